@@ -1,0 +1,43 @@
+package dev.berth.spi;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the image says about how to run it (the OCI image config's {@code config} object), resolved by core.
+ *
+ * @param user the image's {@code User} as written ({@code uid}, {@code name}, {@code uid:gid}, ...)
+ * @param resolvedUid the uid core resolved from the image's /etc/passwd; -1 when unknown
+ * @param resolvedGid the primary gid core resolved; -1 when unknown
+ * @param additionalGids the groups the resolved user belongs to in the image's /etc/group
+ */
+public record ImageConfig(
+        String imageId,
+        String imageRef,
+        List<String> entrypoint,
+        List<String> cmd,
+        List<String> env,
+        String workingDir,
+        String user,
+        long resolvedUid,
+        long resolvedGid,
+        List<Long> additionalGids,
+        String stopSignal,
+        Map<String, String> labels) {
+
+    public static final ImageConfig NONE = new ImageConfig("", "", List.of(), List.of(), List.of(), "", "", -1,
+            -1, List.of(), "", Map.of());
+
+    public ImageConfig {
+        imageId = Checks.text(imageId);
+        imageRef = Checks.text(imageRef);
+        entrypoint = Checks.list(entrypoint);
+        cmd = Checks.list(cmd);
+        env = Checks.list(env);
+        workingDir = Checks.text(workingDir);
+        user = Checks.text(user);
+        additionalGids = Checks.list(additionalGids);
+        stopSignal = Checks.text(stopSignal);
+        labels = Checks.map(labels);
+    }
+}

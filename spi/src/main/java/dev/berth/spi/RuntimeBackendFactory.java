@@ -1,0 +1,32 @@
+package dev.berth.spi;
+
+import java.util.Map;
+import org.pf4j.ExtensionPoint;
+
+/**
+ * The extension point a plugin implements, once per backend <em>type</em> it provides (e.g. {@code runc}).
+ * Handler names come from the operator's config, so one type serves many handlers: {@code runc} and
+ * {@code crun} are both handlers of type {@code runc} with different options.
+ *
+ * <p>Instances are cheap and stateless; core calls {@link #create} once per configured handler, at startup or
+ * on a config reload, and caches the backend.
+ */
+public interface RuntimeBackendFactory extends ExtensionPoint {
+
+    /** The backend type name operators write as {@code type = "..."}. Lower case, stable across releases. */
+    String type();
+
+    /**
+     * Creates the backend for one handler.
+     *
+     * <p>Validates {@code options} and throws {@link BackendException} of kind {@code INVALID_ARGUMENT} whose
+     * message names the bad key, so that the daemon refuses to start with a clear reason. It must not start
+     * long-lived work that a failed validation would leak.
+     *
+     * @param handlerName the handler name from config, e.g. {@code crun} or {@code kata-qemu}
+     * @param options the handler's {@code [runtimes.NAME.options]} table: strings, numbers, booleans, lists
+     *     and nested maps as parsed from TOML
+     * @param context what core offers the backend
+     */
+    RuntimeBackend create(String handlerName, Map<String, Object> options, BackendContext context);
+}
