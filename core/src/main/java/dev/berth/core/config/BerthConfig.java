@@ -1,0 +1,79 @@
+package dev.berth.core.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The daemon's effective configuration: built-in defaults, overlaid by {@code /etc/berth/config.toml} and then
+ * by every {@code config.d/*.toml} drop-in in lexical order. Every key is optional.
+ *
+ * @param runtimes handler name to handler config, sorted by name
+ */
+public record BerthConfig(
+        Path socket,
+        Path root,
+        Path state,
+        String defaultRuntime,
+        SortedMap<String, Handler> runtimes,
+        Path pluginsDir,
+        Images images,
+        Network network,
+        Streaming streaming,
+        String logLevel) {
+
+    /** One handler: a backend type plus options that core passes to the type's factory unread. */
+    public record Handler(String type, Map<String, Object> options) {
+        public Handler {
+            Objects.requireNonNull(type, "type is null");
+            options = options == null ? Map.of() : Map.copyOf(options);
+        }
+    }
+
+    public record Images(Path registryConfigPath, String sandboxImage, int maxConcurrentDownloads,
+                         Duration pullProgressTimeout) {}
+
+    public record Network(Path cniConfDir, List<Path> cniBinDirs, Duration pluginTimeout) {
+        public Network {
+            cniBinDirs = List.copyOf(cniBinDirs);
+        }
+    }
+
+    public record Streaming(String address, int port, Path tlsCert, Path tlsKey, Duration idleTimeout) {}
+
+    public BerthConfig {
+        runtimes = new TreeMap<>(runtimes);
+    }
+
+    /** The default handler table: one {@code runc} handler of type {@code runc}. */
+    public static SortedMap<String, Handler> defaultRuntimes() {
+        SortedMap<String, Handler> m = new TreeMap<>();
+        m.put("runc", new Handler("runc", Map.of()));
+        return m;
+    }
+
+    /** The built-in defaults, used when no config file exists. */
+    public static BerthConfig defaults() {
+        return new BerthConfig(
+                Path.of("/run/berth/berth.sock"),
+                Path.of("/var/lib/berth"),
+                Path.of("/run/berth"),
+                "runc",
+                defaultRuntimes(),
+                null,
+                new Images(Path.of("/etc/berth/certs.d"), "registry.k8s.io/pause:3.10", 3, Duration.ofMinutes(1)),
+                new Network(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni")),
+                        Duration.ofSeconds(60)),
+                new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
+                "info");
+    }
+
+    /** The handler used for an empty {@code runtime_handler}. */
+    public Handler defaultHandler() {
+        return runtimes.get(defaultRuntime);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.berth.core.cri;
+
+import dev.berth.core.config.BerthConfig;
+import dev.berth.core.dispatch.Dispatcher;
+import dev.berth.core.dispatch.EventHub;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.core.store.NameIndex;
+import dev.berth.core.store.RecordStore;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.spi.BackendException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The state the RPC classes share: config, stores, name index, dispatcher and event hub, plus the lookups every
+ * RPC needs (find a pod or container by id or unique prefix, NOT_FOUND otherwise).
+ */
+public final class CriRuntime {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final BerthConfig config;
+    private final Dispatcher dispatcher;
+    private final RecordStore<SandboxRecord> sandboxes;
+    private final RecordStore<ContainerRecord> containers;
+    private final NameIndex names = new NameIndex();
+    private final EventHub events;
+    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private volatile String podCidr = "";
+
+    public CriRuntime(BerthConfig config, Dispatcher dispatcher, RecordStore<SandboxRecord> sandboxes,
+                      RecordStore<ContainerRecord> containers, EventHub events) {
+        this.config = config;
+        this.dispatcher = dispatcher;
+        this.sandboxes = sandboxes;
+        this.containers = containers;
+        this.events = events;
+        sandboxes.all().forEach(s -> names.reserve(s.nameKey(), s.id()));
+        containers.all().forEach(c -> names.reserve(c.nameKey(), c.id()));
+    }
+
+    public static String newId() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    public BerthConfig config() {
+        return config;
+    }
+
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    public RecordStore<SandboxRecord> sandboxes() {
+        return sandboxes;
+    }
+
+    public RecordStore<ContainerRecord> containers() {
+        return containers;
+    }
+
+    public NameIndex names() {
+        return names;
+    }
+
+    public EventHub events() {
+        return events;
+    }
+
+    public String podCidr() {
+        return podCidr;
+    }
+
+    public void podCidr(String cidr) {
+        this.podCidr = cidr;
+    }
+
+    /** The sandbox with this id or unique id prefix; INVALID_ARGUMENT if empty, NOT_FOUND if unknown. */
+    public SandboxRecord sandbox(String idOrPrefix) {
+        Errors.require(idOrPrefix, "pod sandbox id");
+        return sandboxes.find(idOrPrefix).orElseThrow(() -> BackendException.notFound("pod sandbox", idOrPrefix));
+    }
+
+    /** The container with this id or unique id prefix; INVALID_ARGUMENT if empty, NOT_FOUND if unknown. */
+    public ContainerRecord container(String idOrPrefix) {
+        Errors.require(idOrPrefix, "container id");
+        return containers.find(idOrPrefix).orElseThrow(() -> BackendException.notFound("container", idOrPrefix));
+    }
+
+    /** The handler owning a container's pod. */
+    public Handler handlerOf(ContainerRecord c) {
+        return dispatcher.forSandbox(sandbox(c.sandboxId()));
+    }
+
+    /**
+     * A per-object lock, so that operations on one pod or container do not interleave (e.g. a Stop racing a
+     * Remove). Locks are never removed; they are small and ids are not reused.
+     */
+    public ReentrantLock lockFor(String id) {
+        return locks.computeIfAbsent(id, k -> new ReentrantLock());
+    }
+
+    /** Drops the lock of a removed object. */
+    public void forgetLock(String id) {
+        locks.remove(id);
+    }
+}

@@ -1,0 +1,139 @@
+package dev.berth.core.cri;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the gRPC services berth serves from its RPC classes: {@code runtime.v1.RuntimeService} and
+ * {@code runtime.v1.ImageService}, and the same handlers again as {@code runtime.v1alpha2.*}.
+ *
+ * <p>Every method of the contract is bound: one without an RPC class answers UNIMPLEMENTED with a message
+ * naming it. v1alpha2 reuses the v1 handlers and their message classes: the two versions share field numbers
+ * for every field v1alpha2 has, so a v1alpha2 request parses as the v1 message and a v1 response reads as
+ * v1alpha2 (fields v1alpha2 lacks are skipped by its parser as unknown fields).
+ */
+public final class CriServer {
+    private static final System.Logger LOG = System.getLogger("berth.rpc");
+
+    private final Map<String, ServerCallHandler<?, ?>> handlers = new HashMap<>();
+
+    public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming) {
+        for (UnaryRpc<?, ?> rpc : unary) {
+            handlers.put(rpc.method().getBareMethodName(), unaryHandler(rpc));
+        }
+        for (StreamingRpc<?, ?> rpc : streaming) {
+            handlers.put(rpc.method().getBareMethodName(), streamingHandler(rpc));
+        }
+    }
+
+    /** The four service definitions, v1 and v1alpha2, runtime and image. */
+    public List<ServerServiceDefinition> services() {
+        List<ServerServiceDefinition> out = new ArrayList<>();
+        var v1 = List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
+                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor());
+        var v1alpha2 = List.of(dev.berth.cri.v1alpha2.RuntimeServiceGrpc.getServiceDescriptor(),
+                dev.berth.cri.v1alpha2.ImageServiceGrpc.getServiceDescriptor());
+        Map<String, MethodDescriptor<?, ?>> v1Methods = new HashMap<>();
+        for (ServiceDescriptor sd : v1) {
+            var b = ServerServiceDefinition.builder(sd);
+            for (MethodDescriptor<?, ?> m : sd.getMethods()) {
+                v1Methods.put(m.getBareMethodName(), m);
+                bind(b, m, m);
+            }
+            out.add(b.build());
+        }
+        for (ServiceDescriptor sd : v1alpha2) {
+            var b = ServerServiceDefinition.builder(sd.getName());
+            for (MethodDescriptor<?, ?> alpha : sd.getMethods()) {
+                MethodDescriptor<?, ?> m = v1Methods.get(alpha.getBareMethodName());
+                if (m == null) {
+                    throw new IllegalStateException("v1alpha2 method " + alpha.getFullMethodName() + " has no v1 twin");
+                }
+                bind(b, m.toBuilder().setFullMethodName(alpha.getFullMethodName()).build(), m);
+            }
+            out.add(b.build());
+        }
+        return out;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void bind(ServerServiceDefinition.Builder b, MethodDescriptor as, MethodDescriptor v1) {
+        ServerCallHandler h = handlers.get(v1.getBareMethodName());
+        if (h == null) {
+            String name = as.getFullMethodName();
+            h = v1.getType() == MethodDescriptor.MethodType.UNARY
+                    ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs))
+                    : ServerCalls.asyncServerStreamingCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs));
+        }
+        b.addMethod(as, h);
+    }
+
+    private static void unimplemented(String name, StreamObserver<?> obs) {
+        LOG.log(System.Logger.Level.INFO, "rpc={0} code=UNIMPLEMENTED", name);
+        obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
+                .asRuntimeException());
+    }
+
+    private static <Q, R> ServerCallHandler<Q, R> unaryHandler(UnaryRpc<Q, R> rpc) {
+        String name = rpc.method().getBareMethodName();
+        return ServerCalls.asyncUnaryCall((Q req, StreamObserver<R> obs) -> {
+            RpcContext ctx = new RpcContext();
+            long start = System.nanoTime();
+            R resp;
+            try {
+                resp = rpc.call(req, ctx);
+            } catch (Throwable t) {
+                Status s = Errors.toStatus(t, name);
+                log(name, ctx, s, start);
+                obs.onError(s.asRuntimeException());
+                if (t instanceof Error e && !(t instanceof LinkageError)) {
+                    throw e;
+                }
+                return;
+            }
+            log(name, ctx, Status.OK, start);
+            obs.onNext(resp);
+            obs.onCompleted();
+        });
+    }
+
+    private static <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc) {
+        String name = rpc.method().getBareMethodName();
+        return ServerCalls.asyncServerStreamingCall((Q req, StreamObserver<R> obs) -> {
+            RpcContext ctx = new RpcContext();
+            long start = System.nanoTime();
+            try {
+                rpc.call(req, (ServerCallStreamObserver<R>) obs, ctx);
+                log(name, ctx, Status.OK, start);
+            } catch (Throwable t) {
+                Status s = Errors.toStatus(t, name);
+                log(name, ctx, s, start);
+                try {
+                    obs.onError(s.asRuntimeException());
+                } catch (IllegalStateException alreadyClosed) {
+                    // The client went away first.
+                }
+            }
+        });
+    }
+
+    private static void log(String name, RpcContext ctx, Status s, long start) {
+        long micros = (System.nanoTime() - start) / 1000;
+        System.Logger.Level level = s.isOk() ? System.Logger.Level.INFO : System.Logger.Level.WARNING;
+        if (LOG.isLoggable(level)) {
+            LOG.log(level, "rpc=" + name + ctx.describe() + " code=" + s.getCode()
+                    + (s.getDescription() == null ? "" : " msg=\"" + s.getDescription() + "\"")
+                    + " took=" + String.format("%.1fms", micros / 1000.0));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.berth.core.cri;
+
+import dev.berth.core.dispatch.Handler;
+
+/** Per-call facts an RPC records for its log line: which pod, container and handler it touched. */
+public final class RpcContext {
+    private String pod = "";
+    private String container = "";
+    private String handler = "";
+    private String plugin = "";
+
+    public RpcContext pod(String id) {
+        this.pod = id == null ? "" : id;
+        return this;
+    }
+
+    public RpcContext container(String id) {
+        this.container = id == null ? "" : id;
+        return this;
+    }
+
+    public RpcContext handler(Handler h) {
+        if (h != null) {
+            this.handler = h.name();
+            this.plugin = h.pluginId();
+        }
+        return this;
+    }
+
+    String describe() {
+        StringBuilder sb = new StringBuilder();
+        if (!pod.isEmpty()) {
+            sb.append(" pod=").append(shorten(pod));
+        }
+        if (!container.isEmpty()) {
+            sb.append(" container=").append(shorten(container));
+        }
+        if (!handler.isEmpty()) {
+            sb.append(" handler=").append(handler).append(" plugin=").append(plugin);
+        }
+        return sb.toString();
+    }
+
+    private static String shorten(String id) {
+        return id.length() > 13 ? id.substring(0, 13) : id;
+    }
+}

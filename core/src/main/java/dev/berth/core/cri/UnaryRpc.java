@@ -1,0 +1,14 @@
+package dev.berth.core.cri;
+
+import io.grpc.MethodDescriptor;
+
+/**
+ * One unary CRI RPC. Implementations are named after the RPC, hold no gRPC plumbing, and throw
+ * {@link dev.berth.spi.BackendException} (or {@link IllegalArgumentException}) for the client's errors;
+ * {@link CriServer} maps them to statuses and logs one line per call.
+ */
+public interface UnaryRpc<Q, R> {
+    MethodDescriptor<Q, R> method();
+
+    R call(Q request, RpcContext ctx);
+}

@@ -1,0 +1,39 @@
+package dev.berth.core.cri.container;
+
+import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.MountSpec;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * What core prepares for a container before the backend sees it: the image's config (resolved user included)
+ * and a private root file system. Implemented over the image service.
+ */
+public interface ContainerEnvironment {
+
+    /** The prepared image and root file system; {@code rootfsKey} names the snapshot to release later. */
+    record Prepared(ImageConfig image, String imageId, List<MountSpec> rootfs, String rootfsKey) {}
+
+    Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox,
+                     Deque<RunPodSandbox.Undo> undo);
+
+    /** Releases the root file system; idempotent. */
+    void release(String rootfsKey);
+
+    /** No image service: the image reference is passed through and the backend gets no root mounts. */
+    ContainerEnvironment NONE = new ContainerEnvironment() {
+        @Override
+        public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox,
+                                Deque<RunPodSandbox.Undo> undo) {
+            String ref = config.getImage().getImage();
+            return new Prepared(new ImageConfig(ref, ref, List.of(), List.of(), List.of(), "", "", -1, -1,
+                    List.of(), "", java.util.Map.of()), ref, List.of(), "");
+        }
+
+        @Override
+        public void release(String rootfsKey) {}
+    };
+}

@@ -1,0 +1,110 @@
+package dev.berth.core.cri.container;
+
+import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.Errors;
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.core.mapping.SpiMapper;
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.CreateContainerResponse;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.spi.BackendException;
+import io.grpc.MethodDescriptor;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * CreateContainer creates a container in a ready pod, on the pod's handler. Rolls back in reverse order:
+ * name reservation, root file system, record, backend container.
+ */
+public final class CreateContainer implements UnaryRpc<CreateContainerRequest, CreateContainerResponse> {
+    private static final System.Logger LOG = System.getLogger(CreateContainer.class.getName());
+
+    private final CriRuntime cri;
+    private final ContainerEnvironment environment;
+
+    public CreateContainer(CriRuntime cri, ContainerEnvironment environment) {
+        this.cri = cri;
+        this.environment = environment;
+    }
+
+    @Override
+    public MethodDescriptor<CreateContainerRequest, CreateContainerResponse> method() {
+        return RuntimeServiceGrpc.getCreateContainerMethod();
+    }
+
+    @Override
+    public CreateContainerResponse call(CreateContainerRequest req, RpcContext ctx) {
+        SandboxRecord sandbox = cri.sandbox(req.getPodSandboxId());
+        ctx.pod(sandbox.id());
+        ContainerConfig config = req.getConfig();
+        if (!req.hasConfig() || !config.hasMetadata()) {
+            throw BackendException.invalid("container config with metadata is required");
+        }
+        Errors.require(config.getMetadata().getName(), "container metadata.name");
+        Errors.require(config.getImage().getImage(), "container image");
+        if (sandbox.state() != SandboxRecord.State.READY) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "pod sandbox \"" + sandbox.id()
+                    + "\" is not ready");
+        }
+        Handler handler = cri.dispatcher().forSandbox(sandbox);
+        ctx.handler(handler);
+        String id = CriRuntime.newId();
+        ctx.container(id);
+        String nameKey = String.join("_", config.getMetadata().getName(), sandbox.name(), sandbox.namespace(),
+                sandbox.uid(), Integer.toString(config.getMetadata().getAttempt()));
+        String holder = cri.names().reserve(nameKey, id);
+        if (holder != null) {
+            throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "container name \"" + nameKey
+                    + "\" is already used by container \"" + holder + "\"");
+        }
+        Deque<RunPodSandbox.Undo> undo = new ArrayDeque<>();
+        undo.push(new RunPodSandbox.Undo("release the name", () -> cri.names().release(nameKey)));
+        try {
+            ContainerEnvironment.Prepared p = environment.prepare(id, config, sandbox, undo);
+            String logPath = logPath(sandbox, config);
+            ContainerRecord record = new ContainerRecord(id, sandbox.id(), nameKey, config.getMetadata().getName(),
+                    config.getMetadata().getAttempt(), config.getImage().getImage(), p.imageId(),
+                    config.getLabelsMap(), config.getAnnotationsMap(), Instant.now(), logPath,
+                    config.toByteArray(), p.rootfsKey());
+            cri.containers().put(record);
+            undo.push(new RunPodSandbox.Undo("delete the record", () -> cri.containers().remove(id)));
+            handler.backend().createContainer(SpiMapper.container(id, sandbox.id(), config, p.image(), p.rootfs(),
+                    logPath));
+            return CreateContainerResponse.newBuilder().setContainerId(id).build();
+        } catch (RuntimeException | Error e) {
+            while (!undo.isEmpty()) {
+                var u = undo.pop();
+                try {
+                    u.action().run();
+                } catch (RuntimeException ue) {
+                    LOG.log(System.Logger.Level.ERROR, "rollback of container {0} failed to {1}: {2}", id, u.what(),
+                            ue.getMessage());
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** The absolute log path: the pod's log directory joined with the container's relative log path. */
+    static String logPath(SandboxRecord sandbox, ContainerConfig config) {
+        String rel = config.getLogPath();
+        if (rel.isEmpty()) {
+            return "";
+        }
+        String dir = PodConfigs.logDirectory(sandbox);
+        Path p = dir.isEmpty() ? Path.of(rel) : Path.of(dir).resolve(rel);
+        Path normal = p.normalize();
+        if (!dir.isEmpty() && !normal.startsWith(Path.of(dir).normalize())) {
+            throw BackendException.invalid("container log_path \"" + rel + "\" escapes the pod's log directory");
+        }
+        return normal.toString();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.berth.core.cri.container;
+
+import com.google.protobuf.ByteString;
+import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.ExecSyncResponse;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.ExecResult;
+import io.grpc.MethodDescriptor;
+import java.time.Duration;
+
+/** ExecSync runs a command in a container and returns its output and exit code; {@code timeout} is honoured. */
+public final class ExecSync implements UnaryRpc<ExecSyncRequest, ExecSyncResponse> {
+    private final CriRuntime cri;
+
+    public ExecSync(CriRuntime cri) {
+        this.cri = cri;
+    }
+
+    @Override
+    public MethodDescriptor<ExecSyncRequest, ExecSyncResponse> method() {
+        return RuntimeServiceGrpc.getExecSyncMethod();
+    }
+
+    @Override
+    public ExecSyncResponse call(ExecSyncRequest req, RpcContext ctx) {
+        ContainerRecord c = cri.container(req.getContainerId());
+        ctx.container(c.id()).pod(c.sandboxId());
+        if (req.getCmdCount() == 0) {
+            throw BackendException.invalid("cmd must not be empty");
+        }
+        if (req.getTimeout() < 0) {
+            throw BackendException.invalid("timeout must not be negative, got " + req.getTimeout());
+        }
+        Handler h = cri.handlerOf(c);
+        ctx.handler(h);
+        ExecResult r = h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout()));
+        return ExecSyncResponse.newBuilder().setStdout(ByteString.copyFrom(r.stdout()))
+                .setStderr(ByteString.copyFrom(r.stderr())).setExitCode(r.exitCode()).build();
+    }
+}

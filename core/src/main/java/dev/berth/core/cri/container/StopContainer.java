@@ -1,0 +1,57 @@
+package dev.berth.core.cri.container;
+
+import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.Errors;
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.StopContainerResponse;
+import dev.berth.spi.BackendEvent;
+import io.grpc.MethodDescriptor;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * StopContainer stops a container with a grace period ({@code timeout} seconds, then SIGKILL). Idempotent:
+ * stopping an exited or unknown container succeeds.
+ */
+public final class StopContainer implements UnaryRpc<StopContainerRequest, StopContainerResponse> {
+    private final CriRuntime cri;
+
+    public StopContainer(CriRuntime cri) {
+        this.cri = cri;
+    }
+
+    @Override
+    public MethodDescriptor<StopContainerRequest, StopContainerResponse> method() {
+        return RuntimeServiceGrpc.getStopContainerMethod();
+    }
+
+    @Override
+    public StopContainerResponse call(StopContainerRequest req, RpcContext ctx) {
+        Errors.require(req.getContainerId(), "container id");
+        if (req.getTimeout() < 0) {
+            throw dev.berth.spi.BackendException.invalid("timeout must not be negative, got " + req.getTimeout());
+        }
+        Optional<ContainerRecord> found = cri.containers().find(req.getContainerId());
+        if (found.isEmpty()) {
+            return StopContainerResponse.getDefaultInstance();
+        }
+        ContainerRecord c = found.get();
+        ctx.container(c.id()).pod(c.sandboxId());
+        Handler h = cri.handlerOf(c);
+        ctx.handler(h);
+        var lock = cri.lockFor(c.id());
+        lock.lock();
+        try {
+            h.backend().stopContainer(c.id(), Duration.ofSeconds(req.getTimeout()));
+        } finally {
+            lock.unlock();
+        }
+        cri.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, c.id(), c.sandboxId(), null));
+        return StopContainerResponse.getDefaultInstance();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.berth.core.cri.runtime;
+
+import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.cri.v1.RuntimeCondition;
+import dev.berth.cri.v1.RuntimeFeatures;
+import dev.berth.cri.v1.RuntimeHandler;
+import dev.berth.cri.v1.RuntimeHandlerFeatures;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.RuntimeStatus;
+import dev.berth.cri.v1.StatusRequest;
+import dev.berth.cri.v1.StatusResponse;
+import dev.berth.spi.BackendFeatures;
+import dev.berth.spi.BackendHealth;
+import io.grpc.MethodDescriptor;
+import java.util.stream.Collectors;
+
+/**
+ * Status reports RuntimeReady (the default handler's health) and NetworkReady (the pod network), and lists
+ * every handler with its backend's real features, plus the {@code ""} entry for the default.
+ */
+public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
+    private final CriRuntime cri;
+    private final SandboxEnvironment environment;
+
+    public Status(CriRuntime cri, SandboxEnvironment environment) {
+        this.cri = cri;
+        this.environment = environment;
+    }
+
+    @Override
+    public MethodDescriptor<StatusRequest, StatusResponse> method() {
+        return RuntimeServiceGrpc.getStatusMethod();
+    }
+
+    @Override
+    public StatusResponse call(StatusRequest req, RpcContext ctx) {
+        var registry = cri.dispatcher().registry();
+        Handler dflt = registry.active().get(registry.defaultName());
+        BackendHealth health = dflt.backend().health();
+        var runtimeReady = RuntimeCondition.newBuilder().setType("RuntimeReady").setStatus(health.ready());
+        if (!health.ready()) {
+            runtimeReady.setReason("RuntimeNotReady").setMessage("default handler \"" + dflt.name() + "\": "
+                    + health.checks().stream().filter(c -> !c.ok())
+                    .map(c -> c.what() + (c.advice().isEmpty() ? "" : " (" + c.advice() + ")"))
+                    .collect(Collectors.joining("; ")));
+        }
+        var net = environment.networkReadiness();
+        var networkReady = RuntimeCondition.newBuilder().setType("NetworkReady").setStatus(net.ready());
+        if (!net.ready()) {
+            networkReady.setReason(net.reason()).setMessage(net.message());
+        }
+        var resp = StatusResponse.newBuilder().setStatus(RuntimeStatus.newBuilder()
+                .addConditions(runtimeReady).addConditions(networkReady));
+        resp.addRuntimeHandlers(handler("", dflt.backend().features()));
+        for (Handler h : registry.active().values()) {
+            resp.addRuntimeHandlers(handler(h.name(), h.backend().features()));
+        }
+        resp.setFeatures(RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(false));
+        if (req.getVerbose()) {
+            resp.putInfo("config", "{\"defaultRuntime\":\"" + registry.defaultName() + "\",\"podCIDR\":\""
+                    + cri.podCidr() + "\"}");
+        }
+        return resp.build();
+    }
+
+    private static RuntimeHandler handler(String name, BackendFeatures f) {
+        return RuntimeHandler.newBuilder().setName(name).setFeatures(RuntimeHandlerFeatures.newBuilder()
+                .setRecursiveReadOnlyMounts(f.recursiveReadOnlyMounts()).setUserNamespaces(f.userNamespaces()))
+                .build();
+    }
+}

@@ -1,0 +1,64 @@
+package dev.berth.core.cri.sandbox;
+
+import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.Protos;
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.cri.v1.ListPodSandboxRequest;
+import dev.berth.cri.v1.ListPodSandboxResponse;
+import dev.berth.cri.v1.PodSandbox;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.PodSandboxState;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import io.grpc.MethodDescriptor;
+import java.util.Comparator;
+
+/** ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels. */
+public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, ListPodSandboxResponse> {
+    private final CriRuntime cri;
+
+    public ListPodSandbox(CriRuntime cri) {
+        this.cri = cri;
+    }
+
+    @Override
+    public MethodDescriptor<ListPodSandboxRequest, ListPodSandboxResponse> method() {
+        return RuntimeServiceGrpc.getListPodSandboxMethod();
+    }
+
+    @Override
+    public ListPodSandboxResponse call(ListPodSandboxRequest req, RpcContext ctx) {
+        var f = req.getFilter();
+        var resp = ListPodSandboxResponse.newBuilder();
+        cri.sandboxes().all().stream()
+                .filter(s -> s.state() != SandboxRecord.State.CREATING)
+                .sorted(Comparator.comparing(SandboxRecord::createdAt))
+                .forEach(s -> {
+                    PodSandboxState state = state(s);
+                    if (!f.getId().isEmpty() && !s.id().startsWith(f.getId())) {
+                        return;
+                    }
+                    if (f.hasState() && f.getState().getState() != state) {
+                        return;
+                    }
+                    if (!Protos.matches(f.getLabelSelectorMap(), s.labels())) {
+                        return;
+                    }
+                    resp.addItems(PodSandbox.newBuilder().setId(s.id())
+                            .setMetadata(PodSandboxMetadata.newBuilder().setName(s.name()).setUid(s.uid())
+                                    .setNamespace(s.namespace()).setAttempt(s.attempt()))
+                            .setState(state).setCreatedAt(Protos.nanos(s.createdAt()))
+                            .putAllLabels(s.labels()).putAllAnnotations(s.annotations())
+                            .setRuntimeHandler(s.handler()));
+                });
+        return resp.build();
+    }
+
+    private PodSandboxState state(SandboxRecord s) {
+        if (s.state() != SandboxRecord.State.READY || cri.dispatcher().forSandboxOrNull(s) == null) {
+            return PodSandboxState.SANDBOX_NOTREADY;
+        }
+        return PodSandboxState.SANDBOX_READY;
+    }
+}

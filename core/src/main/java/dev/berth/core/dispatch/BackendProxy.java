@@ -1,0 +1,105 @@
+package dev.berth.core.dispatch;
+
+import dev.berth.spi.BackendException;
+import dev.berth.spi.RuntimeBackend;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Guards the plugin boundary in one place. The proxy implements exactly the SPI interfaces the backend does
+ * (so {@code instanceof StatsProvider} still tells capabilities apart), and around every call it sets the
+ * plugin's class loader as the thread context class loader, times the call, and turns anything but a
+ * {@link BackendException} (a runtime exception, a {@link LinkageError} from a broken jar) into an INTERNAL
+ * {@code BackendException} tagged with the plugin and handler.
+ */
+public final class BackendProxy implements InvocationHandler {
+    private static final System.Logger LOG = System.getLogger(BackendProxy.class.getName());
+    private static final long SLOW_NANOS = 10_000_000_000L;
+
+    private final Object target;
+    private final ClassLoader pluginLoader;
+    private final String pluginId;
+    private final String handler;
+
+    private BackendProxy(Object target, ClassLoader pluginLoader, String pluginId, String handler) {
+        this.target = target;
+        this.pluginLoader = pluginLoader;
+        this.pluginId = pluginId;
+        this.handler = handler;
+    }
+
+    /** Wraps {@code backend} so that every call through it is guarded. */
+    public static RuntimeBackend wrap(RuntimeBackend backend, ClassLoader pluginLoader, String pluginId,
+                                      String handler) {
+        Set<Class<?>> spi = new LinkedHashSet<>();
+        collect(backend.getClass(), spi);
+        return (RuntimeBackend) Proxy.newProxyInstance(RuntimeBackend.class.getClassLoader(),
+                spi.toArray(Class<?>[]::new), new BackendProxy(backend, pluginLoader, pluginId, handler));
+    }
+
+    private static void collect(Class<?> c, Set<Class<?>> into) {
+        for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+            for (Class<?> i : k.getInterfaces()) {
+                if (i.getName().startsWith("dev.berth.spi.")) {
+                    into.add(i);
+                }
+                collect(i, into);
+            }
+        }
+    }
+
+    /** Calls {@code action} with the plugin's class loader as TCCL, for work outside the proxy (e.g. create). */
+    public static <T> T withLoader(ClassLoader loader, java.util.function.Supplier<T> action) {
+        Thread t = Thread.currentThread();
+        ClassLoader old = t.getContextClassLoader();
+        t.setContextClassLoader(loader);
+        try {
+            return action.get();
+        } finally {
+            t.setContextClassLoader(old);
+        }
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getDeclaringClass() == Object.class) {
+            return switch (method.getName()) {
+                case "toString" -> "backend[" + handler + " from plugin " + pluginId + "]";
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "equals" -> proxy == args[0];
+                default -> method.invoke(target, args);
+            };
+        }
+        Thread t = Thread.currentThread();
+        ClassLoader old = t.getContextClassLoader();
+        t.setContextClassLoader(pluginLoader);
+        long start = System.nanoTime();
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof BackendException be) {
+                throw be;
+            }
+            if (cause instanceof RuntimeException || cause instanceof LinkageError) {
+                LOG.log(System.Logger.Level.ERROR, "plugin " + pluginId + " (handler " + handler + ") failed in "
+                        + method.getName(), cause);
+                throw new BackendException(BackendException.Kind.INTERNAL, "plugin " + pluginId + " (handler "
+                        + handler + ") failed in " + method.getName() + ": " + cause.getClass().getSimpleName()
+                        + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+            }
+            throw cause;
+        } finally {
+            t.setContextClassLoader(old);
+            long took = System.nanoTime() - start;
+            if (took > SLOW_NANOS) {
+                LOG.log(System.Logger.Level.WARNING, "slow backend call: {0}.{1} took {2} ms", handler,
+                        method.getName(), took / 1_000_000);
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package dev.berth.core.mapping;
+
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.LinuxContainerResources;
+import dev.berth.cri.v1.LinuxContainerSecurityContext;
+import dev.berth.cri.v1.NamespaceOption;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.spi.ContainerMount;
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.DeviceSpec;
+import dev.berth.spi.DnsConfig;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.MountSpec;
+import dev.berth.spi.NamespaceMode;
+import dev.berth.spi.Namespaces;
+import dev.berth.spi.PodMetadata;
+import dev.berth.spi.PodSecurity;
+import dev.berth.spi.PortMapping;
+import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SecurityProfile;
+import dev.berth.spi.SelinuxLabel;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Maps CRI messages (runtime.v1) to the SPI's records. Pure functions; the CRI edge validates required fields
+ * before calling these, and the records' constructors reject impossible combinations with
+ * {@link IllegalArgumentException}, which becomes INVALID_ARGUMENT.
+ */
+public final class SpiMapper {
+    private SpiMapper() {}
+
+    /** What core prepared for a sandbox before handing it to the backend. */
+    public record Prepared(Path netnsPath, String ip, List<String> additionalIps, List<MountSpec> rootfs,
+                           ImageConfig image, Path resolvConf, Path hosts, Path hostname) {
+        public static final Prepared NONE = new Prepared(null, "", List.of(), List.of(), ImageConfig.NONE, null,
+                null, null);
+    }
+
+    public static SandboxSpec sandbox(String id, PodSandboxConfig c, Prepared p) {
+        var md = c.getMetadata();
+        var linux = c.getLinux();
+        var sc = linux.getSecurityContext();
+        PodSecurity security = new PodSecurity(
+                namespaces(sc.getNamespaceOptions()),
+                sc.getPrivileged(),
+                sc.getReadonlyRootfs(),
+                sc.hasRunAsUser() ? OptionalLong.of(sc.getRunAsUser().getValue()) : OptionalLong.empty(),
+                sc.hasRunAsGroup() ? OptionalLong.of(sc.getRunAsGroup().getValue()) : OptionalLong.empty(),
+                sc.getSupplementalGroupsList(),
+                sc.hasSeccomp() ? profile(sc.getSeccomp()) : legacyProfile(sc.getSeccompProfilePath()),
+                sc.hasApparmor() ? profile(sc.getApparmor()) : SecurityProfile.UNCONFINED,
+                selinux(sc.getSelinuxOptions()));
+        return new SandboxSpec(id,
+                new PodMetadata(md.getName(), md.getUid(), md.getNamespace(), md.getAttempt()),
+                c.getHostname(), c.getLogDirectory(),
+                new DnsConfig(c.getDnsConfig().getServersList(), c.getDnsConfig().getSearchesList(),
+                        c.getDnsConfig().getOptionsList()),
+                c.getPortMappingsList().stream().map(pm -> new PortMapping(switch (pm.getProtocol()) {
+                    case UDP -> PortMapping.Protocol.UDP;
+                    case SCTP -> PortMapping.Protocol.SCTP;
+                    default -> PortMapping.Protocol.TCP;
+                }, pm.getContainerPort(), pm.getHostPort(), pm.getHostIp())).toList(),
+                c.getLabelsMap(), c.getAnnotationsMap(), linux.getCgroupParent(), linux.getSysctlsMap(), security,
+                linux.hasOverhead() ? resources(linux.getOverhead()) : LinuxResources.NONE,
+                linux.hasResources() ? resources(linux.getResources()) : LinuxResources.NONE,
+                p.netnsPath(), p.rootfs(), p.image(), p.resolvConf(), p.hosts(), p.hostname(), c.toByteArray());
+    }
+
+    public static ContainerSpec container(String id, String sandboxId, ContainerConfig c, ImageConfig image,
+                                          List<MountSpec> rootfs, String logPath) {
+        var linux = c.getLinux();
+        var md = c.getMetadata();
+        List<String> env = c.getEnvsList().stream().map(kv -> kv.getKey() + "=" + kv.getValue()).toList();
+        return new ContainerSpec(id, sandboxId, md.getName(), md.getAttempt(), image,
+                c.getCommandList(), c.getArgsList(), c.getWorkingDir(), env,
+                c.getMountsList().stream().map(SpiMapper::mount).toList(),
+                c.getDevicesList().stream().map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(),
+                        d.getPermissions())).toList(),
+                c.getLabelsMap(), c.getAnnotationsMap(), logPath, c.getStdin(), c.getStdinOnce(), c.getTty(),
+                linux.hasResources() ? resources(linux.getResources()) : LinuxResources.NONE,
+                linux.hasSecurityContext() ? security(linux.getSecurityContext()) : ContainerSecurity.DEFAULT,
+                rootfs, c.toByteArray());
+    }
+
+    static ContainerMount mount(dev.berth.cri.v1.Mount m) {
+        return new ContainerMount(m.getContainerPath(), m.getHostPath(), m.getReadonly() || m.getRecursiveReadOnly(),
+                m.getRecursiveReadOnly(), switch (m.getPropagation()) {
+                    case PROPAGATION_HOST_TO_CONTAINER -> ContainerMount.Propagation.HOST_TO_CONTAINER;
+                    case PROPAGATION_BIDIRECTIONAL -> ContainerMount.Propagation.BIDIRECTIONAL;
+                    default -> ContainerMount.Propagation.PRIVATE;
+                }, m.getSelinuxRelabel(), m.hasImage() ? m.getImage().getImage() : "");
+    }
+
+    public static LinuxResources resources(LinuxContainerResources r) {
+        Map<String, Long> huge = new LinkedHashMap<>();
+        r.getHugepageLimitsList().forEach(h -> huge.put(h.getPageSize(), h.getLimit()));
+        return new LinuxResources(r.getCpuPeriod(), r.getCpuQuota(), r.getCpuShares(), r.getMemoryLimitInBytes(),
+                r.getOomScoreAdj(), r.getCpusetCpus(), r.getCpusetMems(), huge, r.getUnifiedMap(),
+                r.getMemorySwapLimitInBytes());
+    }
+
+    static ContainerSecurity security(LinuxContainerSecurityContext s) {
+        return new ContainerSecurity(
+                s.getCapabilities().getAddCapabilitiesList(),
+                s.getCapabilities().getDropCapabilitiesList(),
+                s.getPrivileged(),
+                namespaces(s.getNamespaceOptions()),
+                s.hasRunAsUser() ? OptionalLong.of(s.getRunAsUser().getValue()) : OptionalLong.empty(),
+                s.hasRunAsGroup() ? OptionalLong.of(s.getRunAsGroup().getValue()) : OptionalLong.empty(),
+                s.getRunAsUsername(),
+                s.getReadonlyRootfs(),
+                s.getSupplementalGroupsList(),
+                s.getNoNewPrivs(),
+                s.getMaskedPathsList(),
+                s.getReadonlyPathsList(),
+                s.hasSeccomp() ? profile(s.getSeccomp()) : legacyProfile(s.getSeccompProfilePath()),
+                s.hasApparmor() ? profile(s.getApparmor()) : legacyProfile(s.getApparmorProfile()),
+                selinux(s.getSelinuxOptions()),
+                s.getSupplementalGroupsPolicy() == dev.berth.cri.v1.SupplementalGroupsPolicy.Strict
+                        ? ContainerSecurity.SupplementalGroupsPolicy.STRICT
+                        : ContainerSecurity.SupplementalGroupsPolicy.MERGE);
+    }
+
+    static Namespaces namespaces(NamespaceOption n) {
+        Namespaces.UserNamespace userns = null;
+        if (n.hasUsernsOptions() && n.getUsernsOptions().getMode() == dev.berth.cri.v1.NamespaceMode.POD) {
+            userns = new Namespaces.UserNamespace(
+                    n.getUsernsOptions().getUidsList().stream()
+                            .map(m -> new Namespaces.IdMapping(m.getHostId(), m.getContainerId(), m.getLength())).toList(),
+                    n.getUsernsOptions().getGidsList().stream()
+                            .map(m -> new Namespaces.IdMapping(m.getHostId(), m.getContainerId(), m.getLength())).toList());
+        }
+        return new Namespaces(mode(n.getNetwork()), mode(n.getPid()), mode(n.getIpc()), n.getTargetId(), userns);
+    }
+
+    static NamespaceMode mode(dev.berth.cri.v1.NamespaceMode m) {
+        return switch (m) {
+            case CONTAINER -> NamespaceMode.CONTAINER;
+            case NODE -> NamespaceMode.NODE;
+            case TARGET -> NamespaceMode.TARGET;
+            default -> NamespaceMode.POD;
+        };
+    }
+
+    static SecurityProfile profile(dev.berth.cri.v1.SecurityProfile p) {
+        return switch (p.getProfileType()) {
+            case RuntimeDefault -> SecurityProfile.RUNTIME_DEFAULT;
+            case Localhost -> new SecurityProfile(SecurityProfile.Type.LOCALHOST, p.getLocalhostRef());
+            default -> SecurityProfile.UNCONFINED;
+        };
+    }
+
+    /** The deprecated string form: {@code runtime/default}, {@code docker/default}, {@code localhost/<path>}. */
+    static SecurityProfile legacyProfile(String path) {
+        if (path == null || path.isEmpty() || path.equals("unconfined")) {
+            return SecurityProfile.UNCONFINED;
+        }
+        if (path.equals("runtime/default") || path.equals("docker/default")) {
+            return SecurityProfile.RUNTIME_DEFAULT;
+        }
+        if (path.startsWith("localhost/")) {
+            return new SecurityProfile(SecurityProfile.Type.LOCALHOST, path.substring("localhost/".length()));
+        }
+        throw new IllegalArgumentException("unknown security profile \"" + path + "\"");
+    }
+
+    static SelinuxLabel selinux(dev.berth.cri.v1.SELinuxOption o) {
+        return new SelinuxLabel(o.getUser(), o.getRole(), o.getType(), o.getLevel());
+    }
+}

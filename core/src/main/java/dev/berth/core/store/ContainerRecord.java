@@ -1,0 +1,35 @@
+package dev.berth.core.store;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * What core remembers about a container, persisted across restarts.
+ *
+ * @param image the image reference the kubelet asked for
+ * @param imageId the resolved image id ({@code sha256:...}), or the reference when no image store resolved it
+ * @param config the CRI {@code ContainerConfig} as sent (runtime.v1 wire format)
+ * @param rootfsKey the key of the container's root file system snapshot, empty if none
+ */
+public record ContainerRecord(
+        String id,
+        String sandboxId,
+        String nameKey,
+        String name,
+        int attempt,
+        String image,
+        String imageId,
+        Map<String, String> labels,
+        Map<String, String> annotations,
+        Instant createdAt,
+        String logPath,
+        byte[] config,
+        String rootfsKey) {
+
+    public ContainerRecord {
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+        annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+        config = config == null ? new byte[0] : config;
+        rootfsKey = rootfsKey == null ? "" : rootfsKey;
+    }
+}

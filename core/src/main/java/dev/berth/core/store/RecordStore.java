@@ -1,0 +1,121 @@
+package dev.berth.core.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * A map of records kept in memory and persisted as one JSON file per record under a directory. Every put
+ * replaces the record's file atomically, so a {@code kill -9} at any point leaves either the old or the new
+ * record, never a torn one. Leftover temp files are deleted on load.
+ *
+ * <p>Thread-safe. Writers of the same id are serialised by the caller (the RPC that owns the object).
+ */
+public final class RecordStore<T> {
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .findAndAddModules()
+            .build();
+
+    private final Path dir;
+    private final Class<T> type;
+    private final Function<T, String> idOf;
+    private final Map<String, T> records = new ConcurrentHashMap<>();
+
+    public RecordStore(Path dir, Class<T> type, Function<T, String> idOf) {
+        this.dir = dir;
+        this.type = type;
+        this.idOf = idOf;
+    }
+
+    /**
+     * Loads every record from disk. Files that cannot be parsed are reported through {@code onBroken} and left
+     * in place for an operator to inspect, rather than silently dropped.
+     */
+    public void load(java.util.function.BiConsumer<Path, Exception> onBroken) {
+        try {
+            Files.createDirectories(dir);
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    String name = f.getFileName().toString();
+                    if (name.startsWith(".") && name.contains(".tmp-")) {
+                        Files.deleteIfExists(f);
+                        continue;
+                    }
+                    if (!name.endsWith(".json")) {
+                        continue;
+                    }
+                    try {
+                        T rec = JSON.readValue(f.toFile(), type);
+                        records.put(idOf.apply(rec), rec);
+                    } catch (IOException | RuntimeException e) {
+                        onBroken.accept(f, e);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load records from " + dir, e);
+        }
+    }
+
+    public void put(T record) {
+        String id = idOf.apply(record);
+        try {
+            AtomicFiles.write(dir.resolve(id + ".json"), JSON.writeValueAsBytes(record));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot persist record " + id + " in " + dir, e);
+        }
+        records.put(id, record);
+    }
+
+    public void remove(String id) {
+        records.remove(id);
+        try {
+            Files.deleteIfExists(dir.resolve(id + ".json"));
+            AtomicFiles.syncDirectory(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete record " + id + " in " + dir, e);
+        }
+    }
+
+    public Optional<T> get(String id) {
+        return Optional.ofNullable(records.get(id));
+    }
+
+    public Collection<T> all() {
+        return List.copyOf(records.values());
+    }
+
+    /**
+     * Resolves a full id or a unique prefix of one, as crictl allows. Empty when nothing matches;
+     * {@link IllegalArgumentException} when the prefix is ambiguous.
+     */
+    public Optional<T> find(String idOrPrefix) {
+        T exact = records.get(idOrPrefix);
+        if (exact != null || idOrPrefix.isEmpty()) {
+            return Optional.ofNullable(exact);
+        }
+        List<T> hits = new ArrayList<>();
+        for (var e : records.entrySet()) {
+            if (e.getKey().startsWith(idOrPrefix)) {
+                hits.add(e.getValue());
+            }
+        }
+        if (hits.size() > 1) {
+            throw new IllegalArgumentException("id prefix \"" + idOrPrefix + "\" matches " + hits.size() + " objects");
+        }
+        return hits.stream().findFirst();
+    }
+}
