@@ -44,6 +44,24 @@ public final class Errors {
         };
     }
 
+    /** The most label and annotation bytes one object may carry, as the Kubernetes API server allows. */
+    public static final int MAX_METADATA_BYTES = 256 * 1024;
+
+    /** INVALID_ARGUMENT if labels and annotations together exceed {@link #MAX_METADATA_BYTES}. */
+    public static void checkMetadataSize(java.util.Map<String, String> labels, java.util.Map<String, String> annotations,
+                                         String what) {
+        long total = 0;
+        for (var m : java.util.List.of(labels, annotations)) {
+            for (var e : m.entrySet()) {
+                total += e.getKey().length() + e.getValue().length();
+            }
+        }
+        if (total > MAX_METADATA_BYTES) {
+            throw BackendException.invalid("labels and annotations of the " + what + " total " + total
+                    + " bytes; the limit is " + MAX_METADATA_BYTES);
+        }
+    }
+
     /** INVALID_ARGUMENT unless {@code value} is non-empty. */
     public static String require(String value, String field) {
         if (value == null || value.isEmpty()) {

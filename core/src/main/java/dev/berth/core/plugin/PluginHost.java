@@ -79,6 +79,14 @@ public final class PluginHost implements AutoCloseable {
             if (w == null) {
                 continue;
             }
+            String requires = w.getDescriptor().getRequires();
+            if (requires != null && !requires.isBlank() && !requires.equals("*")
+                    && !manager.getVersionManager().checkVersionConstraint(manager.getSystemVersion(), requires)) {
+                fail(loaded.get(id), "plugin \"" + id + "\" requires SPI " + requires + " but berth provides "
+                        + manager.getSystemVersion());
+                manager.unloadPlugin(id);
+                continue;
+            }
             try {
                 PluginState state = manager.startPlugin(id);
                 if (state != PluginState.STARTED) {
@@ -136,8 +144,14 @@ public final class PluginHost implements AutoCloseable {
     @Override
     public void close() {
         if (manager != null) {
-            manager.stopPlugins();
-            manager.unloadPlugins();
+            for (PluginWrapper w : List.copyOf(manager.getPlugins())) {
+                try {
+                    manager.unloadPlugin(w.getPluginId());
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot unload plugin {0}: {1}", w.getPluginId(),
+                            e.getMessage());
+                }
+            }
         }
     }
 }

@@ -50,6 +50,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         }
         Errors.require(config.getMetadata().getName(), "container metadata.name");
         Errors.require(config.getImage().getImage(), "container image");
+        Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "container");
         if (sandbox.state() != SandboxRecord.State.READY) {
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "pod sandbox \"" + sandbox.id()
                     + "\" is not ready");

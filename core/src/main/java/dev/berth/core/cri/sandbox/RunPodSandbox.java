@@ -50,6 +50,7 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         }
         var md = config.getMetadata();
         Errors.require(md.getName(), "pod sandbox metadata.name");
+        Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "pod sandbox");
         Handler handler = cri.dispatcher().registry().resolve(req.getRuntimeHandler());
         ctx.handler(handler);
 

@@ -1,0 +1,225 @@
+package dev.berth.core;
+
+import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.CriServer;
+import dev.berth.core.cri.StreamingRpc;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.container.ContainerEnvironment;
+import dev.berth.core.cri.container.ContainerStatus;
+import dev.berth.core.cri.container.CreateContainer;
+import dev.berth.core.cri.container.ExecSync;
+import dev.berth.core.cri.container.ListContainers;
+import dev.berth.core.cri.container.RemoveContainer;
+import dev.berth.core.cri.container.ReopenContainerLog;
+import dev.berth.core.cri.container.StartContainer;
+import dev.berth.core.cri.container.StopContainer;
+import dev.berth.core.cri.container.UpdateContainerResources;
+import dev.berth.core.cri.runtime.GetContainerEvents;
+import dev.berth.core.cri.runtime.RuntimeConfig;
+import dev.berth.core.cri.runtime.Status;
+import dev.berth.core.cri.runtime.UpdateRuntimeConfig;
+import dev.berth.core.cri.runtime.Version;
+import dev.berth.core.cri.sandbox.ListPodSandbox;
+import dev.berth.core.cri.sandbox.PodSandboxStatus;
+import dev.berth.core.cri.sandbox.RemovePodSandbox;
+import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.cri.sandbox.StopPodSandbox;
+import dev.berth.core.cri.stats.ContainerStats;
+import dev.berth.core.cri.stats.ListContainerStats;
+import dev.berth.core.cri.stats.ListPodSandboxStats;
+import dev.berth.core.cri.stats.PodSandboxStats;
+import dev.berth.core.dispatch.Dispatcher;
+import dev.berth.core.dispatch.EventHub;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.core.dispatch.HandlerRegistry;
+import dev.berth.core.plugin.PluginHost;
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.core.store.RecordStore;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.Recoverable;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The berth daemon: loads state, creates the handlers, recovers pods from before a restart, and serves CRI.
+ *
+ * <p>Recovery assumptions, in order:
+ * <ol>
+ *   <li>Core's records are the list of what exists; they are written before the backend acts, so a crash can
+ *       leave a record whose backend object never existed, but never the reverse.</li>
+ *   <li>A record left in CREATING was cut off mid-RunPodSandbox: it is marked NOTREADY, so the kubelet stops and
+ *       removes it, which cleans up whatever part was made.</li>
+ *   <li>Each handler that can recover is handed the ids it owns before any RPC is served. Ids it cannot find
+ *       stay listed, in an unknown state, rather than being dropped.</li>
+ *   <li>A record naming a handler that is no longer configured stays listed as NOTREADY/UNKNOWN.</li>
+ * </ol>
+ */
+public final class Daemon implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
+
+    private final HandlerRegistry registry;
+    private final CriRuntime cri;
+    private final List<ServerServiceDefinition> services;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private Server server;
+
+    private Daemon(HandlerRegistry registry, CriRuntime cri, List<ServerServiceDefinition> services) {
+        this.registry = registry;
+        this.cri = cri;
+        this.services = services;
+    }
+
+    /** Builds the daemon from a loaded config and plugin host, creates handlers and recovers state. */
+    public static Daemon create(ConfigLoader.Loaded loaded, PluginHost plugins, SandboxEnvironment sandboxEnv,
+                                ContainerEnvironment containerEnv) {
+        var config = loaded.config();
+        EventHub events = new EventHub();
+        HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
+        registry.apply(loaded);
+        Path records = config.state().resolve("records");
+        var sandboxes = new RecordStore<>(records.resolve("sandboxes"), SandboxRecord.class, SandboxRecord::id);
+        var containers = new RecordStore<>(records.resolve("containers"), ContainerRecord.class, ContainerRecord::id);
+        sandboxes.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable sandbox record {0}: {1}", f,
+                e.getMessage()));
+        containers.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable container record {0}: {1}", f,
+                e.getMessage()));
+        var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
+        recover(cri);
+
+        RemoveContainer removeContainer = new RemoveContainer(cri, containerEnv);
+        List<UnaryRpc<?, ?>> unary = List.of(
+                new Version(),
+                new Status(cri, sandboxEnv),
+                new RuntimeConfig(cri),
+                new UpdateRuntimeConfig(cri, sandboxEnv),
+                new RunPodSandbox(cri, sandboxEnv),
+                new StopPodSandbox(cri, sandboxEnv),
+                new RemovePodSandbox(cri, sandboxEnv, removeContainer),
+                new PodSandboxStatus(cri),
+                new ListPodSandbox(cri),
+                new CreateContainer(cri, containerEnv),
+                new StartContainer(cri),
+                new StopContainer(cri),
+                removeContainer,
+                new ListContainers(cri),
+                new ContainerStatus(cri),
+                new UpdateContainerResources(cri),
+                new ReopenContainerLog(cri),
+                new ExecSync(cri),
+                new ContainerStats(cri),
+                new ListContainerStats(cri),
+                new PodSandboxStats(cri),
+                new ListPodSandboxStats(cri));
+        List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
+        return new Daemon(registry, cri, new CriServer(unary, streaming).services());
+    }
+
+    private static void recover(CriRuntime cri) {
+        for (SandboxRecord s : cri.sandboxes().all()) {
+            if (s.state() == SandboxRecord.State.CREATING) {
+                LOG.log(System.Logger.Level.WARNING, "pod sandbox {0} was being created when berth stopped; marking it "
+                        + "NOTREADY for the kubelet to remove", s.id());
+                cri.sandboxes().put(s.withState(SandboxRecord.State.NOTREADY));
+            }
+        }
+        for (var entry : cri.dispatcher().registry().active().entrySet()) {
+            Handler h = entry.getValue();
+            List<String> sandboxIds = new ArrayList<>();
+            for (SandboxRecord s : cri.sandboxes().all()) {
+                if (s.handler().equals(h.name())) {
+                    sandboxIds.add(s.id());
+                    cri.dispatcher().bind(s.id(), h);
+                }
+            }
+            List<String> containerIds = cri.containers().all().stream()
+                    .filter(c -> sandboxIds.contains(c.sandboxId())).map(ContainerRecord::id).toList();
+            if (sandboxIds.isEmpty() || !(h.backend() instanceof Recoverable r)) {
+                continue;
+            }
+            try {
+                var report = r.recover(sandboxIds, containerIds);
+                LOG.log(System.Logger.Level.INFO, "handler \"{0}\" recovered {1} pods and {2} containers; {3} lost",
+                        h.name(), sandboxIds.size(), containerIds.size(), report.lost().size());
+                for (String lost : report.lost()) {
+                    LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" could not recover {1}; it stays listed in an "
+                            + "unknown state", h.name(), lost);
+                }
+            } catch (BackendException e) {
+                LOG.log(System.Logger.Level.ERROR, "handler \"{0}\" failed to recover: {1}", h.name(), e.getMessage());
+            }
+        }
+        for (SandboxRecord s : cri.sandboxes().all()) {
+            if (cri.dispatcher().forSandboxOrNull(s) == null) {
+                LOG.log(System.Logger.Level.WARNING, "pod sandbox {0} belongs to handler \"{1}\", which is not "
+                        + "configured; it stays listed as NOTREADY", s.id(), s.handler());
+            }
+        }
+    }
+
+    /** Serves on {@code builder} (in-process in tests). */
+    public Daemon serve(ServerBuilder<?> builder) throws IOException {
+        builder.executor(executor);
+        services.forEach(builder::addService);
+        server = builder.build().start();
+        return this;
+    }
+
+    /** Serves on a unix socket that only root can use (mode 0660, owner root). */
+    public Daemon serveUnix(Path socket) throws IOException {
+        Files.createDirectories(socket.toAbsolutePath().getParent());
+        Files.deleteIfExists(socket);
+        serve(UnixSockets.serverBuilder(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+        LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1 and runtime.v1alpha2 on unix://{0}", socket);
+        return this;
+    }
+
+    /** Re-reads the handler table: adds, changes and retires handlers; existing pods keep their backend. */
+    public void reload(ConfigLoader.Loaded loaded) {
+        registry.apply(loaded);
+        LOG.log(System.Logger.Level.INFO, "reloaded handlers: {0} (default {1})",
+                String.join(", ", registry.active().keySet()), registry.defaultName());
+    }
+
+    public HandlerRegistry registry() {
+        return registry;
+    }
+
+    public CriRuntime cri() {
+        return cri;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.shutdown();
+            try {
+                if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                    server.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                server.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        registry.close();
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.berth.core.cli;
+
+import dev.berth.core.Daemon;
+import dev.berth.core.config.ConfigException;
+import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.cri.container.ContainerEnvironment;
+import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.plugin.PluginHost;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code berth daemon}: serve CRI on the configured socket until SIGTERM or SIGINT. SIGHUP reloads the handler
+ * table from the same config files; a bad reload is logged and the running table stays.
+ */
+@Command(name = "daemon", description = "Run the CRI daemon.")
+final class DaemonCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(DaemonCommand.class.getName());
+
+    @Mixin
+    ConfigOption config;
+
+    @Override
+    public Integer call() throws Exception {
+        ConfigLoader.Loaded loaded = config.load();
+        Logging.configure(loaded.config().logLevel());
+        PluginHost plugins = ConfigOption.plugins(loaded);
+        Daemon daemon = Daemon.create(loaded, plugins, SandboxEnvironment.NONE, ContainerEnvironment.NONE);
+        daemon.serveUnix(loaded.config().socket());
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+            LOG.log(System.Logger.Level.INFO, "shutting down; containers keep running");
+            daemon.close();
+            plugins.close();
+        }));
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+            try {
+                daemon.reload(config.load());
+            } catch (ConfigException | dev.berth.spi.BackendException e) {
+                LOG.log(System.Logger.Level.ERROR, "reload failed, keeping the running handlers: {0}", e.getMessage());
+            }
+        });
+        daemon.awaitTermination();
+        return 0;
+    }
+}

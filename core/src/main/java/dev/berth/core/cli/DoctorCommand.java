@@ -1,0 +1,102 @@
+package dev.berth.core.cli;
+
+import dev.berth.core.config.BerthConfig;
+import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.plugin.PluginHost;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code berth doctor}: checks the host for what the configured handlers need. Each line says OK or what to
+ * install or change. Exit code 1 if anything is missing.
+ */
+@Command(name = "doctor", description = "Check the host for what berth and its configured handlers need.")
+final class DoctorCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOption config;
+
+    private boolean ok = true;
+
+    @Override
+    public Integer call() throws Exception {
+        ConfigLoader.Loaded loaded = config.load();
+        BerthConfig c = loaded.config();
+        System.out.println("host:");
+        cgroups();
+        check(isRoot(), "running as root", "berth must run as root to manage namespaces, mounts and cgroups");
+        cni(c);
+        try (PluginHost plugins = ConfigOption.plugins(loaded)) {
+            for (var p : plugins.plugins()) {
+                check(!p.state().equals("failed"), "plugin " + p.path().getFileName() + " loads", p.error());
+            }
+            if (PluginsCommand.printHandlers(loaded, plugins) != 0) {
+                ok = false;
+            }
+        }
+        return ok ? 0 : 1;
+    }
+
+    private void cgroups() throws IOException {
+        Path unified = Path.of("/sys/fs/cgroup/cgroup.controllers");
+        if (Files.exists(unified)) {
+            check(true, "cgroup v2 (unified hierarchy)", "");
+            return;
+        }
+        Path hybrid = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
+        if (Files.exists(hybrid)) {
+            String ctrls = Files.readString(hybrid).strip();
+            System.out.println("  OK   cgroup v1 with a cgroup2 hierarchy at /sys/fs/cgroup/unified (hybrid)"
+                    + (ctrls.isEmpty() ? "" : "; controllers on cgroup2: " + ctrls));
+            if (!ctrls.isEmpty()) {
+                System.out.println("  WARN crun 1.8 refuses hybrid hosts whose cgroup2 holds controllers (\"cgroups in "
+                        + "hybrid mode not supported\"). Move them to v1, e.g. for hugetlb: mkdir -p "
+                        + "/sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb");
+            }
+        } else {
+            check(Files.isDirectory(Path.of("/sys/fs/cgroup/memory")), "cgroup v1", "no cgroup hierarchy found "
+                    + "under /sys/fs/cgroup");
+        }
+        String pid1 = Files.readString(Path.of("/proc/1/comm")).strip();
+        System.out.println("  OK   PID 1 is " + pid1 + (pid1.equals("systemd") ? " (systemd cgroup driver available)"
+                : " (use the cgroupfs driver)"));
+    }
+
+    private void cni(BerthConfig c) throws IOException {
+        Path conf = c.network().cniConfDir();
+        boolean hasConf = false;
+        if (Files.isDirectory(conf)) {
+            try (Stream<Path> s = Files.list(conf)) {
+                hasConf = s.anyMatch(p -> p.toString().endsWith(".conflist") || p.toString().endsWith(".conf")
+                        || p.toString().endsWith(".json"));
+            }
+        }
+        check(hasConf, "CNI config in " + conf, "no network config: pods get no network and NetworkReady stays "
+                + "false; install one (e.g. a bridge conflist) into " + conf);
+        for (String plugin : List.of("bridge", "host-local", "loopback", "portmap")) {
+            boolean found = c.network().cniBinDirs().stream().anyMatch(d -> Files.isExecutable(d.resolve(plugin)));
+            check(found, "CNI plugin " + plugin + " in " + c.network().cniBinDirs(),
+                    "install Debian's containernetworking-plugins (apt-get install containernetworking-plugins)");
+        }
+    }
+
+    private static boolean isRoot() {
+        try {
+            return Files.readString(Path.of("/proc/self/status")).lines()
+                    .filter(l -> l.startsWith("Uid:")).findFirst().map(l -> l.split("\\s+")[1].equals("0"))
+                    .orElse(false);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void check(boolean good, String what, String advice) {
+        ok &= good;
+        System.out.println("  " + (good ? "OK   " : "FAIL ") + what + (good || advice.isEmpty() ? "" : " -> " + advice));
+    }
+}

@@ -1,0 +1,33 @@
+package dev.berth.core.cli;
+
+import dev.berth.core.BerthVersion;
+import dev.berth.spi.SpiVersion;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code berth version}. */
+@Command(name = "version", description = "Print berth's version, its SPI version and the CRI versions it serves.")
+final class VersionCommand implements Runnable {
+    @Override
+    public void run() {
+        for (String line : lines()) {
+            System.out.println(line);
+        }
+    }
+
+    static String[] lines() {
+        return new String[] {
+            "berth " + BerthVersion.VERSION,
+            "SPI " + SpiVersion.CURRENT,
+            "CRI runtime.v1, runtime.v1alpha2",
+            "Java " + Runtime.version()
+        };
+    }
+
+    static final class Provider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return lines();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.berth.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void missingDefaultFileMeansBuiltInDefaults() {
+        var loaded = ConfigLoader.load(dir.resolve("config.toml"), false);
+        assertThat(loaded.files()).isEmpty();
+        assertThat(loaded.config()).isEqualTo(BerthConfig.defaults());
+        assertThat(loaded.config().socket()).isEqualTo(Path.of("/run/berth/berth.sock"));
+        assertThat(loaded.config().defaultHandler().type()).isEqualTo("runc");
+    }
+
+    @Test
+    void missingExplicitFileIsAnError() {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.toml"), true))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("nope.toml: no such file");
+    }
+
+    @Test
+    void dropInsMergeInLexicalOrderOverTheMainFile() throws Exception {
+        Path main = write("config.toml", """
+                default_runtime = "runc"
+                [runtimes.runc]
+                type = "runc"
+                [runtimes.runc.options]
+                binary = "runc"
+                [streaming]
+                port = 10010
+                """);
+        Files.createDirectories(dir.resolve("config.d"));
+        write("config.d/20-crun.toml", """
+                [runtimes.crun]
+                type = "runc"
+                [runtimes.crun.options]
+                binary = "crun"
+                """);
+        write("config.d/10-network.toml", """
+                [network]
+                cni_bin_dirs = ["/usr/lib/cni"]
+                plugin_timeout = "30s"
+                [streaming]
+                port = 10011
+                """);
+        write("config.d/30-ignored.txt", "not toml");
+        var loaded = ConfigLoader.load(main, true);
+        assertThat(loaded.files()).extracting(p -> p.getFileName().toString())
+                .containsExactly("config.toml", "10-network.toml", "20-crun.toml");
+        BerthConfig c = loaded.config();
+        assertThat(c.runtimes()).containsOnlyKeys("crun", "runc");
+        assertThat(c.runtimes().get("crun").options()).containsEntry("binary", "crun");
+        assertThat(c.network().cniBinDirs()).containsExactly(Path.of("/usr/lib/cni"));
+        assertThat(c.network().pluginTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.streaming().port()).isEqualTo(10011);
+        assertThat(loaded.where("streaming.port")).endsWith("10-network.toml:5: ");
+    }
+
+    @Test
+    void runtimesInAFileReplaceTheBuiltInHandler() throws Exception {
+        Path main = write("config.toml", """
+                default_runtime = "fast"
+                [runtimes.fast]
+                type = "fake"
+                """);
+        assertThat(ConfigLoader.load(main, true).config().runtimes()).containsOnlyKeys("fast");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "sockett = '/x'|config.toml:1: sockett: unknown key",
+        "[streaming]\\nport = 'ten'|config.toml:2: streaming.port: expected an integer, got the string \"ten\"",
+        "[streaming]\\nport = 70000|config.toml:2: streaming.port: port must be between 0 and 65535",
+        "default_runtime = 'kata'|config.toml:1: default_runtime: default_runtime \"kata\" is not a configured handler",
+        "[runtimes.x]\\noptions = {}|runtimes.x: handler \"x\" needs a type",
+        "[network]\\ncni_bin_dirs = '/opt'|config.toml:2: network.cni_bin_dirs: expected a list of paths",
+        "[images]\\npull_progress_timeout = 'soon'|config.toml:2: images.pull_progress_timeout: expected a duration",
+        "root = |config.toml:1: invalid TOML",
+    })
+    void badConfigNamesFileLineAndKey(String toml, String expected) throws Exception {
+        Path main = write("config.toml", toml.replace("\\n", "\n").replace('\'', '"'));
+        assertThatThrownBy(() -> ConfigLoader.load(main, true))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(expected);
+    }
+
+    private Path write(String name, String content) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, content);
+        return p;
+    }
+}

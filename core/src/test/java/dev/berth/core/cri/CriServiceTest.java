@@ -1,0 +1,222 @@
+package dev.berth.core.cri;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.cri.v1.ContainerFilter;
+import dev.berth.cri.v1.ContainerState;
+import dev.berth.cri.v1.ContainerStateValue;
+import dev.berth.cri.v1.ContainerStatusRequest;
+import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.ListContainersRequest;
+import dev.berth.cri.v1.ListPodSandboxRequest;
+import dev.berth.cri.v1.PodSandboxFilter;
+import dev.berth.cri.v1.PodSandboxState;
+import dev.berth.cri.v1.PodSandboxStateValue;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
+import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.cri.v1.RemovePodSandboxRequest;
+import dev.berth.cri.v1.ReopenContainerLogRequest;
+import dev.berth.cri.v1.RunPodSandboxRequest;
+import dev.berth.cri.v1.RuntimeConfigRequest;
+import dev.berth.cri.v1.StartContainerRequest;
+import dev.berth.cri.v1.StatusRequest;
+import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.cri.v1.VersionRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CRI edge end to end, in-process, over fake backends. */
+class CriServiceTest {
+    @TempDir
+    Path dir;
+
+    CriTestHarness h;
+
+    @BeforeEach
+    void start() throws Exception {
+        h = new CriTestHarness(dir);
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    @Test
+    void versionNamesBerthAndV1() {
+        var v = h.runtime.version(VersionRequest.getDefaultInstance());
+        assertThat(v.getRuntimeName()).isEqualTo("berth");
+        assertThat(v.getRuntimeApiVersion()).isEqualTo("v1");
+    }
+
+    @Test
+    void podAndContainerLifecycle() {
+        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(CriTestHarness.pod("web")).build()).getPodSandboxId();
+        assertThat(pod).hasSize(64);
+        var status = h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod)
+                .setVerbose(true).build());
+        assertThat(status.getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
+        assertThat(status.getStatus().getRuntimeHandler()).isEqualTo("fake");
+        assertThat(status.getInfoMap().get("info")).contains("\"pluginId\":\"builtin\"").contains("\"handler\":\"fake\"");
+
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("app")).setSandboxConfig(CriTestHarness.pod("web")).build())
+                .getContainerId();
+        var cs = h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(cs.getStatus().getState()).isEqualTo(ContainerState.CONTAINER_CREATED);
+        assertThat(cs.getStatus().getLogPath()).isEqualTo("/var/log/pods/web/app.log");
+
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        var exec = h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo")
+                .addCmd("hi").setTimeout(5).build());
+        assertThat(exec.getStdout().toStringUtf8()).isEqualTo("hi\n");
+        assertThat(h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("exit")
+                .addCmd("7").build()).getExitCode()).isEqualTo(7);
+
+        // Routing by a unique id prefix, as crictl allows.
+        var byPrefix = h.runtime.containerStatus(ContainerStatusRequest.newBuilder()
+                .setContainerId(ctr.substring(0, 12)).build());
+        assertThat(byPrefix.getStatus().getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+        assertThat(h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build())
+                .getStatus().getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(ctr).build());
+        h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(ctr).build());
+
+        h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build())
+                .getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+        assertCode(() -> h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build()),
+                Status.Code.NOT_FOUND, "pod sandbox \"" + pod + "\" not found");
+    }
+
+    @Test
+    void runPodSandboxRoutesByHandlerAndLaterCallsById() {
+        String a = run("a", "");
+        String b = run("b", "other");
+        var list = h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList();
+        assertThat(list).extracting(p -> p.getId() + "=" + p.getRuntimeHandler())
+                .containsExactlyInAnyOrder(a + "=fake", b + "=other");
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(b)
+                .setConfig(CriTestHarness.container("c")).build()).getContainerId();
+        // The container lives in the "other" handler's backend: its state dir holds the record, "fake"'s does not.
+        assertThat(dir.resolve("state/handlers/other/container-" + ctr)).exists();
+        assertThat(dir.resolve("state/handlers/fake/container-" + ctr)).doesNotExist();
+    }
+
+    @Test
+    void unknownHandlerIsInvalidArgumentListingTheConfiguredOnes() {
+        assertCode(() -> h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                        .setConfig(CriTestHarness.pod("x")).setRuntimeHandler("kata-qemu").build()),
+                Status.Code.INVALID_ARGUMENT, "unknown runtime handler \"kata-qemu\"; configured handlers: broken, "
+                        + "fake, other (default: fake)");
+    }
+
+    @Test
+    void failedCreateRollsBackAndFreesTheName() {
+        assertCode(() -> run("doomed", "broken"), Status.Code.UNAVAILABLE, "fake failure requested by fail_create");
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+        assertThat(dir.resolve("state/records/sandboxes")).isEmptyDirectory();
+        run("doomed", "fake");
+    }
+
+    @Test
+    void duplicateNameIsAlreadyExists() {
+        run("twin", "");
+        assertCode(() -> run("twin", ""), Status.Code.ALREADY_EXISTS, "is already used");
+    }
+
+    @Test
+    void listFiltersByIdStateLabelsAndPod() {
+        String a = run("a", "");
+        String b = run("b", "");
+        h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(b).build());
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                .setState(PodSandboxStateValue.newBuilder().setState(PodSandboxState.SANDBOX_READY))).build())
+                .getItemsList()).extracting(p -> p.getId()).containsExactly(a);
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                .putLabelSelector("app", "b")).build()).getItemsList()).extracting(p -> p.getId()).containsExactly(b);
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                .setId(a.substring(0, 10))).build()).getItemsList()).extracting(p -> p.getId()).containsExactly(a);
+
+        String c1 = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(a)
+                .setConfig(CriTestHarness.container("one")).build()).getContainerId();
+        String c2 = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(a)
+                .setConfig(CriTestHarness.container("two")).build()).getContainerId();
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(c2).build());
+        assertThat(h.runtime.listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
+                .setState(ContainerStateValue.newBuilder().setState(ContainerState.CONTAINER_RUNNING))).build())
+                .getContainersList()).extracting(c -> c.getId()).containsExactly(c2);
+        assertThat(h.runtime.listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
+                .putLabelSelector("tier", "one").setPodSandboxId(a)).build())
+                .getContainersList()).extracting(c -> c.getId()).containsExactly(c1);
+    }
+
+    @Test
+    void statusListsEveryHandlerPlusTheDefaultEntry() {
+        var s = h.runtime.status(StatusRequest.getDefaultInstance());
+        assertThat(s.getRuntimeHandlersList()).extracting(r -> r.getName())
+                .containsExactly("", "broken", "fake", "other");
+        assertThat(s.getRuntimeHandlers(0).getFeatures().getRecursiveReadOnlyMounts()).isTrue();
+        assertThat(s.getStatus().getConditionsList()).extracting(c -> c.getType() + "=" + c.getStatus())
+                .containsExactly("RuntimeReady=true", "NetworkReady=true");
+        assertThat(h.runtime.runtimeConfig(RuntimeConfigRequest.getDefaultInstance()).getLinux().getCgroupDriver())
+                .isEqualTo(dev.berth.cri.v1.CgroupDriver.CGROUPFS);
+    }
+
+    @Test
+    void badInputGetsAClearStatus() {
+        assertCode(() -> h.runtime.podSandboxStatus(PodSandboxStatusRequest.getDefaultInstance()),
+                Status.Code.INVALID_ARGUMENT, "pod sandbox id must not be empty");
+        assertCode(() -> h.runtime.runPodSandbox(RunPodSandboxRequest.getDefaultInstance()),
+                Status.Code.INVALID_ARGUMENT, "pod sandbox config with metadata is required");
+        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId("nope")
+                .setConfig(CriTestHarness.container("c")).build()), Status.Code.NOT_FOUND, "pod sandbox \"nope\"");
+        var huge = CriTestHarness.pod("huge").toBuilder().putLabels("big", "x".repeat(10 * 1024 * 1024)).build();
+        assertCode(() -> h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(huge).build()),
+                Status.Code.INVALID_ARGUMENT, "the limit is 262144");
+        String pod = run("p", "");
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("c")).build()).getContainerId();
+        assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).build()),
+                Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertCode(() -> h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build()),
+                Status.Code.FAILED_PRECONDITION, "not CREATED");
+        // A capability the fake backend lacks is UNIMPLEMENTED, naming handler and capability.
+        assertCode(() -> h.runtime.reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(ctr)
+                .build()), Status.Code.UNIMPLEMENTED, "runtime handler \"fake\" (type fake, plugin builtin) does not "
+                + "support reopening container logs");
+        // An RPC berth has no class for yet is UNIMPLEMENTED with its name.
+        assertCode(() -> h.runtime.checkpointContainer(dev.berth.cri.v1.CheckpointContainerRequest.getDefaultInstance()),
+                Status.Code.UNIMPLEMENTED, "runtime.v1.RuntimeService/CheckpointContainer");
+    }
+
+    private String run(String name, String handler) {
+        return h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(CriTestHarness.pod(name))
+                .setRuntimeHandler(handler).build()).getPodSandboxId();
+    }
+
+    static void assertCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Status.Code code,
+                           String message) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(code);
+            assertThat(e.getStatus().getDescription()).contains(message);
+        });
+    }
+}

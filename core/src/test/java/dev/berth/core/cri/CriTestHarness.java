@@ -1,0 +1,82 @@
+package dev.berth.core.cri;
+
+import dev.berth.core.Daemon;
+import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.cri.container.ContainerEnvironment;
+import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.plugin.PluginHost;
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.spi.testing.FakeBackendFactory;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** A daemon with fake-backend handlers, served in-process, and a v1 client to it. */
+final class CriTestHarness implements AutoCloseable {
+    static final String CONFIG = """
+            default_runtime = "fake"
+            [runtimes.fake]
+            type = "fake"
+            [runtimes.other]
+            type = "fake"
+            [runtimes.broken]
+            type = "fake"
+            [runtimes.broken.options]
+            fail_create = true
+            """;
+
+    final Path dir;
+    final Daemon daemon;
+    final ManagedChannel channel;
+    final RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
+
+    CriTestHarness(Path dir) throws Exception {
+        this(dir, CONFIG);
+    }
+
+    CriTestHarness(Path dir, String config) throws Exception {
+        this.dir = dir;
+        Path file = dir.resolve("config.toml");
+        Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
+                + "\"\n" + config);
+        var loaded = ConfigLoader.load(file, true);
+        daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), SandboxEnvironment.NONE,
+                ContainerEnvironment.NONE);
+        String name = InProcessServerBuilder.generateName();
+        daemon.serve(InProcessServerBuilder.forName(name));
+        channel = InProcessChannelBuilder.forName(name).build();
+        runtime = RuntimeServiceGrpc.newBlockingStub(channel);
+    }
+
+    static PodSandboxConfig pod(String name) {
+        return PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid("uid-" + name))
+                .putLabels("app", name)
+                .setLogDirectory("/var/log/pods/" + name)
+                .build();
+    }
+
+    static ContainerConfig container(String name) {
+        return ContainerConfig.newBuilder()
+                .setMetadata(ContainerMetadata.newBuilder().setName(name))
+                .setImage(ImageSpec.newBuilder().setImage("busybox"))
+                .addCommand("sleep").addArgs("3600")
+                .setLogPath(name + ".log")
+                .putLabels("tier", name)
+                .build();
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+        daemon.close();
+    }
+}
