@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Assembles the berth image from the staged jars: a jlink runtime holding only the JDK modules that jdeps finds
+# the jars need, the jars in lib/, plugin archives in plugins/, bin/berth and an example config.
+set -euo pipefail
+target=$1
+version=$2
+here=$(cd "$(dirname "$0")/.." && pwd)
+staging=$target/staging
+image=$target/berth
+
+: "${JAVA_HOME:?JAVA_HOME must point at a JDK 25}"
+jdeps=$JAVA_HOME/bin/jdeps
+jlink=$JAVA_HOME/bin/jlink
+
+rm -rf "$image"
+mkdir -p "$image/lib" "$image/plugins" "$image/bin" "$image/conf"
+cp "$staging"/lib/*.jar "$image/lib/"
+if compgen -G "$staging/plugins/*" >/dev/null; then
+  cp "$staging"/plugins/* "$image/plugins/"
+fi
+
+# The JDK modules the application needs, as jdeps sees them, plus what reflection and JNDI-free TLS use at
+# run time (jdk.crypto.ec for TLS on the streaming port; jdk.zipfs for plugin zips).
+modules=$("$jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 \
+  --class-path "$image/lib/*" "$image"/lib/berth-core-*.jar)
+# jdeps also names java.compiler (PF4J's compile-time annotation processor) and java.desktop (Jackson's optional
+# java.beans support); neither is used at run time, and together they are about half the image.
+modules=$(echo "$modules,jdk.crypto.ec,jdk.zipfs,jdk.unsupported,java.logging" | tr ',' '\n' \
+  | grep -vx -e java.compiler -e java.desktop | sort -u | paste -sd, -)
+echo "jlink modules: $modules"
+"$jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-6 \
+  --output "$image/runtime"
+
+install -m 0755 "$here/bin/berth" "$image/bin/berth"
+cp "$here"/conf/* "$image/conf/"
+echo "$version" > "$image/VERSION"
+tar -C "$target" -czf "$target/berth-$version-linux-amd64.tar.gz" berth
+echo "image: $image ($(du -sh "$image" | cut -f1))"
