@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs berth's whole test suite: unit tests, integration tests against the real runc, crun, conmon, CNI
+# plugins, registry and containerd shim, then the jlink image. Usage: sudo scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+echo "== installing packages"
+apt_install "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+ensure_jdk
+fix_hybrid_cgroups
+echo "JDK: $JAVA_HOME"
+
+echo "== unit and integration tests"
+mvn -B -ntp install
+
+echo "== the image runs without a JDK"
+image=distribution/target/berth
+env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
+env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
+echo "all tests passed"
