@@ -49,8 +49,9 @@ public final class Host {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while running " + cmd.getFirst());
             }
-            return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
+            // Lenient decoding: `delete` prints a binary protobuf on stdout.
+            return new Run(p.exitValue(), new String(Files.readAllBytes(out), StandardCharsets.UTF_8),
+                    new String(Files.readAllBytes(err), StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
