@@ -389,6 +389,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                 problems.add("shim delete: " + e.getMessage());
             }
         }
+        removeStaleSocket(pod.bundle);
         FifoReader drain = pod.shimLog;
         if (drain != null) {
             drain.stop();
@@ -402,6 +403,31 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         if (!problems.isEmpty() && !quiet) {
             throw new BackendException(Kind.INTERNAL, "failed to remove sandbox \"" + pod.id + "\": "
                     + String.join("; ", problems));
+        }
+    }
+
+    /**
+     * A shim that was killed leaves its socket file behind (a clean Shutdown removes it). Remove it once nobody
+     * answers on it, so that no stale sockets pile up in the shims' socket directory.
+     */
+    private void removeStaleSocket(Path bundle) {
+        Path socket;
+        try {
+            socket = ShimLauncher.socketFromBundle(bundle);
+        } catch (IOException e) {
+            return;
+        }
+        if (!Files.exists(socket)) {
+            return;
+        }
+        try (var ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+            return; // still served: not ours to remove
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException ignored) {
+                // best effort
+            }
         }
     }
 

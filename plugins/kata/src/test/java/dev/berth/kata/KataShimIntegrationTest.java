@@ -190,9 +190,10 @@ class KataShimIntegrationTest {
     }
 
     @Test
-    void twoContainersShareOnePodShim() {
+    void twoContainersShareOnePodShim() throws Exception {
         String sb = runPod();
         String shim = shimPid(backend, sb);
+        Path socket = dev.berth.kata.shim.ShimLauncher.socketFromBundle(context.stateDir().resolve("bundles").resolve(sb));
         String a = runContainer(sb, "a", List.of("sleep", "3600"), "");
         String b = runContainer(sb, "b", List.of("sleep", "3600"), "");
         assertThat(ShimHost.processesWith(context.stateDir().toString())).as("one shim for the pod").hasSize(1)
@@ -210,6 +211,7 @@ class KataShimIntegrationTest {
         backend.removeSandbox(sb);
         sandboxes.remove(sb);
         assertThat(ShimHost.processesWith(context.stateDir().toString())).as("shim shut down").isEmpty();
+        assertThat(socket).as("the shim removed its socket").doesNotExist();
     }
 
     @Test
@@ -248,6 +250,8 @@ class KataShimIntegrationTest {
         long containerPid = backend.containerStatus(id).pid();
         assertThat(containerPid).isPositive();
         long shim = Long.parseLong(shimPid(backend, sb));
+        Path socket = dev.berth.kata.shim.ShimLauncher.socketFromBundle(context.stateDir().resolve("bundles").resolve(sb));
+        assertThat(socket).exists();
         ProcessHandle.of(shim).orElseThrow().destroyForcibly();
         assertThat(Host.awaitExit(shim, LONG)).isTrue();
 
@@ -264,5 +268,6 @@ class KataShimIntegrationTest {
                 .as("the shim's delete action killed the orphaned container").isTrue();
         assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(sb))).isFalse();
         assertThat(Path.of("/run/containerd/runc/berth", id)).doesNotExist();
+        assertThat(socket).as("the dead shim's socket file is removed").doesNotExist();
     }
 }
