@@ -58,7 +58,6 @@ class KataPluginLoadingTest {
                 assertThat(f.getClass().getClassLoader()).isNotSameAs(getClass().getClassLoader());
             });
         } finally {
-            pm.stopPlugins();
             pm.unloadPlugin("kata");
         }
     }
