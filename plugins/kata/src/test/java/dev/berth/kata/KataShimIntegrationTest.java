@@ -244,6 +244,48 @@ class KataShimIntegrationTest {
     }
 
     @Test
+    void killMinusNineOfBerthThenRecoveryThenStopAndRemove() throws Exception {
+        backend.close(); // the crashing "berth" below owns the events socket until it dies
+        String sb = newId();
+        String id = newId();
+        Path logFile = dir.resolve("logs/crash.log");
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process berth = new ProcessBuilder(javaBin.toString(), "--sun-misc-unsafe-memory-access=allow", "-cp",
+                System.getProperty("java.class.path"), CrashingBerth.class.getName(), dir.toString(),
+                busybox.toString(), sb, id, logFile.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("crashing-berth.out").toFile()).start();
+        try {
+            assertThat(ShimHost.poll(() -> {
+                try {
+                    return Files.readString(dir.resolve("crashing-berth.out")).contains("READY") || !berth.isAlive();
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(90))).isTrue();
+            assertThat(Files.readString(dir.resolve("crashing-berth.out"))).contains("READY");
+        } finally {
+            sandboxes.add(sb);
+            berth.destroyForcibly(); // SIGKILL
+            berth.waitFor();
+        }
+        backend = newBackend();
+        assertThat(backend.recover(List.of(sb), List.of(id)).lost()).isEmpty();
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(SandboxStatus.State.READY);
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        int before = lines(logFile).size();
+        assertThat(before).isPositive();
+        assertThat(ShimHost.poll(() -> lines(logFile).size() > before + 2, LONG)).as("log copying resumed").isTrue();
+        assertThat(lines(logFile)).allMatch(l -> l.matches("\\S+ stdout [FP] .*") || l.isEmpty());
+        assertThat(lines(logFile)).anyMatch(l -> l.endsWith(" stdout F tick"));
+        backend.stopSandbox(sb, Duration.ofSeconds(1));
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+        backend.removeContainer(id);
+        backend.removeSandbox(sb);
+        sandboxes.remove(sb);
+        assertThat(ShimHost.processesWith(context.stateDir().toString())).isEmpty();
+    }
+
+    @Test
     void aKilledShimIsReportedAndCleanedUp() throws Exception {
         String sb = runPod();
         String id = runContainer(sb, "victim", List.of("sleep", "3600"), dir.resolve("logs/victim.log").toString());
