@@ -149,6 +149,14 @@ class KataShimIntegrationTest {
         assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(id))).isFalse();
     }
 
+    private static String readTrimmed(Path f) {
+        try {
+            return Files.readString(f).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static List<String> lines(Path f) {
         try {
             return Files.exists(f) ? Files.readAllLines(f, StandardCharsets.UTF_8) : List.of();
@@ -184,7 +192,16 @@ class KataShimIntegrationTest {
         assertThat(pod.usage().memoryUsageBytes()).isGreaterThanOrEqualTo(u.memoryUsageBytes());
 
         backend.updateContainer(id, new LinuxResources(100000, 50000, 512, 64L << 20, 0, "", "", Map.of(), Map.of(), 0));
+        Path memLimit = Path.of("/sys/fs/cgroup/memory/berth-kata-" + id + "/memory.limit_in_bytes");
+        if (Files.exists(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"))) { // a cgroup v1 memory hierarchy
+            assertThat(readTrimmed(memLimit)).isEqualTo(Long.toString(64L << 20));
+            assertThat(readTrimmed(Path.of("/sys/fs/cgroup/cpu/berth-kata-" + id + "/cpu.cfs_quota_us"))).isEqualTo("50000");
+        }
         assertThat(backend.execSync(id, List.of("true"), LONG).exitCode()).isZero();
+        assertThatThrownBy(() -> backend.execSync(id, List.of("/no/such/binary"), LONG))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.getMessage())
+                        .startsWith("failed to exec in container \"" + id + "\": ").contains("/no/such/binary"));
+        assertThat(backend.execSync(id, List.of("echo", "still works"), LONG).exitCode()).isZero();
         assertThatThrownBy(() -> backend.execSync(id, List.of(), LONG)).isInstanceOfSatisfying(
                 BackendException.class, e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
     }
