@@ -289,6 +289,33 @@ class TtrpcClientTest {
     }
 
     @Test
+    void serverAnswersOversizedAndGarbledRequestsAndKeepsServing() throws Exception {
+        TtrpcServer s = echoServer(new ConcurrentHashMap<>());
+        try (SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(s.socket()))) {
+            int len = Frame.MAX_DATA + 1;
+            ByteBuffer b = ByteBuffer.allocate(Frame.HEADER_SIZE + len);
+            b.putInt(len).putInt(1).put(Frame.TYPE_REQUEST).put((byte) 0).position(b.capacity()).flip();
+            while (b.hasRemaining()) {
+                raw.write(b);
+            }
+            Frame answer = Frame.readFrom(raw);
+            assertThat(answer.streamId()).isEqualTo(1);
+            assertThat(Response.parseFrom(answer.data()).getStatus().getCode()).isEqualTo(TtrpcException.RESOURCE_EXHAUSTED);
+
+            Frame.of(3, Frame.TYPE_REQUEST, new byte[] {(byte) 0xff, 0x01}).writeTo(raw);
+            Frame garbled = Frame.readFrom(raw);
+            assertThat(garbled.streamId()).isEqualTo(3);
+            assertThat(Response.parseFrom(garbled.data()).getStatus().getCode()).isEqualTo(TtrpcException.INVALID_ARGUMENT);
+
+            Frame.of(5, Frame.TYPE_REQUEST, Request.newBuilder().setService("test.Echo").setMethod("Say")
+                    .setPayload(StringValue.of("raw").toByteString()).build().toByteArray()).writeTo(raw);
+            Response ok = Response.parseFrom(Frame.readFrom(raw).data());
+            assertThat(ok.getStatus().getCode()).isZero();
+            assertThat(StringValue.parseFrom(ok.getPayload()).getValue()).isEqualTo("echo: raw");
+        }
+    }
+
+    @Test
     void connectingToNothingIsUnavailable() {
         assertThatThrownBy(() -> TtrpcClient.connect(dir.resolve("absent.sock"), Map.of()))
                 .isInstanceOfSatisfying(TtrpcException.class,
