@@ -149,6 +149,34 @@ class KataShimIntegrationTest {
         assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(id))).isFalse();
     }
 
+    @Test
+    void ttyContainerLogsThroughItsTerminal() {
+        String sb = runPod();
+        Path logFile = dir.resolve("logs/tty.log");
+        String id = newId();
+        ContainerSpec plain = container(id, sb, "tty", List.of("sh", "-c", "echo on-tty; echo also >&2; exit 4"),
+                logFile.toString());
+        ContainerSpec tty = new ContainerSpec(plain.id(), plain.sandboxId(), plain.name(), 0, plain.image(),
+                List.of(), List.of(), "", List.of(), List.of(), List.of(), Map.of(), Map.of(), plain.logPath(),
+                false, false, true, null, null, plain.rootfs(), null);
+        backend.createContainer(tty);
+        backend.startContainer(id);
+        assertThat(awaitExit(backend, id).exitCode()).isEqualTo(4);
+        assertThat(ShimHost.poll(() -> lines(logFile).size() >= 2, LONG)).isTrue();
+        // A terminal merges stderr into stdout and ends lines with CR LF.
+        assertThat(lines(logFile)).allMatch(l -> l.contains(" stdout F "));
+        assertThat(raw(logFile)).contains(" stdout F on-tty\r\n").contains(" stdout F also\r\n");
+        backend.removeContainer(id);
+    }
+
+    private static String raw(Path f) {
+        try {
+            return Files.readString(f);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static String readTrimmed(Path f) {
         try {
             return Files.readString(f).strip();
