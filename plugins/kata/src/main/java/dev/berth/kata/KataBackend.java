@@ -312,7 +312,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         Instant created = Instant.parse(pod.props.getProperty("createdAt"));
         SandboxStatus.State state = SandboxStatus.State.NOTREADY;
         long pid = 0;
-        Map<String, String> info = info(pod);
+        String error = null;
         try {
             StateResponse s = task(pod, "get status of sandbox").state(sandboxId, "", QUICK);
             if (s.getStatus() == Status.RUNNING) {
@@ -320,7 +320,11 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                 pid = s.getPid();
             }
         } catch (TtrpcException e) {
-            info.put("error", e.getMessage());
+            error = e.getMessage();
+        }
+        Map<String, String> info = info(pod); // after the call, which notices a lost shim
+        if (error != null) {
+            info.put("error", error);
         }
         return new SandboxStatus(sandboxId, state, created, pid, info);
     }

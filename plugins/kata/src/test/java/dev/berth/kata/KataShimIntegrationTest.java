@@ -342,11 +342,12 @@ class KataShimIntegrationTest {
         ProcessHandle.of(shim).orElseThrow().destroyForcibly();
         assertThat(Host.awaitExit(shim, LONG)).isTrue();
 
+        assertThat(ShimHost.poll(() -> backend.sandboxStatus(sb).state() == SandboxStatus.State.NOTREADY, LONG)).isTrue();
+        assertThat(backend.sandboxStatus(sb).info()).containsKey("shimLost");
         ContainerStatus st = awaitExit(backend, id);
         assertThat(st.exitCode()).isEqualTo(255);
+        assertThat(st.reason()).isEqualTo("Error");
         assertThat(st.message()).contains("shim");
-        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(SandboxStatus.State.NOTREADY);
-        assertThat(backend.sandboxStatus(sb).info()).containsKey("shimLost");
         backend.stopContainer(id, Duration.ZERO);
         backend.removeContainer(id);
         backend.removeSandbox(sb);
