@@ -881,6 +881,12 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                     Ctr c = containers.get(TaskOOM.parseFrom(env.getEvent().getValue()).getContainerId());
                     if (c != null) {
                         c.oomKilled = true;
+                        c.props.setProperty("oomKilled", "true"); // survives a berth restart
+                        try {
+                            store(c.bundle, c.props);
+                        } catch (IOException e) {
+                            log.log(System.Logger.Level.DEBUG, "cannot record OOM of " + c.id + ": " + e.getMessage());
+                        }
                     }
                 }
                 default -> { }
@@ -930,6 +936,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                 continue;
             }
             Ctr c = new Ctr(id, pod.id, bundle, props);
+            c.oomKilled = Boolean.parseBoolean(props.getProperty("oomKilled"));
             containers.put(id, c);
             pod.containerIds.add(id);
             if (pod.lost == null && !props.getProperty("logPath", "").isEmpty()) {

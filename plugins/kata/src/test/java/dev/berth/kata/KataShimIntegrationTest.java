@@ -150,6 +150,24 @@ class KataShimIntegrationTest {
     }
 
     @Test
+    void anOomKilledContainerSaysSo() {
+        String sb = runPod();
+        String id = newId();
+        ContainerSpec plain = container(id, sb, "hog", List.of("sh", "-c", "x=0123456789; while true; do x=$x$x; done"), "");
+        LinuxResources small = new LinuxResources(0, 0, 0, 32L << 20, 0, "", "", Map.of(), Map.of(), 32L << 20);
+        ContainerSpec hog = new ContainerSpec(plain.id(), plain.sandboxId(), plain.name(), 0, plain.image(),
+                List.of(), List.of(), "", List.of(), List.of(), List.of(), Map.of(), Map.of(), "", false, false, false,
+                small, null, plain.rootfs(), null);
+        backend.createContainer(hog);
+        backend.startContainer(id);
+        ContainerStatus st = awaitExit(backend, id);
+        assertThat(st.exitCode()).isEqualTo(137);
+        assertThat(ShimHost.poll(() -> backend.containerStatus(id).reason().equals("OOMKilled"), LONG))
+                .as("the shim's /tasks/oom event marks the container").isTrue();
+        backend.removeContainer(id);
+    }
+
+    @Test
     void ttyContainerLogsThroughItsTerminal() {
         String sb = runPod();
         Path logFile = dir.resolve("logs/tty.log");
