@@ -40,6 +40,7 @@ import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.StatsProvider;
+import dev.berth.spi.StreamingIo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +76,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * One lock per pod serialises lifecycle changes of that pod and its containers (create, stop, remove);
  * status, stats and exec calls run concurrently over the shared connection.
  */
-final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, EventSource {
+final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, EventSource, StreamingIo {
     private static final Duration QUICK = Duration.ofSeconds(10);
     private static final Duration FOREVER = Duration.ofDays(3650);
     private static final int MAX_EXEC_OUTPUT = 16 << 20;
@@ -824,6 +825,193 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- streaming
+
+    /**
+     * An interactive exec: FIFOs for the client's streams, CloseIO when the client's stdin ends, ResizePty for
+     * terminal size changes, and the exit code from Wait. The exec is always Deleted.
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public int exec(String containerId, List<String> command, Streams io) {
+        if (command.isEmpty()) {
+            throw BackendException.invalid("failed to exec in container \"" + containerId + "\": empty command");
+        }
+        Ctr c = ctr(containerId);
+        Pod pod = pod(c.sandboxId);
+        String execId = "exec-" + HexFormat.of().formatHex(randomBytes(8));
+        Path dir = execs.resolve(execId);
+        List<FifoReader> readers = new ArrayList<>();
+        Thread stdinPump = null;
+        Thread resizer = null;
+        TaskClient t = null;
+        boolean added = false;
+        try {
+            t = task(pod, "exec in container");
+            if (t.state(containerId, "", QUICK).getStatus() != Status.RUNNING) {
+                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \""
+                        + containerId + "\": it is not running");
+            }
+            Map<String, Object> config = (Map<String, Object>) Json.parse(
+                    Files.readString(c.bundle.resolve("config.json"), StandardCharsets.UTF_8));
+            Map<String, Object> process = new LinkedHashMap<>(
+                    OciSpecs.execProcess((Map<String, Object>) config.get("process"), command));
+            process.put("terminal", io.tty());
+            Files.createDirectories(dir);
+            ExecProcessRequest.Builder req = ExecProcessRequest.newBuilder().setId(containerId).setExecId(execId)
+                    .setTerminal(io.tty());
+            Host.mkfifo(dir.resolve("stdout"));
+            req.setStdout(dir.resolve("stdout").toString());
+            readers.add(FifoReader.start(dir.resolve("stdout"), execId + "-out", chunk -> send(io.stdout(), chunk), () -> { }));
+            if (!io.tty()) {
+                Host.mkfifo(dir.resolve("stderr"));
+                req.setStderr(dir.resolve("stderr").toString());
+                readers.add(FifoReader.start(dir.resolve("stderr"), execId + "-err",
+                        chunk -> send(io.stderr(), chunk), () -> { }));
+            }
+            if (io.stdin() != null) {
+                Host.mkfifo(dir.resolve("stdin"));
+                req.setStdin(dir.resolve("stdin").toString());
+            }
+            req.setSpec(Any.newBuilder().setTypeUrl(OciSpecs.PROCESS_TYPE_URL)
+                    .setValue(ByteString.copyFromUtf8(Json.write(process))));
+            t.exec(req.build(), options.execTimeout());
+            added = true;
+            if (io.stdin() != null) {
+                TaskClient conn = t;
+                stdinPump = Thread.ofPlatform().daemon().name(execId + "-in").start(
+                        () -> pumpStdin(io.stdin(), dir.resolve("stdin"), conn, containerId, execId));
+            }
+            t.start(containerId, execId, options.execTimeout());
+            if (io.tty()) {
+                TaskClient conn = t;
+                resizer = Thread.ofVirtual().name(execId + "-resize").start(() -> {
+                    try {
+                        while (true) {
+                            TerminalSize size = io.resize().take();
+                            conn.resizePty(containerId, execId, size.width(), size.height(), QUICK);
+                        }
+                    } catch (InterruptedException | TtrpcException e) {
+                        // session over
+                    }
+                });
+            }
+            int code = t.await(containerId, execId, FOREVER).getExitStatus();
+            for (FifoReader r : readers) {
+                r.awaitEnd(Duration.ofSeconds(10));
+            }
+            return code;
+        } catch (TtrpcException e) {
+            throw e.toBackend("exec in container", containerId);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
+                    + e.getMessage());
+        } finally {
+            if (resizer != null) {
+                resizer.interrupt();
+            }
+            if (added) {
+                try {
+                    t.delete(containerId, execId, options.stopTimeout());
+                } catch (TtrpcException ignored) {
+                    // gone with its container
+                }
+            }
+            readers.forEach(FifoReader::stop);
+            if (stdinPump != null) {
+                // a pump still waiting for the shim to open stdin: complete its open so it can finish
+                try (var ignored = java.nio.channels.FileChannel.open(dir.resolve("stdin"), StandardOpenOption.READ,
+                        StandardOpenOption.WRITE)) {
+                    stdinPump.interrupt();
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+            try {
+                Host.deleteTree(dir);
+            } catch (IOException ignored) {
+                // harmless leftovers in the exec dir
+            }
+        }
+    }
+
+    private static void send(java.io.OutputStream out, byte[] chunk) {
+        if (out == null) {
+            return;
+        }
+        try {
+            out.write(chunk);
+            out.flush();
+        } catch (IOException e) {
+            // the client went away; the process keeps running until it ends
+        }
+    }
+
+    /** Copies the client's stdin into the exec's stdin FIFO, then tells the shim with CloseIO. */
+    private void pumpStdin(java.io.InputStream in, Path fifo, TaskClient t, String containerId, String execId) {
+        try (var out = java.nio.channels.FileChannel.open(fifo, StandardOpenOption.WRITE)) {
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                var b = java.nio.ByteBuffer.wrap(buf, 0, n);
+                while (b.hasRemaining()) {
+                    out.write(b);
+                }
+            }
+        } catch (IOException e) {
+            return; // the exec ended first
+        }
+        try {
+            t.closeStdin(containerId, execId, QUICK);
+        } catch (TtrpcException e) {
+            log.log(System.Logger.Level.DEBUG, "CloseIO of " + execId + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Streams the container's output (from the CRI log copier) to the client until the container exits or the
+     * client goes away. Containers get no stdin FIFO, so an attach cannot write to the container.
+     */
+    @Override
+    public void attach(String containerId, Streams io) {
+        Ctr c = ctr(containerId);
+        Pod pod = pod(c.sandboxId);
+        CriLog l = c.criLog;
+        if (l == null) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to attach to container \"" + containerId
+                    + "\": it has no log stream to attach to");
+        }
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        CriLog.Tap tap = (stderr, chunk) -> {
+            java.io.OutputStream out = stderr && io.stderr() != null ? io.stderr() : io.stdout();
+            try {
+                out.write(chunk);
+                out.flush();
+            } catch (IOException e) {
+                gone.set(true);
+            }
+        };
+        l.addTap(tap);
+        try {
+            while (!gone.get()) {
+                try {
+                    task(pod, "attach to container").await(containerId, "", Duration.ofSeconds(1));
+                    l.awaitEnd(Duration.ofSeconds(2));
+                    return;
+                } catch (TtrpcException e) {
+                    if (!e.is(TtrpcException.DEADLINE_EXCEEDED)) {
+                        if (e.is(TtrpcException.NOT_FOUND) || e.is(TtrpcException.UNAVAILABLE)) {
+                            return;
+                        }
+                        throw e.toBackend("attach to container", containerId);
+                    }
+                }
+            }
+        } finally {
+            l.removeTap(tap);
         }
     }
 

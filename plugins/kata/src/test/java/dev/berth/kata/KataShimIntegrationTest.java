@@ -150,6 +150,75 @@ class KataShimIntegrationTest {
     }
 
     @Test
+    void interactiveExecWithStdinTtyAndResize() throws Exception {
+        String sb = runPod();
+        String id = runContainer(sb, "shell", List.of("sleep", "3600"), "");
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        int code = backend.exec(id, List.of("sh", "-c", "cat; echo done >&2; exit 6"),
+                new dev.berth.spi.StreamingIo.Streams(new java.io.ByteArrayInputStream("typed input\n".getBytes()),
+                        out, err, false, new java.util.concurrent.LinkedBlockingQueue<>()));
+        assertThat(code).isEqualTo(6);
+        assertThat(out.toString()).as("stdin reached cat, and CloseIO ended it").isEqualTo("typed input\n");
+        assertThat(err.toString()).isEqualTo("done\n");
+
+        var resize = new java.util.concurrent.LinkedBlockingQueue<dev.berth.spi.StreamingIo.TerminalSize>();
+        resize.add(new dev.berth.spi.StreamingIo.TerminalSize(100, 40));
+        var ttyOut = new java.io.ByteArrayOutputStream();
+        int ttyCode = backend.exec(id, List.of("sh", "-c",
+                "for i in $(seq 100); do [ \"$(stty size)\" = \"40 100\" ] && echo RESIZED && exit 0; sleep 0.1; done; stty size; exit 1"),
+                new dev.berth.spi.StreamingIo.Streams(null, ttyOut, null, true, resize));
+        assertThat(ttyOut.toString()).contains("RESIZED\r\n");
+        assertThat(ttyCode).isZero();
+    }
+
+    @Test
+    void attachStreamsOutputUntilTheContainerExits() throws Exception {
+        String sb = runPod();
+        String id = runContainer(sb, "talker", List.of("sh", "-c",
+                "while [ ! -e /tmp/stop-" + "talker ]; do echo tick; echo tock >&2; sleep 0.1; done; exit 0"),
+                dir.resolve("logs/talker.log").toString());
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        var session = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        try (session) {
+            var done = session.submit(() -> backend.attach(id, new dev.berth.spi.StreamingIo.Streams(null,
+                    syncOut(out), syncOut(err), false,
+                    new java.util.concurrent.LinkedBlockingQueue<>())));
+            assertThat(ShimHost.poll(() -> text(out).contains("tick") && text(err).contains("tock"), LONG)).isTrue();
+            // the container's rootfs is shared by the test's containers; a unique name keeps this one's stop file apart
+            assertThat(backend.execSync(id, List.of("touch", "/tmp/stop-talker"), LONG).exitCode()).isZero();
+            done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+        Files.deleteIfExists(busybox.resolve("tmp/stop-talker"));
+    }
+
+    private static java.io.OutputStream syncOut(java.io.ByteArrayOutputStream b) {
+        return new java.io.OutputStream() {
+            @Override
+            public void write(int x) {
+                synchronized (b) {
+                    b.write(x);
+                }
+            }
+
+            @Override
+            public void write(byte[] buf, int off, int len) {
+                synchronized (b) {
+                    b.write(buf, off, len);
+                }
+            }
+        };
+    }
+
+    private static String text(java.io.ByteArrayOutputStream b) {
+        synchronized (b) {
+            return b.toString();
+        }
+    }
+
+    @Test
     void anOomKilledContainerSaysSo() {
         String sb = runPod();
         String id = newId();

@@ -33,7 +33,7 @@ final class ShimHost {
         }
         Files.copy(Path.of("/bin/busybox"), root.resolve("bin/busybox"));
         for (String applet : List.of("sh", "sleep", "echo", "cat", "ls", "ps", "true", "false", "kill", "yes",
-                "head", "env", "id", "hostname", "dd")) {
+                "head", "env", "id", "hostname", "dd", "stty", "seq", "touch", "tty")) {
             Files.createSymbolicLink(root.resolve("bin").resolve(applet), Path.of("busybox"));
         }
         for (String f : List.of("etc/hosts", "etc/resolv.conf", "etc/hostname")) {

@@ -32,6 +32,20 @@ public final class CriLog implements AutoCloseable {
     private final FileChannel out;
     private final ReentrantLock lock = new ReentrantLock();
     private final List<FifoReader> readers = new ArrayList<>();
+    private final List<Tap> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Receives the raw bytes of both streams as they are copied, e.g. for an attach session. */
+    public interface Tap {
+        void accept(boolean stderr, byte[] chunk);
+    }
+
+    public void addTap(Tap t) {
+        taps.add(t);
+    }
+
+    public void removeTap(Tap t) {
+        taps.remove(t);
+    }
 
     private CriLog(FileChannel out) {
         this.out = out;
@@ -52,7 +66,13 @@ public final class CriLog implements AutoCloseable {
 
     private FifoReader stream(Path fifo, String streamName, String name) {
         LineSplitter split = new LineSplitter(streamName);
-        return FifoReader.start(fifo, "cri-log-" + streamName + "-" + name, split::accept, split::finish);
+        boolean err = streamName.equals("stderr");
+        return FifoReader.start(fifo, "cri-log-" + streamName + "-" + name, chunk -> {
+            split.accept(chunk);
+            for (Tap t : taps) {
+                t.accept(err, chunk);
+            }
+        }, split::finish);
     }
 
     /** Waits up to {@code timeout} for both streams to end (the process and its children closed them). */

@@ -85,6 +85,16 @@ public final class TaskClient implements AutoCloseable {
         call("Exec", req, Empty.parser(), t);
     }
 
+    public void resizePty(String id, String execId, int width, int height, Duration t) throws TtrpcException {
+        call("ResizePty", dev.berth.kata.proto.task.ResizePtyRequest.newBuilder().setId(id).setExecId(execId)
+                .setWidth(width).setHeight(height).build(), Empty.parser(), t);
+    }
+
+    public void closeStdin(String id, String execId, Duration t) throws TtrpcException {
+        call("CloseIO", dev.berth.kata.proto.task.CloseIORequest.newBuilder().setId(id).setExecId(execId)
+                .setStdin(true).build(), Empty.parser(), t);
+    }
+
     public StatsResponse stats(String id, Duration t) throws TtrpcException {
         return call("Stats", StatsRequest.newBuilder().setId(id).build(), StatsResponse.parser(), t);
     }
