@@ -1,0 +1,190 @@
+package dev.berth.kata.ttrpc;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import dev.berth.kata.proto.ttrpc.KeyValue;
+import dev.berth.kata.proto.ttrpc.Request;
+import dev.berth.kata.proto.ttrpc.Response;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A ttrpc client on one unix-socket connection. Calls from many threads share the connection: each gets an
+ * odd stream id, and one reader thread hands every response to the call waiting for that id. Every call has a
+ * client-side deadline, because shims may ignore the one sent in the request (Wait does): a call that runs out
+ * of time fails with {@code DEADLINE_EXCEEDED} and a late answer is dropped, while other calls carry on.
+ *
+ * <p>A broken connection fails every pending and later call with {@code UNAVAILABLE}; there is no automatic
+ * reconnect (the owner decides whether the peer is gone).
+ */
+public final class TtrpcClient implements AutoCloseable {
+    private final SocketChannel channel;
+    private final List<KeyValue> metadata;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Map<Integer, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger nextStream = new AtomicInteger(1);
+    private final Thread reader;
+    private volatile String closedReason;
+
+    private TtrpcClient(SocketChannel channel, Map<String, String> metadata) {
+        this.channel = channel;
+        this.metadata = metadata.entrySet().stream()
+                .map(e -> KeyValue.newBuilder().setKey(e.getKey()).setValue(e.getValue()).build())
+                .toList();
+        this.reader = Thread.ofVirtual().name("ttrpc-reader").unstarted(this::readLoop);
+    }
+
+    /** Connects to a unix socket; {@code metadata} goes with every request. */
+    public static TtrpcClient connect(Path socket, Map<String, String> metadata) throws TtrpcException {
+        try {
+            SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            TtrpcClient c = new TtrpcClient(ch, metadata);
+            c.reader.start();
+            return c;
+        } catch (IOException | RuntimeException e) {
+            throw new TtrpcException(TtrpcException.UNAVAILABLE,
+                    "cannot connect to " + socket + ": " + describe(e));
+        }
+    }
+
+    /** Whether the connection is still usable as far as the client knows. */
+    public boolean isOpen() {
+        return closedReason == null;
+    }
+
+    /**
+     * Calls {@code service/method} and waits at most {@code timeout} for the answer.
+     *
+     * @throws TtrpcException with the peer's status, or UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL / RESOURCE_EXHAUSTED
+     *     for transport problems
+     */
+    public <T extends Message> T call(String service, String method, Message request, Parser<T> parser,
+                                      Duration timeout) throws TtrpcException {
+        byte[] payload = Request.newBuilder()
+                .setService(service)
+                .setMethod(method)
+                .setPayload(request.toByteString())
+                .setTimeoutNano(saturatedNanos(timeout))
+                .addAllMetadata(metadata)
+                .build()
+                .toByteArray();
+        if (payload.length > Frame.MAX_DATA) {
+            throw new TtrpcException(TtrpcException.RESOURCE_EXHAUSTED, "request of " + payload.length
+                    + " bytes exceeds the ttrpc limit of " + Frame.MAX_DATA);
+        }
+        String reason = closedReason;
+        if (reason != null) {
+            throw new TtrpcException(TtrpcException.UNAVAILABLE, "ttrpc connection closed: " + reason);
+        }
+        int stream = nextStream.getAndAdd(2) & 0x7fffffff | 1;
+        CompletableFuture<Response> answer = new CompletableFuture<>();
+        pending.put(stream, answer);
+        try {
+            writeLock.lock();
+            try {
+                Frame.of(stream, Frame.TYPE_REQUEST, payload).writeTo(channel);
+            } finally {
+                writeLock.unlock();
+            }
+            if (closedReason != null) {
+                // The reader may have failed everything before our entry was in the map.
+                answer.completeExceptionally(new TtrpcException(TtrpcException.UNAVAILABLE,
+                        "ttrpc connection closed: " + closedReason));
+            }
+            Response response = answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (response.hasStatus() && response.getStatus().getCode() != 0) {
+                throw new TtrpcException(response.getStatus().getCode(), response.getStatus().getMessage());
+            }
+            return parser.parseFrom(response.getPayload());
+        } catch (IOException e) {
+            shutdown("write failed: " + describe(e));
+            throw new TtrpcException(TtrpcException.UNAVAILABLE, "ttrpc connection closed: " + closedReason);
+        } catch (TimeoutException e) {
+            throw new TtrpcException(TtrpcException.DEADLINE_EXCEEDED,
+                    service + "/" + method + " got no answer within " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TtrpcException t) {
+                throw t;
+            }
+            throw new TtrpcException(TtrpcException.INTERNAL, describe(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TtrpcException(TtrpcException.CANCELLED, service + "/" + method + " interrupted");
+        } finally {
+            pending.remove(stream);
+        }
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                Frame f = Frame.readFrom(channel);
+                CompletableFuture<Response> waiter = pending.get(f.streamId());
+                if (waiter == null) {
+                    continue; // late answer to a call that timed out, or a stray stream: drop it
+                }
+                if (f.oversized()) {
+                    waiter.completeExceptionally(new TtrpcException(TtrpcException.RESOURCE_EXHAUSTED,
+                            "response of " + f.length() + " bytes exceeds the ttrpc limit of " + Frame.MAX_DATA));
+                } else if (f.type() != Frame.TYPE_RESPONSE) {
+                    waiter.completeExceptionally(new TtrpcException(TtrpcException.INTERNAL,
+                            "unexpected ttrpc frame type " + f.type() + " on stream " + f.streamId()));
+                } else {
+                    try {
+                        waiter.complete(Response.parseFrom(f.data()));
+                    } catch (InvalidProtocolBufferException e) {
+                        waiter.completeExceptionally(new TtrpcException(TtrpcException.INTERNAL,
+                                "malformed ttrpc response: " + e.getMessage()));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            shutdown(closedReason != null ? closedReason : describe(e));
+        }
+    }
+
+    private void shutdown(String reason) {
+        if (closedReason == null) {
+            closedReason = reason;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a broken socket
+        }
+        TtrpcException gone = new TtrpcException(TtrpcException.UNAVAILABLE, "ttrpc connection closed: " + closedReason);
+        pending.values().forEach(f -> f.completeExceptionally(gone));
+    }
+
+    @Override
+    public void close() {
+        shutdown("closed by client");
+        reader.interrupt();
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    static String describe(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,448 @@
+package dev.berth.kata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.kata.shim.Host;
+import dev.berth.spi.BackendEvent;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.ExecResult;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.Recoverable;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.StatsProvider;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole-backend scenarios against the real containerd-shim-runc-v2 (handler shimv2-runc): logs, exit codes,
+ * events, exec, stats, update, two containers on one shim, recovery by a new backend instance, and a shim
+ * killed under a running pod.
+ */
+class KataShimIntegrationTest {
+    private static final Duration LONG = Duration.ofSeconds(30);
+    private Path dir;
+    private Path busybox;
+    private TestingBackendContext context;
+    private KataBackend backend;
+    private final List<String> sandboxes = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Assumptions.assumeTrue(ShimHost.usable(), "needs root, busybox, runc and containerd-shim-runc-v2");
+        dir = Files.createTempDirectory("berth-kata-it");
+        busybox = ShimHost.busyboxRootfs(dir);
+        context = new TestingBackendContext("shimv2-runc", dir);
+        backend = newBackend();
+    }
+
+    private KataBackend newBackend() {
+        return (KataBackend) new KataBackendFactory().create("shimv2-runc",
+                Map.of("shim", ShimHost.RUNC_SHIM, "stop_timeout", "20s"), context);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (backend == null) {
+            return;
+        }
+        try {
+            for (String id : sandboxes) {
+                backend.removeSandbox(id);
+            }
+        } finally {
+            backend.close();
+            List<Long> left = ShimHost.processesWith(context.stateDir().toString());
+            List<String> mounts = Host.mountsUnder(dir);
+            ShimHost.sweep(context.stateDir(), dir);
+            Host.deleteTree(dir);
+            assertThat(left).as("shim processes left behind").isEmpty();
+            assertThat(mounts).as("mounts left behind").isEmpty();
+        }
+    }
+
+    private static String newId() {
+        byte[] b = new byte[32];
+        ThreadLocalRandom.current().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private String runPod() {
+        String id = newId();
+        sandboxes.add(id);
+        SandboxStatus created = backend.createSandbox(ShimHost.sandbox(id, busybox));
+        assertThat(created.state()).isEqualTo(SandboxStatus.State.NOTREADY);
+        backend.startSandbox(id);
+        assertThat(backend.sandboxStatus(id).state()).isEqualTo(SandboxStatus.State.READY);
+        return id;
+    }
+
+    private ContainerSpec container(String id, String sandboxId, String name, List<String> cmd, String logPath) {
+        ImageConfig image = new ImageConfig("sha256:busybox", "busybox", List.of(), cmd, List.of("FROM_IMAGE=1"),
+                "", "", 0, 0, List.of(), "", Map.of());
+        return new ContainerSpec(id, sandboxId, name, 0, image, List.of(), List.of(), "", List.of("FROM_REQUEST=2"),
+                List.of(), List.of(), Map.of(), Map.of(), logPath, false, false, false, null, null,
+                ShimHost.rootfsOf(busybox), null);
+    }
+
+    private String runContainer(String sandboxId, String name, List<String> cmd, String logPath) {
+        String id = newId();
+        assertThat(backend.createContainer(container(id, sandboxId, name, cmd, logPath)).state())
+                .isEqualTo(ContainerStatus.State.CREATED);
+        backend.startContainer(id);
+        return id;
+    }
+
+    private ContainerStatus awaitExit(RuntimeBackend b, String id) {
+        assertThat(ShimHost.poll(() -> b.containerStatus(id).state() == ContainerStatus.State.EXITED, LONG))
+                .as("container exits").isTrue();
+        return b.containerStatus(id);
+    }
+
+    private static String shimPid(RuntimeBackend b, String sandboxId) {
+        return b.sandboxStatus(sandboxId).info().get("shimPid");
+    }
+
+    @Test
+    void logsExitCodesAndExitEvents() throws Exception {
+        String sb = runPod();
+        Path logFile = dir.resolve("logs/app.log");
+        String id = runContainer(sb, "app", List.of("sh", "-c",
+                "echo out-line; echo err-line >&2; printf 'no newline'; echo $FROM_IMAGE$FROM_REQUEST; exit 3"),
+                logFile.toString());
+        ContainerStatus st = awaitExit(backend, id);
+        assertThat(st.exitCode()).isEqualTo(3);
+        assertThat(st.reason()).isEqualTo("Error");
+        assertThat(st.finishedAt()).isNotNull().isAfterOrEqualTo(st.startedAt());
+        assertThat(ShimHost.poll(() -> context.published().stream()
+                .anyMatch(e -> e.type() == BackendEvent.Type.STOPPED && e.containerId().equals(id)), LONG))
+                .as("exit event from the shim through the events server").isTrue();
+        assertThat(ShimHost.poll(() -> lines(logFile).size() >= 3, LONG)).isTrue();
+        List<String> lines = lines(logFile);
+        String ts = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z";
+        assertThat(lines).anyMatch(l -> l.matches(ts + " stdout F out-line"));
+        assertThat(lines).anyMatch(l -> l.matches(ts + " stderr F err-line"));
+        assertThat(lines).anyMatch(l -> l.matches(ts + " stdout F no newline12"));
+
+        String ok = runContainer(sb, "ok", List.of("true"), "");
+        ContainerStatus okStatus = awaitExit(backend, ok);
+        assertThat(okStatus.exitCode()).isZero();
+        assertThat(okStatus.reason()).isEqualTo("Completed");
+        backend.removeContainer(id);
+        backend.removeContainer(ok);
+        assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(id))).isFalse();
+    }
+
+    @Test
+    void interactiveExecWithStdinTtyAndResize() throws Exception {
+        String sb = runPod();
+        String id = runContainer(sb, "shell", List.of("sleep", "3600"), "");
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        int code = backend.exec(id, List.of("sh", "-c", "cat; echo done >&2; exit 6"),
+                new dev.berth.spi.StreamingIo.Streams(new java.io.ByteArrayInputStream("typed input\n".getBytes()),
+                        out, err, false, new java.util.concurrent.LinkedBlockingQueue<>()));
+        assertThat(code).isEqualTo(6);
+        assertThat(out.toString()).as("stdin reached cat, and CloseIO ended it").isEqualTo("typed input\n");
+        assertThat(err.toString()).isEqualTo("done\n");
+
+        var resize = new java.util.concurrent.LinkedBlockingQueue<dev.berth.spi.StreamingIo.TerminalSize>();
+        resize.add(new dev.berth.spi.StreamingIo.TerminalSize(100, 40));
+        var ttyOut = new java.io.ByteArrayOutputStream();
+        int ttyCode = backend.exec(id, List.of("sh", "-c",
+                "for i in $(seq 100); do [ \"$(stty size)\" = \"40 100\" ] && echo RESIZED && exit 0; sleep 0.1; done; stty size; exit 1"),
+                new dev.berth.spi.StreamingIo.Streams(null, ttyOut, null, true, resize));
+        assertThat(ttyOut.toString()).contains("RESIZED\r\n");
+        assertThat(ttyCode).isZero();
+    }
+
+    @Test
+    void attachStreamsOutputUntilTheContainerExits() throws Exception {
+        String sb = runPod();
+        String id = runContainer(sb, "talker", List.of("sh", "-c",
+                "while [ ! -e /tmp/stop-" + "talker ]; do echo tick; echo tock >&2; sleep 0.1; done; exit 0"),
+                dir.resolve("logs/talker.log").toString());
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        var session = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        try (session) {
+            var done = session.submit(() -> backend.attach(id, new dev.berth.spi.StreamingIo.Streams(null,
+                    syncOut(out), syncOut(err), false,
+                    new java.util.concurrent.LinkedBlockingQueue<>())));
+            assertThat(ShimHost.poll(() -> text(out).contains("tick") && text(err).contains("tock"), LONG)).isTrue();
+            // the container's rootfs is shared by the test's containers; a unique name keeps this one's stop file apart
+            assertThat(backend.execSync(id, List.of("touch", "/tmp/stop-talker"), LONG).exitCode()).isZero();
+            done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+        Files.deleteIfExists(busybox.resolve("tmp/stop-talker"));
+    }
+
+    private static java.io.OutputStream syncOut(java.io.ByteArrayOutputStream b) {
+        return new java.io.OutputStream() {
+            @Override
+            public void write(int x) {
+                synchronized (b) {
+                    b.write(x);
+                }
+            }
+
+            @Override
+            public void write(byte[] buf, int off, int len) {
+                synchronized (b) {
+                    b.write(buf, off, len);
+                }
+            }
+        };
+    }
+
+    private static String text(java.io.ByteArrayOutputStream b) {
+        synchronized (b) {
+            return b.toString();
+        }
+    }
+
+    @Test
+    void anOomKilledContainerSaysSo() {
+        String sb = runPod();
+        String id = newId();
+        ContainerSpec plain = container(id, sb, "hog", List.of("sh", "-c", "x=0123456789; while true; do x=$x$x; done"), "");
+        LinuxResources small = new LinuxResources(0, 0, 0, 32L << 20, 0, "", "", Map.of(), Map.of(), 32L << 20);
+        ContainerSpec hog = new ContainerSpec(plain.id(), plain.sandboxId(), plain.name(), 0, plain.image(),
+                List.of(), List.of(), "", List.of(), List.of(), List.of(), Map.of(), Map.of(), "", false, false, false,
+                small, null, plain.rootfs(), null);
+        backend.createContainer(hog);
+        backend.startContainer(id);
+        ContainerStatus st = awaitExit(backend, id);
+        assertThat(st.exitCode()).isEqualTo(137);
+        assertThat(ShimHost.poll(() -> backend.containerStatus(id).reason().equals("OOMKilled"), LONG))
+                .as("the shim's /tasks/oom event marks the container").isTrue();
+        backend.removeContainer(id);
+    }
+
+    @Test
+    void ttyContainerLogsThroughItsTerminal() {
+        String sb = runPod();
+        Path logFile = dir.resolve("logs/tty.log");
+        String id = newId();
+        ContainerSpec plain = container(id, sb, "tty", List.of("sh", "-c", "echo on-tty; echo also >&2; exit 4"),
+                logFile.toString());
+        ContainerSpec tty = new ContainerSpec(plain.id(), plain.sandboxId(), plain.name(), 0, plain.image(),
+                List.of(), List.of(), "", List.of(), List.of(), List.of(), Map.of(), Map.of(), plain.logPath(),
+                false, false, true, null, null, plain.rootfs(), null);
+        backend.createContainer(tty);
+        backend.startContainer(id);
+        assertThat(awaitExit(backend, id).exitCode()).isEqualTo(4);
+        assertThat(ShimHost.poll(() -> lines(logFile).size() >= 2, LONG)).isTrue();
+        // A terminal merges stderr into stdout and ends lines with CR LF.
+        assertThat(lines(logFile)).allMatch(l -> l.contains(" stdout F "));
+        assertThat(raw(logFile)).contains(" stdout F on-tty\r\n").contains(" stdout F also\r\n");
+        backend.removeContainer(id);
+    }
+
+    private static String raw(Path f) {
+        try {
+            return Files.readString(f);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String readTrimmed(Path f) {
+        try {
+            return Files.readString(f).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static List<String> lines(Path f) {
+        try {
+            return Files.exists(f) ? Files.readAllLines(f, StandardCharsets.UTF_8) : List.of();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void execSyncStatsUpdateAndExecTimeout() {
+        String sb = runPod();
+        String id = runContainer(sb, "worker", List.of("sleep", "3600"), "");
+        ExecResult r = backend.execSync(id, List.of("sh", "-c", "echo to-out; echo to-err >&2; exit 7"), LONG);
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("to-out\n");
+        assertThat(new String(r.stderr(), StandardCharsets.UTF_8)).isEqualTo("to-err\n");
+        assertThat(r.exitCode()).isEqualTo(7);
+        assertThat(new String(backend.execSync(id, List.of("sh", "-c", "echo $FROM_REQUEST"), LONG).stdout(),
+                StandardCharsets.UTF_8)).isEqualTo("2\n");
+
+        assertThatThrownBy(() -> backend.execSync(id, List.of("sleep", "60"), Duration.ofSeconds(1)))
+                .isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.DEADLINE_EXCEEDED));
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        assertThat(new String(backend.execSync(id, List.of("ps"), LONG).stdout(), StandardCharsets.UTF_8))
+                .as("the timed-out exec was killed").doesNotContain("sleep 60");
+
+        StatsProvider.Usage u = backend.containerStats(id).usage();
+        assertThat(u.cpuUsageCoreNanoSeconds()).isPositive();
+        assertThat(u.memoryUsageBytes()).isPositive();
+        assertThat(u.memoryWorkingSetBytes()).isBetween(0L, u.memoryUsageBytes());
+        assertThat(u.processCount()).isGreaterThanOrEqualTo(1);
+        StatsProvider.SandboxUsage pod = backend.sandboxStats(sb);
+        assertThat(pod.usage().memoryUsageBytes()).isGreaterThanOrEqualTo(u.memoryUsageBytes());
+
+        backend.updateContainer(id, new LinuxResources(100000, 50000, 512, 64L << 20, 0, "", "", Map.of(), Map.of(), 0));
+        Path memLimit = Path.of("/sys/fs/cgroup/memory/berth-kata-" + id + "/memory.limit_in_bytes");
+        if (Files.exists(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"))) { // a cgroup v1 memory hierarchy
+            assertThat(readTrimmed(memLimit)).isEqualTo(Long.toString(64L << 20));
+            assertThat(readTrimmed(Path.of("/sys/fs/cgroup/cpu/berth-kata-" + id + "/cpu.cfs_quota_us"))).isEqualTo("50000");
+        }
+        assertThat(backend.execSync(id, List.of("true"), LONG).exitCode()).isZero();
+        assertThatThrownBy(() -> backend.execSync(id, List.of("/no/such/binary"), LONG))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.getMessage())
+                        .startsWith("failed to exec in container \"" + id + "\": ").contains("/no/such/binary"));
+        assertThat(backend.execSync(id, List.of("echo", "still works"), LONG).exitCode()).isZero();
+        assertThatThrownBy(() -> backend.execSync(id, List.of(), LONG)).isInstanceOfSatisfying(
+                BackendException.class, e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void twoContainersShareOnePodShim() throws Exception {
+        String sb = runPod();
+        String shim = shimPid(backend, sb);
+        Path socket = dev.berth.kata.shim.ShimLauncher.socketFromBundle(context.stateDir().resolve("bundles").resolve(sb));
+        String a = runContainer(sb, "a", List.of("sleep", "3600"), "");
+        String b = runContainer(sb, "b", List.of("sleep", "3600"), "");
+        assertThat(ShimHost.processesWith(context.stateDir().toString())).as("one shim for the pod").hasSize(1)
+                .containsExactly(Long.parseLong(shim));
+        Map<String, String> hostnames = Map.of(
+                a, new String(backend.execSync(a, List.of("hostname"), LONG).stdout(), StandardCharsets.UTF_8),
+                b, new String(backend.execSync(b, List.of("hostname"), LONG).stdout(), StandardCharsets.UTF_8));
+        assertThat(hostnames.get(a)).isEqualTo("kata-test\n").isEqualTo(hostnames.get(b));
+        backend.stopSandbox(sb, Duration.ofSeconds(1));
+        assertThat(backend.containerStatus(a).state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(backend.containerStatus(b).state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(SandboxStatus.State.NOTREADY);
+        backend.removeContainer(a);
+        backend.removeContainer(b);
+        backend.removeSandbox(sb);
+        sandboxes.remove(sb);
+        assertThat(ShimHost.processesWith(context.stateDir().toString())).as("shim shut down").isEmpty();
+        assertThat(socket).as("the shim removed its socket").doesNotExist();
+    }
+
+    @Test
+    void aNewBackendInstanceRecoversThenStopsAndRemoves() throws Exception {
+        String sb = runPod();
+        Path logFile = dir.resolve("logs/ticker.log");
+        String id = runContainer(sb, "ticker", List.of("sh", "-c", "while true; do echo tick; sleep 0.2; done"),
+                logFile.toString());
+        String shim = shimPid(backend, sb);
+        assertThat(ShimHost.poll(() -> !lines(logFile).isEmpty(), LONG)).isTrue();
+
+        backend.close(); // as if berth went away: the pod keeps running
+        assertThat(Host.alive(Long.parseLong(shim))).isTrue();
+        backend = newBackend();
+        Recoverable.Report report = backend.recover(List.of(sb), List.of(id, "f".repeat(64)));
+        assertThat(report.lost()).containsExactly("f".repeat(64));
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(SandboxStatus.State.READY);
+        assertThat(shimPid(backend, sb)).isEqualTo(shim);
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        int before = lines(logFile).size();
+        assertThat(ShimHost.poll(() -> lines(logFile).size() > before + 2, LONG)).as("log copying resumed").isTrue();
+        assertThat(backend.execSync(id, List.of("echo", "back"), LONG).exitCode()).isZero();
+
+        backend.stopContainer(id, Duration.ofSeconds(1));
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+        backend.removeContainer(id);
+        backend.removeSandbox(sb);
+        sandboxes.remove(sb);
+        assertThat(ShimHost.processesWith(context.stateDir().toString())).isEmpty();
+    }
+
+    @Test
+    void killMinusNineOfBerthThenRecoveryThenStopAndRemove() throws Exception {
+        backend.close(); // the crashing "berth" below owns the events socket until it dies
+        String sb = newId();
+        String id = newId();
+        Path logFile = dir.resolve("logs/crash.log");
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process berth = new ProcessBuilder(javaBin.toString(), "--sun-misc-unsafe-memory-access=allow", "-cp",
+                System.getProperty("java.class.path"), CrashingBerth.class.getName(), dir.toString(),
+                busybox.toString(), sb, id, logFile.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("crashing-berth.out").toFile()).start();
+        try {
+            assertThat(ShimHost.poll(() -> {
+                try {
+                    return Files.readString(dir.resolve("crashing-berth.out")).contains("READY") || !berth.isAlive();
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(90))).isTrue();
+            assertThat(Files.readString(dir.resolve("crashing-berth.out"))).contains("READY");
+        } finally {
+            sandboxes.add(sb);
+            berth.destroyForcibly(); // SIGKILL
+            berth.waitFor();
+        }
+        backend = newBackend();
+        assertThat(backend.recover(List.of(sb), List.of(id)).lost()).isEmpty();
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(SandboxStatus.State.READY);
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        int before = lines(logFile).size();
+        assertThat(before).isPositive();
+        assertThat(ShimHost.poll(() -> lines(logFile).size() > before + 2, LONG)).as("log copying resumed").isTrue();
+        assertThat(lines(logFile)).allMatch(l -> l.matches("\\S+ stdout [FP] .*") || l.isEmpty());
+        assertThat(lines(logFile)).anyMatch(l -> l.endsWith(" stdout F tick"));
+        backend.stopSandbox(sb, Duration.ofSeconds(1));
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+        backend.removeContainer(id);
+        backend.removeSandbox(sb);
+        sandboxes.remove(sb);
+        assertThat(ShimHost.processesWith(context.stateDir().toString())).isEmpty();
+    }
+
+    @Test
+    void aKilledShimIsReportedAndCleanedUp() throws Exception {
+        String sb = runPod();
+        String id = runContainer(sb, "victim", List.of("sleep", "3600"), dir.resolve("logs/victim.log").toString());
+        long containerPid = backend.containerStatus(id).pid();
+        assertThat(containerPid).isPositive();
+        long shim = Long.parseLong(shimPid(backend, sb));
+        Path socket = dev.berth.kata.shim.ShimLauncher.socketFromBundle(context.stateDir().resolve("bundles").resolve(sb));
+        assertThat(socket).exists();
+        ProcessHandle.of(shim).orElseThrow().destroyForcibly();
+        assertThat(Host.awaitExit(shim, LONG)).isTrue();
+
+        assertThat(ShimHost.poll(() -> backend.sandboxStatus(sb).state() == SandboxStatus.State.NOTREADY, LONG)).isTrue();
+        assertThat(backend.sandboxStatus(sb).info()).containsKey("shimLost");
+        ContainerStatus st = awaitExit(backend, id);
+        assertThat(st.exitCode()).isEqualTo(255);
+        assertThat(st.reason()).isEqualTo("Error");
+        assertThat(st.message()).contains("shim");
+        backend.stopContainer(id, Duration.ZERO);
+        backend.removeContainer(id);
+        backend.removeSandbox(sb);
+        sandboxes.remove(sb);
+        assertThat(ShimHost.poll(() -> !Host.alive(containerPid), LONG))
+                .as("the shim's delete action killed the orphaned container").isTrue();
+        assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(sb))).isFalse();
+        assertThat(Path.of("/run/containerd/runc/berth", id)).doesNotExist();
+        assertThat(socket).as("the dead shim's socket file is removed").doesNotExist();
+    }
+}

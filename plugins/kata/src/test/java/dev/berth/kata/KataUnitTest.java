@@ -1,0 +1,263 @@
+package dev.berth.kata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.Any;
+import dev.berth.kata.oci.Json;
+import dev.berth.kata.oci.OciSpecs;
+import dev.berth.kata.proto.cgroups.v1.CPUStat;
+import dev.berth.kata.proto.cgroups.v1.CPUUsage;
+import dev.berth.kata.proto.cgroups.v1.MemoryEntry;
+import dev.berth.kata.proto.cgroups.v1.MemoryStat;
+import dev.berth.kata.proto.cgroups.v1.PidsStat;
+import dev.berth.kata.shim.CriLog;
+import dev.berth.kata.shim.Host;
+import dev.berth.kata.shim.ShimLauncher;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendHealth;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.PodMetadata;
+import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.StatsProvider;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pure parts of the plugin: options, OCI specs, shim output parsing, metrics, the CRI log format, packaging. */
+class KataUnitTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void optionsHaveDefaultsAndRejectUnknownKeysByName() {
+        KataOptions d = KataOptions.parse("kata-qemu", Map.of());
+        assertThat(d.shim()).isEqualTo("containerd-shim-kata-v2");
+        assertThat(d.isKataShim()).isTrue();
+        assertThat(d.createTimeout()).isEqualTo(Duration.ofSeconds(60));
+        KataOptions o = KataOptions.parse("kata-fc", Map.of("config_path", "/opt/kata/share/defaults/kata-containers/configuration-fc.toml",
+                "create_timeout", "2m", "exec_timeout", 45, "stop_timeout", "1500ms", "sandbox_image", "registry.k8s.io/pause:3.10"));
+        assertThat(o.createTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(o.execTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(o.stopTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(o.sandboxImage()).isEqualTo("registry.k8s.io/pause:3.10");
+        assertThatThrownBy(() -> KataOptions.parse("kata-clh", Map.of("hypervisor", "clh")))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains("\"hypervisor\"").contains("kata-clh");
+                });
+        assertThatThrownBy(() -> KataOptions.parse("k", Map.of("start_timeout", "soon")))
+                .isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.getMessage()).contains("\"start_timeout\""));
+        assertThatThrownBy(() -> KataOptions.parse("k", Map.of("shim", 3)))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.getMessage()).contains("\"shim\""));
+    }
+
+    @Test
+    void factoryIsAnIndexedPf4jExtensionOfTypeKata() throws Exception {
+        assertThat(new KataBackendFactory().type()).isEqualTo("kata");
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("META-INF/extensions.idx")) {
+            assertThat(in).as("PF4J extension index").isNotNull();
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains(KataBackendFactory.class.getName());
+        }
+    }
+
+    @Test
+    void jarManifestDeclaresThePlugin() throws Exception {
+        Path jar;
+        try (var files = Files.list(Path.of("target"))) {
+            jar = files.filter(p -> p.getFileName().toString().matches("berth-plugin-kata-.*\\.jar")
+                    && !p.getFileName().toString().contains("tests")).findFirst().orElse(null);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(jar != null, "the jar is built in the package phase");
+        try (var jf = new java.util.jar.JarFile(jar.toFile())) {
+            Manifest m = jf.getManifest();
+            assertThat(m.getMainAttributes().getValue("Plugin-Id")).isEqualTo("kata");
+            assertThat(m.getMainAttributes().getValue("Plugin-Requires")).isEqualTo("^1.0.0");
+            assertThat(m.getMainAttributes().getValue("Plugin-Provider")).isEqualTo("berth");
+            assertThat(m.getMainAttributes().getValue("Plugin-Version")).isNotBlank();
+            assertThat(m.getMainAttributes().getValue("Plugin-Description")).isNotBlank();
+        }
+    }
+
+    private static SandboxSpec pod(String id, LinuxResources overhead, LinuxResources resources) {
+        return new SandboxSpec(id, new PodMetadata("web", "uid-1", "prod", 0), "web-0", "/var/log/pods/x", null,
+                List.of(), Map.of(), Map.of("team", "a"), "", Map.of("net.ipv4.ip_forward", "1"), null, overhead,
+                resources, Path.of("/var/run/netns/cni-1"), List.of(), null, Path.of("/r/resolv.conf"), null, null,
+                null);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void sandboxSpecCarriesGroupingAndSizingAnnotations() {
+        var overhead = new LinuxResources(100000, 25000, 0, 128L << 20, 0, "", "", Map.of(), Map.of(), 0);
+        var resources = new LinuxResources(100000, 200000, 1024, 512L << 20, 0, "", "", Map.of(), Map.of(), 0);
+        Map<String, Object> spec = OciSpecs.sandbox(pod("sb1", overhead, resources), "/berth-kata-sb1");
+        Map<String, Object> ann = (Map<String, Object>) spec.get("annotations");
+        assertThat(ann).containsEntry("io.kubernetes.cri.container-type", "sandbox")
+                .containsEntry("io.kubernetes.cri.sandbox-id", "sb1")
+                .containsEntry("io.kubernetes.cri.sandbox-cpu-period", "100000")
+                .containsEntry("io.kubernetes.cri.sandbox-cpu-quota", "225000")
+                .containsEntry("io.kubernetes.cri.sandbox-cpu-shares", "1024")
+                .containsEntry("io.kubernetes.cri.sandbox-memory", Long.toString(640L << 20))
+                .containsEntry("team", "a");
+        Map<String, Object> linux = (Map<String, Object>) spec.get("linux");
+        assertThat((List<Object>) linux.get("namespaces")).contains(Map.of("type", "network", "path", "/var/run/netns/cni-1"));
+        assertThat(linux.get("sysctl")).isEqualTo(Map.of("net.ipv4.ip_forward", "1"));
+        assertThat(((Map<String, Object>) spec.get("process")).get("args")).isEqualTo(List.of("/pause"));
+        assertThat(spec.get("hostname")).isEqualTo("web-0");
+        // and it is valid JSON that reads back the same
+        assertThat(Json.parse(Json.write(spec))).isEqualTo(Json.parse(Json.write(Json.parse(Json.write(spec)))));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void containerSpecJoinsThePodAndMergesImageAndRequest() {
+        var sb = pod("sb1", LinuxResources.NONE, LinuxResources.NONE);
+        ImageConfig image = new ImageConfig("id", "docker.io/library/nginx:1", List.of("/entry"), List.of("a"),
+                List.of("IMG=1"), "/srv", "", 101, 102, List.of(7L), "SIGQUIT", Map.of());
+        ContainerSpec c = new ContainerSpec("c1", "sb1", "nginx", 0, image, List.of(), List.of("b"), "",
+                List.of("REQ=2"), List.of(new dev.berth.spi.ContainerMount("/data", "/host/data", true, false, null, false, "")),
+                List.of(), Map.of(), Map.of(), "", false, false, false,
+                new LinuxResources(100000, 50000, 2, 1L << 30, 0, "0-1", "", Map.of(), Map.of(), 0), null, List.of(), null);
+        Map<String, Object> spec = OciSpecs.container(c, OciSpecs.podRef(sb, 4242), 0, "/berth-kata-c1");
+        Map<String, Object> process = (Map<String, Object>) spec.get("process");
+        assertThat(process.get("args")).isEqualTo(List.of("/entry", "b"));
+        assertThat((List<String>) process.get("env")).containsSubsequence("IMG=1", "REQ=2");
+        assertThat(process.get("cwd")).isEqualTo("/srv");
+        assertThat(process.get("user")).isEqualTo(Map.of("uid", 101L, "gid", 102L, "additionalGids", List.of(7L)));
+        Map<String, Object> ann = (Map<String, Object>) spec.get("annotations");
+        assertThat(ann).containsEntry("io.kubernetes.cri.container-type", "container")
+                .containsEntry("io.kubernetes.cri.sandbox-id", "sb1")
+                .containsEntry("io.kubernetes.cri.container-name", "nginx")
+                .containsEntry("io.kubernetes.cri.image-name", "docker.io/library/nginx:1");
+        Map<String, Object> linux = (Map<String, Object>) spec.get("linux");
+        assertThat((List<Object>) linux.get("namespaces")).contains(
+                Map.of("type", "ipc", "path", "/proc/4242/ns/ipc"),
+                Map.of("type", "uts", "path", "/proc/4242/ns/uts"),
+                Map.of("type", "network", "path", "/var/run/netns/cni-1"),
+                Map.of("type", "pid"), Map.of("type", "mount"));
+        Map<String, Object> res = (Map<String, Object>) linux.get("resources");
+        assertThat(res.get("cpu")).isEqualTo(Map.of("shares", 2L, "quota", 50000L, "period", 100000L, "cpus", "0-1"));
+        assertThat(res.get("memory")).isEqualTo(Map.of("limit", 1L << 30));
+        List<Map<String, Object>> mounts = (List<Map<String, Object>>) spec.get("mounts");
+        assertThat(mounts).anyMatch(m -> m.get("destination").equals("/data")
+                && ((List<String>) m.get("options")).contains("ro"));
+        assertThat(mounts).anyMatch(m -> m.get("destination").equals("/etc/resolv.conf")
+                && m.get("source").equals("/r/resolv.conf"));
+        assertThat(Signals.parse(image.stopSignal())).isEqualTo(3);
+        assertThat(Signals.parse("")).isEqualTo(15);
+        assertThat(Signals.parse("9")).isEqualTo(9);
+
+        Map<String, Object> exec = OciSpecs.execProcess(process, List.of("ls", "-l"));
+        assertThat(exec.get("args")).isEqualTo(List.of("ls", "-l"));
+        assertThat(exec.get("terminal")).isEqualTo(false);
+        assertThat(exec.get("env")).isEqualTo(process.get("env"));
+    }
+
+    @Test
+    void shimStartOutputIsParsedInEveryForm() throws Exception {
+        assertThat(ShimLauncher.socketOf("unix:///run/containerd/s/abc\n")).isEqualTo(Path.of("/run/containerd/s/abc"));
+        assertThat(ShimLauncher.socketOf("{\"version\":2,\"address\":\"unix:///run/x.sock\",\"protocol\":\"ttrpc\"}"))
+                .isEqualTo(Path.of("/run/x.sock"));
+        assertThatThrownBy(() -> ShimLauncher.socketOf("{\"version\":2,\"address\":\"unix:///x\",\"protocol\":\"grpc\"}"))
+                .hasMessageContaining("grpc");
+        assertThatThrownBy(() -> ShimLauncher.socketOf("")).hasMessageContaining("no unix socket");
+        assertThat(Json.parse("{\"a\":[1,2.5,true,null,\"x\\ny\\u0041\"]}"))
+                .isEqualTo(Map.of("a", java.util.Arrays.asList(1L, 2.5, true, null, "x\nyA")));
+    }
+
+    @Test
+    void cgroupV1AndV2MetricsDecode() throws Exception {
+        var v1 = dev.berth.kata.proto.cgroups.v1.Metrics.newBuilder()
+                .setPids(PidsStat.newBuilder().setCurrent(3))
+                .setCpu(CPUStat.newBuilder().setUsage(CPUUsage.newBuilder().setTotal(21_000_000)))
+                .setMemory(MemoryStat.newBuilder().setUsage(MemoryEntry.newBuilder().setUsage(700_000))
+                        .setTotalInactiveFile(100_000).setTotalRss(400_000).setTotalPgFault(9).setTotalPgMajFault(1))
+                .build();
+        Instant now = Instant.now();
+        StatsProvider.Usage u = Metrics.decode(Any.newBuilder().setTypeUrl("io.containerd.cgroups.v1.Metrics")
+                .setValue(v1.toByteString()).build(), now);
+        assertThat(u).isEqualTo(new StatsProvider.Usage(now, 21_000_000, 600_000, 700_000, 400_000, 9, 1, 3));
+        var v2 = dev.berth.kata.proto.cgroups.v2.Metrics.newBuilder()
+                .setCpu(dev.berth.kata.proto.cgroups.v2.CPUStat.newBuilder().setUsageUsec(5))
+                .setMemory(dev.berth.kata.proto.cgroups.v2.MemoryStat.newBuilder().setUsage(1000).setInactiveFile(300).setAnon(600))
+                .build();
+        StatsProvider.Usage u2 = Metrics.decode(Any.newBuilder().setTypeUrl("types.googleapis.com/io.containerd.cgroups.v2.Metrics")
+                .setValue(v2.toByteString()).build(), now);
+        assertThat(u2.cpuUsageCoreNanoSeconds()).isEqualTo(5000);
+        assertThat(u2.memoryWorkingSetBytes()).isEqualTo(700);
+        assertThat(u2.processCount()).isEqualTo(-1);
+        assertThatThrownBy(() -> Metrics.decode(Any.newBuilder().setTypeUrl("x.Other").build(), now))
+                .hasMessageContaining("x.Other");
+    }
+
+    @Test
+    void criLogWritesTimestampedRecordsAndSplitsLongLines() throws Exception {
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Host.mkfifo(out);
+        Host.mkfifo(err);
+        Path logFile = dir.resolve("c.log");
+        try (CriLog log = CriLog.start(logFile, out, err, "t")) {
+            try (FileChannel w = FileChannel.open(out, StandardOpenOption.WRITE);
+                 FileChannel e = FileChannel.open(err, StandardOpenOption.WRITE)) {
+                w.write(java.nio.ByteBuffer.wrap(("one\ntw").getBytes(StandardCharsets.UTF_8)));
+                w.write(java.nio.ByteBuffer.wrap(("o\n" + "x".repeat(16 * 1024 + 5) + "\nlast").getBytes(StandardCharsets.UTF_8)));
+                e.write(java.nio.ByteBuffer.wrap("oops\n".getBytes(StandardCharsets.UTF_8)));
+            }
+            assertThat(log.awaitEnd(Duration.ofSeconds(20))).isTrue();
+        }
+        List<String> lines = Files.readAllLines(logFile);
+        String ts = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z ";
+        assertThat(lines).filteredOn(l -> l.contains(" stdout ")).hasSize(5);
+        assertThat(lines).filteredOn(l -> l.contains(" stdout ")).satisfiesExactly(
+                l -> assertThat(l).matches(ts + "stdout F one"),
+                l -> assertThat(l).matches(ts + "stdout F two"),
+                l -> assertThat(l).matches(ts + "stdout P x{16384}"),
+                l -> assertThat(l).matches(ts + "stdout F xxxxx"),
+                l -> assertThat(l).matches(ts + "stdout F last"));
+        assertThat(lines).anyMatch(l -> l.matches(ts + "stderr F oops"));
+    }
+
+    @Test
+    void healthNamesWhatIsMissingForAKataShim() {
+        var ctx = new TestingBackendContext("kata-qemu", dir);
+        try (var b = new KataBackendFactory().create("kata-qemu",
+                Map.of("shim", "/nonexistent/containerd-shim-kata-v2", "config_path", "/nonexistent/configuration.toml"), ctx)) {
+            BackendHealth h = b.health();
+            assertThat(h.ready()).isFalse();
+            assertThat(h.checks()).anySatisfy(c -> {
+                assertThat(c.what()).contains("containerd-shim-kata-v2");
+                assertThat(c.ok()).isFalse();
+                assertThat(c.advice()).contains("Kata");
+            });
+            assertThat(h.checks()).anySatisfy(c -> assertThat(c.what()).isEqualTo("/dev/kvm"));
+            assertThat(h.checks()).anySatisfy(c -> assertThat(c.what()).isEqualTo("/dev/vhost-vsock"));
+            assertThat(h.checks()).anySatisfy(c -> {
+                assertThat(c.what()).contains("configuration.toml");
+                assertThat(c.ok()).isFalse();
+            });
+            assertThat(b.features().recursiveReadOnlyMounts()).isFalse();
+            assertThat(b.features().userNamespaces()).isFalse();
+            assertThat(b.sandboxImage()).isEmpty();
+        }
+        var ctx2 = new TestingBackendContext("shimv2-runc", dir.resolve("b"));
+        try (var b = new KataBackendFactory().create("shimv2-runc", Map.of("shim", "containerd-shim-runc-v2"), ctx2)) {
+            assertThat(b.health().checks()).noneMatch(c -> c.what().equals("/dev/kvm"));
+        }
+    }
+}
