@@ -1,0 +1,41 @@
+package dev.berth.core.network;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Where pod networking finds its CNI configuration and plugins, and where it keeps its own state.
+ *
+ * @param cniConfDir    the CNI configuration directory (e.g. {@code /etc/cni/net.d}); the first
+ *                      {@code .conflist}/{@code .conf}/{@code .json} file in lexical order is used. It may not exist yet.
+ * @param cniBinDirs    directories searched, in order, for plugin executables (e.g. {@code /opt/cni/bin},
+ *                      {@code /usr/lib/cni}); also passed to plugins as {@code CNI_PATH}
+ * @param stateDir      berth's network state directory; network namespaces are pinned under {@code <stateDir>/netns}
+ *                      and per-pod CNI state is kept in {@code <stateDir>/cni}. Keep it on a persistent file system
+ *                      if pods must be cleaned up after a reboot-less restart of berth.
+ * @param pluginTimeout how long one plugin invocation may run before it is killed
+ */
+public record NetworkSettings(Path cniConfDir, List<Path> cniBinDirs, Path stateDir, Duration pluginTimeout) {
+    /** The timeout used when none is given. */
+    public static final Duration DEFAULT_PLUGIN_TIMEOUT = Duration.ofSeconds(60);
+
+    public NetworkSettings {
+        Objects.requireNonNull(cniConfDir, "cniConfDir is null");
+        Objects.requireNonNull(stateDir, "stateDir is null");
+        cniBinDirs = cniBinDirs == null ? List.of() : List.copyOf(cniBinDirs);
+        pluginTimeout = pluginTimeout == null || pluginTimeout.isZero() || pluginTimeout.isNegative()
+                ? DEFAULT_PLUGIN_TIMEOUT : pluginTimeout;
+    }
+
+    /** The directory holding the network namespace pins. */
+    public Path netnsDir() {
+        return stateDir.resolve("netns");
+    }
+
+    /** The directory holding the persisted per-pod CNI state. */
+    public Path cniStateDir() {
+        return stateDir.resolve("cni");
+    }
+}

@@ -1,0 +1,327 @@
+package dev.berth.core.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.DnsConfig;
+import dev.berth.spi.PortMapping;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pod networking with the real CNI plugins (bridge, host-local, portmap) and real network namespaces. Needs root and
+ * the plugins in /usr/lib/cni. Uses its own bridge and subnet ({@value #BRIDGE}, {@value #SUBNET}) and keeps every
+ * file (conf dir, IPAM data dir, netns pins, state) under a temp dir, so a real node's network config is untouched.
+ */
+@EnabledIf("dev.berth.core.network.CniTestSupport#realPluginsAvailable")
+class PodNetworkingCniTest {
+    private static final String BRIDGE = "berthtest0";
+    private static final String SUBNET = "10.99.0.0/16";
+    private static final String NETWORK = "berthtest";
+
+    @TempDir
+    static Path shared;
+    private static Path ipamDir;
+
+    @TempDir
+    Path temp;
+    private final List<PodNetworking> instances = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
+    private Path confDir;
+    private Path binDir;
+    private Path stateDir;
+
+    @BeforeAll
+    static void ipamDir() throws IOException {
+        ipamDir = Files.createDirectories(shared.resolve("ipam"));
+    }
+
+    @BeforeEach
+    void setUpDirs() throws IOException {
+        confDir = Files.createDirectories(temp.resolve("net.d"));
+        binDir = Files.createDirectories(temp.resolve("bin"));
+        stateDir = temp.resolve("state");
+        Files.writeString(confDir.resolve("10-test.conflist"), CniTestSupport.resource("test-bridge.conflist",
+                Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString())));
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (Process p : processes) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        // Tear down whatever a test left, with a fresh instance (as after a restart), then unpin any stray pin.
+        try (PodNetworking cleaner = new PodNetworking(settings(Duration.ofSeconds(60)))) {
+            for (String id : cleaner.sandboxIds()) {
+                try {
+                    cleaner.tearDown(id);
+                } catch (BackendException e) {
+                    System.err.println("cleanup of " + id + " failed: " + e.getMessage());
+                }
+            }
+        }
+        for (PodNetworking n : instances) {
+            n.close();
+        }
+        Path netnsDir = stateDir.resolve("netns");
+        if (Files.isDirectory(netnsDir)) {
+            try (Stream<Path> pins = Files.list(netnsDir)) {
+                pins.forEach(NetworkNamespaces::remove);
+            }
+        }
+    }
+
+    @AfterAll
+    static void removeBridge() throws Exception {
+        CniTestSupport.run(30, "ip", "link", "del", BRIDGE);
+    }
+
+    private NetworkSettings settings(Duration timeout) {
+        return new NetworkSettings(confDir, List.of(binDir, CniTestSupport.SYSTEM_CNI_BIN), stateDir, timeout);
+    }
+
+    private PodNetworking networking() {
+        PodNetworking n = new PodNetworking(settings(Duration.ofSeconds(60)));
+        instances.add(n);
+        return n;
+    }
+
+    private static PodNetworkRequest pod(String id, List<PortMapping> ports, DnsConfig dns) {
+        return new PodNetworkRequest(id, "pod-" + id, "berth-test", "uid-" + id, ports, dns, Map.of(), "");
+    }
+
+    private static String newId(String prefix) {
+        return prefix + Long.toHexString(System.nanoTime());
+    }
+
+    @Test
+    void twoPodsGetDistinctIpsAndReachEachOther() throws Exception {
+        PodNetworking net = networking();
+        assertThat(net.readiness().ready()).isTrue();
+        String a = newId("a");
+        String b = newId("b");
+
+        PodNetwork podA = net.setUp(pod(a, List.of(), DnsConfig.NONE));
+        PodNetwork podB = net.setUp(pod(b, List.of(), DnsConfig.NONE));
+
+        assertThat(podA.ip()).startsWith("10.99.").isNotEqualTo(podB.ip());
+        assertThat(podB.ip()).startsWith("10.99.");
+        assertThat(podA.interfaceName()).isEqualTo("eth0");
+        assertThat(podA.netnsPath()).isEqualTo(stateDir.resolve("netns").resolve(a));
+        assertThat(NetworkNamespaces.isPinned(podA.netnsPath())).isTrue();
+        assertThat(net.find(a)).contains(podA);
+
+        CniTestSupport.Run addr = CniTestSupport.inNetns(podA.netnsPath(), 30, "ip", "-o", "addr", "show");
+        assertThat(addr.output()).contains("lo ").contains("127.0.0.1/8").contains("eth0").contains(podA.ip() + "/16");
+        CniTestSupport.Run lo = CniTestSupport.inNetns(podA.netnsPath(), 30, "ip", "link", "show", "lo");
+        assertThat(lo.output()).contains("UP");
+
+        CniTestSupport.Run ping = CniTestSupport.inNetns(podA.netnsPath(), 60,
+                "/bin/busybox", "ping", "-c", "1", "-W", "10", podB.ip());
+        assertThat(ping.exit()).as("ping from A to B: %s", ping.output()).isZero();
+        CniTestSupport.Run pingBack = CniTestSupport.inNetns(podB.netnsPath(), 60,
+                "/bin/busybox", "ping", "-c", "1", "-W", "10", podA.ip());
+        assertThat(pingBack.exit()).as("ping from B to A: %s", pingBack.output()).isZero();
+
+        net.tearDown(a);
+        net.tearDown(b);
+        assertNothingLeft(a, podA);
+        assertNothingLeft(b, podB);
+        // Teardown is idempotent.
+        net.tearDown(a);
+        net.tearDown("never-set-up");
+    }
+
+    @Test
+    void hostPortAnswersOnLocalhost() throws Exception {
+        PodNetworking net = networking();
+        String id = newId("hp");
+        int hostPort = freePort();
+        PodNetwork pod = net.setUp(pod(id, List.of(new PortMapping(PortMapping.Protocol.TCP, 80, hostPort, "")),
+                DnsConfig.NONE));
+
+        Process listener = new ProcessBuilder("nsenter", "--net=" + pod.netnsPath(), "/bin/busybox", "nc", "-ll",
+                "-p", "80", "-e", "/bin/echo", "hello-from-" + id).redirectErrorStream(true).start();
+        processes.add(listener);
+
+        String answer = pollConnect("127.0.0.1", hostPort, Duration.ofSeconds(60));
+        assertThat(answer).contains("hello-from-" + id);
+        String direct = pollConnect(pod.ip(), 80, Duration.ofSeconds(30));
+        assertThat(direct).contains("hello-from-" + id);
+
+        CniTestSupport.Run rules = CniTestSupport.run(30, "iptables-save", "-t", "nat");
+        assertThat(rules.output()).contains(id).contains("--dport " + hostPort);
+
+        listener.destroyForcibly();
+        listener.waitFor();
+        net.tearDown(id);
+        assertNothingLeft(id, pod);
+    }
+
+    @Test
+    void failingPluginFailsSetUpWithItsMessageAndLeavesNothing() throws Exception {
+        CniTestSupport.installPlugin(binDir, "berth-test-fail", "failing-plugin.sh", Map.of());
+        // bridge succeeds first, so the rollback has real work to undo.
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"type\": \"portmap\"", "\"type\": \"berth-test-fail\"");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = networking();
+        String id = newId("f");
+
+        assertThatThrownBy(() -> net.setUp(pod(id, List.of(), DnsConfig.NONE)))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
+                    assertThat(e.getMessage()).startsWith("failed to set up pod network \"" + id + "\"")
+                            .contains("berth-test-fail")
+                            .contains("berth test plugin refuses ADD: on purpose");
+                });
+        assertNothingLeft(id, null);
+        assertThat(net.find(id)).isEmpty();
+    }
+
+    @Test
+    void hangingPluginIsKilledAtTheTimeout() throws Exception {
+        CniTestSupport.installPlugin(binDir, "berth-test-sleep", "sleeping-plugin.sh", Map.of());
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"type\": \"portmap\"", "\"type\": \"berth-test-sleep\"");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = new PodNetworking(settings(Duration.ofSeconds(3)));
+        instances.add(net);
+        String id = newId("t");
+
+        assertThatThrownBy(() -> net.setUp(pod(id, List.of(), DnsConfig.NONE)))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(BackendException.Kind.DEADLINE_EXCEEDED);
+                    assertThat(e.getMessage()).contains("berth-test-sleep").contains("timed out");
+                });
+        assertNothingLeft(id, null);
+        // The plugin's child (sleep 3607) was killed too.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (sleeperAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(sleeperAlive()).as("plugin child still running").isFalse();
+    }
+
+    @Test
+    void aRestartedInstanceTearsDownPodsOfThePreviousOne() throws Exception {
+        String id = newId("r");
+        PodNetwork pod;
+        try (PodNetworking first = new PodNetworking(settings(Duration.ofSeconds(60)))) {
+            pod = first.setUp(pod(id, List.of(new PortMapping(PortMapping.Protocol.TCP, 8080, freePort(), "")),
+                    DnsConfig.NONE));
+        }
+        // The operator even replaced the config meanwhile: teardown must use what setup used.
+        Files.delete(confDir.resolve("10-test.conflist"));
+
+        PodNetworking second = networking();
+        assertThat(second.sandboxIds()).contains(id);
+        assertThat(second.find(id)).contains(pod);
+        second.tearDown(id);
+        assertNothingLeft(id, pod);
+        assertThat(second.sandboxIds()).doesNotContain(id);
+    }
+
+    @Test
+    void setUpIsIdempotentAndCapabilityArgsReachPlugins() throws Exception {
+        PodNetworking net = networking();
+        net.updatePodCidr("10.99.0.0/16");
+        String id = newId("i");
+        DnsConfig dns = new DnsConfig(List.of("10.99.0.10"), List.of("svc.cluster.local"), List.of("ndots:5"));
+        PodNetwork first = net.setUp(pod(id, List.of(), dns));
+        PodNetwork again = net.setUp(pod(id, List.of(), dns));
+        assertThat(again).isEqualTo(first);
+        net.check(id); // no port mappings: portmap 1.1.1's CHECK fails on IPv4-only pods with ports (plugins#819)
+        JsonNode result = CniConfig.JSON.readTree(first.cniResultJson());
+        assertThat(result.path("cniVersion").asText()).isEqualTo("1.0.0");
+        assertThat(result.path("ips").get(0).path("address").asText()).isEqualTo(first.ip() + "/16");
+        net.tearDown(id);
+        assertNothingLeft(id, first);
+    }
+
+    private static boolean sleeperAlive() {
+        return ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("sleep 3607"));
+    }
+
+    /** After teardown: no pin (file or mount), no state, no host veth, no iptables rule, no IP allocation. */
+    private void assertNothingLeft(String id, PodNetwork pod) throws Exception {
+        Path pin = stateDir.resolve("netns").resolve(id);
+        assertThat(pin).doesNotExist();
+        assertThat(NetworkNamespaces.isPinned(pin)).isFalse();
+        assertThat(stateDir.resolve("cni").resolve(id + ".json")).doesNotExist();
+        if (pod != null) {
+            JsonNode result = CniConfig.JSON.readTree(pod.cniResultJson());
+            for (JsonNode iface : result.path("interfaces")) {
+                String name = iface.path("name").asText();
+                if (iface.path("sandbox").asText("").isEmpty() && !name.equals(BRIDGE)) {
+                    assertThat(Path.of("/sys/class/net", name)).as("host veth %s", name).doesNotExist();
+                }
+            }
+        }
+        CniTestSupport.Run rules = CniTestSupport.run(30, "iptables-save");
+        assertThat(rules.exit()).isZero();
+        assertThat(rules.output()).doesNotContain(id);
+        Path allocations = ipamDir.resolve(NETWORK);
+        if (Files.isDirectory(allocations)) {
+            try (Stream<Path> files = Files.list(allocations)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    assertThat(Files.readString(f)).as("IPAM allocation %s", f).doesNotContain(id);
+                }
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Connects until the listener answers with some bytes; returns them. */
+    private static String pollConnect(String host, int port, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(host, port), 2000);
+                socket.setSoTimeout(5000);
+                try (InputStream in = socket.getInputStream()) {
+                    String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    if (!text.isEmpty()) {
+                        return text;
+                    }
+                }
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(200);
+        }
+        fail("no answer from " + host + ":" + port + " within " + timeout + ": " + last);
+        return "";
+    }
+}
