@@ -68,6 +68,7 @@ class PodNetworkingCniTest {
 
     @AfterEach
     void cleanUp() throws Exception {
+        killSleepers();
         for (Process p : processes) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
@@ -264,6 +265,104 @@ class PodNetworkingCniTest {
         assertNothingLeft(id, first);
     }
 
+    @Test
+    void afterKillMinus9OfTheOwnerARestartCleansUp() throws Exception {
+        String id = newId("k");
+        int hostPort = freePort();
+        Process owner = startHolder(id, hostPort);
+        String ready = awaitLine(owner, "READY ");
+        owner.destroyForcibly(); // SIGKILL: no shutdown hooks, no cleanup
+        owner.waitFor();
+
+        Path pin = stateDir.resolve("netns").resolve(id);
+        assertThat(NetworkNamespaces.isPinned(pin)).as("pin survives its creator").isTrue();
+        PodNetworking restarted = networking();
+        PodNetwork pod = restarted.find(id).orElseThrow();
+        assertThat(pod.ip()).isEqualTo(ready.substring("READY ".length()).strip());
+        assertThat(CniTestSupport.run(30, "iptables-save", "-t", "nat").output()).contains(id);
+
+        restarted.tearDown(id);
+        assertNothingLeft(id, pod);
+    }
+
+    @Test
+    void afterKillMinus9InTheMiddleOfAddARestartCleansUp() throws Exception {
+        CniTestSupport.installPlugin(binDir, "berth-test-sleep", "sleeping-plugin.sh", Map.of());
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"type\": \"portmap\"", "\"type\": \"berth-test-sleep\"");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        String id = newId("m");
+        Process owner = startHolder(id, 0);
+        awaitLine(owner, "SETTING_UP");
+        // Wait until bridge ADD is done and the second plugin hangs, then kill the owner.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!sleeperAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(sleeperAlive()).isTrue();
+        owner.destroyForcibly();
+        owner.waitFor();
+        killSleepers(); // the orphaned plugin outlives its runtime, as it would on a real node
+
+        PodNetworking restarted = networking();
+        assertThat(restarted.sandboxIds()).contains(id);
+        assertThat(restarted.find(id)).as("half set-up pods are not reported as set up").isEmpty();
+        assertThat(allocationsOf(id)).as("bridge ADD had allocated an address").isNotEmpty();
+        restarted.tearDown(id);
+        assertNothingLeft(id, null);
+    }
+
+    private Process startHolder(String id, int hostPort) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
+                NetworkHolderMain.class.getName(), confDir.toString(), binDir + ":" + CniTestSupport.SYSTEM_CNI_BIN,
+                stateDir.toString(), id, Integer.toString(hostPort)).redirectErrorStream(true).start();
+        processes.add(p);
+        return p;
+    }
+
+    /** Reads the process's output until a line starting with {@code prefix}; fails with the output otherwise. */
+    private static String awaitLine(Process p, String prefix) throws IOException {
+        java.io.BufferedReader reader = p.inputReader(StandardCharsets.UTF_8);
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            if (line.startsWith(prefix)) {
+                return line;
+            }
+            seen.append(line).append('\n');
+        }
+        fail("process ended before printing " + prefix + ": " + seen);
+        return "";
+    }
+
+    private static void killSleepers() throws InterruptedException {
+        ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("sleep 3607"))
+                .forEach(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (sleeperAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    private static List<Path> allocationsOf(String id) throws IOException {
+        Path allocations = ipamDir.resolve(NETWORK);
+        if (!Files.isDirectory(allocations)) {
+            return List.of();
+        }
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> files = Files.list(allocations)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                if (Files.readString(f).contains(id)) {
+                    found.add(f);
+                }
+            }
+        }
+        return found;
+    }
+
     private static boolean sleeperAlive() {
         return ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("sleep 3607"));
     }
@@ -286,14 +385,7 @@ class PodNetworkingCniTest {
         CniTestSupport.Run rules = CniTestSupport.run(30, "iptables-save");
         assertThat(rules.exit()).isZero();
         assertThat(rules.output()).doesNotContain(id);
-        Path allocations = ipamDir.resolve(NETWORK);
-        if (Files.isDirectory(allocations)) {
-            try (Stream<Path> files = Files.list(allocations)) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    assertThat(Files.readString(f)).as("IPAM allocation %s", f).doesNotContain(id);
-                }
-            }
-        }
+        assertThat(allocationsOf(id)).as("IPAM allocations").isEmpty();
     }
 
     private static int freePort() throws IOException {
