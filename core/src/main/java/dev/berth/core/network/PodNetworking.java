@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
@@ -55,6 +56,8 @@ public final class PodNetworking implements AutoCloseable {
     private final CniClient client;
     private final NetworkStateStore store;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+    private final Set<String> settledNetworks = ConcurrentHashMap.newKeySet();
+    private final ReentrantLock firstAddLock = new ReentrantLock();
     private volatile String podCidr = "";
 
     /** Creates the state dirs and starts watching the CNI conf dir (which need not exist yet). */
@@ -142,16 +145,16 @@ public final class PodNetworking implements AutoCloseable {
             Attachment attachment = new Attachment(id, pin.toString(), INTERFACE_NAME, cniArgs);
             ObjectNode result;
             try {
-                result = client.add(config, attachment, runtimeConfig);
+                result = add(config, attachment, runtimeConfig);
             } catch (CniPluginException e) {
-                String cleanup = rollback(id, config, attachment, runtimeConfig);
+                String cleanup = rollback(id);
                 throw pluginFailure("set up", id, config, e, cleanup);
             }
             PodNetworkState ready = state.withResult(result);
             try {
                 store.write(ready);
             } catch (BackendException e) {
-                String cleanup = rollback(id, config, attachment, runtimeConfig);
+                String cleanup = rollback(id);
                 throw new BackendException(e.kind(), e.getMessage() + cleanup, e);
             }
             PodNetwork network = toPodNetwork(ready);
@@ -163,20 +166,34 @@ public final class PodNetworking implements AutoCloseable {
     }
 
     /** Undoes a failed setup; returns "" or a note on what could not be undone, to append to the error. */
-    private String rollback(String id, CniConfig config, Attachment attachment, ObjectNode runtimeConfig) {
+    private String rollback(String id) {
         try {
-            client.del(config, attachment, runtimeConfig, null);
-        } catch (CniPluginException e) {
+            tearDownLocked(id);
+            return "";
+        } catch (BackendException e) {
             LOG.log(System.Logger.Level.WARNING, "rollback of pod network \"{0}\" failed: {1}", id, e.getMessage());
             return " (cleanup failed, kept for a later teardown: " + e.getMessage() + ")";
         }
-        try {
-            NetworkNamespaces.remove(pin(id));
-            store.delete(id);
-        } catch (BackendException e) {
-            return " (cleanup failed, kept for a later teardown: " + e.getMessage() + ")";
+    }
+
+    /**
+     * Runs ADD. Until one ADD of a network has succeeded in this process, ADDs of that network run one at a time: the
+     * bridge plugin races with itself while it gives a new bridge its gateway address ("could not set bridge's mac:
+     * invalid argument" with concurrent first pods). Afterwards ADDs run in parallel.
+     */
+    private ObjectNode add(CniConfig config, Attachment attachment, ObjectNode runtimeConfig)
+            throws CniPluginException {
+        if (settledNetworks.contains(config.name())) {
+            return client.add(config, attachment, runtimeConfig);
         }
-        return "";
+        firstAddLock.lock();
+        try {
+            ObjectNode result = client.add(config, attachment, runtimeConfig);
+            settledNetworks.add(config.name());
+            return result;
+        } finally {
+            firstAddLock.unlock();
+        }
     }
 
     /**
@@ -219,7 +236,10 @@ public final class PodNetworking implements AutoCloseable {
                 try {
                     client.del(config, attachment, runtimeConfig, s.result());
                 } catch (CniPluginException e) {
-                    throw pluginFailure("tear down", id, config, e, "");
+                    if (s.phase() == Phase.READY || e.timedOut()) {
+                        throw pluginFailure("tear down", id, config, e, "");
+                    }
+                    delUnfinished(id, pin, config, attachment, runtimeConfig, e);
                 }
             }
         }
@@ -230,6 +250,27 @@ public final class PodNetworking implements AutoCloseable {
                     "failed to tear down pod network \"" + id + "\": " + e.getMessage(), e);
         }
         store.delete(id);
+    }
+
+    /**
+     * DEL failed for a pod whose ADD never completed. Plugins may refuse to delete what they never created (bridge
+     * 1.1.1 with iptables-nft fails to remove a masquerade chain that ADD did not get to make), or refuse the config
+     * for DEL as they did for ADD. Retry with the netns gone, which plugins treat as "already torn down" while still
+     * releasing their address allocations. If that fails too (other than by timeout), give up and forget the pod:
+     * retrying a DEL that can never succeed would block RemovePodSandbox forever.
+     */
+    private void delUnfinished(String id, Path pin, CniConfig config, Attachment attachment,
+                               ObjectNode runtimeConfig, CniPluginException first) {
+        NetworkNamespaces.remove(pin);
+        try {
+            client.del(config, attachment, runtimeConfig, null);
+        } catch (CniPluginException e) {
+            if (e.timedOut()) {
+                throw pluginFailure("tear down", id, config, e, "");
+            }
+            LOG.log(System.Logger.Level.WARNING, "pod network \"{0}\" never finished setting up and CNI DEL keeps "
+                    + "failing; forgetting it: {1}; without netns: {2}", id, first.getMessage(), e.getMessage());
+        }
     }
 
     /** The network of a pod that is set up, from the persisted state (so also after a restart). */

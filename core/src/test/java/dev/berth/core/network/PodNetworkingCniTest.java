@@ -31,12 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Pod networking with the real CNI plugins (bridge, host-local, portmap) and real network namespaces. Needs root and
- * the plugins in /usr/lib/cni. Uses its own bridge and subnet ({@value #BRIDGE}, {@value #SUBNET}) and keeps every
+ * the plugins in /usr/lib/cni. Uses its own bridges and subnet ({@value #BRIDGE} and two more, {@value #SUBNET}) and keeps every
  * file (conf dir, IPAM data dir, netns pins, state) under a temp dir, so a real node's network config is untouched.
  */
 @EnabledIf("dev.berth.core.network.CniTestSupport#realPluginsAvailable")
 class PodNetworkingCniTest {
     private static final String BRIDGE = "berthtest0";
+    private static final String CIDR_BRIDGE = "berthtest1";
+    private static final String REJECT_BRIDGE = "berthtest2";
     private static final String SUBNET = "10.99.0.0/16";
     private static final String NETWORK = "berthtest";
 
@@ -97,7 +99,9 @@ class PodNetworkingCniTest {
 
     @AfterAll
     static void removeBridge() throws Exception {
-        CniTestSupport.run(30, "ip", "link", "del", BRIDGE);
+        for (String bridge : List.of(BRIDGE, CIDR_BRIDGE, REJECT_BRIDGE)) {
+            CniTestSupport.run(30, "ip", "link", "del", bridge);
+        }
     }
 
     private NetworkSettings settings(Duration timeout) {
@@ -202,6 +206,27 @@ class PodNetworkingCniTest {
                 });
         assertNothingLeft(id, null);
         assertThat(net.find(id)).isEmpty();
+    }
+
+    @Test
+    void aConfigThePluginRejectsForAddAndDelFailsSetUpAndLeavesNothing() throws Exception {
+        // host-local prepends runtime ipRanges to its configured ranges; overlapping ones fail ADD and DEL alike.
+        // Its own bridge: bridge 1.1.1 fails every later ADD ("could not set bridge's mac: invalid argument") on a
+        // bridge whose first ADD failed after attaching a veth, because the port-less bridge is left with MAC 0.
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", REJECT_BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"hairpinMode\": true,", "\"hairpinMode\": true, \"capabilities\": {\"ipRanges\": true},");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = networking();
+        net.updatePodCidr("10.99.5.0/24");
+        String id = newId("rej");
+        assertThatThrownBy(() -> net.setUp(pod(id, List.of(), DnsConfig.NONE)))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("plugin type=\"bridge\" failed (add): range set 0 overlaps")
+                            .doesNotContain("cleanup failed");
+                });
+        assertNothingLeft(id, null);
     }
 
     @Test
@@ -313,6 +338,122 @@ class PodNetworkingCniTest {
         assertNothingLeft(id, null);
     }
 
+    @Test
+    void bandwidthAnnotationsShapeTraffic() throws Exception {
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"type\": \"portmap\",", "\"type\": \"bandwidth\",")
+                .replace("\"portMappings\": true", "\"bandwidth\": true");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = networking();
+        String id = newId("bw");
+        PodNetwork pod = net.setUp(new PodNetworkRequest(id, "bw", "berth-test", "uid", List.of(), DnsConfig.NONE,
+                Map.of(CapabilityArgs.INGRESS_BANDWIDTH, "1M", CapabilityArgs.EGRESS_BANDWIDTH, "2M"), ""));
+        String hostVeth = hostVeth(pod);
+        CniTestSupport.Run qdisc = CniTestSupport.run(30, "tc", "qdisc", "show", "dev", hostVeth);
+        assertThat(qdisc.output()).as(qdisc.output()).contains("tbf").contains("rate 1Mbit");
+        CniTestSupport.Run all = CniTestSupport.run(30, "tc", "qdisc", "show");
+        assertThat(all.output()).contains("rate 2Mbit");
+        net.tearDown(id);
+        assertNothingLeft(id, pod);
+        assertThat(CniTestSupport.run(30, "tc", "qdisc", "show").output()).doesNotContain("rate 2Mbit");
+    }
+
+    @Test
+    void podCidrFromUpdateRuntimeConfigReachesIpam() throws Exception {
+        // Its own bridge: a bridge keeps its first gateway address, and this test uses another range.
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", CIDR_BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"hairpinMode\": true,", "\"hairpinMode\": true, \"capabilities\": {\"ipRanges\": true},")
+                .replace("\"ranges\": [[{ \"subnet\": \"" + SUBNET + "\" }]],", "");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = networking();
+        net.updatePodCidr("10.97.77.0/24");
+        assertThat(net.podCidr()).isEqualTo("10.97.77.0/24");
+        String id = newId("cidr");
+        PodNetwork pod = net.setUp(pod(id, List.of(), DnsConfig.NONE));
+        assertThat(pod.ip()).startsWith("10.97.77.");
+        net.tearDown(id);
+        assertNothingLeft(id, pod);
+        assertThatThrownBy(() -> net.updatePodCidr("not-a-cidr")).isInstanceOf(BackendException.class);
+    }
+
+    @Test
+    void concurrentSetUpsGetDistinctAddresses() throws Exception {
+        PodNetworking net = networking();
+        List<String> ids = List.of(newId("c1"), newId("c2"), newId("c3"), newId("c4"));
+        List<PodNetwork> pods;
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<PodNetwork>> futures = new ArrayList<>();
+            for (String id : ids) {
+                futures.add(executor.submit(() -> net.setUp(pod(id, List.of(), DnsConfig.NONE))));
+            }
+            pods = new ArrayList<>();
+            for (var f : futures) {
+                pods.add(f.get());
+            }
+        }
+        assertThat(pods.stream().map(PodNetwork::ip).distinct()).hasSize(ids.size());
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String id : ids) {
+                executor.submit(() -> net.tearDown(id));
+            }
+        }
+        for (PodNetwork pod : pods) {
+            assertNothingLeft(pod.sandboxId(), pod);
+        }
+    }
+
+    @Test
+    void measureSetUpAndTearDown() throws Exception {
+        PodNetworking net = networking();
+        int rounds = 10;
+        long[] up = new long[rounds];
+        long[] down = new long[rounds];
+        for (int i = 0; i < rounds; i++) {
+            String id = newId("perf");
+            long t0 = System.nanoTime();
+            PodNetwork pod = net.setUp(pod(id, List.of(new PortMapping(PortMapping.Protocol.TCP, 80, 20000 + i, "")),
+                    DnsConfig.NONE));
+            long t1 = System.nanoTime();
+            net.tearDown(id);
+            long t2 = System.nanoTime();
+            up[i] = t1 - t0;
+            down[i] = t2 - t1;
+            assertNothingLeft(id, pod);
+        }
+        long[] ns = new long[rounds];
+        for (int i = 0; i < rounds; i++) {
+            Path pin = stateDir.resolve("netns").resolve("perf-ns");
+            long t0 = System.nanoTime();
+            NetworkNamespaces.create(pin);
+            ns[i] = System.nanoTime() - t0;
+            assertThat(NetworkNamespaces.isPinned(pin)).isTrue();
+            NetworkNamespaces.remove(pin);
+            assertThat(pin).doesNotExist();
+        }
+        java.util.Arrays.sort(ns);
+        System.out.printf("netns create+pin+loopback up: median %.2f ms (min %.2f, max %.2f)%n",
+                ns[rounds / 2] / 1e6, ns[0] / 1e6, ns[rounds - 1] / 1e6);
+        java.util.Arrays.sort(up);
+        java.util.Arrays.sort(down);
+        System.out.printf("pod network (bridge+host-local+portmap, 1 hostPort): setUp median %.1f ms (min %.1f, "
+                        + "max %.1f), tearDown median %.1f ms (min %.1f, max %.1f), %d rounds%n",
+                up[rounds / 2] / 1e6, up[0] / 1e6, up[rounds - 1] / 1e6,
+                down[rounds / 2] / 1e6, down[0] / 1e6, down[rounds - 1] / 1e6, rounds);
+    }
+
+    private static String hostVeth(PodNetwork pod) throws IOException {
+        for (JsonNode iface : CniConfig.JSON.readTree(pod.cniResultJson()).path("interfaces")) {
+            String name = iface.path("name").asText();
+            if (iface.path("sandbox").asText("").isEmpty() && name.startsWith("veth")) {
+                return name;
+            }
+        }
+        fail("no host veth in " + pod.cniResultJson());
+        return "";
+    }
+
     private Process startHolder(String id, int hostPort) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -377,7 +518,7 @@ class PodNetworkingCniTest {
             JsonNode result = CniConfig.JSON.readTree(pod.cniResultJson());
             for (JsonNode iface : result.path("interfaces")) {
                 String name = iface.path("name").asText();
-                if (iface.path("sandbox").asText("").isEmpty() && !name.equals(BRIDGE)) {
+                if (iface.path("sandbox").asText("").isEmpty() && name.startsWith("veth")) {
                     assertThat(Path.of("/sys/class/net", name)).as("host veth %s", name).doesNotExist();
                 }
             }
