@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
@@ -56,8 +55,6 @@ public final class PodNetworking implements AutoCloseable {
     private final CniClient client;
     private final NetworkStateStore store;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
-    private final Set<String> settledNetworks = ConcurrentHashMap.newKeySet();
-    private final ReentrantLock firstAddLock = new ReentrantLock();
     private volatile String podCidr = "";
 
     /** Creates the state dirs and starts watching the CNI conf dir (which need not exist yet). */
@@ -145,7 +142,7 @@ public final class PodNetworking implements AutoCloseable {
             Attachment attachment = new Attachment(id, pin.toString(), INTERFACE_NAME, cniArgs);
             ObjectNode result;
             try {
-                result = add(config, attachment, runtimeConfig);
+                result = client.add(config, attachment, runtimeConfig);
             } catch (CniPluginException e) {
                 String cleanup = rollback(id);
                 throw pluginFailure("set up", id, config, e, cleanup);
@@ -173,26 +170,6 @@ public final class PodNetworking implements AutoCloseable {
         } catch (BackendException e) {
             LOG.log(System.Logger.Level.WARNING, "rollback of pod network \"{0}\" failed: {1}", id, e.getMessage());
             return " (cleanup failed, kept for a later teardown: " + e.getMessage() + ")";
-        }
-    }
-
-    /**
-     * Runs ADD. Until one ADD of a network has succeeded in this process, ADDs of that network run one at a time: the
-     * bridge plugin races with itself while it gives a new bridge its gateway address ("could not set bridge's mac:
-     * invalid argument" with concurrent first pods). Afterwards ADDs run in parallel.
-     */
-    private ObjectNode add(CniConfig config, Attachment attachment, ObjectNode runtimeConfig)
-            throws CniPluginException {
-        if (settledNetworks.contains(config.name())) {
-            return client.add(config, attachment, runtimeConfig);
-        }
-        firstAddLock.lock();
-        try {
-            ObjectNode result = client.add(config, attachment, runtimeConfig);
-            settledNetworks.add(config.name());
-            return result;
-        } finally {
-            firstAddLock.unlock();
         }
     }
 
@@ -346,6 +323,12 @@ public final class PodNetworking implements AutoCloseable {
             CniConfig config = loaded.config();
             lines.add("ok: CNI network \"" + config.name() + "\" (cniVersion " + config.cniVersion() + ") from "
                     + config.source() + ", plugins " + String.join(", ", config.pluginTypes()));
+            for (var plugin : config.plugins()) {
+                String bridge = plugin.path("bridge").asText("");
+                if (plugin.path("type").asText().equals("bridge") && !bridge.isEmpty()) {
+                    lines.add(bridgeCheck(bridge));
+                }
+            }
             for (String type : config.pluginTypes()) {
                 Optional<Path> found = client.executor().find(type);
                 lines.add(found.map(p -> "ok: CNI plugin \"" + type + "\" at " + p)
@@ -366,6 +349,25 @@ public final class PodNetworking implements AutoCloseable {
         }
         lines.add("ok: " + store.ids().size() + " pod network(s) in " + settings.stateDir());
         return List.copyOf(lines);
+    }
+
+    /**
+     * The bridge plugin (1.1.1) cannot add pods to a bridge whose MAC is all zeros, which is what a bridge becomes when
+     * its last port leaves before the plugin ever pinned its MAC (a first ADD that failed after attaching a veth).
+     */
+    private static String bridgeCheck(String bridge) {
+        Path address = Path.of("/sys/class/net", bridge, "address");
+        try {
+            String mac = Files.readString(address).strip();
+            if (mac.equals("00:00:00:00:00:00")) {
+                return "problem: bridge " + bridge + " has MAC 00:00:00:00:00:00; the bridge plugin fails every ADD on it "
+                        + "(\"could not set bridge's mac\"); delete it (ip link del " + bridge + ") and the next pod "
+                        + "recreates it";
+            }
+            return "ok: bridge " + bridge + " exists (MAC " + mac + ")";
+        } catch (IOException e) {
+            return "ok: bridge " + bridge + " does not exist yet; the first pod creates it";
+        }
     }
 
     /**

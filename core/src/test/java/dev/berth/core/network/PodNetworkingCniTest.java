@@ -227,6 +227,8 @@ class PodNetworkingCniTest {
                             .doesNotContain("cleanup failed");
                 });
         assertNothingLeft(id, null);
+        // The bridge is now in the state bridge 1.1.1 cannot recover from; doctor says so.
+        assertThat(net.doctor()).anyMatch(l -> l.startsWith("problem: bridge " + REJECT_BRIDGE + " has MAC 00:00"));
     }
 
     @Test
