@@ -71,11 +71,14 @@ final class CniPluginExecutor {
         }
         CompletableFuture<byte[]> stdout = readAsync(process.getInputStream());
         CompletableFuture<byte[]> stderr = readAsync(process.getErrorStream());
-        try (OutputStream in = process.getOutputStream()) {
-            in.write(stdin);
-        } catch (IOException e) {
-            // A plugin may exit without reading stdin; its exit status tells what happened.
-        }
+        // Written from another thread: a plugin that hangs without reading must not block us past the timeout.
+        Thread.ofVirtual().name("cni-plugin-input").start(() -> {
+            try (OutputStream in = process.getOutputStream()) {
+                in.write(stdin);
+            } catch (IOException e) {
+                // A plugin may exit without reading stdin; its exit status tells what happened.
+            }
+        });
         boolean exited;
         try {
             exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);

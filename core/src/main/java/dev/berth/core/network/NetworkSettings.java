@@ -18,6 +18,10 @@ import java.util.Objects;
  * @param pluginTimeout how long one plugin invocation may run before it is killed
  */
 public record NetworkSettings(Path cniConfDir, List<Path> cniBinDirs, Path stateDir, Duration pluginTimeout) {
+    /** The conventional CNI conf dir. */
+    public static final Path DEFAULT_CONF_DIR = Path.of("/etc/cni/net.d");
+    /** Where CNI plugins usually are: upstream's /opt/cni/bin, then Debian's /usr/lib/cni. */
+    public static final List<Path> DEFAULT_BIN_DIRS = List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"));
     /** The timeout used when none is given. */
     public static final Duration DEFAULT_PLUGIN_TIMEOUT = Duration.ofSeconds(60);
 

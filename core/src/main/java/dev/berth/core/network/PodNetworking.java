@@ -268,7 +268,9 @@ public final class PodNetworking implements AutoCloseable {
                 .orElseThrow(() -> BackendException.notFound("pod network", id));
         try {
             CniConfig config = CniConfig.fromPersisted(Path.of(s.configSource()), s.config());
-            client.check(config, new Attachment(id, s.netnsPath(), s.ifName(), s.cniArgs()), s.runtimeConfig(),
+            ObjectNode runtimeConfig = s.runtimeConfig() == null ? CniConfig.JSON.createObjectNode()
+                    : s.runtimeConfig();
+            client.check(config, new Attachment(id, s.netnsPath(), s.ifName(), s.cniArgs()), runtimeConfig,
                     s.result());
         } catch (CniConfig.InvalidConfigException e) {
             throw new BackendException(BackendException.Kind.INTERNAL,
