@@ -13,8 +13,10 @@ import java.util.Objects;
  * @param cniBinDirs    directories searched, in order, for plugin executables (e.g. {@code /opt/cni/bin},
  *                      {@code /usr/lib/cni}); also passed to plugins as {@code CNI_PATH}
  * @param stateDir      berth's network state directory; network namespaces are pinned under {@code <stateDir>/netns}
- *                      and per-pod CNI state is kept in {@code <stateDir>/cni}. Keep it on a persistent file system
- *                      if pods must be cleaned up after a reboot-less restart of berth.
+ *                      and per-pod CNI state is kept in {@code <stateDir>/cni}. Prefer a persistent file system (e.g.
+ *                      {@code /var/lib/berth/network}): after a reboot the pins are plain files again, and the kept
+ *                      state still lets teardown run CNI DEL, which releases the IPAM allocations that outlived the
+ *                      reboot.
  * @param pluginTimeout how long one plugin invocation may run before it is killed
  */
 public record NetworkSettings(Path cniConfDir, List<Path> cniBinDirs, Path stateDir, Duration pluginTimeout) {

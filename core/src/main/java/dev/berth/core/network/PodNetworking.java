@@ -331,6 +331,12 @@ public final class PodNetworking implements AutoCloseable {
                     lines.add(bridgeCheck(bridge));
                 }
             }
+            boolean needsIptables = config.plugins().stream().anyMatch(p -> p.path("type").asText().equals("portmap")
+                    || p.path("ipMasq").asBoolean(false));
+            if (needsIptables) {
+                lines.add(onPath("iptables").map(p -> "ok: iptables at " + p + " (for portmap / ipMasq)")
+                        .orElse("problem: iptables not found on PATH; portmap and ipMasq need it"));
+            }
             for (String type : config.pluginTypes()) {
                 Optional<Path> found = client.executor().find(type);
                 lines.add(found.map(p -> "ok: CNI plugin \"" + type + "\" at " + p)
@@ -351,6 +357,16 @@ public final class PodNetworking implements AutoCloseable {
         }
         lines.add("ok: " + store.ids().size() + " pod network(s) in " + settings.stateDir());
         return List.copyOf(lines);
+    }
+
+    private static Optional<Path> onPath(String program) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+                return Optional.of(Path.of(dir, program));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -126,6 +126,8 @@ class PodNetworkingCniTest {
     void twoPodsGetDistinctIpsAndReachEachOther() throws Exception {
         PodNetworking net = networking();
         assertThat(net.readiness().ready()).isTrue();
+        assertThat(net.doctor()).noneMatch(l -> l.startsWith("problem:"))
+                .anyMatch(l -> l.startsWith("ok: CNI plugin \"portmap\" at " + CniTestSupport.SYSTEM_CNI_BIN));
         String a = newId("a");
         String b = newId("b");
 
@@ -172,6 +174,9 @@ class PodNetworkingCniTest {
                 "-p", "80", "-e", "/bin/echo", "hello-from-" + id).redirectErrorStream(true).start();
         processes.add(listener);
 
+        // portmap (snat on by default) lets 127.0.0.1 be DNATed by enabling route_localnet on the bridge itself.
+        assertThat(Files.readString(Path.of("/proc/sys/net/ipv4/conf", BRIDGE, "route_localnet")).strip())
+                .isEqualTo("1");
         String answer = pollConnect("127.0.0.1", hostPort, Duration.ofSeconds(60));
         assertThat(answer).contains("hello-from-" + id);
         String direct = pollConnect(pod.ip(), 80, Duration.ofSeconds(30));
@@ -229,6 +234,24 @@ class PodNetworkingCniTest {
         assertNothingLeft(id, null);
         // The bridge is now in the state bridge 1.1.1 cannot recover from; doctor says so.
         assertThat(net.doctor()).anyMatch(l -> l.startsWith("problem: bridge " + REJECT_BRIDGE + " has MAC 00:00"));
+    }
+
+    @Test
+    void spec040ConfigsWork() throws Exception {
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"cniVersion\": \"1.0.0\"", "\"cniVersion\": \"0.4.0\"");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = networking();
+        String id = newId("v04");
+        PodNetwork pod = net.setUp(pod(id, List.of(), DnsConfig.NONE));
+        JsonNode result = CniConfig.JSON.readTree(pod.cniResultJson());
+        assertThat(result.path("cniVersion").asText()).isEqualTo("0.4.0");
+        assertThat(result.path("ips").get(0).path("version").asText()).isEqualTo("4");
+        assertThat(pod.ip()).startsWith("10.99.");
+        net.check(id);
+        net.tearDown(id);
+        assertNothingLeft(id, pod);
     }
 
     @Test
