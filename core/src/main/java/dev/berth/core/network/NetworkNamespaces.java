@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
  *
  * <p>Uses {@code java.lang.foreign}; the JVM needs {@code --enable-native-access=ALL-UNNAMED}.
  */
+@SuppressWarnings("restricted")
 final class NetworkNamespaces {
     private static final int CLONE_NEWNET = 0x40000000;
     private static final long MS_BIND = 4096;

@@ -48,10 +48,6 @@ final class NetworkStateStore {
         this.dir = dir;
     }
 
-    Path dir() {
-        return dir;
-    }
-
     void write(PodNetworkState state) {
         Path file = file(state.sandboxId());
         Path temp = dir.resolve("." + state.sandboxId() + SUFFIX + ".tmp");
@@ -86,10 +82,6 @@ final class NetworkStateStore {
             LOG.log(System.Logger.Level.WARNING, "ignoring unreadable network state {0}: {1}", file, e.getMessage());
             return Optional.empty();
         }
-    }
-
-    boolean exists(String sandboxId) {
-        return Files.exists(file(sandboxId));
     }
 
     void delete(String sandboxId) {
