@@ -39,6 +39,7 @@ class PodNetworkingCniTest {
     private static final String BRIDGE = "berthtest0";
     private static final String CIDR_BRIDGE = "berthtest1";
     private static final String REJECT_BRIDGE = "berthtest2";
+    private static final String DUAL_STACK_BRIDGE = "berthtest3";
     private static final String SUBNET = "10.99.0.0/16";
     private static final String NETWORK = "berthtest";
 
@@ -99,7 +100,7 @@ class PodNetworkingCniTest {
 
     @AfterAll
     static void removeBridge() throws Exception {
-        for (String bridge : List.of(BRIDGE, CIDR_BRIDGE, REJECT_BRIDGE)) {
+        for (String bridge : List.of(BRIDGE, CIDR_BRIDGE, REJECT_BRIDGE, DUAL_STACK_BRIDGE)) {
             CniTestSupport.run(30, "ip", "link", "del", bridge);
         }
     }
@@ -252,6 +253,36 @@ class PodNetworkingCniTest {
         net.check(id);
         net.tearDown(id);
         assertNothingLeft(id, pod);
+    }
+
+    @Test
+    @EnabledIf("dev.berth.core.network.PodNetworkingCniTest#ipv6Enabled")
+    void dualStackPodGetsAnAdditionalIpv6Address() throws Exception {
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", DUAL_STACK_BRIDGE, "SUBNET", "10.96.0.0/16", "DATADIR", ipamDir.toString()))
+                .replace("[[{ \"subnet\": \"10.96.0.0/16\" }]]",
+                        "[[{ \"subnet\": \"10.96.0.0/16\" }], [{ \"subnet\": \"fd99:b0::/64\" }]]")
+                .replace("{ \"dst\": \"0.0.0.0/0\" }", "{ \"dst\": \"0.0.0.0/0\" }, { \"dst\": \"::/0\" }");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        PodNetworking net = networking();
+        String id = newId("ds");
+        PodNetwork pod = net.setUp(pod(id, List.of(new PortMapping(PortMapping.Protocol.TCP, 80, freePort(), "")),
+                DnsConfig.NONE));
+        assertThat(pod.ip()).startsWith("10.96.");
+        assertThat(pod.additionalIps()).singleElement().asString().startsWith("fd99:b0:");
+        CniTestSupport.Run addr = CniTestSupport.inNetns(pod.netnsPath(), 30, "ip", "-o", "addr", "show", "eth0");
+        assertThat(addr.output()).contains(pod.ip() + "/16").contains(pod.additionalIps().getFirst() + "/64");
+        net.tearDown(id);
+        assertNothingLeft(id, pod);
+        assertThat(CniTestSupport.run(30, "ip6tables-save").output()).doesNotContain(id);
+    }
+
+    static boolean ipv6Enabled() {
+        try {
+            return Files.readString(Path.of("/proc/sys/net/ipv6/conf/all/disable_ipv6")).strip().equals("0");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test
