@@ -25,6 +25,8 @@ import java.util.stream.Collectors;
 final class CniPluginExecutor {
     private static final System.Logger LOG = System.getLogger(CniPluginExecutor.class.getName());
 
+    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     private final List<Path> binDirs;
     private final Duration timeout;
 
@@ -58,6 +60,8 @@ final class CniPluginExecutor {
         ProcessBuilder builder = new ProcessBuilder(executable.toString());
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(k -> k.startsWith("CNI_"));
+        // Plugins run iptables, ip6tables, tc and the like from PATH.
+        env.merge("PATH", DEFAULT_PATH, (current, fallback) -> current.isBlank() ? fallback : current);
         env.putAll(cniEnv);
         env.put("CNI_COMMAND", command);
         env.put("CNI_PATH", binPath());
