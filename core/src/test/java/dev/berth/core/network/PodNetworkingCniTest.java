@@ -286,6 +286,30 @@ class PodNetworkingCniTest {
     }
 
     @Test
+    void afterARebootThePlainPinFileIsRemovedAndTheAddressReleased() throws Exception {
+        // No masquerade: after a real reboot the iptables rules are gone anyway, and bridge DEL without a netns
+        // only releases the address.
+        String conf = CniTestSupport.resource("test-bridge.conflist",
+                        Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
+                .replace("\"ipMasq\": true", "\"ipMasq\": false");
+        Files.writeString(confDir.resolve("10-test.conflist"), conf);
+        String id = newId("boot");
+        try (PodNetworking before = new PodNetworking(settings(Duration.ofSeconds(60)))) {
+            before.setUp(pod(id, List.of(), DnsConfig.NONE));
+        }
+        Path pin = stateDir.resolve("netns").resolve(id);
+        // What a reboot leaves: the pin is a plain file again, the namespace (and its veth) is gone.
+        CniTestSupport.Run umount = CniTestSupport.run(30, "umount", pin.toString());
+        assertThat(umount.exit()).as(umount.output()).isZero();
+        assertThat(pin).exists();
+        assertThat(allocationsOf(id)).isNotEmpty();
+
+        PodNetworking after = networking();
+        after.tearDown(id);
+        assertNothingLeft(id, null);
+    }
+
+    @Test
     void hangingPluginIsKilledAtTheTimeout() throws Exception {
         CniTestSupport.installPlugin(binDir, "berth-test-sleep", "sleeping-plugin.sh", Map.of());
         String conf = CniTestSupport.resource("test-bridge.conflist",
