@@ -1,0 +1,155 @@
+package dev.berth.core.network;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Keeps the current CNI config of a conf dir, reloading it when files in the dir change (java.nio WatchService, which
+ * is inotify on Linux). While the dir does not exist, its nearest existing ancestor is watched instead, so a dir
+ * created later (even with its parents) is picked up without a restart. The watch also re-polls every few seconds,
+ * which covers events lost between re-registrations.
+ */
+final class CniConfigWatcher implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(CniConfigWatcher.class.getName());
+    private static final long REPOLL_SECONDS = 5;
+
+    /** The outcome of the last load: a config, or the reason there is none. */
+    record Loaded(CniConfig config, String problem) {
+        Optional<CniConfig> current() {
+            return Optional.ofNullable(config);
+        }
+    }
+
+    private final Path confDir;
+    private final AtomicReference<Loaded> current = new AtomicReference<>();
+    private final WatchService watchService;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    CniConfigWatcher(Path confDir) {
+        this.confDir = confDir.toAbsolutePath().normalize();
+        WatchService service = null;
+        try {
+            service = FileSystems.getDefault().newWatchService();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot watch {0}, falling back to polling: {1}", confDir,
+                    e.getMessage());
+        }
+        this.watchService = service;
+        reload();
+        this.thread = Thread.ofPlatform().daemon().name("berth-cni-conf-watch").start(this::run);
+    }
+
+    /** The last loaded config state. */
+    Loaded loaded() {
+        return current.get();
+    }
+
+    /** Loads the config now (also done on every change in the dir). */
+    Loaded reload() {
+        Loaded loaded;
+        try {
+            Optional<CniConfig> config = CniConfig.loadFirst(confDir);
+            loaded = config.map(c -> new Loaded(c, ""))
+                    .orElseGet(() -> new Loaded(null, "no network config found in " + confDir));
+        } catch (CniConfig.InvalidConfigException e) {
+            loaded = new Loaded(null, e.getMessage());
+        }
+        Loaded previous = current.getAndSet(loaded);
+        if (previous == null || !same(previous, loaded)) {
+            if (loaded.config() != null) {
+                LOG.log(System.Logger.Level.INFO, "using CNI network \"{0}\" from {1}", loaded.config().name(),
+                        loaded.config().source());
+            } else {
+                LOG.log(System.Logger.Level.INFO, "no usable CNI config: {0}", loaded.problem());
+            }
+        }
+        return loaded;
+    }
+
+    private static boolean same(Loaded a, Loaded b) {
+        if (a.config() == null || b.config() == null) {
+            return a.config() == b.config() && a.problem().equals(b.problem());
+        }
+        return a.config().source().equals(b.config().source()) && a.config().json().equals(b.config().json());
+    }
+
+    private void run() {
+        WatchKey key = null;
+        Path watched = null;
+        while (!closed) {
+            try {
+                Path target = nearestExisting(confDir);
+                if (watchService != null && (key == null || !key.isValid() || !target.equals(watched))) {
+                    if (key != null) {
+                        key.cancel();
+                    }
+                    key = target.register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                            StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY);
+                    watched = target;
+                    reload(); // anything that happened before the registration
+                }
+                WatchKey signalled = watchService == null ? null
+                        : watchService.poll(REPOLL_SECONDS, TimeUnit.SECONDS);
+                if (watchService == null) {
+                    Thread.sleep(TimeUnit.SECONDS.toMillis(REPOLL_SECONDS));
+                }
+                if (signalled != null) {
+                    signalled.pollEvents();
+                    if (!signalled.reset() && signalled == key) {
+                        key = null; // the watched dir went away
+                    }
+                }
+                reload();
+            } catch (ClosedWatchServiceException | InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                LOG.log(System.Logger.Level.DEBUG, "CNI conf dir watch: {0}", e.toString());
+                key = null;
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static Path nearestExisting(Path dir) {
+        Path candidate = dir;
+        while (candidate != null && !Files.isDirectory(candidate)) {
+            candidate = candidate.getParent();
+        }
+        return candidate == null ? dir.getRoot() : candidate;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            if (watchService != null) {
+                watchService.close();
+            }
+        } catch (IOException e) {
+            // closing anyway
+        }
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
