@@ -1,0 +1,58 @@
+package dev.berth.core.cri.image;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.core.cri.Errors;
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.image.Image;
+import dev.berth.core.image.ImageService;
+import dev.berth.cri.v1.ImageServiceGrpc;
+import dev.berth.cri.v1.ImageStatusRequest;
+import dev.berth.cri.v1.ImageStatusResponse;
+import io.grpc.MethodDescriptor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * ImageStatus reports one image; an image that is not present is an empty response, not an error, as CRI
+ * requires. Verbose info carries the image config and the chosen manifest.
+ */
+public final class ImageStatus implements UnaryRpc<ImageStatusRequest, ImageStatusResponse> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final ImageService images;
+
+    public ImageStatus(ImageService images) {
+        this.images = images;
+    }
+
+    @Override
+    public MethodDescriptor<ImageStatusRequest, ImageStatusResponse> method() {
+        return ImageServiceGrpc.getImageStatusMethod();
+    }
+
+    @Override
+    public ImageStatusResponse call(ImageStatusRequest req, RpcContext ctx) {
+        String ref = Errors.require(req.getImage().getImage(), "image");
+        Optional<Image> found = images.find(ref);
+        var resp = ImageStatusResponse.newBuilder();
+        if (found.isEmpty()) {
+            return resp.build();
+        }
+        Image i = found.get();
+        resp.setImage(Images.toCri(i));
+        if (req.getVerbose()) {
+            try {
+                Map<String, Object> info = new LinkedHashMap<>();
+                info.put("imageId", i.id());
+                info.put("manifestDigest", i.manifestDigest());
+                info.put("manifest", JSON.readTree(i.manifestJson()));
+                info.put("config", JSON.readTree(i.configJson()));
+                resp.putInfo("info", JSON.writeValueAsString(info));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                resp.putInfo("info", "{}");
+            }
+        }
+        return resp.build();
+    }
+}

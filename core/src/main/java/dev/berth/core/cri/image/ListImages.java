@@ -1,0 +1,35 @@
+package dev.berth.core.cri.image;
+
+import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.image.ImageService;
+import dev.berth.cri.v1.ImageServiceGrpc;
+import dev.berth.cri.v1.ListImagesRequest;
+import dev.berth.cri.v1.ListImagesResponse;
+import io.grpc.MethodDescriptor;
+
+/** ListImages lists the stored images, or only the one a filter names. */
+public final class ListImages implements UnaryRpc<ListImagesRequest, ListImagesResponse> {
+    private final ImageService images;
+
+    public ListImages(ImageService images) {
+        this.images = images;
+    }
+
+    @Override
+    public MethodDescriptor<ListImagesRequest, ListImagesResponse> method() {
+        return ImageServiceGrpc.getListImagesMethod();
+    }
+
+    @Override
+    public ListImagesResponse call(ListImagesRequest req, RpcContext ctx) {
+        String filter = req.getFilter().getImage().getImage();
+        var resp = ListImagesResponse.newBuilder();
+        if (!filter.isEmpty()) {
+            images.find(filter).ifPresent(i -> resp.addImages(Images.toCri(i)));
+        } else {
+            images.list().forEach(i -> resp.addImages(Images.toCri(i)));
+        }
+        return resp.build();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.berth.core.environment;
+
+import dev.berth.core.cri.container.ContainerEnvironment;
+import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.image.Image;
+import dev.berth.core.image.ImageService;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.MountSpec;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * Containers' images from the image service: the image must have been pulled (the kubelet pulls before it
+ * creates), its config and user are resolved, and the container gets its own overlay root.
+ */
+public final class ImageContainerEnvironment implements ContainerEnvironment {
+    private final ImageService images;
+
+    public ImageContainerEnvironment(ImageService images) {
+        this.images = images;
+    }
+
+    @Override
+    public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox,
+                            Deque<RunPodSandbox.Undo> undo) {
+        String ref = config.getImage().getImage();
+        Image image = images.find(ref).orElseThrow(() -> new BackendException(BackendException.Kind.NOT_FOUND,
+                "image \"" + ref + "\" is not present; pull it first"));
+        String username = config.getLinux().getSecurityContext().getRunAsUsername();
+        ImageConfig imageConfig = images.imageConfig(image.id(), username);
+        List<MountSpec> rootfs = images.prepareRootfs(containerId, image.id());
+        undo.push(new RunPodSandbox.Undo("release the container root file system",
+                () -> images.releaseRootfs(containerId)));
+        return new Prepared(imageConfig, image.id(), rootfs, containerId);
+    }
+
+    @Override
+    public void release(String rootfsKey) {
+        if (!rootfsKey.isEmpty()) {
+            images.releaseRootfs(rootfsKey);
+        }
+    }
+}

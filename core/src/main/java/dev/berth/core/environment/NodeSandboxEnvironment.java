@@ -1,0 +1,151 @@
+package dev.berth.core.environment;
+
+import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.dispatch.Handler;
+import dev.berth.core.image.Image;
+import dev.berth.core.image.ImageService;
+import dev.berth.core.image.RegistryCredentials;
+import dev.berth.core.mapping.SpiMapper;
+import dev.berth.core.network.PodNetwork;
+import dev.berth.core.network.PodNetworkRequest;
+import dev.berth.core.network.PodNetworking;
+import dev.berth.cri.v1.NamespaceMode;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.spi.DnsConfig;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.MountSpec;
+import dev.berth.spi.PortMapping;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The sandbox environment on a real node: pod network through CNI (unless the pod uses the host network), the
+ * pod's resolv.conf, hosts and hostname files, and the sandbox image's root file system.
+ */
+public final class NodeSandboxEnvironment implements SandboxEnvironment {
+    private final PodNetworking network;
+    private final ImageService images;
+    private final String defaultSandboxImage;
+    private final Path podsDir;
+
+    public NodeSandboxEnvironment(PodNetworking network, ImageService images, String defaultSandboxImage, Path podsDir) {
+        this.network = network;
+        this.images = images;
+        this.defaultSandboxImage = defaultSandboxImage;
+        this.podsDir = podsDir;
+    }
+
+    @Override
+    public SpiMapper.Prepared prepare(String id, PodSandboxConfig config, Handler handler,
+                                      Deque<RunPodSandbox.Undo> undo) {
+        boolean hostNetwork = config.getLinux().getSecurityContext().getNamespaceOptions().getNetwork()
+                == NamespaceMode.NODE;
+        DnsConfig dns = new DnsConfig(config.getDnsConfig().getServersList(), config.getDnsConfig().getSearchesList(),
+                config.getDnsConfig().getOptionsList());
+
+        // The sandbox image first: a pull is the slowest step and needs no cleanup of anything else on failure.
+        String ref = handler.backend().sandboxImage().orElse(defaultSandboxImage);
+        Image image = images.find(ref).orElseGet(() -> images.pull(ref, RegistryCredentials.NONE));
+        images.pin(image.id(), true);
+        String key = rootfsKey(id);
+        List<MountSpec> rootfs = images.prepareRootfs(key, image.id());
+        undo.push(new RunPodSandbox.Undo("release the sandbox root file system", () -> images.releaseRootfs(key)));
+        ImageConfig imageConfig = images.imageConfig(image.id(), "");
+
+        Path netns = null;
+        String ip = "";
+        List<String> extraIps = List.of();
+        if (!hostNetwork) {
+            List<PortMapping> ports = config.getPortMappingsList().stream().map(pm -> new PortMapping(
+                    switch (pm.getProtocol()) {
+                        case UDP -> PortMapping.Protocol.UDP;
+                        case SCTP -> PortMapping.Protocol.SCTP;
+                        default -> PortMapping.Protocol.TCP;
+                    }, pm.getContainerPort(), pm.getHostPort(), pm.getHostIp())).toList();
+            var md = config.getMetadata();
+            undo.push(new RunPodSandbox.Undo("tear down the pod network", () -> network.tearDown(id)));
+            PodNetwork net = network.setUp(new PodNetworkRequest(id, md.getName(), md.getNamespace(), md.getUid(),
+                    ports, dns, config.getAnnotationsMap(), config.getLinux().getCgroupParent()));
+            netns = net.netnsPath();
+            ip = net.ip();
+            extraIps = net.additionalIps();
+        }
+
+        Path dir = podsDir.resolve(id);
+        undo.push(new RunPodSandbox.Undo("delete the pod's files", () -> deleteTree(dir)));
+        String hostname = hostNetwork ? hostHostname() : config.getHostname().isEmpty()
+                ? config.getMetadata().getName() : config.getHostname();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        Path resolv = dir.resolve("resolv.conf");
+        Path hosts = dir.resolve("hosts");
+        Path hostnameFile = dir.resolve("hostname");
+        PodNetworking.writeResolvConf(resolv, dns);
+        PodNetworking.writeHosts(hosts, hostname, ip.isEmpty() ? List.of() : List.of(ip));
+        PodNetworking.writeHostname(hostnameFile, hostname);
+        return new SpiMapper.Prepared(netns, ip, extraIps, rootfs, imageConfig, resolv, hosts, hostnameFile);
+    }
+
+    @Override
+    public void releaseNetwork(String sandboxId) {
+        network.tearDown(sandboxId);
+    }
+
+    @Override
+    public void release(String sandboxId) {
+        network.tearDown(sandboxId);
+        images.releaseRootfs(rootfsKey(sandboxId));
+        deleteTree(podsDir.resolve(sandboxId));
+    }
+
+    @Override
+    public Readiness networkReadiness() {
+        var r = network.readiness();
+        return new Readiness(r.ready(), r.reason(), r.message());
+    }
+
+    @Override
+    public void updatePodCidr(String cidr) {
+        network.updatePodCidr(cidr);
+    }
+
+    private static String rootfsKey(String sandboxId) {
+        return "sandbox-" + sandboxId;
+    }
+
+    private static String hostHostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (IOException e2) {
+                return "localhost";
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir, e);
+        }
+    }
+}
