@@ -1,0 +1,57 @@
+package dev.berth.runc;
+
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.PodSecurity;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.testing.RuntimeBackendContractTest;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The SPI contract against real runc and conmon. */
+class RuncContractTest extends RuntimeBackendContractTest {
+    static Path base;
+    static Path rootfs;
+    static RuntimeBackend backend;
+
+    static String binary() {
+        return "runc";
+    }
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Host.assumeRuntime(binary());
+        base = Host.tempDir();
+        rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
+        backend = new RuncBackendFactory().create(binary(), Map.of("binary", binary()),
+                new TestingBackendContext(binary(), base.resolve("ctx")));
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (backend != null) {
+            backend.close();
+        }
+        Host.deleteTree(base);
+    }
+
+    @Override
+    protected RuntimeBackend backend() {
+        return backend;
+    }
+
+    @Override
+    protected SandboxSpec sandboxSpec(String id) {
+        return Host.sandbox(id, rootfs, PodSecurity.DEFAULT);
+    }
+
+    @Override
+    protected ContainerSpec longRunningContainer(String id, String sandboxId) {
+        return Host.container(id, sandboxId, rootfs, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+    }
+}
