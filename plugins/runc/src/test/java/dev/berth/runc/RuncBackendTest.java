@@ -1,0 +1,297 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.spi.BackendException;
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.ExecResult;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.NamespaceMode;
+import dev.berth.spi.Namespaces;
+import dev.berth.spi.PodSecurity;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SecurityProfile;
+import dev.berth.spi.SelinuxLabel;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Pods and containers on the real runtime and conmon: logs, exec, stop, exits, OOM, resources, namespaces. */
+class RuncBackendTest {
+    static Path base;
+    static Path rootfs;
+    static TestingBackendContext context;
+    static RuntimeBackend backend;
+    final List<String> sandboxes = new ArrayList<>();
+
+    static String binary() {
+        return "runc";
+    }
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Host.assumeRuntime(binary());
+        base = Host.tempDir();
+        rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
+        context = new TestingBackendContext(binary(), base.resolve("ctx"));
+        backend = new RuncBackendFactory().create(binary(), Map.of("binary", binary()), context);
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (backend != null) {
+            backend.close();
+        }
+        Host.deleteTree(base);
+    }
+
+    @AfterEach
+    void removePods() {
+        for (String id : sandboxes) {
+            backend.removeSandbox(id);
+        }
+    }
+
+    static String newId() {
+        byte[] b = new byte[32];
+        ThreadLocalRandom.current().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    String pod(PodSecurity security) {
+        String id = newId();
+        sandboxes.add(id);
+        backend.createSandbox(Host.sandbox(id, rootfs, security));
+        backend.startSandbox(id);
+        return id;
+    }
+
+    String run(String sandbox, List<String> cmd, Path log, LinuxResources res, ContainerSecurity sec) {
+        String id = newId();
+        backend.createContainer(Host.container(id, sandbox, rootfs, cmd, log, res, sec));
+        backend.startContainer(id);
+        return id;
+    }
+
+    static void await(BooleanSupplier cond, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    ContainerStatus awaitExit(String id) throws InterruptedException {
+        await(() -> backend.containerStatus(id).state() == ContainerStatus.State.EXITED, "exit of " + id);
+        return backend.containerStatus(id);
+    }
+
+    @Test
+    void containerLogsInCriFormatAndExitsNonZero() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        Path log = base.resolve("logs/pod/c/0.log");
+        String id = run(sb, List.of("sh", "-c", "echo out $GREETING; echo err >&2; exit 3"), log, null,
+                ContainerSecurity.DEFAULT);
+        ContainerStatus st = awaitExit(id);
+        assertThat(st.exitCode()).isEqualTo(3);
+        assertThat(st.reason()).isEqualTo("Error");
+        assertThat(st.finishedAt()).isAfterOrEqualTo(st.startedAt().minusSeconds(1));
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines).hasSize(2);
+        List<CriLog.Line> parsed = lines.stream().map(CriLog::parse).toList();
+        assertThat(parsed).extracting(CriLog.Line::stream).containsExactlyInAnyOrder("stdout", "stderr");
+        assertThat(parsed).extracting(CriLog.Line::message).containsExactlyInAnyOrder("out hello", "err");
+        assertThat(parsed).allMatch(l -> !l.partial());
+        backend.removeContainer(id);
+        assertThatThrownBy(() -> backend.containerStatus(id)).isInstanceOf(BackendException.class);
+    }
+
+    @Test
+    void completedContainerHasReasonCompleted() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("true"), null, null, ContainerSecurity.DEFAULT);
+        ContainerStatus st = awaitExit(id);
+        assertThat(st.exitCode()).isZero();
+        assertThat(st.reason()).isEqualTo("Completed");
+    }
+
+    @Test
+    void execSyncHonoursExitCodeAndTimeout() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        ExecResult r = backend.execSync(id, List.of("sh", "-c", "echo to-out; echo to-err >&2; exit 7"),
+                Duration.ofSeconds(30));
+        assertThat(r.exitCode()).isEqualTo(7);
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("to-out\n");
+        assertThat(new String(r.stderr(), StandardCharsets.UTF_8)).isEqualTo("to-err\n");
+        assertThatThrownBy(() -> backend.execSync(id, List.of("sleep", "30"), Duration.ofSeconds(1)))
+                .isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.DEADLINE_EXCEEDED));
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        // the timed-out exec was killed: only the container's own sleep is left
+        ExecResult ps = backend.execSync(id, List.of("sh", "-c", "ps -o args | grep -c '^sleep 30' || true"),
+                Duration.ofSeconds(30));
+        assertThat(new String(ps.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo("0");
+    }
+
+    @Test
+    void stopKillsAContainerThatIgnoresSigtermAfterTheGracePeriod() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        // As pid 1 of its pid namespace with TERM ignored, only SIGKILL ends it.
+        String id = run(sb, List.of("sh", "-c", "trap '' TERM; while :; do sleep 1; done"), null, null,
+                ContainerSecurity.DEFAULT);
+        long start = System.nanoTime();
+        backend.stopContainer(id, Duration.ofSeconds(2));
+        long elapsed = System.nanoTime() - start;
+        ContainerStatus st = backend.containerStatus(id);
+        assertThat(st.state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(st.exitCode()).isEqualTo(137);
+        assertThat(Duration.ofNanos(elapsed)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void stopWithSigtermHandledExitsCleanly() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait; done"), null, null,
+                ContainerSecurity.DEFAULT);
+        backend.stopContainer(id, Duration.ofSeconds(60));
+        assertThat(backend.containerStatus(id).exitCode()).isZero();
+    }
+
+    @Test
+    void smallMemoryLimitIsOomKilled() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        LinuxResources res = new LinuxResources(0, 0, 0, 16L << 20, 0, "", "", Map.of(), Map.of(), 0);
+        // A shell variable that doubles until the kernel's OOM killer ends it.
+        String id = run(sb, List.of("sh", "-c", "x=xxxxxxxxxxxxxxxx; while :; do x=$x$x; done"), null, res,
+                ContainerSecurity.DEFAULT);
+        ContainerStatus st = awaitExit(id);
+        assertThat(st.reason()).isEqualTo("OOMKilled");
+        assertThat(st.exitCode()).isEqualTo(137);
+    }
+
+    @Test
+    void updateContainerIsVisibleInTheCgroup() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        backend.updateContainer(id, new LinuxResources(100_000, 50_000, 512, 64L << 20, 0, "", "", Map.of(),
+                Map.of(), 0));
+        String cg = OciSpecs.cgroupsPath(false, "", sb, id);
+        assertThat(Cgroups.readLong(Cgroups.dir("memory", cg).resolve("memory.limit_in_bytes")).orElseThrow())
+                .isEqualTo(64L << 20);
+        assertThat(Cgroups.readLong(Cgroups.dir("cpu", cg).resolve("cpu.cfs_quota_us")).orElseThrow())
+                .isEqualTo(50_000);
+        assertThat(Cgroups.readLong(Cgroups.dir("cpu", cg).resolve("cpu.shares")).orElseThrow()).isEqualTo(512);
+        // and the container sees its own limit
+        ExecResult r = backend.execSync(id, List.of("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+                Duration.ofSeconds(30));
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo(Long.toString(64L << 20));
+    }
+
+    @Test
+    void hostNetworkAndHostPidPodsSeeTheHost() throws Exception {
+        Namespaces host = new Namespaces(NamespaceMode.NODE, NamespaceMode.NODE, NamespaceMode.NODE, "", null);
+        PodSecurity sec = new PodSecurity(host, false, false, OptionalLong.empty(), OptionalLong.empty(), List.of(),
+                null, null, null);
+        String sb = pod(sec);
+        ContainerSecurity csec = new ContainerSecurity(List.of(), List.of(), false, host, OptionalLong.empty(),
+                OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(), SecurityProfile.UNCONFINED,
+                SecurityProfile.UNCONFINED, SelinuxLabel.NONE, null);
+        String id = run(sb, List.of("sleep", "3600"), null, null, csec);
+        String hostNet = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+        String hostPid = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        long pid = backend.containerStatus(id).pid();
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString()).isEqualTo(hostNet);
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).toString()).isEqualTo(hostPid);
+        // the container sees host processes, e.g. this JVM
+        ExecResult r = backend.execSync(id, List.of("test", "-d", "/proc/" + ProcessHandle.current().pid()),
+                Duration.ofSeconds(30));
+        assertThat(r.exitCode()).isZero();
+    }
+
+    @Test
+    void podContainersShareThePodNetworkButNotTheHosts() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        long pause = backend.sandboxStatus(sb).pid();
+        long pid = backend.containerStatus(id).pid();
+        String podNet = Files.readSymbolicLink(Path.of("/proc/" + pause + "/ns/net")).toString();
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString()).isEqualTo(podNet)
+                .isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString());
+        ExecResult r = backend.execSync(id, List.of("hostname"), Duration.ofSeconds(30));
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo("pod-" + sb.substring(0, 6));
+    }
+
+    @Test
+    void readOnlyRootfsRefusesWrites() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        ContainerSecurity ro = new ContainerSecurity(List.of(), List.of(), false, null, OptionalLong.empty(),
+                OptionalLong.empty(), "", true, List.of(), true, List.of(), List.of(), null, null, null, null);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ro);
+        ExecResult r = backend.execSync(id, List.of("touch", "/rw/file"), Duration.ofSeconds(30));
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(new String(r.stderr(), StandardCharsets.UTF_8)).contains("Read-only file system");
+        assertThat(Files.exists(rootfs.resolve("rw/file"))).isFalse();
+    }
+
+    @Test
+    void containerStatsComeFromItsCgroup() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        var usage = ((dev.berth.spi.StatsProvider) backend).containerStats(id).usage();
+        assertThat(usage.memoryUsageBytes()).isPositive();
+        assertThat(usage.cpuUsageCoreNanoSeconds()).isPositive();
+        assertThat(usage.processCount()).isEqualTo(1);
+        var pod = ((dev.berth.spi.StatsProvider) backend).sandboxStats(sb).usage();
+        assertThat(pod.processCount()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void reopenLogMakesConmonWriteToANewFile() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        Path log = base.resolve("logs/reopen/0.log");
+        String id = run(sb, List.of("sh", "-c", "i=0; while :; do echo line$i; i=$((i+1)); sleep 0.2; done"), log,
+                null, ContainerSecurity.DEFAULT);
+        await(() -> Files.exists(log) && sizeOf(log) > 0, "first log line");
+        Path rotated = log.resolveSibling("0.log.1");
+        Files.move(log, rotated);
+        ((dev.berth.spi.LogReopening) backend).reopenLog(id);
+        await(() -> Files.exists(log) && sizeOf(log) > 0, "a line in the reopened log");
+        assertThat(CriLog.parse(Files.readAllLines(log).getFirst()).message()).startsWith("line");
+    }
+
+    static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
+    void sandboxStopKillsItsContainersAndIsIdempotent() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        backend.stopSandbox(sb, Duration.ofSeconds(1));
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+        backend.stopSandbox(sb, Duration.ofSeconds(1));
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
+    }
+}
