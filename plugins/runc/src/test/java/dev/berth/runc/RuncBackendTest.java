@@ -30,22 +30,27 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /** Pods and containers on the real runtime and conmon: logs, exec, stop, exits, OOM, resources, namespaces. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RuncBackendTest {
-    static Path base;
-    static Path rootfs;
-    static TestingBackendContext context;
-    static RuntimeBackend backend;
+    Path base;
+    Path rootfs;
+    TestingBackendContext context;
+    RuntimeBackend backend;
     final List<String> sandboxes = new ArrayList<>();
 
-    static String binary() {
+    protected String binary() {
         return "runc";
     }
 
     @BeforeAll
-    static void setUp() throws Exception {
+    void setUp() throws Exception {
         Host.assumeRuntime(binary());
+        if (binary().equals("crun")) {
+            Host.applyCrunHybridFix();
+        }
         base = Host.tempDir();
         rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
         context = new TestingBackendContext(binary(), base.resolve("ctx"));
@@ -53,7 +58,7 @@ class RuncBackendTest {
     }
 
     @AfterAll
-    static void tearDown() throws Exception {
+    void tearDown() throws Exception {
         if (backend != null) {
             backend.close();
         }

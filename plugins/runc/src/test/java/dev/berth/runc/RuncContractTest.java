@@ -12,20 +12,25 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
 
 /** The SPI contract against real runc and conmon. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RuncContractTest extends RuntimeBackendContractTest {
-    static Path base;
-    static Path rootfs;
-    static RuntimeBackend backend;
+    Path base;
+    Path rootfs;
+    RuntimeBackend backend;
 
-    static String binary() {
+    protected String binary() {
         return "runc";
     }
 
     @BeforeAll
-    static void setUp() throws Exception {
+    void setUp() throws Exception {
         Host.assumeRuntime(binary());
+        if (binary().equals("crun")) {
+            Host.applyCrunHybridFix();
+        }
         base = Host.tempDir();
         rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
         backend = new RuncBackendFactory().create(binary(), Map.of("binary", binary()),
@@ -33,7 +38,7 @@ class RuncContractTest extends RuntimeBackendContractTest {
     }
 
     @AfterAll
-    static void tearDown() throws Exception {
+    void tearDown() throws Exception {
         if (backend != null) {
             backend.close();
         }
