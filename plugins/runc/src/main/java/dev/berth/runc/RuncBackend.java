@@ -25,6 +25,8 @@ import dev.berth.spi.SandboxResizing;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.StatsProvider;
+import dev.berth.spi.StreamingIo;
+import dev.berth.spi.PortForwarding;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -56,7 +58,7 @@ import java.util.stream.Stream;
  * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.
  */
 public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
-        SandboxResizing {
+        SandboxResizing, StreamingIo, PortForwarding {
     private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
@@ -607,6 +609,88 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to reopen log of container \"" + containerId
                     + "\": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public int exec(String containerId, List<String> command, Streams io) {
+        requireContainer(containerId);
+        if (command.isEmpty()) {
+            throw BackendException.invalid("failed to exec in container \"" + containerId + "\": empty command");
+        }
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \"" + containerId
+                    + "\": it is not running");
+        }
+        Path bundle = bundle(containerId);
+        Path spec = bundle.resolve("exec-" + System.nanoTime() + ".json");
+        try {
+            JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
+            Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, io.tty())));
+            List<String> cmd = new ArrayList<>(List.of(options.binary().toString(), "--root", options.root().toString()));
+            if (options.systemdCgroup()) {
+                cmd.add("--systemd-cgroup");
+            }
+            cmd.addAll(List.of("exec", "--process", spec.toString(), containerId));
+            return dev.berth.runc.Streams.exec(cmd, io);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
+                    + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId
+                    + "\": interrupted");
+        } finally {
+            Conmon.deleteQuietly(spec);
+        }
+    }
+
+    @Override
+    public void attach(String containerId, Streams io) {
+        requireContainer(containerId);
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to attach to container \"" + containerId
+                    + "\": it is not running");
+        }
+        try {
+            dev.berth.runc.Streams.attach(bundle(containerId), io, bundle(containerId).resolve("winsz"));
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to attach to container \"" + containerId + "\": "
+                    + e.getMessage());
+        }
+    }
+
+    @Override
+    public java.nio.channels.ByteChannel connect(String sandboxId, int port) {
+        SandboxRecord rec = requireSandbox(sandboxId);
+        if (port < 1 || port > 65535) {
+            throw BackendException.invalid("failed to port-forward to sandbox \"" + sandboxId + "\": invalid port "
+                    + port);
+        }
+        try {
+            if (NamespaceMode.valueOf(rec.network()) == NamespaceMode.NODE) {
+                return java.nio.channels.SocketChannel.open(
+                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+            }
+            Path netns;
+            if (!rec.netnsPath().isEmpty()) {
+                netns = Path.of(rec.netnsPath());
+            } else {
+                SandboxStatus st = sandboxStatus(sandboxId);
+                if (st.state() != SandboxStatus.State.READY) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to port-forward to sandbox \""
+                            + sandboxId + "\": it is not ready");
+                }
+                netns = Path.of("/proc", Long.toString(st.pid()), "ns", "net");
+            }
+            return dev.berth.runc.Streams.connectIn(netns, port);
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
+                    + "\" port " + port + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
+                    + "\": interrupted");
         }
     }
 

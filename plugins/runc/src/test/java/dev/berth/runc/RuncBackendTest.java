@@ -14,6 +14,10 @@ import dev.berth.spi.PodSecurity;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SecurityProfile;
 import dev.berth.spi.SelinuxLabel;
+import dev.berth.spi.StreamingIo;
+import dev.berth.spi.PortForwarding;
+import dev.berth.spi.ContainerSpec;
+import java.util.concurrent.LinkedBlockingQueue;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -298,5 +302,117 @@ class RuncBackendTest {
         assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
         backend.stopSandbox(sb, Duration.ofSeconds(1));
         assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
+    }
+
+    /** An OutputStream the test can poll while another thread writes to it. */
+    static final class Collector extends java.io.OutputStream {
+        private final java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            buf.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            buf.write(b, off, len);
+        }
+
+        synchronized String text() {
+            return buf.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    StreamingIo streaming() {
+        return (StreamingIo) backend;
+    }
+
+    @Test
+    void streamingExecWiresStdinStdoutStderrAndExitCode() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        Collector out = new Collector();
+        Collector err = new Collector();
+        int code = streaming().exec(id, List.of("sh", "-c", "cat; echo done >&2; exit 4"), new StreamingIo.Streams(
+                new java.io.ByteArrayInputStream("abc\n".getBytes(StandardCharsets.UTF_8)), out, err, false,
+                new LinkedBlockingQueue<>()));
+        assertThat(code).isEqualTo(4);
+        assertThat(out.text()).isEqualTo("abc\n");
+        assertThat(err.text()).isEqualTo("done\n");
+    }
+
+    @Test
+    void streamingExecWithATerminal() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        Collector out = new Collector();
+        LinkedBlockingQueue<StreamingIo.TerminalSize> resize = new LinkedBlockingQueue<>();
+        resize.add(new StreamingIo.TerminalSize(100, 30));
+        int code = streaming().exec(id, List.of("sh", "-c", "stty size; tty; exit 2"),
+                new StreamingIo.Streams(null, out, null, true, resize));
+        assertThat(code).isEqualTo(2);
+        assertThat(out.text()).contains("/dev/pts/");
+        if (binary().equals("runc")) {
+            // crun 1.8's foreground exec gives the process a terminal whose size `stty` cannot read, even
+            // under script(1); the size check is runc-only.
+            assertThat(out.text()).contains("30 100");
+        }
+    }
+
+    @Test
+    void attachStreamsTheContainersOutputAndFeedsItsStdin() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        ContainerSpec spec = Host.container(id, sb, rootfs,
+                List.of("sh", "-c", "echo ready; while read l; do echo got:$l; echo err:$l >&2; done"), null, null,
+                ContainerSecurity.DEFAULT);
+        spec = new ContainerSpec(spec.id(), spec.sandboxId(), spec.name(), 0, spec.image(), List.of(), List.of(), "",
+                spec.env(), List.of(), List.of(), Map.of(), Map.of(), "", true, false, false, null, null, spec.rootfs(),
+                null);
+        backend.createContainer(spec);
+        backend.startContainer(id);
+        Collector out = new Collector();
+        Collector err = new Collector();
+        java.io.PipedOutputStream feed = new java.io.PipedOutputStream();
+        java.io.PipedInputStream stdin = new java.io.PipedInputStream(feed);
+        Thread session = Thread.ofVirtual().start(() -> streaming().attach(id,
+                new StreamingIo.Streams(stdin, out, err, false, new LinkedBlockingQueue<>())));
+        feed.write("hi\n".getBytes(StandardCharsets.UTF_8));
+        feed.flush();
+        await(() -> out.text().contains("got:hi") && err.text().contains("err:hi"), "echoed input");
+        backend.stopContainer(id, Duration.ofSeconds(1));
+        session.join(Duration.ofSeconds(60));
+        assertThat(session.isAlive()).as("attach ends when the container exits").isFalse();
+        feed.close();
+    }
+
+    @Test
+    void portForwardConnectsInsideThePodNetwork() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        run(sb, List.of("nc", "-ll", "-p", "18080", "-e", "cat"), null, null, ContainerSecurity.DEFAULT);
+        PortForwarding pf = (PortForwarding) backend;
+        java.nio.channels.ByteChannel ch = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (ch == null) {
+            try {
+                ch = pf.connect(sb, 18080);
+            } catch (BackendException e) {
+                assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+        try (java.nio.channels.ByteChannel c = ch) {
+            c.write(java.nio.ByteBuffer.wrap("ping\n".getBytes(StandardCharsets.UTF_8)));
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(16);
+            while (buf.position() < 5 && c.read(buf) > 0) {
+                // read the echo
+            }
+            assertThat(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8)).isEqualTo("ping\n");
+        }
+        assertThatThrownBy(() -> pf.connect(sb, 18081)).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE));
     }
 }
