@@ -90,4 +90,19 @@ class FaultTest {
         Programs.Result pgrep = Programs.run(List.of("pgrep", "-f", id), null, Duration.ofSeconds(30));
         assertThat(pgrep.stdout()).as("processes mentioning " + id).isEmpty();
     }
+
+    @Test
+    void healthExplainsAMissingRuntime() throws Exception {
+        try (RuntimeBackend backend = new RuncBackendFactory().create("gone",
+                Map.of("binary", "/nonexistent/runc", "conmon", "/nonexistent/conmon"),
+                new TestingBackendContext("gone", base.resolve("ctx")))) {
+            var health = backend.health();
+            assertThat(health.ready()).isFalse();
+            assertThat(health.checks()).filteredOn(c -> !c.ok()).extracting(c -> c.what())
+                    .containsExactlyInAnyOrder("runtime /nonexistent/runc", "conmon /nonexistent/conmon");
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(RuncBackendTest.newId(), rootfs,
+                    PodSecurity.DEFAULT))).isInstanceOfSatisfying(BackendException.class,
+                            e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE));
+        }
+    }
 }

@@ -415,4 +415,47 @@ class RuncBackendTest {
         assertThatThrownBy(() -> pf.connect(sb, 18081)).isInstanceOfSatisfying(BackendException.class,
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE));
     }
+
+    @Test
+    void healthIsReadyAndFeaturesNameTheCgroupDriver() {
+        var health = backend.health();
+        assertThat(health.checks()).extracting(c -> c.what()).anyMatch(w -> w.startsWith("runtime "))
+                .anyMatch(w -> w.startsWith("conmon "));
+        assertThat(health.checks()).allSatisfy(c -> assertThat(c.ok()).as(c.what() + ": " + c.advice()).isTrue());
+        assertThat(health.ready()).isTrue();
+        assertThat(backend.features().cgroupDriver()).isEqualTo(dev.berth.spi.BackendFeatures.CgroupDriver.CGROUPFS);
+        assertThat(backend.features().userNamespaces()).isFalse();
+        if (binary().equals("runc") && RuncBackend.kernelAtLeast(5, 12)) {
+            assertThat(backend.features().recursiveReadOnlyMounts()).as("runc >= 1.1 on kernel >= 5.12").isTrue();
+        }
+    }
+
+    @Test
+    void recursiveReadOnlyMountCoversSubmounts() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(backend.features().recursiveReadOnlyMounts(),
+                "runtime or kernel without recursive read-only mounts");
+        Path vol = Files.createDirectories(base.resolve("vol-" + System.nanoTime()));
+        Path sub = Files.createDirectories(vol.resolve("sub"));
+        Programs.Result m = Programs.run(List.of("mount", "-t", "tmpfs", "tmpfs", sub.toString()), null,
+                Duration.ofSeconds(30));
+        assertThat(m.ok()).as(m.errorText()).isTrue();
+        try {
+            String sb = pod(PodSecurity.DEFAULT);
+            String id = newId();
+            ContainerSpec spec = Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
+                    ContainerSecurity.DEFAULT);
+            var mount = new dev.berth.spi.ContainerMount("/rw", vol.toString(), true, true, null, false, "");
+            spec = new ContainerSpec(id, sb, spec.name(), 0, spec.image(), List.of(), List.of(), "", List.of(),
+                    List.of(mount), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, spec.rootfs(),
+                    null);
+            backend.createContainer(spec);
+            backend.startContainer(id);
+            ExecResult r = backend.execSync(id, List.of("touch", "/rw/sub/file"), Duration.ofSeconds(30));
+            assertThat(r.exitCode()).isNotZero();
+            assertThat(new String(r.stderr(), StandardCharsets.UTF_8)).contains("Read-only file system");
+            backend.removeContainer(id);
+        } finally {
+            Programs.run(List.of("umount", sub.toString()), null, Duration.ofSeconds(30));
+        }
+    }
 }
