@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 
 /** {@code mkfifo(3)} through FFM: one call, no helper process. */
+@SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
 final class Fifos {
     private static final MethodHandle MKFIFO = Linker.nativeLinker().downcallHandle(
             Linker.nativeLinker().defaultLookup().find("mkfifo").orElseThrow(),

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
  * The few libc calls the JDK has no API for: namespaces (setns), SOCK_SEQPACKET unix sockets (conmon's attach
  * socket), signals to non-child processes. Errors become IOExceptions carrying {@code strerror}.
  */
+@SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
 final class Native {
     static final int O_RDONLY = 0;
     static final int O_CLOEXEC = 02000000;

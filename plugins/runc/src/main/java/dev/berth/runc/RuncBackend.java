@@ -206,7 +206,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             ObjectNode config = OciSpecs.sandbox(spec, host());
             Path bundle = bundle(id);
             String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
-            prepareBundle(id, spec.rootfs(), config, undo);
+            prepareBundle("sandbox", id, spec.rootfs(), config, undo);
             if (!podCgroup.isEmpty()) {
                 undo.push(() -> Cgroups.remove(podCgroup));
             }
@@ -415,7 +415,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                             + "\": cannot create log directory: " + e.getMessage());
                 }
             }
-            prepareBundle(id, spec.rootfs(), config, undo);
+            prepareBundle("container", id, spec.rootfs(), config, undo);
             String cgroupsPath = config.path("linux").path("cgroupsPath").asText();
             if (!options.systemdCgroup()) {
                 undo.push(() -> Cgroups.remove(cgroupsPath));
@@ -834,8 +834,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         if (awaitExit(id, KILL_WAIT).isEmpty()) {
             JsonNode state = runtimeState(id);
             if (state != null && !state.path("status").asText().equals("stopped")) {
-                throw new BackendException(Kind.INTERNAL, "failed to " + verb.replace(" container", "").replace(" sandbox", "")
-                        + (verb.endsWith("sandbox") ? " sandbox \"" : " container \"") + id + "\": "
+                throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": "
                         + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
             }
         }
@@ -884,12 +883,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
     }
 
-    private void prepareBundle(String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
+    /** Creates the bundle: directory, mounted rootfs, config.json; registers their undo first. */
+    private void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
                                Deque<Runnable> undo) {
         Path bundle = bundle(id);
-        String what = id.equals(config.path("annotations").path("io.kubernetes.cri.sandbox-id").asText())
-                && config.path("annotations").path("io.kubernetes.cri.container-type").asText().equals("sandbox")
-                ? "sandbox" : "container";
         try {
             if (Files.exists(bundle)) {
                 Mounts.unmountAll(bundle);
@@ -975,8 +972,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             Files.deleteIfExists(exits.resolve(id));
             Files.deleteIfExists(attach.resolve(id));
         } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to " + verb.replace(" container", "").replace(" sandbox", "")
-                    + (verb.endsWith("sandbox") ? " sandbox \"" : " container \"") + id + "\": " + e.getMessage());
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": " + e.getMessage());
         }
     }
 

@@ -75,8 +75,9 @@ final class SyncPipe implements AutoCloseable {
     /** Unblocks a reader still waiting for a writer to open the FIFO. */
     void unblockOpen() {
         if (channel == null && !result.isDone()) {
-            try (FileChannel w = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                // opened and closed: the reader sees EOF
+            try {
+                // Opened and closed at once: a reader blocked in open() returns and then sees EOF.
+                FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
             } catch (IOException ignored) {
                 // nothing to unblock
             }
