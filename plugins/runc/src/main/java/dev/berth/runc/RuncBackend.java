@@ -732,10 +732,23 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     private void onExit(String id) {
-        ContainerRecord rec = containers.get(id);
-        if (rec != null) {
-            context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(), null));
+        if (!containers.containsKey(id)) {
+            return; // a pause container, or one being removed
         }
+        // Under the container's lock, so that STOPPED never overtakes the STARTED of a quick process.
+        Thread.ofVirtual().start(() -> {
+            ReentrantLock lock = lock(id);
+            lock.lock();
+            try {
+                ContainerRecord rec = containers.get(id);
+                if (rec != null) {
+                    context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(),
+                            exit(id).map(Exit::at).orElse(null)));
+                }
+            } finally {
+                lock.unlock();
+            }
+        });
     }
 
     // ---- processes -----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import dev.berth.spi.SelinuxLabel;
 import dev.berth.spi.StreamingIo;
 import dev.berth.spi.PortForwarding;
 import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.SandboxSpec;
 import java.util.concurrent.LinkedBlockingQueue;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.nio.charset.StandardCharsets;
@@ -139,6 +140,12 @@ class RuncBackendTest {
         ContainerStatus st = awaitExit(id);
         assertThat(st.exitCode()).isZero();
         assertThat(st.reason()).isEqualTo("Completed");
+        // nobody stopped it: the backend noticed the exit by itself (EventSource)
+        await(() -> context.published().stream().anyMatch(e -> e.containerId().equals(id)
+                && e.type() == dev.berth.spi.BackendEvent.Type.STOPPED), "STOPPED event");
+        assertThat(context.published()).filteredOn(e -> e.containerId().equals(id))
+                .extracting(dev.berth.spi.BackendEvent::type).startsWith(dev.berth.spi.BackendEvent.Type.CREATED,
+                        dev.berth.spi.BackendEvent.Type.STARTED);
     }
 
     @Test
@@ -459,5 +466,28 @@ class RuncBackendTest {
         } finally {
             Programs.run(List.of("umount", sub.toString()), null, Duration.ofSeconds(30));
         }
+    }
+
+    @Test
+    void podResourcesAndOverheadLimitThePodCgroup() throws Exception {
+        String id = newId();
+        sandboxes.add(id);
+        SandboxSpec base = Host.sandbox(id, rootfs, PodSecurity.DEFAULT);
+        LinuxResources overhead = new LinuxResources(0, 0, 0, 32L << 20, 0, "", "", Map.of(), Map.of(), 0);
+        LinuxResources resources = new LinuxResources(100_000, 200_000, 1024, 256L << 20, 0, "", "", Map.of(),
+                Map.of(), 0);
+        backend.createSandbox(new SandboxSpec(id, base.metadata(), base.hostname(), "", null, List.of(), Map.of(),
+                Map.of(), "", Map.of(), PodSecurity.DEFAULT, overhead, resources, null, base.rootfs(), base.image(),
+                null, null, null, null));
+        backend.startSandbox(id);
+        String pod = OciSpecs.podCgroup("", id);
+        assertThat(Cgroups.readLong(Cgroups.dir("memory", pod).resolve("memory.limit_in_bytes")).orElseThrow())
+                .isEqualTo(288L << 20);
+        assertThat(Cgroups.readLong(Cgroups.dir("cpu", pod).resolve("cpu.cfs_quota_us")).orElseThrow())
+                .isEqualTo(200_000);
+        ((dev.berth.spi.SandboxResizing) backend).updateSandboxResources(id, overhead,
+                new LinuxResources(0, 0, 0, 512L << 20, 0, "", "", Map.of(), Map.of(), 0));
+        assertThat(Cgroups.readLong(Cgroups.dir("memory", pod).resolve("memory.limit_in_bytes")).orElseThrow())
+                .isEqualTo(544L << 20);
     }
 }
