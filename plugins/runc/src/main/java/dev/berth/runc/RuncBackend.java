@@ -222,7 +222,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             persist(rec, "create sandbox");
             sandboxes.put(id, rec);
             undo.clear();
-            return sandboxStatus(id);
+            return new SandboxStatus(id, SandboxStatus.State.NOTREADY, StateStore.time(rec.createdAt()), 0,
+                    Map.of("runtime", options.binary().toString(), "bundle", bundle.toString(), "cgroup", podCgroup));
         } finally {
             rollback(undo);
             lock.unlock();
@@ -235,18 +236,19 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         lock.lock();
         try {
             requireSandbox(sandboxId);
-            ContainerStatus st = processStatus(sandboxId, null, null, null);
-            if (st.state() == ContainerStatus.State.RUNNING) {
-                return;
-            }
-            if (st.state() != ContainerStatus.State.CREATED) {
-                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
-                        + "\": its pause container is " + st.state().name().toLowerCase(java.util.Locale.ROOT));
-            }
-            Programs.Result r = runtime(List.of("start", sandboxId), null);
-            if (!r.ok()) {
+            // Try first, ask later: the status costs a runtime call, and a created sandbox is the usual case.
+            Programs.Result r = exit(sandboxId).isPresent() ? null : runtime(List.of("start", sandboxId), null);
+            if (r == null || !r.ok()) {
+                ContainerStatus st = processStatus(sandboxId, null, null, null);
+                if (st.state() == ContainerStatus.State.RUNNING) {
+                    return;
+                }
+                if (st.state() != ContainerStatus.State.CREATED) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
+                            + "\": its pause container is " + st.state().name().toLowerCase(java.util.Locale.ROOT));
+                }
                 throw new BackendException(Kind.INTERNAL, "failed to start sandbox \"" + sandboxId + "\": "
-                        + r.errorText());
+                        + (r == null ? "its pause container has exited" : r.errorText()));
             }
         } finally {
             lock.unlock();
@@ -386,8 +388,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 throw new BackendException(Kind.ALREADY_EXISTS, "container \"" + id + "\" already exists");
             }
             requirePrograms("create container", id);
-            ContainerStatus pause = processStatus(sb.id(), null, null, null);
-            if (pause.state() != ContainerStatus.State.RUNNING) {
+            // The pause process is alive while conmon has written no exit file for it (no runtime call needed).
+            boolean paused = sb.pausePid() > 0 && exit(sb.id()).isEmpty()
+                    && Files.exists(Path.of("/proc", Long.toString(sb.pausePid()), "ns", "net"));
+            if (!paused) {
                 throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
                         + "\": sandbox \"" + sb.id() + "\" is not ready");
             }
@@ -399,7 +403,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 }
                 targetPid = processStatus(ns.targetId(), null, null, null).pid();
             }
-            OciSpecs.Pod pod = new OciSpecs.Pod(sb.id(), sb.cgroupParent(), pause.pid(),
+            OciSpecs.Pod pod = new OciSpecs.Pod(sb.id(), sb.cgroupParent(), sb.pausePid(),
                     sb.netnsPath().isEmpty() ? null : Path.of(sb.netnsPath()),
                     new Namespaces(NamespaceMode.valueOf(sb.network()), NamespaceMode.valueOf(sb.pid()),
                             NamespaceMode.valueOf(sb.ipc()), "", null),
@@ -427,7 +431,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             containers.put(id, rec);
             undo.clear();
             context.events().publish(new BackendEvent(BackendEvent.Type.CREATED, id, sb.id(), null));
-            return containerStatus(id);
+            return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
+                    null, 0, "", "", pid, Map.of("bundle", bundle(id).toString(), "runtime",
+                    options.binary().toString()));
         } finally {
             rollback(undo);
             lock.unlock();
@@ -440,15 +446,18 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         lock.lock();
         try {
             ContainerRecord rec = requireContainer(containerId);
-            ContainerStatus st = containerStatus(containerId);
-            if (st.state() != ContainerStatus.State.CREATED) {
-                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start container \"" + containerId
-                        + "\": it is " + st.state().name().toLowerCase(java.util.Locale.ROOT) + ", not created");
-            }
-            Programs.Result r = runtime(List.of("start", containerId), null);
-            if (!r.ok()) {
+            // Only a never-started container without an exit file can be started; the runtime checks the rest.
+            Programs.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
+                    : runtime(List.of("start", containerId), null);
+            if (r == null || !r.ok()) {
+                ContainerStatus st = containerStatus(containerId);
+                if (st.state() != ContainerStatus.State.CREATED) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start container \""
+                            + containerId + "\": it is " + st.state().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", not created");
+                }
                 throw new BackendException(Kind.INTERNAL, "failed to start container \"" + containerId + "\": "
-                        + r.errorText());
+                        + (r == null ? "it cannot be started" : r.errorText()));
             }
             ContainerRecord started = rec.started(Instant.now());
             persist(started, "start container");
