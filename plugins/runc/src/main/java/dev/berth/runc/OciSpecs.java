@@ -249,7 +249,12 @@ public final class OciSpecs {
                     strings(sec.readonlyPaths().isEmpty() ? DEFAULT_READONLY : sec.readonlyPaths()));
         }
         if (sec.seccomp().type() == SecurityProfile.Type.LOCALHOST && !sec.privileged()) {
-            linux.set("seccomp", seccomp(spec.id(), host.seccompLoader().apply(Path.of(sec.seccomp().localhostRef()))));
+            JsonNode profile = host.seccompLoader().apply(Path.of(sec.seccomp().localhostRef()));
+            if (profile == null) {
+                throw BackendException.invalid("failed to create container \"" + spec.id()
+                        + "\": cannot read the Localhost seccomp profile " + sec.seccomp().localhostRef());
+            }
+            linux.set("seccomp", seccomp(spec.id(), profile));
         }
         // RuntimeDefault: berth ships no default seccomp profile yet, so it runs unconfined (see README).
         if (sec.namespaces().userNamespace() != null) {

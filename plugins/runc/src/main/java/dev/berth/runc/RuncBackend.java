@@ -210,7 +210,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             if (!podCgroup.isEmpty()) {
                 undo.push(() -> Cgroups.remove(podCgroup));
             }
-            long pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false, undo);
+            long pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false,
+                    false, undo);
             Namespaces ns = spec.security().namespaces();
             SandboxRecord rec = new SandboxRecord(id, Instant.now().toString(), spec.cgroupParent(), podCgroup,
                     spec.netnsPath() == null ? "" : spec.netnsPath().toString(), ns.network().name(),
@@ -424,7 +425,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             if (!options.systemdCgroup()) {
                 undo.push(() -> Cgroups.remove(cgroupsPath));
             }
-            long pid = launch("create container", id, spec.name(), logPath, spec.tty(), spec.stdin(), undo);
+            long pid = launch("create container", id, spec.name(), logPath, spec.tty(), spec.stdin(),
+                    spec.stdin() && !spec.stdinOnce(), undo);
             ContainerRecord rec = new ContainerRecord(id, sb.id(), spec.name(), Instant.now().toString(), null,
                     spec.logPath(), spec.image().stopSignal(), options.systemdCgroup() ? "" : cgroupsPath, pid);
             persist(rec, "create container");
@@ -937,7 +939,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     /** Runs conmon, which runs the runtime's create; returns the container's pid. */
     private long launch(String verb, String id, String name, String logPath, boolean tty, boolean stdin,
-                        Deque<Runnable> undo) {
+                        boolean leaveStdinOpen, Deque<Runnable> undo) {
         Path bundle = bundle(id);
         Conmon.deleteQuietly(exits.resolve(id));
         List<String> args = new ArrayList<>(List.of("--api-version", "1", "-b", bundle.toString(), "-c", id,
@@ -950,6 +952,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         if (stdin) {
             args.add("-i");
+        }
+        if (leaveStdinOpen) {
+            args.add("--leave-stdin-open"); // stdin_once unset: a detaching client does not close stdin
         }
         if (options.noPivot()) {
             args.add("--no-pivot");
@@ -1133,7 +1138,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             return OciSpecs.JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw BackendException.invalid("cannot read seccomp profile " + file + ": " + e.getMessage());
+            return null; // OciSpecs names the container and the file
         }
     }
 }

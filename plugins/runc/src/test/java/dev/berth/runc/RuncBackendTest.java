@@ -490,4 +490,36 @@ class RuncBackendTest {
         assertThat(Cgroups.readLong(Cgroups.dir("memory", pod).resolve("memory.limit_in_bytes")).orElseThrow())
                 .isEqualTo(544L << 20);
     }
+
+    @Test
+    void ttyContainerLogsFromATerminal() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        Path log = base.resolve("logs/tty/0.log");
+        ContainerSpec c = Host.container(id, sb, rootfs, List.of("sh", "-c", "tty; exit 0"), log, null,
+                ContainerSecurity.DEFAULT);
+        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
+                List.of(), List.of(), Map.of(), Map.of(), log.toString(), false, false, true, null, null, c.rootfs(),
+                null));
+        backend.startContainer(id);
+        assertThat(awaitExit(id).exitCode()).isZero();
+        assertThat(Files.readString(log)).contains("/dev/pts/");
+    }
+
+    @Test
+    void podSysctlsAndRunAsUserApply() throws Exception {
+        String id = newId();
+        sandboxes.add(id);
+        SandboxSpec base = Host.sandbox(id, rootfs, PodSecurity.DEFAULT);
+        backend.createSandbox(new SandboxSpec(id, base.metadata(), base.hostname(), "", null, List.of(), Map.of(),
+                Map.of(), "", Map.of("net.ipv4.ip_unprivileged_port_start", "0"), PodSecurity.DEFAULT, null, null,
+                null, base.rootfs(), base.image(), null, null, null, null));
+        backend.startSandbox(id);
+        ContainerSecurity nobody = new ContainerSecurity(List.of(), List.of(), false, null, OptionalLong.of(65534),
+                OptionalLong.of(65534), "", false, List.of(), true, List.of(), List.of(), null, null, null, null);
+        String ct = run(id, List.of("sleep", "3600"), null, null, nobody);
+        ExecResult r = backend.execSync(ct, List.of("sh", "-c",
+                "id -u; id -g; cat /proc/sys/net/ipv4/ip_unprivileged_port_start"), Duration.ofSeconds(30));
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("65534\n65534\n0\n");
+    }
 }
