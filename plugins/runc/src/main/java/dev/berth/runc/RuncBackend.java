@@ -10,6 +10,7 @@ import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendHealth;
+import dev.berth.spi.Checkpointing;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.DeviceSpec;
@@ -58,7 +59,7 @@ import java.util.stream.Stream;
  * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.
  */
 public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
-        SandboxResizing, StreamingIo, PortForwarding {
+        SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
     private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
@@ -703,6 +704,63 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
                     + "\": interrupted");
         }
+    }
+
+    /**
+     * Checkpoints with CRIU through the runtime ({@code checkpoint --leave-running}) into a tar.gz archive.
+     * Where CRIU is missing or {@code criu check} fails on this kernel, the answer is UNIMPLEMENTED with CRIU's
+     * own reason.
+     */
+    @Override
+    public void checkpoint(String containerId, Path location) {
+        requireContainer(containerId);
+        String criu = criuProblem();
+        if (criu != null) {
+            throw BackendException.unimplemented("failed to checkpoint container \"" + containerId
+                    + "\": CRIU does not work on this host: " + criu);
+        }
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + containerId
+                    + "\": it is not running");
+        }
+        Path work = bundle(containerId).resolve("checkpoint-" + System.nanoTime());
+        try {
+            Files.createDirectories(work.resolve("image"));
+            Programs.Result r = runtime(List.of("checkpoint", "--leave-running", "--image-path",
+                    work.resolve("image").toString(), "--work-path", work.toString(), containerId), null);
+            if (!r.ok()) {
+                throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId + "\": "
+                        + r.errorText());
+            }
+            if (location.getParent() != null) {
+                Files.createDirectories(location.getParent());
+            }
+            Programs.Result tar = Programs.run(List.of("tar", "-C", work.resolve("image").toString(), "-czf",
+                    location.toString(), "."), null, RUNTIME_TIMEOUT);
+            if (!tar.ok()) {
+                throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId
+                        + "\": cannot write " + location + ": " + tar.errorText());
+            }
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId + "\": "
+                    + e.getMessage());
+        } finally {
+            try {
+                deleteTree(work);
+            } catch (IOException e) {
+                log.log(Level.WARNING, "cannot remove {0}: {1}", work, e.getMessage());
+            }
+        }
+    }
+
+    /** Why CRIU cannot checkpoint here, or null when {@code criu check} passes. */
+    private static String criuProblem() {
+        Path criu = RuncOptions.resolveProgram("criu");
+        if (!Files.isExecutable(criu)) {
+            return "criu is not installed";
+        }
+        Programs.Result r = Programs.run(List.of(criu.toString(), "check"), null, Duration.ofSeconds(60));
+        return r.ok() ? null : "criu check: " + r.errorText();
     }
 
     @Override

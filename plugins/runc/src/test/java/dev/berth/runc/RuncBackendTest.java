@@ -522,4 +522,25 @@ class RuncBackendTest {
                 "id -u; id -g; cat /proc/sys/net/ipv4/ip_unprivileged_port_start"), Duration.ofSeconds(30));
         assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("65534\n65534\n0\n");
     }
+
+    @Test
+    void checkpointWorksOrSaysWhyCriuCannot() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        Path archive = base.resolve("checkpoints/" + id + ".tar.gz");
+        Programs.Result check = Programs.run(List.of("criu", "check"), null, Duration.ofSeconds(60));
+        if (check.ok()) {
+            ((dev.berth.spi.Checkpointing) backend).checkpoint(id, archive);
+            assertThat(Files.size(archive)).isPositive();
+            assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        } else {
+            // e.g. criu 3.17 on kernel 6.18: "vdso: Unexpected rt vDSO area bounds"
+            assertThatThrownBy(() -> ((dev.berth.spi.Checkpointing) backend).checkpoint(id, archive))
+                    .isInstanceOfSatisfying(BackendException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(BackendException.Kind.UNIMPLEMENTED);
+                        assertThat(e.getMessage()).contains("CRIU does not work on this host");
+                    });
+            assertThat(archive).doesNotExist();
+        }
+    }
 }
