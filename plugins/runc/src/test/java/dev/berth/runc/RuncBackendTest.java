@@ -558,4 +558,25 @@ class RuncBackendTest {
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
         backend.removeContainer(id);
     }
+
+    @Test
+    void overlayRootfsTakesTheContainersWrites() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        Path layer = Files.createDirectories(base.resolve("overlay-" + id.substring(0, 8)));
+        Path upper = Files.createDirectories(layer.resolve("upper"));
+        Path work = Files.createDirectories(layer.resolve("work"));
+        var overlay = new dev.berth.spi.MountSpec("overlay", "overlay", "", List.of("lowerdir=" + rootfs,
+                "upperdir=" + upper, "workdir=" + work));
+        ContainerSpec c = Host.container(id, sb, rootfs, List.of("sh", "-c", "echo written > /rw/file"), null, null,
+                ContainerSecurity.DEFAULT);
+        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
+                List.of(), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, List.of(overlay), null));
+        backend.startContainer(id);
+        assertThat(awaitExit(id).exitCode()).isZero();
+        assertThat(Files.readString(upper.resolve("rw/file"))).isEqualTo("written\n");
+        assertThat(rootfs.resolve("rw/file")).doesNotExist();
+        backend.removeContainer(id);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+    }
 }
