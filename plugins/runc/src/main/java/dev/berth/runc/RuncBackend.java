@@ -77,6 +77,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     private final Map<String, ContainerRecord> containers = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final ExitWatcher watcher;
+    private final RuntimeCli cli;
     private volatile BackendFeatures features;
 
     RuncBackend(String handler, RuncOptions options, BackendContext context) {
@@ -95,6 +96,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(Kind.UNAVAILABLE, "failed to prepare state directory for runtime handler \""
                     + handler + "\": " + e.getMessage());
         }
+        this.cli = new RuntimeCli(options);
         this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), RuncBackend::readJson);
         load();
         this.watcher = new ExitWatcher(exits, this::onExit, log);
@@ -115,75 +117,21 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     public BackendFeatures features() {
         BackendFeatures f = features;
         if (f == null) {
-            boolean rro = runtimeSupportsRro() && kernelAtLeast(5, 12);
-            f = new BackendFeatures(rro, false, options.systemdCgroup() ? BackendFeatures.CgroupDriver.SYSTEMD
-                    : BackendFeatures.CgroupDriver.CGROUPFS);
+            f = HostChecks.features(options);
             features = f;
         }
         return f;
     }
 
-    private boolean runtimeSupportsRro() {
-        Programs.Result r = Programs.run(List.of(options.binary().toString(), "features"), null, Duration.ofSeconds(20));
-        if (!r.ok()) {
-            return false;
-        }
-        try {
-            for (JsonNode o : OciSpecs.JSON.readTree(r.stdout()).path("mountOptions")) {
-                if (o.asText().equals("rro")) {
-                    return true;
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
+    @Override
+    public BackendHealth health() {
+        return HostChecks.health(options);
     }
 
-    static boolean kernelAtLeast(int major, int minor) {
-        String[] v = System.getProperty("os.version", "0.0").split("[.-]");
-        try {
-            int ma = Integer.parseInt(v[0]);
-            int mi = v.length > 1 ? Integer.parseInt(v[1]) : 0;
-            return ma > major || (ma == major && mi >= minor);
-        } catch (NumberFormatException e) {
-            return false;
-        }
-    }
-
+    /** The host facts for spec generation, with rro support known once features() has been asked. */
     private OciSpecs.Host host() {
         return new OciSpecs.Host(host.ownOomScoreAdj(), features().recursiveReadOnlyMounts(), host.systemdCgroup(),
                 host.seccompLoader());
-    }
-
-    @Override
-    public BackendHealth health() {
-        List<BackendHealth.Check> checks = new ArrayList<>();
-        Programs.Result v = Programs.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
-        checks.add(new BackendHealth.Check(v.ok(), "runtime " + options.binary(),
-                v.ok() ? "" : "install " + options.runtimeName() + " or set the handler's binary option: " + v.errorText()));
-        boolean conmon = Files.isExecutable(options.conmon());
-        checks.add(new BackendHealth.Check(conmon, "conmon " + options.conmon(),
-                conmon ? "" : "install conmon or set the handler's conmon option"));
-        List<Cgroups.Hierarchy> hs = Cgroups.hierarchies();
-        checks.add(new BackendHealth.Check(!hs.isEmpty(), "cgroups mounted",
-                hs.isEmpty() ? "mount cgroup v2 at /sys/fs/cgroup (or the v1 hierarchies)" : ""));
-        if (options.runtimeName().contains("crun")) {
-            List<String> blocking = Cgroups.hybridV2Controllers(hs).stream()
-                    .filter(c -> hs.stream().noneMatch(h -> !h.v2() && h.controllers().contains(c))).toList();
-            checks.add(new BackendHealth.Check(blocking.isEmpty(), "crun on hybrid cgroups",
-                    blocking.isEmpty() ? "" : "crun refuses hybrid hosts whose cgroup2 holds controllers ("
-                            + String.join(",", blocking) + "); mount them as v1 hierarchies, e.g. "
-                            + blocking.stream().map(c -> "mkdir -p /sys/fs/cgroup/" + c
-                            + " && mount -t cgroup -o " + c + " cgroup /sys/fs/cgroup/" + c)
-                            .reduce((a, b) -> a + "; " + b).orElse("")));
-        }
-        if (options.systemdCgroup()) {
-            boolean systemd = Files.isDirectory(Path.of("/run/systemd/system"));
-            checks.add(new BackendHealth.Check(systemd, "systemd cgroup driver",
-                    systemd ? "" : "PID 1 is not systemd: set systemd_cgroup = false"));
-        }
-        return BackendHealth.of(checks);
     }
 
     @Override
@@ -239,7 +187,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             requireSandbox(sandboxId);
             // Try first, ask later: the status costs a runtime call, and a created sandbox is the usual case.
-            Programs.Result r = exit(sandboxId).isPresent() ? null : runtime(List.of("start", sandboxId), null);
+            Programs.Result r = exit(sandboxId).isPresent() ? null : cli.run(List.of("start", sandboxId));
             if (r == null || !r.ok()) {
                 ContainerStatus st = processStatus(sandboxId, null, null, null);
                 if (st.state() == ContainerStatus.State.RUNNING) {
@@ -451,7 +399,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             ContainerRecord rec = requireContainer(containerId);
             // Only a never-started container without an exit file can be started; the runtime checks the rest.
             Programs.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
-                    : runtime(List.of("start", containerId), null);
+                    : cli.run(List.of("start", containerId));
             if (r == null || !r.ok()) {
                 ContainerStatus st = containerStatus(containerId);
                 if (st.state() != ContainerStatus.State.CREATED) {
@@ -540,7 +488,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         Path file = bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
             Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciSpecs.updateResources(resources)));
-            Programs.Result r = runtime(List.of("update", "--resources", file.toString(), containerId), null);
+            Programs.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
                         + r.errorText());
@@ -579,7 +527,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 args.add("-T");
                 args.add(Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000)));
             }
-            args.addAll(runtimeArgs());
+            args.addAll(cli.conmonArgs());
             Duration wait = timeout.isZero() || timeout.isNegative() ? Duration.ofDays(365)
                     : timeout.plus(CREATE_TIMEOUT);
             Conmon.Reply reply;
@@ -639,12 +587,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
             Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, io.tty())));
-            List<String> cmd = new ArrayList<>(List.of(options.binary().toString(), "--root", options.root().toString()));
-            if (options.systemdCgroup()) {
-                cmd.add("--systemd-cgroup");
-            }
-            cmd.addAll(List.of("exec", "--process", spec.toString(), containerId));
-            return dev.berth.runc.Streams.exec(cmd, io);
+            return dev.berth.runc.Streams.exec(cli.command(List.of("exec", "--process", spec.toString(), containerId)),
+                    io);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
                     + e.getMessage());
@@ -726,8 +670,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         Path work = bundle(containerId).resolve("checkpoint-" + System.nanoTime());
         try {
             Files.createDirectories(work.resolve("image"));
-            Programs.Result r = runtime(List.of("checkpoint", "--leave-running", "--image-path",
-                    work.resolve("image").toString(), "--work-path", work.toString(), containerId), null);
+            Programs.Result r = cli.run(List.of("checkpoint", "--leave-running", "--image-path",
+                    work.resolve("image").toString(), "--work-path", work.toString(), containerId));
             if (!r.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId + "\": "
                         + r.errorText());
@@ -829,7 +773,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         Map<String, String> info = Map.of("bundle", bundle(id).toString(), "runtime", options.binary().toString());
         Optional<Exit> exit = exit(id);
         if (exit.isEmpty()) {
-            JsonNode state = runtimeState(id);
+            JsonNode state = cli.state(id);
             String s = state == null ? "" : state.path("status").asText();
             switch (s) {
                 case "created" -> {
@@ -887,18 +831,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
     }
 
-    private JsonNode runtimeState(String id) {
-        Programs.Result r = runtime(List.of("state", id), null);
-        if (!r.ok()) {
-            return null;
-        }
-        try {
-            return OciSpecs.JSON.readTree(r.stdout());
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
     /** The stop signal, then SIGKILL after {@code timeout}; returns once the process has exited. */
     private void stopProcess(String verb, String id, String stopSignal, Duration timeout) {
         ContainerStatus st = processStatus(id, null, null, null);
@@ -907,14 +839,14 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         if (st.state() == ContainerStatus.State.RUNNING && timeout.toMillis() > 0) {
             String sig = stopSignal == null || stopSignal.isEmpty() ? "SIGTERM" : stopSignal;
-            runtime(List.of("kill", id, sig), null);
+            cli.run(List.of("kill", id, sig));
             if (awaitExit(id, timeout).isPresent()) {
                 return;
             }
         }
-        Programs.Result r = runtime(List.of("kill", id, "SIGKILL"), null);
+        Programs.Result r = cli.run(List.of("kill", id, "SIGKILL"));
         if (awaitExit(id, KILL_WAIT).isEmpty()) {
-            JsonNode state = runtimeState(id);
+            JsonNode state = cli.state(id);
             if (state != null && !state.path("status").asText().equals("stopped")) {
                 throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": "
                         + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
@@ -924,7 +856,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     /** Forcibly removes the runtime container and its conmon. Never throws. */
     private void destroy(String id) {
-        runtime(List.of("delete", "--force", id), null);
+        cli.run(List.of("delete", "--force", id));
         long conmonPid = readPid(bundle(id).resolve("conmon.pid"));
         if (conmonPid > 0) {
             Optional<ProcessHandle> ph = ProcessHandle.of(conmonPid).filter(p -> isConmon(conmonPid));
@@ -1017,7 +949,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         if (options.noPivot()) {
             args.add("--no-pivot");
         }
-        args.addAll(runtimeArgs());
+        args.addAll(cli.conmonArgs());
         undo.push(() -> {
             destroy(id);
             Conmon.deleteQuietly(exits.resolve(id));
@@ -1029,24 +961,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INTERNAL,
                     "failed to " + verb + " \"" + id + "\": " + f.getMessage());
         }
-    }
-
-    private List<String> runtimeArgs() {
-        List<String> args = new ArrayList<>(List.of("--runtime-arg", "--root=" + options.root()));
-        if (options.systemdCgroup()) {
-            args.add("--runtime-arg");
-            args.add("--systemd-cgroup");
-        }
-        return args;
-    }
-
-    private Programs.Result runtime(List<String> args, byte[] stdin) {
-        List<String> cmd = new ArrayList<>(List.of(options.binary().toString(), "--root", options.root().toString()));
-        if (options.systemdCgroup()) {
-            cmd.add("--systemd-cgroup");
-        }
-        cmd.addAll(args);
-        return Programs.run(cmd, stdin, RUNTIME_TIMEOUT);
     }
 
     private void cleanupBundle(String verb, String id) {

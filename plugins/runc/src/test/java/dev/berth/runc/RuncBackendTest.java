@@ -435,7 +435,7 @@ class RuncBackendTest {
         assertThat(health.ready()).isTrue();
         assertThat(backend.features().cgroupDriver()).isEqualTo(dev.berth.spi.BackendFeatures.CgroupDriver.CGROUPFS);
         assertThat(backend.features().userNamespaces()).isFalse();
-        if (binary().equals("runc") && RuncBackend.kernelAtLeast(5, 12)) {
+        if (binary().equals("runc") && HostChecks.kernelAtLeast(5, 12)) {
             assertThat(backend.features().recursiveReadOnlyMounts()).as("runc >= 1.1 on kernel >= 5.12").isTrue();
         }
     }
