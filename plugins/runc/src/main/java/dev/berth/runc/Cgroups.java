@@ -160,4 +160,40 @@ final class Cgroups {
         }
         return left;
     }
+
+    /** Writes a pod's limits (overhead plus the containers' resources) to the pod cgroup, v1 or v2. */
+    static void applyPodLimits(String podCgroup, dev.berth.spi.LinuxResources overhead,
+                               dev.berth.spi.LinuxResources res) throws IOException {
+        long memory = res.memoryLimitBytes() > 0 ? res.memoryLimitBytes() + overhead.memoryLimitBytes() : 0;
+        long shares = res.cpuShares() > 0 ? res.cpuShares() + overhead.cpuShares() : 0;
+        long period = res.cpuPeriod() > 0 ? res.cpuPeriod() : 100_000;
+        long quota = res.cpuQuota() > 0 ? res.cpuQuota() + Math.max(0, overhead.cpuQuota()) : 0;
+        for (Hierarchy h : hierarchies()) {
+            Path d = h.mountPoint().resolve(podCgroup.replaceFirst("^/+", ""));
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            if (h.v2()) {
+                if (memory > 0 && Files.exists(d.resolve("memory.max"))) {
+                    Files.writeString(d.resolve("memory.max"), Long.toString(memory));
+                }
+                if (quota > 0 && Files.exists(d.resolve("cpu.max"))) {
+                    Files.writeString(d.resolve("cpu.max"), quota + " " + period);
+                }
+            } else {
+                if (memory > 0 && h.controllers().contains("memory")) {
+                    Files.writeString(d.resolve("memory.limit_in_bytes"), Long.toString(memory));
+                }
+                if (h.controllers().contains("cpu")) {
+                    if (shares > 0) {
+                        Files.writeString(d.resolve("cpu.shares"), Long.toString(shares));
+                    }
+                    if (quota > 0) {
+                        Files.writeString(d.resolve("cpu.cfs_period_us"), Long.toString(period));
+                        Files.writeString(d.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -13,7 +13,6 @@ import dev.berth.spi.BackendHealth;
 import dev.berth.spi.Checkpointing;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ContainerStatus;
-import dev.berth.spi.DeviceSpec;
 import dev.berth.spi.EventSource;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.LinuxResources;
@@ -60,7 +59,6 @@ import java.util.stream.Stream;
  */
 public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
         SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
-    private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
 
@@ -283,38 +281,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     /** Pod-level limits: the sum of overhead and the containers' resources, on the pod cgroup. */
     private void applyPodLimits(String sandboxId, String podCgroup, LinuxResources overhead, LinuxResources res) {
-        long memory = res.memoryLimitBytes() > 0 ? res.memoryLimitBytes() + overhead.memoryLimitBytes() : 0;
-        long shares = res.cpuShares() > 0 ? res.cpuShares() + overhead.cpuShares() : 0;
-        long period = res.cpuPeriod() > 0 ? res.cpuPeriod() : 100_000;
-        long quota = res.cpuQuota() > 0 ? res.cpuQuota() + Math.max(0, overhead.cpuQuota()) : 0;
         try {
-            for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
-                Path d = h.mountPoint().resolve(podCgroup.substring(1));
-                if (!Files.isDirectory(d)) {
-                    continue;
-                }
-                if (h.v2()) {
-                    if (memory > 0 && Files.exists(d.resolve("memory.max"))) {
-                        Files.writeString(d.resolve("memory.max"), Long.toString(memory));
-                    }
-                    if (quota > 0 && Files.exists(d.resolve("cpu.max"))) {
-                        Files.writeString(d.resolve("cpu.max"), quota + " " + period);
-                    }
-                } else {
-                    if (memory > 0 && h.controllers().contains("memory")) {
-                        Files.writeString(d.resolve("memory.limit_in_bytes"), Long.toString(memory));
-                    }
-                    if (h.controllers().contains("cpu")) {
-                        if (shares > 0) {
-                            Files.writeString(d.resolve("cpu.shares"), Long.toString(shares));
-                        }
-                        if (quota > 0) {
-                            Files.writeString(d.resolve("cpu.cfs_period_us"), Long.toString(period));
-                            Files.writeString(d.resolve("cpu.cfs_quota_us"), Long.toString(quota));
-                        }
-                    }
-                }
-            }
+            Cgroups.applyPodLimits(podCgroup, overhead, res);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to update sandbox resources \"" + sandboxId + "\": "
                     + e.getMessage());
@@ -359,7 +327,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                             NamespaceMode.valueOf(sb.ipc()), "", null),
                     path(sb.resolvConf()), path(sb.hostsFile()), path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid);
-            ObjectNode config = OciSpecs.container(spec, pod, host(), devices(id, spec.devices()));
+            ObjectNode config = OciSpecs.container(spec, pod, host(), Devices.resolve(id, spec.devices()));
             String logPath = spec.logPath().isEmpty() ? "/dev/null" : spec.logPath();
             if (!spec.logPath().isEmpty()) {
                 try {
@@ -650,15 +618,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
     }
 
-    /**
-     * Checkpoints with CRIU through the runtime ({@code checkpoint --leave-running}) into a tar.gz archive.
-     * Where CRIU is missing or {@code criu check} fails on this kernel, the answer is UNIMPLEMENTED with CRIU's
-     * own reason.
-     */
+    /** CRIU through the runtime; see {@link Checkpoints}. */
     @Override
     public void checkpoint(String containerId, Path location) {
         requireContainer(containerId);
-        String criu = criuProblem();
+        String criu = Checkpoints.criuProblem();
         if (criu != null) {
             throw BackendException.unimplemented("failed to checkpoint container \"" + containerId
                     + "\": CRIU does not work on this host: " + criu);
@@ -667,44 +631,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + containerId
                     + "\": it is not running");
         }
-        Path work = bundle(containerId).resolve("checkpoint-" + System.nanoTime());
-        try {
-            Files.createDirectories(work.resolve("image"));
-            Programs.Result r = cli.run(List.of("checkpoint", "--leave-running", "--image-path",
-                    work.resolve("image").toString(), "--work-path", work.toString(), containerId));
-            if (!r.ok()) {
-                throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId + "\": "
-                        + r.errorText());
-            }
-            if (location.getParent() != null) {
-                Files.createDirectories(location.getParent());
-            }
-            Programs.Result tar = Programs.run(List.of("tar", "-C", work.resolve("image").toString(), "-czf",
-                    location.toString(), "."), null, RUNTIME_TIMEOUT);
-            if (!tar.ok()) {
-                throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId
-                        + "\": cannot write " + location + ": " + tar.errorText());
-            }
-        } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + containerId + "\": "
-                    + e.getMessage());
-        } finally {
-            try {
-                deleteTree(work);
-            } catch (IOException e) {
-                log.log(Level.WARNING, "cannot remove {0}: {1}", work, e.getMessage());
-            }
-        }
-    }
-
-    /** Why CRIU cannot checkpoint here, or null when {@code criu check} passes. */
-    private static String criuProblem() {
-        Path criu = RuncOptions.resolveProgram("criu");
-        if (!Files.isExecutable(criu)) {
-            return "criu is not installed";
-        }
-        Programs.Result r = Programs.run(List.of(criu.toString(), "check"), null, Duration.ofSeconds(60));
-        return r.ok() ? null : "criu check: " + r.errorText();
+        Checkpoints.checkpoint(cli, bundle(containerId), containerId, location);
     }
 
     @Override
@@ -982,31 +909,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                         + " is not installed or not executable");
             }
         }
-    }
-
-    private List<OciSpecs.Device> devices(String id, List<DeviceSpec> specs) {
-        List<OciSpecs.Device> out = new ArrayList<>();
-        for (DeviceSpec d : specs) {
-            try {
-                Path p = Path.of(d.hostPath());
-                int mode = (Integer) Files.getAttribute(p, "unix:mode");
-                long rdev = (Long) Files.getAttribute(p, "unix:rdev");
-                int fmt = mode & 0170000;
-                String type = fmt == 0020000 ? "c" : fmt == 0060000 ? "b" : null;
-                if (type == null) {
-                    throw BackendException.invalid("failed to create container \"" + id + "\": " + d.hostPath()
-                            + " is not a device");
-                }
-                long major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL);
-                long minor = (rdev & 0xff) | ((rdev >> 12) & ~0xffL);
-                out.add(new OciSpecs.Device(d.containerPath(), d.hostPath(), type, major, minor, mode & 07777,
-                        d.permissions()));
-            } catch (IOException e) {
-                throw BackendException.invalid("failed to create container \"" + id + "\": device " + d.hostPath()
-                        + ": " + e.getMessage());
-            }
-        }
-        return out;
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------
