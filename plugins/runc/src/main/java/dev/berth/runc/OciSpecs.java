@@ -73,12 +73,20 @@ public final class OciSpecs {
      *
      * @param pausePid the pause process, whose namespaces containers join; 0 if none
      * @param targetPid the pid of the TARGET container for a shared pid namespace; 0 if none
+     * @param shm the pod's shared /dev/shm on the host, or null for a private one per container
      */
     public record Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
                       Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups,
-                      long targetPid) {
+                      long targetPid, Path shm) {
         public Pod {
             supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
+        }
+
+        /** A pod without a shared /dev/shm: each container gets its own. */
+        public Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
+                   Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups, long targetPid) {
+            this(id, cgroupParent, pausePid, netnsPath, namespaces, resolvConf, hostsFile, hostnameFile,
+                    supplementalGroups, targetPid, null);
         }
     }
 
@@ -119,6 +127,11 @@ public final class OciSpecs {
 
     /** The pause container's spec: it owns the pod's namespaces and sysctls. */
     public static ObjectNode sandbox(SandboxSpec spec, Host host) {
+        return sandbox(spec, host, null);
+    }
+
+    /** The pause container's spec, with the pod's shared /dev/shm at {@code shm} when not null. */
+    public static ObjectNode sandbox(SandboxSpec spec, Host host, Path shm) {
         ObjectNode root = base();
         Namespaces ns = spec.security().namespaces();
         boolean hostNet = ns.network() == NamespaceMode.NODE;
@@ -135,7 +148,7 @@ public final class OciSpecs {
         if (!hostNet && !spec.hostname().isEmpty()) {
             root.put("hostname", spec.hostname());
         }
-        ArrayNode mounts = defaultMounts(spec.security().privileged());
+        ArrayNode mounts = defaultMounts(spec.security().privileged(), shm);
         root.set("mounts", mounts);
         addPodFileMounts(mounts, spec.resolvConf(), spec.hostsFile(), spec.hostnameFile(), Set.of());
 
@@ -207,7 +220,7 @@ public final class OciSpecs {
         root.set("process", process);
         root.set("root", root(sec.readonlyRootfs()));
 
-        ArrayNode mounts = defaultMounts(sec.privileged());
+        ArrayNode mounts = defaultMounts(sec.privileged(), pod.shm());
         Set<String> requested = new LinkedHashSet<>();
         for (ContainerMount m : spec.mounts()) {
             requested.add(m.containerPath());
@@ -537,13 +550,16 @@ public final class OciSpecs {
         return r;
     }
 
-    private static ArrayNode defaultMounts(boolean privileged) {
+    /** proc, dev, pts, shm (private tmpfs, or the pod's shared one bound in), mqueue, sysfs and cgroup. */
+    private static ArrayNode defaultMounts(boolean privileged, Path shm) {
         ArrayNode m = F.arrayNode();
         m.add(mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
         m.add(mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
         m.add(mount("/dev/pts", "devpts", "devpts",
                 List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")));
-        m.add(mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
+        m.add(shm != null
+                ? mount("/dev/shm", "bind", shm.toString(), List.of("rbind", "rprivate", "nosuid", "noexec", "nodev"))
+                : mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
         m.add(mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")));
         m.add(mount("/sys", "sysfs", "sysfs", privileged ? List.of("nosuid", "noexec", "nodev")
                 : List.of("nosuid", "noexec", "nodev", "ro")));

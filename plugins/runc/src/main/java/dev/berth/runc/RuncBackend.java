@@ -150,20 +150,37 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 throw new BackendException(Kind.ALREADY_EXISTS, "sandbox \"" + id + "\" already exists");
             }
             requirePrograms("create sandbox", id);
-            ObjectNode config = OciSpecs.sandbox(spec, host());
             Path bundle = bundle(id);
+            Namespaces ns = spec.security().namespaces();
+            // The pod's /dev/shm: a tmpfs in the bundle shared by all its containers, or the host's for host IPC.
+            Path shm = ns.ipc() == NamespaceMode.NODE ? Path.of("/dev/shm") : bundle.resolve("shm");
+            ObjectNode config = OciSpecs.sandbox(spec, host(), shm);
             String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
             prepareBundle("sandbox", id, spec.rootfs(), config, undo);
+            if (ns.ipc() != NamespaceMode.NODE) {
+                try {
+                    Files.createDirectories(shm);
+                    Programs.Result m = Programs.run(List.of("mount", "-t", "tmpfs", "-o",
+                            "nosuid,nodev,noexec,mode=1777,size=65536k", "shm", shm.toString()), null,
+                            Duration.ofSeconds(60));
+                    if (!m.ok()) {
+                        throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
+                                + "\": cannot mount the pod's /dev/shm: " + m.errorText());
+                    }
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
+                            + e.getMessage());
+                }
+            }
             if (!podCgroup.isEmpty()) {
                 undo.push(() -> Cgroups.remove(podCgroup));
             }
             long pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false,
                     false, undo);
-            Namespaces ns = spec.security().namespaces();
             SandboxRecord rec = new SandboxRecord(id, Instant.now().toString(), spec.cgroupParent(), podCgroup,
                     spec.netnsPath() == null ? "" : spec.netnsPath().toString(), ns.network().name(),
                     ns.pid().name(), ns.ipc().name(), str(spec.resolvConf()), str(spec.hostsFile()),
-                    str(spec.hostnameFile()), spec.security().supplementalGroups(), pid);
+                    str(spec.hostnameFile()), spec.security().supplementalGroups(), pid, shm.toString());
             if (!podCgroup.isEmpty()) {
                 applyPodLimits(id, podCgroup, spec.overhead(), spec.resources());
             }
@@ -326,7 +343,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     new Namespaces(NamespaceMode.valueOf(sb.network()), NamespaceMode.valueOf(sb.pid()),
                             NamespaceMode.valueOf(sb.ipc()), "", null),
                     path(sb.resolvConf()), path(sb.hostsFile()), path(sb.hostnameFile()), sb.supplementalGroups(),
-                    targetPid);
+                    targetPid, path(sb.shm()));
             ObjectNode config = OciSpecs.container(spec, pod, host(), Devices.resolve(id, spec.devices()));
             String logPath = spec.logPath().isEmpty() ? "/dev/null" : spec.logPath();
             if (!spec.logPath().isEmpty()) {

@@ -22,14 +22,15 @@ final class StateStore {
     /** What berth must remember about a sandbox to serve it after a restart. */
     record SandboxRecord(String id, String createdAt, String cgroupParent, String podCgroup, String netnsPath,
                          String network, String pid, String ipc, String resolvConf, String hostsFile,
-                         String hostnameFile, List<Long> supplementalGroups, long pausePid) {
+                         String hostnameFile, List<Long> supplementalGroups, long pausePid, String shm) {
         SandboxRecord {
+            shm = shm == null ? "" : shm; // records written before the shared /dev/shm have none
             supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
         }
 
         SandboxRecord withPausePid(long pid) {
             return new SandboxRecord(id, createdAt, cgroupParent, podCgroup, netnsPath, network, this.pid, ipc,
-                    resolvConf, hostsFile, hostnameFile, supplementalGroups, pid);
+                    resolvConf, hostsFile, hostnameFile, supplementalGroups, pid, shm);
         }
     }
 

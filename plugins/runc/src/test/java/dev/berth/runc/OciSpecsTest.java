@@ -391,4 +391,17 @@ class OciSpecsTest {
         assertThat(p.path("cwd").asText()).isEqualTo("/w");
         assertThat(p.path("terminal").asBoolean()).isFalse();
     }
+
+    @Test
+    void aSharedShmIsBoundIntoTheContainer() {
+        OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 42, null, Namespaces.POD_DEFAULT, null, null, null, List.of(), 0,
+                Path.of("/state/b/" + SB + "/shm"));
+        JsonNode spec = OciSpecs.container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0)), pod, HOST,
+                List.of());
+        JsonNode shm = mount(spec, "/dev/shm");
+        assertThat(shm.path("type").asText()).isEqualTo("bind");
+        assertThat(shm.path("source").asText()).isEqualTo("/state/b/" + SB + "/shm");
+        assertThat(mount(container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0))), "/dev/shm")
+                .path("type").asText()).isEqualTo("tmpfs");
+    }
 }

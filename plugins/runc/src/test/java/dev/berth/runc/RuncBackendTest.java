@@ -579,4 +579,20 @@ class RuncBackendTest {
         backend.removeContainer(id);
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
     }
+
+    @Test
+    void containersOfAPodShareDevShm() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String writer = run(sb, List.of("sh", "-c", "echo shared > /dev/shm/x; sleep 3600"), null, null,
+                ContainerSecurity.DEFAULT);
+        String reader = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        await(() -> backend.execSync(writer, List.of("test", "-s", "/dev/shm/x"), Duration.ofSeconds(30))
+                .exitCode() == 0, "the writer's file");
+        ExecResult r = backend.execSync(reader, List.of("cat", "/dev/shm/x"), Duration.ofSeconds(30));
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("shared\n");
+        String other = pod(PodSecurity.DEFAULT);
+        String stranger = run(other, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        assertThat(backend.execSync(stranger, List.of("test", "-e", "/dev/shm/x"), Duration.ofSeconds(30))
+                .exitCode()).as("another pod's /dev/shm").isNotZero();
+    }
 }
