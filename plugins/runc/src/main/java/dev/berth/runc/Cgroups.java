@@ -1,0 +1,199 @@
+package dev.berth.runc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+
+/** The host's cgroup mounts (v1, hybrid or v2) and the few files the backend reads or cleans up. */
+final class Cgroups {
+    /** A mounted hierarchy: v2 (cgroup2) or a v1 one with its controllers. */
+    record Hierarchy(Path mountPoint, boolean v2, List<String> controllers) {}
+
+    private Cgroups() {}
+
+    static List<Hierarchy> hierarchies() {
+        List<Hierarchy> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                int dash = line.indexOf(" - ");
+                if (dash < 0) {
+                    continue;
+                }
+                String[] pre = line.substring(0, dash).split(" ");
+                String[] post = line.substring(dash + 3).split(" ");
+                if (post.length < 3 || pre.length < 5) {
+                    continue;
+                }
+                if (post[0].equals("cgroup2")) {
+                    out.add(new Hierarchy(Path.of(pre[4]), true, List.of()));
+                } else if (post[0].equals("cgroup")) {
+                    List<String> ctrls = new ArrayList<>();
+                    for (String o : post[2].split(",")) {
+                        if (!o.equals("rw") && !o.equals("ro") && !o.contains("=") && !o.startsWith("no")
+                                && !o.equals("relatime") && !o.equals("clone_children") && !o.equals("xattr")) {
+                            ctrls.add(o);
+                        }
+                    }
+                    out.add(new Hierarchy(Path.of(pre[4]), false, ctrls));
+                }
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+        return out;
+    }
+
+    /** The only cgroup2 mount is at /sys/fs/cgroup with no v1 hierarchies. */
+    static boolean unifiedOnly(List<Hierarchy> hs) {
+        return !hs.isEmpty() && hs.stream().allMatch(Hierarchy::v2);
+    }
+
+    /** A hybrid host whose cgroup2 mount holds controllers: crun 1.8 refuses to run there. */
+    static List<String> hybridV2Controllers(List<Hierarchy> hs) {
+        if (unifiedOnly(hs) || hs.stream().noneMatch(Hierarchy::v2)) {
+            return List.of();
+        }
+        Path v2 = hs.stream().filter(Hierarchy::v2).findFirst().orElseThrow().mountPoint();
+        try {
+            String c = Files.readString(v2.resolve("cgroup.controllers")).strip();
+            return c.isEmpty() ? List.of() : List.of(c.split(" "));
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** The directory of {@code cgroup} in the hierarchy holding {@code controller} (v1) or in v2. */
+    static Path dir(String controller, String cgroup) {
+        List<Hierarchy> hs = hierarchies();
+        for (Hierarchy h : hs) {
+            if (!h.v2() && h.controllers().contains(controller)) {
+                return h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+            }
+        }
+        for (Hierarchy h : hs) {
+            if (h.v2()) {
+                return h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+            }
+        }
+        return null;
+    }
+
+    static OptionalLong readLong(Path file) {
+        try {
+            String s = Files.readString(file).strip();
+            return s.equals("max") ? OptionalLong.of(Long.MAX_VALUE) : OptionalLong.of(Long.parseLong(s));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** A {@code key value} line of a flat-keyed file such as memory.stat, memory.events or cpu.stat. */
+    static OptionalLong readKey(Path file, String key) {
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String[] f = line.split(" ");
+                if (f.length == 2 && f[0].equals(key)) {
+                    return OptionalLong.of(Long.parseLong(f[1]));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.empty();
+    }
+
+    /** Whether the cgroup saw an OOM kill (v1 memory.oom_control, v2 memory.events). */
+    static boolean oomKilled(String cgroup) {
+        for (Hierarchy h : hierarchies()) {
+            Path d = h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+            if (h.v2()) {
+                if (readKey(d.resolve("memory.events"), "oom_kill").orElse(0) > 0) {
+                    return true;
+                }
+            } else if (h.controllers().contains("memory")) {
+                if (readKey(d.resolve("memory.oom_control"), "oom_kill").orElse(0) > 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Removes {@code cgroup} and its children in every hierarchy; empty cgroups only. Returns what is left. */
+    static List<Path> remove(String cgroup) {
+        List<Path> left = new ArrayList<>();
+        for (Hierarchy h : hierarchies()) {
+            Path d = h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            for (int attempt = 0; attempt < 50; attempt++) {
+                try (Stream<Path> s = Files.walk(d)) {
+                    s.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).forEach(p -> {
+                        try {
+                            Files.delete(p);
+                        } catch (IOException ignored) {
+                            // busy: processes still exiting; retried below
+                        }
+                    });
+                } catch (IOException | java.io.UncheckedIOException ignored) {
+                    // raced with another removal
+                }
+                if (!Files.exists(d)) {
+                    break;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (Files.exists(d)) {
+                left.add(d);
+            }
+        }
+        return left;
+    }
+
+    /** Writes a pod's limits (overhead plus the containers' resources) to the pod cgroup, v1 or v2. */
+    static void applyPodLimits(String podCgroup, dev.berth.spi.LinuxResources overhead,
+                               dev.berth.spi.LinuxResources res) throws IOException {
+        long memory = res.memoryLimitBytes() > 0 ? res.memoryLimitBytes() + overhead.memoryLimitBytes() : 0;
+        long shares = res.cpuShares() > 0 ? res.cpuShares() + overhead.cpuShares() : 0;
+        long period = res.cpuPeriod() > 0 ? res.cpuPeriod() : 100_000;
+        long quota = res.cpuQuota() > 0 ? res.cpuQuota() + Math.max(0, overhead.cpuQuota()) : 0;
+        for (Hierarchy h : hierarchies()) {
+            Path d = h.mountPoint().resolve(podCgroup.replaceFirst("^/+", ""));
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            if (h.v2()) {
+                if (memory > 0 && Files.exists(d.resolve("memory.max"))) {
+                    Files.writeString(d.resolve("memory.max"), Long.toString(memory));
+                }
+                if (quota > 0 && Files.exists(d.resolve("cpu.max"))) {
+                    Files.writeString(d.resolve("cpu.max"), quota + " " + period);
+                }
+            } else {
+                if (memory > 0 && h.controllers().contains("memory")) {
+                    Files.writeString(d.resolve("memory.limit_in_bytes"), Long.toString(memory));
+                }
+                if (h.controllers().contains("cpu")) {
+                    if (shares > 0) {
+                        Files.writeString(d.resolve("cpu.shares"), Long.toString(shares));
+                    }
+                    if (quota > 0) {
+                        Files.writeString(d.resolve("cpu.cfs_period_us"), Long.toString(period));
+                        Files.writeString(d.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.berth.runc;
+
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendException.Kind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Checkpoints a running container with CRIU through the runtime ({@code checkpoint --leave-running}) into a
+ * tar.gz archive. Where CRIU is missing or {@code criu check} fails on this kernel, callers answer
+ * UNIMPLEMENTED with CRIU's own reason.
+ */
+final class Checkpoints {
+    private Checkpoints() {}
+
+    /** Why CRIU cannot checkpoint here, or null when {@code criu check} passes. */
+    static String criuProblem() {
+        Path criu = RuncOptions.resolveProgram("criu");
+        if (!Files.isExecutable(criu)) {
+            return "criu is not installed";
+        }
+        Programs.Result r = Programs.run(List.of(criu.toString(), "check"), null, Duration.ofSeconds(60));
+        return r.ok() ? null : "criu check: " + r.errorText();
+    }
+
+    static void checkpoint(RuntimeCli cli, Path bundle, String id, Path location) {
+        Path work = bundle.resolve("checkpoint-" + System.nanoTime());
+        try {
+            Files.createDirectories(work.resolve("image"));
+            Programs.Result r = cli.run(List.of("checkpoint", "--leave-running", "--image-path",
+                    work.resolve("image").toString(), "--work-path", work.toString(), id));
+            if (!r.ok()) {
+                throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id + "\": "
+                        + r.errorText());
+            }
+            if (location.getParent() != null) {
+                Files.createDirectories(location.getParent());
+            }
+            Programs.Result tar = Programs.run(List.of("tar", "-C", work.resolve("image").toString(), "-czf",
+                    location.toString(), "."), null, Duration.ofMinutes(10));
+            if (!tar.ok()) {
+                throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id
+                        + "\": cannot write " + location + ": " + tar.errorText());
+            }
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id + "\": "
+                    + e.getMessage());
+        } finally {
+            try {
+                RuncBackend.deleteTree(work);
+            } catch (IOException ignored) {
+                // a leftover work dir goes with the bundle on remove
+            }
+        }
+    }
+}

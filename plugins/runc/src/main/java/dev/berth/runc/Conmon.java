@@ -1,0 +1,121 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Launches conmon as CRI-O does, with its sync and start pipes as FIFOs instead of socket pairs: a tiny
+ * {@code sh} opens them as fds 3 and 4 and execs conmon, since the JDK cannot pass extra descriptors.
+ * conmon daemonises; its copy supervises the container, writes the CRI log and the exit file, and serves the
+ * attach socket and the ctl/winsz FIFOs in the bundle.
+ */
+final class Conmon {
+    private static final String LAUNCHER = "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"";
+
+    /** What came back on the sync pipe: the pid or exit code, and conmon's message (runtime error text). */
+    record Reply(long value, String message) {}
+
+    /** Thrown when conmon or the runtime failed; the message is their own text. */
+    static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final boolean timedOut;
+
+        Failure(String message, boolean timedOut) {
+            super(message, null, false, false);
+            this.timedOut = timedOut;
+        }
+    }
+
+    private Conmon() {}
+
+    /** Runs conmon with {@code args}; returns the first sync message carrying {@code key}. */
+    static Reply launch(Path conmon, List<String> args, Path workDir, String key, Duration timeout)
+            throws Failure {
+        Path sync = workDir.resolve("sync-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        Path start = workDir.resolve("start-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        Path launchLog = workDir.resolve("conmon-launch.log");
+        Process p = null;
+        try {
+            Fifos.create(sync);
+            Fifos.create(start);
+            try (SyncPipe pipe = new SyncPipe(sync, n -> n.has(key) || n.has("message"));
+                 FileChannel startPipe = FileChannel.open(start, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                startPipe.write(ByteBuffer.wrap(new byte[] {0}));
+                List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "conmon-launcher",
+                        sync.toString(), start.toString(), conmon.toString()));
+                cmd.addAll(args);
+                ProcessBuilder pb = new ProcessBuilder(cmd)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(launchLog.toFile())
+                        .redirectErrorStream(true);
+                pb.environment().putAll(Map.of("_OCI_SYNCPIPE", "3", "_OCI_STARTPIPE", "4"));
+                p = pb.start();
+                long deadline = System.nanoTime() + timeout.toNanos();
+                // The launched conmon exits once its daemon copy runs (create) or when the exec is over (--sync).
+                boolean exited = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (exited) {
+                    pipe.unblockOpen();
+                }
+                JsonNode msg = pipe.await(Math.max(1000, (deadline - System.nanoTime()) / 1_000_000));
+                if (msg == null) {
+                    String log = read(launchLog);
+                    throw new Failure("conmon exited without a result" + (exited ? " (status " + p.exitValue() + ")" : "")
+                            + (log.isEmpty() ? "" : ": " + log), false);
+                }
+                long value = msg.path(key).asLong(-1);
+                String message = msg.path("message").asText("");
+                if (value < 0 && !message.isEmpty()) {
+                    throw new Failure(message.strip(), message.contains("timed out"));
+                }
+                if (!msg.has(key)) {
+                    throw new Failure(message.isEmpty() ? "conmon sent no " + key : message.strip(), false);
+                }
+                if (!exited) {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                }
+                return new Reply(value, message);
+            }
+        } catch (TimeoutException e) {
+            throw new Failure("conmon gave no result within " + timeout.toSeconds() + "s", true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure("interrupted while waiting for conmon", false);
+        } catch (IOException e) {
+            throw new Failure("cannot run conmon: " + e.getMessage(), false);
+        } finally {
+            if (p != null && p.isAlive()) {
+                p.destroyForcibly();
+            }
+            deleteQuietly(sync);
+            deleteQuietly(start);
+        }
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip().replace('\n', ' ');
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.spi.BackendFeatures;
+import dev.berth.spi.BackendHealth;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the host and the runtime support ({@code features()}) and whether a handler can serve ({@code health()}). */
+final class HostChecks {
+    private HostChecks() {}
+
+    /** Recursive read-only mounts need {@code rro} from the runtime (runc >= 1.1) and mount_setattr (5.12). */
+    static BackendFeatures features(RuncOptions options) {
+        boolean rro = runtimeSupportsRro(options.binary()) && kernelAtLeast(5, 12);
+        return new BackendFeatures(rro, false, options.systemdCgroup() ? BackendFeatures.CgroupDriver.SYSTEMD
+                : BackendFeatures.CgroupDriver.CGROUPFS);
+    }
+
+    private static boolean runtimeSupportsRro(Path binary) {
+        Programs.Result r = Programs.run(List.of(binary.toString(), "features"), null, Duration.ofSeconds(20));
+        if (!r.ok()) {
+            return false; // crun 1.8 and runc < 1.1 have no "features" command
+        }
+        try {
+            for (JsonNode o : OciSpecs.JSON.readTree(r.stdout()).path("mountOptions")) {
+                if (o.asText().equals("rro")) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    static boolean kernelAtLeast(int major, int minor) {
+        String[] v = System.getProperty("os.version", "0.0").split("[.-]");
+        try {
+            int ma = Integer.parseInt(v[0]);
+            int mi = v.length > 1 ? Integer.parseInt(v[1]) : 0;
+            return ma > major || (ma == major && mi >= minor);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** The runtime, conmon, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
+    static BackendHealth health(RuncOptions options) {
+        List<BackendHealth.Check> checks = new ArrayList<>();
+        Programs.Result v = Programs.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
+        checks.add(new BackendHealth.Check(v.ok(), "runtime " + options.binary(),
+                v.ok() ? "" : "install " + options.runtimeName() + " or set the handler's binary option: " + v.errorText()));
+        boolean conmon = Files.isExecutable(options.conmon());
+        checks.add(new BackendHealth.Check(conmon, "conmon " + options.conmon(),
+                conmon ? "" : "install conmon or set the handler's conmon option"));
+        List<Cgroups.Hierarchy> hs = Cgroups.hierarchies();
+        checks.add(new BackendHealth.Check(!hs.isEmpty(), "cgroups mounted",
+                hs.isEmpty() ? "mount cgroup v2 at /sys/fs/cgroup (or the v1 hierarchies)" : ""));
+        if (options.runtimeName().contains("crun")) {
+            List<String> blocking = Cgroups.hybridV2Controllers(hs).stream()
+                    .filter(c -> hs.stream().noneMatch(h -> !h.v2() && h.controllers().contains(c))).toList();
+            checks.add(new BackendHealth.Check(blocking.isEmpty(), "crun on hybrid cgroups",
+                    blocking.isEmpty() ? "" : "crun refuses hybrid hosts whose cgroup2 holds controllers ("
+                            + String.join(",", blocking) + "); mount them as v1 hierarchies: "
+                            + String.join("; ", blocking.stream().map(c -> "mkdir -p /sys/fs/cgroup/" + c
+                            + " && mount -t cgroup -o " + c + " cgroup /sys/fs/cgroup/" + c).toList())));
+        }
+        if (options.systemdCgroup()) {
+            boolean systemd = Files.isDirectory(Path.of("/run/systemd/system"));
+            checks.add(new BackendHealth.Check(systemd, "systemd cgroup driver",
+                    systemd ? "" : "PID 1 is not systemd: set systemd_cgroup = false"));
+        }
+        return BackendHealth.of(checks);
+    }
+}

@@ -1,0 +1,258 @@
+package dev.berth.runc;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The few libc calls the JDK has no API for: namespaces (setns), SOCK_SEQPACKET unix sockets (conmon's attach
+ * socket), signals to non-child processes. Errors become IOExceptions carrying {@code strerror}.
+ */
+@SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
+final class Native {
+    static final int O_RDONLY = 0;
+    static final int O_CLOEXEC = 02000000;
+    static final int CLONE_NEWNET = 0x40000000;
+    static final int AF_UNIX = 1;
+    static final int SOCK_SEQPACKET = 5;
+    static final int SOCK_CLOEXEC = 02000000;
+    static final int SHUT_WR = 1;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SETNS = fn("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle KILL = fn("kill", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle SOCKET = fn("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle CONNECT = fn("connect", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle READ = fn("read", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle WRITE = fn("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle SHUTDOWN = fn("shutdown", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle POSIX_OPENPT = fn("posix_openpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle GRANTPT = fn("grantpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle UNLOCKPT = fn("unlockpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle PTSNAME_R = fn("ptsname_r", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle IOCTL_PTR = LINKER.downcallHandle(LINKER.defaultLookup().find("ioctl").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+            ERRNO_OPT, Linker.Option.firstVariadicArg(2));
+    static final int O_RDWR = 2;
+    static final int O_NOCTTY = 0400;
+    static final long TIOCSWINSZ = 0x5414;
+    static final int SIGWINCH = 28;
+
+    private static final MethodHandle STRERROR = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("strerror").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+
+    private Native() {}
+
+    private static MethodHandle fn(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, ERRNO_OPT);
+    }
+
+    private static IOException error(String what, MemorySegment state) {
+        int errno = (int) ERRNO.get(state, 0L);
+        String msg;
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            msg = s.reinterpret(256).getString(0, StandardCharsets.UTF_8);
+        } catch (Throwable t) {
+            msg = "errno " + errno;
+        }
+        return new IOException(what + ": " + msg);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+    }
+
+    static int open(String path, int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC);
+            if (fd < 0) {
+                throw error("open " + path, st);
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void close(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Moves the calling thread into the namespace {@code fd} refers to. */
+    static void setns(int fd, int type) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if ((int) SETNS.invokeExact(st, fd, type) != 0) {
+                throw error("setns", st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void kill(long pid, int signal) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if ((int) KILL.invokeExact(st, (int) pid, signal) != 0) {
+                throw error("kill " + pid, st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Connects a SOCK_SEQPACKET unix socket to {@code path}; returns its fd. */
+    static int connectSeqpacket(String path) throws IOException {
+        byte[] p = path.getBytes(StandardCharsets.UTF_8);
+        if (p.length >= 108) {
+            throw new IOException("socket path too long: " + path);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                throw error("socket", st);
+            }
+            MemorySegment addr = a.allocate(110);
+            addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
+            if ((int) CONNECT.invokeExact(st, fd, addr, 2 + p.length + 1) != 0) {
+                IOException e = error("connect " + path, st);
+                close(fd);
+                throw e;
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** One read(2); returns the byte count, 0 at EOF. */
+    static int read(int fd, byte[] buf) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment seg = a.allocate(buf.length);
+            long n = (long) READ.invokeExact(st, fd, seg, (long) buf.length);
+            if (n < 0) {
+                throw error("read", st);
+            }
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 0, buf, 0, (int) n);
+            return (int) n;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void write(int fd, byte[] buf, int off, int len) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment seg = a.allocate(Math.max(1, len));
+            MemorySegment.copy(buf, off, seg, ValueLayout.JAVA_BYTE, 0, len);
+            long done = 0;
+            while (done < len) {
+                long n = (long) WRITE.invokeExact(st, fd, seg.asSlice(done), len - done);
+                if (n < 0) {
+                    throw error("write", st);
+                }
+                done += n;
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void shutdownWrite(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) SHUTDOWN.invokeExact(a.allocate(CALL_STATE), fd, SHUT_WR);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A pseudo-terminal: the master fd, and the slave's path for a child's stdio. */
+    record Pty(int master, String slave) {}
+
+    static Pty openPty() throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = (int) POSIX_OPENPT.invokeExact(st, O_RDWR | O_NOCTTY | O_CLOEXEC);
+            if (fd < 0) {
+                throw error("posix_openpt", st);
+            }
+            MemorySegment name = a.allocate(128);
+            if ((int) GRANTPT.invokeExact(st, fd) != 0 || (int) UNLOCKPT.invokeExact(st, fd) != 0
+                    || (int) PTSNAME_R.invokeExact(st, fd, name, 128L) != 0) {
+                IOException e = error("pty", st);
+                close(fd);
+                throw e;
+            }
+            return new Pty(fd, name.getString(0, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Sets a terminal's size (TIOCSWINSZ). */
+    static void setWindowSize(int fd, int rows, int cols) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment ws = a.allocate(8);
+            ws.set(ValueLayout.JAVA_SHORT, 0, (short) rows);
+            ws.set(ValueLayout.JAVA_SHORT, 2, (short) cols);
+            if ((int) IOCTL_PTR.invokeExact(st, fd, TIOCSWINSZ, ws) != 0) {
+                throw error("TIOCSWINSZ", st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+}

@@ -1,0 +1,618 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.ContainerMount;
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.NamespaceMode;
+import dev.berth.spi.Namespaces;
+import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SecurityProfile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds OCI runtime specs ({@code config.json}) for pause and workload containers. Pure: everything it needs
+ * from the host comes in through {@link Host}, {@link Pod} and resolved {@link Device}s, so it is tested with
+ * tables and no runtime.
+ */
+public final class OciSpecs {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /** The capabilities a non-privileged container gets unless it adds or drops some (containerd's set). */
+    static final List<String> DEFAULT_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
+            "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+            "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
+
+    /** Every capability Linux 5.9+ knows, for privileged containers and for "ALL". */
+    static final List<String> ALL_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
+            "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+            "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+            "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+            "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+            "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+            "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+            "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE");
+
+    static final List<String> DEFAULT_MASKED = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+            "/sys/firmware", "/sys/devices/virtual/powercap");
+
+    static final List<String> DEFAULT_READONLY = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+            "/proc/sysrq-trigger");
+
+    /** The pause process when the sandbox image names none. */
+    static final List<String> DEFAULT_PAUSE = List.of("/pause");
+
+    /**
+     * What the spec needs from the host.
+     *
+     * @param ownOomScoreAdj berth's own oom_score_adj: without CAP_SYS_RESOURCE nothing lower can be set
+     * @param recursiveReadOnly whether runtime and kernel support {@code rro}
+     * @param systemdCgroup whether the systemd cgroup driver is used
+     * @param seccompLoader reads a Localhost seccomp profile file (tests pass a fake)
+     */
+    public record Host(int ownOomScoreAdj, boolean recursiveReadOnly, boolean systemdCgroup,
+                       java.util.function.Function<Path, JsonNode> seccompLoader) {}
+
+    /**
+     * The sandbox a container joins.
+     *
+     * @param pausePid the pause process, whose namespaces containers join; 0 if none
+     * @param targetPid the pid of the TARGET container for a shared pid namespace; 0 if none
+     * @param shm the pod's shared /dev/shm on the host, or null for a private one per container
+     */
+    public record Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
+                      Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups,
+                      long targetPid, Path shm) {
+        public Pod {
+            supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
+        }
+
+        /** A pod without a shared /dev/shm: each container gets its own. */
+        public Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
+                   Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups, long targetPid) {
+            this(id, cgroupParent, pausePid, netnsPath, namespaces, resolvConf, hostsFile, hostnameFile,
+                    supplementalGroups, targetPid, null);
+        }
+    }
+
+    /** A host device resolved to its node numbers ({@code type} is {@code c} or {@code b}). */
+    public record Device(String containerPath, String hostPath, String type, long major, long minor, int fileMode,
+                         String permissions) {}
+
+    private OciSpecs() {}
+
+    // ---- cgroups -------------------------------------------------------------------------------------------
+
+    /** The pod's own cgroup (cgroupfs driver): {@code <cgroup_parent or /berth>/<sandbox-id>}. */
+    public static String podCgroup(String cgroupParent, String sandboxId) {
+        String parent = cgroupParent == null || cgroupParent.isBlank() ? "/berth" : cgroupParent;
+        if (!parent.startsWith("/")) {
+            parent = "/" + parent;
+        }
+        if (parent.endsWith("/")) {
+            parent = parent.substring(0, parent.length() - 1);
+        }
+        return parent + "/" + sandboxId;
+    }
+
+    /**
+     * A container's {@code cgroupsPath}: under the pod cgroup with cgroupfs; {@code slice:prefix:name} with
+     * systemd, where the slice is the pod's cgroup parent when it names a slice.
+     */
+    public static String cgroupsPath(boolean systemd, String cgroupParent, String sandboxId, String containerId) {
+        if (systemd) {
+            String slice = cgroupParent != null && cgroupParent.endsWith(".slice")
+                    ? Path.of(cgroupParent).getFileName().toString() : "system.slice";
+            return slice + ":berth:" + containerId;
+        }
+        return podCgroup(cgroupParent, sandboxId) + "/" + containerId;
+    }
+
+    // ---- specs ---------------------------------------------------------------------------------------------
+
+    /** The pause container's spec: it owns the pod's namespaces and sysctls. */
+    public static ObjectNode sandbox(SandboxSpec spec, Host host) {
+        return sandbox(spec, host, null);
+    }
+
+    /** The pause container's spec, with the pod's shared /dev/shm at {@code shm} when not null. */
+    public static ObjectNode sandbox(SandboxSpec spec, Host host, Path shm) {
+        ObjectNode root = base();
+        Namespaces ns = spec.security().namespaces();
+        boolean hostNet = ns.network() == NamespaceMode.NODE;
+        List<String> args = new ArrayList<>(spec.image().entrypoint());
+        args.addAll(spec.image().cmd());
+        ObjectNode process = process(args.isEmpty() ? DEFAULT_PAUSE : args,
+                mergeEnv(spec.image().env(), List.of()), "/", spec.security().runAsUser().orElse(0),
+                spec.security().runAsGroup().orElse(0), spec.security().supplementalGroups(), false);
+        process.put("oomScoreAdj", Math.max(-998, host.ownOomScoreAdj()));
+        process.set("capabilities", caps(DEFAULT_CAPS));
+        process.put("noNewPrivileges", true);
+        root.set("process", process);
+        root.set("root", root(spec.security().readonlyRootfs()));
+        if (!hostNet && !spec.hostname().isEmpty()) {
+            root.put("hostname", spec.hostname());
+        }
+        ArrayNode mounts = defaultMounts(spec.security().privileged(), shm);
+        root.set("mounts", mounts);
+        addPodFileMounts(mounts, spec.resolvConf(), spec.hostsFile(), spec.hostnameFile(), Set.of());
+
+        ObjectNode linux = F.objectNode();
+        ArrayNode namespaces = F.arrayNode();
+        namespaces.add(ns("mount", null));
+        if (!hostNet) {
+            namespaces.add(ns("uts", null));
+            namespaces.add(ns("network", spec.netnsPath()));
+        }
+        if (ns.ipc() != NamespaceMode.NODE) {
+            namespaces.add(ns("ipc", null));
+        }
+        if (ns.pid() != NamespaceMode.NODE) {
+            namespaces.add(ns("pid", null));
+        }
+        linux.set("namespaces", namespaces);
+        ObjectNode sysctl = F.objectNode();
+        for (var e : new java.util.TreeMap<>(spec.sysctls()).entrySet()) {
+            if (hostNet && e.getKey().startsWith("net.")) {
+                throw BackendException.invalid("failed to create sandbox \"" + spec.id() + "\": sysctl \""
+                        + e.getKey() + "\" is not allowed with host networking");
+            }
+            sysctl.put(e.getKey(), e.getValue());
+        }
+        if (!sysctl.isEmpty()) {
+            linux.set("sysctl", sysctl);
+        }
+        linux.put("cgroupsPath", cgroupsPath(host.systemdCgroup(), spec.cgroupParent(), spec.id(), spec.id()));
+        linux.set("resources", resources(LinuxResources.NONE, List.of(), spec.security().privileged()));
+        if (!spec.security().privileged()) {
+            linux.set("maskedPaths", strings(DEFAULT_MASKED));
+            linux.set("readonlyPaths", strings(DEFAULT_READONLY));
+        }
+        root.set("linux", linux);
+        root.set("annotations", annotations(spec.annotations(), "sandbox", spec.id()));
+        return root;
+    }
+
+    /** A workload container's spec, joining the pod's namespaces. */
+    public static ObjectNode container(ContainerSpec spec, Pod pod, Host host, List<Device> devices) {
+        ContainerSecurity sec = spec.security();
+        ObjectNode root = base();
+        List<String> args = spec.processArgs();
+        if (args.isEmpty()) {
+            throw BackendException.invalid("failed to create container \"" + spec.id()
+                    + "\": no command given and the image has neither entrypoint nor cmd");
+        }
+        long uid = sec.runAsUser().orElse(spec.image().resolvedUid() >= 0 ? spec.image().resolvedUid() : 0);
+        long gid = sec.runAsGroup().orElse(
+                sec.runAsUser().isPresent() && sec.runAsUser().getAsLong() != spec.image().resolvedUid() ? 0
+                        : Math.max(0, spec.image().resolvedGid()));
+        Set<Long> groups = new LinkedHashSet<>();
+        if (sec.supplementalGroupsPolicy() == ContainerSecurity.SupplementalGroupsPolicy.MERGE) {
+            groups.addAll(spec.image().additionalGids());
+        }
+        groups.addAll(pod.supplementalGroups());
+        groups.addAll(sec.supplementalGroups());
+        String cwd = !spec.workingDir().isEmpty() ? spec.workingDir()
+                : !spec.image().workingDir().isEmpty() ? spec.image().workingDir() : "/";
+        ObjectNode process = process(args, mergeEnv(spec.image().env(), spec.env()), cwd, uid, gid,
+                List.copyOf(groups), spec.tty());
+        process.put("oomScoreAdj", (int) Math.max(spec.resources().oomScoreAdj(), host.ownOomScoreAdj()));
+        process.set("capabilities", caps(capabilities(sec)));
+        process.put("noNewPrivileges", sec.noNewPrivs());
+        if (sec.apparmor().type() == SecurityProfile.Type.LOCALHOST) {
+            process.put("apparmorProfile", sec.apparmor().localhostRef());
+        }
+        root.set("process", process);
+        root.set("root", root(sec.readonlyRootfs()));
+
+        ArrayNode mounts = defaultMounts(sec.privileged(), pod.shm());
+        Set<String> requested = new LinkedHashSet<>();
+        for (ContainerMount m : spec.mounts()) {
+            requested.add(m.containerPath());
+        }
+        // CRI mounts win over the defaults at the same destination.
+        for (int i = mounts.size() - 1; i >= 0; i--) {
+            if (requested.contains(mounts.get(i).path("destination").asText())) {
+                mounts.remove(i);
+            }
+        }
+        boolean hostNet = pod.namespaces().network() == NamespaceMode.NODE;
+        addPodFileMounts(mounts, pod.resolvConf(), pod.hostsFile(), hostNet ? null : pod.hostnameFile(), requested);
+        for (ContainerMount m : spec.mounts()) {
+            mounts.add(criMount(spec.id(), m, host.recursiveReadOnly()));
+        }
+        root.set("mounts", mounts);
+
+        ObjectNode linux = F.objectNode();
+        linux.set("namespaces", containerNamespaces(spec, pod));
+        linux.put("cgroupsPath", cgroupsPath(host.systemdCgroup(), pod.cgroupParent(), pod.id(), spec.id()));
+        linux.set("resources", resources(spec.resources(), devices, sec.privileged()));
+        ArrayNode devs = F.arrayNode();
+        for (Device d : devices) {
+            ObjectNode n = devs.addObject();
+            n.put("path", d.containerPath());
+            n.put("type", d.type());
+            n.put("major", d.major());
+            n.put("minor", d.minor());
+            n.put("fileMode", d.fileMode());
+            n.put("uid", 0);
+            n.put("gid", 0);
+        }
+        if (!devs.isEmpty()) {
+            linux.set("devices", devs);
+        }
+        if (!sec.privileged()) {
+            linux.set("maskedPaths", strings(sec.maskedPaths().isEmpty() ? DEFAULT_MASKED : sec.maskedPaths()));
+            linux.set("readonlyPaths",
+                    strings(sec.readonlyPaths().isEmpty() ? DEFAULT_READONLY : sec.readonlyPaths()));
+        }
+        if (sec.seccomp().type() == SecurityProfile.Type.LOCALHOST && !sec.privileged()) {
+            JsonNode profile = host.seccompLoader().apply(Path.of(sec.seccomp().localhostRef()));
+            if (profile == null) {
+                throw BackendException.invalid("failed to create container \"" + spec.id()
+                        + "\": cannot read the Localhost seccomp profile " + sec.seccomp().localhostRef());
+            }
+            linux.set("seccomp", seccomp(spec.id(), profile));
+        }
+        // RuntimeDefault: berth ships no default seccomp profile yet, so it runs unconfined (see README).
+        if (sec.namespaces().userNamespace() != null) {
+            throw BackendException.unimplemented("failed to create container \"" + spec.id()
+                    + "\": user namespaces are not supported by the runc backend yet");
+        }
+        root.set("linux", linux);
+        root.set("annotations", annotations(spec.annotations(), "container", pod.id()));
+        return root;
+    }
+
+    /** A process spec for {@code exec}: the container's process with new args and no terminal. */
+    public static ObjectNode execProcess(JsonNode containerProcess, List<String> args, boolean tty) {
+        ObjectNode p = containerProcess.deepCopy();
+        p.set("args", strings(args));
+        p.put("terminal", tty);
+        return p;
+    }
+
+    // ---- parts ---------------------------------------------------------------------------------------------
+
+    static List<String> capabilities(ContainerSecurity sec) {
+        if (sec.privileged()) {
+            return ALL_CAPS;
+        }
+        Set<String> add = normalise(sec.addCapabilities());
+        Set<String> drop = normalise(sec.dropCapabilities());
+        Set<String> caps = new LinkedHashSet<>(DEFAULT_CAPS);
+        if (add.contains("CAP_ALL")) {
+            caps.addAll(ALL_CAPS);
+        }
+        if (drop.contains("CAP_ALL")) {
+            caps.clear();
+        }
+        for (String c : add) {
+            if (!c.equals("CAP_ALL")) {
+                caps.add(c);
+            }
+        }
+        caps.removeAll(drop);
+        return List.copyOf(caps);
+    }
+
+    private static Set<String> normalise(List<String> caps) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String c : caps) {
+            String u = c.trim().toUpperCase(Locale.ROOT);
+            out.add(u.startsWith("CAP_") ? u : "CAP_" + u);
+        }
+        return out;
+    }
+
+    /** Image env first, then the request's, a later KEY replacing an earlier one in place; PATH if none. */
+    static List<String> mergeEnv(List<String> image, List<String> request) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (List<String> list : List.of(image, request)) {
+            for (String kv : list) {
+                int eq = kv.indexOf('=');
+                env.put(eq < 0 ? kv : kv.substring(0, eq), kv);
+            }
+        }
+        if (!env.containsKey("PATH")) {
+            Map<String, String> withPath = new LinkedHashMap<>();
+            withPath.put("PATH", DEFAULT_PATH);
+            withPath.putAll(env);
+            env = withPath;
+        }
+        return List.copyOf(env.values());
+    }
+
+    static ArrayNode containerNamespaces(ContainerSpec spec, Pod pod) {
+        Namespaces ns = spec.security().namespaces();
+        Namespaces podNs = pod.namespaces();
+        ArrayNode out = F.arrayNode();
+        out.add(ns("mount", null));
+        if (podNs.network() != NamespaceMode.NODE) {
+            out.add(ns("network", pod.netnsPath() != null ? pod.netnsPath() : nsPath(pod.pausePid(), "net")));
+            out.add(ns("uts", nsPath(pod.pausePid(), "uts")));
+        }
+        if (podNs.ipc() != NamespaceMode.NODE && ns.ipc() != NamespaceMode.NODE) {
+            out.add(ns("ipc", nsPath(pod.pausePid(), "ipc")));
+        }
+        NamespaceMode pid = podNs.pid() == NamespaceMode.NODE ? NamespaceMode.NODE : ns.pid();
+        switch (pid) {
+            case NODE -> { }
+            case POD -> out.add(ns("pid", nsPath(pod.pausePid(), "pid")));
+            case CONTAINER -> out.add(ns("pid", null));
+            case TARGET -> {
+                if (pod.targetPid() <= 0) {
+                    throw BackendException.invalid("failed to create container \"" + spec.id()
+                            + "\": target container \"" + ns.targetId() + "\" for the pid namespace is not running");
+                }
+                out.add(ns("pid", nsPath(pod.targetPid(), "pid")));
+            }
+        }
+        return out;
+    }
+
+    private static Path nsPath(long pid, String ns) {
+        if (pid <= 0) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                    "the sandbox's pause process is not running, cannot join its " + ns + " namespace");
+        }
+        return Path.of("/proc", Long.toString(pid), "ns", ns);
+    }
+
+    static ObjectNode criMount(String containerId, ContainerMount m, boolean rroSupported) {
+        if (m.hostPath().isEmpty()) {
+            throw BackendException.invalid("failed to create container \"" + containerId + "\": mount at \""
+                    + m.containerPath() + "\" has no host path");
+        }
+        ObjectNode n = F.objectNode();
+        n.put("destination", m.containerPath());
+        n.put("type", "bind");
+        n.put("source", m.hostPath());
+        ArrayNode opts = n.putArray("options");
+        opts.add("rbind");
+        opts.add(switch (m.propagation()) {
+            case PRIVATE -> "rprivate";
+            case HOST_TO_CONTAINER -> "rslave";
+            case BIDIRECTIONAL -> "rshared";
+        });
+        if (m.recursiveReadOnly()) {
+            if (!rroSupported) {
+                throw BackendException.invalid("failed to create container \"" + containerId
+                        + "\": recursive read-only mount of \"" + m.containerPath()
+                        + "\" is not supported by this runtime and kernel");
+            }
+            opts.add("rro");
+        } else if (m.readOnly()) {
+            opts.add("ro");
+        }
+        return n;
+    }
+
+    static ObjectNode resources(LinuxResources r, List<Device> devices, boolean privileged) {
+        ObjectNode res = F.objectNode();
+        ArrayNode devs = res.putArray("devices");
+        ObjectNode deny = devs.addObject();
+        deny.put("allow", privileged);
+        deny.put("access", "rwm");
+        if (!privileged) {
+            for (Device d : devices) {
+                ObjectNode a = devs.addObject();
+                a.put("allow", true);
+                a.put("type", d.type());
+                a.put("major", d.major());
+                a.put("minor", d.minor());
+                a.put("access", d.permissions());
+            }
+        }
+        ObjectNode cpu = F.objectNode();
+        if (r.cpuShares() > 0) {
+            cpu.put("shares", r.cpuShares());
+        }
+        if (r.cpuQuota() != 0) {
+            cpu.put("quota", r.cpuQuota());
+        }
+        if (r.cpuPeriod() > 0) {
+            cpu.put("period", r.cpuPeriod());
+        }
+        if (!r.cpusetCpus().isEmpty()) {
+            cpu.put("cpus", r.cpusetCpus());
+        }
+        if (!r.cpusetMems().isEmpty()) {
+            cpu.put("mems", r.cpusetMems());
+        }
+        if (!cpu.isEmpty()) {
+            res.set("cpu", cpu);
+        }
+        ObjectNode mem = F.objectNode();
+        if (r.memoryLimitBytes() > 0) {
+            mem.put("limit", r.memoryLimitBytes());
+        }
+        if (r.memorySwapLimitBytes() > 0) {
+            mem.put("swap", r.memorySwapLimitBytes());
+        }
+        if (!mem.isEmpty()) {
+            res.set("memory", mem);
+        }
+        if (!r.hugepageLimits().isEmpty()) {
+            ArrayNode hp = res.putArray("hugepageLimits");
+            new java.util.TreeMap<>(r.hugepageLimits()).forEach((size, limit) -> {
+                ObjectNode h = hp.addObject();
+                h.put("pageSize", size);
+                h.put("limit", limit);
+            });
+        }
+        if (!r.unified().isEmpty()) {
+            ObjectNode u = res.putObject("unified");
+            new java.util.TreeMap<>(r.unified()).forEach(u::put);
+        }
+        return res;
+    }
+
+    /** Resources for {@code runc update --resources -}: the same shape, without devices. */
+    public static ObjectNode updateResources(LinuxResources r) {
+        ObjectNode res = resources(r, List.of(), false);
+        res.remove("devices");
+        return res;
+    }
+
+    /** Takes the fields OCI knows from a seccomp profile (OCI or Docker format). */
+    static ObjectNode seccomp(String containerId, JsonNode profile) {
+        if (profile == null || !profile.hasNonNull("defaultAction")) {
+            throw BackendException.invalid("failed to create container \"" + containerId
+                    + "\": the Localhost seccomp profile has no defaultAction");
+        }
+        ObjectNode out = F.objectNode();
+        out.set("defaultAction", profile.get("defaultAction"));
+        for (String f : List.of("defaultErrnoRet", "flags", "listenerPath", "listenerMetadata")) {
+            if (profile.has(f)) {
+                out.set(f, profile.get(f));
+            }
+        }
+        if (profile.has("architectures")) {
+            out.set("architectures", profile.get("architectures"));
+        } else if (profile.has("archMap")) {
+            ArrayNode arches = out.putArray("architectures");
+            for (JsonNode a : profile.get("archMap")) {
+                arches.add(a.path("architecture").asText());
+                a.path("subArchitectures").forEach(arches::add);
+            }
+        }
+        if (profile.has("syscalls")) {
+            ArrayNode sys = out.putArray("syscalls");
+            for (JsonNode s : profile.get("syscalls")) {
+                ObjectNode c = sys.addObject();
+                if (s.has("names")) {
+                    c.set("names", s.get("names"));
+                } else if (s.has("name")) {
+                    c.putArray("names").add(s.get("name").asText());
+                }
+                c.set("action", s.get("action"));
+                for (String f : List.of("errnoRet", "args")) {
+                    if (s.has(f)) {
+                        c.set(f, s.get(f));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static ObjectNode base() {
+        ObjectNode root = F.objectNode();
+        root.put("ociVersion", "1.0.2");
+        return root;
+    }
+
+    private static ObjectNode process(List<String> args, List<String> env, String cwd, long uid, long gid,
+                                      List<Long> groups, boolean tty) {
+        ObjectNode p = F.objectNode();
+        p.put("terminal", tty);
+        ObjectNode user = p.putObject("user");
+        user.put("uid", uid);
+        user.put("gid", gid);
+        if (!groups.isEmpty()) {
+            ArrayNode g = user.putArray("additionalGids");
+            groups.forEach(g::add);
+        }
+        p.set("args", strings(args));
+        p.set("env", strings(env));
+        p.put("cwd", cwd);
+        return p;
+    }
+
+    private static ObjectNode caps(List<String> caps) {
+        ObjectNode c = F.objectNode();
+        for (String set : List.of("bounding", "effective", "permitted")) {
+            c.set(set, strings(caps));
+        }
+        return c;
+    }
+
+    private static ObjectNode root(boolean readonly) {
+        ObjectNode r = F.objectNode();
+        r.put("path", "rootfs");
+        r.put("readonly", readonly);
+        return r;
+    }
+
+    /** proc, dev, pts, shm (private tmpfs, or the pod's shared one bound in), mqueue, sysfs and cgroup. */
+    private static ArrayNode defaultMounts(boolean privileged, Path shm) {
+        ArrayNode m = F.arrayNode();
+        m.add(mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
+        m.add(mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
+        m.add(mount("/dev/pts", "devpts", "devpts",
+                List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")));
+        m.add(shm != null
+                ? mount("/dev/shm", "bind", shm.toString(), List.of("rbind", "rprivate", "nosuid", "noexec", "nodev"))
+                : mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
+        m.add(mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")));
+        m.add(mount("/sys", "sysfs", "sysfs", privileged ? List.of("nosuid", "noexec", "nodev")
+                : List.of("nosuid", "noexec", "nodev", "ro")));
+        m.add(mount("/sys/fs/cgroup", "cgroup", "cgroup", privileged ? List.of("nosuid", "noexec", "nodev", "relatime")
+                : List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
+        return m;
+    }
+
+    private static void addPodFileMounts(ArrayNode mounts, Path resolv, Path hosts, Path hostname,
+                                         Set<String> requested) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        files.put("/etc/resolv.conf", resolv);
+        files.put("/etc/hosts", hosts);
+        files.put("/etc/hostname", hostname);
+        files.forEach((dest, src) -> {
+            if (src != null && !requested.contains(dest)) {
+                mounts.add(mount(dest, "bind", src.toString(), List.of("rbind", "rprivate")));
+            }
+        });
+    }
+
+    private static ObjectNode mount(String dest, String type, String source, List<String> options) {
+        ObjectNode n = F.objectNode();
+        n.put("destination", dest);
+        n.put("type", type);
+        n.put("source", source);
+        n.set("options", strings(options));
+        return n;
+    }
+
+    private static ObjectNode ns(String type, Path path) {
+        ObjectNode n = F.objectNode();
+        n.put("type", type);
+        if (path != null) {
+            n.put("path", path.toString());
+        }
+        return n;
+    }
+
+    private static ObjectNode annotations(Map<String, String> request, String type, String sandboxId) {
+        ObjectNode a = F.objectNode();
+        new java.util.TreeMap<>(request).forEach(a::put);
+        a.put("io.kubernetes.cri.container-type", type);
+        a.put("io.kubernetes.cri.sandbox-id", sandboxId);
+        return a;
+    }
+
+    static ArrayNode strings(List<String> values) {
+        ArrayNode a = F.arrayNode();
+        values.forEach(a::add);
+        return a;
+    }
+
+    /** A mapper for the specs and state files. */
+    static final ObjectMapper JSON = new ObjectMapper();
+}

@@ -1,0 +1,1035 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.runc.StateStore.ContainerRecord;
+import dev.berth.runc.StateStore.SandboxRecord;
+import dev.berth.spi.BackendContext;
+import dev.berth.spi.BackendEvent;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BackendFeatures;
+import dev.berth.spi.BackendHealth;
+import dev.berth.spi.Checkpointing;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.EventSource;
+import dev.berth.spi.ExecResult;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.LogReopening;
+import dev.berth.spi.NamespaceMode;
+import dev.berth.spi.Namespaces;
+import dev.berth.spi.Recoverable;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SandboxResizing;
+import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.StatsProvider;
+import dev.berth.spi.StreamingIo;
+import dev.berth.spi.PortForwarding;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * One handler of type {@code runc}. A sandbox is a pause container that owns the pod's namespaces and cgroup;
+ * workload containers join its namespaces. Every container, the pause one included, has a bundle under
+ * {@code <state>/b/<id>} and its own conmon, which outlives berth; what berth needs after a restart is kept in
+ * {@link StateStore} records, runc's state and conmon's exit files.
+ *
+ * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.
+ */
+public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
+        SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
+    private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration KILL_WAIT = Duration.ofSeconds(60);
+
+    private final String handler;
+    private final RuncOptions options;
+    private final BackendContext context;
+    private final System.Logger log;
+    private final StateStore store;
+    private final Path bundles;
+    private final Path exits;
+    private final Path attach;
+    private final OciSpecs.Host host;
+    private final Map<String, SandboxRecord> sandboxes = new ConcurrentHashMap<>();
+    private final Map<String, ContainerRecord> containers = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final ExitWatcher watcher;
+    private final RuntimeCli cli;
+    private volatile BackendFeatures features;
+
+    RuncBackend(String handler, RuncOptions options, BackendContext context) {
+        this.handler = handler;
+        this.options = options;
+        this.context = context;
+        this.log = context.logger();
+        Path state = context.stateDir();
+        try {
+            this.store = new StateStore(state);
+            this.bundles = Files.createDirectories(state.resolve("b"));
+            this.exits = Files.createDirectories(state.resolve("exits"));
+            this.attach = Files.createDirectories(state.resolve("a"));
+            Files.createDirectories(options.root());
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to prepare state directory for runtime handler \""
+                    + handler + "\": " + e.getMessage());
+        }
+        this.cli = new RuntimeCli(options);
+        this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), RuncBackend::readJson);
+        load();
+        this.watcher = new ExitWatcher(exits, this::onExit, log);
+    }
+
+    private void load() {
+        for (String id : store.sandboxIds()) {
+            store.sandbox(id).ifPresent(r -> sandboxes.put(id, r));
+        }
+        for (String id : store.containerIds()) {
+            store.container(id).ifPresent(r -> containers.put(id, r));
+        }
+    }
+
+    // ---- features and health -------------------------------------------------------------------------------
+
+    @Override
+    public BackendFeatures features() {
+        BackendFeatures f = features;
+        if (f == null) {
+            f = HostChecks.features(options);
+            features = f;
+        }
+        return f;
+    }
+
+    @Override
+    public BackendHealth health() {
+        return HostChecks.health(options);
+    }
+
+    /** The host facts for spec generation, with rro support known once features() has been asked. */
+    private OciSpecs.Host host() {
+        return new OciSpecs.Host(host.ownOomScoreAdj(), features().recursiveReadOnlyMounts(), host.systemdCgroup(),
+                host.seccompLoader());
+    }
+
+    @Override
+    public Optional<String> sandboxImage() {
+        return options.pauseImage();
+    }
+
+    // ---- sandboxes -----------------------------------------------------------------------------------------
+
+    @Override
+    public SandboxStatus createSandbox(SandboxSpec spec) {
+        String id = spec.id();
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        Deque<Runnable> undo = new ArrayDeque<>();
+        try {
+            if (sandboxes.containsKey(id) || containers.containsKey(id)) {
+                throw new BackendException(Kind.ALREADY_EXISTS, "sandbox \"" + id + "\" already exists");
+            }
+            requirePrograms("create sandbox", id);
+            Path bundle = bundle(id);
+            Namespaces ns = spec.security().namespaces();
+            // The pod's /dev/shm: a tmpfs in the bundle shared by all its containers, or the host's for host IPC.
+            Path shm = ns.ipc() == NamespaceMode.NODE ? Path.of("/dev/shm") : bundle.resolve("shm");
+            ObjectNode config = OciSpecs.sandbox(spec, host(), shm);
+            String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
+            prepareBundle("sandbox", id, spec.rootfs(), config, undo);
+            if (ns.ipc() != NamespaceMode.NODE) {
+                try {
+                    Files.createDirectories(shm);
+                    Programs.Result m = Programs.run(List.of("mount", "-t", "tmpfs", "-o",
+                            "nosuid,nodev,noexec,mode=1777,size=65536k", "shm", shm.toString()), null,
+                            Duration.ofSeconds(60));
+                    if (!m.ok()) {
+                        throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
+                                + "\": cannot mount the pod's /dev/shm: " + m.errorText());
+                    }
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
+                            + e.getMessage());
+                }
+            }
+            if (!podCgroup.isEmpty()) {
+                undo.push(() -> Cgroups.remove(podCgroup));
+            }
+            long pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false,
+                    false, undo);
+            SandboxRecord rec = new SandboxRecord(id, Instant.now().toString(), spec.cgroupParent(), podCgroup,
+                    spec.netnsPath() == null ? "" : spec.netnsPath().toString(), ns.network().name(),
+                    ns.pid().name(), ns.ipc().name(), str(spec.resolvConf()), str(spec.hostsFile()),
+                    str(spec.hostnameFile()), spec.security().supplementalGroups(), pid, shm.toString());
+            if (!podCgroup.isEmpty()) {
+                applyPodLimits(id, podCgroup, spec.overhead(), spec.resources());
+            }
+            persist(rec, "create sandbox");
+            sandboxes.put(id, rec);
+            undo.clear();
+            return new SandboxStatus(id, SandboxStatus.State.NOTREADY, StateStore.time(rec.createdAt()), 0,
+                    Map.of("runtime", options.binary().toString(), "bundle", bundle.toString(), "cgroup", podCgroup));
+        } finally {
+            rollback(undo);
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void startSandbox(String sandboxId) {
+        ReentrantLock lock = lock(sandboxId);
+        lock.lock();
+        try {
+            requireSandbox(sandboxId);
+            // Try first, ask later: the status costs a runtime call, and a created sandbox is the usual case.
+            Programs.Result r = exit(sandboxId).isPresent() ? null : cli.run(List.of("start", sandboxId));
+            if (r == null || !r.ok()) {
+                ContainerStatus st = processStatus(sandboxId, null, null, null);
+                if (st.state() == ContainerStatus.State.RUNNING) {
+                    return;
+                }
+                if (st.state() != ContainerStatus.State.CREATED) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
+                            + "\": its pause container is " + st.state().name().toLowerCase(java.util.Locale.ROOT));
+                }
+                throw new BackendException(Kind.INTERNAL, "failed to start sandbox \"" + sandboxId + "\": "
+                        + (r == null ? "its pause container has exited" : r.errorText()));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void stopSandbox(String sandboxId, Duration timeout) {
+        if (!sandboxes.containsKey(sandboxId)) {
+            return;
+        }
+        for (ContainerRecord c : containersOf(sandboxId)) {
+            stopContainer(c.id(), timeout);
+        }
+        ReentrantLock lock = lock(sandboxId);
+        lock.lock();
+        try {
+            if (sandboxes.containsKey(sandboxId)) {
+                stopProcess("stop sandbox", sandboxId, "", timeout);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public SandboxStatus sandboxStatus(String sandboxId) {
+        SandboxRecord rec = requireSandbox(sandboxId);
+        ContainerStatus pause = processStatus(sandboxId, rec.createdAt(), null, null);
+        boolean ready = pause.state() == ContainerStatus.State.RUNNING;
+        return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
+                StateStore.time(rec.createdAt()), ready ? pause.pid() : 0,
+                Map.of("runtime", options.binary().toString(), "bundle", bundle(sandboxId).toString(),
+                        "cgroup", rec.podCgroup()));
+    }
+
+    @Override
+    public void removeSandbox(String sandboxId) {
+        if (!sandboxes.containsKey(sandboxId)) {
+            return;
+        }
+        stopSandbox(sandboxId, Duration.ZERO);
+        for (ContainerRecord c : containersOf(sandboxId)) {
+            removeContainer(c.id());
+        }
+        ReentrantLock lock = lock(sandboxId);
+        lock.lock();
+        try {
+            SandboxRecord rec = sandboxes.get(sandboxId);
+            if (rec == null) {
+                return;
+            }
+            destroy(sandboxId);
+            cleanupBundle("remove sandbox", sandboxId);
+            if (!rec.podCgroup().isEmpty()) {
+                List<Path> left = Cgroups.remove(rec.podCgroup());
+                if (!left.isEmpty()) {
+                    throw new BackendException(Kind.INTERNAL, "failed to remove sandbox \"" + sandboxId
+                            + "\": cgroup still busy: " + left.getFirst());
+                }
+            }
+            try {
+                store.deleteSandbox(sandboxId);
+            } catch (IOException e) {
+                throw new BackendException(Kind.INTERNAL, "failed to remove sandbox \"" + sandboxId + "\": "
+                        + e.getMessage());
+            }
+            sandboxes.remove(sandboxId);
+        } finally {
+            lock.unlock();
+            locks.remove(sandboxId);
+        }
+    }
+
+    @Override
+    public void updateSandboxResources(String sandboxId, LinuxResources overhead, LinuxResources resources) {
+        SandboxRecord rec = requireSandbox(sandboxId);
+        if (!rec.podCgroup().isEmpty()) {
+            applyPodLimits(sandboxId, rec.podCgroup(), overhead, resources);
+        }
+    }
+
+    /** Pod-level limits: the sum of overhead and the containers' resources, on the pod cgroup. */
+    private void applyPodLimits(String sandboxId, String podCgroup, LinuxResources overhead, LinuxResources res) {
+        try {
+            Cgroups.applyPodLimits(podCgroup, overhead, res);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to update sandbox resources \"" + sandboxId + "\": "
+                    + e.getMessage());
+        }
+    }
+
+    // ---- containers ----------------------------------------------------------------------------------------
+
+    @Override
+    public ContainerStatus createContainer(ContainerSpec spec) {
+        String id = spec.id();
+        SandboxRecord sb = sandboxes.get(spec.sandboxId());
+        if (sb == null) {
+            throw BackendException.notFound("sandbox", spec.sandboxId());
+        }
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        Deque<Runnable> undo = new ArrayDeque<>();
+        try {
+            if (containers.containsKey(id) || sandboxes.containsKey(id)) {
+                throw new BackendException(Kind.ALREADY_EXISTS, "container \"" + id + "\" already exists");
+            }
+            requirePrograms("create container", id);
+            // The pause process is alive while conmon has written no exit file for it (no runtime call needed).
+            boolean paused = sb.pausePid() > 0 && exit(sb.id()).isEmpty()
+                    && Files.exists(Path.of("/proc", Long.toString(sb.pausePid()), "ns", "net"));
+            if (!paused) {
+                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
+                        + "\": sandbox \"" + sb.id() + "\" is not ready");
+            }
+            long targetPid = 0;
+            Namespaces ns = spec.security().namespaces();
+            if (ns.pid() == NamespaceMode.TARGET) {
+                if (!containers.containsKey(ns.targetId())) {
+                    throw BackendException.notFound("target container", ns.targetId());
+                }
+                targetPid = processStatus(ns.targetId(), null, null, null).pid();
+            }
+            OciSpecs.Pod pod = new OciSpecs.Pod(sb.id(), sb.cgroupParent(), sb.pausePid(),
+                    sb.netnsPath().isEmpty() ? null : Path.of(sb.netnsPath()),
+                    new Namespaces(NamespaceMode.valueOf(sb.network()), NamespaceMode.valueOf(sb.pid()),
+                            NamespaceMode.valueOf(sb.ipc()), "", null),
+                    path(sb.resolvConf()), path(sb.hostsFile()), path(sb.hostnameFile()), sb.supplementalGroups(),
+                    targetPid, path(sb.shm()));
+            ObjectNode config = OciSpecs.container(spec, pod, host(), Devices.resolve(id, spec.devices()));
+            String logPath = spec.logPath().isEmpty() ? "/dev/null" : spec.logPath();
+            if (!spec.logPath().isEmpty()) {
+                try {
+                    Files.createDirectories(Path.of(spec.logPath()).getParent());
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
+                            + "\": cannot create log directory: " + e.getMessage());
+                }
+            }
+            prepareBundle("container", id, spec.rootfs(), config, undo);
+            String cgroupsPath = config.path("linux").path("cgroupsPath").asText();
+            if (!options.systemdCgroup()) {
+                undo.push(() -> Cgroups.remove(cgroupsPath));
+            }
+            long pid = launch("create container", id, spec.name(), logPath, spec.tty(), spec.stdin(),
+                    spec.stdin() && !spec.stdinOnce(), undo);
+            ContainerRecord rec = new ContainerRecord(id, sb.id(), spec.name(), Instant.now().toString(), null,
+                    spec.logPath(), spec.image().stopSignal(), options.systemdCgroup() ? "" : cgroupsPath, pid);
+            persist(rec, "create container");
+            containers.put(id, rec);
+            undo.clear();
+            context.events().publish(new BackendEvent(BackendEvent.Type.CREATED, id, sb.id(), null));
+            return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
+                    null, 0, "", "", pid, Map.of("bundle", bundle(id).toString(), "runtime",
+                    options.binary().toString()));
+        } finally {
+            rollback(undo);
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void startContainer(String containerId) {
+        ReentrantLock lock = lock(containerId);
+        lock.lock();
+        try {
+            ContainerRecord rec = requireContainer(containerId);
+            // Only a never-started container without an exit file can be started; the runtime checks the rest.
+            Programs.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
+                    : cli.run(List.of("start", containerId));
+            if (r == null || !r.ok()) {
+                ContainerStatus st = containerStatus(containerId);
+                if (st.state() != ContainerStatus.State.CREATED) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start container \""
+                            + containerId + "\": it is " + st.state().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", not created");
+                }
+                throw new BackendException(Kind.INTERNAL, "failed to start container \"" + containerId + "\": "
+                        + (r == null ? "it cannot be started" : r.errorText()));
+            }
+            ContainerRecord started = rec.started(Instant.now());
+            persist(started, "start container");
+            containers.put(containerId, started);
+            context.events().publish(new BackendEvent(BackendEvent.Type.STARTED, containerId, rec.sandboxId(), null));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void stopContainer(String containerId, Duration timeout) {
+        ContainerRecord rec = containers.get(containerId);
+        if (rec == null) {
+            return;
+        }
+        ReentrantLock lock = lock(containerId);
+        lock.lock();
+        try {
+            if (containers.containsKey(containerId)) {
+                stopProcess("stop container", containerId, rec.stopSignal(), timeout);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public ContainerStatus containerStatus(String containerId) {
+        ContainerRecord rec = containers.get(containerId);
+        if (rec == null) {
+            throw BackendException.notFound("container", containerId);
+        }
+        return processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath());
+    }
+
+    @Override
+    public void removeContainer(String containerId) {
+        if (!containers.containsKey(containerId)) {
+            return;
+        }
+        ReentrantLock lock = lock(containerId);
+        lock.lock();
+        try {
+            ContainerRecord rec = containers.get(containerId);
+            if (rec == null) {
+                return;
+            }
+            stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO);
+            destroy(containerId);
+            cleanupBundle("remove container", containerId);
+            if (!rec.cgroupsPath().isEmpty()) {
+                Cgroups.remove(rec.cgroupsPath());
+            }
+            try {
+                store.deleteContainer(containerId);
+            } catch (IOException e) {
+                throw new BackendException(Kind.INTERNAL, "failed to remove container \"" + containerId + "\": "
+                        + e.getMessage());
+            }
+            containers.remove(containerId);
+            context.events().publish(new BackendEvent(BackendEvent.Type.DELETED, containerId, rec.sandboxId(), null));
+        } finally {
+            lock.unlock();
+            locks.remove(containerId);
+        }
+    }
+
+    @Override
+    public void updateContainer(String containerId, LinuxResources resources) {
+        requireContainer(containerId);
+        ContainerStatus st = containerStatus(containerId);
+        if (st.state() == ContainerStatus.State.EXITED) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to update container \"" + containerId
+                    + "\": it has exited");
+        }
+        Path file = bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
+        try {
+            Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciSpecs.updateResources(resources)));
+            Programs.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
+            if (!r.ok()) {
+                throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
+                        + r.errorText());
+            }
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
+                    + e.getMessage());
+        } finally {
+            Conmon.deleteQuietly(file);
+        }
+    }
+
+    @Override
+    public ExecResult execSync(String containerId, List<String> command, Duration timeout) {
+        ContainerRecord rec = requireContainer(containerId);
+        if (command.isEmpty()) {
+            throw BackendException.invalid("failed to exec in container \"" + containerId + "\": empty command");
+        }
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \"" + containerId
+                    + "\": it is not running");
+        }
+        Path bundle = bundle(containerId);
+        String tag = "exec-" + System.nanoTime();
+        Path spec = bundle.resolve(tag + ".json");
+        Path logFile = bundle.resolve(tag + ".log");
+        Path pidFile = bundle.resolve(tag + ".pid");
+        try {
+            JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
+            Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, false)));
+            List<String> args = new ArrayList<>(List.of("-c", containerId, "-n", rec.name(), "-r",
+                    options.binary().toString(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
+                    "--socket-dir-path", attach.toString(), "--sync", "--log-global-size-max", "16777216",
+                    "--exec-process-spec", spec.toString()));
+            if (!timeout.isZero() && !timeout.isNegative()) {
+                args.add("-T");
+                args.add(Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000)));
+            }
+            args.addAll(cli.conmonArgs());
+            Duration wait = timeout.isZero() || timeout.isNegative() ? Duration.ofDays(365)
+                    : timeout.plus(CREATE_TIMEOUT);
+            Conmon.Reply reply;
+            try {
+                reply = Conmon.launch(options.conmon(), args, bundle, "exit_code", wait);
+            } catch (Conmon.Failure f) {
+                if (f.timedOut) {
+                    throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
+                            + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
+                }
+                throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
+                        + f.getMessage());
+            }
+            byte[][] out = CriLog.split(Files.exists(logFile) ? Files.readAllBytes(logFile) : new byte[0]);
+            return new ExecResult(out[0], out[1], (int) reply.value());
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
+                    + e.getMessage());
+        } finally {
+            Conmon.deleteQuietly(spec);
+            Conmon.deleteQuietly(logFile);
+            Conmon.deleteQuietly(pidFile);
+        }
+    }
+
+    // ---- capabilities --------------------------------------------------------------------------------------
+
+    @Override
+    public void reopenLog(String containerId) {
+        requireContainer(containerId);
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING || !conmonAlive(containerId)) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to reopen log of container \""
+                    + containerId + "\": it is not running");
+        }
+        // Read-write open never blocks on a FIFO; conmon holds the reading end.
+        try (FileChannel ctl = FileChannel.open(bundle(containerId).resolve("ctl"), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ctl.write(ByteBuffer.wrap("2 0 0\n".getBytes(StandardCharsets.US_ASCII)));
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to reopen log of container \"" + containerId
+                    + "\": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public int exec(String containerId, List<String> command, Streams io) {
+        requireContainer(containerId);
+        if (command.isEmpty()) {
+            throw BackendException.invalid("failed to exec in container \"" + containerId + "\": empty command");
+        }
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \"" + containerId
+                    + "\": it is not running");
+        }
+        Path bundle = bundle(containerId);
+        Path spec = bundle.resolve("exec-" + System.nanoTime() + ".json");
+        try {
+            JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
+            Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, io.tty())));
+            return dev.berth.runc.Streams.exec(cli.command(List.of("exec", "--process", spec.toString(), containerId)),
+                    io);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
+                    + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId
+                    + "\": interrupted");
+        } finally {
+            Conmon.deleteQuietly(spec);
+        }
+    }
+
+    @Override
+    public void attach(String containerId, Streams io) {
+        requireContainer(containerId);
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to attach to container \"" + containerId
+                    + "\": it is not running");
+        }
+        try {
+            dev.berth.runc.Streams.attach(bundle(containerId), io, bundle(containerId).resolve("winsz"));
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to attach to container \"" + containerId + "\": "
+                    + e.getMessage());
+        }
+    }
+
+    @Override
+    public java.nio.channels.ByteChannel connect(String sandboxId, int port) {
+        SandboxRecord rec = requireSandbox(sandboxId);
+        if (port < 1 || port > 65535) {
+            throw BackendException.invalid("failed to port-forward to sandbox \"" + sandboxId + "\": invalid port "
+                    + port);
+        }
+        try {
+            if (NamespaceMode.valueOf(rec.network()) == NamespaceMode.NODE) {
+                return java.nio.channels.SocketChannel.open(
+                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+            }
+            Path netns;
+            if (!rec.netnsPath().isEmpty()) {
+                netns = Path.of(rec.netnsPath());
+            } else {
+                SandboxStatus st = sandboxStatus(sandboxId);
+                if (st.state() != SandboxStatus.State.READY) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to port-forward to sandbox \""
+                            + sandboxId + "\": it is not ready");
+                }
+                netns = Path.of("/proc", Long.toString(st.pid()), "ns", "net");
+            }
+            return dev.berth.runc.Streams.connectIn(netns, port);
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
+                    + "\" port " + port + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
+                    + "\": interrupted");
+        }
+    }
+
+    /** CRIU through the runtime; see {@link Checkpoints}. */
+    @Override
+    public void checkpoint(String containerId, Path location) {
+        requireContainer(containerId);
+        String criu = Checkpoints.criuProblem();
+        if (criu != null) {
+            throw BackendException.unimplemented("failed to checkpoint container \"" + containerId
+                    + "\": CRIU does not work on this host: " + criu);
+        }
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + containerId
+                    + "\": it is not running");
+        }
+        Checkpoints.checkpoint(cli, bundle(containerId), containerId, location);
+    }
+
+    @Override
+    public ContainerUsage containerStats(String containerId) {
+        ContainerRecord rec = requireContainer(containerId);
+        return new ContainerUsage(containerId, Stats.read(rec.cgroupsPath()));
+    }
+
+    @Override
+    public SandboxUsage sandboxStats(String sandboxId) {
+        SandboxRecord rec = requireSandbox(sandboxId);
+        return new SandboxUsage(sandboxId, Stats.read(rec.podCgroup()), -1, -1);
+    }
+
+    @Override
+    public Report recover(List<String> sandboxIds, List<String> containerIds) {
+        load();
+        List<String> lost = new ArrayList<>();
+        for (String id : sandboxIds) {
+            if (!sandboxes.containsKey(id) || !Files.isDirectory(bundle(id))) {
+                lost.add(id);
+            }
+        }
+        for (String id : containerIds) {
+            if (!containers.containsKey(id) || !Files.isDirectory(bundle(id))) {
+                lost.add(id);
+            }
+        }
+        if (!lost.isEmpty()) {
+            log.log(Level.WARNING, "runtime handler {0}: could not recover {1}", handler, lost);
+        }
+        return new Report(lost);
+    }
+
+    @Override
+    public void close() {
+        watcher.close();
+    }
+
+    private void onExit(String id) {
+        if (!containers.containsKey(id)) {
+            return; // a pause container, or one being removed
+        }
+        // Under the container's lock, so that STOPPED never overtakes the STARTED of a quick process.
+        Thread.ofVirtual().start(() -> {
+            ReentrantLock lock = lock(id);
+            lock.lock();
+            try {
+                ContainerRecord rec = containers.get(id);
+                if (rec != null) {
+                    context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(),
+                            exit(id).map(Exit::at).orElse(null)));
+                }
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    // ---- processes -----------------------------------------------------------------------------------------
+
+    /** The state of a runtime container (pause or workload), from conmon's exit file and the runtime's state. */
+    private ContainerStatus processStatus(String id, String createdAt, String startedAt, String cgroupsPath) {
+        Instant created = StateStore.time(createdAt);
+        Instant started = StateStore.time(startedAt);
+        Map<String, String> info = Map.of("bundle", bundle(id).toString(), "runtime", options.binary().toString());
+        Optional<Exit> exit = exit(id);
+        if (exit.isEmpty()) {
+            JsonNode state = cli.state(id);
+            String s = state == null ? "" : state.path("status").asText();
+            switch (s) {
+                case "created" -> {
+                    return new ContainerStatus(id, ContainerStatus.State.CREATED, created, null, null, 0, "", "",
+                            state.path("pid").asLong(), info);
+                }
+                case "running", "paused", "pausing" -> {
+                    return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
+                            state.path("pid").asLong(), info);
+                }
+                default -> {
+                    // Stopped or gone: conmon writes the exit file right after it reaps the process.
+                    exit = awaitExit(id, Duration.ofSeconds(state == null ? 1 : 5));
+                }
+            }
+        }
+        if (exit.isEmpty()) {
+            return new ContainerStatus(id, ContainerStatus.State.EXITED, created, started, null, 255, "Error",
+                    "the exit code is unknown: conmon is gone", 0, info);
+        }
+        Exit e = exit.get();
+        boolean oom = Files.exists(bundle(id).resolve("oom"))
+                || (e.code() != 0 && cgroupsPath != null && !cgroupsPath.isEmpty() && Cgroups.oomKilled(cgroupsPath));
+        String reason = oom ? "OOMKilled" : e.code() == 0 ? "Completed" : "Error";
+        return new ContainerStatus(id, ContainerStatus.State.EXITED, created, started, e.at(), e.code(), reason, "",
+                0, info);
+    }
+
+    private record Exit(int code, Instant at) {}
+
+    private Optional<Exit> exit(String id) {
+        Path f = exits.resolve(id);
+        try {
+            String s = Files.readString(f).strip();
+            if (s.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Exit(Integer.parseInt(s), Files.getLastModifiedTime(f).toInstant()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Exit> awaitExit(String id, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<Exit> e = exit(id);
+            if (e.isPresent() || System.nanoTime() > deadline) {
+                return e;
+            }
+            if (!conmonAlive(id) && exit(id).isEmpty()) {
+                return Optional.empty();
+            }
+            sleep(20);
+        }
+    }
+
+    /** The stop signal, then SIGKILL after {@code timeout}; returns once the process has exited. */
+    private void stopProcess(String verb, String id, String stopSignal, Duration timeout) {
+        ContainerStatus st = processStatus(id, null, null, null);
+        if (st.state() == ContainerStatus.State.EXITED) {
+            return;
+        }
+        if (st.state() == ContainerStatus.State.RUNNING && timeout.toMillis() > 0) {
+            String sig = stopSignal == null || stopSignal.isEmpty() ? "SIGTERM" : stopSignal;
+            cli.run(List.of("kill", id, sig));
+            if (awaitExit(id, timeout).isPresent()) {
+                return;
+            }
+        }
+        Programs.Result r = cli.run(List.of("kill", id, "SIGKILL"));
+        if (awaitExit(id, KILL_WAIT).isEmpty()) {
+            JsonNode state = cli.state(id);
+            if (state != null && !state.path("status").asText().equals("stopped")) {
+                throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": "
+                        + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
+            }
+        }
+    }
+
+    /** Forcibly removes the runtime container and its conmon. Never throws. */
+    private void destroy(String id) {
+        cli.run(List.of("delete", "--force", id));
+        long conmonPid = readPid(bundle(id).resolve("conmon.pid"));
+        if (conmonPid > 0) {
+            Optional<ProcessHandle> ph = ProcessHandle.of(conmonPid).filter(p -> isConmon(conmonPid));
+            if (ph.isPresent()) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (ph.get().isAlive() && isConmon(conmonPid) && System.nanoTime() < deadline) {
+                    sleep(20);
+                }
+                if (ph.get().isAlive() && isConmon(conmonPid)) {
+                    ph.get().destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private boolean conmonAlive(String id) {
+        long pid = readPid(bundle(id).resolve("conmon.pid"));
+        return pid > 0 && isConmon(pid);
+    }
+
+    private static boolean isConmon(long pid) {
+        try {
+            String comm = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
+            return comm.equals("conmon") && !zombie;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static long readPid(Path file) {
+        try {
+            return Long.parseLong(Files.readString(file).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Creates the bundle: directory, mounted rootfs, config.json; registers their undo first. */
+    private void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
+                               Deque<Runnable> undo) {
+        Path bundle = bundle(id);
+        try {
+            if (Files.exists(bundle)) {
+                Mounts.unmountAll(bundle);
+                deleteTree(bundle);
+            }
+            Files.createDirectories(bundle);
+            undo.push(() -> {
+                try {
+                    Mounts.unmountAll(bundle);
+                    deleteTree(bundle);
+                } catch (IOException e) {
+                    log.log(Level.WARNING, "cannot clean up bundle {0}: {1}", bundle, e.getMessage());
+                }
+            });
+            if (rootfs.isEmpty()) {
+                throw BackendException.invalid("failed to create " + what + " \"" + id + "\": no root file system");
+            }
+            Mounts.mountAll(rootfs, bundle.resolve("rootfs"));
+            StateStore.write(bundle.resolve("config.json"), OciSpecs.JSON.writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(config));
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to create " + what + " \"" + id + "\": "
+                    + e.getMessage());
+        }
+    }
+
+    /** Runs conmon, which runs the runtime's create; returns the container's pid. */
+    private long launch(String verb, String id, String name, String logPath, boolean tty, boolean stdin,
+                        boolean leaveStdinOpen, Deque<Runnable> undo) {
+        Path bundle = bundle(id);
+        Conmon.deleteQuietly(exits.resolve(id));
+        List<String> args = new ArrayList<>(List.of("--api-version", "1", "-b", bundle.toString(), "-c", id,
+                "-u", id, "-n", name, "--exit-dir", exits.toString(), "-l", "k8s-file:" + logPath,
+                "--log-level", "info", "--syslog", "-P", bundle.resolve("conmon.pid").toString(),
+                "-p", bundle.resolve("ctr.pid").toString(), "--persist-dir", bundle.toString(),
+                "-r", options.binary().toString(), "--socket-dir-path", attach.toString(), "--log-size-max", "-1"));
+        if (tty) {
+            args.add("-t");
+        }
+        if (stdin) {
+            args.add("-i");
+        }
+        if (leaveStdinOpen) {
+            args.add("--leave-stdin-open"); // stdin_once unset: a detaching client does not close stdin
+        }
+        if (options.noPivot()) {
+            args.add("--no-pivot");
+        }
+        args.addAll(cli.conmonArgs());
+        undo.push(() -> {
+            destroy(id);
+            Conmon.deleteQuietly(exits.resolve(id));
+            Conmon.deleteQuietly(attach.resolve(id));
+        });
+        try {
+            return Conmon.launch(options.conmon(), args, bundle, "data", CREATE_TIMEOUT).value();
+        } catch (Conmon.Failure f) {
+            throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INTERNAL,
+                    "failed to " + verb + " \"" + id + "\": " + f.getMessage());
+        }
+    }
+
+    private void cleanupBundle(String verb, String id) {
+        Path bundle = bundle(id);
+        try {
+            Mounts.unmountAll(bundle);
+            deleteTree(bundle);
+            Files.deleteIfExists(exits.resolve(id));
+            Files.deleteIfExists(attach.resolve(id));
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": " + e.getMessage());
+        }
+    }
+
+    private void requirePrograms(String verb, String id) {
+        for (Path p : List.of(options.binary(), options.conmon())) {
+            if (!Files.isExecutable(p)) {
+                throw new BackendException(Kind.UNAVAILABLE, "failed to " + verb + " \"" + id + "\": " + p
+                        + " is not installed or not executable");
+            }
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------
+
+    private List<ContainerRecord> containersOf(String sandboxId) {
+        return containers.values().stream().filter(c -> c.sandboxId().equals(sandboxId)).toList();
+    }
+
+    private SandboxRecord requireSandbox(String id) {
+        SandboxRecord r = sandboxes.get(id);
+        if (r == null) {
+            throw BackendException.notFound("sandbox", id);
+        }
+        return r;
+    }
+
+    private ContainerRecord requireContainer(String id) {
+        ContainerRecord r = containers.get(id);
+        if (r == null) {
+            throw BackendException.notFound("container", id);
+        }
+        return r;
+    }
+
+    private void persist(SandboxRecord r, String verb) {
+        try {
+            store.put(r);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + r.id() + "\": " + e.getMessage());
+        }
+    }
+
+    private void persist(ContainerRecord r, String verb) {
+        try {
+            store.put(r);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + r.id() + "\": " + e.getMessage());
+        }
+    }
+
+    private void rollback(Deque<Runnable> undo) {
+        while (!undo.isEmpty()) {
+            try {
+                undo.pop().run();
+            } catch (RuntimeException e) {
+                log.log(Level.WARNING, "rollback step failed: {0}", e.getMessage());
+            }
+        }
+    }
+
+    private ReentrantLock lock(String id) {
+        return locks.computeIfAbsent(id, k -> new ReentrantLock());
+    }
+
+    Path bundle(String id) {
+        return bundles.resolve(id);
+    }
+
+    private static String str(Path p) {
+        return p == null ? "" : p.toString();
+    }
+
+    private static Path path(String s) {
+        return s == null || s.isEmpty() ? null : Path.of(s);
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        if (Mounts.isMounted(dir)) {
+            throw new IOException(dir + " is still mounted");
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.INTERNAL, "interrupted");
+        }
+    }
+
+    private static int ownOomScoreAdj() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            return OciSpecs.JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            return null; // OciSpecs names the container and the file
+        }
+    }
+}

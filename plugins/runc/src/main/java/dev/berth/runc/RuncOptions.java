@@ -1,0 +1,103 @@
+package dev.berth.runc;
+
+import dev.berth.spi.BackendException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A handler's options, validated. Programs are given as a name looked up on {@code PATH} or as a path; a
+ * program that cannot be found is not an option error (the host may get it later) but {@code health()} says so.
+ *
+ * @param binary the OCI runtime (runc or crun), resolved to a path when found
+ * @param root the runtime's state root ({@code --root})
+ * @param systemdCgroup use the systemd cgroup driver
+ * @param conmon the conmon program, resolved to a path when found
+ * @param pauseImage the sandbox image this handler wants, if set
+ * @param noPivot pass {@code --no-pivot} to the runtime's create
+ */
+public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
+                          boolean noPivot) {
+
+    static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot");
+
+    /** Validates a handler's options table; unknown keys and wrong types are INVALID_ARGUMENT naming the key. */
+    public static RuncOptions parse(String handler, Map<String, Object> options, Path stateDir) {
+        Map<String, Object> o = options == null ? Map.of() : new LinkedHashMap<>(options);
+        for (String key : o.keySet()) {
+            if (!KEYS.contains(key)) {
+                throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
+                        + "\": unknown key (known: binary, conmon, no_pivot, pause_image, root, systemd_cgroup)");
+            }
+        }
+        String binary = string(handler, o, "binary", "runc");
+        String conmon = string(handler, o, "conmon", "conmon");
+        String root = string(handler, o, "root", "");
+        if (!root.isEmpty() && !root.startsWith("/")) {
+            throw BackendException.invalid("invalid option \"root\" for runtime handler \"" + handler
+                    + "\": must be an absolute path, got \"" + root + "\"");
+        }
+        String pause = string(handler, o, "pause_image", "");
+        return new RuncOptions(
+                resolveProgram(binary),
+                root.isEmpty() ? stateDir.resolve("runtime") : Path.of(root),
+                bool(handler, o, "systemd_cgroup"),
+                resolveProgram(conmon),
+                pause.isEmpty() ? Optional.empty() : Optional.of(pause),
+                bool(handler, o, "no_pivot"));
+    }
+
+    /** The runtime's short name, e.g. {@code runc} or {@code crun}, from the binary's file name. */
+    public String runtimeName() {
+        return binary.getFileName().toString();
+    }
+
+    private static String string(String handler, Map<String, Object> o, String key, String fallback) {
+        Object v = o.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
+                    + "\": expected a non-empty string, got " + describe(v));
+        }
+        return s;
+    }
+
+    private static boolean bool(String handler, Map<String, Object> o, String key) {
+        Object v = o.get(key);
+        if (v == null) {
+            return false;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
+                + "\": expected true or false, got " + describe(v));
+    }
+
+    private static String describe(Object v) {
+        return v instanceof String s ? "\"" + s + "\"" : String.valueOf(v);
+    }
+
+    /** A name with a slash is a path; otherwise the first executable match on PATH, or the name as given. */
+    static Path resolveProgram(String name) {
+        if (name.contains("/")) {
+            return Path.of(name);
+        }
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(dir, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return Path.of(name);
+    }
+}

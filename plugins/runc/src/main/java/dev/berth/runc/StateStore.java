@@ -1,0 +1,126 @@
+package dev.berth.runc;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The backend's records on disk, one JSON file per sandbox or container, each written atomically (temp file,
+ * fsync, rename) so that a crash leaves either the old or the new record, never half of one.
+ */
+final class StateStore {
+    /** What berth must remember about a sandbox to serve it after a restart. */
+    record SandboxRecord(String id, String createdAt, String cgroupParent, String podCgroup, String netnsPath,
+                         String network, String pid, String ipc, String resolvConf, String hostsFile,
+                         String hostnameFile, List<Long> supplementalGroups, long pausePid, String shm) {
+        SandboxRecord {
+            shm = shm == null ? "" : shm; // records written before the shared /dev/shm have none
+            supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
+        }
+
+        SandboxRecord withPausePid(long pid) {
+            return new SandboxRecord(id, createdAt, cgroupParent, podCgroup, netnsPath, network, this.pid, ipc,
+                    resolvConf, hostsFile, hostnameFile, supplementalGroups, pid, shm);
+        }
+    }
+
+    /** What berth must remember about a container. */
+    record ContainerRecord(String id, String sandboxId, String name, String createdAt, String startedAt,
+                           String logPath, String stopSignal, String cgroupsPath, long pid) {
+        ContainerRecord started(Instant at) {
+            return new ContainerRecord(id, sandboxId, name, createdAt, at.toString(), logPath, stopSignal, cgroupsPath, pid);
+        }
+    }
+
+    /** Times are kept as ISO-8601 text: no extra Jackson module needed. */
+    static Instant time(String s) {
+        return s == null || s.isEmpty() ? null : Instant.parse(s);
+    }
+
+    private final Path sandboxes;
+    private final Path containers;
+
+    StateStore(Path stateDir) throws IOException {
+        this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
+        this.containers = Files.createDirectories(stateDir.resolve("containers"));
+    }
+
+    void put(SandboxRecord r) throws IOException {
+        write(sandboxes.resolve(r.id() + ".json"), OciSpecs.JSON.writeValueAsBytes(r));
+    }
+
+    void put(ContainerRecord r) throws IOException {
+        write(containers.resolve(r.id() + ".json"), OciSpecs.JSON.writeValueAsBytes(r));
+    }
+
+    void deleteSandbox(String id) throws IOException {
+        Files.deleteIfExists(sandboxes.resolve(id + ".json"));
+    }
+
+    void deleteContainer(String id) throws IOException {
+        Files.deleteIfExists(containers.resolve(id + ".json"));
+    }
+
+    Optional<SandboxRecord> sandbox(String id) {
+        return read(sandboxes.resolve(id + ".json"), SandboxRecord.class);
+    }
+
+    Optional<ContainerRecord> container(String id) {
+        return read(containers.resolve(id + ".json"), ContainerRecord.class);
+    }
+
+    List<String> sandboxIds() {
+        return ids(sandboxes);
+    }
+
+    List<String> containerIds() {
+        return ids(containers);
+    }
+
+    private static List<String> ids(Path dir) {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
+                    .forEach(n -> out.add(n.substring(0, n.length() - 5)));
+        } catch (IOException e) {
+            return List.of();
+        }
+        return out;
+    }
+
+    private static <T> Optional<T> read(Path file, Class<T> type) {
+        try {
+            return Optional.of(OciSpecs.JSON.readValue(Files.readAllBytes(file), type));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Writes {@code data} to {@code file} atomically and durably. */
+    static void write(Path file, byte[] data) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(data);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.spi.BackendException;
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.PodSecurity;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Failures during create roll back completely: no runtime state, conmon, mount, cgroup or process is left. */
+class FaultTest {
+    Path base;
+    Path rootfs;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Host.assumeRuntime("runc");
+        base = Host.tempDir();
+        rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        Host.deleteTree(base);
+    }
+
+    @Test
+    void aRuntimeThatFailsAtCreateLeavesNothingBehind() throws Exception {
+        Path fake = base.resolve("fake-runc");
+        Files.writeString(fake, "#!/bin/sh\necho \"boom: fake runtime refuses $1\" >&2\nexit 1\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path ctx = base.resolve("ctx");
+        try (RuntimeBackend backend = new RuncBackendFactory().create("broken", Map.of("binary", fake.toString()),
+                new TestingBackendContext("broken", ctx))) {
+            String id = RuncBackendTest.newId();
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(id, rootfs, PodSecurity.DEFAULT)))
+                    .isInstanceOfSatisfying(BackendException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(BackendException.Kind.INTERNAL);
+                        assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ").contains("boom");
+                    });
+            assertNothingLeft(ctx, id, OciSpecs.podCgroup("", id));
+        }
+    }
+
+    @Test
+    void aContainerThatCannotBeCreatedLeavesNothingBehind() throws Exception {
+        Path ctx = base.resolve("ctx");
+        try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
+                new TestingBackendContext("runc", ctx))) {
+            String sb = RuncBackendTest.newId();
+            backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
+            try {
+                backend.startSandbox(sb);
+                String id = RuncBackendTest.newId();
+                assertThatThrownBy(() -> backend.createContainer(Host.container(id, sb, rootfs,
+                        List.of("/no/such/program"), null, null, ContainerSecurity.DEFAULT)))
+                        .isInstanceOfSatisfying(BackendException.class, e -> {
+                            assertThat(e.getMessage()).startsWith("failed to create container \"" + id + "\": ")
+                                    .contains("/no/such/program").doesNotContain("\tat ");
+                        });
+                assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
+                assertThat(Programs.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
+                        null, Duration.ofSeconds(30)).ok()).isFalse();
+            } finally {
+                backend.removeSandbox(sb);
+            }
+            assertNothingLeft(ctx, sb, OciSpecs.podCgroup("", sb));
+        }
+    }
+
+    static void assertNothingLeft(Path ctx, String id, String cgroup) throws Exception {
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+        assertThat(Files.exists(ctx.resolve("state/b").resolve(id))).as("bundle").isFalse();
+        assertThat(Files.exists(ctx.resolve("state/containers").resolve(id + ".json"))).isFalse();
+        assertThat(Files.exists(ctx.resolve("state/sandboxes").resolve(id + ".json"))).isFalse();
+        for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
+            assertThat(h.mountPoint().resolve(cgroup.substring(1))).as("cgroup").doesNotExist();
+        }
+        Programs.Result pgrep = Programs.run(List.of("pgrep", "-f", id), null, Duration.ofSeconds(30));
+        assertThat(pgrep.stdout()).as("processes mentioning " + id).isEmpty();
+    }
+
+    @Test
+    void healthExplainsAMissingRuntime() throws Exception {
+        try (RuntimeBackend backend = new RuncBackendFactory().create("gone",
+                Map.of("binary", "/nonexistent/runc", "conmon", "/nonexistent/conmon"),
+                new TestingBackendContext("gone", base.resolve("ctx")))) {
+            var health = backend.health();
+            assertThat(health.ready()).isFalse();
+            assertThat(health.checks()).filteredOn(c -> !c.ok()).extracting(c -> c.what())
+                    .containsExactlyInAnyOrder("runtime /nonexistent/runc", "conmon /nonexistent/conmon");
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(RuncBackendTest.newId(), rootfs,
+                    PodSecurity.DEFAULT))).isInstanceOfSatisfying(BackendException.class,
+                            e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.berth.runc;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.ImageConfig;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.MountSpec;
+import dev.berth.spi.PodMetadata;
+import dev.berth.spi.PodSecurity;
+import dev.berth.spi.SandboxSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** Host checks and fixtures for tests that run the real runtime and conmon. */
+final class Host {
+    static final Path BUSYBOX = Path.of("/bin/busybox");
+    static final List<String> PAUSE = List.of("sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done");
+
+    private Host() {}
+
+    /** Skips the test unless we are root and the programs are installed. */
+    static void assumeRuntime(String binary) {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+        assumeTrue(Files.isExecutable(RuncOptions.resolveProgram(binary)), binary + " is not installed");
+        assumeTrue(Files.isExecutable(RuncOptions.resolveProgram("conmon")), "conmon is not installed");
+        assumeTrue(Files.isExecutable(BUSYBOX), "busybox-static is not installed");
+    }
+
+    /**
+     * crun 1.8 refuses hybrid hosts whose cgroup2 holds hugetlb; the documented fix mounts hugetlb as a v1
+     * hierarchy. It is a host setting, left in place (other users of crun need it as well).
+     */
+    static void applyCrunHybridFix() {
+        List<Cgroups.Hierarchy> hs = Cgroups.hierarchies();
+        for (String c : Cgroups.hybridV2Controllers(hs)) {
+            boolean v1 = hs.stream().anyMatch(h -> !h.v2() && h.controllers().contains(c));
+            if (!v1) {
+                Path dir = Path.of("/sys/fs/cgroup", c);
+                Programs.Result r = Programs.run(List.of("sh", "-c", "mkdir -p " + dir + " && mount -t cgroup -o "
+                        + c + " cgroup " + dir), null, Duration.ofSeconds(30));
+                assumeTrue(r.ok(), "cannot apply the crun hybrid cgroup fix: " + r.errorText());
+            }
+        }
+    }
+
+    /** A short temp dir: conmon's attach socket path must stay under 108 bytes. */
+    static Path tempDir() throws IOException {
+        return Files.createTempDirectory(Path.of("/tmp"), "b");
+    }
+
+    /** A busybox root file system: the static binary, its applets, users and the mount points runc needs. */
+    static Path busyboxRootfs(Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("bin"));
+        for (String d : List.of("proc", "dev", "sys", "etc", "tmp", "root", "rw")) {
+            Files.createDirectories(dir.resolve(d));
+        }
+        Files.copy(BUSYBOX, dir.resolve("bin/busybox"));
+        String applets = Programs.run(List.of(BUSYBOX.toString(), "--list"), null, Duration.ofSeconds(30)).stdout();
+        for (String a : applets.split("\n")) {
+            if (!a.isBlank() && !a.equals("busybox")) {
+                Files.createSymbolicLink(dir.resolve("bin").resolve(a.strip()), Path.of("busybox"));
+            }
+        }
+        Files.writeString(dir.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n");
+        Files.writeString(dir.resolve("etc/group"), "root:x:0:\nnogroup:x:65534:\n");
+        for (String f : List.of("hosts", "resolv.conf", "hostname")) {
+            Files.writeString(dir.resolve("etc").resolve(f), "");
+        }
+        return dir;
+    }
+
+    static List<MountSpec> rootfs(Path dir) {
+        return List.of(new MountSpec("bind", dir.toString(), "", List.of("rbind", "ro")));
+    }
+
+    static SandboxSpec sandbox(String id, Path rootfs, PodSecurity security) {
+        return new SandboxSpec(id, new PodMetadata("pod-" + id.substring(0, 6), "uid-" + id.substring(0, 6), "default", 0),
+                "pod-" + id.substring(0, 6), "", null, List.of(), Map.of(), Map.of(), "", Map.of(), security, null, null,
+                null, rootfs(rootfs), image(PAUSE), null, null, null, null);
+    }
+
+    static ImageConfig image(List<String> cmd) {
+        return new ImageConfig("sha256:busybox", "busybox:test", List.of(), cmd, List.of("PATH=/bin"), "", "", 0, 0,
+                List.of(), "", Map.of());
+    }
+
+    static ContainerSpec container(String id, String sandboxId, Path rootfs, List<String> cmd, Path log,
+                                   LinuxResources resources, ContainerSecurity security) {
+        return new ContainerSpec(id, sandboxId, "c-" + id.substring(0, 6), 0, image(cmd), List.of(), List.of(), "",
+                List.of("GREETING=hello"), List.of(), List.of(), Map.of(), Map.of(), log == null ? "" : log.toString(),
+                false, false, false, resources, security, rootfs(rootfs), null);
+    }
+
+    /** Removes a test's temp dir, unmounting anything a failed test left below it first. */
+    static void deleteTree(Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        Mounts.unmountAll(dir);
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

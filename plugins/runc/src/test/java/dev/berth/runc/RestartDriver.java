@@ -1,0 +1,39 @@
+package dev.berth.runc;
+
+import dev.berth.spi.ContainerSecurity;
+import dev.berth.spi.PodSecurity;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A stand-in for the berth daemon in {@link RestartTest}: creates a pod with a long-running container and one
+ * that exits with 5 a few seconds later, prints the ids, then waits to be killed with SIGKILL.
+ * Arguments: the backend's base directory, the rootfs, the runtime binary.
+ */
+public final class RestartDriver {
+    private RestartDriver() {}
+
+    public static void main(String[] args) throws Exception {
+        Path base = Path.of(args[0]);
+        Path rootfs = Path.of(args[1]);
+        RuntimeBackend backend = new RuncBackendFactory().create(args[2], Map.of("binary", args[2]),
+                new TestingBackendContext(args[2], base));
+        String sb = RuncBackendTest.newId();
+        backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
+        backend.startSandbox(sb);
+        String running = RuncBackendTest.newId();
+        backend.createContainer(Host.container(running, sb, rootfs, List.of("sleep", "3600"), null, null,
+                ContainerSecurity.DEFAULT));
+        backend.startContainer(running);
+        String exiting = RuncBackendTest.newId();
+        backend.createContainer(Host.container(exiting, sb, rootfs, List.of("sh", "-c", "sleep 3; exit 5"), null,
+                null, ContainerSecurity.DEFAULT));
+        backend.startContainer(exiting);
+        System.out.println(sb + " " + running + " " + exiting);
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+}

@@ -1,0 +1,92 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.Recoverable;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * berth is killed with SIGKILL while a pod runs; a new backend over the same state directory takes over:
+ * the running container is still running and stoppable, and the one that exited meanwhile shows its code.
+ */
+class RestartTest {
+    Path base;
+    Path rootfs;
+    RuntimeBackend backend;
+    String sandbox;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Host.assumeRuntime("runc");
+        base = Host.tempDir();
+        rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (backend != null) {
+            if (sandbox != null) {
+                backend.removeSandbox(sandbox);
+            }
+            backend.close();
+        }
+        Host.deleteTree(base);
+    }
+
+    @Test
+    void aNewBackendRecoversAfterBerthWasKilled() throws Exception {
+        Path ctx = base.resolve("ctx");
+        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                RestartDriver.class.getName(), ctx.toString(), rootfs.toString(), "runc")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String[] ids;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(daemon.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line = out.readLine();
+            assertThat(line).as("ids from the driver").isNotNull();
+            ids = line.strip().split(" ");
+        } finally {
+            daemon.destroyForcibly(); // SIGKILL, like kill -9
+            daemon.waitFor(30, TimeUnit.SECONDS);
+        }
+        sandbox = ids[0];
+        String running = ids[1];
+        String exiting = ids[2];
+        // conmon and the containers outlive the killed daemon; wait until the second container has exited.
+        Path exitFile = ctx.resolve("state/exits").resolve(exiting);
+        RuncBackendTest.await(() -> java.nio.file.Files.exists(exitFile), "exit file of the short container");
+
+        backend = new RuncBackendFactory().create("runc", Map.of("binary", "runc"),
+                new TestingBackendContext("runc", ctx));
+        Recoverable.Report report = ((Recoverable) backend).recover(List.of(sandbox), List.of(running, exiting));
+        assertThat(report.lost()).isEmpty();
+
+        assertThat(backend.sandboxStatus(sandbox).state()).isEqualTo(SandboxStatus.State.READY);
+        ContainerStatus exited = backend.containerStatus(exiting);
+        assertThat(exited.state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(exited.exitCode()).isEqualTo(5);
+        assertThat(exited.finishedAt()).isNotNull();
+        assertThat(exited.startedAt()).isNotNull().isBeforeOrEqualTo(exited.finishedAt());
+
+        assertThat(backend.containerStatus(running).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        backend.stopContainer(running, Duration.ofSeconds(1));
+        ContainerStatus stopped = backend.containerStatus(running);
+        assertThat(stopped.state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(stopped.exitCode()).isEqualTo(137);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.spi.BackendException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class RuncOptionsTest {
+    static final Path STATE = Path.of("/state/handlers/runc");
+
+    @Test
+    void defaults() {
+        RuncOptions o = RuncOptions.parse("runc", Map.of(), STATE);
+        assertThat(o.binary().getFileName().toString()).isEqualTo("runc");
+        assertThat(o.conmon().getFileName().toString()).isEqualTo("conmon");
+        assertThat(o.root()).isEqualTo(STATE.resolve("runtime"));
+        assertThat(o.systemdCgroup()).isFalse();
+        assertThat(o.noPivot()).isFalse();
+        assertThat(o.pauseImage()).isEmpty();
+    }
+
+    @Test
+    void everyOption() {
+        RuncOptions o = RuncOptions.parse("crun", Map.of("binary", "/opt/crun", "root", "/run/crun-berth",
+                "systemd_cgroup", true, "conmon", "/opt/conmon", "pause_image", "registry.k8s.io/pause:3.10",
+                "no_pivot", true), STATE);
+        assertThat(o).isEqualTo(new RuncOptions(Path.of("/opt/crun"), Path.of("/run/crun-berth"), true,
+                Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true));
+        assertThat(o.runtimeName()).isEqualTo("crun");
+    }
+
+    static Stream<Arguments> bad() {
+        return Stream.of(
+                Arguments.of(Map.of("bianry", "runc"), "bianry"),
+                Arguments.of(Map.of("binary", 3), "binary"),
+                Arguments.of(Map.of("binary", ""), "binary"),
+                Arguments.of(Map.of("systemd_cgroup", "yes"), "systemd_cgroup"),
+                Arguments.of(Map.of("no_pivot", 1), "no_pivot"),
+                Arguments.of(Map.of("root", "relative/dir"), "root"),
+                Arguments.of(Map.of("pause_image", false), "pause_image"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("bad")
+    void badOptionsNameTheKey(Map<String, Object> options, String key) {
+        assertThatThrownBy(() -> RuncOptions.parse("h", options, STATE))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains("\"" + key + "\"").contains("\"h\"");
+                });
+    }
+
+    @Test
+    void factoryTypeAndValidation(@org.junit.jupiter.api.io.TempDir Path dir) {
+        RuncBackendFactory f = new RuncBackendFactory();
+        assertThat(f.type()).isEqualTo("runc");
+        assertThatThrownBy(() -> f.create("h", Map.of("nope", 1),
+                new dev.berth.spi.testing.TestingBackendContext("h", dir)))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.getMessage()).contains("\"nope\""));
+    }
+}
