@@ -42,7 +42,7 @@ RUNTIME_PACKAGES=(maven runc crun conmon containernetworking-plugins iptables ip
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's
 # shim), busybox for test root file systems, openssl for TLS tests, and criu for checkpoint tests.
-TEST_PACKAGES=(docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 gcc)
+TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 gcc)
 
 # crun 1.8 refuses hybrid cgroup hosts whose cgroup2 holds a controller; moving hugetlb to v1 fixes it.
 fix_hybrid_cgroups() {

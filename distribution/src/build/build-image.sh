@@ -4,6 +4,7 @@
 set -euo pipefail
 target=$1
 version=$2
+plugins_src=$3
 here=$(cd "$(dirname "$0")/.." && pwd)
 staging=$target/staging
 image=$target/berth
@@ -15,9 +16,20 @@ jlink=$JAVA_HOME/bin/jlink
 rm -rf "$image"
 mkdir -p "$image/lib" "$image/plugins" "$image/bin" "$image/conf"
 cp "$staging"/lib/*.jar "$image/lib/"
-if compgen -G "$staging/plugins/*" >/dev/null; then
-  cp "$staging"/plugins/* "$image/plugins/"
-fi
+# One archive per plugin: its zip (classes plus lib/) when it bundles libraries, else its jar.
+for dir in "$plugins_src"/*/; do
+  name=$(basename "$dir")
+  if [ -f "$dir/target/$name.zip" ]; then
+    cp "$dir/target/$name.zip" "$image/plugins/$name.zip"
+  elif [ -f "$dir/target/berth-plugin-$name-$version.jar" ]; then
+    cp "$dir/target/berth-plugin-$name-$version.jar" "$image/plugins/$name.jar"
+  fi
+  # A plugin archive must never carry the SPI or PF4J: they always come from core.
+  if unzip -l "$image/plugins/$name".* 2>/dev/null | grep -Eq 'berth-spi|pf4j-[0-9]|dev/berth/spi/'; then
+    echo "plugin $name bundles the SPI or PF4J; refusing to build the image" >&2
+    exit 1
+  fi
+done
 
 # The JDK modules the application needs, as jdeps sees them, plus what reflection and JNDI-free TLS use at
 # run time (jdk.crypto.ec for TLS on the streaming port; jdk.zipfs for plugin zips).
