@@ -1,0 +1,227 @@
+package dev.berth.core.streaming;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The streaming server behind the CRI {@code Exec}, {@code Attach} and {@code PortForward} calls: each call gets a
+ * URL with a random single-use token, and the client (kubelet, crictl) upgrades that URL to SPDY/3.1 or WebSocket
+ * and speaks the Kubernetes streaming protocols there. Backends are called on virtual threads, never on Netty's.
+ */
+public final class StreamingServer implements AutoCloseable {
+
+    private static final long TOKEN_PURGE_SECONDS = 30;
+
+    private final StreamingSettings settings;
+    private final StreamTargets targets;
+    private final TokenRegistry tokens;
+    private final StreamingStats stats = new StreamingStats();
+    private final ChannelGroup connections = new DefaultChannelGroup("berth-streaming", GlobalEventExecutor.INSTANCE);
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+    private volatile URI baseUrl;
+
+    public StreamingServer(StreamingSettings settings, StreamTargets targets) {
+        this(settings, targets, InstantSource.system());
+    }
+
+    /** With a clock of the caller's, so token expiry can be tested without waiting. */
+    public StreamingServer(StreamingSettings settings, StreamTargets targets, InstantSource clock) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.targets = Objects.requireNonNull(targets, "targets");
+        this.tokens = new TokenRegistry(Objects.requireNonNull(clock, "clock"), settings.tokenTtl());
+    }
+
+    /** Binds the port; {@link #baseUrl()} is known afterwards. */
+    public synchronized void start() {
+        if (serverChannel != null) {
+            throw new IllegalStateException("streaming server already started");
+        }
+        SslContext ssl = null;
+        if (settings.tls()) {
+            try {
+                ssl = SslContextBuilder.forServer(settings.tlsCert().toFile(), settings.tlsKey().toFile()).build();
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw new IllegalStateException("failed to load streaming TLS certificate \"" + settings.tlsCert()
+                        + "\": " + e.getMessage(), e);
+            }
+        }
+        SslContext sslContext = ssl;
+        bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("berth-streaming-accept", true),
+                NioIoHandler.newFactory());
+        workerGroup = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("berth-streaming-io", true),
+                NioIoHandler.newFactory());
+        long idleMillis = settings.idleTimeout().toMillis();
+        int watermark = settings.maxBufferedBytes();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, false)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(watermark / 2, watermark))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        ChannelPipeline p = ch.pipeline();
+                        if (sslContext != null) {
+                            p.addLast("tls", sslContext.newHandler(ch.alloc()));
+                        }
+                        p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                        p.addLast("http", new HttpServerCodec());
+                        p.addLast("http-aggregator", new HttpObjectAggregator(64 * 1024));
+                        p.addLast("entry", new HttpEntry(StreamingServer.this));
+                    }
+                });
+        try {
+            serverChannel = bootstrap.bind(settings.address(), settings.port()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new IllegalStateException("interrupted while binding the streaming server", e);
+        } catch (RuntimeException e) {
+            close();
+            throw new IllegalStateException("failed to bind streaming server to " + settings.address() + ":"
+                    + settings.port() + ": " + e.getMessage(), e);
+        }
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        baseUrl = URI.create((settings.tls() ? "https" : "http") + "://" + urlHost(bound.getAddress()) + ":"
+                + bound.getPort());
+        workerGroup.scheduleAtFixedRate(tokens::purgeExpired, TOKEN_PURGE_SECONDS, TOKEN_PURGE_SECONDS,
+                TimeUnit.SECONDS);
+    }
+
+    /** A wildcard bind is announced as loopback: the kubelet runs on the same node. */
+    private static String urlHost(InetAddress address) {
+        if (address.isAnyLocalAddress()) {
+            return address instanceof Inet6Address ? "[::1]" : "127.0.0.1";
+        }
+        String host = address.getHostAddress();
+        return address instanceof Inet6Address ? "[" + host.replaceAll("%.*$", "") + "]" : host;
+    }
+
+    public URI baseUrl() {
+        URI url = baseUrl;
+        if (url == null) {
+            throw new IllegalStateException("streaming server not started");
+        }
+        return url;
+    }
+
+    /** A single-use URL for an interactive command in a container. */
+    public URI execUrl(String containerId, List<String> cmd, boolean tty, boolean stdin, boolean stdout,
+                       boolean stderr) {
+        StreamRequest.Exec request = new StreamRequest.Exec(containerId, cmd, tty, stdin, stdout, stderr);
+        // The command also goes in the query, as the kubelet does, for clients that look; the token's own copy is
+        // what runs.
+        String query = cmd.stream().map(c -> "command=" + URLEncoder.encode(c, StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        return url(request, query + flags(tty, stdin, stdout, stderr));
+    }
+
+    /** A single-use URL for the stdio of a container's main process. */
+    public URI attachUrl(String containerId, boolean tty, boolean stdin, boolean stdout, boolean stderr) {
+        StreamRequest.Attach request = new StreamRequest.Attach(containerId, tty, stdin, stdout, stderr);
+        return url(request, flags(tty, stdin, stdout, stderr).substring(1));
+    }
+
+    /** A single-use URL for port-forwarding into a pod; an empty list allows any port. */
+    public URI portForwardUrl(String sandboxId, List<Integer> ports) {
+        StreamRequest.PortForward request = new StreamRequest.PortForward(sandboxId, ports);
+        return url(request, "");
+    }
+
+    private static String flags(boolean tty, boolean stdin, boolean stdout, boolean stderr) {
+        StringBuilder q = new StringBuilder();
+        if (tty) {
+            q.append("&tty=true");
+        }
+        if (stdin) {
+            q.append("&input=1");
+        }
+        if (stdout) {
+            q.append("&output=1");
+        }
+        if (stderr) {
+            q.append("&error=1");
+        }
+        return q.isEmpty() ? "&" : q.toString();
+    }
+
+    private URI url(StreamRequest request, String query) {
+        String token = tokens.issue(request);
+        String q = query.isEmpty() || query.equals("&") ? "" : "?" + query;
+        return URI.create(baseUrl() + "/" + request.kind() + "/" + token + q);
+    }
+
+    public StreamingStats stats() {
+        return stats;
+    }
+
+    /** Closes the listener and every session; backends see their clients go away. */
+    @Override
+    public synchronized void close() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    TokenRegistry tokens() {
+        return tokens;
+    }
+
+    StreamTargets targets() {
+        return targets;
+    }
+
+    StreamingSettings settings() {
+        return settings;
+    }
+
+    int bufferBytes() {
+        return settings.maxBufferedBytes();
+    }
+
+    OutboundGate newGate() {
+        return new OutboundGate(settings.maxBufferedBytes(), stats);
+    }
+}

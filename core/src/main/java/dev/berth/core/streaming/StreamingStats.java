@@ -1,0 +1,66 @@
+package dev.berth.core.streaming;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters of the streaming server, for metrics and tests. */
+public final class StreamingStats {
+
+    private final AtomicLong peakInFlight = new AtomicLong();
+    private final AtomicLong writerBlocks = new AtomicLong();
+    private final AtomicLong sessionsStarted = new AtomicLong();
+    private final AtomicLong sessionsEnded = new AtomicLong();
+    private final AtomicLong idleClosed = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+
+    void observeInFlight(long bytes) {
+        peakInFlight.accumulateAndGet(bytes, Math::max);
+    }
+
+    void writerBlocked() {
+        writerBlocks.incrementAndGet();
+    }
+
+    void sessionStarted() {
+        sessionsStarted.incrementAndGet();
+    }
+
+    void sessionEnded() {
+        sessionsEnded.incrementAndGet();
+    }
+
+    void countIdleClose() {
+        idleClosed.incrementAndGet();
+    }
+
+    void countRejected() {
+        rejected.incrementAndGet();
+    }
+
+    /** The most bytes any one connection had handed to Netty and not yet written to its socket. */
+    public long peakBufferedBytes() {
+        return peakInFlight.get();
+    }
+
+    /** How often a backend write waited for a slow client. */
+    public long writerBlocks() {
+        return writerBlocks.get();
+    }
+
+    public long sessionsStarted() {
+        return sessionsStarted.get();
+    }
+
+    public long sessionsEnded() {
+        return sessionsEnded.get();
+    }
+
+    /** Sessions closed by the idle timeout. */
+    public long idleClosed() {
+        return idleClosed.get();
+    }
+
+    /** Requests answered 404 or 400. */
+    public long rejected() {
+        return rejected.get();
+    }
+}
