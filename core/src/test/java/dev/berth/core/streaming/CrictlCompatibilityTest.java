@@ -133,7 +133,7 @@ class CrictlCompatibilityTest {
     void execReportsTheExitCode() throws Exception {
         // crictl itself exits 1 and names the command's exit code, as kubectl does.
         String out = finish(crictl("exec", "c1", "exit", "3"), 1);
-        assertThat(out).contains("out\nerr\n").contains("command terminated with exit code 3");
+        assertThat(out).contains("out\n", "err\n", "command terminated with exit code 3");
     }
 
     @Test
