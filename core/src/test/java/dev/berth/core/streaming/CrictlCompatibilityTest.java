@@ -113,13 +113,17 @@ class CrictlCompatibilityTest {
     }
 
     private Process crictl(String... args) throws IOException {
+        Process p = new ProcessBuilder(crictlCommand(args)).redirectErrorStream(true).start();
+        processes.add(p);
+        return p;
+    }
+
+    private List<String> crictlCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of(crictl.toString(), "--runtime-endpoint",
                 "unix://" + dir.resolve("cri.sock"), "--image-endpoint", "unix://" + dir.resolve("cri.sock"),
                 "--timeout", "60s", "--config", dir.resolve("crictl.yaml").toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        processes.add(p);
-        return p;
+        return cmd;
     }
 
     private static String finish(Process p, int expectedExit) throws Exception {
@@ -134,6 +138,18 @@ class CrictlCompatibilityTest {
         // crictl itself exits 1 and names the command's exit code, as kubectl does.
         String out = finish(crictl("exec", "c1", "exit", "3"), 1);
         assertThat(out).contains("out\n", "err\n", "command terminated with exit code 3");
+    }
+
+    @Test
+    void ttyExecSendsTheTerminalSize() throws Exception {
+        Path script = Path.of("/usr/bin/script");
+        assumeTrue(Files.isExecutable(script), "script(1) from util-linux gives crictl a terminal");
+        String cmd = String.join(" ", crictlCommand("exec", "-i", "-t", "c1", "sizes", "1"));
+        Process p = new ProcessBuilder(script.toString(), "-qec", "stty cols 77 rows 22; " + cmd, "/dev/null")
+                .redirectErrorStream(true).start();
+        processes.add(p);
+        p.getOutputStream().close();
+        assertThat(finish(p, 0)).contains("77x22");
     }
 
     @Test
