@@ -175,7 +175,8 @@ final class SpdyTestClient implements AutoCloseable {
     private final class Upgrade extends SimpleChannelInboundHandler<FullHttpResponse> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse res) {
-            FullHttpResponse copy = res.retainedDuplicate();
+            FullHttpResponse copy = new io.netty.handler.codec.http.DefaultFullHttpResponse(res.protocolVersion(),
+                    res.status(), Unpooled.EMPTY_BUFFER, res.headers().copy(), res.trailingHeaders().copy());
             if (res.status().code() == 101) {
                 var p = ctx.pipeline();
                 p.addAfter("http", "spdy-codec", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
