@@ -1,5 +1,6 @@
 package dev.berth.core.streaming;
 
+import dev.berth.spi.BackendException;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -140,9 +141,18 @@ public final class StreamingServer implements AutoCloseable {
         return url;
     }
 
-    /** A single-use URL for an interactive command in a container. */
+    /**
+     * A single-use URL for an interactive command in a container.
+     *
+     * @throws BackendException {@code INVALID_ARGUMENT} for an empty id or command, tty together with stderr (a
+     *                          terminal has one output), or no stream at all, as the kubelet's own checks
+     */
     public URI execUrl(String containerId, List<String> cmd, boolean tty, boolean stdin, boolean stdout,
                        boolean stderr) {
+        checkStreams("exec in", containerId, tty, stdin, stdout, stderr);
+        if (cmd == null || cmd.isEmpty()) {
+            throw BackendException.invalid("failed to exec in container \"" + containerId + "\": no command");
+        }
         StreamRequest.Exec request = new StreamRequest.Exec(containerId, cmd, tty, stdin, stdout, stderr);
         // The command also goes in the query, as the kubelet does, for clients that look; the token's own copy is
         // what runs.
@@ -151,16 +161,48 @@ public final class StreamingServer implements AutoCloseable {
         return url(request, query + flags(tty, stdin, stdout, stderr));
     }
 
-    /** A single-use URL for the stdio of a container's main process. */
+    /**
+     * A single-use URL for the stdio of a container's main process.
+     *
+     * @throws BackendException {@code INVALID_ARGUMENT} as for {@link #execUrl}
+     */
     public URI attachUrl(String containerId, boolean tty, boolean stdin, boolean stdout, boolean stderr) {
+        checkStreams("attach to", containerId, tty, stdin, stdout, stderr);
         StreamRequest.Attach request = new StreamRequest.Attach(containerId, tty, stdin, stdout, stderr);
         return url(request, flags(tty, stdin, stdout, stderr).substring(1));
     }
 
-    /** A single-use URL for port-forwarding into a pod; an empty list allows any port. */
+    /**
+     * A single-use URL for port-forwarding into a pod; an empty list allows any port the client names.
+     *
+     * @throws BackendException {@code INVALID_ARGUMENT} for an empty id or a port outside 1–65535
+     */
     public URI portForwardUrl(String sandboxId, List<Integer> ports) {
+        if (sandboxId == null || sandboxId.isEmpty()) {
+            throw BackendException.invalid("failed to forward ports: no pod sandbox id");
+        }
+        for (Integer port : ports) {
+            if (port == null || port <= 0 || port > 65535) {
+                throw BackendException.invalid("failed to forward ports to pod sandbox \"" + sandboxId
+                        + "\": port " + port + " is out of range");
+            }
+        }
         StreamRequest.PortForward request = new StreamRequest.PortForward(sandboxId, ports);
         return url(request, "");
+    }
+
+    private static void checkStreams(String verb, String containerId, boolean tty, boolean stdin, boolean stdout,
+                                     boolean stderr) {
+        if (containerId == null || containerId.isEmpty()) {
+            throw BackendException.invalid("failed to " + verb + " container: no container id");
+        }
+        String failed = "failed to " + verb + " container \"" + containerId + "\": ";
+        if (tty && stderr) {
+            throw BackendException.invalid(failed + "tty and stderr cannot both be true");
+        }
+        if (!stdin && !stdout && !stderr) {
+            throw BackendException.invalid(failed + "one of stdin, stdout, or stderr must be set");
+        }
     }
 
     private static String flags(boolean tty, boolean stdin, boolean stdout, boolean stderr) {

@@ -2,6 +2,7 @@ package dev.berth.core.streaming;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.spi.BackendException;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @Timeout(120)
 class StreamingServerTest {
@@ -387,6 +389,19 @@ class StreamingServerTest {
             assertThat(c.inbox.count(stdout)).isEqualTo(total);
             assertThat(server.stats().peakBufferedBytes()).isLessThanOrEqualTo(limit + 16 * 1024);
         }
+    }
+
+    @Test
+    void invalidRequestsGetNoUrl() {
+        start();
+        assertThatThrownBy(() -> server.execUrl("c1", List.of("sh"), true, true, true, true))
+                .isInstanceOf(BackendException.class).hasMessageContaining("tty and stderr")
+                .extracting(e -> ((BackendException) e).kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
+        assertThatThrownBy(() -> server.attachUrl("c1", false, false, false, false))
+                .isInstanceOf(BackendException.class).hasMessageContaining("one of stdin");
+        assertThatThrownBy(() -> server.portForwardUrl("pod", List.of(70000)))
+                .isInstanceOf(BackendException.class).hasMessageContaining("70000");
+        assertThat(server.stats().rejected()).isZero();
     }
 
     @Test
