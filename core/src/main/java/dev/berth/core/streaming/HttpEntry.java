@@ -109,7 +109,7 @@ final class HttpEntry extends SimpleChannelInboundHandler<FullHttpRequest> {
 
         ChannelPipeline p = ctx.pipeline();
         SpdyConnection spdy = new SpdyConnection(ctx.channel(), server.newGate(), server.stats());
-        ReadThrottle throttle = new ReadThrottle(ctx.channel());
+        ReadThrottle throttle = new ReadThrottle(ctx.channel(), server.stats());
         if (request instanceof StreamRequest.PortForward pf) {
             spdy.listener(new SpdyPortForward(spdy, pf, server.targets(), throttle, server.bufferBytes(),
                     server.stats()));
@@ -138,6 +138,7 @@ final class HttpEntry extends SimpleChannelInboundHandler<FullHttpRequest> {
             spdy.listener(holder[0]);
         }
         String codec = p.context(HttpServerCodec.class).name();
+        p.addBefore(codec, "read-throttle", throttle);
         p.addAfter(codec, "spdy-codec", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
         p.addAfter("spdy-codec", "spdy", spdy);
         p.remove(this);
@@ -175,7 +176,7 @@ final class HttpEntry extends SimpleChannelInboundHandler<FullHttpRequest> {
         String protocol = chosen.get();
         WebSocketConnection ws = new WebSocketConnection(ctx.channel(), server.newGate(), server.stats(),
                 protocol.equals(KubeProtocol.WS_V5));
-        ReadThrottle throttle = new ReadThrottle(ctx.channel());
+        ReadThrottle throttle = new ReadThrottle(ctx.channel(), server.stats());
         Runnable start;
         if (request instanceof StreamRequest.PortForward pf) {
             WebSocketPortForward forward = new WebSocketPortForward(ws, pf.sandboxId(), ports, server.targets(),
@@ -205,6 +206,7 @@ final class HttpEntry extends SimpleChannelInboundHandler<FullHttpRequest> {
             });
             start = session::start;
         }
+        ctx.pipeline().addBefore(ctx.pipeline().context(HttpServerCodec.class).name(), "read-throttle", throttle);
         ctx.pipeline().replace(this, "websocket", ws);
         handshaker.handshake(ctx.channel(), req).addListener(f -> {
             if (f.isSuccess()) {

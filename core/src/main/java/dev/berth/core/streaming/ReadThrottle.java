@@ -1,24 +1,36 @@
 package dev.berth.core.streaming;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 
 import java.util.HashSet;
 import java.util.Set;
 
 /**
  * Stops reading a connection while any of its pipes is full, using Netty's auto-read switch, so TCP flow
- * control pushes back on the client.
+ * control pushes back on the client. It also sits in the pipeline in front of the codecs and holds back their
+ * own read requests while paused: Netty's {@code SpdyFrameCodec} fires frames past {@code ByteToMessageDecoder}'s
+ * bookkeeping, which then asks for another read after every read, auto-read or not.
  */
-final class ReadThrottle {
+final class ReadThrottle extends ChannelOutboundHandlerAdapter {
 
     private final Channel channel;
+    private final StreamingStats stats;
     private final Set<Object> full = new HashSet<>(); // touched on the event loop only
 
-    ReadThrottle(Channel channel) {
+    ReadThrottle(Channel channel, StreamingStats stats) {
         this.channel = channel;
+        this.stats = stats;
+    }
+
+    /** A pipe now holds {@code bytes}. */
+    void observe(long bytes) {
+        stats.observeInbound(bytes);
     }
 
     void pause(Object who) {
+        stats.readPaused();
         onLoop(() -> {
             full.add(who);
             channel.config().setAutoRead(false);
@@ -31,6 +43,14 @@ final class ReadThrottle {
                 channel.config().setAutoRead(true);
             }
         });
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (full.isEmpty()) {
+            ctx.read();
+        }
+        // else: setAutoRead(true) on resume starts reading again
     }
 
     boolean paused() {

@@ -7,6 +7,8 @@ public final class StreamingStats {
 
     private final AtomicLong peakInFlight = new AtomicLong();
     private final AtomicLong writerBlocks = new AtomicLong();
+    private final AtomicLong peakInbound = new AtomicLong();
+    private final AtomicLong readPauses = new AtomicLong();
     private final AtomicLong sessionsStarted = new AtomicLong();
     private final AtomicLong sessionsEnded = new AtomicLong();
     private final AtomicLong idleClosed = new AtomicLong();
@@ -14,6 +16,24 @@ public final class StreamingStats {
 
     void observeInFlight(long bytes) {
         peakInFlight.accumulateAndGet(bytes, Math::max);
+    }
+
+    void observeInbound(long bytes) {
+        peakInbound.accumulateAndGet(bytes, Math::max);
+    }
+
+    void readPaused() {
+        readPauses.incrementAndGet();
+    }
+
+    /** The most client bytes any one stream held while its backend had not read them yet. */
+    public long peakInboundBytes() {
+        return peakInbound.get();
+    }
+
+    /** How often a connection stopped reading because a backend was slow to take its input. */
+    public long readPauses() {
+        return readPauses.get();
     }
 
     void writerBlocked() {

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A scripted backend for the streaming tests. Exec commands:
  * <ul>
  *   <li>{@code cat}: stdin to stdout until EOF, exit 0;</li>
+ *   <li>{@code stall}: like {@code cat}, but reads nothing until {@link #stallRelease} opens;</li>
  *   <li>{@code exit N}: "out" on stdout, "err" on stderr, exit N;</li>
  *   <li>{@code sizes N}: prints the first N terminal sizes as "WxH", exit 0;</li>
  *   <li>{@code flood N}: N bytes on stdout, exit 0;</li>
@@ -34,6 +35,7 @@ final class FakeTargets implements StreamTargets, StreamingIo, PortForwarding {
 
     final List<OutputStream> attached = new CopyOnWriteArrayList<>();
     final CountDownLatch containerExit = new CountDownLatch(1);
+    final CountDownLatch stallRelease = new CountDownLatch(1);
     final AtomicLong flooded = new AtomicLong();
     final AtomicInteger waitsEnded = new AtomicInteger();
     final AtomicInteger waitsInterrupted = new AtomicInteger();
@@ -57,6 +59,11 @@ final class FakeTargets implements StreamTargets, StreamingIo, PortForwarding {
         try {
             return switch (command.getFirst()) {
                 case "cat" -> {
+                    io.stdin().transferTo(io.stdout());
+                    yield 0;
+                }
+                case "stall" -> { // takes no input until released, then echoes it
+                    stallRelease.await();
                     io.stdin().transferTo(io.stdout());
                     yield 0;
                 }

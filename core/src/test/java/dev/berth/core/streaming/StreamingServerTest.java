@@ -133,6 +133,35 @@ class StreamingServerTest {
     }
 
     @Test
+    void clientInputWaitsForASlowBackendWithoutPilingUp() throws Exception {
+        int limit = 32 * 1024;
+        start(StreamingSettings.defaults().withMaxBufferedBytes(limit));
+        URI url = server.execUrl("c1", List.of("stall"), false, true, true, false);
+        try (SpdyTestClient c = SpdyTestClient.connect(group, url, CLIENT_GO_PROTOCOLS)) {
+            int error = c.open("error");
+            int stdin = c.open("stdin");
+            int stdout = c.open("stdout");
+            c.inbox.countOnly(stdout);
+            byte[] chunk = new byte[8192];
+            int chunks = 512; // 4 MiB against a backend that reads nothing yet
+            Thread sender = Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < chunks; i++) {
+                    c.send(stdin, chunk, false);
+                }
+                c.fin(stdin);
+            });
+            c.inbox.await("the server to stop reading", () -> server.stats().readPauses() > 0);
+            // the pipe holds at most its capacity plus what one socket read delivered
+            assertThat(server.stats().peakInboundBytes()).isLessThanOrEqualTo(limit + 64 * 1024 + 8192);
+            backend.stallRelease.countDown();
+            c.inbox.awaitEnd(error);
+            sender.join();
+            assertThat(c.inbox.count(stdout)).isEqualTo((long) chunks * chunk.length);
+            assertThat(server.stats().peakInboundBytes()).isLessThanOrEqualTo(limit + 64 * 1024 + 8192);
+        }
+    }
+
+    @Test
     void spdyTtyResizeReachesTheBackend() throws Exception {
         start();
         URI url = server.execUrl("c1", List.of("sizes", "2"), true, true, true, false);
