@@ -16,7 +16,9 @@ import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.StreamObserver;
@@ -57,7 +59,7 @@ class CrictlCompatibilityTest {
     private final FakeTargets backend = new FakeTargets();
     private StreamingServer streaming;
     private Server cri;
-    private EpollEventLoopGroup loop;
+    private EventLoopGroup loop;
     private Path crictl;
     private final List<Process> processes = new ArrayList<>();
 
@@ -74,7 +76,7 @@ class CrictlCompatibilityTest {
         Files.writeString(dir.resolve("crictl.yaml"), "runtime-endpoint: unix://" + dir.resolve("cri.sock") + "\n");
         streaming = new StreamingServer(StreamingSettings.defaults(), backend);
         streaming.start();
-        loop = new EpollEventLoopGroup(1);
+        loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         cri = NettyServerBuilder.forAddress(new DomainSocketAddress(dir.resolve("cri.sock").toString()))
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(loop).workerEventLoopGroup(loop)
