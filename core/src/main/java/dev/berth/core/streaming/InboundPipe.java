@@ -51,7 +51,7 @@ final class InboundPipe extends InputStream {
             chunks.addLast(copy);
             buffered += n;
             throttle.observe(buffered);
-            if (buffered > capacity && !pausing) {
+            if (buffered > capacity) {
                 pausing = true;
                 pause = true;
             }
@@ -87,6 +87,16 @@ final class InboundPipe extends InputStream {
             lock.unlock();
         }
         resumeIfPaused();
+    }
+
+    /** Whether the pipe wants its connection to stop reading. */
+    boolean pausing() {
+        lock.lock();
+        try {
+            return pausing;
+        } finally {
+            lock.unlock();
+        }
     }
 
     long buffered() {

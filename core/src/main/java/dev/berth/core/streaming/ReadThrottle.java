@@ -17,7 +17,7 @@ final class ReadThrottle extends ChannelOutboundHandlerAdapter {
 
     private final Channel channel;
     private final StreamingStats stats;
-    private final Set<Object> full = new HashSet<>(); // touched on the event loop only
+    private final Set<InboundPipe> full = new HashSet<>(); // touched on the event loop only
 
     ReadThrottle(Channel channel, StreamingStats stats) {
         this.channel = channel;
@@ -29,17 +29,23 @@ final class ReadThrottle extends ChannelOutboundHandlerAdapter {
         stats.observeInbound(bytes);
     }
 
-    void pause(Object who) {
-        stats.readPaused();
+    /** Called on the event loop whenever {@code pipe} holds more than its capacity. */
+    void pause(InboundPipe pipe) {
         onLoop(() -> {
-            full.add(who);
+            if (full.add(pipe)) {
+                stats.readPaused();
+            }
             channel.config().setAutoRead(false);
         });
     }
 
-    void resume(Object who) {
+    /**
+     * Called by the pipe's reader once it drained the pipe. Runs later on the event loop, so it checks the pipe
+     * again: input that arrived in between may have filled it anew.
+     */
+    void resume(InboundPipe pipe) {
         onLoop(() -> {
-            if (full.remove(who) && full.isEmpty()) {
+            if (!pipe.pausing() && full.remove(pipe) && full.isEmpty()) {
                 channel.config().setAutoRead(true);
             }
         });

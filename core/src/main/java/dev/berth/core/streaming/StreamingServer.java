@@ -26,13 +26,11 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The streaming server behind the CRI {@code Exec}, {@code Attach} and {@code PortForward} calls: each call gets a
@@ -48,6 +46,7 @@ public final class StreamingServer implements AutoCloseable {
     private final TokenRegistry tokens;
     private final StreamingStats stats = new StreamingStats();
     private final ChannelGroup connections = new DefaultChannelGroup("berth-streaming", GlobalEventExecutor.INSTANCE);
+    private final ReentrantLock lifecycle = new ReentrantLock();
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
@@ -65,7 +64,16 @@ public final class StreamingServer implements AutoCloseable {
     }
 
     /** Binds the port; {@link #baseUrl()} is known afterwards. */
-    public synchronized void start() {
+    public void start() {
+        lifecycle.lock();
+        try {
+            startLocked();
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private void startLocked() {
         if (serverChannel != null) {
             throw new IllegalStateException("streaming server already started");
         }
@@ -153,12 +161,8 @@ public final class StreamingServer implements AutoCloseable {
         if (cmd == null || cmd.isEmpty()) {
             throw BackendException.invalid("failed to exec in container \"" + containerId + "\": no command");
         }
-        StreamRequest.Exec request = new StreamRequest.Exec(containerId, cmd, tty, stdin, stdout, stderr);
-        // The command also goes in the query, as the kubelet does, for clients that look; the token's own copy is
-        // what runs.
-        String query = cmd.stream().map(c -> "command=" + URLEncoder.encode(c, StandardCharsets.UTF_8))
-                .collect(Collectors.joining("&"));
-        return url(request, query + flags(tty, stdin, stdout, stderr));
+        // The URL carries only the token: commands may hold secrets, and URLs end up in logs.
+        return url(new StreamRequest.Exec(containerId, cmd, tty, stdin, stdout, stderr));
     }
 
     /**
@@ -168,8 +172,7 @@ public final class StreamingServer implements AutoCloseable {
      */
     public URI attachUrl(String containerId, boolean tty, boolean stdin, boolean stdout, boolean stderr) {
         checkStreams("attach to", containerId, tty, stdin, stdout, stderr);
-        StreamRequest.Attach request = new StreamRequest.Attach(containerId, tty, stdin, stdout, stderr);
-        return url(request, flags(tty, stdin, stdout, stderr).substring(1));
+        return url(new StreamRequest.Attach(containerId, tty, stdin, stdout, stderr));
     }
 
     /**
@@ -187,8 +190,7 @@ public final class StreamingServer implements AutoCloseable {
                         + "\": port " + port + " is out of range");
             }
         }
-        StreamRequest.PortForward request = new StreamRequest.PortForward(sandboxId, ports);
-        return url(request, "");
+        return url(new StreamRequest.PortForward(sandboxId, ports));
     }
 
     private static void checkStreams(String verb, String containerId, boolean tty, boolean stdin, boolean stdout,
@@ -205,27 +207,9 @@ public final class StreamingServer implements AutoCloseable {
         }
     }
 
-    private static String flags(boolean tty, boolean stdin, boolean stdout, boolean stderr) {
-        StringBuilder q = new StringBuilder();
-        if (tty) {
-            q.append("&tty=true");
-        }
-        if (stdin) {
-            q.append("&input=1");
-        }
-        if (stdout) {
-            q.append("&output=1");
-        }
-        if (stderr) {
-            q.append("&error=1");
-        }
-        return q.isEmpty() ? "&" : q.toString();
-    }
-
-    private URI url(StreamRequest request, String query) {
-        String token = tokens.issue(request);
-        String q = query.isEmpty() || query.equals("&") ? "" : "?" + query;
-        return URI.create(baseUrl() + "/" + request.kind() + "/" + token + q);
+    private URI url(StreamRequest request) {
+        URI base = baseUrl();
+        return URI.create(base + "/" + request.kind() + "/" + tokens.issue(request));
     }
 
     public StreamingStats stats() {
@@ -234,7 +218,16 @@ public final class StreamingServer implements AutoCloseable {
 
     /** Closes the listener and every session; backends see their clients go away. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        lifecycle.lock();
+        try {
+            closeLocked();
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private void closeLocked() {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }

@@ -63,6 +63,7 @@ class StreamingServerTest {
     @AfterEach
     void stop() {
         backend.exitContainer();
+        backend.stallRelease.countDown();
         if (server != null) {
             server.close();
         }
