@@ -102,13 +102,13 @@ final class FakeTargets implements StreamTargets, StreamingIo, PortForwarding {
                 case "wait" -> {
                     try {
                         InputStream in = io.stdin();
-                        while (in != null && in.read() >= 0) {
-                            // discard
-                        }
                         if (in == null) {
                             new CountDownLatch(1).await();
                         }
-                    } catch (java.io.InterruptedIOException e) {
+                        while (in.read() >= 0) {
+                            // discard
+                        }
+                    } catch (InterruptedException | java.io.InterruptedIOException e) {
                         waitsInterrupted.incrementAndGet();
                     } finally {
                         waitsEnded.incrementAndGet();
@@ -118,8 +118,6 @@ final class FakeTargets implements StreamTargets, StreamingIo, PortForwarding {
                 default -> throw BackendException.invalid("unknown command " + command);
             };
         } catch (InterruptedException e) {
-            waitsInterrupted.incrementAndGet();
-            waitsEnded.incrementAndGet();
             return 130;
         } catch (IOException e) {
             throw new BackendException(BackendException.Kind.UNAVAILABLE, "failed to exec in container \""

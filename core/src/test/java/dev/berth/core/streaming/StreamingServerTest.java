@@ -396,6 +396,28 @@ class StreamingServerTest {
     }
 
     @Test
+    void backendSeesTheClientGo() throws Exception {
+        start();
+        URI withStdin = server.execUrl("c1", List.of("wait"), false, true, true, false);
+        URI withoutStdin = server.execUrl("c1", List.of("wait"), false, false, true, false);
+        try (SpdyTestClient a = SpdyTestClient.connect(group, withStdin, CLIENT_GO_PROTOCOLS);
+             WsTestClient b = WsTestClient.connect(group, withoutStdin, "v4.channel.k8s.io")) {
+            int error = a.open("error");
+            int stdin = a.open("stdin");
+            a.open("stdout");
+            a.awaitReplies(error, stdin);
+            b.awaitHandshake();
+            a.inbox.await("both sessions to start", () -> server.stats().sessionsStarted() == 2);
+            a.close(); // stdin reaches EOF
+            a.inbox.await("the first backend to finish", () -> backend.waitsEnded.get() == 1);
+            b.close(); // no stdin: the backend thread is interrupted
+            b.inbox.await("the second backend to finish", () -> backend.waitsEnded.get() == 2);
+            assertThat(backend.waitsInterrupted.get()).isEqualTo(1);
+            a.inbox.await("sessions to end", () -> server.stats().sessionsEnded() == 2);
+        }
+    }
+
+    @Test
     void slowClientDoesNotMakeTheServerBuffer() throws Exception {
         int limit = 64 * 1024;
         long total = 32L << 20;

@@ -55,7 +55,9 @@ final class WsTestClient implements AutoCloseable {
                 }).connect(url.getHost(), url.getPort()).sync().channel();
         channel.closeFuture().addListener(f -> {
             inbox.close();
-            handshake.completeExceptionally(new IllegalStateException("connection closed"));
+            if (!handshaker.isHandshakeComplete()) {
+                handshake.completeExceptionally(new IllegalStateException("connection closed"));
+            }
         });
         handshaker.handshake(channel);
     }
@@ -113,7 +115,9 @@ final class WsTestClient implements AutoCloseable {
                     return;
                 }
                 handshaker.finishHandshake(ctx.channel(), res);
-                handshake.complete(handshaker.actualSubprotocol());
+                // finishHandshake removes the HTTP codec in a later event-loop task; send only after it
+                String protocol = handshaker.actualSubprotocol();
+                ctx.channel().eventLoop().execute(() -> handshake.complete(protocol));
                 return;
             }
             switch (msg) {
