@@ -163,6 +163,32 @@ class StreamingServerTest {
     }
 
     @Test
+    void webSocketInputWaitsForASlowBackendToo() throws Exception {
+        int limit = 32 * 1024;
+        start(StreamingSettings.defaults().withMaxBufferedBytes(limit));
+        URI url = server.execUrl("c1", List.of("stall"), false, true, true, false);
+        try (WsTestClient c = WsTestClient.connect(group, url, "v5.channel.k8s.io")) {
+            c.awaitHandshake();
+            c.inbox.countOnly(KubeProtocol.CH_STDOUT);
+            byte[] chunk = new byte[8192];
+            int chunks = 512;
+            Thread sender = Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < chunks; i++) {
+                    c.send(KubeProtocol.CH_STDIN, chunk);
+                }
+                c.closeChannel(KubeProtocol.CH_STDIN);
+            });
+            c.inbox.await("the server to stop reading", () -> server.stats().readPauses() > 0);
+            assertThat(server.stats().peakInboundBytes()).isLessThanOrEqualTo(limit + 64 * 1024 + 8192);
+            backend.stallRelease.countDown();
+            c.awaitClosed();
+            sender.join();
+            assertThat(c.inbox.count(KubeProtocol.CH_STDOUT)).isEqualTo((long) chunks * chunk.length);
+            assertThat(server.stats().peakInboundBytes()).isLessThanOrEqualTo(limit + 64 * 1024 + 8192);
+        }
+    }
+
+    @Test
     void spdyTtyResizeReachesTheBackend() throws Exception {
         start();
         URI url = server.execUrl("c1", List.of("sizes", "2"), true, true, true, false);
