@@ -30,7 +30,18 @@ import dev.berth.core.cri.stats.ContainerStats;
 import dev.berth.core.cri.stats.ListContainerStats;
 import dev.berth.core.cri.stats.ListPodSandboxStats;
 import dev.berth.core.cri.stats.PodSandboxStats;
+import dev.berth.core.cri.image.ImageFsInfo;
+import dev.berth.core.cri.image.ImageStatus;
+import dev.berth.core.cri.image.ListImages;
+import dev.berth.core.cri.image.PullImage;
+import dev.berth.core.cri.image.RemoveImage;
+import dev.berth.core.cri.streaming.Attach;
+import dev.berth.core.cri.streaming.CriStreamTargets;
+import dev.berth.core.cri.streaming.Exec;
+import dev.berth.core.cri.streaming.PortForward;
 import dev.berth.core.dispatch.Dispatcher;
+import dev.berth.core.environment.Node;
+import dev.berth.core.streaming.StreamingServer;
 import dev.berth.core.dispatch.EventHub;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.dispatch.HandlerRegistry;
@@ -76,15 +87,22 @@ public final class Daemon implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private Server server;
 
-    private Daemon(HandlerRegistry registry, CriRuntime cri, List<ServerServiceDefinition> services) {
+    private final StreamingServer streamingServer;
+    private final Node node;
+
+    private Daemon(HandlerRegistry registry, CriRuntime cri, List<ServerServiceDefinition> services,
+                   StreamingServer streamingServer, Node node) {
         this.registry = registry;
         this.cri = cri;
         this.services = services;
+        this.streamingServer = streamingServer;
+        this.node = node;
     }
 
     /** Builds the daemon from a loaded config and plugin host, creates handlers and recovers state. */
-    public static Daemon create(ConfigLoader.Loaded loaded, PluginHost plugins, SandboxEnvironment sandboxEnv,
-                                ContainerEnvironment containerEnv) {
+    public static Daemon create(ConfigLoader.Loaded loaded, PluginHost plugins, Node node) {
+        SandboxEnvironment sandboxEnv = node.sandboxes();
+        ContainerEnvironment containerEnv = node.containers();
         var config = loaded.config();
         EventHub events = new EventHub();
         HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
@@ -100,7 +118,7 @@ public final class Daemon implements AutoCloseable {
         recover(cri);
 
         RemoveContainer removeContainer = new RemoveContainer(cri, containerEnv);
-        List<UnaryRpc<?, ?>> unary = List.of(
+        List<UnaryRpc<?, ?>> unary = new ArrayList<>(List.of(
                 new Version(),
                 new Status(cri, sandboxEnv),
                 new RuntimeConfig(cri),
@@ -122,9 +140,21 @@ public final class Daemon implements AutoCloseable {
                 new ContainerStats(cri),
                 new ListContainerStats(cri),
                 new PodSandboxStats(cri),
-                new ListPodSandboxStats(cri));
+                new ListPodSandboxStats(cri)));
+        if (node.images() != null) {
+            unary.addAll(List.of(new ListImages(node.images()), new ImageStatus(node.images()),
+                    new PullImage(node.images()), new RemoveImage(node.images()), new ImageFsInfo(node.images())));
+        }
+        StreamingServer streamingServer = null;
+        if (node.streaming() != null) {
+            streamingServer = new StreamingServer(node.streaming(), new CriStreamTargets(cri));
+            streamingServer.start();
+            LOG.log(System.Logger.Level.INFO, "streaming server at {0}", streamingServer.baseUrl());
+            unary.addAll(List.of(new Exec(cri, streamingServer), new Attach(cri, streamingServer),
+                    new PortForward(cri, streamingServer)));
+        }
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
-        return new Daemon(registry, cri, new CriServer(unary, streaming).services());
+        return new Daemon(registry, cri, new CriServer(unary, streaming).services(), streamingServer, node);
     }
 
     private static void recover(CriRuntime cri) {
@@ -219,7 +249,11 @@ public final class Daemon implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (streamingServer != null) {
+            streamingServer.close();
+        }
         registry.close();
+        node.close();
         executor.shutdownNow();
     }
 }

@@ -3,8 +3,7 @@ package dev.berth.core.cli;
 import dev.berth.core.Daemon;
 import dev.berth.core.config.ConfigException;
 import dev.berth.core.config.ConfigLoader;
-import dev.berth.core.cri.container.ContainerEnvironment;
-import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.environment.Node;
 import dev.berth.core.plugin.PluginHost;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,7 +25,7 @@ final class DaemonCommand implements Callable<Integer> {
         ConfigLoader.Loaded loaded = config.load();
         Logging.configure(loaded.config().logLevel());
         PluginHost plugins = ConfigOption.plugins(loaded);
-        Daemon daemon = Daemon.create(loaded, plugins, SandboxEnvironment.NONE, ContainerEnvironment.NONE);
+        Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config()));
         daemon.serveUnix(loaded.config().socket());
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down; containers keep running");

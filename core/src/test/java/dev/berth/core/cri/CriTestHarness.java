@@ -2,8 +2,7 @@ package dev.berth.core.cri;
 
 import dev.berth.core.Daemon;
 import dev.berth.core.config.ConfigLoader;
-import dev.berth.core.cri.container.ContainerEnvironment;
-import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.environment.Node;
 import dev.berth.core.plugin.PluginHost;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -48,8 +47,7 @@ final class CriTestHarness implements AutoCloseable {
         Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
                 + "\"\n" + config);
         var loaded = ConfigLoader.load(file, true);
-        daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), SandboxEnvironment.NONE,
-                ContainerEnvironment.NONE);
+        daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), Node.none());
         String name = InProcessServerBuilder.generateName();
         daemon.serve(InProcessServerBuilder.forName(name));
         channel = InProcessChannelBuilder.forName(name).build();
