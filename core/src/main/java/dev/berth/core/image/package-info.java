@@ -1,0 +1,21 @@
+/**
+ * berth's image service: image references, a registry client on the JDK {@code HttpClient}, a content-addressed
+ * blob store, safe layer unpacking into overlayfs lower directories, and container root file systems handed to
+ * backends as {@link dev.berth.spi.MountSpec}s.
+ *
+ * <p>The entry point is {@link dev.berth.core.image.ImageService}; everything it throws is a
+ * {@link dev.berth.spi.BackendException} whose {@code Kind} maps to a gRPC status.
+ *
+ * <p>On-disk layout under {@link dev.berth.core.image.ImageSettings#root()}:
+ * <pre>
+ *   metadata.json                    images, layer snapshots, container snapshots (written atomically)
+ *   content/blobs/sha256/&lt;hex&gt;       manifests, configs and layer blobs, each stored once
+ *   content/ingest/                  downloads in progress (emptied at start-up)
+ *   snapshots/&lt;n&gt;/fs                 an unpacked layer (an overlay lowerdir), shared by every image that has it
+ *   snapshots/&lt;n&gt;/fs, snapshots/&lt;n&gt;/work   a container's upperdir and workdir
+ * </pre>
+ * Snapshot directories use short numeric ids so that an overlay mount's option string ({@code lowerdir=a:b:...}),
+ * which the kernel limits to one page (4096 bytes), fits images with many layers: with a root of about 30
+ * characters each layer costs about 40 bytes, so roughly 90 layers fit.
+ */
+package dev.berth.core.image;
