@@ -250,6 +250,7 @@ final class LayerUnpacker {
             BasicFileAttributes a = lstat(dir);
             if (a == null) {
                 Files.createDirectory(dir);
+                Native.chmod(dir, 0755);
                 inodes++;
             } else if (a.isSymbolicLink()) {
                 throw new BadArchive("entry \"" + name + "\" goes through the symlink \""
