@@ -805,6 +805,11 @@ public final class ImageService implements AutoCloseable {
 
     // -------------------------------------------------------------------------------------------------- misc
 
+    /** The unpacked directory of a layer, by diff id (for tests and diagnostics). */
+    Optional<Path> layerPath(String diffId) {
+        return withLock(() -> Optional.ofNullable(layers.get(diffId)).map(l -> snapshotFs(l.snapshot())));
+    }
+
     Path snapshotFs(long id) {
         return snapshots.resolve(Long.toString(id)).resolve("fs");
     }

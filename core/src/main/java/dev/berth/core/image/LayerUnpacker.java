@@ -302,10 +302,15 @@ final class LayerUnpacker {
         });
     }
 
-    /** Marks read failures of the archive as {@link BadArchive}. */
+    /** Marks read failures of the archive as {@link BadArchive}; leaves the caller's stream open. */
     private static final class SourceStream extends FilterInputStream {
         SourceStream(InputStream in) {
             super(in);
+        }
+
+        @Override
+        public void close() {
+            // the caller drains and closes the stream
         }
 
         @Override

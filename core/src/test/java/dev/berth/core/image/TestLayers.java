@@ -69,6 +69,7 @@ final class TestLayers {
         }
 
         private void put(TarArchiveEntry e, byte[] data) {
+            e.setModTime(1_600_000_000_000L); // deterministic layers: the same content gives the same digest
             try {
                 tar.putArchiveEntry(e);
                 if (data != null) {
