@@ -25,4 +25,23 @@ public record Image(String id, List<String> repoTags, List<String> repoDigests, 
         diffIds = List.copyOf(diffIds);
         user = user == null ? "" : user;
     }
+
+    /** CRI's {@code Image.uid}: the user part of {@link #user()} when it is numeric, else empty. */
+    public java.util.OptionalLong uid() {
+        String u = userPart();
+        if (!u.isEmpty() && u.length() < 11 && u.chars().allMatch(Character::isDigit)) {
+            return java.util.OptionalLong.of(Long.parseLong(u));
+        }
+        return java.util.OptionalLong.empty();
+    }
+
+    /** CRI's {@code Image.username}: the user part of {@link #user()} when it is a name, else empty. */
+    public String username() {
+        return uid().isPresent() ? "" : userPart();
+    }
+
+    private String userPart() {
+        int colon = user.indexOf(':');
+        return colon < 0 ? user : user.substring(0, colon);
+    }
 }

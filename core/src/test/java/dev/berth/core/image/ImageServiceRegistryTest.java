@@ -130,6 +130,8 @@ class ImageServiceRegistryTest {
             assertThat(img.repoDigests()).containsExactly(host + "/multi@" + pushed.manifestDigest());
             assertThat(img.size()).isEqualTo(pushed.size());
             assertThat(img.user()).isEqualTo("app");
+            assertThat(img.username()).isEqualTo("app");
+            assertThat(img.uid()).isEmpty();
             assertThat(img.manifestJson()).contains(pushed.configDigest());
             assertThat(img.configJson()).contains("diff_ids");
             // each layer's directory holds exactly what its tar holds, entry by entry
@@ -233,6 +235,19 @@ class ImageServiceRegistryTest {
             }
             assertThat(s.find(host + "/formats:other")).isEmpty();
             assertNoLeftovers(s, 1);
+
+            // zstd and uncompressed layers
+            TestLayers.Layer zl = new TestLayers.Layer().file("z/data", random(70_000, 5), 0640, 7, 8);
+            byte[] ztar = zl.tar();
+            byte[] zstd = com.github.luben.zstd.Zstd.compress(ztar);
+            TestLayers.Layer pl = new TestLayers.Layer().file("plain", "p");
+            byte[] ptar = pl.tar();
+            pusher.image("formats", "zstd", true, "amd64", run(""),
+                    List.of(new byte[][] {zstd, ztar}, new byte[][] {ptar, ptar}));
+            Image z = s.pull(host + "/formats:zstd", null);
+            assertThat(TestTrees.describe(s.layerPath(TestLayers.sha(ztar)).orElseThrow())).isEqualTo(zl.expected);
+            assertThat(TestTrees.describe(s.layerPath(TestLayers.sha(ptar)).orElseThrow())).isEqualTo(pl.expected);
+            assertThat(s.list()).hasSize(2).extracting(Image::id).contains(z.id());
         }
     }
 
@@ -260,7 +275,10 @@ class ImageServiceRegistryTest {
                     .hasMessageContaining("linux/s390x").hasMessageContaining("linux/arm64/v8");
             assertThat(s.list()).isEmpty();
             // a single-platform image for another architecture is refused as well
-            assertThatThrownBy(() -> s.pull(host + "/multi:v1-absent", null)).satisfies(e -> assertKind(e, Kind.NOT_FOUND));
+            pusher.image("onlyarm", "1", false, "arm64", Map.of(), TestLayers.layers(new TestLayers.Layer().file("a", "a")));
+            assertThatThrownBy(() -> s.pull(host + "/onlyarm:1", null))
+                    .satisfies(e -> assertKind(e, Kind.FAILED_PRECONDITION)).hasMessageContaining("linux/arm64");
+            assertThat(s.list()).isEmpty();
         }
     }
 
@@ -331,6 +349,14 @@ class ImageServiceRegistryTest {
             assertThat(s.pull(ref, RegistryCredentials.basic("alice", "wonderland")).id()).isEqualTo(img.configDigest());
             assertThat(proxy.tokensIssued.get()).isGreaterThanOrEqualTo(1);
             assertThat(s.list()).hasSize(1);
+            // a registry token from the request is sent as it is
+            s.remove(ref);
+            s.garbageCollect();
+            proxy.addToken("given-by-kubelet");
+            int issued = proxy.tokensIssued.get();
+            assertThat(s.pull(ref, new RegistryCredentials("", "", "", "", "given-by-kubelet")).id())
+                    .isEqualTo(img.configDigest());
+            assertThat(proxy.tokensIssued.get()).isEqualTo(issued);
         }
     }
 
@@ -398,8 +424,10 @@ class ImageServiceRegistryTest {
                 assertThat(proxy.blobGets.get(TestLayers.sha(l[0])).get()).isEqualTo(1);
             }
             // the same layers under another name are not downloaded again
-            pusher.image("dedup2", "1", true, "amd64", Map.of("User", "1"), layers);
-            s.pull(proxy.hostPort() + "/dedup2:1", null);
+            pusher.image("dedup2", "1", true, "amd64", Map.of("User", "1:2"), layers);
+            Image second = s.pull(proxy.hostPort() + "/dedup2:1", null);
+            assertThat(second.uid()).hasValue(1);
+            assertThat(second.username()).isEmpty();
             for (byte[][] l : layers) {
                 assertThat(proxy.blobGets.get(TestLayers.sha(l[0])).get()).isEqualTo(1);
             }

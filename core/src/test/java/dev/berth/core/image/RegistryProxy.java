@@ -51,6 +51,10 @@ final class RegistryProxy implements AutoCloseable {
         server.start();
     }
 
+    void addToken(String token) {
+        tokens.add(token);
+    }
+
     String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }

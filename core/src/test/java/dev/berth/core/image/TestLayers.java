@@ -290,7 +290,10 @@ final class TestLayers {
             long size = cfg.length;
             for (byte[][] l : layers) {
                 ObjectNode d = ls.addObject();
-                d.put("mediaType", oci ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                boolean zstd = (l[0][0] & 0xff) == 0x28;
+                boolean plain = java.util.Arrays.equals(l[0], l[1]);
+                d.put("mediaType", oci ? "application/vnd.oci.image.layer.v1.tar" + (plain ? "" : zstd ? "+zstd" : "+gzip")
+                        : plain ? "application/vnd.docker.image.rootfs.diff.tar"
                         : "application/vnd.docker.image.rootfs.diff.tar.gzip");
                 d.put("size", l[0].length);
                 d.put("digest", blob(repo, l[0]));
