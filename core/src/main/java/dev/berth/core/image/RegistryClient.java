@@ -240,17 +240,25 @@ final class RegistryClient implements AutoCloseable {
         /** GET {@code <base>/<repo>/<suffix>} with auth, retries and backoff; returns a 200 response. */
         private HttpResponse<InputStream> send(RegistryHosts.Endpoint ep, String suffix, String accept, String what) {
             URI uri = URI.create(ep.base() + "/" + ref.path() + "/" + suffix);
+            URI target = uri;
+            int redirects = 0;
             HttpClient client = client(ep);
             boolean authTried = false;
             long delay = backoff.toMillis();
             IOException lastIo = null;
             for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-                HttpRequest.Builder rb = HttpRequest.newBuilder(uri).GET().timeout(progressTimeout)
+                HttpRequest.Builder rb = HttpRequest.newBuilder(target).GET().timeout(progressTimeout)
                         .header("Accept", accept).header("User-Agent", "berth");
-                ep.headers().forEach((k, vs) -> vs.forEach(v -> rb.header(k, v)));
+                // Credentials and configured headers go to the registry only, never to a redirect target
+                // (blob storage that signs its URLs refuses requests that also carry an Authorization header).
+                boolean sameHost = java.util.Objects.equals(target.getRawAuthority(), uri.getRawAuthority())
+                        && java.util.Objects.equals(target.getScheme(), uri.getScheme());
                 String auth = authorization.get(ep.base());
-                if (auth != null) {
-                    rb.header("Authorization", auth);
+                if (sameHost) {
+                    ep.headers().forEach((k, vs) -> vs.forEach(v -> rb.header(k, v)));
+                    if (auth != null) {
+                        rb.header("Authorization", auth);
+                    }
                 }
                 HttpResponse<InputStream> resp;
                 try {
@@ -278,6 +286,24 @@ final class RegistryClient implements AutoCloseable {
                 int status = resp.statusCode();
                 if (status == 200) {
                     return resp;
+                }
+                var location = resp.headers().firstValue("Location");
+                if ((status == 301 || status == 302 || status == 303 || status == 307 || status == 308)
+                        && location.isPresent() && redirects < 5) {
+                    errorBody(resp);
+                    try {
+                        target = target.resolve(location.get());
+                    } catch (IllegalArgumentException e) {
+                        throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what + " from "
+                                + ep.base() + ": bad redirect \"" + location.get() + "\"");
+                    }
+                    if (!"http".equals(target.getScheme()) && !"https".equals(target.getScheme())) {
+                        throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what + " from "
+                                + ep.base() + ": redirect to unsupported URL \"" + location.get() + "\"");
+                    }
+                    redirects++;
+                    attempt--;
+                    continue;
                 }
                 String body = errorBody(resp);
                 if (status == 401 && !authTried) {
@@ -413,7 +439,7 @@ final class RegistryClient implements AutoCloseable {
         boolean tls = "https".equals(ep.base().getScheme());
         String key = tls ? ep.tlsKey() : "plain";
         return clients.computeIfAbsent(key, k -> {
-            HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+            HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                     .connectTimeout(Duration.ofSeconds(Math.min(30, Math.max(1, progressTimeout.toSeconds()))));
             if (tls && (ep.skipVerify() || !ep.ca().isEmpty() || !ep.clientCerts().isEmpty())) {
                 b.sslContext(TlsConfig.context(ep));

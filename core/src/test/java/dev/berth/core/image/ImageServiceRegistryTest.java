@@ -357,6 +357,12 @@ class ImageServiceRegistryTest {
             assertThat(s.pull(ref, new RegistryCredentials("", "", "", "", "given-by-kubelet")).id())
                     .isEqualTo(img.configDigest());
             assertThat(proxy.tokensIssued.get()).isEqualTo(issued);
+            // blobs redirected to storage that refuses an Authorization header
+            s.remove(ref);
+            s.garbageCollect();
+            proxy.redirectBlobs = true;
+            assertThat(s.pull(ref, RegistryCredentials.basic("alice", "wonderland")).id()).isEqualTo(img.configDigest());
+            assertThat(proxy.cdnGets.get()).isEqualTo(2);
         }
     }
 

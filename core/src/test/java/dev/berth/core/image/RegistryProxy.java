@@ -30,6 +30,9 @@ final class RegistryProxy implements AutoCloseable {
     volatile String tokenUser;
     volatile String tokenPassword;
     volatile boolean requireToken;
+    /** Answer blob GETs with a 307 to /cdn/ on this host spelled "localhost", which refuses Authorization. */
+    volatile boolean redirectBlobs;
+    final AtomicInteger cdnGets = new AtomicInteger();
     /** Bytes per second for blob bodies, 0 = unlimited. */
     volatile long throttle;
     /** Stop sending a blob body after this many bytes and hang, -1 = never. */
@@ -48,6 +51,7 @@ final class RegistryProxy implements AutoCloseable {
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/token", this::token);
         server.createContext("/v2/", this::forward);
+        server.createContext("/cdn/", this::cdn);
         server.start();
     }
 
@@ -87,9 +91,35 @@ final class RegistryProxy implements AutoCloseable {
         }
     }
 
+    private void cdn(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (ex.getRequestHeaders().containsKey("Authorization")) {
+                ex.sendResponseHeaders(400, -1);
+                return;
+            }
+            cdnGets.incrementAndGet();
+            String path = "/v2/" + ex.getRequestURI().getRawPath().substring("/cdn/".length());
+            try {
+                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(backend + path)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                ex.sendResponseHeaders(r.statusCode(), r.body().length == 0 ? -1 : r.body().length);
+                ex.getResponseBody().write(r.body());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private void forward(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getRawPath();
+            if (redirectBlobs && path.contains("/blobs/sha256:") && requireToken
+                    && ex.getRequestHeaders().getFirst("Authorization") != null) {
+                ex.getResponseHeaders().add("Location", "http://localhost:" + server.getAddress().getPort()
+                        + "/cdn/" + path.substring("/v2/".length()));
+                ex.sendResponseHeaders(307, -1);
+                return;
+            }
             if (requireToken) {
                 String auth = ex.getRequestHeaders().getFirst("Authorization");
                 if (auth == null || !auth.startsWith("Bearer ") || !tokens.contains(auth.substring(7))) {
