@@ -14,8 +14,8 @@ import java.util.Optional;
 /**
  * Reads a small file out of an image's unpacked layers, top layer first, as overlayfs would show it: a 0/0
  * character device (whiteout) hides the file and everything below. Symlinks are not followed, neither in the
- * file's parents nor the file itself (a symlinked /etc/passwd reads as absent). Opaque directories are not
- * taken into account.
+ * file's parents nor the file itself (a symlinked /etc/passwd reads as absent). An opaque directory hides the
+ * layers below it.
  */
 final class ImageFiles {
     private ImageFiles() {
@@ -37,6 +37,12 @@ final class ImageFiles {
                     return Optional.empty();
                 }
                 if (k == Kind.MISSING) {
+                    // an opaque directory hides the same directory in every layer below
+                    Path dir = p.getParent();
+                    byte[] opaque = Native.lgetxattr(dir, "trusted.overlay.opaque");
+                    if (i > 0 && opaque != null && opaque.length == 1 && opaque[0] == 'y') {
+                        return Optional.empty();
+                    }
                     blocked = true;
                     break;
                 }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
  * set-id and sticky bits, and {@code lsetxattr}. Every call takes a path that the caller has already checked
  * contains no symlink in its parents; {@code lchown} and {@code lsetxattr} do not follow a final symlink.
  */
+@SuppressWarnings("restricted")
 final class Native {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();

@@ -387,6 +387,7 @@ class ImageServiceRegistryTest {
     }
 
     /** bcrypt through the system's libcrypt (libxcrypt), since htpasswd is not installed. */
+    @SuppressWarnings("restricted")
     static String bcrypt(String password) throws Throwable {
         try (Arena arena = Arena.ofConfined()) {
             SymbolLookup lib = SymbolLookup.libraryLookup("libcrypt.so.1", arena);
