@@ -263,9 +263,10 @@ public final class ImageService implements AutoCloseable {
                 throw new BackendException(Kind.UNAVAILABLE, "failed to pull image \"" + ref + "\": interrupted");
             } catch (ExecutionException e) {
                 if (failure == null) {
-                    failure = e.getCause() instanceof BackendException be ? be
-                            : BackendException.internal("failed to pull image \"" + ref + "\": " + e.getCause(),
-                            e.getCause());
+                    Throwable cause = e.getCause();
+                    failure = cause instanceof BackendException be ? be
+                            : BackendException.internal("failed to pull image \"" + ref + "\": "
+                            + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
                     jobs.forEach(j -> j.cancel(true));
                 }
             } catch (java.util.concurrent.CancellationException e) {
@@ -428,9 +429,21 @@ public final class ImageService implements AutoCloseable {
         }
     }
 
+    /** Reads what follows the tar's end marker (padding) into the digest, at most 64 MiB of it. */
     private static void drain(InputStream in) throws IOException {
+        long limit = 64L << 20;
+        long total = 0;
+        byte[] buf = new byte[64 * 1024];
         try {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                total += n;
+                if (total > limit) {
+                    throw new LayerUnpacker.BadArchive("more than " + limit + " bytes of data after the tar end");
+                }
+            }
+        } catch (LayerUnpacker.BadArchive e) {
+            throw e;
         } catch (IOException e) {
             throw new LayerUnpacker.BadArchive("corrupt layer data after the tar end: " + e.getMessage());
         }

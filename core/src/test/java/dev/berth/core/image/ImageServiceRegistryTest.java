@@ -321,6 +321,33 @@ class ImageServiceRegistryTest {
     }
 
     @Test
+    void mirrorsAreTriedInOrderWithTheirHeaders() throws Exception {
+        TestLayers.Pushed img = pusher.image("mirrored/app", "1", false, "amd64", Map.of(),
+                TestLayers.layers(new TestLayers.Layer().file("m", "m")));
+        int dead = TestRegistry.freePort();
+        Path certs = tmp.resolve("certs.d");
+        try (RegistryProxy proxy = new RegistryProxy(registry.url())) {
+            Files.createDirectories(certs.resolve("example.invalid"));
+            Files.writeString(certs.resolve("example.invalid").resolve("hosts.toml"), """
+                    server = "http://127.0.0.1:%d"
+                    [host."http://127.0.0.1:%d"]
+                      capabilities = ["pull", "resolve"]
+                    [host."%s"]
+                      capabilities = ["pull", "resolve"]
+                      [host."%s".header]
+                        X-Berth-Test = "from-hosts-toml"
+                    """.formatted(dead, dead, proxy.url(), proxy.url()));
+            try (ImageService s = service(ImageSettings.defaults(tmp.resolve("store")).withRegistryConfigPath(certs))) {
+                Image got = s.pull("example.invalid/mirrored/app:1", null);
+                assertThat(got.id()).isEqualTo(img.configDigest());
+                assertThat(got.repoTags()).containsExactly("example.invalid/mirrored/app:1");
+                assertThat(proxy.lastTestHeader).isEqualTo("from-hosts-toml");
+                assertThat(proxy.blobGets).hasSize(2);
+            }
+        }
+    }
+
+    @Test
     void unreachableRegistryIsUnavailable() throws Exception {
         int port = TestRegistry.freePort();
         try (ImageService s = service()) {

@@ -41,6 +41,8 @@ final class RegistryProxy implements AutoCloseable {
     final Set<String> tamper = ConcurrentHashMap.newKeySet();
     final Map<String, AtomicInteger> blobGets = new ConcurrentHashMap<>();
     final AtomicInteger manifestGets = new AtomicInteger();
+    /** The X-Berth-Test header of the last /v2/ request, "" when absent. */
+    volatile String lastTestHeader = "";
     final AtomicInteger tokensIssued = new AtomicInteger();
     private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
     private final Set<String> tokens = ConcurrentHashMap.newKeySet();
@@ -113,6 +115,8 @@ final class RegistryProxy implements AutoCloseable {
     private void forward(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getRawPath();
+            String testHeader = ex.getRequestHeaders().getFirst("X-Berth-Test");
+            lastTestHeader = testHeader == null ? "" : testHeader;
             if (redirectBlobs && path.contains("/blobs/sha256:") && requireToken
                     && ex.getRequestHeaders().getFirst("Authorization") != null) {
                 ex.getResponseHeaders().add("Location", "http://localhost:" + server.getAddress().getPort()
