@@ -1,0 +1,47 @@
+package dev.berth.core.image;
+
+import java.util.List;
+
+/**
+ * An image in the store.
+ *
+ * @param id {@code sha256:} of the image config, CRI's image id
+ * @param repoTags normalised tagged references, e.g. {@code docker.io/library/busybox:1.36}
+ * @param repoDigests normalised digest references, {@code name@sha256:...} of the manifest or index pulled
+ * @param size bytes of the image's content (config plus compressed layers)
+ * @param user the image config's {@code User}, as written
+ * @param pinned whether the kubelet must never garbage-collect it (the sandbox image is pinned)
+ * @param manifestDigest digest of the platform manifest the layers came from
+ * @param manifestJson that manifest, for verbose status
+ * @param configJson the image config, for verbose status
+ * @param diffIds the uncompressed layer digests, bottom first
+ */
+public record Image(String id, List<String> repoTags, List<String> repoDigests, long size, String user,
+                    boolean pinned, String manifestDigest, String manifestJson, String configJson,
+                    List<String> diffIds) {
+    public Image {
+        repoTags = List.copyOf(repoTags);
+        repoDigests = List.copyOf(repoDigests);
+        diffIds = List.copyOf(diffIds);
+        user = user == null ? "" : user;
+    }
+
+    /** CRI's {@code Image.uid}: the user part of {@link #user()} when it is numeric, else empty. */
+    public java.util.OptionalLong uid() {
+        String u = userPart();
+        if (!u.isEmpty() && u.length() < 11 && u.chars().allMatch(Character::isDigit)) {
+            return java.util.OptionalLong.of(Long.parseLong(u));
+        }
+        return java.util.OptionalLong.empty();
+    }
+
+    /** CRI's {@code Image.username}: the user part of {@link #user()} when it is a name, else empty. */
+    public String username() {
+        return uid().isPresent() ? "" : userPart();
+    }
+
+    private String userPart() {
+        int colon = user.indexOf(':');
+        return colon < 0 ? user : user.substring(0, colon);
+    }
+}

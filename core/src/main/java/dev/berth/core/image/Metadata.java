@@ -1,0 +1,76 @@
+package dev.berth.core.image;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+
+/** The persisted state of the image store, written whole and atomically to {@code metadata.json}. */
+final class Metadata {
+    static final int VERSION = 1;
+
+    /** An image. {@code topDigest} is what the reference resolved to (an index or a manifest). */
+    record ImageMeta(String id, List<String> repoTags, List<String> repoDigests, String topDigest,
+                     String manifestDigest, String configDigest, List<String> layerDigests, List<String> diffIds,
+                     long size, String user, boolean pinned) {
+        ImageMeta {
+            repoTags = List.copyOf(repoTags);
+            repoDigests = List.copyOf(repoDigests);
+            layerDigests = List.copyOf(layerDigests);
+            diffIds = List.copyOf(diffIds);
+        }
+    }
+
+    /** An unpacked layer in {@code snapshots/<snapshot>/fs}. */
+    record LayerMeta(String diffId, long snapshot, long bytes, long inodes) {
+    }
+
+    /** A container's writable layer in {@code snapshots/<snapshot>/{fs,work}} over {@code lowers} (top first). */
+    record ContainerMeta(String key, long snapshot, String imageId, List<Long> lowers) {
+        ContainerMeta {
+            lowers = List.copyOf(lowers);
+        }
+    }
+
+    record State(int version, Map<String, ImageMeta> images, Map<String, LayerMeta> layers,
+                 Map<String, ContainerMeta> containers, long nextSnapshot) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private Metadata() {
+    }
+
+    static State read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        return JSON.readValue(file.toFile(), State.class);
+    }
+
+    static void write(Path file, State state) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        byte[] data = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = Channels.newOutputStream(ch)) {
+            out.write(data);
+            out.flush();
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        ContentStore.fsyncDir(file.getParent());
+    }
+
+    static ObjectMapper json() {
+        return JSON;
+    }
+}

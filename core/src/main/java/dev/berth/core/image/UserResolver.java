@@ -1,0 +1,123 @@
+package dev.berth.core.image;
+
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendException.Kind;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Resolves an image user ({@code ""}, {@code uid}, {@code name}, {@code uid:gid}, {@code name:group}, ...) to
+ * numeric ids with the image's own /etc/passwd and /etc/group, as runc and containerd do: a numeric uid not in
+ * passwd runs with gid 0; a name that is not there is an error.
+ */
+final class UserResolver {
+    record Resolved(long uid, long gid, List<Long> additionalGids) {
+    }
+
+    private record Passwd(String name, long uid, long gid) {
+    }
+
+    private record Group(String name, long gid, List<String> members) {
+    }
+
+    private UserResolver() {
+    }
+
+    static Resolved resolve(String spec, String imageId, Function<String, Optional<byte[]>> files) {
+        String userPart = spec == null ? "" : spec.trim();
+        String groupPart = "";
+        int colon = userPart.indexOf(':');
+        if (colon >= 0) {
+            groupPart = userPart.substring(colon + 1);
+            userPart = userPart.substring(0, colon);
+        }
+        List<Passwd> passwd = parsePasswd(files.apply("etc/passwd"));
+        List<Group> groups = parseGroups(files.apply("etc/group"));
+        long uid;
+        long gid;
+        String name;
+        if (userPart.isEmpty()) {
+            uid = 0;
+            Passwd p = passwd.stream().filter(x -> x.uid() == 0).findFirst().orElse(null);
+            name = p == null ? "root" : p.name();
+            gid = p == null ? 0 : p.gid();
+        } else if (isNumber(userPart)) {
+            uid = Long.parseLong(userPart);
+            Passwd p = passwd.stream().filter(x -> x.uid() == uid).findFirst().orElse(null);
+            name = p == null ? null : p.name();
+            gid = p == null ? 0 : p.gid();
+        } else {
+            String wanted = userPart;
+            Passwd p = passwd.stream().filter(x -> x.name().equals(wanted)).findFirst().orElseThrow(() ->
+                    new BackendException(Kind.FAILED_PRECONDITION, "failed to resolve user \"" + wanted
+                            + "\" in image \"" + imageId + "\": no such user in /etc/passwd"));
+            uid = p.uid();
+            gid = p.gid();
+            name = p.name();
+        }
+        if (!groupPart.isEmpty()) {
+            if (isNumber(groupPart)) {
+                gid = Long.parseLong(groupPart);
+            } else {
+                String wanted = groupPart;
+                gid = groups.stream().filter(g -> g.name().equals(wanted)).findFirst().orElseThrow(() ->
+                        new BackendException(Kind.FAILED_PRECONDITION, "failed to resolve group \"" + wanted
+                                + "\" in image \"" + imageId + "\": no such group in /etc/group")).gid();
+            }
+        }
+        Set<Long> extra = new LinkedHashSet<>();
+        if (name != null && groupPart.isEmpty()) {
+            for (Group g : groups) {
+                if (g.members().contains(name) && g.gid() != gid) {
+                    extra.add(g.gid());
+                }
+            }
+        }
+        return new Resolved(uid, gid, List.copyOf(extra));
+    }
+
+    private static boolean isNumber(String s) {
+        return !s.isEmpty() && s.length() < 11 && s.chars().allMatch(Character::isDigit);
+    }
+
+    private static List<Passwd> parsePasswd(Optional<byte[]> data) {
+        List<Passwd> out = new ArrayList<>();
+        for (String[] f : lines(data)) {
+            if (f.length >= 4 && isNumber(f[2]) && isNumber(f[3])) {
+                out.add(new Passwd(f[0], Long.parseLong(f[2]), Long.parseLong(f[3])));
+            }
+        }
+        return out;
+    }
+
+    private static List<Group> parseGroups(Optional<byte[]> data) {
+        List<Group> out = new ArrayList<>();
+        for (String[] f : lines(data)) {
+            if (f.length >= 3 && isNumber(f[2])) {
+                List<String> members = f.length >= 4 && !f[3].isBlank() ? List.of(f[3].trim().split(",")) : List.of();
+                out.add(new Group(f[0], Long.parseLong(f[2]), members));
+            }
+        }
+        return out;
+    }
+
+    private static List<String[]> lines(Optional<byte[]> data) {
+        List<String[]> out = new ArrayList<>();
+        if (data.isEmpty()) {
+            return out;
+        }
+        for (String line : new String(data.get(), StandardCharsets.UTF_8).split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty() || l.startsWith("#")) {
+                continue;
+            }
+            out.add(l.split(":", -1));
+        }
+        return out;
+    }
+}
