@@ -11,6 +11,12 @@ ensure_jdk
 fix_hybrid_cgroups
 echo "JDK: $JAVA_HOME"
 
+# Tests that drive the real crictl find it here (cri-tools v1.29, beside this repository when present).
+if [ -x ../shared/critest/bin/crictl ]; then
+  BERTH_CRICTL=$(cd ../shared/critest/bin && pwd)/crictl
+  export BERTH_CRICTL
+fi
+
 echo "== unit and integration tests"
 mvn -B -ntp install
 

@@ -41,6 +41,14 @@ public interface RuntimeBackend extends AutoCloseable {
     }
 
     /**
+     * Whether this backend runs sandboxes and containers from images. A backend that does not (such as the test
+     * fake) returns false: core then resolves no images and prepares no root file systems for its pods.
+     */
+    default boolean usesImages() {
+        return true;
+    }
+
+    /**
      * Creates the sandbox (e.g. the pause container and the pod cgroup) without necessarily starting it.
      * Not idempotent: core never calls it twice for one id. On failure nothing is left behind.
      */

@@ -2,6 +2,7 @@ package dev.berth.core.environment;
 
 import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.dispatch.Handler;
 import dev.berth.core.image.Image;
 import dev.berth.core.image.ImageService;
 import dev.berth.core.store.SandboxRecord;
@@ -24,8 +25,11 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
     }
 
     @Override
-    public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox,
+    public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox, Handler handler,
                             Deque<RunPodSandbox.Undo> undo) {
+        if (!handler.backend().usesImages()) {
+            return ContainerEnvironment.passThrough(config);
+        }
         String ref = config.getImage().getImage();
         Image image = images.find(ref).orElseThrow(() -> new BackendException(BackendException.Kind.NOT_FOUND,
                 "image \"" + ref + "\" is not present; pull it first"));

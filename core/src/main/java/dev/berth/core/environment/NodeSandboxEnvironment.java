@@ -52,13 +52,18 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
                 config.getDnsConfig().getOptionsList());
 
         // The sandbox image first: a pull is the slowest step and needs no cleanup of anything else on failure.
-        String ref = handler.backend().sandboxImage().orElse(defaultSandboxImage);
-        Image image = images.find(ref).orElseGet(() -> images.pull(ref, RegistryCredentials.NONE));
-        images.pin(image.id(), true);
-        String key = rootfsKey(id);
-        List<MountSpec> rootfs = images.prepareRootfs(key, image.id());
-        undo.push(new RunPodSandbox.Undo("release the sandbox root file system", () -> images.releaseRootfs(key)));
-        ImageConfig imageConfig = images.imageConfig(image.id(), "");
+        List<MountSpec> rootfs = List.of();
+        ImageConfig imageConfig = ImageConfig.NONE;
+        if (handler.backend().usesImages()) {
+            String ref = handler.backend().sandboxImage().orElse(defaultSandboxImage);
+            Image image = images.find(ref).orElseGet(() -> images.pull(ref, RegistryCredentials.NONE));
+            images.pin(image.id(), true);
+            String key = rootfsKey(id);
+            rootfs = images.prepareRootfs(key, image.id());
+            undo.push(new RunPodSandbox.Undo("release the sandbox root file system",
+                    () -> images.releaseRootfs(key)));
+            imageConfig = images.imageConfig(image.id(), "");
+        }
 
         Path netns = null;
         String ip = "";

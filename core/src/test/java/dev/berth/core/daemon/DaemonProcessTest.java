@@ -92,7 +92,11 @@ class DaemonProcessTest {
                 .setConfig(dev.berth.cri.v1alpha2.PodSandboxConfig.newBuilder()
                         .setMetadata(dev.berth.cri.v1alpha2.PodSandboxMetadata.newBuilder().setName("old")
                                 .setNamespace("ns").setUid("u1"))
-                        .putLabels("era", "alpha2"))
+                        .putLabels("era", "alpha2")
+                        .setLinux(dev.berth.cri.v1alpha2.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                                dev.berth.cri.v1alpha2.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+                                        dev.berth.cri.v1alpha2.NamespaceOption.newBuilder()
+                                                .setNetwork(dev.berth.cri.v1alpha2.NamespaceMode.NODE)))))
                 .setRuntimeHandler("fake2").build()).getPodSandboxId();
         var listed = alpha.listPodSandbox(dev.berth.cri.v1alpha2.ListPodSandboxRequest.getDefaultInstance());
         assertThat(listed.getItemsList()).singleElement().satisfies(p -> {
@@ -126,7 +130,11 @@ class DaemonProcessTest {
         start();
         var v1 = RuntimeServiceGrpc.newBlockingStub(channel());
         String pod = v1.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName("p").setNamespace("n").setUid("u"))).build())
+                .setMetadata(PodSandboxMetadata.newBuilder().setName("p").setNamespace("n").setUid("u"))
+                .setLinux(dev.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                        dev.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+                                dev.berth.cri.v1.NamespaceOption.newBuilder()
+                                        .setNetwork(dev.berth.cri.v1.NamespaceMode.NODE))))).build())
                 .getPodSandboxId();
         List<String> containers = new ArrayList<>();
         for (String name : List.of("a", "b")) {

@@ -64,9 +64,37 @@ public final class OciSpecs {
      * @param recursiveReadOnly whether runtime and kernel support {@code rro}
      * @param systemdCgroup whether the systemd cgroup driver is used
      * @param seccompLoader reads a Localhost seccomp profile file (tests pass a fake)
+     * @param grantableCaps the capabilities berth itself holds in its bounding set; a container can get no others
+     *     (runc fails with "unable to apply caps" if asked). Null means all.
      */
     public record Host(int ownOomScoreAdj, boolean recursiveReadOnly, boolean systemdCgroup,
-                       java.util.function.Function<Path, JsonNode> seccompLoader) {}
+                       java.util.function.Function<Path, JsonNode> seccompLoader, Set<String> grantableCaps) {
+        public Host(int ownOomScoreAdj, boolean recursiveReadOnly, boolean systemdCgroup,
+                    java.util.function.Function<Path, JsonNode> seccompLoader) {
+            this(ownOomScoreAdj, recursiveReadOnly, systemdCgroup, seccompLoader, null);
+        }
+
+        /** The capabilities in this process's bounding set, from /proc/self/status (bit i is ALL_CAPS[i]). */
+        public static Set<String> boundingSet() {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith("CapBnd:")) {
+                        long bits = Long.parseUnsignedLong(line.substring(7).strip(), 16);
+                        Set<String> out = new LinkedHashSet<>();
+                        for (int i = 0; i < ALL_CAPS.size(); i++) {
+                            if ((bits & (1L << i)) != 0) {
+                                out.add(ALL_CAPS.get(i));
+                            }
+                        }
+                        return Set.copyOf(out);
+                    }
+                }
+            } catch (java.io.IOException | NumberFormatException e) {
+                return null;
+            }
+            return null;
+        }
+    }
 
     /**
      * The sandbox a container joins.
@@ -212,7 +240,11 @@ public final class OciSpecs {
         ObjectNode process = process(args, mergeEnv(spec.image().env(), spec.env()), cwd, uid, gid,
                 List.copyOf(groups), spec.tty());
         process.put("oomScoreAdj", (int) Math.max(spec.resources().oomScoreAdj(), host.ownOomScoreAdj()));
-        process.set("capabilities", caps(capabilities(sec)));
+        List<String> wanted = capabilities(sec);
+        if (host.grantableCaps() != null) {
+            wanted = wanted.stream().filter(host.grantableCaps()::contains).toList();
+        }
+        process.set("capabilities", caps(wanted));
         process.put("noNewPrivileges", sec.noNewPrivs());
         if (sec.apparmor().type() == SecurityProfile.Type.LOCALHOST) {
             process.put("apparmorProfile", sec.apparmor().localhostRef());
@@ -269,7 +301,10 @@ public final class OciSpecs {
             }
             linux.set("seccomp", seccomp(spec.id(), profile));
         }
-        // RuntimeDefault: berth ships no default seccomp profile yet, so it runs unconfined (see README).
+        if (sec.seccomp().type() == SecurityProfile.Type.RUNTIME_DEFAULT && !sec.privileged()) {
+            linux.set("seccomp", DefaultSeccomp.profile(texts(root.path("process").path("capabilities")
+                    .path("bounding"))));
+        }
         if (sec.namespaces().userNamespace() != null) {
             throw BackendException.unimplemented("failed to create container \"" + spec.id()
                     + "\": user namespaces are not supported by the runc backend yet");
@@ -285,6 +320,12 @@ public final class OciSpecs {
         p.set("args", strings(args));
         p.put("terminal", tty);
         return p;
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     // ---- parts ---------------------------------------------------------------------------------------------

@@ -95,7 +95,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     + handler + "\": " + e.getMessage());
         }
         this.cli = new RuntimeCli(options);
-        this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), RuncBackend::readJson);
+        this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), RuncBackend::readJson,
+                OciSpecs.Host.boundingSet());
         load();
         this.watcher = new ExitWatcher(exits, this::onExit, log);
     }
@@ -129,7 +130,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     /** The host facts for spec generation, with rro support known once features() has been asked. */
     private OciSpecs.Host host() {
         return new OciSpecs.Host(host.ownOomScoreAdj(), features().recursiveReadOnlyMounts(), host.systemdCgroup(),
-                host.seccompLoader());
+                host.seccompLoader(), host.grantableCaps());
     }
 
     @Override
@@ -520,6 +521,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 reply = Conmon.launch(options.conmon(), args, bundle, "exit_code", wait);
             } catch (Conmon.Failure f) {
                 if (f.timedOut) {
+                    // conmon stops waiting, but the exec'd process may outlive runc exec: kill it and its children.
+                    killExecProcess(pidFile);
                     throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
                             + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
                 }
@@ -535,6 +538,21 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             Conmon.deleteQuietly(spec);
             Conmon.deleteQuietly(logFile);
             Conmon.deleteQuietly(pidFile);
+        }
+    }
+
+    private static void killExecProcess(Path pidFile) {
+        try {
+            if (!Files.exists(pidFile)) {
+                return;
+            }
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            });
+        } catch (IOException | NumberFormatException e) {
+            // Nothing to kill, or it is already gone.
         }
     }
 
@@ -554,6 +572,19 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to reopen log of container \"" + containerId
                     + "\": " + e.getMessage());
+        }
+        // conmon reopens asynchronously; CRI expects the new file to exist when the call returns.
+        String log = requireContainer(containerId).logPath();
+        if (log != null && !log.isEmpty()) {
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (!Files.exists(Path.of(log)) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
     }
 

@@ -188,6 +188,18 @@ class OciSpecsTest {
     }
 
     @Test
+    void capabilitiesBerthDoesNotHoldAreNeverAskedFor() {
+        ContainerSecurity sec = security(true, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
+                false, null, null);
+        var host = new OciSpecs.Host(0, true, false, p -> null,
+                java.util.Set.copyOf(OciSpecs.ALL_CAPS.stream().filter(c -> !c.equals("CAP_SYS_RESOURCE")).toList()));
+        JsonNode caps = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
+                List.of(), "", List.of(), List.of(), null, sec), POD, host, List.of()).path("process").path("capabilities");
+        assertThat(texts(caps.path("bounding"))).hasSize(OciSpecs.ALL_CAPS.size() - 1)
+                .doesNotContain("CAP_SYS_RESOURCE").contains("CAP_SYS_ADMIN");
+    }
+
+    @Test
     void privilegedHasNoMaskedPathsAndWritableSys() {
         ContainerSecurity sec = security(true, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
                 false, null, null);
@@ -338,10 +350,29 @@ class OciSpecsTest {
         assertThat(spec.path("linux").path("seccomp").toString()).isEqualTo("{\"defaultAction\":\"SCMP_ACT_ERRNO\","
                 + "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],"
                 + "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}");
+    }
+
+    @Test
+    void runtimeDefaultSeccompBlocksHostReachingCallsUnlessTheCapabilityIsHeld() {
         ContainerSecurity rd = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
                 false, SecurityProfile.RUNTIME_DEFAULT, null);
+        JsonNode seccomp = container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(), List.of(),
+                "", List.of(), List.of(), null, rd)).path("linux").path("seccomp");
+        assertThat(seccomp.path("defaultAction").asText()).isEqualTo("SCMP_ACT_ALLOW");
+        assertThat(texts(seccomp.path("syscalls").get(0).path("names")))
+                .contains("mount", "kexec_load", "init_module", "ptrace", "keyctl").doesNotContain("read", "chown");
+        assertThat(seccomp.path("syscalls").get(0).path("action").asText()).isEqualTo("SCMP_ACT_ERRNO");
+
+        ContainerSecurity admin = security(false, List.of("SYS_ADMIN"), List.of(), OptionalLong.empty(),
+                OptionalLong.empty(), false, SecurityProfile.RUNTIME_DEFAULT, null);
+        assertThat(texts(container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(), List.of(),
+                "", List.of(), List.of(), null, admin)).path("linux").path("seccomp").path("syscalls").get(0)
+                .path("names"))).doesNotContain("mount", "unshare").contains("kexec_load");
+
+        ContainerSecurity privileged = security(true, List.of(), List.of(), OptionalLong.empty(),
+                OptionalLong.empty(), false, SecurityProfile.RUNTIME_DEFAULT, null);
         assertThat(container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(), List.of(), "",
-                List.of(), List.of(), null, rd)).path("linux").has("seccomp")).isFalse();
+                List.of(), List.of(), null, privileged)).path("linux").has("seccomp")).isFalse();
     }
 
     // ---- sandbox -------------------------------------------------------------------------------------------

@@ -58,6 +58,12 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         return new BackendFeatures(true, false, BackendFeatures.CgroupDriver.CGROUPFS);
     }
 
+    /** The fake runs no processes, so it needs no images. */
+    @Override
+    public boolean usesImages() {
+        return false;
+    }
+
     @Override
     public BackendHealth health() {
         return BackendHealth.of(List.of(new BackendHealth.Check(true, "fake backend needs nothing", "")));

@@ -1,6 +1,7 @@
 package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.sandbox.RunPodSandbox;
+import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.spi.ImageConfig;
@@ -17,20 +18,25 @@ public interface ContainerEnvironment {
     /** The prepared image and root file system; {@code rootfsKey} names the snapshot to release later. */
     record Prepared(ImageConfig image, String imageId, List<MountSpec> rootfs, String rootfsKey) {}
 
-    Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox,
+    Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox, Handler handler,
                      Deque<RunPodSandbox.Undo> undo);
 
     /** Releases the root file system; idempotent. */
     void release(String rootfsKey);
 
+    /** The image reference passed through as it is, with no root mounts. */
+    static Prepared passThrough(ContainerConfig config) {
+        String ref = config.getImage().getImage();
+        return new Prepared(new ImageConfig(ref, ref, List.of(), List.of(), List.of(), "", "", -1, -1, List.of(), "",
+                java.util.Map.of()), ref, List.of(), "");
+    }
+
     /** No image service: the image reference is passed through and the backend gets no root mounts. */
     ContainerEnvironment NONE = new ContainerEnvironment() {
         @Override
-        public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox,
+        public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox, Handler handler,
                                 Deque<RunPodSandbox.Undo> undo) {
-            String ref = config.getImage().getImage();
-            return new Prepared(new ImageConfig(ref, ref, List.of(), List.of(), List.of(), "", "", -1, -1,
-                    List.of(), "", java.util.Map.of()), ref, List.of(), "");
+            return passThrough(config);
         }
 
         @Override

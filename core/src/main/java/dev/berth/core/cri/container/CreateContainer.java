@@ -69,7 +69,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         Deque<RunPodSandbox.Undo> undo = new ArrayDeque<>();
         undo.push(new RunPodSandbox.Undo("release the name", () -> cri.names().release(nameKey)));
         try {
-            ContainerEnvironment.Prepared p = environment.prepare(id, config, sandbox, undo);
+            ContainerEnvironment.Prepared p = environment.prepare(id, config, sandbox, handler, undo);
             String logPath = logPath(sandbox, config);
             ContainerRecord record = new ContainerRecord(id, sandbox.id(), nameKey, config.getMetadata().getName(),
                     config.getMetadata().getAttempt(), config.getImage().getImage(), p.imageId(),
