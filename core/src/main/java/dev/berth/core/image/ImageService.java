@@ -59,6 +59,10 @@ import java.util.zip.GZIPInputStream;
  * </ul>
  * The store survives restarts and {@code kill -9}: an image is recorded only once all its content is stored and
  * unpacked, and leftovers of interrupted pulls are removed when the service is opened.
+ *
+ * <p>A failed pull keeps the blobs it downloaded and the layers it unpacked, so a retry resumes there; they are
+ * freed by {@link #garbageCollect()} (which core should run now and then, e.g. with the kubelet's image GC) when
+ * no image ends up using them. {@link #remove} collects right away when no pull is running.
  */
 public final class ImageService implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ImageService.class.getName());

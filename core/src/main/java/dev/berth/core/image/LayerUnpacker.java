@@ -76,7 +76,7 @@ final class LayerUnpacker {
      */
     static Stats unpack(InputStream tar, Path root, long maxBytes) throws IOException {
         LayerUnpacker u = new LayerUnpacker(root, maxBytes);
-        try (TarArchiveInputStream in = new TarArchiveInputStream(new SourceStream(tar), "UTF-8")) {
+        try (TarArchiveInputStream in = new BoundedTarStream(new SourceStream(tar))) {
             TarArchiveEntry e;
             while ((e = nextEntry(in)) != null) {
                 u.apply(e, in);
@@ -300,6 +300,31 @@ final class LayerUnpacker {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /** The largest PAX or GNU long-name header accepted; the tar reader holds such headers in memory. */
+    static final long MAX_METADATA_HEADER = 1 << 20;
+
+    /**
+     * A tar reader that refuses oversized PAX and GNU long-name headers before reading them: the library reads
+     * those headers through this stream's {@code read} while the header is the current entry, and would hold the
+     * whole value in memory.
+     */
+    private static final class BoundedTarStream extends TarArchiveInputStream {
+        BoundedTarStream(InputStream in) {
+            super(in, "UTF-8");
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            TarArchiveEntry e = getCurrentEntry();
+            if (e != null && (e.isPaxHeader() || e.isGlobalPaxHeader() || e.isGNULongNameEntry()
+                    || e.isGNULongLinkEntry()) && e.getSize() > MAX_METADATA_HEADER) {
+                throw new BadArchive("a tar metadata header of " + e.getSize() + " bytes exceeds the limit of "
+                        + MAX_METADATA_HEADER + " bytes");
+            }
+            return super.read(b, off, len);
+        }
     }
 
     /** Marks read failures of the archive as {@link BadArchive}; leaves the caller's stream open. */

@@ -348,6 +348,45 @@ class ImageServiceRegistryTest {
     }
 
     @Test
+    void httpsRegistriesWithAConfiguredCaOrSkipVerify() throws Exception {
+        TestLayers.Pushed img = pusher.image("tls/app", "1", false, "amd64", Map.of(),
+                TestLayers.layers(new TestLayers.Layer().file("t", "t")));
+        Path keys = Files.createDirectories(tmp.resolve("keys"));
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        exec(keytool, "-genkeypair", "-alias", "reg", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
+                "-keystore", keys.resolve("ks.p12").toString(), "-storetype", "PKCS12",
+                "-storepass", "changeit", "-keypass", "changeit");
+        exec(keytool, "-exportcert", "-rfc", "-alias", "reg", "-keystore", keys.resolve("ks.p12").toString(),
+                "-storepass", "changeit", "-file", keys.resolve("ca.pem").toString());
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keys.resolve("ks.p12"))) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("SunX509");
+        kmf.init(ks, "changeit".toCharArray());
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), null, null);
+        try (RegistryProxy proxy = new RegistryProxy(registry.url(), ssl)) {
+            Path certs = tmp.resolve("certs.d");
+            Map<String, String> configs = Map.of(
+                    "with-ca.invalid", "server = \"" + proxy.url() + "\"\nca = \"" + keys.resolve("ca.pem") + "\"\n",
+                    "skip.invalid", "server = \"" + proxy.url() + "\"\nskip_verify = true\n",
+                    "untrusted.invalid", "server = \"" + proxy.url() + "\"\n");
+            for (var c : configs.entrySet()) {
+                Files.createDirectories(certs.resolve(c.getKey()));
+                Files.writeString(certs.resolve(c.getKey()).resolve("hosts.toml"), c.getValue());
+            }
+            try (ImageService s = service(ImageSettings.defaults(tmp.resolve("store")).withRegistryConfigPath(certs))) {
+                assertThatThrownBy(() -> s.pull("untrusted.invalid/tls/app:1", null))
+                        .satisfies(e -> assertKind(e, Kind.UNAVAILABLE));
+                assertThat(s.pull("with-ca.invalid/tls/app:1", null).id()).isEqualTo(img.configDigest());
+                assertThat(s.pull("skip.invalid/tls/app:1", null).id()).isEqualTo(img.configDigest());
+            }
+        }
+    }
+
+    @Test
     void unreachableRegistryIsUnavailable() throws Exception {
         int port = TestRegistry.freePort();
         try (ImageService s = service()) {

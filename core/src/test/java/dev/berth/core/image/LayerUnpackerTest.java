@@ -141,6 +141,21 @@ class LayerUnpackerTest {
     }
 
     @Test
+    void rejectsHugeMetadataHeaders() {
+        TestLayers.Layer xattr = new TestLayers.Layer().fileWithXattr("f", "x", "user.big", "v".repeat(2 << 20));
+        assertThatThrownBy(() -> unpack(xattr, 1 << 30)).isInstanceOf(LayerUnpacker.BadArchive.class)
+                .hasMessageContaining("metadata header");
+    }
+
+    @Test
+    void acceptsLongNamesAndXattrsOfReasonableSize() throws Exception {
+        String deep = "d/".repeat(100) + "file-with-a-long-name-" + "x".repeat(150);
+        unpack(new TestLayers.Layer().file(deep, "deep").fileWithXattr("g", "x", "user.ok", "v".repeat(2000)), 1 << 20);
+        assertThat(Files.readString(layer.resolve(deep))).isEqualTo("deep");
+        assertThat(xattr(layer.resolve("g"), "user.ok")).hasSize(2000);
+    }
+
+    @Test
     void ignoresForgedOverlayXattrs() throws Exception {
         unpack(new TestLayers.Layer().fileWithXattr("f", "x", "trusted.overlay.redirect", "/etc"), 1 << 20);
         assertThat(xattr(layer.resolve("f"), "trusted.overlay.redirect")).isEmpty();

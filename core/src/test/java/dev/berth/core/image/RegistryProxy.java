@@ -47,9 +47,24 @@ final class RegistryProxy implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
     private final Set<String> tokens = ConcurrentHashMap.newKeySet();
 
+    private final boolean tls;
+
     RegistryProxy(String backendUrl) throws IOException {
+        this(backendUrl, null);
+    }
+
+    /** With {@code ssl}, serves HTTPS. */
+    RegistryProxy(String backendUrl, javax.net.ssl.SSLContext ssl) throws IOException {
         this.backend = backendUrl;
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        this.tls = ssl != null;
+        if (ssl != null) {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+                    new InetSocketAddress("127.0.0.1", 0), 64);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(ssl));
+            server = https;
+        } else {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/token", this::token);
         server.createContext("/v2/", this::forward);
@@ -62,7 +77,7 @@ final class RegistryProxy implements AutoCloseable {
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (tls ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     String hostPort() {
