@@ -102,6 +102,35 @@ final class Mounts {
         }
     }
 
+    /**
+     * Makes the mount holding {@code hostPath} a shared mount if it is not one, so that a bidirectional
+     * ({@code rshared}) container mount can propagate back to the host. On systemd hosts every mount is shared
+     * already; elsewhere this changes only the propagation type of that one mount.
+     */
+    static void ensureShared(Path hostPath) throws IOException {
+        String path = hostPath.toAbsolutePath().normalize().toString();
+        String best = null;
+        boolean shared = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            if (f.length < 7) {
+                continue;
+            }
+            String mp = unescape(f[4]);
+            boolean covers = mp.equals("/") || path.equals(mp) || path.startsWith(mp + "/");
+            if (covers && (best == null || mp.length() >= best.length())) {
+                best = mp;
+                shared = false;
+                for (int i = 6; i < f.length && !f[i].equals("-"); i++) {
+                    shared |= f[i].startsWith("shared:");
+                }
+            }
+        }
+        if (best != null && !shared) {
+            run(List.of("mount", "--make-shared", best));
+        }
+    }
+
     private static String unescape(String s) {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }

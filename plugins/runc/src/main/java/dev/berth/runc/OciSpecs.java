@@ -309,6 +309,13 @@ public final class OciSpecs {
             throw BackendException.unimplemented("failed to create container \"" + spec.id()
                     + "\": user namespaces are not supported by the runc backend yet");
         }
+        // The container's root must propagate too, or a bidirectional mount stops at it.
+        if (spec.mounts().stream().anyMatch(m -> m.propagation() == ContainerMount.Propagation.BIDIRECTIONAL)) {
+            linux.put("rootfsPropagation", "rshared");
+        } else if (spec.mounts().stream()
+                .anyMatch(m -> m.propagation() == ContainerMount.Propagation.HOST_TO_CONTAINER)) {
+            linux.put("rootfsPropagation", "rslave");
+        }
         root.set("linux", linux);
         root.set("annotations", annotations(spec.annotations(), "container", pod.id()));
         return root;

@@ -346,6 +346,17 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     path(sb.resolvConf()), path(sb.hostsFile()), path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid, path(sb.shm()));
             ObjectNode config = OciSpecs.container(spec, pod, host(), Devices.resolve(id, spec.devices()));
+            for (var m : spec.mounts()) {
+                if (m.propagation() == dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL) {
+                    try {
+                        Mounts.ensureShared(Path.of(m.hostPath()));
+                    } catch (IOException e) {
+                        throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
+                                + "\": bidirectional mount of " + m.hostPath() + " needs a shared mount: "
+                                + e.getMessage());
+                    }
+                }
+            }
             String logPath = spec.logPath().isEmpty() ? "/dev/null" : spec.logPath();
             if (!spec.logPath().isEmpty()) {
                 try {
@@ -509,25 +520,47 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     options.binary().toString(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
                     "--socket-dir-path", attach.toString(), "--sync", "--log-global-size-max", "16777216",
                     "--exec-process-spec", spec.toString()));
-            if (!timeout.isZero() && !timeout.isNegative()) {
+            boolean limited = !timeout.isZero() && !timeout.isNegative();
+            if (limited) {
+                // berth enforces the timeout itself (below), while conmon is still there to reap the killed
+                // process; conmon's own -T is only a backstop should berth go away meanwhile.
                 args.add("-T");
-                args.add(Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000)));
+                args.add(Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000) + 10));
             }
             args.addAll(cli.conmonArgs());
-            Duration wait = timeout.isZero() || timeout.isNegative() ? Duration.ofDays(365)
-                    : timeout.plus(CREATE_TIMEOUT);
+            Duration wait = limited ? timeout.plus(CREATE_TIMEOUT) : Duration.ofDays(365);
+            java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread killer = limited ? Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(timeout);
+                    timedOut.set(true);
+                    // The exec may still be starting: wait a little for its pid file.
+                    for (int i = 0; i < 200 && !killExecProcess(pidFile); i++) {
+                        Thread.sleep(10);
+                    }
+                } catch (InterruptedException e) {
+                    // The command finished in time.
+                }
+            }) : null;
             Conmon.Reply reply;
             try {
                 reply = Conmon.launch(options.conmon(), args, bundle, "exit_code", wait);
             } catch (Conmon.Failure f) {
-                if (f.timedOut) {
-                    // conmon stops waiting, but the exec'd process may outlive runc exec: kill it and its children.
+                if (f.timedOut || timedOut.get()) {
                     killExecProcess(pidFile);
                     throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
                             + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
                 }
                 throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
                         + f.getMessage());
+            } finally {
+                if (killer != null) {
+                    killer.interrupt();
+                }
+            }
+            if (timedOut.get()) {
+                throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
+                        + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
             }
             byte[][] out = CriLog.split(Files.exists(logFile) ? Files.readAllBytes(logFile) : new byte[0]);
             return new ExecResult(out[0], out[1], (int) reply.value());
@@ -541,18 +574,20 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
     }
 
-    private static void killExecProcess(Path pidFile) {
+    /** Kills an exec'd process and its children; false if its pid file is not there (yet). */
+    private static boolean killExecProcess(Path pidFile) {
         try {
             if (!Files.exists(pidFile)) {
-                return;
+                return false;
             }
             long pid = Long.parseLong(Files.readString(pidFile).strip());
             ProcessHandle.of(pid).ifPresent(p -> {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
             });
+            return true;
         } catch (IOException | NumberFormatException e) {
-            // Nothing to kill, or it is already gone.
+            return false;
         }
     }
 
