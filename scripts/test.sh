@@ -24,4 +24,6 @@ echo "== the image runs without a JDK"
 image=distribution/target/berth
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
+echo "== conformance: critest v1.29"
+test/critest/run.sh
 echo "all tests passed"

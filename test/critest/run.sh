@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the Kubernetes CRI conformance suite (critest v1.29) against the built berth image, as CI does:
+# builds critest's images into a local registry, starts berth from distribution/target/berth with a config
+# that mirrors the public registries to it, runs critest on one node, on two nodes, and with the crun
+# handler, checks the pass counts against expected.txt, and stops everything.
+# Usage (root, from the repository): test/critest/run.sh [logdir]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+kit=$(cd ../shared/critest && pwd)
+logs=${1:-$repo/target/critest}
+mkdir -p "$logs"
+image=$repo/distribution/target/berth
+[ -x "$image/bin/berth" ] || { echo "build the image first (mvn install)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/berth-critest.XXXXXX)
+daemon=
+cleanup() {
+  local sock=$work/berth.sock
+  if [ -S "$sock" ]; then
+    # Leave nothing behind: remove every pod through CRI, then stop berth.
+    "$kit/bin/crictl" --runtime-endpoint "unix://$sock" rmp -af >/dev/null 2>&1 || true
+  fi
+  [ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
+  if grep -q "$work" /proc/self/mountinfo; then
+    grep "$work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  fi
+  ip link del berth0 2>/dev/null || true
+  "$kit/build-images.sh" stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== critest images into the local registry"
+"$kit/build-images.sh" >"$logs/build-images.log" 2>&1 || { tail -20 "$logs/build-images.log"; exit 1; }
+
+for h in registry.k8s.io gcr.io k8s.gcr.io quay.io public.ecr.aws docker.io; do
+  mkdir -p "$work/certs.d/$h"
+  printf 'server = "http://127.0.0.1:5000"\n[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n' \
+    >"$work/certs.d/$h/hosts.toml"
+done
+sed "s#@WORK@#$work#g" test/critest/config.toml.in >"$work/config.toml"
+"$image/bin/berth" network install-default-cni --dir "$work/cni" >/dev/null
+
+echo "== starting berth from the image"
+env -u JAVA_HOME "$image/bin/berth" daemon --config "$work/config.toml" >"$logs/berth.log" 2>&1 &
+daemon=$!
+for _ in $(seq 1 150); do
+  "$kit/bin/crictl" --runtime-endpoint "unix://$work/berth.sock" version >/dev/null 2>&1 && break
+  kill -0 "$daemon" 2>/dev/null || { tail -20 "$logs/berth.log"; exit 1; }
+  sleep 0.2
+done
+
+ep=unix://$work/berth.sock
+status=0
+run() { # name, critest args...
+  local name=$1; shift
+  echo "== critest: $name"
+  (cd "$work" && PATH="$kit/bin:$PATH" timeout 1200 critest --runtime-endpoint="$ep" --image-endpoint="$ep" "$@" \
+    >"$logs/critest-$name.log" 2>&1) || true
+  local summary passed want
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -E '(SUCCESS|FAIL)! -- ' | tail -1)
+  sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -E '^\s*\[FAIL\]' || true
+  passed=$(echo "$summary" | sed -n 's/.* \([0-9]*\) Passed.*/\1/p')
+  want=$(awk -v n="$name" '$1 == n {print $2}' test/critest/expected.txt)
+  echo "$name: ${summary:-no summary} (need at least $want passed)"
+  if [ -z "$passed" ] || [ "$passed" -lt "$want" ]; then
+    status=1
+  fi
+}
+run runc
+run runc-parallel --parallel=2
+run crun -runtime-handler=crun
+exit $status
