@@ -8,6 +8,10 @@ import java.util.logging.SimpleFormatter;
 
 /** One-line log records on stderr, at the configured level. */
 public final class Logging {
+    /** JUL keeps loggers weakly: hold the ones whose level is set here, or the setting is lost on GC. */
+    private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
+    private static final Logger PF4J = Logger.getLogger("org.pf4j");
+
     private Logging() {}
 
     public static void configure(String level) {
@@ -27,7 +31,7 @@ public final class Logging {
         root.setLevel(l);
         root.addHandler(h);
         // Netty probes socket options that unix sockets lack and logs each probe; nothing is wrong.
-        Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap").setLevel(Level.SEVERE);
-        Logger.getLogger("org.pf4j").setLevel(l.intValue() <= Level.FINE.intValue() ? Level.FINE : Level.WARNING);
+        NETTY_BOOTSTRAP.setLevel(Level.SEVERE);
+        PF4J.setLevel(l.intValue() <= Level.FINE.intValue() ? Level.FINE : Level.WARNING);
     }
 }

@@ -120,6 +120,36 @@ class CriServiceTest {
     }
 
     @Test
+    void reloadAddsAndRemovesHandlersWhileExistingPodsKeepTheirBackend() throws Exception {
+        String onOther = run("kept", "other");
+        var oldBackend = h.daemon.cri().dispatcher().forSandbox(h.daemon.cri().sandbox(onOther)).backend();
+        java.nio.file.Files.writeString(dir.resolve("config.toml"), "state = \"" + dir.resolve("state")
+                + "\"\nroot = \"" + dir.resolve("root") + "\"\n" + """
+                default_runtime = "fake"
+                [runtimes.fake]
+                type = "fake"
+                [runtimes.added]
+                type = "fake"
+                """);
+        h.daemon.reload(dev.berth.core.config.ConfigLoader.load(dir.resolve("config.toml"), true));
+
+        assertCode(() -> run("new", "other"), Status.Code.INVALID_ARGUMENT, "configured handlers: added, fake");
+        String onAdded = run("fresh", "added");
+        assertThat(h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(onAdded).build())
+                .getStatus().getRuntimeHandler()).isEqualTo("added");
+        // The pod created on the removed handler still routes to the very backend that created it.
+        assertThat(h.daemon.cri().dispatcher().forSandbox(h.daemon.cri().sandbox(onOther)).backend())
+                .isSameAs(oldBackend);
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(onOther)
+                .setConfig(CriTestHarness.container("still")).build()).getContainerId();
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(dir.resolve("state/handlers/other/container-" + ctr)).exists();
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(onOther).build());
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList())
+                .extracting(p -> p.getId()).containsExactly(onAdded);
+    }
+
+    @Test
     void unknownHandlerIsInvalidArgumentListingTheConfiguredOnes() {
         assertCode(() -> h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(CriTestHarness.pod("x")).setRuntimeHandler("kata-qemu").build()),
