@@ -20,6 +20,10 @@ final class DaemonCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
+    /** Start, serve, then shut down at once: the training run that builds the image's AOT cache. */
+    @picocli.CommandLine.Option(names = "--exit-after-start", hidden = true)
+    boolean exitAfterStart;
+
     @Override
     public Integer call() throws Exception {
         ConfigLoader.Loaded loaded = config.load();
@@ -27,6 +31,11 @@ final class DaemonCommand implements Callable<Integer> {
         PluginHost plugins = ConfigOption.plugins(loaded);
         Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config()));
         daemon.serveUnix(loaded.config().socket());
+        if (exitAfterStart) {
+            daemon.close();
+            plugins.close();
+            return 0;
+        }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down; containers keep running");
             daemon.close();
