@@ -358,7 +358,8 @@ class RuncBackendTest {
         resize.add(new StreamingIo.TerminalSize(100, 30));
         // runc copies the size into the container's terminal just after the process starts: poll for it.
         int code = streaming().exec(id, List.of("sh", "-c",
-                "for i in $(seq 100); do s=$(stty size 2>/dev/null) && break; sleep 0.1; done; echo \"$s\"; tty; exit 2"),
+                "for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != '0 0' ] && break; "
+                        + "sleep 0.1; done; echo \"$s\"; tty; exit 2"),
                 new StreamingIo.Streams(null, out, null, true, resize));
         assertThat(code).isEqualTo(2);
         assertThat(out.text()).contains("/dev/pts/");
