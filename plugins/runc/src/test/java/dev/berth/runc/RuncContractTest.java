@@ -1,5 +1,8 @@
 package dev.berth.runc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.PodSecurity;
@@ -12,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /** The SPI contract against real runc and conmon. */
@@ -53,6 +57,14 @@ class RuncContractTest extends RuntimeBackendContractTest {
     @Override
     protected SandboxSpec sandboxSpec(String id) {
         return Host.sandbox(id, rootfs, PodSecurity.DEFAULT);
+    }
+
+    /** Beyond the SPI contract: this handler is healthy here and reports the driver it was configured with. */
+    @Test
+    void reportsTheCgroupfsDriverAndAHealthyHost() {
+        assertThat(backend.features().cgroupDriver()).isEqualTo(BackendFeatures.CgroupDriver.CGROUPFS);
+        assertThat(backend.health().ready()).as("health: %s", backend.health().checks()).isTrue();
+        assertThat(backend.health().checks()).anySatisfy(c -> assertThat(c.what()).contains(binary()));
     }
 
     @Override
