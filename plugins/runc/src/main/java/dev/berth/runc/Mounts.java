@@ -4,15 +4,70 @@ import dev.berth.spi.MountSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
-/** Mounts a container's root file system with the {@code mount} program, and takes it down again. */
+/**
+ * Mounts a container's root file system and the pod's tmpfs with mount(2), and takes them down again with
+ * umount2(2). Calling the system directly, not the mount program, keeps forks off the container start path.
+ */
 final class Mounts {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    static final long MS_RDONLY = 1;
+    static final long MS_NOSUID = 2;
+    static final long MS_NODEV = 4;
+    static final long MS_NOEXEC = 8;
+    static final long MS_SYNCHRONOUS = 16;
+    static final long MS_REMOUNT = 32;
+    static final long MS_DIRSYNC = 128;
+    static final long MS_NOATIME = 1024;
+    static final long MS_NODIRATIME = 2048;
+    static final long MS_BIND = 4096;
+    static final long MS_REC = 16384;
+    static final long MS_UNBINDABLE = 1 << 17;
+    static final long MS_PRIVATE = 1 << 18;
+    static final long MS_SLAVE = 1 << 19;
+    static final long MS_SHARED = 1 << 20;
+    static final long MS_RELATIME = 1 << 21;
+    static final long MS_STRICTATIME = 1 << 24;
+
+    /** Options that are mount flags, as mount(8) reads them; a flag with a zero bit clears. */
+    private static final Map<String, long[]> FLAGS = Map.ofEntries(
+            Map.entry("ro", new long[] {MS_RDONLY, 1}), Map.entry("rw", new long[] {MS_RDONLY, 0}),
+            Map.entry("nosuid", new long[] {MS_NOSUID, 1}), Map.entry("suid", new long[] {MS_NOSUID, 0}),
+            Map.entry("nodev", new long[] {MS_NODEV, 1}), Map.entry("dev", new long[] {MS_NODEV, 0}),
+            Map.entry("noexec", new long[] {MS_NOEXEC, 1}), Map.entry("exec", new long[] {MS_NOEXEC, 0}),
+            Map.entry("sync", new long[] {MS_SYNCHRONOUS, 1}), Map.entry("async", new long[] {MS_SYNCHRONOUS, 0}),
+            Map.entry("dirsync", new long[] {MS_DIRSYNC, 1}),
+            Map.entry("noatime", new long[] {MS_NOATIME, 1}), Map.entry("atime", new long[] {MS_NOATIME, 0}),
+            Map.entry("nodiratime", new long[] {MS_NODIRATIME, 1}),
+            Map.entry("diratime", new long[] {MS_NODIRATIME, 0}),
+            Map.entry("relatime", new long[] {MS_RELATIME, 1}), Map.entry("norelatime", new long[] {MS_RELATIME, 0}),
+            Map.entry("strictatime", new long[] {MS_STRICTATIME, 1}),
+            Map.entry("remount", new long[] {MS_REMOUNT, 1}),
+            Map.entry("bind", new long[] {MS_BIND, 1}), Map.entry("rbind", new long[] {MS_BIND | MS_REC, 1}),
+            Map.entry("defaults", new long[] {0, 1}));
 
     private Mounts() {}
+
+    /** Mount flags and the file-system data string that mount(8) would pass for {@code options}. */
+    record Options(long flags, String data) {}
+
+    static Options parse(List<String> options) {
+        long flags = 0;
+        List<String> data = new ArrayList<>();
+        for (String o : options) {
+            long[] f = FLAGS.get(o);
+            if (f == null) {
+                data.add(o);
+            } else if (f[1] == 1) {
+                flags |= f[0];
+            } else {
+                flags &= ~f[0];
+            }
+        }
+        return new Options(flags, data.isEmpty() ? null : String.join(",", data));
+    }
 
     /** Mounts {@code specs} in order at {@code rootfs} (empty target) or below it; on failure undoes them. */
     static void mountAll(List<MountSpec> specs, Path rootfs) throws IOException {
@@ -30,31 +85,23 @@ final class Mounts {
     }
 
     private static void mount(MountSpec m, Path target) throws IOException {
-        List<String> opts = new ArrayList<>(m.options());
-        if (m.type().equals("bind") || opts.contains("bind") || opts.contains("rbind")) {
-            boolean recursive = opts.contains("rbind");
-            boolean ro = opts.contains("ro");
-            run(List.of("mount", recursive ? "--rbind" : "--bind", m.source(), target.toString()));
-            if (ro) {
-                run(List.of("mount", "-o", "remount,bind,ro", target.toString()));
+        Options o = parse(m.options());
+        if (m.type().equals("bind") || (o.flags() & MS_BIND) != 0) {
+            long bind = MS_BIND | (o.flags() & MS_REC);
+            Native.mount(m.source(), target.toString(), null, bind, null);
+            // A bind mount ignores every other flag; they take effect on a remount.
+            long rest = o.flags() & ~(MS_BIND | MS_REC);
+            if (rest != 0) {
+                Native.mount(null, target.toString(), null, MS_REMOUNT | MS_BIND | rest, null);
             }
             return;
         }
-        List<String> cmd = new ArrayList<>(List.of("mount", "-t", m.type()));
-        if (!opts.isEmpty()) {
-            cmd.add("-o");
-            cmd.add(String.join(",", opts));
-        }
-        cmd.add(m.source().isEmpty() ? "none" : m.source());
-        cmd.add(target.toString());
-        run(cmd);
+        mount(m.source().isEmpty() ? "none" : m.source(), target, m.type(), o.flags(), o.data());
     }
 
-    private static void run(List<String> cmd) throws IOException {
-        Programs.Result r = Programs.run(cmd, null, TIMEOUT);
-        if (!r.ok()) {
-            throw new IOException(String.join(" ", cmd.subList(0, cmd.size())) + ": " + r.errorText());
-        }
+    /** A plain mount(2) of a file system: {@code mount -t type -o options source target}. */
+    static void mount(String source, Path target, String type, long flags, String data) throws IOException {
+        Native.mount(source, target.toString(), type, flags, data);
     }
 
     /** Mount points at or below {@code dir}, deepest first, from /proc/self/mountinfo. */
@@ -91,9 +138,10 @@ final class Mounts {
                 return;
             }
             for (String mp : mounts) {
-                Programs.Result r = Programs.run(List.of("umount", mp), null, TIMEOUT);
-                if (!r.ok() && attempt > 0) {
-                    Programs.run(List.of("umount", "-l", mp), null, TIMEOUT);
+                try {
+                    Native.umount(mp, attempt > 0 ? Native.MNT_DETACH : 0);
+                } catch (IOException busy) {
+                    // EBUSY and the like: the next round detaches it lazily.
                 }
             }
         }
@@ -127,7 +175,7 @@ final class Mounts {
             }
         }
         if (best != null && !shared) {
-            run(List.of("mount", "--make-shared", best));
+            Native.mount(null, best, null, MS_SHARED, null);
         }
     }
 
