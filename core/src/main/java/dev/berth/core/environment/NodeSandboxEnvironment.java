@@ -66,28 +66,14 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         }
 
         Path netns = null;
-        String ip = "";
-        List<String> extraIps = List.of();
         if (!hostNetwork) {
-            List<PortMapping> ports = config.getPortMappingsList().stream().map(pm -> new PortMapping(
-                    switch (pm.getProtocol()) {
-                        case UDP -> PortMapping.Protocol.UDP;
-                        case SCTP -> PortMapping.Protocol.SCTP;
-                        default -> PortMapping.Protocol.TCP;
-                    }, pm.getContainerPort(), pm.getHostPort(), pm.getHostIp())).toList();
-            var md = config.getMetadata();
             undo.push(new RunPodSandbox.Undo("tear down the pod network", () -> network.tearDown(id)));
-            PodNetwork net = network.setUp(new PodNetworkRequest(id, md.getName(), md.getNamespace(), md.getUid(),
-                    ports, dns, config.getAnnotationsMap(), config.getLinux().getCgroupParent()));
-            netns = net.netnsPath();
-            ip = net.ip();
-            extraIps = net.additionalIps();
+            netns = network.createNamespace(networkRequest(id, config, dns));
         }
 
         Path dir = podsDir.resolve(id);
         undo.push(new RunPodSandbox.Undo("delete the pod's files", () -> deleteTree(dir)));
-        String hostname = hostNetwork ? hostHostname() : config.getHostname().isEmpty()
-                ? config.getMetadata().getName() : config.getHostname();
+        String hostname = hostname(config, hostNetwork);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -97,9 +83,38 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         Path hosts = dir.resolve("hosts");
         Path hostnameFile = dir.resolve("hostname");
         PodNetworking.writeResolvConf(resolv, dns);
-        PodNetworking.writeHosts(hosts, hostname, ip.isEmpty() ? List.of() : List.of(ip));
+        PodNetworking.writeHosts(hosts, hostname, List.of());
         PodNetworking.writeHostname(hostnameFile, hostname);
-        return new SpiMapper.Prepared(netns, ip, extraIps, rootfs, imageConfig, resolv, hosts, hostnameFile);
+        return new SpiMapper.Prepared(netns, "", List.of(), rootfs, imageConfig, resolv, hosts, hostnameFile);
+    }
+
+    @Override
+    public SpiMapper.Prepared connect(String id, PodSandboxConfig config, SpiMapper.Prepared prepared) {
+        if (prepared.netnsPath() == null) {
+            return prepared;
+        }
+        PodNetwork net = network.connect(id);
+        if (prepared.hosts() != null && !net.ip().isEmpty()) {
+            PodNetworking.writeHosts(prepared.hosts(), hostname(config, false), List.of(net.ip()));
+        }
+        return prepared.withAddresses(net.ip(), net.additionalIps());
+    }
+
+    private static PodNetworkRequest networkRequest(String id, PodSandboxConfig config, DnsConfig dns) {
+        List<PortMapping> ports = config.getPortMappingsList().stream().map(pm -> new PortMapping(
+                switch (pm.getProtocol()) {
+                    case UDP -> PortMapping.Protocol.UDP;
+                    case SCTP -> PortMapping.Protocol.SCTP;
+                    default -> PortMapping.Protocol.TCP;
+                }, pm.getContainerPort(), pm.getHostPort(), pm.getHostIp())).toList();
+        var md = config.getMetadata();
+        return new PodNetworkRequest(id, md.getName(), md.getNamespace(), md.getUid(), ports, dns,
+                config.getAnnotationsMap(), config.getLinux().getCgroupParent());
+    }
+
+    private static String hostname(PodSandboxConfig config, boolean hostNetwork) {
+        return hostNetwork ? hostHostname() : config.getHostname().isEmpty()
+                ? config.getMetadata().getName() : config.getHostname();
     }
 
     @Override

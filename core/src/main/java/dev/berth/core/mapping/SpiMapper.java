@@ -40,6 +40,11 @@ public final class SpiMapper {
                            ImageConfig image, Path resolvConf, Path hosts, Path hostname) {
         public static final Prepared NONE = new Prepared(null, "", List.of(), List.of(), ImageConfig.NONE, null,
                 null, null);
+
+        /** The same, with the addresses CNI gave the pod. */
+        public Prepared withAddresses(String podIp, List<String> extraIps) {
+            return new Prepared(netnsPath, podIp, extraIps, rootfs, image, resolvConf, hosts, hostname);
+        }
     }
 
     public static SandboxSpec sandbox(String id, PodSandboxConfig c, Prepared p) {

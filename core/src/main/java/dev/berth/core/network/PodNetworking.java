@@ -108,6 +108,16 @@ public final class PodNetworking implements AutoCloseable {
      * existing network; leftovers of an interrupted earlier attempt are torn down first.
      */
     public PodNetwork setUp(PodNetworkRequest request) {
+        createNamespace(request);
+        return connect(request.sandboxId());
+    }
+
+    /**
+     * The first half of {@link #setUp}: persists the pod's record (config, CNI args and capability args as they are
+     * now) and creates and pins its network namespace, loopback up. Cheap: no plugin runs. A backend can create
+     * its sandbox in the namespace while {@link #connect} runs the plugins. Returns the pinned namespace.
+     */
+    public Path createNamespace(PodNetworkRequest request) {
         String id = checkId(request.sandboxId());
         ReentrantLock lock = lockFor(id);
         lock.lock();
@@ -115,7 +125,7 @@ public final class PodNetworking implements AutoCloseable {
             Path pin = pin(id);
             Optional<PodNetworkState> existing = store.read(id);
             if (existing.isPresent() && existing.get().phase() == Phase.READY && NetworkNamespaces.isPinned(pin)) {
-                return toPodNetwork(existing.get());
+                return pin;
             }
             if (existing.isPresent() || Files.exists(pin)) {
                 tearDownLocked(id);
@@ -138,7 +148,40 @@ public final class PodNetworking implements AutoCloseable {
                 throw new BackendException(BackendException.Kind.INTERNAL,
                         "failed to set up pod network \"" + id + "\": " + e.getMessage(), e);
             }
-            Attachment attachment = new Attachment(id, pin.toString(), INTERFACE_NAME, cniArgs);
+            return pin;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The second half of {@link #setUp}: runs CNI ADD in the namespace {@link #createNamespace} pinned, with the
+     * config and arguments persisted there. If a plugin fails it rolls back the whole pod network (CNI DEL, unpin,
+     * forget) and throws. A pod that is set up already is returned as it is.
+     */
+    public PodNetwork connect(String sandboxId) {
+        String id = checkId(sandboxId);
+        ReentrantLock lock = lockFor(id);
+        lock.lock();
+        try {
+            Path pin = pin(id);
+            PodNetworkState state = store.read(id).orElseThrow(() -> new BackendException(
+                    BackendException.Kind.FAILED_PRECONDITION, "failed to set up pod network \"" + id
+                    + "\": its network namespace was not created or is already torn down"));
+            if (state.phase() == Phase.READY) {
+                return toPodNetwork(state);
+            }
+            CniConfig config;
+            try {
+                config = CniConfig.fromPersisted(Path.of(state.configSource()), state.config());
+            } catch (CniConfig.InvalidConfigException e) {
+                String cleanup = rollback(id);
+                throw new BackendException(BackendException.Kind.INTERNAL,
+                        "failed to set up pod network \"" + id + "\": " + e.getMessage() + cleanup);
+            }
+            ObjectNode runtimeConfig = state.runtimeConfig() == null ? CniConfig.JSON.createObjectNode()
+                    : state.runtimeConfig();
+            Attachment attachment = new Attachment(id, pin.toString(), state.ifName(), state.cniArgs());
             ObjectNode result;
             try {
                 result = client.add(config, attachment, runtimeConfig);

@@ -42,12 +42,16 @@ final class CriTestHarness implements AutoCloseable {
     }
 
     CriTestHarness(Path dir, String config) throws Exception {
+        this(dir, config, Node.none());
+    }
+
+    CriTestHarness(Path dir, String config, Node node) throws Exception {
         this.dir = dir;
         Path file = dir.resolve("config.toml");
         Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
                 + "\"\n" + config);
         var loaded = ConfigLoader.load(file, true);
-        daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), Node.none());
+        daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), node);
         String name = InProcessServerBuilder.generateName();
         daemon.serve(InProcessServerBuilder.forName(name));
         channel = InProcessChannelBuilder.forName(name).build();

@@ -86,7 +86,7 @@ class KataUnitTest {
         try (var jf = new java.util.jar.JarFile(jar.toFile())) {
             Manifest m = jf.getManifest();
             assertThat(m.getMainAttributes().getValue("Plugin-Id")).isEqualTo("kata");
-            assertThat(m.getMainAttributes().getValue("Plugin-Requires")).isEqualTo("^1.0.0");
+            assertThat(m.getMainAttributes().getValue("Plugin-Requires")).isEqualTo("^" + dev.berth.spi.SpiVersion.CURRENT);
             assertThat(m.getMainAttributes().getValue("Plugin-Provider")).isEqualTo("berth");
             assertThat(m.getMainAttributes().getValue("Plugin-Version")).isNotBlank();
             assertThat(m.getMainAttributes().getValue("Plugin-Description")).isNotBlank();

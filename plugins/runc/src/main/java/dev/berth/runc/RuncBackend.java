@@ -140,6 +140,15 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     // ---- sandboxes -----------------------------------------------------------------------------------------
 
+    /**
+     * The pause container only joins the pod's network namespace, so CNI can run while it is created. Pods with
+     * network sysctls keep the old order: runc writes them at create, and they must land after the plugins' own.
+     */
+    @Override
+    public boolean needsNetworkBeforeCreate(SandboxSpec spec) {
+        return spec.sysctls().keySet().stream().anyMatch(k -> k.startsWith("net."));
+    }
+
     @Override
     public SandboxStatus createSandbox(SandboxSpec spec) {
         String id = spec.id();
@@ -161,16 +170,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             if (ns.ipc() != NamespaceMode.NODE) {
                 try {
                     Files.createDirectories(shm);
-                    Programs.Result m = Programs.run(List.of("mount", "-t", "tmpfs", "-o",
-                            "nosuid,nodev,noexec,mode=1777,size=65536k", "shm", shm.toString()), null,
-                            Duration.ofSeconds(60));
-                    if (!m.ok()) {
-                        throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
-                                + "\": cannot mount the pod's /dev/shm: " + m.errorText());
-                    }
+                    Mounts.mount("shm", shm, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC,
+                            "mode=1777,size=65536k");
                 } catch (IOException e) {
-                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
-                            + e.getMessage());
+                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
+                            + "\": cannot mount the pod's /dev/shm: " + e.getMessage());
                 }
             }
             if (!podCgroup.isEmpty()) {

@@ -33,11 +33,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>{@code execSync} understands a tiny command language: {@code echo WORDS...} prints, {@code exit N}
  * returns N, {@code sleep SECONDS} waits (and honours the timeout). Option {@code fail_create = "true"} makes
- * every sandbox create fail, for rollback tests.
+ * every sandbox create fail, for rollback tests; {@code network_before_create = false} lets core connect the pod
+ * network while the sandbox is created, as the runc backend does.
  */
 public class FakeBackend implements RuntimeBackend, Recoverable {
     private final BackendContext context;
     private final boolean failCreate;
+    private final boolean networkBeforeCreate;
     private final Map<String, SandboxStatus> sandboxes = new ConcurrentHashMap<>();
     private final Map<String, ContainerStatus> containers = new ConcurrentHashMap<>();
     private final Map<String, String> containerSandbox = new ConcurrentHashMap<>();
@@ -46,8 +48,10 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         this.context = context;
         Object fail = options.getOrDefault("fail_create", false);
         this.failCreate = Boolean.parseBoolean(String.valueOf(fail));
+        this.networkBeforeCreate = Boolean.parseBoolean(String.valueOf(
+                options.getOrDefault("network_before_create", true)));
         for (String key : options.keySet()) {
-            if (!key.equals("fail_create") && !key.equals("sandbox_image")) {
+            if (!List.of("fail_create", "sandbox_image", "network_before_create").contains(key)) {
                 throw BackendException.invalid("unknown option \"" + key + "\" for a fake handler");
             }
         }
@@ -62,6 +66,11 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
     @Override
     public boolean usesImages() {
         return false;
+    }
+
+    @Override
+    public boolean needsNetworkBeforeCreate(SandboxSpec spec) {
+        return networkBeforeCreate;
     }
 
     @Override

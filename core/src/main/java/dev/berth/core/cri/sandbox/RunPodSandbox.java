@@ -17,13 +17,17 @@ import io.grpc.MethodDescriptor;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * RunPodSandbox creates and starts a pod sandbox on the handler named by {@code runtime_handler}.
  *
  * <p>Steps, each undone in reverse order if a later one fails: reserve the pod's name, persist the record as
- * CREATING, prepare the environment (network namespace, sandbox root file system), create the sandbox in the
- * backend, start it. If an undo step itself fails, the record stays (NOTREADY) so that the kubelet's
+ * CREATING, prepare the environment (sandbox root file system, network namespace), connect the pod network (CNI),
+ * create the sandbox in the backend, start it. When the backend does not need the network before create, CNI
+ * runs on a virtual thread while the backend creates the sandbox, and is awaited before start. If an undo step itself fails, the record stays (NOTREADY) so that the kubelet's
  * RemovePodSandbox can retry the cleanup; it is never silently dropped.
  */
 public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPodSandboxResponse> {
@@ -78,14 +82,37 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
 
             SpiMapper.Prepared prepared = environment.prepare(id, config, handler, undo);
             if (prepared.netnsPath() != null) {
-                record = record.withNetwork(prepared.netnsPath().toString(), prepared.ip(), prepared.additionalIps());
+                record = record.withNetwork(prepared.netnsPath().toString(), "", List.of());
                 cri.sandboxes().put(record);
             }
-
-            handler.backend().createSandbox(SpiMapper.sandbox(id, config, prepared));
+            // CNI takes tens of milliseconds, as long as the backend's create: overlap them where the backend can.
+            FutureTask<SpiMapper.Prepared> network = null;
+            if (prepared.netnsPath() == null
+                    || handler.backend().needsNetworkBeforeCreate(SpiMapper.sandbox(id, config, prepared))) {
+                prepared = environment.connect(id, config, prepared);
+            } else {
+                SpiMapper.Prepared unconnected = prepared;
+                network = new FutureTask<>(() -> environment.connect(id, config, unconnected));
+                Thread.ofVirtual().name("cni-add-" + id.substring(0, 12)).start(network);
+            }
+            try {
+                handler.backend().createSandbox(SpiMapper.sandbox(id, config, prepared));
+            } catch (RuntimeException | Error e) {
+                if (network != null) {
+                    awaitQuietly(network); // the network's undo must not race its setup
+                }
+                throw e;
+            }
             undo.push(new Undo("remove the sandbox from the backend", () -> handler.backend().removeSandbox(id)));
             cri.dispatcher().bind(id, handler);
             undo.push(new Undo("unbind the sandbox", () -> cri.dispatcher().unbind(id)));
+            if (network != null) {
+                prepared = await(network);
+            }
+            if (prepared.netnsPath() != null) {
+                record = record.withNetwork(prepared.netnsPath().toString(), prepared.ip(), prepared.additionalIps());
+                cri.sandboxes().put(record);
+            }
 
             handler.backend().startSandbox(id);
             cri.sandboxes().put(record.withState(SandboxRecord.State.READY));
@@ -93,6 +120,39 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         } catch (RuntimeException | Error e) {
             rollback(id, undo, record);
             throw e;
+        }
+    }
+
+    private static SpiMapper.Prepared await(FutureTask<SpiMapper.Prepared> task) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return task.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (e.getCause() instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void awaitQuietly(FutureTask<SpiMapper.Prepared> task) {
+        try {
+            await(task);
+        } catch (RuntimeException | Error ignored) {
+            // The create failure is the one to report; the network's own failure already rolled it back.
         }
     }
 

@@ -12,9 +12,22 @@ import java.util.Deque;
  */
 public interface SandboxEnvironment {
 
-    /** Prepares the environment; on failure, what was done is already on {@code undo}. */
+    /**
+     * Prepares the environment up to the pod's network namespace, which it creates and pins, but runs no network
+     * plugin: the returned addresses are empty until {@link #connect}. On failure, what was done is already on
+     * {@code undo}.
+     */
     SpiMapper.Prepared prepare(String sandboxId, PodSandboxConfig config, Handler handler,
                                Deque<RunPodSandbox.Undo> undo);
+
+    /**
+     * Connects the namespace {@link #prepare} pinned to the pod network (CNI ADD) and writes the pod's hosts file
+     * with its address; returns {@code prepared} with the pod's addresses. Safe to run while the backend creates the
+     * sandbox in that namespace. A failure has already undone the network; the rest stays on the undo stack.
+     */
+    default SpiMapper.Prepared connect(String sandboxId, PodSandboxConfig config, SpiMapper.Prepared prepared) {
+        return prepared;
+    }
 
     /** Releases the network (idempotent); called by Stop and Remove. */
     void releaseNetwork(String sandboxId);
