@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Kubernetes CRI conformance suite (critest v1.29) against the built berth image, as CI does:
 # builds critest's images into a local registry, starts berth from distribution/target/berth with a config
-# that mirrors the public registries to it, runs critest on one node, on two nodes, and with the crun
-# handler, checks the pass counts against expected.txt, and stops everything.
+# that mirrors the public registries to it, runs the streaming end-to-end checks (test/e2e/streaming.sh),
+# then critest on one node, on two nodes, and with the crun handler, checks the pass counts against
+# expected.txt, and stops everything.
 # Usage (root, from the repository): test/critest/run.sh [logdir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,6 +54,13 @@ done
 
 ep=unix://$work/berth.sock
 status=0
+echo "== streaming end to end: crictl over SPDY, WebSocket from the RPCs' URLs"
+if test/e2e/streaming.sh "$work/berth.sock" >"$logs/e2e-streaming.log" 2>&1; then
+  tail -1 "$logs/e2e-streaming.log"
+else
+  grep -E '^(FAIL|  )' "$logs/e2e-streaming.log" || tail -20 "$logs/e2e-streaming.log"
+  status=1
+fi
 run() { # name, critest args...
   local name=$1; shift
   echo "== critest: $name"
