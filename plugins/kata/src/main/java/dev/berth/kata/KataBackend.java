@@ -40,6 +40,7 @@ import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.StatsProvider;
+import dev.berth.spi.LogReopening;
 import dev.berth.spi.StreamingIo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -76,7 +77,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * One lock per pod serialises lifecycle changes of that pod and its containers (create, stop, remove);
  * status, stats and exec calls run concurrently over the shared connection.
  */
-final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, EventSource, StreamingIo {
+final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, EventSource, StreamingIo,
+        LogReopening {
     private static final Duration QUICK = Duration.ofSeconds(10);
     private static final Duration FOREVER = Duration.ofDays(3650);
     private static final int MAX_EXEC_OUTPUT = 16 << 20;
@@ -1169,6 +1171,27 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             throw BackendException.notFound("sandbox", id);
         }
         return p;
+    }
+
+    /** The CRI log is written by berth's copier from the shim's FIFOs, so reopening is a matter of that copier. */
+    @Override
+    public void reopenLog(String containerId) {
+        Ctr c = ctr(containerId);
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot reopen the log of "
+                    + "container \"" + containerId + "\": it is not running");
+        }
+        CriLog l = c.criLog;
+        if (l == null) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot reopen the log of "
+                    + "container \"" + containerId + "\": it has no log copier");
+        }
+        try {
+            l.reopen();
+        } catch (java.io.IOException e) {
+            throw new BackendException(BackendException.Kind.INTERNAL, "cannot reopen the log of container \""
+                    + containerId + "\": " + e.getMessage());
+        }
     }
 
     private Ctr ctr(String id) {

@@ -150,6 +150,30 @@ class KataShimIntegrationTest {
     }
 
     @Test
+    void reopenLogAfterRotationWritesToTheNewFile() throws Exception {
+        String sb = runPod();
+        Path logFile = dir.resolve("logs/rotating.log");
+        String id = runContainer(sb, "rotating", List.of("sh", "-c",
+                "i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.05; done"), logFile.toString());
+        assertThat(ShimHost.poll(() -> lines(logFile).size() >= 2, LONG)).isTrue();
+        Path rotated = dir.resolve("logs/rotating.log.1");
+        Files.move(logFile, rotated);
+        ((dev.berth.spi.LogReopening) backend).reopenLog(id);
+        assertThat(ShimHost.poll(() -> Files.exists(logFile) && lines(logFile).size() >= 2, LONG))
+                .as("lines go to the new file").isTrue();
+        List<String> old = lines(rotated);
+        List<String> fresh = lines(logFile);
+        int lastOld = Integer.parseInt(old.getLast().replaceAll(".* F line-", ""));
+        int firstNew = Integer.parseInt(fresh.getFirst().replaceAll(".* F line-", ""));
+        assertThat(firstNew).as("no line lost or doubled across the rotation").isEqualTo(lastOld + 1);
+
+        backend.stopContainer(id, java.time.Duration.ofSeconds(5));
+        assertThatThrownBy(() -> ((dev.berth.spi.LogReopening) backend).reopenLog(id))
+                .isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+    }
+
+    @Test
     void interactiveExecWithStdinTtyAndResize() throws Exception {
         String sb = runPod();
         String id = runContainer(sb, "shell", List.of("sleep", "3600"), "");

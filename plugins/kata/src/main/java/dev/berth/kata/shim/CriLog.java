@@ -29,7 +29,8 @@ public final class CriLog implements AutoCloseable {
     private static final DateTimeFormatter TS =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSSXXX").withZone(ZoneOffset.UTC);
 
-    private final FileChannel out;
+    private final Path file;
+    private FileChannel out; // guarded by lock
     private final ReentrantLock lock = new ReentrantLock();
     private final List<FifoReader> readers = new ArrayList<>();
     private final List<Tap> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -47,16 +48,37 @@ public final class CriLog implements AutoCloseable {
         taps.remove(t);
     }
 
-    private CriLog(FileChannel out) {
+    private CriLog(Path file, FileChannel out) {
+        this.file = file;
         this.out = out;
+    }
+
+    private static FileChannel open(Path logFile) throws IOException {
+        Files.createDirectories(logFile.toAbsolutePath().getParent());
+        return FileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Opens the log path afresh, after the kubelet renamed the file for rotation: later lines go to the new file,
+     * none is split between the two. Throws if the file cannot be created; the old one then stays in use.
+     */
+    public void reopen() throws IOException {
+        FileChannel fresh = open(file);
+        FileChannel old;
+        lock.lock();
+        try {
+            old = out;
+            out = fresh;
+        } finally {
+            lock.unlock();
+        }
+        old.close();
     }
 
     /** Starts copying; {@code stderr} may be null (a TTY merges it into stdout). */
     public static CriLog start(Path logFile, Path stdout, Path stderr, String name) throws IOException {
-        Files.createDirectories(logFile.toAbsolutePath().getParent());
-        FileChannel ch = FileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
-        CriLog log = new CriLog(ch);
+        CriLog log = new CriLog(logFile, open(logFile));
         log.readers.add(log.stream(stdout, "stdout", name));
         if (stderr != null) {
             log.readers.add(log.stream(stderr, "stderr", name));
@@ -89,10 +111,13 @@ public final class CriLog implements AutoCloseable {
     @Override
     public void close() {
         readers.forEach(FifoReader::stop);
+        lock.lock();
         try {
             out.close();
         } catch (IOException ignored) {
             // nothing to save
+        } finally {
+            lock.unlock();
         }
     }
 
