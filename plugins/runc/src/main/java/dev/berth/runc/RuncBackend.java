@@ -61,6 +61,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
+    /** A file in a sandbox bundle: its pause process was started (see sandboxStatus). */
+    private static final String STARTED = "started";
 
     private final String handler;
     private final RuncOptions options;
@@ -208,9 +210,13 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             requireSandbox(sandboxId);
             // Try first, ask later: the status costs a runtime call, and a created sandbox is the usual case.
             Programs.Result r = exit(sandboxId).isPresent() ? null : cli.run(List.of("start", sandboxId));
+            if (r != null && r.ok()) {
+                markStarted(sandboxId);
+            }
             if (r == null || !r.ok()) {
                 ContainerStatus st = processStatus(sandboxId, null, null, null);
                 if (st.state() == ContainerStatus.State.RUNNING) {
+                    markStarted(sandboxId);
                     return;
                 }
                 if (st.state() != ContainerStatus.State.CREATED) {
@@ -222,6 +228,15 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A marker that the pause process was started, for the status fast path; losing it only costs speed. */
+    private void markStarted(String sandboxId) {
+        try {
+            Files.writeString(bundle(sandboxId).resolve(STARTED), "");
+        } catch (IOException e) {
+            log.log(System.Logger.Level.DEBUG, "cannot mark sandbox {0} started: {1}", sandboxId, e.getMessage());
         }
     }
 
@@ -247,7 +262,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     @Override
     public SandboxStatus sandboxStatus(String sandboxId) {
         SandboxRecord rec = requireSandbox(sandboxId);
-        ContainerStatus pause = processStatus(sandboxId, rec.createdAt(), null, null);
+        ContainerStatus pause = processStatus(sandboxId, rec.createdAt(), null, null,
+                Files.exists(bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
         boolean ready = pause.state() == ContainerStatus.State.RUNNING;
         return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
                 StateStore.time(rec.createdAt()), ready ? pause.pid() : 0,
@@ -443,7 +459,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         if (rec == null) {
             throw BackendException.notFound("container", containerId);
         }
-        return processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath());
+        return processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath(),
+                rec.startedAt() != null ? rec.pid() : 0);
     }
 
     @Override
@@ -782,10 +799,24 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     /** The state of a runtime container (pause or workload), from conmon's exit file and the runtime's state. */
     private ContainerStatus processStatus(String id, String createdAt, String startedAt, String cgroupsPath) {
+        return processStatus(id, createdAt, startedAt, cgroupsPath, 0);
+    }
+
+    /**
+     * The state of a container or pause process. {@code startedPid} is its pid when berth started it: then, with no
+     * exit file and its conmon still alive, it is running, and the runtime need not be asked. The kubelet asks
+     * for status every second or so per container, and a {@code runc state} costs a fork and some 10 ms.
+     */
+    private ContainerStatus processStatus(String id, String createdAt, String startedAt, String cgroupsPath,
+                                          long startedPid) {
         Instant created = StateStore.time(createdAt);
         Instant started = StateStore.time(startedAt);
         Map<String, String> info = Map.of("bundle", bundle(id).toString(), "runtime", options.binary().toString());
         Optional<Exit> exit = exit(id);
+        if (exit.isEmpty() && startedPid > 0 && conmonOf(id)) {
+            return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
+                    startedPid, info);
+        }
         if (exit.isEmpty()) {
             JsonNode state = cli.state(id);
             String s = state == null ? "" : state.path("status").asText();
@@ -883,6 +914,21 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     ph.get().destroyForcibly();
                 }
             }
+        }
+    }
+
+    /** Whether the conmon that supervises {@code id} runs: alive, not a zombie, and started for that id. */
+    private boolean conmonOf(String id) {
+        long pid = readPid(bundle(id).resolve("conmon.pid"));
+        if (pid <= 0 || !isConmon(pid)) {
+            return false;
+        }
+        try {
+            // A reused pid could be another container's conmon: its command line names the container.
+            String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+            return cmdline.contains(" -c " + id + " ");
+        } catch (IOException e) {
+            return false;
         }
     }
 

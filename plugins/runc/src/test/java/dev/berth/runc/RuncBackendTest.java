@@ -134,6 +134,47 @@ class RuncBackendTest {
     }
 
     @Test
+    void statusOfRunningContainersAndPodsAsksTheRuntimeNothing() throws Exception {
+        // A runtime wrapper that records every call: status must come from berth's own state, exit files and
+        // conmon, not from a runc state per call (the kubelet asks every second for every container).
+        Path calls = base.resolve("runtime-calls.log");
+        Path wrapper = base.resolve("recording-" + binary());
+        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + RuncOptions.resolveProgram(binary()) + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        var ctx = new TestingBackendContext("recording", base.resolve("ctx-recording"));
+        RuntimeBackend b = new RuncBackendFactory().create("recording", Map.of("binary", wrapper.toString()), ctx);
+        String sb = newId();
+        try {
+            b.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
+            b.startSandbox(sb);
+            String id = newId();
+            b.createContainer(Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
+                    ContainerSecurity.DEFAULT));
+            b.startContainer(id);
+            Files.deleteIfExists(calls);
+            for (int i = 0; i < 5; i++) {
+                assertThat(b.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+                assertThat(b.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.READY);
+            }
+            assertThat(Files.exists(calls) ? Files.readAllLines(calls) : List.<String>of())
+                    .as("runtime calls for ten status queries").isEmpty();
+            long pid = b.containerStatus(id).pid();
+            assertThat(pid).isPositive();
+            Native.kill(pid, 9);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (b.containerStatus(id).state() != ContainerStatus.State.EXITED && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            ContainerStatus st = b.containerStatus(id);
+            assertThat(st.state()).isEqualTo(ContainerStatus.State.EXITED);
+            assertThat(st.exitCode()).isEqualTo(137);
+        } finally {
+            b.removeSandbox(sb);
+            b.close();
+        }
+    }
+
+    @Test
     void completedContainerHasReasonCompleted() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         String id = run(sb, List.of("true"), null, null, ContainerSecurity.DEFAULT);
