@@ -601,6 +601,9 @@ public final class ImageService implements AutoCloseable {
     public void pin(String imageId, boolean pinned) {
         withLock(() -> {
             ImageMeta m = require(imageId);
+            if (m.pinned() == pinned) {
+                return null; // every RunPodSandbox pins its sandbox image: do not rewrite the metadata each time
+            }
             images.put(m.id(), withRefs(m, m.repoTags(), m.repoDigests(), pinned));
             persist();
             return null;

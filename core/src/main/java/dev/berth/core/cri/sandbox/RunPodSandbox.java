@@ -17,7 +17,6 @@ import io.grpc.MethodDescriptor;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
@@ -81,10 +80,6 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             undo.push(new Undo("delete the record", () -> cri.sandboxes().remove(id)));
 
             SpiMapper.Prepared prepared = environment.prepare(id, config, handler, undo);
-            if (prepared.netnsPath() != null) {
-                record = record.withNetwork(prepared.netnsPath().toString(), "", List.of());
-                cri.sandboxes().put(record);
-            }
             // CNI takes tens of milliseconds, as long as the backend's create: overlap them where the backend can.
             FutureTask<SpiMapper.Prepared> network = null;
             if (prepared.netnsPath() == null
