@@ -475,7 +475,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             Map<String, Object> config;
             try {
                 config = OciSpecs.container(spec, podRef(pod, sb.getPid()), targetPid,
-                        cgroupsPath(pod.props.getProperty("cgroupParent", ""), id));
+                        cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
             } catch (IllegalArgumentException e) {
                 throw BackendException.invalid("failed to create container \"" + id + "\": " + e.getMessage());
             }
@@ -1193,6 +1193,20 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                     + containerId + "\": " + e.getMessage());
         }
     }
+
+    /**
+     * The host facts for container specs: berth's bounding set caps what containers may get (a runtime on the host
+     * cannot grant more; a VM's agent could, but the operator who limited berth did not ask for it), and Localhost
+     * seccomp profiles are read from the node.
+     */
+    private static final OciSpecs.Host SPEC_HOST = new OciSpecs.Host(dev.berth.oci.Capabilities.boundingSet(),
+            ref -> {
+                try {
+                    return dev.berth.kata.oci.Json.parse(Files.readString(Path.of(ref)));
+                } catch (IOException | RuntimeException e) {
+                    return null;
+                }
+            });
 
     private Ctr ctr(String id) {
         Ctr c = containers.get(id);

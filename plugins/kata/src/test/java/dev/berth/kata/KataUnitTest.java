@@ -16,11 +16,13 @@ import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.ShimLauncher;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendHealth;
+import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.PodMetadata;
 import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SecurityProfile;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.io.InputStream;
@@ -121,6 +123,56 @@ class KataUnitTest {
         assertThat(spec.get("hostname")).isEqualTo("web-0");
         // and it is valid JSON that reads back the same
         assertThat(Json.parse(Json.write(spec))).isEqualTo(Json.parse(Json.write(Json.parse(Json.write(spec)))));
+    }
+
+    private static ContainerSpec secured(ContainerSecurity sec, List<dev.berth.spi.ContainerMount> mounts) {
+        ImageConfig image = new ImageConfig("id", "busybox", List.of("sh"), List.of(), List.of(), "", "", 0, 0,
+                List.of(), "", Map.of());
+        return new ContainerSpec("c2", "sb1", "c", 0, image, List.of(), List.of(), "", List.of(), mounts, List.of(),
+                Map.of(), Map.of(), "", false, false, false, LinuxResources.NONE, sec, List.of(), null);
+    }
+
+    private static ContainerSecurity security(boolean privileged, List<String> add, SecurityProfile seccomp) {
+        var d = ContainerSecurity.DEFAULT;
+        return new ContainerSecurity(add, List.of(), privileged, d.namespaces(), d.runAsUser(), d.runAsGroup(), "",
+                false, List.of(), false, List.of(), List.of(), seccomp, d.apparmor(), d.selinux(),
+                d.supplementalGroupsPolicy());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void capabilitiesSeccompAndPropagationFollowTheRequestWithinWhatTheHostGrants() {
+        var sb = OciSpecs.podRef(pod("sb1", LinuxResources.NONE, LinuxResources.NONE), 4242);
+        var host = new OciSpecs.Host(java.util.Set.of("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL"),
+                ref -> ref.equals("/profiles/deny-hostname.json") ? Map.of("defaultAction", "SCMP_ACT_ALLOW",
+                        "syscalls", List.of(Map.of("names", List.of("sethostname"), "action", "SCMP_ACT_ERRNO")))
+                        : null);
+
+        Map<String, Object> all = OciSpecs.container(secured(security(false, List.of("ALL"),
+                SecurityProfile.RUNTIME_DEFAULT), List.of()), sb, 0, "/c", host);
+        Map<String, Object> caps = (Map<String, Object>) ((Map<String, Object>) all.get("process")).get("capabilities");
+        assertThat((List<String>) caps.get("bounding")).as("ALL, within the host's bounding set")
+                .containsExactlyInAnyOrder("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL");
+        Map<String, Object> seccomp = (Map<String, Object>) ((Map<String, Object>) all.get("linux")).get("seccomp");
+        assertThat(seccomp).as("RuntimeDefault, with the calls CAP_SYS_ADMIN covers allowed").isNotNull();
+        assertThat(seccomp.toString()).contains("keyctl").doesNotContain("unshare");
+
+        Map<String, Object> local = OciSpecs.container(secured(security(false, List.of(),
+                new SecurityProfile(SecurityProfile.Type.LOCALHOST, "/profiles/deny-hostname.json")),
+                List.of(new dev.berth.spi.ContainerMount("/m", "/host/m", false, false,
+                        dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL, false, ""))), sb, 0, "/c", host);
+        Map<String, Object> linux = (Map<String, Object>) local.get("linux");
+        assertThat(linux.get("seccomp").toString()).contains("sethostname");
+        assertThat(linux.get("rootfsPropagation")).isEqualTo("rshared");
+
+        Map<String, Object> privileged = OciSpecs.container(secured(security(true, List.of(),
+                SecurityProfile.RUNTIME_DEFAULT), List.of()), sb, 0, "/c", host);
+        assertThat(((Map<String, Object>) privileged.get("linux"))).as("privileged: no seccomp")
+                .doesNotContainKey("seccomp");
+
+        assertThatThrownBy(() -> OciSpecs.container(secured(security(false, List.of(),
+                new SecurityProfile(SecurityProfile.Type.LOCALHOST, "/profiles/missing.json")), List.of()), sb, 0,
+                "/c", host)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/profiles/missing.json");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Capabilities;
+import dev.berth.oci.SeccompProfiles;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -33,19 +36,10 @@ public final class OciSpecs {
     static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /** The capabilities a non-privileged container gets unless it adds or drops some (containerd's set). */
-    static final List<String> DEFAULT_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
-            "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-            "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
+    static final List<String> DEFAULT_CAPS = Capabilities.DEFAULT;
 
     /** Every capability Linux 5.9+ knows, for privileged containers and for "ALL". */
-    static final List<String> ALL_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
-            "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-            "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-            "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-            "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-            "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-            "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-            "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE");
+    static final List<String> ALL_CAPS = Capabilities.ALL;
 
     static final List<String> DEFAULT_MASKED = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
             "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
@@ -74,25 +68,9 @@ public final class OciSpecs {
             this(ownOomScoreAdj, recursiveReadOnly, systemdCgroup, seccompLoader, null);
         }
 
-        /** The capabilities in this process's bounding set, from /proc/self/status (bit i is ALL_CAPS[i]). */
+        /** The capabilities in this process's bounding set, from /proc/self/status; null when unreadable. */
         public static Set<String> boundingSet() {
-            try {
-                for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-                    if (line.startsWith("CapBnd:")) {
-                        long bits = Long.parseUnsignedLong(line.substring(7).strip(), 16);
-                        Set<String> out = new LinkedHashSet<>();
-                        for (int i = 0; i < ALL_CAPS.size(); i++) {
-                            if ((bits & (1L << i)) != 0) {
-                                out.add(ALL_CAPS.get(i));
-                            }
-                        }
-                        return Set.copyOf(out);
-                    }
-                }
-            } catch (java.io.IOException | NumberFormatException e) {
-                return null;
-            }
-            return null;
+            return Capabilities.boundingSet();
         }
     }
 
@@ -302,8 +280,8 @@ public final class OciSpecs {
             linux.set("seccomp", seccomp(spec.id(), profile));
         }
         if (sec.seccomp().type() == SecurityProfile.Type.RUNTIME_DEFAULT && !sec.privileged()) {
-            linux.set("seccomp", DefaultSeccomp.profile(texts(root.path("process").path("capabilities")
-                    .path("bounding"))));
+            linux.set("seccomp", JSON.valueToTree(SeccompProfiles.runtimeDefault(texts(root.path("process")
+                    .path("capabilities").path("bounding")))));
         }
         if (sec.namespaces().userNamespace() != null) {
             throw BackendException.unimplemented("failed to create container \"" + spec.id()
@@ -338,34 +316,7 @@ public final class OciSpecs {
     // ---- parts ---------------------------------------------------------------------------------------------
 
     static List<String> capabilities(ContainerSecurity sec) {
-        if (sec.privileged()) {
-            return ALL_CAPS;
-        }
-        Set<String> add = normalise(sec.addCapabilities());
-        Set<String> drop = normalise(sec.dropCapabilities());
-        Set<String> caps = new LinkedHashSet<>(DEFAULT_CAPS);
-        if (add.contains("CAP_ALL")) {
-            caps.addAll(ALL_CAPS);
-        }
-        if (drop.contains("CAP_ALL")) {
-            caps.clear();
-        }
-        for (String c : add) {
-            if (!c.equals("CAP_ALL")) {
-                caps.add(c);
-            }
-        }
-        caps.removeAll(drop);
-        return List.copyOf(caps);
-    }
-
-    private static Set<String> normalise(List<String> caps) {
-        Set<String> out = new LinkedHashSet<>();
-        for (String c : caps) {
-            String u = c.trim().toUpperCase(Locale.ROOT);
-            out.add(u.startsWith("CAP_") ? u : "CAP_" + u);
-        }
-        return out;
+        return Capabilities.resolve(sec.privileged(), sec.addCapabilities(), sec.dropCapabilities(), null);
     }
 
     /** Image env first, then the request's, a later KEY replacing an earlier one in place; PATH if none. */
@@ -520,44 +471,13 @@ public final class OciSpecs {
 
     /** Takes the fields OCI knows from a seccomp profile (OCI or Docker format). */
     static ObjectNode seccomp(String containerId, JsonNode profile) {
-        if (profile == null || !profile.hasNonNull("defaultAction")) {
+        try {
+            return JSON.valueToTree(SeccompProfiles.fromProfile(profile == null ? null
+                    : JSON.convertValue(profile, Object.class)));
+        } catch (IllegalArgumentException e) {
             throw BackendException.invalid("failed to create container \"" + containerId
-                    + "\": the Localhost seccomp profile has no defaultAction");
+                    + "\": the Localhost seccomp profile is unusable: " + e.getMessage());
         }
-        ObjectNode out = F.objectNode();
-        out.set("defaultAction", profile.get("defaultAction"));
-        for (String f : List.of("defaultErrnoRet", "flags", "listenerPath", "listenerMetadata")) {
-            if (profile.has(f)) {
-                out.set(f, profile.get(f));
-            }
-        }
-        if (profile.has("architectures")) {
-            out.set("architectures", profile.get("architectures"));
-        } else if (profile.has("archMap")) {
-            ArrayNode arches = out.putArray("architectures");
-            for (JsonNode a : profile.get("archMap")) {
-                arches.add(a.path("architecture").asText());
-                a.path("subArchitectures").forEach(arches::add);
-            }
-        }
-        if (profile.has("syscalls")) {
-            ArrayNode sys = out.putArray("syscalls");
-            for (JsonNode s : profile.get("syscalls")) {
-                ObjectNode c = sys.addObject();
-                if (s.has("names")) {
-                    c.set("names", s.get("names"));
-                } else if (s.has("name")) {
-                    c.putArray("names").add(s.get("name").asText());
-                }
-                c.set("action", s.get("action"));
-                for (String f : List.of("errnoRet", "args")) {
-                    if (s.has(f)) {
-                        c.set(f, s.get(f));
-                    }
-                }
-            }
-        }
-        return out;
     }
 
     private static ObjectNode base() {

@@ -1,5 +1,8 @@
 package dev.berth.kata.oci;
 
+import dev.berth.oci.Capabilities;
+import dev.berth.oci.SeccompProfiles;
+
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -13,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Builds the OCI runtime spec ({@code config.json}) of a pod's sandbox container and of its containers, as
@@ -43,17 +47,6 @@ public final class OciSpecs {
     /** type_url of the resources in UpdateTaskRequest. */
     public static final String RESOURCES_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
 
-    private static final List<String> DEFAULT_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID",
-            "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-            "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
-    private static final List<String> ALL_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
-            "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-            "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-            "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-            "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-            "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-            "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-            "CAP_AUDIT_READ");
     private static final List<String> MASKED = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
             "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
             "/sys/firmware");
@@ -62,6 +55,15 @@ public final class OciSpecs {
     private static final String PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private OciSpecs() {}
+
+    /**
+     * What the spec takes from the host: the capabilities the runtime may grant (null: all) and a reader of
+     * Localhost seccomp profiles (the parsed JSON of the file, or null when unreadable).
+     */
+    public record Host(Set<String> grantableCaps, Function<String, Object> localhostProfile) {
+        /** Every capability; no Localhost profile can be read. */
+        public static final Host UNRESTRICTED = new Host(null, ref -> null);
+    }
 
     /** What a container needs to know about its pod's sandbox. */
     public record PodRef(String id, String name, String namespace, String uid, long pid, Path netnsPath,
@@ -88,7 +90,8 @@ public final class OciSpecs {
         Map<String, Object> spec = base();
         List<String> env = new ArrayList<>(List.of(PATH_ENV));
         env.addAll(s.image().env());
-        spec.put("process", process(args, env, "/", uid, gid, sec.supplementalGroups(), DEFAULT_CAPS, true, false));
+        spec.put("process", process(args, env, "/", uid, gid, sec.supplementalGroups(), Capabilities.DEFAULT, true,
+                false));
         spec.put("root", Map.of("path", "rootfs", "readonly", sec.readonlyRootfs()));
         if (!s.hostNetwork() && !s.hostname().isEmpty()) {
             spec.put("hostname", s.hostname());
@@ -127,6 +130,16 @@ public final class OciSpecs {
     }
 
     public static Map<String, Object> container(ContainerSpec c, PodRef pod, long targetPid, String cgroupsPath) {
+        return container(c, pod, targetPid, cgroupsPath, Host.UNRESTRICTED);
+    }
+
+    /**
+     * The spec of a container. Capabilities and seccomp are in it as for runc: a VM's agent applies them inside the
+     * guest, a host shim (the runc shim) on the host. Throws {@link IllegalArgumentException} for a request that
+     * cannot be honoured (no command, an unusable Localhost seccomp profile).
+     */
+    public static Map<String, Object> container(ContainerSpec c, PodRef pod, long targetPid, String cgroupsPath,
+                                                Host host) {
         ContainerSecurity sec = c.security();
         List<String> args = c.processArgs();
         if (args.isEmpty()) {
@@ -148,8 +161,9 @@ public final class OciSpecs {
         }
 
         Map<String, Object> spec = base();
-        spec.put("process", process(args, env, cwd, uid, gid, List.copyOf(groups),
-                capabilities(sec), sec.noNewPrivs(), c.tty()));
+        List<String> caps = Capabilities.resolve(sec.privileged(), sec.addCapabilities(), sec.dropCapabilities(),
+                host.grantableCaps());
+        spec.put("process", process(args, env, cwd, uid, gid, List.copyOf(groups), caps, sec.noNewPrivs(), c.tty()));
         spec.put("root", Map.of("path", "rootfs", "readonly", sec.readonlyRootfs()));
         List<Object> mounts = new ArrayList<>(defaultMounts(sec.privileged()));
         Set<String> targets = new LinkedHashSet<>();
@@ -200,6 +214,24 @@ public final class OciSpecs {
         if (!sec.privileged()) {
             linux.put("maskedPaths", sec.maskedPaths().isEmpty() ? MASKED : sec.maskedPaths());
             linux.put("readonlyPaths", sec.readonlyPaths().isEmpty() ? READONLY : sec.readonlyPaths());
+            switch (sec.seccomp().type()) {
+                case RUNTIME_DEFAULT -> linux.put("seccomp", SeccompProfiles.runtimeDefault(caps));
+                case LOCALHOST -> {
+                    Object profile = host.localhostProfile().apply(sec.seccomp().localhostRef());
+                    if (profile == null) {
+                        throw new IllegalArgumentException("cannot read the Localhost seccomp profile "
+                                + sec.seccomp().localhostRef());
+                    }
+                    linux.put("seccomp", SeccompProfiles.fromProfile(profile));
+                }
+                default -> { }
+            }
+        }
+        // The container's root must propagate too, or a bidirectional or slave mount stops at it.
+        if (c.mounts().stream().anyMatch(m -> m.propagation() == ContainerMount.Propagation.BIDIRECTIONAL)) {
+            linux.put("rootfsPropagation", "rshared");
+        } else if (c.mounts().stream().anyMatch(m -> m.propagation() == ContainerMount.Propagation.HOST_TO_CONTAINER)) {
+            linux.put("rootfsPropagation", "rslave");
         }
         spec.put("linux", linux);
         return spec;
@@ -308,33 +340,6 @@ public final class OciSpecs {
         p.put("capabilities", c);
         p.put("noNewPrivileges", noNewPrivs);
         return p;
-    }
-
-    private static List<String> capabilities(ContainerSecurity sec) {
-        if (sec.privileged()) {
-            return ALL_CAPS;
-        }
-        Set<String> caps = new LinkedHashSet<>(DEFAULT_CAPS);
-        for (String add : sec.addCapabilities()) {
-            if (add.equalsIgnoreCase("ALL")) {
-                caps.addAll(ALL_CAPS);
-            } else {
-                caps.add(capName(add));
-            }
-        }
-        for (String drop : sec.dropCapabilities()) {
-            if (drop.equalsIgnoreCase("ALL")) {
-                caps.clear();
-            } else {
-                caps.remove(capName(drop));
-            }
-        }
-        return List.copyOf(caps);
-    }
-
-    private static String capName(String c) {
-        String u = c.toUpperCase(java.util.Locale.ROOT);
-        return u.startsWith("CAP_") ? u : "CAP_" + u;
     }
 
     private static List<Object> defaultMounts(boolean privileged) {
