@@ -41,6 +41,7 @@ import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.LogReopening;
+import dev.berth.spi.PortForwarding;
 import dev.berth.spi.StreamingIo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -78,7 +79,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * status, stats and exec calls run concurrently over the shared connection.
  */
 final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, EventSource, StreamingIo,
-        LogReopening {
+        LogReopening, PortForwarding {
     private static final Duration QUICK = Duration.ofSeconds(10);
     private static final Duration FOREVER = Duration.ofDays(3650);
     private static final int MAX_EXEC_OUTPUT = 16 << 20;
@@ -123,6 +124,8 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         final Path bundle;
         final Properties props;
         volatile CriLog criLog;
+        /** berth's write end of the container's stdin FIFO, held open so the process sees no EOF until it should. */
+        volatile java.nio.channels.FileChannel stdin;
         volatile boolean oomKilled;
         volatile Instant lostAt;
 
@@ -456,6 +459,8 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         props.setProperty("createdAt", created.toString());
         props.setProperty("logPath", spec.logPath());
         props.setProperty("tty", Boolean.toString(spec.tty()));
+        props.setProperty("stdin", Boolean.toString(spec.stdin()));
+        props.setProperty("stdinOnce", Boolean.toString(spec.stdinOnce()));
         props.setProperty("stopSignal", Integer.toString(Signals.parse(spec.image().stopSignal())));
         Ctr c = new Ctr(id, pod.id, bundle, props);
         boolean ok = false;
@@ -482,20 +487,25 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             Files.createDirectories(bundle.resolve("rootfs"));
             writeJson(bundle.resolve("config.json"), config);
             store(bundle, props);
-            String stdout = "";
+            // Output always goes through FIFOs and berth's copier, to the CRI log or, without one, nowhere: attach
+            // taps the copier, and the runc shim hangs in Create when given stdin without stdout.
+            Host.mkfifo(bundle.resolve("stdout"));
+            String stdout = bundle.resolve("stdout").toString();
             String stderr = "";
-            if (!spec.logPath().isEmpty()) {
-                Host.mkfifo(bundle.resolve("stdout"));
-                stdout = bundle.resolve("stdout").toString();
-                if (!spec.tty()) {
-                    Host.mkfifo(bundle.resolve("stderr"));
-                    stderr = bundle.resolve("stderr").toString();
-                }
-                c.criLog = openLog(c);
+            if (!spec.tty()) {
+                Host.mkfifo(bundle.resolve("stderr"));
+                stderr = bundle.resolve("stderr").toString();
+            }
+            c.criLog = openLog(c);
+            String stdin = "";
+            if (spec.stdin()) {
+                Host.mkfifo(bundle.resolve("stdin"));
+                stdin = bundle.resolve("stdin").toString();
+                c.stdin = openStdin(c);
             }
             CreateTaskRequest req = CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
-                    .addAllRootfs(mounts(spec.rootfs())).setTerminal(spec.tty()).setStdout(stdout).setStderr(stderr)
-                    .build();
+                    .addAllRootfs(mounts(spec.rootfs())).setTerminal(spec.tty()).setStdin(stdin).setStdout(stdout)
+                    .setStderr(stderr).build();
             try {
                 t.create(req, options.createTimeout());
                 taskCreated = true;
@@ -684,6 +694,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                 problems.add("shim delete: " + e.getMessage());
             }
         }
+        closeStdin(c);
         CriLog l = c.criLog;
         if (l != null) {
             l.awaitEnd(Duration.ofSeconds(2));
@@ -975,7 +986,8 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
 
     /**
      * Streams the container's output (from the CRI log copier) to the client until the container exits or the
-     * client goes away. Containers get no stdin FIFO, so an attach cannot write to the container.
+     * client goes away, and the client's input into the container's stdin FIFO when it has one. With
+     * {@code stdin_once} the end of the first session's input is the end of the container's stdin (CloseIO).
      */
     @Override
     public void attach(String containerId, Streams io) {
@@ -997,6 +1009,31 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             }
         };
         l.addTap(tap);
+        java.nio.channels.FileChannel in = c.stdin;
+        if (io.stdin() != null && in != null) {
+            boolean once = Boolean.parseBoolean(c.props.getProperty("stdinOnce"));
+            Thread.ofVirtual().name("kata-attach-stdin-" + containerId.substring(0, 12)).start(() -> {
+                byte[] buf = new byte[8192];
+                try {
+                    for (int n; (n = io.stdin().read(buf)) > 0; ) {
+                        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, 0, n);
+                        while (b.hasRemaining()) {
+                            in.write(b);
+                        }
+                    }
+                } catch (IOException e) {
+                    // the client or the container went away
+                }
+                if (once) {
+                    closeStdin(c); // stdin_once: the first attach session's end is the process's EOF
+                    try {
+                        task(pod, "close stdin of container").closeStdin(containerId, "", QUICK);
+                    } catch (TtrpcException e) {
+                        log.log(System.Logger.Level.DEBUG, "CloseIO of " + containerId + ": " + e.getMessage());
+                    }
+                }
+            });
+        }
         try {
             while (!gone.get()) {
                 try {
@@ -1129,11 +1166,15 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             c.oomKilled = Boolean.parseBoolean(props.getProperty("oomKilled"));
             containers.put(id, c);
             pod.containerIds.add(id);
-            if (pod.lost == null && !props.getProperty("logPath", "").isEmpty()) {
+            if (pod.lost == null) {
                 try {
                     // Only a running process still has the FIFOs open for writing.
                     if (pod.task.state(id, "", QUICK).getStatus() == Status.RUNNING) {
                         c.criLog = openLog(c);
+                        if (Boolean.parseBoolean(props.getProperty("stdin"))
+                                && !Boolean.parseBoolean(props.getProperty("stdinClosed"))) {
+                            c.stdin = openStdin(c);
+                        }
                     }
                 } catch (TtrpcException | IOException e) {
                     log.log(System.Logger.Level.DEBUG, "log of " + id + " not reattached: " + message(e));
@@ -1171,6 +1212,41 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             throw BackendException.notFound("sandbox", id);
         }
         return p;
+    }
+
+    /**
+     * Connects to {@code port} on the loopback of the pod's network namespace on the host, as containerd's CRI
+     * does for every runtime. With a shim that runs containers on the host (the runc shim) that is the pod's own
+     * loopback. A Kata VM's processes are not there: its guest has its own loopback, so a service bound to
+     * 127.0.0.1 inside the VM cannot be reached this way (Kata's agent offers no port-forward).
+     */
+    @Override
+    public java.nio.channels.ByteChannel connect(String sandboxId, int port) {
+        Pod pod = pod(sandboxId);
+        if (port < 1 || port > 65535) {
+            throw BackendException.invalid("failed to port-forward to sandbox \"" + sandboxId + "\": invalid port "
+                    + port);
+        }
+        Properties p = pod.props;
+        try {
+            if (Boolean.parseBoolean(p.getProperty("hostNetwork"))) {
+                return java.nio.channels.SocketChannel.open(
+                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+            }
+            Path netns = path(p, "netns");
+            if (netns == null) {
+                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to port-forward to sandbox \""
+                        + sandboxId + "\": it has no network namespace");
+            }
+            return dev.berth.oci.NetworkNamespaces.connectLoopback(netns, port);
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
+                    + "\" port " + port + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
+                    + "\": interrupted");
+        }
     }
 
     /** The CRI log is written by berth's copier from the shim's FIFOs, so reopening is a matter of that copier. */
@@ -1259,9 +1335,32 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                 .setTarget(m.target()).addAllOptions(m.options()).build()).toList();
     }
 
+    private static java.nio.channels.FileChannel openStdin(Ctr c) throws IOException {
+        // Read and write: opening a FIFO so never blocks, and berth's read end stays unused.
+        return java.nio.channels.FileChannel.open(c.bundle.resolve("stdin"), java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE);
+    }
+
+    /** Closes berth's end of the stdin FIFO for good: the process reads EOF (and a restart does not reopen it). */
+    private void closeStdin(Ctr c) {
+        java.nio.channels.FileChannel in = c.stdin;
+        c.stdin = null;
+        if (in == null) {
+            return;
+        }
+        try {
+            in.close();
+            c.props.setProperty("stdinClosed", "true");
+            store(c.bundle, c.props);
+        } catch (IOException e) {
+            log.log(System.Logger.Level.DEBUG, "closing stdin of " + c.id + ": " + e.getMessage());
+        }
+    }
+
     private CriLog openLog(Ctr c) throws IOException {
         boolean tty = Boolean.parseBoolean(c.props.getProperty("tty"));
-        return CriLog.start(Path.of(c.props.getProperty("logPath")), c.bundle.resolve("stdout"),
+        String logPath = c.props.getProperty("logPath", "");
+        return CriLog.start(Path.of(logPath.isEmpty() ? "/dev/null" : logPath), c.bundle.resolve("stdout"),
                 tty ? null : c.bundle.resolve("stderr"), c.id.substring(0, Math.min(12, c.id.length())));
     }
 

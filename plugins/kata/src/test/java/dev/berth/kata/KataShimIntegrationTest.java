@@ -150,6 +150,27 @@ class KataShimIntegrationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(120) // a lost EOF would otherwise hang the attach, and the build
+    void attachFeedsStdinAndStdinOnceEndsItWithoutALogPath() throws Exception {
+        String sb = runPod();
+        String id = newId();
+        ContainerSpec plain = container(id, sb, "reader", List.of("sh", "-c", "read l; echo got:$l; read m || echo eof"),
+                "");
+        ContainerSpec reader = new ContainerSpec(plain.id(), plain.sandboxId(), plain.name(), 0, plain.image(),
+                List.of(), List.of(), "", List.of(), List.of(), List.of(), Map.of(), Map.of(), "", true, true, false,
+                null, null, plain.rootfs(), null);
+        backend.createContainer(reader);
+        backend.startContainer(id);
+        var out = new java.io.ByteArrayOutputStream();
+        ((dev.berth.spi.StreamingIo) backend).attach(id, new dev.berth.spi.StreamingIo.Streams(
+                new java.io.ByteArrayInputStream("ping\n".getBytes(StandardCharsets.UTF_8)), out,
+                new java.io.ByteArrayOutputStream(), false, new java.util.concurrent.LinkedBlockingQueue<>()));
+        assertThat(out.toString(StandardCharsets.UTF_8)).as("stdin reached the process, and stdin_once closed it")
+                .contains("got:ping").contains("eof");
+        assertThat(awaitExit(backend, id).exitCode()).isZero();
+    }
+
+    @Test
     void reopenLogAfterRotationWritesToTheNewFile() throws Exception {
         String sb = runPod();
         Path logFile = dir.resolve("logs/rotating.log");

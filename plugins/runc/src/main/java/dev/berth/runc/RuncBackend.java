@@ -711,7 +711,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 }
                 netns = Path.of("/proc", Long.toString(st.pid()), "ns", "net");
             }
-            return dev.berth.runc.Streams.connectIn(netns, port);
+            return dev.berth.oci.NetworkNamespaces.connectLoopback(netns, port);
         } catch (IOException e) {
             throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
                     + "\" port " + port + ": " + e.getMessage());

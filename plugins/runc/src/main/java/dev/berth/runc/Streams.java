@@ -176,33 +176,6 @@ final class Streams {
     }
 
     /** Opens a TCP connection to {@code port} on loopback inside the network namespace at {@code netns}. */
-    static java.nio.channels.SocketChannel connectIn(Path netns, int port) throws IOException, InterruptedException {
-        var result = new java.util.concurrent.CompletableFuture<java.nio.channels.SocketChannel>();
-        // setns moves only the calling thread; the socket keeps the namespace it was created in. The thread is
-        // used once and then ends, so no other work ever runs in the pod's namespace.
-        Thread.ofPlatform().daemon().name("berth-runc-portforward").start(() -> {
-            try {
-                int fd = Native.open(netns.toString(), Native.O_RDONLY);
-                try {
-                    Native.setns(fd, Native.CLONE_NEWNET);
-                } finally {
-                    Native.close(fd);
-                }
-                result.complete(java.nio.channels.SocketChannel.open(
-                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port)));
-            } catch (IOException | RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        try {
-            return result.get(60, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IOException("connect timed out");
-        }
-    }
-
     private static void pump(InputStream in, OutputStream out, boolean closeOut) {
         byte[] buf = new byte[8192];
         try (InputStream i = in) {
