@@ -2,7 +2,8 @@
 # Runs the Kubernetes CRI conformance suite (critest v1.29) against the built berth image, as CI does:
 # builds critest's images into a local registry, starts berth from distribution/target/berth with a config
 # that mirrors the public registries to it, runs the streaming end-to-end checks (test/e2e/streaming.sh),
-# then critest on one node, on two nodes, and with the crun handler, checks the pass counts against
+# then critest on one node, on two nodes, with the crun handler and with the shimv2-runc handler (kata type
+# over containerd-shim-runc-v2), checks the pass counts against
 # expected.txt, and stops everything.
 # Usage (root, from the repository): test/critest/run.sh [logdir]
 set -euo pipefail
@@ -79,4 +80,5 @@ run() { # name, critest args...
 run runc
 run runc-parallel --parallel=2
 run crun -runtime-handler=crun
+run shimv2-runc -runtime-handler=shimv2-runc
 exit $status
