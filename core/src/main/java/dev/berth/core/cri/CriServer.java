@@ -107,6 +107,11 @@ public final class CriServer {
         });
     }
 
+    static boolean isRead(String method) {
+        return method.startsWith("List") || method.endsWith("Status") || method.endsWith("Stats")
+                || method.equals("Version") || method.equals("ImageFsInfo") || method.equals("RuntimeConfig");
+    }
+
     private static <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc) {
         String name = rpc.method().getBareMethodName();
         return ServerCalls.asyncServerStreamingCall((Q req, StreamObserver<R> obs) -> {
@@ -127,9 +132,14 @@ public final class CriServer {
         });
     }
 
+    /**
+     * One line per call: what changes the node at INFO; reads (the kubelet polls List*, *Status, *Stats and Version
+     * every few seconds per pod) at DEBUG, so that a busy node's log is not all polling; failures at WARNING.
+     */
     private static void log(String name, RpcContext ctx, Status s, long start) {
         long micros = (System.nanoTime() - start) / 1000;
-        System.Logger.Level level = s.isOk() ? System.Logger.Level.INFO : System.Logger.Level.WARNING;
+        System.Logger.Level level = !s.isOk() ? System.Logger.Level.WARNING
+                : isRead(name) ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
         if (LOG.isLoggable(level)) {
             LOG.log(level, "rpc=" + name + ctx.describe() + " code=" + s.getCode()
                     + (s.getDescription() == null ? "" : " msg=\"" + s.getDescription() + "\"")
