@@ -103,6 +103,10 @@ check "ws v5 exec: stdin, closed by the v5 close signal" "stdout: got:hello-ws" 
 reader2=$(container reader2 true true false '["sh", "-c", "read l; echo got:$l"]')
 out=$(ws attach "$reader2" --stdin ping-ws)
 check "ws v5 attach: stdin in, stdout out" "stdout: got:ping-ws" "$out"
+ticker=$(container ticker false false false '["sh", "-c", "for i in $(seq 1 20); do echo tick-$i; sleep 0.5; done"]')
+out=$(ws attach "$ticker" --protocol v4.channel.k8s.io)
+check "ws v4 attach: protocol chosen" "protocol: v4.channel.k8s.io" "$out"
+check "ws v4 attach: the container's output until it exits" "tick-20" "$out"
 out=$(ws portforward "$pod" --port 80 --send 'GET / HTTP/1.0\r\n\r\n')
 check "ws port-forward: the port announced" "port: 80" "$out"
 check "ws port-forward: httpd in the pod answers" "hello-from-pod" "$out"
