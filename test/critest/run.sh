@@ -55,13 +55,15 @@ done
 
 ep=unix://$work/berth.sock
 status=0
-echo "== streaming end to end: crictl over SPDY, WebSocket from the RPCs' URLs"
-if test/e2e/streaming.sh "$work/berth.sock" >"$logs/e2e-streaming.log" 2>&1; then
-  tail -1 "$logs/e2e-streaming.log"
-else
-  grep -E '^(FAIL|  )' "$logs/e2e-streaming.log" || tail -20 "$logs/e2e-streaming.log"
-  status=1
-fi
+for handler in runc shimv2-runc; do
+  echo "== streaming end to end ($handler): crictl over SPDY, WebSocket from the RPCs' URLs"
+  if test/e2e/streaming.sh "$work/berth.sock" "$handler" >"$logs/e2e-streaming-$handler.log" 2>&1; then
+    tail -1 "$logs/e2e-streaming-$handler.log"
+  else
+    grep -E '^(FAIL|  )' "$logs/e2e-streaming-$handler.log" || tail -20 "$logs/e2e-streaming-$handler.log"
+    status=1
+  fi
+done
 run() { # name, critest args...
   local name=$1; shift
   echo "== critest: $name"

@@ -873,6 +873,14 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             Map<String, Object> process = new LinkedHashMap<>(
                     OciSpecs.execProcess((Map<String, Object>) config.get("process"), command));
             process.put("terminal", io.tty());
+            if (io.tty()) {
+                // The client's first size, if it sent one, is the console's size from the start: a ResizePty after
+                // Start can come too late for a command that asks at once (stty size).
+                TerminalSize initial = io.resize().poll(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (initial != null) {
+                    process.put("consoleSize", Map.of("height", initial.height(), "width", initial.width()));
+                }
+            }
             Files.createDirectories(dir);
             ExecProcessRequest.Builder req = ExecProcessRequest.newBuilder().setId(containerId).setExecId(execId)
                     .setTerminal(io.tty());
@@ -922,6 +930,10 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
                     + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.UNAVAILABLE, "failed to exec in container \"" + containerId
+                    + "\": interrupted");
         } finally {
             if (resizer != null) {
                 resizer.interrupt();

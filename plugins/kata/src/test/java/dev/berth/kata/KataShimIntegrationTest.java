@@ -215,6 +215,14 @@ class KataShimIntegrationTest {
                 new dev.berth.spi.StreamingIo.Streams(null, ttyOut, null, true, resize));
         assertThat(ttyOut.toString()).contains("RESIZED\r\n");
         assertThat(ttyCode).isZero();
+
+        // A size queued before the exec starts is the console's size from the first instruction on.
+        var first = new java.util.concurrent.LinkedBlockingQueue<dev.berth.spi.StreamingIo.TerminalSize>();
+        first.add(new dev.berth.spi.StreamingIo.TerminalSize(77, 33));
+        var sizeOut = new java.io.ByteArrayOutputStream();
+        assertThat(backend.exec(id, List.of("stty", "size"),
+                new dev.berth.spi.StreamingIo.Streams(null, sizeOut, null, true, first))).isZero();
+        assertThat(sizeOut.toString()).isEqualTo("33 77\r\n");
     }
 
     @Test
