@@ -1234,31 +1234,16 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
      */
     @Override
     public java.nio.channels.ByteChannel connect(String sandboxId, int port) {
-        Pod pod = pod(sandboxId);
-        if (port < 1 || port > 65535) {
-            throw BackendException.invalid("failed to port-forward to sandbox \"" + sandboxId + "\": invalid port "
-                    + port);
-        }
-        Properties p = pod.props;
-        try {
-            if (Boolean.parseBoolean(p.getProperty("hostNetwork"))) {
-                return java.nio.channels.SocketChannel.open(
-                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
-            }
-            Path netns = path(p, "netns");
+        Properties p = pod(sandboxId).props;
+        Path netns = null;
+        if (!Boolean.parseBoolean(p.getProperty("hostNetwork"))) {
+            netns = path(p, "netns");
             if (netns == null) {
                 throw new BackendException(Kind.FAILED_PRECONDITION, "failed to port-forward to sandbox \""
                         + sandboxId + "\": it has no network namespace");
             }
-            return dev.berth.oci.NetworkNamespaces.connectLoopback(netns, port);
-        } catch (IOException e) {
-            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
-                    + "\" port " + port + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
-                    + "\": interrupted");
         }
+        return dev.berth.oci.NetworkNamespaces.portForward(sandboxId, netns, port);
     }
 
     /** The CRI log is written by berth's copier from the shim's FIFOs, so reopening is a matter of that copier. */

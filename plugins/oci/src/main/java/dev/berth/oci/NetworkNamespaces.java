@@ -1,5 +1,6 @@
 package dev.berth.oci;
 
+import dev.berth.spi.BackendException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -45,6 +46,30 @@ public final class NetworkNamespaces {
 
     private static MethodHandle fn(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, ERRNO_OPT);
+    }
+
+    /**
+     * A port-forward connection: to {@code port} on the loopback of the pod's network namespace {@code netns}, or
+     * of the host when it is null (a host-network pod). Errors are {@link BackendException}s naming the sandbox:
+     * INVALID_ARGUMENT for a bad port, UNAVAILABLE when nothing answers.
+     */
+    public static SocketChannel portForward(String sandboxId, Path netns, int port) {
+        if (port < 1 || port > 65535) {
+            throw BackendException.invalid("failed to port-forward to sandbox \"" + sandboxId + "\": invalid port "
+                    + port);
+        }
+        try {
+            return netns == null
+                    ? SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                    : connectLoopback(netns, port);
+        } catch (IOException e) {
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, "failed to port-forward to sandbox \""
+                    + sandboxId + "\" port " + port + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, "failed to port-forward to sandbox \""
+                    + sandboxId + "\": interrupted");
+        }
     }
 
     /** Connects to {@code port} on the loopback of the network namespace pinned or named at {@code netns}. */

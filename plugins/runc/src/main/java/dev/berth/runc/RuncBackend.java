@@ -691,16 +691,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     @Override
     public java.nio.channels.ByteChannel connect(String sandboxId, int port) {
         SandboxRecord rec = requireSandbox(sandboxId);
-        if (port < 1 || port > 65535) {
-            throw BackendException.invalid("failed to port-forward to sandbox \"" + sandboxId + "\": invalid port "
-                    + port);
-        }
-        try {
-            if (NamespaceMode.valueOf(rec.network()) == NamespaceMode.NODE) {
-                return java.nio.channels.SocketChannel.open(
-                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
-            }
-            Path netns;
+        Path netns = null;
+        if (NamespaceMode.valueOf(rec.network()) != NamespaceMode.NODE) {
             if (!rec.netnsPath().isEmpty()) {
                 netns = Path.of(rec.netnsPath());
             } else {
@@ -711,15 +703,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 }
                 netns = Path.of("/proc", Long.toString(st.pid()), "ns", "net");
             }
-            return dev.berth.oci.NetworkNamespaces.connectLoopback(netns, port);
-        } catch (IOException e) {
-            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
-                    + "\" port " + port + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackendException(Kind.UNAVAILABLE, "failed to port-forward to sandbox \"" + sandboxId
-                    + "\": interrupted");
         }
+        return dev.berth.oci.NetworkNamespaces.portForward(sandboxId, netns, port);
     }
 
     /** CRIU through the runtime; see {@link Checkpoints}. */
