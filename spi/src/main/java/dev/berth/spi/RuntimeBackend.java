@@ -52,7 +52,7 @@ public interface RuntimeBackend extends AutoCloseable {
      * Whether {@link #createSandbox} needs the pod network in place: the interfaces and addresses CNI puts in the
      * pod's network namespace. A VM backend reads them when it creates the VM, so this is true by default. A
      * backend that only has its sandbox join the namespace returns false; core then runs CNI while the backend
-     * creates the sandbox, and finishes it before {@link #startSandbox}. Either way the namespace exists and is
+     * creates and starts the sandbox, and finishes it before RunPodSandbox returns. Either way the namespace exists and is
      * pinned at {@link SandboxSpec#netnsPath()} when {@code createSandbox} is called.
      *
      * @param spec the sandbox about to be created (some pods, e.g. with network sysctls, may need the order)

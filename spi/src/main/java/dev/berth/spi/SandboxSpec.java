@@ -8,7 +8,7 @@ import java.util.Map;
  * Everything a backend needs to create a pod sandbox. Core has already pulled the sandbox image, prepared its
  * root file system ({@link #rootfs()}) and, unless the pod uses the host network, created and pinned the
  * pod's network namespace ({@link #netnsPath()}). CNI has run in it too, unless the backend said it does not
- * need that before create ({@link RuntimeBackend#needsNetworkBeforeCreate()}); then it runs meanwhile.
+ * need that before create ({@link RuntimeBackend#needsNetworkBeforeCreate}); then it runs meanwhile.
  *
  * @param id the sandbox id core chose (64 hex characters)
  * @param netnsPath the pinned network namespace, or {@code null} for host networking

@@ -63,9 +63,9 @@ class NetworkOverlapTest {
     }
 
     @Test
-    void cniRunsWhileTheBackendCreatesTheSandboxWhenItNeedsNoNetworkFirst() {
+    void cniRunsWhileTheBackendCreatesAndStartsTheSandboxWhenItNeedsNoNetworkFirst() {
         String id = run("p", "overlap");
-        // connect() waits until the sandbox exists in the backend, and fails if it never appears.
+        // connect() waits until the sandbox is started in the backend, and fails if it never is.
         assertThat(env.sawSandboxDuringConnect).containsExactly(true);
         assertThat(ip(id)).isEqualTo("10.88.0.7");
     }
@@ -138,7 +138,7 @@ class NetworkOverlapTest {
         public SpiMapper.Prepared connect(String id, PodSandboxConfig config, SpiMapper.Prepared prepared) {
             events.add("connect-begin");
             boolean exists = exists(id);
-            if (handler.name().equals("overlap")) { // its create succeeds: wait until it has run
+            if (handler.name().equals("overlap")) { // its create succeeds: wait until it has run and started
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (!exists && System.nanoTime() < deadline) {
                     sleep(5);
@@ -160,8 +160,9 @@ class NetworkOverlapTest {
 
         private boolean exists(String id) {
             try {
-                handler.backend().sandboxStatus(id);
-                return true;
+                var status = handler.backend().sandboxStatus(id); // NOT_FOUND until created
+                // For the overlapping handler, existing is not enough: it must be started while CNI runs.
+                return !handler.name().equals("overlap") || status.state() == dev.berth.spi.SandboxStatus.State.READY;
             } catch (BackendException e) {
                 return false;
             }

@@ -26,7 +26,8 @@ import java.util.concurrent.FutureTask;
  * <p>Steps, each undone in reverse order if a later one fails: reserve the pod's name, persist the record as
  * CREATING, prepare the environment (sandbox root file system, network namespace), connect the pod network (CNI),
  * create the sandbox in the backend, start it. When the backend does not need the network before create, CNI
- * runs on a virtual thread while the backend creates the sandbox, and is awaited before start. If an undo step itself fails, the record stays (NOTREADY) so that the kubelet's
+ * runs on a virtual thread while the backend creates and starts the sandbox, and is awaited before the sandbox
+ * is reported READY. If an undo step itself fails, the record stays (NOTREADY) so that the kubelet's
  * RemovePodSandbox can retry the cleanup; it is never silently dropped.
  */
 public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPodSandboxResponse> {
@@ -102,14 +103,22 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             cri.dispatcher().bind(id, handler);
             undo.push(new Undo("unbind the sandbox", () -> cri.dispatcher().unbind(id)));
             if (network != null) {
+                // Such a backend's sandbox needs no network to start either: start it while CNI finishes.
+                try {
+                    handler.backend().startSandbox(id);
+                } catch (RuntimeException | Error e) {
+                    awaitQuietly(network);
+                    throw e;
+                }
                 prepared = await(network);
             }
             if (prepared.netnsPath() != null) {
                 record = record.withNetwork(prepared.netnsPath().toString(), prepared.ip(), prepared.additionalIps());
                 cri.sandboxes().put(record);
             }
-
-            handler.backend().startSandbox(id);
+            if (network == null) {
+                handler.backend().startSandbox(id);
+            }
             cri.sandboxes().put(record.withState(SandboxRecord.State.READY));
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException | Error e) {
