@@ -544,8 +544,10 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
                 throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start container \"" + containerId
                         + "\": it is " + s + ", not CREATED");
             }
+            // Taken before Start: a process that exits at once must not look finished before it started.
+            Instant startedAt = Instant.now();
             t.start(containerId, "", options.startTimeout());
-            c.props.setProperty("startedAt", Instant.now().toString());
+            c.props.setProperty("startedAt", startedAt.toString());
             store(c.bundle, c.props);
         } catch (TtrpcException e) {
             throw e.toBackend("start container", containerId);

@@ -23,10 +23,12 @@ public final class CrashingBerth {
         RuntimeBackend b = new KataBackendFactory().create("shimv2-runc", Map.of("shim", ShimHost.RUNC_SHIM), context);
         b.createSandbox(ShimHost.sandbox(args[2], busybox));
         b.startSandbox(args[2]);
+        // It ticks, and echoes what comes on its stdin (kept open: stdin, not stdin_once) until stdin ends.
         ImageConfig image = new ImageConfig("sha256:busybox", "busybox", List.of(), List.of("sh", "-c",
-                "while true; do echo tick; sleep 0.2; done"), List.of(), "", "", 0, 0, List.of(), "", Map.of());
+                "(while true; do echo tick; sleep 0.2; done) & while read l; do echo got:$l; done; echo EOF-SEEN; wait"),
+                List.of(), "", "", 0, 0, List.of(), "", Map.of());
         b.createContainer(new ContainerSpec(args[3], args[2], "ticker", 0, image, List.of(), List.of(), "", List.of(),
-                List.of(), List.of(), Map.of(), Map.of(), args[4], false, false, false, null, null,
+                List.of(), List.of(), Map.of(), Map.of(), args[4], true, false, false, null, null,
                 ShimHost.rootfsOf(busybox), null));
         b.startContainer(args[3]);
         System.out.println("READY");

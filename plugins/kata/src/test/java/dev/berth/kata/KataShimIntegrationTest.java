@@ -448,6 +448,8 @@ class KataShimIntegrationTest {
                 }
             }, Duration.ofSeconds(90))).isTrue();
             assertThat(Files.readString(dir.resolve("crashing-berth.out"))).contains("READY");
+            // The crashing berth must have copied some output before it dies, or "copying resumed" proves nothing.
+            assertThat(ShimHost.poll(() -> !lines(logFile).isEmpty(), LONG)).as("the first berth copied output").isTrue();
         } finally {
             sandboxes.add(sb);
             berth.destroyForcibly(); // SIGKILL
@@ -462,6 +464,26 @@ class KataShimIntegrationTest {
         assertThat(ShimHost.poll(() -> lines(logFile).size() > before + 2, LONG)).as("log copying resumed").isTrue();
         assertThat(lines(logFile)).allMatch(l -> l.matches("\\S+ stdout [FP] .*") || l.isEmpty());
         assertThat(lines(logFile)).anyMatch(l -> l.endsWith(" stdout F tick"));
+
+        // The container's stdin outlived berth (the shim holds the FIFO): a new attach still reaches it.
+        var detached = new java.util.concurrent.atomic.AtomicBoolean();
+        java.io.OutputStream sink = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                if (detached.get()) {
+                    throw new java.io.IOException("client gone");
+                }
+            }
+        };
+        Thread attach = Thread.ofVirtual().start(() -> ((dev.berth.spi.StreamingIo) backend).attach(id,
+                new dev.berth.spi.StreamingIo.Streams(new java.io.ByteArrayInputStream(
+                        "after-restart\n".getBytes(StandardCharsets.UTF_8)), sink, sink, false,
+                        new java.util.concurrent.LinkedBlockingQueue<>())));
+        assertThat(ShimHost.poll(() -> lines(logFile).stream().anyMatch(l -> l.endsWith(" stdout F got:after-restart")),
+                LONG)).as("stdin written after the restart reached the container").isTrue();
+        detached.set(true);
+        attach.join(Duration.ofSeconds(30));
+        assertThat(lines(logFile)).noneMatch(l -> l.contains("EOF-SEEN"));
         backend.stopSandbox(sb, Duration.ofSeconds(1));
         assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
         backend.removeContainer(id);
