@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A ttrpc client on one unix-socket connection. Calls from many threads share the connection: each gets an
@@ -29,11 +28,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A broken connection fails every pending and later call with {@code UNAVAILABLE}; there is no automatic
  * reconnect (the owner decides whether the peer is gone).
+ *
+ * <p>Callers never touch the socket: one writer thread sends the frames they queue. A {@link SocketChannel} is
+ * closed when a thread blocked in (or entering) one of its operations is interrupted, so if callers wrote
+ * themselves, interrupting any of them (an exec's stdin pump, say) would cut the pod's whole connection.
+ * An interrupted caller only stops waiting ({@code CANCELLED}).
  */
 public final class TtrpcClient implements AutoCloseable {
     private final SocketChannel channel;
     private final List<KeyValue> metadata;
-    private final ReentrantLock writeLock = new ReentrantLock();
+    private final java.util.concurrent.BlockingQueue<Frame> outbox = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final Thread writer;
     private final Map<Integer, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger nextStream = new AtomicInteger(1);
     private final Thread reader;
@@ -45,6 +50,7 @@ public final class TtrpcClient implements AutoCloseable {
                 .map(e -> KeyValue.newBuilder().setKey(e.getKey()).setValue(e.getValue()).build())
                 .toList();
         this.reader = Thread.ofVirtual().name("ttrpc-reader").unstarted(this::readLoop);
+        this.writer = Thread.ofVirtual().name("ttrpc-writer").unstarted(this::writeLoop);
     }
 
     /** Connects to a unix socket; {@code metadata} goes with every request. */
@@ -53,6 +59,7 @@ public final class TtrpcClient implements AutoCloseable {
             SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket));
             TtrpcClient c = new TtrpcClient(ch, metadata);
             c.reader.start();
+            c.writer.start();
             return c;
         } catch (IOException | RuntimeException e) {
             throw new TtrpcException(TtrpcException.UNAVAILABLE,
@@ -93,12 +100,7 @@ public final class TtrpcClient implements AutoCloseable {
         CompletableFuture<Response> answer = new CompletableFuture<>();
         pending.put(stream, answer);
         try {
-            writeLock.lock();
-            try {
-                Frame.of(stream, Frame.TYPE_REQUEST, payload).writeTo(channel);
-            } finally {
-                writeLock.unlock();
-            }
+            outbox.add(Frame.of(stream, Frame.TYPE_REQUEST, payload));
             if (closedReason != null) {
                 // The reader may have failed everything before our entry was in the map.
                 answer.completeExceptionally(new TtrpcException(TtrpcException.UNAVAILABLE,
@@ -110,8 +112,7 @@ public final class TtrpcClient implements AutoCloseable {
             }
             return parser.parseFrom(response.getPayload());
         } catch (IOException e) {
-            shutdown("write failed: " + describe(e));
-            throw new TtrpcException(TtrpcException.UNAVAILABLE, "ttrpc connection closed: " + closedReason);
+            throw new TtrpcException(TtrpcException.INTERNAL, "malformed ttrpc response payload: " + describe(e));
         } catch (TimeoutException e) {
             throw new TtrpcException(TtrpcException.DEADLINE_EXCEEDED,
                     service + "/" + method + " got no answer within " + timeout.toMillis() + " ms");
@@ -125,6 +126,19 @@ public final class TtrpcClient implements AutoCloseable {
             throw new TtrpcException(TtrpcException.CANCELLED, service + "/" + method + " interrupted");
         } finally {
             pending.remove(stream);
+        }
+    }
+
+    /** Sends queued frames in order; only this thread writes to the socket, and nobody interrupts it but close. */
+    private void writeLoop() {
+        try {
+            while (closedReason == null) {
+                outbox.take().writeTo(channel);
+            }
+        } catch (InterruptedException e) {
+            shutdown(closedReason != null ? closedReason : "closed by client");
+        } catch (IOException | RuntimeException e) {
+            shutdown("write failed: " + describe(e));
         }
     }
 
@@ -173,6 +187,7 @@ public final class TtrpcClient implements AutoCloseable {
     public void close() {
         shutdown("closed by client");
         reader.interrupt();
+        writer.interrupt();
     }
 
     private static long saturatedNanos(Duration d) {

@@ -151,6 +151,37 @@ class TtrpcClientTest {
     }
 
     @Test
+    void interruptingACallerCancelsOnlyThatCall() throws Exception {
+        TtrpcServer s = echoServer(new ConcurrentHashMap<>());
+        TtrpcClient c = client(s.socket());
+        // Interrupts landing before, during and after the caller's send: with callers writing to the socket
+        // themselves, any of them closed the shared channel (ClosedByInterruptException).
+        for (int i = 0; i < 50; i++) {
+            String text = "interrupted " + i;
+            Thread caller = Thread.ofPlatform().start(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    say(c, text, LONG);
+                } catch (Exception expected) {
+                    // CANCELLED, or an answer that arrived first: either is fine
+                }
+            });
+            caller.join();
+            Thread hung = Thread.ofPlatform().start(() -> {
+                try {
+                    c.call("test.Echo", "Hang", Empty.getDefaultInstance(), Empty.parser(), LONG);
+                } catch (TtrpcException expected) {
+                    // cancelled by the interrupt below
+                }
+            });
+            hung.interrupt();
+            hung.join();
+        }
+        assertThat(c.isOpen()).as("the connection survives its callers' interrupts").isTrue();
+        assertThat(say(c, "still connected", LONG)).isEqualTo("echo: still connected");
+    }
+
+    @Test
     void oversizedRequestIsRefusedBeforeSending() throws Exception {
         TtrpcServer s = echoServer(new ConcurrentHashMap<>());
         TtrpcClient c = client(s.socket());
