@@ -9,10 +9,17 @@ sock=$1
 handler=${2:-}
 kit=$(cd ../shared/critest && pwd)
 C=("$kit/bin/crictl" --runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock" --timeout 30s)
-java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+java=
+for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
+  if [ -n "$d" ] && [ -x "$d/bin/java" ] && "$d/bin/java" -version 2>&1 | grep -q 'version "25'; then
+    java=$d/bin/java; break
+  fi
+done
+[ -n "$java" ] || { echo "the WebSocket client needs a JDK 25: set JAVA_HOME" >&2; exit 1; }
 ws() { # the client's own stderr (JDK and gRPC notices) goes to a file, shown when a check fails
   "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-    -cp "distribution/target/berth/lib/*" test/e2e/WsStream.java "$sock" "$@" 2>>"$tmp/ws.err"
+    -cp "distribution/target/berth/lib/*" test/e2e/WsStream.java "$sock" "$@" 2>>"$tmp/ws.err" \
+    || echo "the WebSocket client exited with status $?"
 }
 tmp=$(mktemp -d /tmp/berth-e2e.XXXXXX)
 pf=
