@@ -95,7 +95,8 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         }
         PodNetwork net = network.connect(id);
         if (prepared.hosts() != null && !net.ip().isEmpty()) {
-            PodNetworking.writeHosts(prepared.hosts(), hostname(config, false), List.of(net.ip()));
+            // In place: the backend may be bind-mounting this very file for the sandbox right now.
+            PodNetworking.rewriteHosts(prepared.hosts(), hostname(config, false), List.of(net.ip()));
         }
         return prepared.withAddresses(net.ip(), net.additionalIps());
     }

@@ -395,6 +395,21 @@ public final class PodNetworking implements AutoCloseable {
         PodFiles.write(file, PodFiles.hosts(hostname, podIps == null ? List.of() : podIps));
     }
 
+    /**
+     * Rewrites an existing /etc/hosts of a pod in place, keeping its inode. Containers bind-mount the file; when CNI
+     * finishes while the runtime is mounting it, a rename would swap the inode under the mount, and runc refuses
+     * a source that was deleted meanwhile. Written in place, every mount sees the new content too.
+     */
+    public static void rewriteHosts(Path file, String hostname, List<String> podIps) {
+        try {
+            Files.writeString(file, PodFiles.hosts(hostname, podIps == null ? List.of() : podIps),
+                    java.nio.charset.StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.WRITE,
+                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw BackendException.internal("failed to write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Writes a pod's /etc/hostname. */
     public static void writeHostname(Path file, String hostname) {
         PodFiles.write(file, (hostname == null ? "" : hostname.strip()) + "\n");

@@ -39,6 +39,17 @@ class PodFilesTest {
     }
 
     @Test
+    void rewritingHostsKeepsTheInodeThatContainersHaveMounted() throws Exception {
+        Path hosts = dir.resolve("hosts");
+        PodNetworking.writeHosts(hosts, "web-0", List.of());
+        Object inode = Files.readAttributes(hosts, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        PodNetworking.rewriteHosts(hosts, "web-0", List.of("10.88.0.9"));
+        assertThat(Files.readAttributes(hosts, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+                .isEqualTo(inode);
+        assertThat(Files.readAllLines(hosts)).endsWith("10.88.0.9\tweb-0").startsWith("127.0.0.1\tlocalhost");
+    }
+
+    @Test
     void hostsAndHostname() throws Exception {
         Path hosts = dir.resolve("hosts");
         PodNetworking.writeHosts(hosts, "web-0", List.of("10.88.0.4", "fd00::4"));
