@@ -56,7 +56,8 @@ final class Conmon {
                 List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "conmon-launcher",
                         sync.toString(), start.toString(), conmon.toString()));
                 cmd.addAll(args);
-                ProcessBuilder pb = new ProcessBuilder(cmd)
+                // conmon writes an "oom" marker into its working directory, as well as into --persist-dir.
+                ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                         .redirectOutput(launchLog.toFile())
                         .redirectErrorStream(true);
