@@ -12,14 +12,14 @@ import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The few libc calls the JDK has no API for: namespaces (setns), SOCK_SEQPACKET unix sockets (conmon's attach
- * socket), signals to non-child processes. Errors become IOExceptions carrying {@code strerror}.
+ * The few libc calls the JDK has no API for: mount and umount, SOCK_SEQPACKET unix sockets (conmon's attach
+ * socket), signals to non-child processes, pseudo-terminals. (Joining a pod's network namespace for port-forward
+ * lives in berth-oci's {@code NetworkNamespaces}, shared with the kata plugin.) Errors become IOExceptions carrying {@code strerror}.
  */
 @SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
 final class Native {
     static final int O_RDONLY = 0;
     static final int O_CLOEXEC = 02000000;
-    static final int CLONE_NEWNET = 0x40000000;
     static final int AF_UNIX = 1;
     static final int SOCK_SEQPACKET = 5;
     static final int SOCK_CLOEXEC = 02000000;
@@ -34,8 +34,6 @@ final class Native {
     private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_INT));
     private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle SETNS = fn("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
     private static final MethodHandle KILL = fn("kill", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT));
     private static final MethodHandle SOCKET = fn("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT,
@@ -115,20 +113,6 @@ final class Native {
     static void close(int fd) {
         try (Arena a = Arena.ofConfined()) {
             int rc = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** Moves the calling thread into the namespace {@code fd} refers to. */
-    static void setns(int fd, int type) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            if ((int) SETNS.invokeExact(st, fd, type) != 0) {
-                throw error("setns", st);
-            }
-        } catch (IOException e) {
-            throw e;
         } catch (Throwable t) {
             throw rethrow(t);
         }
