@@ -13,6 +13,7 @@ import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.RunPodSandboxResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.spi.BackendException;
+import dev.berth.spi.SandboxSpec;
 import io.grpc.MethodDescriptor;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -81,10 +82,11 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             undo.push(new Undo("delete the record", () -> cri.sandboxes().remove(id)));
 
             SpiMapper.Prepared prepared = environment.prepare(id, config, handler, undo);
+            // The spec carries no addresses, so it is the same before and after CNI.
+            SandboxSpec spec = SpiMapper.sandbox(id, config, prepared);
             // CNI takes tens of milliseconds, as long as the backend's create: overlap them where the backend can.
             FutureTask<SpiMapper.Prepared> network = null;
-            if (prepared.netnsPath() == null
-                    || handler.backend().needsNetworkBeforeCreate(SpiMapper.sandbox(id, config, prepared))) {
+            if (prepared.netnsPath() == null || handler.backend().needsNetworkBeforeCreate(spec)) {
                 prepared = environment.connect(id, config, prepared);
             } else {
                 SpiMapper.Prepared unconnected = prepared;
@@ -92,32 +94,22 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
                 Thread.ofVirtual().name("cni-add-" + id.substring(0, 12)).start(network);
             }
             try {
-                handler.backend().createSandbox(SpiMapper.sandbox(id, config, prepared));
+                handler.backend().createSandbox(spec);
+                undo.push(new Undo("remove the sandbox from the backend", () -> handler.backend().removeSandbox(id)));
+                cri.dispatcher().bind(id, handler);
+                undo.push(new Undo("unbind the sandbox", () -> cri.dispatcher().unbind(id)));
+                handler.backend().startSandbox(id);
             } catch (RuntimeException | Error e) {
                 if (network != null) {
                     awaitQuietly(network); // the network's undo must not race its setup
                 }
                 throw e;
             }
-            undo.push(new Undo("remove the sandbox from the backend", () -> handler.backend().removeSandbox(id)));
-            cri.dispatcher().bind(id, handler);
-            undo.push(new Undo("unbind the sandbox", () -> cri.dispatcher().unbind(id)));
             if (network != null) {
-                // Such a backend's sandbox needs no network to start either: start it while CNI finishes.
-                try {
-                    handler.backend().startSandbox(id);
-                } catch (RuntimeException | Error e) {
-                    awaitQuietly(network);
-                    throw e;
-                }
                 prepared = await(network);
             }
             if (prepared.netnsPath() != null) {
                 record = record.withNetwork(prepared.netnsPath().toString(), prepared.ip(), prepared.additionalIps());
-                cri.sandboxes().put(record);
-            }
-            if (network == null) {
-                handler.backend().startSandbox(id);
             }
             cri.sandboxes().put(record.withState(SandboxRecord.State.READY));
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
