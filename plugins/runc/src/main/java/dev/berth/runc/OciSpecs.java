@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import dev.berth.oci.Capabilities;
+import dev.berth.oci.Propagation;
 import dev.berth.oci.SeccompProfiles;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -287,13 +288,7 @@ public final class OciSpecs {
             throw BackendException.unimplemented("failed to create container \"" + spec.id()
                     + "\": user namespaces are not supported by the runc backend yet");
         }
-        // The container's root must propagate too, or a bidirectional mount stops at it.
-        if (spec.mounts().stream().anyMatch(m -> m.propagation() == ContainerMount.Propagation.BIDIRECTIONAL)) {
-            linux.put("rootfsPropagation", "rshared");
-        } else if (spec.mounts().stream()
-                .anyMatch(m -> m.propagation() == ContainerMount.Propagation.HOST_TO_CONTAINER)) {
-            linux.put("rootfsPropagation", "rslave");
-        }
+        Propagation.rootfs(spec.mounts()).ifPresent(p -> linux.put("rootfsPropagation", p));
         root.set("linux", linux);
         root.set("annotations", annotations(spec.annotations(), "container", pod.id()));
         return root;

@@ -1,8 +1,8 @@
 package dev.berth.kata.oci;
 
 import dev.berth.oci.Capabilities;
+import dev.berth.oci.Propagation;
 import dev.berth.oci.SeccompProfiles;
-
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -227,12 +227,7 @@ public final class OciSpecs {
                 default -> { }
             }
         }
-        // The container's root must propagate too, or a bidirectional or slave mount stops at it.
-        if (c.mounts().stream().anyMatch(m -> m.propagation() == ContainerMount.Propagation.BIDIRECTIONAL)) {
-            linux.put("rootfsPropagation", "rshared");
-        } else if (c.mounts().stream().anyMatch(m -> m.propagation() == ContainerMount.Propagation.HOST_TO_CONTAINER)) {
-            linux.put("rootfsPropagation", "rslave");
-        }
+        Propagation.rootfs(c.mounts()).ifPresent(p -> linux.put("rootfsPropagation", p));
         spec.put("linux", linux);
         return spec;
     }
