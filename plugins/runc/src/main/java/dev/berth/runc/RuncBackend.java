@@ -798,7 +798,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         Instant started = StateStore.time(startedAt);
         Map<String, String> info = Map.of("bundle", bundle(id).toString(), "runtime", options.binary().toString());
         Optional<Exit> exit = exit(id);
-        if (exit.isEmpty() && startedPid > 0 && conmonOf(id)) {
+        if (exit.isEmpty() && startedPid > 0 && conmonAlive(id)) {
             return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
                     startedPid, info);
         }
@@ -903,7 +903,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     /** Whether the conmon that supervises {@code id} runs: alive, not a zombie, and started for that id. */
-    private boolean conmonOf(String id) {
+    private boolean conmonAlive(String id) {
         long pid = readPid(bundle(id).resolve("conmon.pid"));
         if (pid <= 0 || !isConmon(pid)) {
             return false;
@@ -915,11 +915,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private boolean conmonAlive(String id) {
-        long pid = readPid(bundle(id).resolve("conmon.pid"));
-        return pid > 0 && isConmon(pid);
     }
 
     private static boolean isConmon(long pid) {
