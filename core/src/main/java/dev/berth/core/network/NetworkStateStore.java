@@ -36,6 +36,11 @@ final class NetworkStateStore {
     /** The persisted network state of one pod. */
     record PodNetworkState(String sandboxId, Phase phase, String netnsPath, String ifName, String cniArgs,
                            String configSource, ObjectNode config, ObjectNode runtimeConfig, ObjectNode result) {
+        /** The capability args sent with ADD, for DEL and CHECK too; records without any get an empty object. */
+        ObjectNode runtimeArgs() {
+            return runtimeConfig == null ? CniConfig.JSON.createObjectNode() : runtimeConfig;
+        }
+
         PodNetworkState withResult(ObjectNode newResult) {
             return new PodNetworkState(sandboxId, Phase.READY, netnsPath, ifName, cniArgs, configSource, config,
                     runtimeConfig, newResult);

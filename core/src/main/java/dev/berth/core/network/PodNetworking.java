@@ -179,8 +179,7 @@ public final class PodNetworking implements AutoCloseable {
                 throw new BackendException(BackendException.Kind.INTERNAL,
                         "failed to set up pod network \"" + id + "\": " + e.getMessage() + cleanup);
             }
-            ObjectNode runtimeConfig = state.runtimeConfig() == null ? CniConfig.JSON.createObjectNode()
-                    : state.runtimeConfig();
+            ObjectNode runtimeConfig = state.runtimeArgs();
             Attachment attachment = new Attachment(id, pin.toString(), state.ifName(), state.cniArgs());
             ObjectNode result;
             try {
@@ -250,8 +249,7 @@ public final class PodNetworking implements AutoCloseable {
                     NetworkNamespaces.remove(pin);
                 }
                 Attachment attachment = new Attachment(id, pin.toString(), s.ifName(), s.cniArgs());
-                ObjectNode runtimeConfig = s.runtimeConfig() == null ? CniConfig.JSON.createObjectNode()
-                        : s.runtimeConfig();
+                ObjectNode runtimeConfig = s.runtimeArgs();
                 try {
                     client.del(config, attachment, runtimeConfig, s.result());
                 } catch (CniPluginException e) {
@@ -310,8 +308,7 @@ public final class PodNetworking implements AutoCloseable {
                 .orElseThrow(() -> BackendException.notFound("pod network", id));
         try {
             CniConfig config = CniConfig.fromPersisted(Path.of(s.configSource()), s.config());
-            ObjectNode runtimeConfig = s.runtimeConfig() == null ? CniConfig.JSON.createObjectNode()
-                    : s.runtimeConfig();
+            ObjectNode runtimeConfig = s.runtimeArgs();
             client.check(config, new Attachment(id, s.netnsPath(), s.ifName(), s.cniArgs()), runtimeConfig,
                     s.result());
         } catch (CniConfig.InvalidConfigException e) {
