@@ -34,14 +34,14 @@ import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.EventSource;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.LinuxResources;
+import dev.berth.spi.LogReopening;
 import dev.berth.spi.MountSpec;
+import dev.berth.spi.PortForwarding;
 import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.StatsProvider;
-import dev.berth.spi.LogReopening;
-import dev.berth.spi.PortForwarding;
 import dev.berth.spi.StreamingIo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -977,17 +977,21 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         }
     }
 
+    /** Copies a client's input into a stdin FIFO until the input ends. */
+    private static void copy(java.io.InputStream in, java.nio.channels.WritableByteChannel out) throws IOException {
+        byte[] buf = new byte[8192];
+        for (int n; (n = in.read(buf)) >= 0; ) {
+            var b = java.nio.ByteBuffer.wrap(buf, 0, n);
+            while (b.hasRemaining()) {
+                out.write(b);
+            }
+        }
+    }
+
     /** Copies the client's stdin into the exec's stdin FIFO, then tells the shim with CloseIO. */
     private void pumpStdin(java.io.InputStream in, Path fifo, TaskClient t, String containerId, String execId) {
         try (var out = java.nio.channels.FileChannel.open(fifo, StandardOpenOption.WRITE)) {
-            byte[] buf = new byte[8192];
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                var b = java.nio.ByteBuffer.wrap(buf, 0, n);
-                while (b.hasRemaining()) {
-                    out.write(b);
-                }
-            }
+            copy(in, out);
         } catch (IOException e) {
             return; // the exec ended first
         }
@@ -1027,14 +1031,8 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
         if (io.stdin() != null && in != null) {
             boolean once = Boolean.parseBoolean(c.props.getProperty("stdinOnce"));
             Thread.ofVirtual().name("kata-attach-stdin-" + containerId.substring(0, 12)).start(() -> {
-                byte[] buf = new byte[8192];
                 try {
-                    for (int n; (n = io.stdin().read(buf)) > 0; ) {
-                        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, 0, n);
-                        while (b.hasRemaining()) {
-                            in.write(b);
-                        }
-                    }
+                    copy(io.stdin(), in);
                 } catch (IOException e) {
                     // the client or the container went away
                 }
