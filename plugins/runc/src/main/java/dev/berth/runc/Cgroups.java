@@ -161,6 +161,48 @@ final class Cgroups {
         return left;
     }
 
+    /**
+     * Creates a pod cgroup that no pause process made: in cgroup v2, and in the v1 hierarchies whose limits
+     * {@link #applyPodLimits} writes (memory, cpu). The runtime creates the rest when it makes the first
+     * container's cgroup below it. In v2 each level above delegates the cpu, memory and pids controllers, so the
+     * pod cgroup has the files its limits go into; a controller a level cannot delegate is left out.
+     */
+    static void create(String cgroup) throws IOException {
+        String rel = cgroup.replaceFirst("^/+", "");
+        for (Hierarchy h : hierarchies()) {
+            if (h.v2()) {
+                Path level = h.mountPoint();
+                for (Path name : h.mountPoint().relativize(h.mountPoint().resolve(rel))) {
+                    enableControllers(level);
+                    level = level.resolve(name.toString());
+                    if (!Files.isDirectory(level)) {
+                        Files.createDirectory(level);
+                    }
+                }
+            } else if (h.controllers().contains("memory") || h.controllers().contains("cpu")) {
+                Files.createDirectories(h.mountPoint().resolve(rel));
+            }
+        }
+    }
+
+    private static void enableControllers(Path level) {
+        List<String> available;
+        try {
+            available = List.of(Files.readString(level.resolve("cgroup.controllers")).strip().split(" "));
+        } catch (IOException e) {
+            return; // not readable: nothing to delegate
+        }
+        for (String c : List.of("cpu", "memory", "pids")) {
+            if (available.contains(c)) {
+                try {
+                    Files.writeString(level.resolve("cgroup.subtree_control"), "+" + c);
+                } catch (IOException ignored) {
+                    // cannot delegate at this level (it holds processes): that limit is left out
+                }
+            }
+        }
+    }
+
     /** Writes a pod's limits (overhead plus the containers' resources) to the pod cgroup, v1 or v2. */
     static void applyPodLimits(String podCgroup, dev.berth.spi.LinuxResources overhead,
                                dev.berth.spi.LinuxResources res) throws IOException {

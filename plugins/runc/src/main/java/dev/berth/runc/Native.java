@@ -69,6 +69,15 @@ final class Native {
     static final int MNT_DETACH = 2;
     static final int EINVAL = 22;
 
+    private static final MethodHandle UNSHARE = fn("unshare", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle SETNS = fn("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SETHOSTNAME = fn("sethostname", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    static final int CLONE_NEWUTS = 0x04000000;
+    static final int CLONE_NEWIPC = 0x08000000;
+
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
@@ -149,6 +158,54 @@ final class Native {
                 throw error("umount " + target, st);
             }
             return true;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * unshare(2) of namespaces that the kernel lets one thread of a multi-threaded process leave (UTS, IPC, net):
+     * only the calling thread moves.
+     */
+    static void unshare(int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if ((int) UNSHARE.invokeExact(st, flags) != 0) {
+                throw error("unshare", st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** setns(2) of the calling thread into the namespace open at {@code fd}. */
+    static void setns(int fd, int type) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if ((int) SETNS.invokeExact(st, fd, type) != 0) {
+                throw error("setns", st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** sethostname(2), in the calling thread's UTS namespace. */
+    static void sethostname(String name) throws IOException {
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment s = a.allocate(b.length + 1L);
+            MemorySegment.copy(b, 0, s, ValueLayout.JAVA_BYTE, 0, b.length);
+            if ((int) SETHOSTNAME.invokeExact(st, s, (long) b.length) != 0) {
+                throw error("sethostname " + name, st);
+            }
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {

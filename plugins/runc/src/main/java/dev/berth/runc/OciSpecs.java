@@ -81,12 +81,36 @@ public final class OciSpecs {
      * @param pausePid the pause process, whose namespaces containers join; 0 if none
      * @param targetPid the pid of the TARGET container for a shared pid namespace; 0 if none
      * @param shm the pod's shared /dev/shm on the host, or null for a private one per container
+     * @param pins the directory of the pod's pinned UTS and IPC namespaces when it has no pause process, else null
      */
     public record Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
                       Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups,
-                      long targetPid, Path shm) {
+                      long targetPid, Path shm, Path pins) {
         public Pod {
             supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
+        }
+
+        /** A pod with a pause process, whose namespaces its containers join. */
+        public Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
+                   Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups, long targetPid,
+                   Path shm) {
+            this(id, cgroupParent, pausePid, netnsPath, namespaces, resolvConf, hostsFile, hostnameFile,
+                    supplementalGroups, targetPid, shm, null);
+        }
+
+        /** Where a container joins the pod's namespace {@code ns} ({@code net}, {@code uts}, {@code ipc}, {@code pid}). */
+        Path namespace(String ns) {
+            if (ns.equals("net") && netnsPath != null) {
+                return netnsPath;
+            }
+            if (pins != null && !ns.equals("pid") && !ns.equals("net")) {
+                return pins.resolve(ns);
+            }
+            if (pins != null) {
+                throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                        "the sandbox has no pause process, so it has no pod-wide " + ns + " namespace to join");
+            }
+            return nsPath(pausePid, ns);
         }
 
         /** A pod without a shared /dev/shm: each container gets its own. */
@@ -338,16 +362,16 @@ public final class OciSpecs {
         ArrayNode out = F.arrayNode();
         out.add(ns("mount", null));
         if (podNs.network() != NamespaceMode.NODE) {
-            out.add(ns("network", pod.netnsPath() != null ? pod.netnsPath() : nsPath(pod.pausePid(), "net")));
-            out.add(ns("uts", nsPath(pod.pausePid(), "uts")));
+            out.add(ns("network", pod.namespace("net")));
+            out.add(ns("uts", pod.namespace("uts")));
         }
         if (podNs.ipc() != NamespaceMode.NODE && ns.ipc() != NamespaceMode.NODE) {
-            out.add(ns("ipc", nsPath(pod.pausePid(), "ipc")));
+            out.add(ns("ipc", pod.namespace("ipc")));
         }
         NamespaceMode pid = podNs.pid() == NamespaceMode.NODE ? NamespaceMode.NODE : ns.pid();
         switch (pid) {
             case NODE -> { }
-            case POD -> out.add(ns("pid", nsPath(pod.pausePid(), "pid")));
+            case POD -> out.add(ns("pid", pod.namespace("pid")));
             case CONTAINER -> out.add(ns("pid", null));
             case TARGET -> {
                 if (pod.targetPid() <= 0) {

@@ -50,10 +50,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
- * One handler of type {@code runc}. A sandbox is a pause container that owns the pod's namespaces and cgroup;
- * workload containers join its namespaces. Every container, the pause one included, has a bundle under
- * {@code <state>/b/<id>} and its own conmon, which outlives berth; what berth needs after a restart is kept in
- * {@link StateStore} records, runc's state and conmon's exit files.
+ * One handler of type {@code runc}. A sandbox owns the pod's namespaces and cgroup, and workload containers join
+ * its namespaces. By default a pod has no pause container: its network namespace is core's, its UTS and IPC
+ * namespaces are pinned by {@link PodNamespaces}, and only pods that need a process (a pod-wide pid namespace,
+ * sysctls) get a pause container ({@code drop_infra_container = false} gives every pod one). Every container, a
+ * pause one included, has a bundle under {@code <state>/b/<id>} and its own conmon, which outlives berth; what
+ * berth needs after a restart is kept in {@link StateStore} records, runc's state and conmon's exit files.
  *
  * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.
  */
@@ -61,8 +63,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
-    /** A file in a sandbox bundle: its pause process was started (see sandboxStatus). */
+    /** A file in a sandbox bundle: its pause process was started, or a pod without one is (see sandboxStatus). */
     private static final String STARTED = "started";
+    /** The directory in a sandbox bundle that holds its pinned namespaces when it has no pause container. */
+    private static final String PINS = "ns";
 
     private final String handler;
     private final RuncOptions options;
@@ -161,33 +165,43 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             if (sandboxes.containsKey(id) || containers.containsKey(id)) {
                 throw new BackendException(Kind.ALREADY_EXISTS, "sandbox \"" + id + "\" already exists");
             }
-            requirePrograms("create sandbox", id);
             Path bundle = bundle(id);
             Namespaces ns = spec.security().namespaces();
             // The pod's /dev/shm: a tmpfs in the bundle shared by all its containers, or the host's for host IPC.
             Path shm = ns.ipc() == NamespaceMode.NODE ? Path.of("/dev/shm") : bundle.resolve("shm");
-            ObjectNode config = OciSpecs.sandbox(spec, host(), shm);
             String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
-            prepareBundle("sandbox", id, spec.rootfs(), config, undo);
-            if (ns.ipc() != NamespaceMode.NODE) {
+            boolean pinned = withoutPause(spec);
+            long pid = 0;
+            if (pinned) {
+                newBundle("sandbox", id, undo);
+                mountShm(id, ns, shm);
                 try {
-                    Files.createDirectories(shm);
-                    Mounts.mount("shm", shm, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC,
-                            "mode=1777,size=65536k");
+                    PodNamespaces.pin(bundle.resolve(PINS), pinKinds(ns.network(), ns.ipc()),
+                            spec.hostNetwork() ? "" : spec.hostname());
+                    if (!podCgroup.isEmpty()) {
+                        undo.push(() -> Cgroups.remove(podCgroup));
+                        Cgroups.create(podCgroup);
+                    }
                 } catch (IOException e) {
-                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
-                            + "\": cannot mount the pod's /dev/shm: " + e.getMessage());
+                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
+                            + e.getMessage());
                 }
+            } else {
+                requirePrograms("create sandbox", id);
+                ObjectNode config = OciSpecs.sandbox(spec, host(), shm);
+                prepareBundle("sandbox", id, spec.rootfs(), config, undo);
+                mountShm(id, ns, shm);
+                if (!podCgroup.isEmpty()) {
+                    undo.push(() -> Cgroups.remove(podCgroup));
+                }
+                pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false,
+                        false, undo);
             }
-            if (!podCgroup.isEmpty()) {
-                undo.push(() -> Cgroups.remove(podCgroup));
-            }
-            long pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false,
-                    false, undo);
             SandboxRecord rec = new SandboxRecord(id, Instant.now().toString(), spec.cgroupParent(), podCgroup,
                     spec.netnsPath() == null ? "" : spec.netnsPath().toString(), ns.network().name(),
                     ns.pid().name(), ns.ipc().name(), str(spec.resolvConf()), str(spec.hostsFile()),
-                    str(spec.hostnameFile()), spec.security().supplementalGroups(), pid, shm.toString());
+                    str(spec.hostnameFile()), spec.security().supplementalGroups(), pid, shm.toString(),
+                    pinned ? bundle.resolve(PINS).toString() : "");
             if (!podCgroup.isEmpty()) {
                 applyPodLimits(id, podCgroup, spec.overhead(), spec.resources());
             }
@@ -202,12 +216,66 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
     }
 
+    /**
+     * Whether a pod can go without a pause container: the handler allows it, and nothing needs a process. Its
+     * network namespace is core's (or the host's); its UTS and IPC namespaces are pinned ({@link PodNamespaces}).
+     * A pod-wide pid namespace needs a pause process as its init, and sysctls are written by the runtime when it
+     * creates one, so those pods keep it, as does a pod without a pinned network namespace.
+     */
+    private boolean withoutPause(SandboxSpec spec) {
+        return options.dropInfraContainer() && spec.sysctls().isEmpty()
+                && spec.security().namespaces().pid() != NamespaceMode.POD
+                && (spec.hostNetwork() || spec.netnsPath() != null);
+    }
+
+    /** The namespaces a pod without a pause container pins: UTS unless host network, IPC unless host IPC. */
+    private static List<PodNamespaces.Kind> pinKinds(NamespaceMode network, NamespaceMode ipc) {
+        List<PodNamespaces.Kind> kinds = new ArrayList<>();
+        if (network != NamespaceMode.NODE) {
+            kinds.add(PodNamespaces.Kind.UTS);
+        }
+        if (ipc != NamespaceMode.NODE) {
+            kinds.add(PodNamespaces.Kind.IPC);
+        }
+        return kinds;
+    }
+
+    /** A pod without a pause container is ready from its start until its stop, while its namespaces are pinned. */
+    private boolean pinnedReady(SandboxRecord rec) {
+        return Files.exists(bundle(rec.id()).resolve(STARTED)) && PodNamespaces.pinned(Path.of(rec.pins()),
+                pinKinds(NamespaceMode.valueOf(rec.network()), NamespaceMode.valueOf(rec.ipc())));
+    }
+
+    /** Mounts the pod's shared /dev/shm at {@code shm}, unless the pod uses the host's IPC namespace. */
+    private static void mountShm(String id, Namespaces ns, Path shm) {
+        if (ns.ipc() == NamespaceMode.NODE) {
+            return;
+        }
+        try {
+            Files.createDirectories(shm);
+            Mounts.mount("shm", shm, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC,
+                    "mode=1777,size=65536k");
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
+                    + "\": cannot mount the pod's /dev/shm: " + e.getMessage());
+        }
+    }
+
     @Override
     public void startSandbox(String sandboxId) {
         ReentrantLock lock = lock(sandboxId);
         lock.lock();
         try {
-            requireSandbox(sandboxId);
+            SandboxRecord rec = requireSandbox(sandboxId);
+            if (!rec.pins().isEmpty()) {
+                if (!PodNamespaces.pinned(Path.of(rec.pins()), pinKinds(NamespaceMode.valueOf(rec.network()),
+                        NamespaceMode.valueOf(rec.ipc())))) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
+                            + "\": its namespaces are gone (was the node rebooted?)");
+                }
+                markStarted(sandboxId);
+                return;
+            }
             // Try first, ask later: the status costs a runtime call, and a created sandbox is the usual case.
             Programs.Result r = exit(sandboxId).isPresent() ? null : cli.run(List.of("start", sandboxId));
             if (r != null && r.ok()) {
@@ -251,7 +319,15 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         ReentrantLock lock = lock(sandboxId);
         lock.lock();
         try {
-            if (sandboxes.containsKey(sandboxId)) {
+            SandboxRecord rec = sandboxes.get(sandboxId);
+            if (rec != null && !rec.pins().isEmpty()) {
+                try {
+                    Files.deleteIfExists(bundle(sandboxId).resolve(STARTED));
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to stop sandbox \"" + sandboxId + "\": "
+                            + e.getMessage());
+                }
+            } else if (rec != null) {
                 stopProcess("stop sandbox", sandboxId, "", timeout);
             }
         } finally {
@@ -262,6 +338,12 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     @Override
     public SandboxStatus sandboxStatus(String sandboxId) {
         SandboxRecord rec = requireSandbox(sandboxId);
+        if (!rec.pins().isEmpty()) {
+            return new SandboxStatus(sandboxId, pinnedReady(rec) ? SandboxStatus.State.READY
+                    : SandboxStatus.State.NOTREADY, StateStore.time(rec.createdAt()), 0,
+                    Map.of("runtime", options.binary().toString(), "bundle", bundle(sandboxId).toString(),
+                            "cgroup", rec.podCgroup(), "pause", "none (namespaces pinned)"));
+        }
         ContainerStatus pause = processStatus(sandboxId, rec.createdAt(), null, null,
                 Files.exists(bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
         boolean ready = pause.state() == ContainerStatus.State.RUNNING;
@@ -287,7 +369,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             if (rec == null) {
                 return;
             }
-            destroy(sandboxId);
+            if (rec.pins().isEmpty()) {
+                destroy(sandboxId);
+            }
             cleanupBundle("remove sandbox", sandboxId);
             if (!rec.podCgroup().isEmpty()) {
                 List<Path> left = Cgroups.remove(rec.podCgroup());
@@ -345,9 +429,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             }
             requirePrograms("create container", id);
             // The pause process is alive while conmon has written no exit file for it (no runtime call needed).
-            boolean paused = sb.pausePid() > 0 && exit(sb.id()).isEmpty()
-                    && Files.exists(Path.of("/proc", Long.toString(sb.pausePid()), "ns", "net"));
-            if (!paused) {
+            boolean ready = sb.pins().isEmpty()
+                    ? sb.pausePid() > 0 && exit(sb.id()).isEmpty()
+                            && Files.exists(Path.of("/proc", Long.toString(sb.pausePid()), "ns", "net"))
+                    : pinnedReady(sb);
+            if (!ready) {
                 throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
                         + "\": sandbox \"" + sb.id() + "\" is not ready");
             }
@@ -364,7 +450,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     new Namespaces(NamespaceMode.valueOf(sb.network()), NamespaceMode.valueOf(sb.pid()),
                             NamespaceMode.valueOf(sb.ipc()), "", null),
                     path(sb.resolvConf()), path(sb.hostsFile()), path(sb.hostnameFile()), sb.supplementalGroups(),
-                    targetPid, path(sb.shm()));
+                    targetPid, path(sb.shm()), path(sb.pins()));
             ObjectNode config = OciSpecs.container(spec, pod, host(), Devices.resolve(id, spec.devices()));
             for (var m : spec.mounts()) {
                 if (m.propagation() == dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL) {
@@ -937,9 +1023,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
     }
 
-    /** Creates the bundle: directory, mounted rootfs, config.json; registers their undo first. */
-    private void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
-                               Deque<Runnable> undo) {
+    /** Creates an empty bundle directory, replacing a leftover one; registers its undo first. */
+    private void newBundle(String what, String id, Deque<Runnable> undo) {
         Path bundle = bundle(id);
         try {
             if (Files.exists(bundle)) {
@@ -955,6 +1040,18 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     log.log(Level.WARNING, "cannot clean up bundle {0}: {1}", bundle, e.getMessage());
                 }
             });
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to create " + what + " \"" + id + "\": "
+                    + e.getMessage());
+        }
+    }
+
+    /** Creates the bundle: directory, mounted rootfs, config.json; registers their undo first. */
+    private void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
+                               Deque<Runnable> undo) {
+        Path bundle = bundle(id);
+        newBundle(what, id, undo);
+        try {
             if (rootfs.isEmpty()) {
                 throw BackendException.invalid("failed to create " + what + " \"" + id + "\": no root file system");
             }

@@ -18,11 +18,14 @@ import java.util.Set;
  * @param conmon the conmon program, resolved to a path when found
  * @param pauseImage the sandbox image this handler wants, if set
  * @param noPivot pass {@code --no-pivot} to the runtime's create
+ * @param dropInfraContainer run pods without a pause container where none is needed (their namespaces pinned
+ *     instead); pods with a pod-wide pid namespace or sysctls keep one
  */
 public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
-                          boolean noPivot) {
+                          boolean noPivot, boolean dropInfraContainer) {
 
-    static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot");
+    static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot",
+            "drop_infra_container");
 
     /** Validates a handler's options table; unknown keys and wrong types are INVALID_ARGUMENT naming the key. */
     public static RuncOptions parse(String handler, Map<String, Object> options, Path stateDir) {
@@ -30,7 +33,8 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         for (String key : o.keySet()) {
             if (!KEYS.contains(key)) {
                 throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
-                        + "\": unknown key (known: binary, conmon, no_pivot, pause_image, root, systemd_cgroup)");
+                        + "\": unknown key (known: binary, conmon, drop_infra_container, no_pivot, pause_image, root, "
+                        + "systemd_cgroup)");
             }
         }
         String binary = string(handler, o, "binary", "runc");
@@ -44,10 +48,11 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         return new RuncOptions(
                 resolveProgram(binary),
                 root.isEmpty() ? stateDir.resolve("runtime") : Path.of(root),
-                bool(handler, o, "systemd_cgroup"),
+                bool(handler, o, "systemd_cgroup", false),
                 resolveProgram(conmon),
                 pause.isEmpty() ? Optional.empty() : Optional.of(pause),
-                bool(handler, o, "no_pivot"));
+                bool(handler, o, "no_pivot", false),
+                bool(handler, o, "drop_infra_container", true));
     }
 
     /** The runtime's short name, e.g. {@code runc} or {@code crun}, from the binary's file name. */
@@ -67,10 +72,10 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         return s;
     }
 
-    private static boolean bool(String handler, Map<String, Object> o, String key) {
+    private static boolean bool(String handler, Map<String, Object> o, String key, boolean fallback) {
         Object v = o.get(key);
         if (v == null) {
-            return false;
+            return fallback;
         }
         if (v instanceof Boolean b) {
             return b;

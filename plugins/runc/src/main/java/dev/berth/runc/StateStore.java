@@ -19,18 +19,23 @@ import java.util.stream.Stream;
  * fsync, rename) so that a crash leaves either the old or the new record, never half of one.
  */
 final class StateStore {
-    /** What berth must remember about a sandbox to serve it after a restart. */
+    /**
+     * What berth must remember about a sandbox to serve it after a restart. {@code pins} is the directory holding
+     * the pod's pinned UTS and IPC namespaces when it has no pause container ({@code pausePid} 0), else empty.
+     */
     record SandboxRecord(String id, String createdAt, String cgroupParent, String podCgroup, String netnsPath,
                          String network, String pid, String ipc, String resolvConf, String hostsFile,
-                         String hostnameFile, List<Long> supplementalGroups, long pausePid, String shm) {
+                         String hostnameFile, List<Long> supplementalGroups, long pausePid, String shm,
+                         String pins) {
         SandboxRecord {
             shm = shm == null ? "" : shm; // records written before the shared /dev/shm have none
+            pins = pins == null ? "" : pins; // nor had records written before pods without a pause container
             supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
         }
 
         SandboxRecord withPausePid(long pid) {
             return new SandboxRecord(id, createdAt, cgroupParent, podCgroup, netnsPath, network, this.pid, ipc,
-                    resolvConf, hostsFile, hostnameFile, supplementalGroups, pid, shm);
+                    resolvConf, hostsFile, hostnameFile, supplementalGroups, pid, shm, pins);
         }
     }
 

@@ -82,9 +82,30 @@ final class Host {
     }
 
     static SandboxSpec sandbox(String id, Path rootfs, PodSecurity security) {
+        return sandbox(id, rootfs, security, null, Map.of());
+    }
+
+    /** A sandbox spec in the network namespace pinned at {@code netns} (null: none, as for host networking). */
+    static SandboxSpec sandbox(String id, Path rootfs, PodSecurity security, Path netns, Map<String, String> sysctls) {
         return new SandboxSpec(id, new PodMetadata("pod-" + id.substring(0, 6), "uid-" + id.substring(0, 6), "default", 0),
-                "pod-" + id.substring(0, 6), "", null, List.of(), Map.of(), Map.of(), "", Map.of(), security, null, null,
-                null, rootfs(rootfs), image(PAUSE), null, null, null, null);
+                "pod-" + id.substring(0, 6), "", null, List.of(), Map.of(), Map.of(), "", sysctls, security, null, null,
+                netns, rootfs(rootfs), image(PAUSE), null, null, null, null);
+    }
+
+    /**
+     * A new network namespace with loopback up, pinned at {@code pin} as core pins a pod's (here with
+     * util-linux's unshare and iproute2). {@link #deleteTree} unpins it with the rest of a test's directory.
+     */
+    static Path netns(Path pin) throws IOException {
+        Files.createDirectories(pin.getParent());
+        Files.deleteIfExists(pin);
+        Files.createFile(pin);
+        Programs.Result r = Programs.run(List.of("unshare", "--net=" + pin, "ip", "link", "set", "lo", "up"), null,
+                Duration.ofSeconds(30));
+        if (!r.ok()) {
+            throw new IOException("cannot pin a network namespace at " + pin + ": " + r.errorText());
+        }
+        return pin;
     }
 
     static ImageConfig image(List<String> cmd) {

@@ -303,6 +303,48 @@ class OciSpecsTest {
         assertThat(String.join(";", got)).isEqualTo(expected);
     }
 
+    static Stream<Arguments> pinnedNamespaceCases() {
+        Namespaces containerPid = Namespaces.POD_DEFAULT;
+        Namespaces hostIpc = new Namespaces(NamespaceMode.POD, NamespaceMode.CONTAINER, NamespaceMode.NODE, "", null);
+        Namespaces hostNet = new Namespaces(NamespaceMode.NODE, NamespaceMode.CONTAINER, NamespaceMode.POD, "", null);
+        return Stream.of(
+                Arguments.of("pod default", containerPid,
+                        "mount=;network=/run/netns/p;uts=/b/ns/uts;ipc=/b/ns/ipc;pid="),
+                Arguments.of("host ipc", hostIpc, "mount=;network=/run/netns/p;uts=/b/ns/uts;pid="),
+                Arguments.of("host network: no uts of its own either", hostNet, "mount=;ipc=/b/ns/ipc;pid="));
+    }
+
+    /** A pod without a pause process: its containers join the pinned namespaces, never a /proc/0 path. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pinnedNamespaceCases")
+    void pinnedNamespaces(String name, Namespaces ns, String expected) {
+        Path netns = ns.network() == NamespaceMode.NODE ? null : Path.of("/run/netns/p");
+        OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 0, netns, ns, null, null, null, List.of(), 0, null,
+                Path.of("/b/ns"));
+        ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
+                false, null, ns);
+        JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
+                List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of());
+        List<String> got = new ArrayList<>();
+        spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText() + "=" + n.path("path").asText()));
+        assertThat(String.join(";", got)).isEqualTo(expected);
+    }
+
+    @Test
+    void aPodWithoutPauseProcessHasNoPodWidePidNamespaceToJoin() {
+        Namespaces podPid = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "", null);
+        OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 0, Path.of("/run/netns/p"), Namespaces.POD_DEFAULT, null, null,
+                null, List.of(), 0, null, Path.of("/b/ns"));
+        ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
+                false, null, podPid);
+        assertThatThrownBy(() -> OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0),
+                List.of(), List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of()))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
+                    assertThat(e.getMessage()).contains("pid namespace");
+                });
+    }
+
     static Stream<Arguments> cgroupCases() {
         return Stream.of(
                 Arguments.of(false, "", "/berth/" + SB + "/" + CT),

@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A stand-in for the berth daemon in {@link RestartTest}: creates a pod with a long-running container and one
+ * A stand-in for the berth daemon in {@link RestartTest}: creates a pod (without a pause container, the default)
+ * with a long-running container and one
  * that exits with 5 a few seconds later, prints the ids, then waits to be killed with SIGKILL.
  * Arguments: the backend's base directory, the rootfs, the runtime binary.
  */
@@ -22,7 +23,9 @@ public final class RestartDriver {
         RuntimeBackend backend = new RuncBackendFactory().create(args[2], Map.of("binary", args[2]),
                 new TestingBackendContext(args[2], base));
         String sb = RuncBackendTest.newId();
-        backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
+        // In a pinned network namespace, as core gives one: the pod has no pause container, only pinned namespaces.
+        Path netns = Host.netns(base.resolve("netns"));
+        backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT, netns, Map.of()));
         backend.startSandbox(sb);
         String running = RuncBackendTest.newId();
         backend.createContainer(Host.container(running, sb, rootfs, List.of("sleep", "3600"), null, null,

@@ -50,6 +50,11 @@ class RuncBackendTest {
         return "runc";
     }
 
+    /** The handler's options; the default drops the pause container where a pod needs none. */
+    protected Map<String, Object> options() {
+        return Map.of("binary", binary());
+    }
+
     @BeforeAll
     void setUp() throws Exception {
         Host.assumeRuntime(binary());
@@ -59,7 +64,7 @@ class RuncBackendTest {
         base = Host.tempDir();
         rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
         context = new TestingBackendContext(binary(), base.resolve("ctx"));
-        backend = new RuncBackendFactory().create(binary(), Map.of("binary", binary()), context);
+        backend = new RuncBackendFactory().create(binary(), options(), context);
     }
 
     @AfterAll
@@ -83,10 +88,17 @@ class RuncBackendTest {
         return HexFormat.of().formatHex(b);
     }
 
-    String pod(PodSecurity security) {
+    /** A started pod in its own pinned network namespace (as core makes one), or in the host's. */
+    String pod(PodSecurity security) throws java.io.IOException {
+        return pod(security, Map.of());
+    }
+
+    String pod(PodSecurity security, Map<String, String> sysctls) throws java.io.IOException {
         String id = newId();
         sandboxes.add(id);
-        backend.createSandbox(Host.sandbox(id, rootfs, security));
+        Path netns = security.namespaces().network() == NamespaceMode.NODE ? null
+                : Host.netns(base.resolve("netns").resolve(id.substring(0, 12)));
+        backend.createSandbox(Host.sandbox(id, rootfs, security, netns, sysctls));
         backend.startSandbox(id);
         return id;
     }
@@ -285,16 +297,62 @@ class RuncBackendTest {
     }
 
     @Test
-    void podContainersShareThePodNetworkButNotTheHosts() throws Exception {
+    void podContainersShareThePodsNamespacesButNotTheHosts() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
-        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
-        long pause = backend.sandboxStatus(sb).pid();
-        long pid = backend.containerStatus(id).pid();
-        String podNet = Files.readSymbolicLink(Path.of("/proc/" + pause + "/ns/net")).toString();
-        assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString()).isEqualTo(podNet)
-                .isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString());
-        ExecResult r = backend.execSync(id, List.of("hostname"), Duration.ofSeconds(30));
-        assertThat(new String(r.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo("pod-" + sb.substring(0, 6));
+        String one = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        String two = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        long a = backend.containerStatus(one).pid();
+        long b = backend.containerStatus(two).pid();
+        for (String ns : List.of("net", "uts", "ipc")) {
+            String host = Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)).toString();
+            String first = Files.readSymbolicLink(Path.of("/proc/" + a + "/ns/" + ns)).toString();
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + b + "/ns/" + ns)).toString()).as(ns)
+                    .isEqualTo(first).isNotEqualTo(host);
+        }
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + a + "/ns/pid")))
+                .as("a pid namespace of its own").isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/" + b + "/ns/pid")));
+        for (String id : List.of(one, two)) {
+            ExecResult r = backend.execSync(id, List.of("hostname"), Duration.ofSeconds(30));
+            assertThat(new String(r.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo("pod-" + sb.substring(0, 6));
+        }
+    }
+
+    /** Whether the pod runs a pause process, as its status says; {@link RuncPauseBackendTest} wants one always. */
+    protected boolean expectPause() {
+        return false;
+    }
+
+    @Test
+    void aPodRunsAPauseProcessOnlyWhereItNeedsOne() throws Exception {
+        String plain = pod(PodSecurity.DEFAULT);
+        assertThat(backend.sandboxStatus(plain).pid() > 0).as("pause process of a plain pod").isEqualTo(expectPause());
+        Namespaces sharedPid = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "", null);
+        String shared = pod(new PodSecurity(sharedPid, false, false, OptionalLong.empty(), OptionalLong.empty(),
+                List.of(), null, null, null));
+        assertThat(backend.sandboxStatus(shared).pid()).as("pause process of a pod-wide pid namespace").isPositive();
+        ContainerSecurity podPid = new ContainerSecurity(List.of(), List.of(), false, sharedPid, OptionalLong.empty(),
+                OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(), null, null, null, null);
+        String ct = run(shared, List.of("sleep", "3600"), null, null, podPid);
+        ExecResult r = backend.execSync(ct, List.of("cat", "/proc/1/cmdline"), Duration.ofSeconds(30));
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).as("pid 1 is the pause process").startsWith("sh");
+    }
+
+    @Test
+    void stopAndRemoveOfAPodLeaveNoNamespacePinOrCgroup() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String ct = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.READY);
+        backend.stopSandbox(sb, Duration.ZERO);
+        assertThat(backend.containerStatus(ct).state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
+        assertThatThrownBy(() -> backend.createContainer(Host.container(newId(), sb, rootfs, List.of("true"), null,
+                null, ContainerSecurity.DEFAULT))).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+        backend.removeSandbox(sb);
+        backend.removeSandbox(sb);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(sb);
+        assertThat(Cgroups.dir("memory", OciSpecs.podCgroup("", sb))).doesNotExist();
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(ct);
     }
 
     @Test
@@ -318,7 +376,11 @@ class RuncBackendTest {
         assertThat(usage.cpuUsageCoreNanoSeconds()).isPositive();
         assertThat(usage.processCount()).isEqualTo(1);
         var pod = ((dev.berth.spi.StatsProvider) backend).sandboxStats(sb).usage();
-        assertThat(pod.processCount()).isGreaterThanOrEqualTo(2);
+        if (expectPause()) {
+            assertThat(pod.processCount()).as("the container and the pause processes").isGreaterThanOrEqualTo(2);
+        } else {
+            assertThat(pod.processCount()).as("the container alone").isEqualTo(1);
+        }
     }
 
     @Test
@@ -515,12 +577,14 @@ class RuncBackendTest {
     void podResourcesAndOverheadLimitThePodCgroup() throws Exception {
         String id = newId();
         sandboxes.add(id);
-        SandboxSpec base = Host.sandbox(id, rootfs, PodSecurity.DEFAULT);
+        SandboxSpec base = Host.sandbox(id, rootfs, PodSecurity.DEFAULT,
+                Host.netns(this.base.resolve("netns").resolve(id.substring(0, 12))), Map.of());
         LinuxResources overhead = new LinuxResources(0, 0, 0, 32L << 20, 0, "", "", Map.of(), Map.of(), 0);
         LinuxResources resources = new LinuxResources(100_000, 200_000, 1024, 256L << 20, 0, "", "", Map.of(),
                 Map.of(), 0);
         backend.createSandbox(new SandboxSpec(id, base.metadata(), base.hostname(), "", null, List.of(), Map.of(),
-                Map.of(), "", Map.of(), PodSecurity.DEFAULT, overhead, resources, null, base.rootfs(), base.image(),
+                Map.of(), "", Map.of(), PodSecurity.DEFAULT, overhead, resources, base.netnsPath(), base.rootfs(),
+                base.image(),
                 null, null, null, null));
         backend.startSandbox(id);
         String pod = OciSpecs.podCgroup("", id);
@@ -551,13 +615,8 @@ class RuncBackendTest {
 
     @Test
     void podSysctlsAndRunAsUserApply() throws Exception {
-        String id = newId();
-        sandboxes.add(id);
-        SandboxSpec base = Host.sandbox(id, rootfs, PodSecurity.DEFAULT);
-        backend.createSandbox(new SandboxSpec(id, base.metadata(), base.hostname(), "", null, List.of(), Map.of(),
-                Map.of(), "", Map.of("net.ipv4.ip_unprivileged_port_start", "0"), PodSecurity.DEFAULT, null, null,
-                null, base.rootfs(), base.image(), null, null, null, null));
-        backend.startSandbox(id);
+        // A pod with sysctls keeps a pause container; runc writes them in the pod's (pinned) network namespace.
+        String id = pod(PodSecurity.DEFAULT, Map.of("net.ipv4.ip_unprivileged_port_start", "0"));
         ContainerSecurity nobody = new ContainerSecurity(List.of(), List.of(), false, null, OptionalLong.of(65534),
                 OptionalLong.of(65534), "", false, List.of(), true, List.of(), List.of(), null, null, null, null);
         String ct = run(id, List.of("sleep", "3600"), null, null, nobody);

@@ -25,15 +25,16 @@ class RuncOptionsTest {
         assertThat(o.systemdCgroup()).isFalse();
         assertThat(o.noPivot()).isFalse();
         assertThat(o.pauseImage()).isEmpty();
+        assertThat(o.dropInfraContainer()).as("pods without a pause container by default").isTrue();
     }
 
     @Test
     void everyOption() {
         RuncOptions o = RuncOptions.parse("crun", Map.of("binary", "/opt/crun", "root", "/run/crun-berth",
                 "systemd_cgroup", true, "conmon", "/opt/conmon", "pause_image", "registry.k8s.io/pause:3.10",
-                "no_pivot", true), STATE);
+                "no_pivot", true, "drop_infra_container", false), STATE);
         assertThat(o).isEqualTo(new RuncOptions(Path.of("/opt/crun"), Path.of("/run/crun-berth"), true,
-                Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true));
+                Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true, false));
         assertThat(o.runtimeName()).isEqualTo("crun");
     }
 
@@ -44,6 +45,7 @@ class RuncOptionsTest {
                 Arguments.of(Map.of("binary", ""), "binary"),
                 Arguments.of(Map.of("systemd_cgroup", "yes"), "systemd_cgroup"),
                 Arguments.of(Map.of("no_pivot", 1), "no_pivot"),
+                Arguments.of(Map.of("drop_infra_container", "no"), "drop_infra_container"),
                 Arguments.of(Map.of("root", "relative/dir"), "root"),
                 Arguments.of(Map.of("pause_image", false), "pause_image"));
     }
