@@ -98,17 +98,21 @@ public final class OciSpecs {
                     supplementalGroups, targetPid, shm, null);
         }
 
-        /** Where a container joins the pod's namespace {@code ns} ({@code net}, {@code uts}, {@code ipc}, {@code pid}). */
+        /**
+         * Where a container joins the pod's namespace {@code ns} ({@code net}, {@code uts}, {@code ipc}, {@code pid});
+         * null for a pid namespace of its own, the only kind a pod without a pause process has.
+         */
         Path namespace(String ns) {
             if (ns.equals("net") && netnsPath != null) {
                 return netnsPath;
             }
-            if (pins != null && !ns.equals("pid") && !ns.equals("net")) {
-                return pins.resolve(ns);
-            }
             if (pins != null) {
-                throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
-                        "the sandbox has no pause process, so it has no pod-wide " + ns + " namespace to join");
+                return switch (ns) {
+                    case "uts", "ipc" -> pins.resolve(ns);
+                    case "pid" -> null;
+                    default -> throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                            "the sandbox has no pause process and no pinned " + ns + " namespace");
+                };
             }
             return nsPath(pausePid, ns);
         }

@@ -330,19 +330,22 @@ class OciSpecsTest {
         assertThat(String.join(";", got)).isEqualTo(expected);
     }
 
+    /**
+     * A pod without a pause process has no pod-wide pid namespace (pods that ask for one keep their pause
+     * container), so a container that asks to share it, as crictl's configs do by default, gets its own.
+     */
     @Test
-    void aPodWithoutPauseProcessHasNoPodWidePidNamespaceToJoin() {
+    void aContainerOfAPodWithoutPauseProcessGetsItsOwnPidNamespace() {
         Namespaces podPid = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "", null);
         OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 0, Path.of("/run/netns/p"), Namespaces.POD_DEFAULT, null, null,
                 null, List.of(), 0, null, Path.of("/b/ns"));
         ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
                 false, null, podPid);
-        assertThatThrownBy(() -> OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0),
-                List.of(), List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of()))
-                .isInstanceOfSatisfying(BackendException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
-                    assertThat(e.getMessage()).contains("pid namespace");
-                });
+        JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
+                List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of());
+        List<String> got = new ArrayList<>();
+        spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText() + "=" + n.path("path").asText()));
+        assertThat(String.join(";", got)).isEqualTo("mount=;network=/run/netns/p;uts=/b/ns/uts;ipc=/b/ns/ipc;pid=");
     }
 
     static Stream<Arguments> cgroupCases() {
