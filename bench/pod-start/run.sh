@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Pod + container start latency and per-pod memory, berth (jlink image; its runc handler, and its crun handler
-# for information) against containerd's CRI plugin with its runc shim, on the same host in one run, both
-# driven by crictl.
+# for information) against containerd's CRI plugin with its runc shim, on the same host in one run.
 #
-# Two kinds of pod, each its own round: "kubelet" pods carry the namespace options the kubelet sends for a pod
-# without shareProcessNamespace (a pid namespace per container), as nearly every Kubernetes pod is; "shared-pid"
-# pods leave them unset, which CRI reads as one pid namespace for the pod (crictl's and critest's default, and
-# the kubelet's for shareProcessNamespace). berth runs a pause container only for the second kind; containerd
-# runs one for both.
+# Two kinds of pod: "kubelet" pods carry the namespace options the kubelet sends for a pod without
+# shareProcessNamespace (a pid namespace per container), as nearly every Kubernetes pod is; "shared-pid" pods
+# leave them unset, which CRI reads as one pid namespace for the pod (crictl's and critest's default, and the
+# kubelet's for shareProcessNamespace). berth runs a pause container only for the second kind; containerd runs
+# one for both.
 #
-# Per runtime and kind: start the daemon on a private root, state, socket and CNI bridge; pull the pause and busybox
-# images from the local registry; start one warm-up pod; then start N pods, each with one busybox container,
-# timing runp + create + start (three crictl runs, so crictl's own start-up, about 40 ms a run, is in both);
-# with all N running, measure the memory the runtime adds per pod: the daemon's RSS growth plus the RSS of its
-# per-pod processes (conmon for berth, containerd-shim-runc-v2 for containerd), divided by N.
+# Two ways of driving the runtime:
+# 1. over one gRPC connection, as the kubelet keeps one (bench/pod-start/PodStart.java): 3 warm-up pods, then
+#    N pods, each RunPodSandbox + CreateContainer + StartContainer of a busybox sleep, timed;
+# 2. with crictl (runp, create, start: three process starts per pod, about 35 ms each, the same for both),
+#    one warm-up pod, then N pods; with all N running, the memory the runtime adds per pod: the daemon's RSS
+#    growth plus the RSS of its per-pod processes (conmon for berth, containerd-shim-runc-v2 for containerd),
+#    divided by N.
+# Each round starts the daemon on a private root, state, socket and CNI bridge and pulls the pause and busybox
+# images from the local registry. The host is shared and its load moves from minute to minute, so the runtimes
+# take turns: ROUNDS rounds (default 3) of berth (runc), berth (crun) and containerd in that order, and the
+# medians are over all rounds' pods.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
-# Usage: bench/pod-start/run.sh [pods]     (default 10)
+# Usage: bench/pod-start/run.sh [pods-per-round]     (default 10; ROUNDS=n in the environment)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-10}
+rounds=${ROUNDS:-3}
 . bench/lib.sh
 
 rss_kb() { awk '/VmRSS/ {s += $2} END {print s + 0}' "$@" 2>/dev/null || echo 0; }
@@ -62,22 +68,73 @@ JSON
   sleep 3
   local after; after=$(rss_kb "/proc/$pid/status")
   local helpers; helpers=$(helpers_rss "$pattern")
-  local med; med=$(printf '%s\n' "${times[@]}" | median)
   local per_pod=$(( (after - base + helpers - base_helpers) / n ))
-  echo "$label: pod+container start median ${med} ms (runs: ${times[*]}); memory per pod ${per_pod} kB" \
+  printf '%s\n' "${times[@]}" >>"$results/$label.times"
+  echo "$per_pod" >>"$results/$label.mem"
+  echo "  $label: runs ${times[*]} ms; memory per pod ${per_pod} kB" \
        "(daemon +$(( (after - base) / n )) kB, helpers $(( (helpers - base_helpers) / n )) kB)"
-  eval "${label//-/_}_start=$med ${label//-/_}_mem=$per_pod"
+  bench_stop
+}
+
+summary() { # label -> prints and sets <label>_start and <label>_mem (medians over all rounds)
+  local label=$1 med mem
+  med=$(median <"$results/$label.times")
+  mem=$(median <"$results/$label.mem")
+  echo "$label: pod+container start median ${med} ms over $(wc -l <"$results/$label.times") pods; memory per pod ${mem} kB"
+  eval "${label//-/_}_start=$med ${label//-/_}_mem=$mem"
+}
+
+have_containerd=$(command -v containerd >/dev/null && echo yes || true)
+java=$(bench_java)
+
+grpc_round() { # label, runtime, handler, kind: one daemon, PODS pods through PodStart.java over one connection
+  local label=$1 rt=$2 handler=$3 kind=$4
+  bench_config "$rt"
+  bench_start "$rt" "$work/daemon.log"
+  "$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" \
+    pull registry.k8s.io/pause:3.9 >/dev/null
+  "$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" \
+    pull docker.io/library/busybox:1.36 >/dev/null
+  "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$image/lib/*" \
+    bench/pod-start/PodStart.java "$work/sock" "$label" "$kind" "$work/logs" "$n" "$handler" \
+    2>>"$results/client.err" | tee "$results/round.out" | grep -v '^TIME'
+  grep '^TIME' "$results/round.out" | awk '{print $3}' >>"$results/$label.times"
   bench_stop
 }
 
 for kind in kubelet shared-pid; do
+  echo "== $kind pods over one gRPC connection (as the kubelet keeps)"
+  rm -f "$results"/*.times
+  for round in $(seq 1 "$rounds"); do
+    echo " round $round"
+    grpc_round berth berth "" "$kind"
+    grpc_round berth-crun berth crun "$kind"
+    [ -n "$have_containerd" ] && grpc_round containerd containerd "" "$kind"
+  done
+  for label in berth berth-crun ${have_containerd:+containerd}; do
+    m=$(median <"$results/$label.times")
+    echo "$label: pod+container start median $m ms over $(wc -l <"$results/$label.times") pods"
+    eval "${label//-/_}_start=$m"
+  done
+  [ -n "$have_containerd" ] && awk -v k="$kind" -v bs="$berth_start" -v cs="$containerd_start" \
+    -v xs="$berth_crun_start" 'BEGIN {printf "%s pods, one connection, ratio berth/containerd: start %.2f (target <= 0.8; crun handler %.2f)\n", k, bs/cs, xs/cs}'
+done
+
+for kind in kubelet shared-pid; do
   mode=$([ "$kind" = kubelet ] && echo 1 || echo 0)
-  echo "== $kind pods"
-  bench berth berth "conmon.*$work" "" "$mode"
-  bench berth-crun berth "conmon.*$work" crun "$mode"
-  if command -v containerd >/dev/null; then
-    bench containerd containerd "containerd-shim-runc-v2.*$work" "" "$mode"
+  echo "== $kind pods through crictl (three process starts per pod), and memory"
+  rm -f "$results"/*.times "$results"/*.mem
+  for round in $(seq 1 "$rounds"); do
+    echo " round $round"
+    bench berth berth "conmon.*$work" "" "$mode"
+    bench berth-crun berth "conmon.*$work" crun "$mode"
+    [ -n "$have_containerd" ] && bench containerd containerd "containerd-shim-runc-v2.*$work" "" "$mode"
+  done
+  summary berth
+  summary berth-crun
+  if [ -n "$have_containerd" ]; then
+    summary containerd
     awk -v k="$kind" -v bs="$berth_start" -v cs="$containerd_start" -v bm="$berth_mem" -v cm="$containerd_mem" \
-      -v xs="$berth_crun_start" 'BEGIN {printf "%s pods, ratio berth/containerd: start %.2f (target <= 0.8; crun handler %.2f), memory per pod %.2f (target <= 0.5)\n", k, bs/cs, xs/cs, bm/cm}'
+      -v xs="$berth_crun_start" 'BEGIN {printf "%s pods, crictl, ratio berth/containerd: start %.2f (crun handler %.2f), memory per pod %.2f (target <= 0.5)\n", k, bs/cs, xs/cs, bm/cm}'
   fi
 done
