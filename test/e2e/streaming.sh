@@ -51,14 +51,17 @@ check_line() { # name, a whole line expected, actual
 
 img=docker.io/library/busybox:1.36
 "${C[@]}" pull "$img" >/dev/null
+# The namespace options the kubelet sends for an ordinary pod (a pid namespace per container): the runc handler
+# runs such a pod without a pause container.
+ns='{"security_context": {"namespace_options": {"pid": 1}}}'
 cat >"$tmp/pod.json" <<JSON
 {"metadata": {"name": "e2e-streaming", "namespace": "e2e", "uid": "e2e-streaming-$$"},
- "log_directory": "$tmp/logs", "linux": {}}
+ "log_directory": "$tmp/logs", "linux": $ns}
 JSON
 container() { # name, stdin, stdin_once, tty, command json
   cat >"$tmp/$1.json" <<JSON
 {"metadata": {"name": "$1"}, "image": {"image": "$img"}, "command": $5, "log_path": "$1.log",
- "stdin": $2, "stdin_once": $3, "tty": $4, "linux": {}}
+ "stdin": $2, "stdin_once": $3, "tty": $4, "linux": $ns}
 JSON
   local id
   id=$("${C[@]}" create "$pod" "$tmp/$1.json" "$tmp/pod.json")
