@@ -67,6 +67,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     private static final String STARTED = "started";
     /** The directory in a sandbox bundle that holds its pinned namespaces when it has no pause container. */
     private static final String PINS = "ns";
+    /** A file in a sandbox bundle naming the pod cgroup (cgroupfs driver). */
+    private static final String CGROUP = "cgroup";
+    /** The ids core hands out; only such an id names a bundle that a removal may clean up. */
+    private static final java.util.regex.Pattern HEX_ID = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
     private final String handler;
     private final RuncOptions options;
@@ -174,6 +178,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             long pid = 0;
             if (pinned) {
                 newBundle("sandbox", id, undo);
+                noteCgroup(id, podCgroup);
                 mountShm(id, ns, shm);
                 try {
                     PodNamespaces.pin(bundle.resolve(PINS), pinKinds(ns.network(), ns.ipc()),
@@ -190,6 +195,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 requirePrograms("create sandbox", id);
                 ObjectNode config = OciSpecs.sandbox(spec, host(), shm);
                 prepareBundle("sandbox", id, spec.rootfs(), config, undo);
+                noteCgroup(id, podCgroup);
                 mountShm(id, ns, shm);
                 if (!podCgroup.isEmpty()) {
                     undo.push(() -> Cgroups.remove(podCgroup));
@@ -356,6 +362,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     @Override
     public void removeSandbox(String sandboxId) {
         if (!sandboxes.containsKey(sandboxId)) {
+            removeLeftovers("remove sandbox", sandboxId);
             return;
         }
         stopSandbox(sandboxId, Duration.ZERO);
@@ -552,6 +559,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     @Override
     public void removeContainer(String containerId) {
         if (!containers.containsKey(containerId)) {
+            removeLeftovers("remove container", containerId);
             return;
         }
         ReentrantLock lock = lock(containerId);
@@ -1097,6 +1105,58 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         } catch (Conmon.Failure f) {
             throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INTERNAL,
                     "failed to " + verb + " \"" + id + "\": " + f.getMessage());
+        }
+    }
+
+    /** Notes the pod cgroup in the bundle, for {@link #removeLeftovers} should berth die before the record. */
+    private void noteCgroup(String id, String podCgroup) {
+        if (podCgroup.isEmpty()) {
+            return;
+        }
+        try {
+            Files.writeString(bundle(id).resolve(CGROUP), podCgroup);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Removes what a create left when berth died between making the bundle and writing the record (core then
+     * has the id, and the kubelet removes it): the runtime container and its conmon if any, the bundle's mounts
+     * (root file system, /dev/shm, namespace pins) and files, and the cgroup the bundle names. Nothing is done
+     * when there is no bundle, so removing an unknown id stays a no-op.
+     */
+    private void removeLeftovers(String verb, String id) {
+        if (!HEX_ID.matcher(id).matches() || !Files.isDirectory(bundle(id))) {
+            return;
+        }
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            if (sandboxes.containsKey(id) || containers.containsKey(id) || !Files.isDirectory(bundle(id))) {
+                return; // a create finished meanwhile, or another removal did this
+            }
+            log.log(Level.WARNING, "{0} \"{1}\": removing what an unfinished create left behind", verb, id);
+            String cgroup = "";
+            try {
+                Path note = bundle(id).resolve(CGROUP);
+                Path config = bundle(id).resolve("config.json");
+                if (Files.exists(note)) {
+                    cgroup = Files.readString(note).strip();
+                } else if (Files.exists(config) && !options.systemdCgroup()) {
+                    cgroup = OciSpecs.JSON.readTree(config.toFile()).path("linux").path("cgroupsPath").asText("");
+                }
+            } catch (IOException e) {
+                log.log(Level.WARNING, "cannot read the cgroup of {0}: {1}", id, e.getMessage());
+            }
+            destroy(id);
+            cleanupBundle(verb, id);
+            if (!cgroup.isEmpty()) {
+                Cgroups.remove(cgroup);
+            }
+        } finally {
+            lock.unlock();
+            locks.remove(id);
         }
     }
 

@@ -79,6 +79,44 @@ class FaultTest {
         }
     }
 
+    /**
+     * berth killed after a create made the bundle but before it wrote the record (simulated by deleting the
+     * records): a new backend over the same state has no record, core still has the ids, and removing them
+     * cleans up the running container, its conmon, the pod's namespace pins and /dev/shm, and the cgroups.
+     */
+    @Test
+    void removalAfterACreateThatNeverWroteItsRecordLeavesNothingBehind() throws Exception {
+        Path ctx = base.resolve("ctx");
+        String pinned = RuncBackendTest.newId();
+        String paused = RuncBackendTest.newId();
+        String ctr = RuncBackendTest.newId();
+        try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
+                new TestingBackendContext("runc", ctx))) {
+            backend.createSandbox(Host.sandbox(pinned, rootfs, PodSecurity.DEFAULT, Host.netns(base.resolve("netns")),
+                    Map.of()));
+            backend.startSandbox(pinned);
+            backend.createContainer(Host.container(ctr, pinned, rootfs, List.of("sleep", "3600"), null, null,
+                    ContainerSecurity.DEFAULT));
+            backend.startContainer(ctr);
+            backend.createSandbox(Host.sandbox(paused, rootfs, PodSecurity.DEFAULT)); // no netns: a pause container
+        }
+        for (String id : List.of(pinned, paused)) {
+            Files.delete(ctx.resolve("state/sandboxes").resolve(id + ".json"));
+        }
+        Files.delete(ctx.resolve("state/containers").resolve(ctr + ".json"));
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(pinned + "/ns/uts", paused);
+        try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
+                new TestingBackendContext("runc", ctx))) {
+            backend.removeContainer(ctr);
+            backend.removeSandbox(pinned);
+            backend.removeSandbox(paused);
+            backend.removeSandbox(paused);
+        }
+        assertNothingLeft(ctx, ctr, OciSpecs.cgroupsPath(false, "", pinned, ctr));
+        assertNothingLeft(ctx, pinned, OciSpecs.podCgroup("", pinned));
+        assertNothingLeft(ctx, paused, OciSpecs.podCgroup("", paused));
+    }
+
     static void assertNothingLeft(Path ctx, String id, String cgroup) throws Exception {
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
         assertThat(Files.exists(ctx.resolve("state/b").resolve(id))).as("bundle").isFalse();
