@@ -63,6 +63,20 @@ public interface RuntimeBackend extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #createSandbox} runs this pod's sandbox from the sandbox image, that is, uses
+     * {@link SandboxSpec#rootfs()} and {@link SandboxSpec#image()}. A backend that runs some pods without a
+     * sandbox process (the runc backend's pods without a pause container) returns false for those; core then still
+     * pulls and pins the sandbox image, as the kubelet expects, but prepares no root file system for the pod, and
+     * the spec carries none. The spec asked about has no root file system and image config yet; everything else
+     * in it, the network namespace's path included, is what {@code createSandbox} will get.
+     *
+     * @since 1.2.0
+     */
+    default boolean usesSandboxImage(SandboxSpec spec) {
+        return usesImages();
+    }
+
+    /**
      * Creates the sandbox (e.g. the pause container and the pod cgroup) without necessarily starting it.
      * Not idempotent: core never calls it twice for one id. On failure nothing is left behind.
      */

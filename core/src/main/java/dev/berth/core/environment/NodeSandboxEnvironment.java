@@ -16,6 +16,7 @@ import dev.berth.spi.DnsConfig;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
 import dev.berth.spi.PortMapping;
+import dev.berth.spi.SandboxSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -51,24 +52,29 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         DnsConfig dns = new DnsConfig(config.getDnsConfig().getServersList(), config.getDnsConfig().getSearchesList(),
                 config.getDnsConfig().getOptionsList());
 
-        // The sandbox image first: a pull is the slowest step and needs no cleanup of anything else on failure.
+        Path netns = null;
+        if (!hostNetwork) {
+            undo.push(new RunPodSandbox.Undo("tear down the pod network", () -> network.tearDown(id)));
+            netns = network.createNamespace(networkRequest(id, config, dns));
+        }
+
+        // The sandbox image is pulled and pinned for every pod, as the kubelet expects; its root file system is
+        // prepared only for a pod whose backend runs it.
         List<MountSpec> rootfs = List.of();
         ImageConfig imageConfig = ImageConfig.NONE;
         if (handler.backend().usesImages()) {
             String ref = handler.backend().sandboxImage().orElse(defaultSandboxImage);
             Image image = images.find(ref).orElseGet(() -> images.pull(ref, RegistryCredentials.NONE));
             images.pin(image.id(), true);
-            String key = rootfsKey(id);
-            rootfs = images.prepareRootfs(key, image.id());
-            undo.push(new RunPodSandbox.Undo("release the sandbox root file system",
-                    () -> images.releaseRootfs(key)));
-            imageConfig = images.imageConfig(image.id(), "");
-        }
-
-        Path netns = null;
-        if (!hostNetwork) {
-            undo.push(new RunPodSandbox.Undo("tear down the pod network", () -> network.tearDown(id)));
-            netns = network.createNamespace(networkRequest(id, config, dns));
+            SandboxSpec asked = SpiMapper.sandbox(id, config, new SpiMapper.Prepared(netns, "", List.of(), List.of(),
+                    ImageConfig.NONE, null, null, null));
+            if (handler.backend().usesSandboxImage(asked)) {
+                String key = rootfsKey(id);
+                rootfs = images.prepareRootfs(key, image.id());
+                undo.push(new RunPodSandbox.Undo("release the sandbox root file system",
+                        () -> images.releaseRootfs(key)));
+                imageConfig = images.imageConfig(image.id(), "");
+            }
         }
 
         Path dir = podsDir.resolve(id);

@@ -234,6 +234,12 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 && (spec.hostNetwork() || spec.netnsPath() != null);
     }
 
+    /** Only a pause container runs from the sandbox image; a pod without one needs no root file system. */
+    @Override
+    public boolean usesSandboxImage(SandboxSpec spec) {
+        return !withoutPause(spec);
+    }
+
     /** The namespaces a pod without a pause container pins: UTS unless host network, IPC unless host IPC. */
     private static List<PodNamespaces.Kind> pinKinds(NamespaceMode network, NamespaceMode ipc) {
         List<PodNamespaces.Kind> kinds = new ArrayList<>();

@@ -326,6 +326,10 @@ class RuncBackendTest {
     void aPodRunsAPauseProcessOnlyWhereItNeedsOne() throws Exception {
         String plain = pod(PodSecurity.DEFAULT);
         assertThat(backend.sandboxStatus(plain).pid() > 0).as("pause process of a plain pod").isEqualTo(expectPause());
+        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
+                Map.of()))).as("a plain pod runs from the sandbox image").isEqualTo(expectPause());
+        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
+                Map.of("net.ipv4.ip_unprivileged_port_start", "0")))).as("a pod with sysctls does").isTrue();
         Namespaces sharedPid = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "", null);
         String shared = pod(new PodSecurity(sharedPid, false, false, OptionalLong.empty(), OptionalLong.empty(),
                 List.of(), null, null, null));
