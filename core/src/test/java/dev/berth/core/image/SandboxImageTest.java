@@ -104,10 +104,9 @@ class SandboxImageTest {
 
     @Test
     void aBackendThatRunsTheSandboxImageGetsItsRootFileSystemAndConfig() throws Exception {
-        String ref = registry.hostPort() + "/pause:3.9";
-        Backend backend = new Backend(tmp.resolve("ctx"), true);
         try (ImageService images = new ImageService(ImageSettings.defaults(tmp.resolve("store")))) {
-            SpiMapper.Prepared p = prepare(backend, images, ref);
+            SpiMapper.Prepared p = prepare(new Backend(tmp.resolve("ctx"), true), images,
+                    registry.hostPort() + "/pause:3.9");
             assertThat(p.rootfs()).isNotEmpty();
             assertThat(p.image().entrypoint()).containsExactly("/pause");
         }

@@ -290,17 +290,22 @@ class OciSpecsTest {
                         NamespaceMode.NODE, "", null), null, "mount="));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("namespaceCases")
-    void namespaces(String name, Namespaces ns, Path netns, String expected) {
-        OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 42, netns, ns, null, null, null, List.of(), 0);
+    /** The container's namespaces as {@code type=path;...}, for a container asking for {@code ns} in {@code pod}. */
+    static String namespacesIn(OciSpecs.Pod pod, Namespaces ns) {
         ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
                 false, null, ns);
         JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
                 List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of());
         List<String> got = new ArrayList<>();
         spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText() + "=" + n.path("path").asText()));
-        assertThat(String.join(";", got)).isEqualTo(expected);
+        return String.join(";", got);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("namespaceCases")
+    void namespaces(String name, Namespaces ns, Path netns, String expected) {
+        OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 42, netns, ns, null, null, null, List.of(), 0);
+        assertThat(namespacesIn(pod, ns)).isEqualTo(expected);
     }
 
     static Stream<Arguments> pinnedNamespaceCases() {
@@ -321,13 +326,7 @@ class OciSpecsTest {
         Path netns = ns.network() == NamespaceMode.NODE ? null : Path.of("/run/netns/p");
         OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 0, netns, ns, null, null, null, List.of(), 0, null,
                 Path.of("/b/ns"));
-        ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
-                false, null, ns);
-        JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
-                List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of());
-        List<String> got = new ArrayList<>();
-        spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText() + "=" + n.path("path").asText()));
-        assertThat(String.join(";", got)).isEqualTo(expected);
+        assertThat(namespacesIn(pod, ns)).isEqualTo(expected);
     }
 
     /**
@@ -339,13 +338,7 @@ class OciSpecsTest {
         Namespaces podPid = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "", null);
         OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 0, Path.of("/run/netns/p"), Namespaces.POD_DEFAULT, null, null,
                 null, List.of(), 0, null, Path.of("/b/ns"));
-        ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
-                false, null, podPid);
-        JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
-                List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of());
-        List<String> got = new ArrayList<>();
-        spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText() + "=" + n.path("path").asText()));
-        assertThat(String.join(";", got)).isEqualTo("mount=;network=/run/netns/p;uts=/b/ns/uts;ipc=/b/ns/ipc;pid=");
+        assertThat(namespacesIn(pod, podPid)).isEqualTo("mount=;network=/run/netns/p;uts=/b/ns/uts;ipc=/b/ns/ipc;pid=");
     }
 
     static Stream<Arguments> cgroupCases() {
