@@ -172,7 +172,7 @@ final class Cgroups {
         for (Hierarchy h : hierarchies()) {
             if (h.v2()) {
                 Path level = h.mountPoint();
-                for (Path name : h.mountPoint().relativize(h.mountPoint().resolve(rel))) {
+                for (Path name : Path.of(rel)) {
                     enableControllers(level);
                     level = level.resolve(name.toString());
                     if (!Files.isDirectory(level)) {

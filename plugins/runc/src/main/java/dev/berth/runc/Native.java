@@ -104,6 +104,26 @@ final class Native {
         return t instanceof RuntimeException r ? r : new IllegalStateException(t);
     }
 
+    /** A libc call that returns 0 on success and -1 with errno set; it may allocate its arguments in the arena. */
+    @FunctionalInterface
+    private interface Call {
+        int invoke(Arena arena, MemorySegment state) throws Throwable;
+    }
+
+    /** Runs {@code call}; a non-zero result becomes an IOException "{@code what}: strerror(errno)". */
+    private static void check(String what, Call call) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if (call.invoke(a, st) != 0) {
+                throw error(what, st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static int open(String path, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
@@ -132,19 +152,9 @@ final class Native {
      * which costs milliseconds on every container start.
      */
     static void mount(String source, String target, String type, long flags, String data) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int rc = (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target), str(a, type), flags,
-                    str(a, data));
-            if (rc != 0) {
-                throw error("mount " + (type == null ? "" : "-t " + type + " ") + (source == null ? "" : source + " ")
-                        + target, st);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        check("mount " + (type == null ? "" : "-t " + type + " ") + (source == null ? "" : source + " ") + target,
+                (a, st) -> (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target), str(a, type), flags,
+                        str(a, data)));
     }
 
     /** umount2(2); returns false when {@code target} is not a mount point (EINVAL). */
@@ -170,47 +180,22 @@ final class Native {
      * only the calling thread moves.
      */
     static void unshare(int flags) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            if ((int) UNSHARE.invokeExact(st, flags) != 0) {
-                throw error("unshare", st);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        check("unshare", (a, st) -> (int) UNSHARE.invokeExact(st, flags));
     }
 
     /** setns(2) of the calling thread into the namespace open at {@code fd}. */
     static void setns(int fd, int type) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            if ((int) SETNS.invokeExact(st, fd, type) != 0) {
-                throw error("setns", st);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        check("setns", (a, st) -> (int) SETNS.invokeExact(st, fd, type));
     }
 
     /** sethostname(2), in the calling thread's UTS namespace. */
     static void sethostname(String name) throws IOException {
         byte[] b = name.getBytes(StandardCharsets.UTF_8);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
+        check("sethostname " + name, (a, st) -> {
             MemorySegment s = a.allocate(b.length + 1L);
             MemorySegment.copy(b, 0, s, ValueLayout.JAVA_BYTE, 0, b.length);
-            if ((int) SETHOSTNAME.invokeExact(st, s, (long) b.length) != 0) {
-                throw error("sethostname " + name, st);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+            return (int) SETHOSTNAME.invokeExact(st, s, (long) b.length);
+        });
     }
 
     private static MemorySegment str(Arena a, String s) {
@@ -218,16 +203,7 @@ final class Native {
     }
 
     static void kill(long pid, int signal) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            if ((int) KILL.invokeExact(st, (int) pid, signal) != 0) {
-                throw error("kill " + pid, st);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        check("kill " + pid, (a, st) -> (int) KILL.invokeExact(st, (int) pid, signal));
     }
 
     /** Connects a SOCK_SEQPACKET unix socket to {@code path}; returns its fd. */

@@ -107,11 +107,6 @@ final class PodNamespaces {
         }
     }
 
-    /** The pin of {@code kind} under {@code dir}. */
-    static Path path(Path dir, Kind kind) {
-        return dir.resolve(kind.file);
-    }
-
     /** Whether every pin of {@code kinds} under {@code dir} holds a namespace (a bind mount, not the bare file). */
     static boolean pinned(Path dir, List<Kind> kinds) {
         if (kinds.isEmpty()) {

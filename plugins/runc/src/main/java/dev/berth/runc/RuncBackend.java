@@ -175,16 +175,23 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             Path shm = ns.ipc() == NamespaceMode.NODE ? Path.of("/dev/shm") : bundle.resolve("shm");
             String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
             boolean pinned = withoutPause(spec);
-            long pid = 0;
             if (pinned) {
                 newBundle("sandbox", id, undo);
-                noteCgroup(id, podCgroup);
-                mountShm(id, ns, shm);
+            } else {
+                requirePrograms("create sandbox", id);
+                prepareBundle("sandbox", id, spec.rootfs(), OciSpecs.sandbox(spec, host(), shm), undo);
+            }
+            noteCgroup(id, podCgroup);
+            mountShm(id, ns, shm);
+            if (!podCgroup.isEmpty()) {
+                undo.push(() -> Cgroups.remove(podCgroup));
+            }
+            long pid = 0;
+            if (pinned) {
                 try {
                     PodNamespaces.pin(bundle.resolve(PINS), pinKinds(ns.network(), ns.ipc()),
                             spec.hostNetwork() ? "" : spec.hostname());
                     if (!podCgroup.isEmpty()) {
-                        undo.push(() -> Cgroups.remove(podCgroup));
                         Cgroups.create(podCgroup);
                     }
                 } catch (IOException e) {
@@ -192,14 +199,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                             + e.getMessage());
                 }
             } else {
-                requirePrograms("create sandbox", id);
-                ObjectNode config = OciSpecs.sandbox(spec, host(), shm);
-                prepareBundle("sandbox", id, spec.rootfs(), config, undo);
-                noteCgroup(id, podCgroup);
-                mountShm(id, ns, shm);
-                if (!podCgroup.isEmpty()) {
-                    undo.push(() -> Cgroups.remove(podCgroup));
-                }
                 pid = launch("create sandbox", id, "pause", bundle.resolve("pause.log").toString(), false, false,
                         false, undo);
             }
@@ -252,10 +251,15 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         return kinds;
     }
 
+    /** Whether the namespaces a pod without a pause container pinned are still there (a reboot drops them). */
+    private static boolean pinsHold(SandboxRecord rec) {
+        return PodNamespaces.pinned(Path.of(rec.pins()),
+                pinKinds(NamespaceMode.valueOf(rec.network()), NamespaceMode.valueOf(rec.ipc())));
+    }
+
     /** A pod without a pause container is ready from its start until its stop, while its namespaces are pinned. */
     private boolean pinnedReady(SandboxRecord rec) {
-        return Files.exists(bundle(rec.id()).resolve(STARTED)) && PodNamespaces.pinned(Path.of(rec.pins()),
-                pinKinds(NamespaceMode.valueOf(rec.network()), NamespaceMode.valueOf(rec.ipc())));
+        return Files.exists(bundle(rec.id()).resolve(STARTED)) && pinsHold(rec);
     }
 
     /** Mounts the pod's shared /dev/shm at {@code shm}, unless the pod uses the host's IPC namespace. */
@@ -280,8 +284,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             SandboxRecord rec = requireSandbox(sandboxId);
             if (!rec.pins().isEmpty()) {
-                if (!PodNamespaces.pinned(Path.of(rec.pins()), pinKinds(NamespaceMode.valueOf(rec.network()),
-                        NamespaceMode.valueOf(rec.ipc())))) {
+                if (!pinsHold(rec)) {
                     throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
                             + "\": its namespaces are gone (was the node rebooted?)");
                 }

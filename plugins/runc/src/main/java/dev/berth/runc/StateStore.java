@@ -32,11 +32,6 @@ final class StateStore {
             pins = pins == null ? "" : pins; // nor had records written before pods without a pause container
             supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
         }
-
-        SandboxRecord withPausePid(long pid) {
-            return new SandboxRecord(id, createdAt, cgroupParent, podCgroup, netnsPath, network, this.pid, ipc,
-                    resolvConf, hostsFile, hostnameFile, supplementalGroups, pid, shm, pins);
-        }
     }
 
     /** What berth must remember about a container. */
