@@ -6,14 +6,16 @@ import java.util.Map;
 
 /**
  * Everything a backend needs to create a pod sandbox. Core has already pulled the sandbox image, prepared its
- * root file system ({@link #rootfs()}) and, unless the pod uses the host network, created and pinned the
+ * root file system ({@link #rootfs()}) unless the backend said it does not run this pod from it
+ * ({@link RuntimeBackend#usesSandboxImage}), and, unless the pod uses the host network, created and pinned the
  * pod's network namespace ({@link #netnsPath()}). CNI has run in it too, unless the backend said it does not
  * need that before create ({@link RuntimeBackend#needsNetworkBeforeCreate}); then it runs meanwhile.
  *
  * @param id the sandbox id core chose (64 hex characters)
  * @param netnsPath the pinned network namespace, or {@code null} for host networking
- * @param rootfs mounts that make up the sandbox (pause) container's root, target empty
- * @param image the sandbox image's config
+ * @param rootfs mounts that make up the sandbox (pause) container's root, target empty; none when the backend
+ *     does not use the sandbox image for this pod
+ * @param image the sandbox image's config, or {@link ImageConfig#NONE} in that case
  * @param overhead the pod overhead (RuntimeClass), to be added to the pod cgroup's limits
  * @param resources the sum of the containers' resources, when the kubelet sends it
  * @param logDirectory where the kubelet expects this pod's container logs; may be empty
