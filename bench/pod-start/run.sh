@@ -13,8 +13,8 @@
 #    N pods, each RunPodSandbox + CreateContainer + StartContainer of a busybox sleep, timed;
 # 2. with crictl (runp, create, start: three process starts per pod, about 35 ms each, the same for both),
 #    one warm-up pod, then N pods; with all N running, the memory the runtime adds per pod: the daemon's RSS
-#    growth plus the RSS of its per-pod processes (conmon for berth, containerd-shim-runc-v2 for containerd),
-#    divided by N.
+#    growth plus the RSS of its per-pod processes (conmon and berth-logjoin for berth, containerd-shim-runc-v2
+#    for containerd), divided by N.
 # Each round starts the daemon on a private root, state, socket and CNI bridge and pulls the pause and busybox
 # images from the local registry. The host is shared and its load moves from minute to minute, so the runtimes
 # take turns: ROUNDS rounds (default 3) of berth (runc), berth (crun) and containerd in that order, and the
@@ -126,8 +126,8 @@ for kind in kubelet shared-pid; do
   rm -f "$results"/*.times "$results"/*.mem
   for round in $(seq 1 "$rounds"); do
     echo " round $round"
-    bench berth berth "conmon.*$work" "" "$mode"
-    bench berth-crun berth "conmon.*$work" crun "$mode"
+    bench berth berth "(conmon|berth-logjoin).*$work" "" "$mode"
+    bench berth-crun berth "(conmon|berth-logjoin).*$work" crun "$mode"
     [ -n "$have_containerd" ] && bench containerd containerd "containerd-shim-runc-v2.*$work" "" "$mode"
   done
   summary berth

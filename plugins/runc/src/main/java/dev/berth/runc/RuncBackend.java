@@ -63,6 +63,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
+    /** How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two). */
+    private static final Duration JOIN_WAIT = Duration.ofSeconds(1);
     /** A file in a sandbox bundle: its pause process was started, or a pod without one is (see sandboxStatus). */
     private static final String STARTED = "started";
     /** The directory in a sandbox bundle that holds its pinned namespaces when it has no pause container. */
@@ -493,7 +495,17 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             if (!options.systemdCgroup()) {
                 undo.push(() -> Cgroups.remove(cgroupsPath));
             }
-            long pid = launch("create container", id, spec.name(), logPath, spec.tty(), spec.stdin(),
+            String conmonLog = logPath;
+            if (!spec.logPath().isEmpty() && options.logJoiner().isPresent()) {
+                undo.push(() -> LogJoiner.kill(bundle(id)));
+                try {
+                    conmonLog = LogJoiner.start(options.logJoiner().get(), bundle(id), logPath).toString();
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
+                            + "\": cannot start " + LogJoiner.PROGRAM + ": " + e.getMessage());
+                }
+            }
+            long pid = launch("create container", id, spec.name(), conmonLog, spec.tty(), spec.stdin(),
                     spec.stdin() && !spec.stdinOnce(), undo);
             ContainerRecord rec = new ContainerRecord(id, sb.id(), spec.name(), Instant.now().toString(), null,
                     spec.logPath(), spec.image().stopSignal(), options.systemdCgroup() ? "" : cgroupsPath, pid);
@@ -724,7 +736,21 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(Kind.FAILED_PRECONDITION, "failed to reopen log of container \""
                     + containerId + "\": it is not running");
         }
-        // Read-write open never blocks on a FIFO; conmon holds the reading end.
+        if (Files.exists(bundle(containerId).resolve(LogJoiner.FIFO))) {
+            // conmon writes into the joiner's FIFO: the joiner owns the file (never ask conmon to reopen a FIFO).
+            try {
+                if (!LogJoiner.reopen(bundle(containerId))) {
+                    throw new BackendException(Kind.INTERNAL, "failed to reopen log of container \"" + containerId
+                            + "\": its " + LogJoiner.PROGRAM + " is not running");
+                }
+            } catch (IOException e) {
+                throw new BackendException(Kind.INTERNAL, "failed to reopen log of container \"" + containerId
+                        + "\": " + e.getMessage());
+            }
+            awaitLogFile(containerId);
+            return;
+        }
+        // No joiner: conmon writes the file. Read-write open never blocks on a FIFO; conmon holds the reading end.
         try (FileChannel ctl = FileChannel.open(bundle(containerId).resolve("ctl"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             ctl.write(ByteBuffer.wrap("2 0 0\n".getBytes(StandardCharsets.US_ASCII)));
@@ -732,7 +758,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(Kind.INTERNAL, "failed to reopen log of container \"" + containerId
                     + "\": " + e.getMessage());
         }
-        // conmon reopens asynchronously; CRI expects the new file to exist when the call returns.
+        awaitLogFile(containerId);
+    }
+
+    /** The joiner or conmon reopens asynchronously; CRI expects the new file to exist when the call returns. */
+    private void awaitLogFile(String containerId) {
         String log = requireContainer(containerId).logPath();
         if (log != null && !log.isEmpty()) {
             long deadline = System.nanoTime() + 2_000_000_000L;
@@ -872,6 +902,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             ReentrantLock lock = lock(id);
             lock.lock();
             try {
+                LogJoiner.awaitDone(bundle(id), JOIN_WAIT);
                 ContainerRecord rec = containers.get(id);
                 if (rec != null) {
                     context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(),
@@ -927,6 +958,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             return new ContainerStatus(id, ContainerStatus.State.EXITED, created, started, null, 255, "Error",
                     "the exit code is unknown: conmon is gone", 0, info);
         }
+        // The container's last lines are in its log file once the joiner has gone (at once, normally).
+        LogJoiner.awaitDone(bundle(id), JOIN_WAIT);
         Exit e = exit.get();
         boolean oom = Files.exists(bundle(id).resolve("oom"))
                 || (e.code() != 0 && cgroupsPath != null && !cgroupsPath.isEmpty() && Cgroups.oomKilled(cgroupsPath));
@@ -1002,6 +1035,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     ph.get().destroyForcibly();
                 }
             }
+        }
+        // Without conmon the joiner reads end-of-file and finishes by itself; one that does not is killed.
+        if (!LogJoiner.awaitDone(bundle(id), JOIN_WAIT)) {
+            LogJoiner.kill(bundle(id));
         }
     }
 

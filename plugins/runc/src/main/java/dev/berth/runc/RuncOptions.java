@@ -20,12 +20,15 @@ import java.util.Set;
  * @param noPivot pass {@code --no-pivot} to the runtime's create
  * @param dropInfraContainer run pods without a pause container where none is needed (their namespaces pinned
  *     instead); pods with a pod-wide pid namespace or sysctls keep one
+ * @param logJoiner {@code berth-logjoin}, which joins the partial records conmon writes into whole lines
+ *     before they reach a container's log file; empty ({@code log_joiner = "none"}, or no copy found) lets
+ *     conmon write the file itself
  */
 public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
-                          boolean noPivot, boolean dropInfraContainer) {
+                          boolean noPivot, boolean dropInfraContainer, Optional<Path> logJoiner) {
 
     static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot",
-            "drop_infra_container");
+            "drop_infra_container", "log_joiner");
 
     /** Validates a handler's options table; unknown keys and wrong types are INVALID_ARGUMENT naming the key. */
     public static RuncOptions parse(String handler, Map<String, Object> options, Path stateDir) {
@@ -33,8 +36,8 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         for (String key : o.keySet()) {
             if (!KEYS.contains(key)) {
                 throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
-                        + "\": unknown key (known: binary, conmon, drop_infra_container, no_pivot, pause_image, root, "
-                        + "systemd_cgroup)");
+                        + "\": unknown key (known: binary, conmon, drop_infra_container, log_joiner, no_pivot, pause_image, "
+                        + "root, systemd_cgroup)");
             }
         }
         String binary = string(handler, o, "binary", "runc");
@@ -45,6 +48,7 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
                     + "\": must be an absolute path, got \"" + root + "\"");
         }
         String pause = string(handler, o, "pause_image", "");
+        String joiner = string(handler, o, "log_joiner", "");
         return new RuncOptions(
                 resolveProgram(binary),
                 root.isEmpty() ? stateDir.resolve("runtime") : Path.of(root),
@@ -52,7 +56,19 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
                 resolveProgram(conmon),
                 pause.isEmpty() ? Optional.empty() : Optional.of(pause),
                 bool(handler, o, "no_pivot", false),
-                bool(handler, o, "drop_infra_container", true));
+                bool(handler, o, "drop_infra_container", true),
+                logJoiner(joiner));
+    }
+
+    /** As configured ({@code none} turns it off), else the plugin's own copy, else one on PATH. */
+    private static Optional<Path> logJoiner(String configured) {
+        if (configured.equals("none")) {
+            return Optional.empty();
+        }
+        if (!configured.isEmpty()) {
+            return Optional.of(resolveProgram(configured));
+        }
+        return LogJoiner.bundled().or(() -> Optional.of(resolveProgram(LogJoiner.PROGRAM)).filter(Path::isAbsolute));
     }
 
     /** The runtime's short name, e.g. {@code runc} or {@code crun}, from the binary's file name. */

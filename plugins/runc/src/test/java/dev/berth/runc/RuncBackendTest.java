@@ -388,6 +388,33 @@ class RuncBackendTest {
     }
 
     @Test
+    void aLineWrittenInPiecesReachesTheLogWhole() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        Path log = base.resolve("logs/pieces/0.log");
+        // conmon reads the pipe between pieces written 10 ms apart and records them as P, P, F; berth-logjoin
+        // joins them. A prompt without a newline still reaches the file, as a P record.
+        String id = run(sb, List.of("sh", "-c", "printf 'one '; sleep 0.01; printf 'two '; sleep 0.01; echo three; "
+                + "printf 'prompt> '; sleep 30"), log, null, ContainerSecurity.DEFAULT);
+        await(() -> Files.exists(log) && readQuietly(log).contains("prompt> "), "the prompt in the log");
+        List<CriLog.Line> lines = Files.readAllLines(log).stream().map(CriLog::parse).toList();
+        assertThat(lines).extracting(CriLog.Line::message, CriLog.Line::partial)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("one two three", false),
+                        org.assertj.core.groups.Tuple.tuple("prompt> ", true));
+        Path bundle = ((RuncBackend) backend).bundle(id);
+        assertThat(LogJoiner.running(bundle)).as("the container's joiner").isPresent();
+        backend.stopContainer(id, Duration.ZERO);
+        assertThat(LogJoiner.awaitDone(bundle, Duration.ofSeconds(10))).as("gone after conmon").isTrue();
+    }
+
+    static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
     void reopenLogMakesConmonWriteToANewFile() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         Path log = base.resolve("logs/reopen/0.log");

@@ -26,15 +26,23 @@ class RuncOptionsTest {
         assertThat(o.noPivot()).isFalse();
         assertThat(o.pauseImage()).isEmpty();
         assertThat(o.dropInfraContainer()).as("pods without a pause container by default").isTrue();
+        // The build puts the program beside the classes (target/bin), as the plugin archive does (bin/).
+        assertThat(o.logJoiner()).as("the plugin's own berth-logjoin").hasValueSatisfying(p -> {
+            assertThat(p.getFileName().toString()).isEqualTo("berth-logjoin");
+            assertThat(p).isExecutable();
+        });
     }
 
     @Test
     void everyOption() {
         RuncOptions o = RuncOptions.parse("crun", Map.of("binary", "/opt/crun", "root", "/run/crun-berth",
                 "systemd_cgroup", true, "conmon", "/opt/conmon", "pause_image", "registry.k8s.io/pause:3.10",
-                "no_pivot", true, "drop_infra_container", false), STATE);
+                "no_pivot", true, "drop_infra_container", false, "log_joiner", "/opt/berth-logjoin"), STATE);
         assertThat(o).isEqualTo(new RuncOptions(Path.of("/opt/crun"), Path.of("/run/crun-berth"), true,
-                Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true, false));
+                Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true, false,
+                Optional.of(Path.of("/opt/berth-logjoin"))));
+        assertThat(RuncOptions.parse("runc", Map.of("log_joiner", "none"), STATE).logJoiner())
+                .as("conmon writes the log itself").isEmpty();
         assertThat(o.runtimeName()).isEqualTo("crun");
     }
 
@@ -47,7 +55,8 @@ class RuncOptionsTest {
                 Arguments.of(Map.of("no_pivot", 1), "no_pivot"),
                 Arguments.of(Map.of("drop_infra_container", "no"), "drop_infra_container"),
                 Arguments.of(Map.of("root", "relative/dir"), "root"),
-                Arguments.of(Map.of("pause_image", false), "pause_image"));
+                Arguments.of(Map.of("pause_image", false), "pause_image"),
+                Arguments.of(Map.of("log_joiner", ""), "log_joiner"));
     }
 
     @ParameterizedTest

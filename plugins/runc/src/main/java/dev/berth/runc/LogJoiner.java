@@ -1,0 +1,125 @@
+package dev.berth.runc;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code berth-logjoin}, the plugin's small C program (src/main/c) between conmon and a container's CRI log
+ * file. conmon writes what it reads from the container's pipe as soon as it reads it, so a line written in
+ * several {@code write()}s can reach the file as partial ({@code P}) records; the joiner holds a partial record
+ * for up to 50 ms and joins the rest of its line to it. conmon writes into a FIFO in the bundle, the joiner
+ * appends to the log path. It is a process of its own, like conmon, so logs keep flowing while berth is down.
+ *
+ * <p>Files in the bundle: {@link #FIFO} and {@link #PID_FILE}, which the joiner removes when conmon has gone and
+ * everything is written: a container's exit is reported only after that, so its last lines are in the file.
+ */
+final class LogJoiner {
+    static final String PROGRAM = "berth-logjoin";
+    static final String FIFO = "log.fifo";
+    static final String PID_FILE = "logjoin.pid";
+    private static final int SIGHUP = 1;
+    private static final int SIGKILL = 9;
+
+    private LogJoiner() {}
+
+    /**
+     * The copy shipped in the plugin archive, {@code bin/berth-logjoin} beside its {@code classes}; PF4J does not
+     * keep file modes when it unpacks, so it is made executable again here.
+     */
+    static Optional<Path> bundled() {
+        try {
+            Path classes = Path.of(LogJoiner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path program = classes.getParent().resolve("bin").resolve(PROGRAM);
+            if (!Files.isRegularFile(program)) {
+                return Optional.empty();
+            }
+            if (!Files.isExecutable(program)) {
+                Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            return Optional.of(program);
+        } catch (URISyntaxException | IOException | SecurityException | UnsupportedOperationException
+                 | NullPointerException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Starts a joiner appending to {@code logPath}; returns the FIFO conmon must write its log to. The program
+     * returns once it has both files open and has written its pid file, so conmon's open of the FIFO never waits.
+     */
+    static Path start(Path program, Path bundle, String logPath) throws IOException {
+        Path fifo = bundle.resolve(FIFO);
+        Files.deleteIfExists(fifo);
+        Fifos.create(fifo);
+        Programs.Result r = Programs.run(List.of(program.toString(), fifo.toString(), logPath,
+                bundle.resolve(PID_FILE).toString()), null, Duration.ofSeconds(10));
+        if (!r.ok()) {
+            throw new IOException(r.timedOut() ? PROGRAM + " did not start within 10s" : r.errorText());
+        }
+        return fifo;
+    }
+
+    /** The joiner's pid while it runs; empty when it has finished, was never started or is gone. */
+    static Optional<Long> running(Path bundle) {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(bundle.resolve(PID_FILE)).strip());
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+        try {
+            // A reused pid is some other program: its comm is not ours.
+            String comm = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
+            return comm.equals(PROGRAM) && !zombie ? Optional.of(pid) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Waits up to {@code max} for the joiner to have written everything and gone; true if it has. */
+    static boolean awaitDone(Path bundle, Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (running(bundle).isPresent()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Asks the joiner to reopen the log path (SIGHUP), after the kubelet renamed the file; false if none runs. */
+    static boolean reopen(Path bundle) throws IOException {
+        Optional<Long> pid = running(bundle);
+        if (pid.isEmpty()) {
+            return false;
+        }
+        Native.kill(pid.get(), SIGHUP);
+        return true;
+    }
+
+    /** Kills the joiner if it still runs (a create rolled back, or a removal); never throws. */
+    static void kill(Path bundle) {
+        running(bundle).ifPresent(pid -> {
+            try {
+                Native.kill(pid, SIGKILL);
+            } catch (IOException ignored) {
+                // gone meanwhile
+            }
+        });
+    }
+}
