@@ -37,12 +37,13 @@ ensure_jdk() {
   export PATH="$JAVA_HOME/bin:$PATH"
 }
 
-# The programs the runc backend and pod networking drive, from Debian's packages.
-RUNTIME_PACKAGES=(maven runc crun conmon containernetworking-plugins iptables iproute2 util-linux mount)
+# The programs the runc backend and pod networking drive, from Debian's packages, and what builds berth: Maven,
+# and a C compiler for berth-logjoin, the runc plugin's small log helper.
+RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun conmon containernetworking-plugins iptables iproute2 util-linux mount)
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's
 # shim), busybox for test root file systems, openssl for TLS tests, and criu for checkpoint tests.
-TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 gcc)
+TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3)
 
 # crun 1.8 refuses hybrid cgroup hosts whose cgroup2 holds a controller; moving hugetlb to v1 fixes it.
 fix_hybrid_cgroups() {

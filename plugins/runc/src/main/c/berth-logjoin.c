@@ -289,7 +289,8 @@ static int write_pidfile(const char *path, pid_t pid)
 		return -1;
 	char buf[32];
 	int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
+	/* No fsync: after a crash of the node the process this names is gone anyway. */
+	if (write(fd, buf, (size_t)n) != n) {
 		close(fd);
 		unlink(tmp);
 		return -1;
