@@ -8,6 +8,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code berth-logjoin}, the plugin's small C program (src/main/c) between conmon and a container's CRI log
@@ -63,6 +67,52 @@ final class LogJoiner {
             throw new IOException(r.timedOut() ? PROGRAM + " did not start within 10s" : r.errorText());
         }
         return fifo;
+    }
+
+    /** A joiner being started on a virtual thread while the caller prepares the rest of the container. */
+    static final class Starting {
+        private final CompletableFuture<Path> fifo = new CompletableFuture<>();
+        private final Path bundle;
+
+        private Starting(Path program, Path bundle, String logPath) {
+            this.bundle = bundle;
+            Thread.ofVirtual().name("berth-logjoin-start").start(() -> {
+                try {
+                    fifo.complete(start(program, bundle, logPath));
+                } catch (IOException | RuntimeException e) {
+                    fifo.completeExceptionally(e);
+                }
+            });
+        }
+
+        /** The FIFO conmon must write to, once the joiner runs. */
+        Path await() throws IOException {
+            try {
+                return fifo.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting " + PROGRAM);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
+            }
+        }
+
+        /** Rolls back: lets the start finish (so its pid file is there) and kills the joiner. Never throws. */
+        void cancel() {
+            try {
+                fifo.get(15, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // nothing started, or it is stuck: kill what the pid file names, if anything
+            }
+            kill(bundle);
+        }
+    }
+
+    /** Starts a joiner as {@link #start} does, without waiting for it. */
+    static Starting startAsync(Path program, Path bundle, String logPath) {
+        return new Starting(program, bundle, logPath);
     }
 
     /** The joiner's pid while it runs; empty when it has finished, was never started or is gone. */

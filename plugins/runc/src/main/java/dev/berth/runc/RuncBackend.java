@@ -490,16 +490,23 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                             + "\": cannot create log directory: " + e.getMessage());
                 }
             }
-            prepareBundle("container", id, spec.rootfs(), config, undo);
+            newBundle("container", id, undo);
+            // The joiner starts (a few ms: a process that forks) while the root file system is mounted.
+            LogJoiner.Starting joiner = null;
+            if (!spec.logPath().isEmpty() && options.logJoiner().isPresent()) {
+                LogJoiner.Starting starting = LogJoiner.startAsync(options.logJoiner().get(), bundle(id), logPath);
+                undo.push(starting::cancel);
+                joiner = starting;
+            }
+            fillBundle("container", id, spec.rootfs(), config);
             String cgroupsPath = config.path("linux").path("cgroupsPath").asText();
             if (!options.systemdCgroup()) {
                 undo.push(() -> Cgroups.remove(cgroupsPath));
             }
             String conmonLog = logPath;
-            if (!spec.logPath().isEmpty() && options.logJoiner().isPresent()) {
-                undo.push(() -> LogJoiner.kill(bundle(id)));
+            if (joiner != null) {
                 try {
-                    conmonLog = LogJoiner.start(options.logJoiner().get(), bundle(id), logPath).toString();
+                    conmonLog = joiner.await().toString();
                 } catch (IOException e) {
                     throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
                             + "\": cannot start " + LogJoiner.PROGRAM + ": " + e.getMessage());
@@ -1103,8 +1110,13 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     /** Creates the bundle: directory, mounted rootfs, config.json; registers their undo first. */
     private void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
                                Deque<Runnable> undo) {
-        Path bundle = bundle(id);
         newBundle(what, id, undo);
+        fillBundle(what, id, rootfs, config);
+    }
+
+    /** Mounts the root file system into a new bundle and writes its config.json. */
+    private void fillBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config) {
+        Path bundle = bundle(id);
         try {
             if (rootfs.isEmpty()) {
                 throw BackendException.invalid("failed to create " + what + " \"" + id + "\": no root file system");
