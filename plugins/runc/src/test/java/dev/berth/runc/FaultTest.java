@@ -64,7 +64,8 @@ class FaultTest {
                 backend.startSandbox(sb);
                 String id = RuncBackendTest.newId();
                 assertThatThrownBy(() -> backend.createContainer(Host.container(id, sb, rootfs,
-                        List.of("/no/such/program"), null, null, ContainerSecurity.DEFAULT)))
+                        List.of("/no/such/program"), base.resolve("logs/failing.log"), null,
+                        ContainerSecurity.DEFAULT)))
                         .isInstanceOfSatisfying(BackendException.class, e -> {
                             assertThat(e.getMessage()).startsWith("failed to create container \"" + id + "\": ")
                                     .contains("/no/such/program").doesNotContain("\tat ");
@@ -95,8 +96,8 @@ class FaultTest {
             backend.createSandbox(Host.sandbox(pinned, rootfs, PodSecurity.DEFAULT, Host.netns(base.resolve("netns")),
                     Map.of()));
             backend.startSandbox(pinned);
-            backend.createContainer(Host.container(ctr, pinned, rootfs, List.of("sleep", "3600"), null, null,
-                    ContainerSecurity.DEFAULT));
+            backend.createContainer(Host.container(ctr, pinned, rootfs, List.of("sleep", "3600"),
+                    base.resolve("logs/sleeper.log"), null, ContainerSecurity.DEFAULT));
             backend.startContainer(ctr);
             backend.createSandbox(Host.sandbox(paused, rootfs, PodSecurity.DEFAULT)); // no netns: a pause container
         }
@@ -105,6 +106,7 @@ class FaultTest {
         }
         Files.delete(ctx.resolve("state/containers").resolve(ctr + ".json"));
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(pinned + "/ns/uts", paused);
+        assertThat(LogJoiner.running(ctx.resolve("state/b").resolve(ctr))).as("the container's log joiner").isPresent();
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
                 new TestingBackendContext("runc", ctx))) {
             backend.removeContainer(ctr);
