@@ -330,6 +330,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Before the fork, so that a SIGHUP sent as soon as the pid file names the copy finds the handler. */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_hup;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	pid_t child = fork();
 	if (child < 0) {
 		fprintf(stderr, "berth-logjoin: fork: %s\n", strerror(errno));
@@ -353,12 +360,6 @@ int main(int argc, char **argv)
 		if (null > 2)
 			close(null);
 	}
-	struct sigaction sa = {0};
-	sa.sa_handler = on_hup;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	int rc = run(fifo);
 	unlink(pidfile);
 	return rc;

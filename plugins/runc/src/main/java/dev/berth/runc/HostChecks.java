@@ -49,7 +49,7 @@ final class HostChecks {
         }
     }
 
-    /** The runtime, conmon, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
+    /** The runtime, conmon, the log joiner, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
     static BackendHealth health(RuncOptions options) {
         List<BackendHealth.Check> checks = new ArrayList<>();
         Programs.Result v = Programs.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
@@ -58,6 +58,13 @@ final class HostChecks {
         boolean conmon = Files.isExecutable(options.conmon());
         checks.add(new BackendHealth.Check(conmon, "conmon " + options.conmon(),
                 conmon ? "" : "install conmon or set the handler's conmon option"));
+        options.logJoiner().ifPresentOrElse(j -> {
+            boolean ok = Files.isExecutable(j);
+            checks.add(new BackendHealth.Check(ok, "log joiner " + j, ok ? ""
+                    : "reinstall berth (the runc plugin ships " + LogJoiner.PROGRAM + "), or set the handler's "
+                            + "log_joiner option to its path, or to \"none\""));
+        }, () -> checks.add(new BackendHealth.Check(true, "log joiner: none (conmon writes container logs itself; "
+                + "a line written in pieces may reach the log as partial records)", "")));
         List<Cgroups.Hierarchy> hs = Cgroups.hierarchies();
         checks.add(new BackendHealth.Check(!hs.isEmpty(), "cgroups mounted",
                 hs.isEmpty() ? "mount cgroup v2 at /sys/fs/cgroup (or the v1 hierarchies)" : ""));

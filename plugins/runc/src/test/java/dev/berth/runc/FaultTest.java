@@ -134,12 +134,14 @@ class FaultTest {
     @Test
     void healthExplainsAMissingRuntime() throws Exception {
         try (RuntimeBackend backend = new RuncBackendFactory().create("gone",
-                Map.of("binary", "/nonexistent/runc", "conmon", "/nonexistent/conmon"),
+                Map.of("binary", "/nonexistent/runc", "conmon", "/nonexistent/conmon",
+                        "log_joiner", "/nonexistent/berth-logjoin"),
                 new TestingBackendContext("gone", base.resolve("ctx")))) {
             var health = backend.health();
             assertThat(health.ready()).isFalse();
             assertThat(health.checks()).filteredOn(c -> !c.ok()).extracting(c -> c.what())
-                    .containsExactlyInAnyOrder("runtime /nonexistent/runc", "conmon /nonexistent/conmon");
+                    .containsExactlyInAnyOrder("runtime /nonexistent/runc", "conmon /nonexistent/conmon",
+                            "log joiner /nonexistent/berth-logjoin");
             assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(RuncBackendTest.newId(), rootfs,
                     PodSecurity.DEFAULT))).isInstanceOfSatisfying(BackendException.class,
                             e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE));
