@@ -123,16 +123,7 @@ final class LogJoiner {
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
-        try {
-            // A reused pid is some other program: its comm is not ours.
-            String comm = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int close = stat.lastIndexOf(')');
-            boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
-            return comm.equals(PROGRAM) && !zombie ? Optional.of(pid) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return RuncBackend.isLiveProgram(pid, PROGRAM) ? Optional.of(pid) : Optional.empty();
     }
 
     /** Waits up to {@code max} for the joiner to have written everything and gone; true if it has. */

@@ -1065,12 +1065,20 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     private static boolean isConmon(long pid) {
+        return isLiveProgram(pid, "conmon");
+    }
+
+    /**
+     * Whether {@code pid} is a live (not zombie) process of the program named {@code comm}: a pid read from a
+     * file may since have been reused by another program.
+     */
+    static boolean isLiveProgram(long pid, String comm) {
         try {
-            String comm = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+            String actual = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             int close = stat.lastIndexOf(')');
             boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
-            return comm.equals("conmon") && !zombie;
+            return actual.equals(comm) && !zombie;
         } catch (IOException e) {
             return false;
         }
