@@ -32,8 +32,10 @@ public final class RestartDriver {
                 ContainerSecurity.DEFAULT));
         backend.startContainer(running);
         String exiting = RuncBackendTest.newId();
-        backend.createContainer(Host.container(exiting, sb, rootfs, List.of("sh", "-c", "sleep 3; exit 5"), null,
-                null, ContainerSecurity.DEFAULT));
+        // Logs through its berth-logjoin: one line before berth is killed, one while it is down.
+        backend.createContainer(Host.container(exiting, sb, rootfs, List.of("sh", "-c",
+                "echo before; sleep 3; echo while berth is down; exit 5"), base.resolve("logs/exiting.log"), null,
+                ContainerSecurity.DEFAULT));
         backend.startContainer(exiting);
         System.out.println(sb + " " + running + " " + exiting);
         System.out.flush();

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * berth is killed with SIGKILL while a pod runs; a new backend over the same state directory takes over:
- * the running container is still running and stoppable, and the one that exited meanwhile shows its code.
+ * the running container is still running and stoppable, and the one that exited meanwhile shows its code and
+ * has the line it wrote meanwhile in its log (conmon and berth-logjoin outlive berth).
  */
 class RestartTest {
     Path base;
@@ -82,6 +83,9 @@ class RestartTest {
         assertThat(exited.exitCode()).isEqualTo(5);
         assertThat(exited.finishedAt()).isNotNull();
         assertThat(exited.startedAt()).isNotNull().isBeforeOrEqualTo(exited.finishedAt());
+        assertThat(java.nio.file.Files.readAllLines(ctx.resolve("logs/exiting.log")).stream()
+                .map(l -> CriLog.parse(l).message())).as("logged while berth was down")
+                .containsExactly("before", "while berth is down");
 
         assertThat(backend.containerStatus(running).state()).isEqualTo(ContainerStatus.State.RUNNING);
         backend.stopContainer(running, Duration.ofSeconds(1));
