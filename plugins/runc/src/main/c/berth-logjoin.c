@@ -7,9 +7,10 @@
  * conmon writes its k8s-file log (<RFC3339Nano> <stream> <P|F> <message>) into FIFO; this program appends the
  * records to LOG. A partial (P) record is held for up to HOLD_MS, and the records of the same stream that follow
  * in that time are appended to it, up to MAX_MESSAGE bytes; the joined record keeps the first one's timestamp and
- * the last one's tag. Records that are not held, and anything that does not parse, are written unchanged, one
- * write(2) per record. So a line a program writes in pieces reaches the file whole, while output that stops
- * without a newline (a prompt) still reaches the file within HOLD_MS, as a P record.
+ * the last one's tag. Records that are not held, and anything that does not parse, are written unchanged; what
+ * one read from the FIFO yields is appended with one write(2). So a line a program writes in pieces reaches the
+ * file whole, while output that stops without a newline (a prompt) still reaches the file within HOLD_MS, as a
+ * P record.
  *
  * It opens both files, writes PIDFILE (atomically) with the pid of a detached copy of itself, and exits 0; the
  * copy runs until every writer of FIFO has gone (conmon exits after the container), writes what it holds and
@@ -33,6 +34,8 @@
 #define MAX_MESSAGE (16 * 1024)
 #define IN_SIZE (256 * 1024)
 #define MAX_PREFIX 96
+/* Room for the largest record: prefix, tag and space, message, newline. */
+#define OUT_SIZE (64 * 1024)
 
 struct held {
 	char prefix[MAX_PREFIX]; /* "<timestamp> <stream> " of the first record */
@@ -68,9 +71,12 @@ static void on_hup(int sig)
 	reopen_requested = 1;
 }
 
+static void flush_out(void);
+
 static void reopen_log(void)
 {
 	reopen_requested = 0;
+	flush_out();
 	int fd = open_log();
 	if (fd < 0)
 		return; /* keep writing to the old file rather than lose lines */
@@ -78,8 +84,8 @@ static void reopen_log(void)
 	log_fd = fd;
 }
 
-/* One record, one write(2); errors (a full disk) drop the record, as conmon does. */
-static void write_all(const char *buf, size_t len)
+/* Writes to the file; errors (a full disk) drop what was to be written, as conmon does. */
+static void write_file(const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(log_fd, buf, len);
@@ -93,18 +99,43 @@ static void write_all(const char *buf, size_t len)
 	}
 }
 
+/*
+ * Output is gathered and written once per read from the FIFO (as conmon writes once per read from the pipe),
+ * so the file only ever gets whole records, and a chatty container's short lines cost no write(2) each.
+ */
+static char out[OUT_SIZE];
+static size_t out_len;
+
+static void flush_out(void)
+{
+	write_file(out, out_len);
+	out_len = 0;
+}
+
+static void write_all(const char *buf, size_t len)
+{
+	if (out_len + len > OUT_SIZE)
+		flush_out();
+	if (len > OUT_SIZE) {
+		write_file(buf, len);
+		return;
+	}
+	memcpy(out + out_len, buf, len);
+	out_len += len;
+}
+
 static void write_record(const char *prefix, size_t prefix_len, char tag, const char *msg, size_t len)
 {
-	static char out[MAX_PREFIX + 3 + MAX_MESSAGE + 1];
-	size_t n = 0;
-	memcpy(out, prefix, prefix_len);
-	n += prefix_len;
-	out[n++] = tag;
-	out[n++] = ' ';
-	memcpy(out + n, msg, len);
-	n += len;
-	out[n++] = '\n';
-	write_all(out, n);
+	size_t n = prefix_len + 2 + len + 1;
+	if (out_len + n > OUT_SIZE)
+		flush_out();
+	memcpy(out + out_len, prefix, prefix_len);
+	out_len += prefix_len;
+	out[out_len++] = tag;
+	out[out_len++] = ' ';
+	memcpy(out + out_len, msg, len);
+	out_len += len;
+	out[out_len++] = '\n';
 }
 
 static void flush_held(struct held *h)
@@ -251,6 +282,7 @@ static int run(int fifo)
 		}
 		if (r == 0) {
 			expire();
+			flush_out();
 			continue;
 		}
 		if (p.revents & POLLIN) {
@@ -259,6 +291,7 @@ static int run(int fifo)
 				in_len += (size_t)n;
 				drain_input();
 				expire();
+				flush_out();
 				continue;
 			}
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -276,6 +309,7 @@ static int run(int fifo)
 		write_all(in, in_len);
 		write_all("\n", 1);
 	}
+	flush_out();
 	return 0;
 }
 

@@ -111,6 +111,24 @@ class LogJoinerTest {
     }
 
     @Test
+    void aFloodOfRecordsPassesUnchangedAndInOrder() throws Exception {
+        StringBuilder all = new StringBuilder();
+        try (FileChannel conmon = start()) {
+            // Many short records per read, records cut between reads, and more than one output buffer's worth.
+            for (int i = 0; i < 50_000; i++) {
+                all.append(i % 2 == 0 ? T1 : T2).append(i % 3 == 0 ? "stderr" : "stdout").append(" F line ")
+                        .append(i).append('\n');
+            }
+            byte[] bytes = all.toString().getBytes(StandardCharsets.UTF_8);
+            for (int off = 0; off < bytes.length; off += 7919) {
+                conmon.write(ByteBuffer.wrap(bytes, off, Math.min(7919, bytes.length - off)));
+            }
+        }
+        assertThat(LogJoiner.awaitDone(dir, java.time.Duration.ofSeconds(30))).isTrue();
+        assertThat(Files.readString(log)).isEqualTo(all.toString());
+    }
+
+    @Test
     void sighupReopensTheLogAfterItWasRenamed() throws Exception {
         try (FileChannel conmon = start()) {
             write(conmon, T1 + "stdout F first\n");
