@@ -74,9 +74,11 @@ run() { # name, critest args...
   sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -E '^\s*\[FAIL\]' || true
   passed=$(echo "$summary" | sed -n 's/.* \([0-9]*\) Passed.*/\1/p')
   want=$(awk -v n="$name" '$1 == n {print $2}' test/critest/expected.txt)
-  echo "$name: ${summary:-no summary} (need at least $want passed)"
   if [ -z "$passed" ] || [ "$passed" -lt "$want" ]; then
+    echo "$name: NOT OK, ${summary:-no summary}: at least $want must pass (test/critest/expected.txt)"
     status=1
+  else
+    echo "$name: ok, critest says ${summary} (at least $want must pass, test/critest/expected.txt)"
   fi
 }
 run runc
