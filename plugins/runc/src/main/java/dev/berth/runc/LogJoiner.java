@@ -123,7 +123,7 @@ final class LogJoiner {
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
-        return RuncBackend.isLiveProgram(pid, PROGRAM) ? Optional.of(pid) : Optional.empty();
+        return Programs.isLive(pid, PROGRAM) ? Optional.of(pid) : Optional.empty();
     }
 
     /** Waits up to {@code max} for the joiner to have written everything and gone; true if it has. */

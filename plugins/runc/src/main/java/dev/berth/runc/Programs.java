@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs external programs with a deadline and captures their output. */
+/** Runs external programs with a deadline and captures their output; tells whether a pid is still a given program. */
 final class Programs {
     private Programs() {}
 
@@ -83,5 +84,21 @@ final class Programs {
             }
         });
         return f;
+    }
+
+    /**
+     * Whether {@code pid} is a live (not zombie) process of the program named {@code comm}: a pid read from a
+     * file may since have been reused by another program.
+     */
+    static boolean isLive(long pid, String comm) {
+        try {
+            String actual = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
+            return actual.equals(comm) && !zombie;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

@@ -1065,24 +1065,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     private static boolean isConmon(long pid) {
-        return isLiveProgram(pid, "conmon");
+        return Programs.isLive(pid, "conmon");
     }
 
-    /**
-     * Whether {@code pid} is a live (not zombie) process of the program named {@code comm}: a pid read from a
-     * file may since have been reused by another program.
-     */
-    static boolean isLiveProgram(long pid, String comm) {
-        try {
-            String actual = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int close = stat.lastIndexOf(')');
-            boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
-            return actual.equals(comm) && !zombie;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     private static long readPid(Path file) {
         try {
