@@ -12,9 +12,10 @@ import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The few libc calls the JDK has no API for: mount and umount, SOCK_SEQPACKET unix sockets (conmon's attach
- * socket), signals to non-child processes, pseudo-terminals. (Joining a pod's network namespace for port-forward
- * lives in berth-oci's {@code NetworkNamespaces}, shared with the kata plugin.) Errors become IOExceptions carrying {@code strerror}.
+ * The few libc calls the JDK has no API for: mount and umount, unshare, setns and sethostname (a pod's pinned
+ * namespaces), SOCK_SEQPACKET unix sockets (conmon's attach socket), signals to non-child processes,
+ * pseudo-terminals. (Joining a pod's network namespace for port-forward lives in berth-oci's
+ * {@code NetworkNamespaces}, shared with the kata plugin.) Errors become IOExceptions carrying {@code strerror}.
  */
 @SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
 final class Native {

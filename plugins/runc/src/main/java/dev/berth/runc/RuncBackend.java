@@ -1068,7 +1068,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         return Programs.isLive(pid, "conmon");
     }
 
-
     private static long readPid(Path file) {
         try {
             return Long.parseLong(Files.readString(file).strip());
