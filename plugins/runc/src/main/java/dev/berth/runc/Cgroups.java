@@ -185,6 +185,39 @@ final class Cgroups {
         }
     }
 
+    /**
+     * Creates {@code cgroup} in every mounted hierarchy, v1 and v2, as a runtime does for a container's process;
+     * returns the directories, for a process to join through their {@code cgroup.procs}.
+     */
+    static List<Path> createEverywhere(String cgroup) throws IOException {
+        String rel = cgroup.replaceFirst("^/+", "");
+        List<Path> dirs = new ArrayList<>();
+        for (Hierarchy h : hierarchies()) {
+            Path level = h.mountPoint();
+            for (Path name : Path.of(rel)) {
+                Path parent = level;
+                level = level.resolve(name.toString());
+                if (!Files.isDirectory(level)) {
+                    Files.createDirectory(level);
+                }
+                if (!h.v2() && h.controllers().contains("cpuset")) {
+                    inheritCpuset(parent, level);
+                }
+            }
+            dirs.add(level);
+        }
+        return dirs;
+    }
+
+    /** A new v1 cpuset cgroup has no cpus or memory nodes, and takes no process until given its parent's. */
+    private static void inheritCpuset(Path parent, Path level) throws IOException {
+        for (String file : List.of("cpuset.cpus", "cpuset.mems")) {
+            if (Files.readString(level.resolve(file)).isBlank()) {
+                Files.writeString(level.resolve(file), Files.readString(parent.resolve(file)).strip());
+            }
+        }
+    }
+
     private static void enableControllers(Path level) {
         List<String> available;
         try {

@@ -49,7 +49,7 @@ final class HostChecks {
         }
     }
 
-    /** The runtime, conmon, the log joiner, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
+    /** The runtime, conmon, the log joiner, the pause process, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
     static BackendHealth health(RuncOptions options) {
         List<BackendHealth.Check> checks = new ArrayList<>();
         Programs.Result v = Programs.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
@@ -65,6 +65,13 @@ final class HostChecks {
                             + "log_joiner option to its path, or to \"none\""));
         }, () -> checks.add(new BackendHealth.Check(true, "log joiner: none (conmon writes container logs itself; "
                 + "a line written in pieces may reach the log as partial records)", "")));
+        options.pauseProcess().ifPresentOrElse(p -> {
+            boolean ok = Files.isExecutable(p);
+            checks.add(new BackendHealth.Check(ok, "pause process " + p, ok ? ""
+                    : "reinstall berth (the runc plugin ships " + PauseProcess.PROGRAM + "), or set the handler's "
+                            + "pause_process option to its path, or to \"none\""));
+        }, () -> checks.add(new BackendHealth.Check(true, "pause process: none (pods whose containers share a pid "
+                + "namespace get a pause container)", "")));
         List<Cgroups.Hierarchy> hs = Cgroups.hierarchies();
         checks.add(new BackendHealth.Check(!hs.isEmpty(), "cgroups mounted",
                 hs.isEmpty() ? "mount cgroup v2 at /sys/fs/cgroup (or the v1 hierarchies)" : ""));

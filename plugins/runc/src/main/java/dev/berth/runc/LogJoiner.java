@@ -1,10 +1,8 @@
 package dev.berth.runc;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -32,25 +30,9 @@ final class LogJoiner {
 
     private LogJoiner() {}
 
-    /**
-     * The copy shipped in the plugin archive, {@code bin/berth-logjoin} beside its {@code classes}; PF4J does not
-     * keep file modes when it unpacks, so it is made executable again here.
-     */
+    /** The copy shipped in the plugin archive. */
     static Optional<Path> bundled() {
-        try {
-            Path classes = Path.of(LogJoiner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path program = classes.getParent().resolve("bin").resolve(PROGRAM);
-            if (!Files.isRegularFile(program)) {
-                return Optional.empty();
-            }
-            if (!Files.isExecutable(program)) {
-                Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-            return Optional.of(program);
-        } catch (URISyntaxException | IOException | SecurityException | UnsupportedOperationException
-                 | NullPointerException e) {
-            return Optional.empty();
-        }
+        return Programs.bundled(PROGRAM);
     }
 
     /**

@@ -78,10 +78,12 @@ public final class OciSpecs {
     /**
      * The sandbox a container joins.
      *
-     * @param pausePid the pause process, whose namespaces containers join; 0 if none
+     * @param pausePid the pause process, whose namespaces containers join; 0 if none. In a pod with {@code pins}
+     *     it is the {@link PauseProcess} whose pid namespace is pinned at {@code pins/pid}
      * @param targetPid the pid of the TARGET container for a shared pid namespace; 0 if none
      * @param shm the pod's shared /dev/shm on the host, or null for a private one per container
-     * @param pins the directory of the pod's pinned UTS and IPC namespaces when it has no pause process, else null
+     * @param pins the directory of the pod's pinned UTS and IPC (and pid) namespaces when it has no pause
+     *     container, else null
      */
     public record Pod(String id, String cgroupParent, long pausePid, Path netnsPath, Namespaces namespaces,
                       Path resolvConf, Path hostsFile, Path hostnameFile, List<Long> supplementalGroups,
@@ -100,7 +102,7 @@ public final class OciSpecs {
 
         /**
          * Where a container joins the pod's namespace {@code ns} ({@code net}, {@code uts}, {@code ipc}, {@code pid});
-         * null for a pid namespace of its own, the only kind a pod without a pause process has.
+         * null for a pid namespace of its own, the only kind a pod without any pause process has.
          */
         Path namespace(String ns) {
             if (ns.equals("net") && netnsPath != null) {
@@ -109,7 +111,7 @@ public final class OciSpecs {
             if (pins != null) {
                 return switch (ns) {
                     case "uts", "ipc" -> pins.resolve(ns);
-                    case "pid" -> null;
+                    case "pid" -> pausePid > 0 ? pins.resolve(PauseProcess.PIN) : null;
                     default -> throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
                             "the sandbox has no pause process and no pinned " + ns + " namespace");
                 };

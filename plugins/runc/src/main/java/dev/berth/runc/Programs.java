@@ -3,12 +3,15 @@ package dev.berth.runc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -71,6 +74,28 @@ final class Programs {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             // A daemonised grandchild may hold the pipes open; the exit code is what matters.
             return new Result(p.exitValue(), out.getNow(""), err.getNow(""), false);
+        }
+    }
+
+    /**
+     * A helper program shipped in the plugin archive, {@code bin/<name>} beside its {@code classes}; PF4J does not
+     * keep file modes when it unpacks, so it is made executable again here.
+     */
+    static Optional<Path> bundled(String name) {
+        try {
+            Path classes = Path.of(Programs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path program = classes.getParent().resolve("bin").resolve(name);
+            if (!Files.isRegularFile(program)) {
+                return Optional.empty();
+            }
+            if (!Files.isExecutable(program)) {
+                Files.setPosixFilePermissions(program,
+                        PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            return Optional.of(program);
+        } catch (URISyntaxException | IOException | SecurityException | UnsupportedOperationException
+                 | NullPointerException e) {
+            return Optional.empty();
         }
     }
 

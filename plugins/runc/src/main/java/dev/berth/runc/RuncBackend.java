@@ -196,6 +196,12 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     if (!podCgroup.isEmpty()) {
                         Cgroups.create(podCgroup);
                     }
+                    if (ns.pid() == NamespaceMode.POD) {
+                        undo.push(() -> PauseProcess.kill(bundle, bundle.resolve(PINS)));
+                        pid = PauseProcess.start(options.pauseProcess().orElseThrow(), bundle, bundle.resolve(PINS),
+                                spec.hostNetwork() ? null : spec.netnsPath(),
+                                Math.max(-998, host.ownOomScoreAdj()), podCgroup + "/" + id);
+                    }
                 } catch (IOException e) {
                     throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
                             + e.getMessage());
@@ -224,14 +230,16 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     /**
-     * Whether a pod can go without a pause container: the handler allows it, and nothing needs a process. Its
-     * network namespace is core's (or the host's); its UTS and IPC namespaces are pinned ({@link PodNamespaces}).
-     * A pod-wide pid namespace needs a pause process as its init, and sysctls are written by the runtime when it
-     * creates one, so those pods keep it, as does a pod without a pinned network namespace.
+     * Whether a pod can go without a pause container: the handler allows it, and nothing needs one. Its network
+     * namespace is core's (or the host's); its UTS and IPC namespaces are pinned ({@link PodNamespaces}). A
+     * pod-wide pid namespace needs an init process: {@link PauseProcess} (with the cgroupfs driver, which puts it
+     * in the pod cgroup). Sysctls are written by the runtime when it creates a pause container, so those pods keep
+     * one, as does a pod without a pinned network namespace.
      */
     private boolean withoutPause(SandboxSpec spec) {
         return options.dropInfraContainer() && spec.sysctls().isEmpty()
-                && spec.security().namespaces().pid() != NamespaceMode.POD
+                && (spec.security().namespaces().pid() != NamespaceMode.POD
+                        || (options.pauseProcess().isPresent() && !options.systemdCgroup()))
                 && (spec.hostNetwork() || spec.netnsPath() != null);
     }
 
@@ -259,9 +267,13 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 pinKinds(NamespaceMode.valueOf(rec.network()), NamespaceMode.valueOf(rec.ipc())));
     }
 
-    /** A pod without a pause container is ready from its start until its stop, while its namespaces are pinned. */
+    /**
+     * A pod without a pause container is ready from its start until its stop, while its namespaces are pinned and
+     * its pause process, if it has one, lives.
+     */
     private boolean pinnedReady(SandboxRecord rec) {
-        return Files.exists(bundle(rec.id()).resolve(STARTED)) && pinsHold(rec);
+        return Files.exists(bundle(rec.id()).resolve(STARTED)) && pinsHold(rec)
+                && (rec.pausePid() == 0 || PauseProcess.alive(rec.pausePid(), Path.of(rec.pins())));
     }
 
     /** Mounts the pod's shared /dev/shm at {@code shm}, unless the pod uses the host's IPC namespace. */
@@ -289,6 +301,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 if (!pinsHold(rec)) {
                     throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
                             + "\": its namespaces are gone (was the node rebooted?)");
+                }
+                if (rec.pausePid() != 0 && !PauseProcess.alive(rec.pausePid(), Path.of(rec.pins()))) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
+                            + "\": its pause process (pid " + rec.pausePid() + ") has exited");
                 }
                 markStarted(sandboxId);
                 return;
@@ -338,6 +354,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             SandboxRecord rec = sandboxes.get(sandboxId);
             if (rec != null && !rec.pins().isEmpty()) {
+                PauseProcess.kill(bundle(sandboxId), Path.of(rec.pins()));
                 try {
                     Files.deleteIfExists(bundle(sandboxId).resolve(STARTED));
                 } catch (IOException e) {
@@ -356,10 +373,12 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     public SandboxStatus sandboxStatus(String sandboxId) {
         SandboxRecord rec = requireSandbox(sandboxId);
         if (!rec.pins().isEmpty()) {
-            return new SandboxStatus(sandboxId, pinnedReady(rec) ? SandboxStatus.State.READY
-                    : SandboxStatus.State.NOTREADY, StateStore.time(rec.createdAt()), 0,
+            boolean ready = pinnedReady(rec);
+            return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
+                    StateStore.time(rec.createdAt()), ready ? rec.pausePid() : 0,
                     Map.of("runtime", options.binary().toString(), "bundle", bundle(sandboxId).toString(),
-                            "cgroup", rec.podCgroup(), "pause", "none (namespaces pinned)"));
+                            "cgroup", rec.podCgroup(), "pause", rec.pausePid() == 0 ? "none (namespaces pinned)"
+                                    : PauseProcess.PROGRAM + " (pid " + rec.pausePid() + ", namespaces pinned)"));
         }
         ContainerStatus pause = processStatus(sandboxId, rec.createdAt(), null, null,
                 Files.exists(bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
@@ -389,6 +408,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             }
             if (rec.pins().isEmpty()) {
                 destroy(sandboxId);
+            } else {
+                PauseProcess.kill(bundle(sandboxId), Path.of(rec.pins()));
             }
             cleanupBundle("remove sandbox", sandboxId);
             if (!rec.podCgroup().isEmpty()) {
@@ -1200,6 +1221,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 log.log(Level.WARNING, "cannot read the cgroup of {0}: {1}", id, e.getMessage());
             }
             destroy(id);
+            PauseProcess.kill(bundle(id), bundle(id).resolve(PINS));
             cleanupBundle(verb, id);
             if (!cgroup.isEmpty()) {
                 Cgroups.remove(cgroup);

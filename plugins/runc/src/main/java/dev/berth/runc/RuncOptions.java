@@ -23,12 +23,16 @@ import java.util.Set;
  * @param logJoiner {@code berth-logjoin}, which joins the partial records conmon writes into whole lines
  *     before they reach a container's log file; empty ({@code log_joiner = "none"}, or no copy found) lets
  *     conmon write the file itself
+ * @param pauseProcess {@code berth-pause}, the init of the pid namespace of a pod without a pause container whose
+ *     containers share one; empty ({@code pause_process = "none"}, or no copy found) gives such pods a pause
+ *     container
  */
 public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
-                          boolean noPivot, boolean dropInfraContainer, Optional<Path> logJoiner) {
+                          boolean noPivot, boolean dropInfraContainer, Optional<Path> logJoiner,
+                          Optional<Path> pauseProcess) {
 
     static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot",
-            "drop_infra_container", "log_joiner");
+            "drop_infra_container", "log_joiner", "pause_process");
 
     /** Validates a handler's options table; unknown keys and wrong types are INVALID_ARGUMENT naming the key. */
     public static RuncOptions parse(String handler, Map<String, Object> options, Path stateDir) {
@@ -37,7 +41,7 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
             if (!KEYS.contains(key)) {
                 throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
                         + "\": unknown key (known: binary, conmon, drop_infra_container, log_joiner, no_pivot, pause_image, "
-                        + "root, systemd_cgroup)");
+                        + "pause_process, root, systemd_cgroup)");
             }
         }
         String binary = string(handler, o, "binary", "runc");
@@ -49,6 +53,7 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         }
         String pause = string(handler, o, "pause_image", "");
         String joiner = string(handler, o, "log_joiner", "");
+        String pauseProcess = string(handler, o, "pause_process", "");
         return new RuncOptions(
                 resolveProgram(binary),
                 root.isEmpty() ? stateDir.resolve("runtime") : Path.of(root),
@@ -57,18 +62,19 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
                 pause.isEmpty() ? Optional.empty() : Optional.of(pause),
                 bool(handler, o, "no_pivot", false),
                 bool(handler, o, "drop_infra_container", true),
-                logJoiner(joiner));
+                helper(joiner, LogJoiner.PROGRAM),
+                helper(pauseProcess, PauseProcess.PROGRAM));
     }
 
-    /** As configured ({@code none} turns it off), else the plugin's own copy, else one on PATH. */
-    private static Optional<Path> logJoiner(String configured) {
+    /** A helper program as configured ({@code none} turns it off), else the plugin's own copy, else one on PATH. */
+    private static Optional<Path> helper(String configured, String name) {
         if (configured.equals("none")) {
             return Optional.empty();
         }
         if (!configured.isEmpty()) {
             return Optional.of(resolveProgram(configured));
         }
-        return LogJoiner.bundled().or(() -> Optional.of(resolveProgram(LogJoiner.PROGRAM)).filter(Path::isAbsolute));
+        return Programs.bundled(name).or(() -> Optional.of(resolveProgram(name)).filter(Path::isAbsolute));
     }
 
     /** The runtime's short name, e.g. {@code runc} or {@code crun}, from the binary's file name. */

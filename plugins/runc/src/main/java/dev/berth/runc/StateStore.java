@@ -21,7 +21,8 @@ import java.util.stream.Stream;
 final class StateStore {
     /**
      * What berth must remember about a sandbox to serve it after a restart. {@code pins} is the directory holding
-     * the pod's pinned UTS and IPC namespaces when it has no pause container ({@code pausePid} 0), else empty.
+     * the pod's pinned UTS and IPC namespaces when it has no pause container, else empty. {@code pausePid} is the
+     * pause container's process, or in a pod with pins its {@link PauseProcess} (0 if it has none).
      */
     record SandboxRecord(String id, String createdAt, String cgroupParent, String podCgroup, String netnsPath,
                          String network, String pid, String ipc, String resolvConf, String hostsFile,

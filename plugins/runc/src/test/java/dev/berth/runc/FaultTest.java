@@ -54,6 +54,29 @@ class FaultTest {
     }
 
     @Test
+    void aPauseProcessThatFailsLeavesNothingBehind() throws Exception {
+        Path fake = base.resolve("fake-pause");
+        Files.writeString(fake, "#!/bin/sh\necho \"boom: fake pause refuses\" >&2\nexit 1\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path ctx = base.resolve("ctx");
+        try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of("pause_process",
+                fake.toString()), new TestingBackendContext("runc", ctx))) {
+            String id = RuncBackendTest.newId();
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(id, rootfs, SHARED_PID,
+                    Host.netns(base.resolve("netns")), Map.of())))
+                    .isInstanceOfSatisfying(BackendException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(BackendException.Kind.INTERNAL);
+                        assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ")
+                                .contains("boom").doesNotContain("\tat ");
+                    });
+            assertNothingLeft(ctx, id, OciSpecs.podCgroup("", id));
+        }
+    }
+
+    static final PodSecurity SHARED_PID = new PodSecurity(RuncBackendTest.SHARED_PID, false, false,
+            java.util.OptionalLong.empty(), java.util.OptionalLong.empty(), List.of(), null, null, null);
+
+    @Test
     void aContainerThatCannotBeCreatedLeavesNothingBehind() throws Exception {
         Path ctx = base.resolve("ctx");
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
@@ -90,7 +113,9 @@ class FaultTest {
         Path ctx = base.resolve("ctx");
         String pinned = RuncBackendTest.newId();
         String paused = RuncBackendTest.newId();
+        String sharedPid = RuncBackendTest.newId();
         String ctr = RuncBackendTest.newId();
+        long pauseProcess;
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
                 new TestingBackendContext("runc", ctx))) {
             backend.createSandbox(Host.sandbox(pinned, rootfs, PodSecurity.DEFAULT, Host.netns(base.resolve("netns")),
@@ -100,8 +125,12 @@ class FaultTest {
                     base.resolve("logs/sleeper.log"), null, ContainerSecurity.DEFAULT));
             backend.startContainer(ctr);
             backend.createSandbox(Host.sandbox(paused, rootfs, PodSecurity.DEFAULT)); // no netns: a pause container
+            backend.createSandbox(Host.sandbox(sharedPid, rootfs, SHARED_PID, Host.netns(base.resolve("netns2")),
+                    Map.of()));
+            pauseProcess = PauseProcess.pid(ctx.resolve("state/b").resolve(sharedPid)).orElseThrow();
         }
-        for (String id : List.of(pinned, paused)) {
+        assertThat(Programs.isLive(pauseProcess, "pause")).as("the shared-pid pod's pause process").isTrue();
+        for (String id : List.of(pinned, paused, sharedPid)) {
             Files.delete(ctx.resolve("state/sandboxes").resolve(id + ".json"));
         }
         Files.delete(ctx.resolve("state/containers").resolve(ctr + ".json"));
@@ -113,7 +142,10 @@ class FaultTest {
             backend.removeSandbox(pinned);
             backend.removeSandbox(paused);
             backend.removeSandbox(paused);
+            backend.removeSandbox(sharedPid);
         }
+        assertThat(Programs.isLive(pauseProcess, "pause")).as("the shared-pid pod's pause process").isFalse();
+        assertNothingLeft(ctx, sharedPid, OciSpecs.podCgroup("", sharedPid));
         assertNothingLeft(ctx, ctr, OciSpecs.cgroupsPath(false, "", pinned, ctr));
         assertNothingLeft(ctx, pinned, OciSpecs.podCgroup("", pinned));
         assertNothingLeft(ctx, paused, OciSpecs.podCgroup("", paused));

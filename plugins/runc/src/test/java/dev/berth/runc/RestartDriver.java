@@ -10,8 +10,9 @@ import java.util.Map;
 
 /**
  * A stand-in for the berth daemon in {@link RestartTest}: creates a pod (without a pause container, the default)
- * with a long-running container and one
- * that exits with 5 a few seconds later, prints the ids, then waits to be killed with SIGKILL.
+ * with a long-running container and one that exits with 5 a few seconds later, and a pod with a shared pid
+ * namespace (its init a pause process) with a long-running container, prints the ids, then waits to be killed
+ * with SIGKILL.
  * Arguments: the backend's base directory, the rootfs, the runtime binary.
  */
 public final class RestartDriver {
@@ -37,7 +38,16 @@ public final class RestartDriver {
                 "echo before; sleep 3; echo while berth is down; exit 5"), base.resolve("logs/exiting.log"), null,
                 ContainerSecurity.DEFAULT));
         backend.startContainer(exiting);
-        System.out.println(sb + " " + running + " " + exiting);
+        // A pod whose containers share a pid namespace: berth-pause is its init, and outlives berth too.
+        String shared = RuncBackendTest.newId();
+        backend.createSandbox(Host.sandbox(shared, rootfs, FaultTest.SHARED_PID, Host.netns(base.resolve("netns2")),
+                Map.of()));
+        backend.startSandbox(shared);
+        String sharing = RuncBackendTest.newId();
+        backend.createContainer(Host.container(sharing, shared, rootfs, List.of("sleep", "3600"), null, null,
+                RuncBackendTest.SHARED_PID_CONTAINER));
+        backend.startContainer(sharing);
+        System.out.println(sb + " " + running + " " + exiting + " " + shared + " " + sharing);
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
     }

@@ -29,6 +29,7 @@ class RestartTest {
     Path rootfs;
     RuntimeBackend backend;
     String sandbox;
+    String sharedSandbox;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -42,6 +43,9 @@ class RestartTest {
         if (backend != null) {
             if (sandbox != null) {
                 backend.removeSandbox(sandbox);
+            }
+            if (sharedSandbox != null) {
+                backend.removeSandbox(sharedSandbox);
             }
             backend.close();
         }
@@ -68,13 +72,16 @@ class RestartTest {
         sandbox = ids[0];
         String running = ids[1];
         String exiting = ids[2];
+        sharedSandbox = ids[3];
+        String sharing = ids[4];
         // conmon and the containers outlive the killed daemon; wait until the second container has exited.
         Path exitFile = ctx.resolve("state/exits").resolve(exiting);
         RuncBackendTest.await(() -> java.nio.file.Files.exists(exitFile), "exit file of the short container");
 
         backend = new RuncBackendFactory().create("runc", Map.of("binary", "runc"),
                 new TestingBackendContext("runc", ctx));
-        Recoverable.Report report = ((Recoverable) backend).recover(List.of(sandbox), List.of(running, exiting));
+        Recoverable.Report report = ((Recoverable) backend).recover(List.of(sandbox, sharedSandbox),
+                List.of(running, exiting, sharing));
         assertThat(report.lost()).isEmpty();
 
         assertThat(backend.sandboxStatus(sandbox).state()).isEqualTo(SandboxStatus.State.READY);
@@ -92,5 +99,20 @@ class RestartTest {
         ContainerStatus stopped = backend.containerStatus(running);
         assertThat(stopped.state()).isEqualTo(ContainerStatus.State.EXITED);
         assertThat(stopped.exitCode()).isEqualTo(137);
+
+        // The shared-pid pod's pause process kept its namespace; a new container still joins it.
+        SandboxStatus shared = backend.sandboxStatus(sharedSandbox);
+        assertThat(shared.state()).isEqualTo(SandboxStatus.State.READY);
+        assertThat(backend.containerStatus(sharing).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        String late = RuncBackendTest.newId();
+        backend.createContainer(Host.container(late, sharedSandbox, rootfs, List.of("sleep", "3600"), null, null,
+                RuncBackendTest.SHARED_PID_CONTAINER));
+        backend.startContainer(late);
+        assertThat(java.nio.file.Files.readSymbolicLink(Path.of("/proc", Long.toString(
+                backend.containerStatus(late).pid()), "ns", "pid"))).isEqualTo(java.nio.file.Files.readSymbolicLink(
+                        Path.of("/proc", Long.toString(shared.pid()), "ns", "pid")));
+        backend.stopSandbox(sharedSandbox, Duration.ZERO);
+        assertThat(Programs.isLive(shared.pid(), "pause")).as("pause process after stop").isFalse();
+        assertThat(backend.containerStatus(sharing).state()).isEqualTo(ContainerStatus.State.EXITED);
     }
 }

@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
@@ -317,7 +318,7 @@ class RuncBackendTest {
         }
     }
 
-    /** Whether the pod runs a pause process, as its status says; {@link RuncPauseBackendTest} wants one always. */
+    /** Whether every pod runs a pause container; {@link RuncPauseBackendTest} wants one always. */
     protected boolean expectPause() {
         return false;
     }
@@ -330,15 +331,80 @@ class RuncBackendTest {
                 Map.of()))).as("a plain pod runs from the sandbox image").isEqualTo(expectPause());
         assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
                 Map.of("net.ipv4.ip_unprivileged_port_start", "0")))).as("a pod with sysctls does").isTrue();
-        Namespaces sharedPid = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "", null);
-        String shared = pod(new PodSecurity(sharedPid, false, false, OptionalLong.empty(), OptionalLong.empty(),
-                List.of(), null, null, null));
+        PodSecurity sharedPid = new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(), OptionalLong.empty(),
+                List.of(), null, null, null);
+        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, sharedPid, Path.of("/run/netns/x"),
+                Map.of()))).as("a pod-wide pid namespace runs from the sandbox image").isEqualTo(expectPause());
+        String shared = pod(sharedPid);
         assertThat(backend.sandboxStatus(shared).pid()).as("pause process of a pod-wide pid namespace").isPositive();
-        ContainerSecurity podPid = new ContainerSecurity(List.of(), List.of(), false, sharedPid, OptionalLong.empty(),
-                OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(), null, null, null, null);
-        String ct = run(shared, List.of("sleep", "3600"), null, null, podPid);
+        String ct = run(shared, List.of("sleep", "3600"), null, null, SHARED_PID_CONTAINER);
         ExecResult r = backend.execSync(ct, List.of("cat", "/proc/1/cmdline"), Duration.ofSeconds(30));
-        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).as("pid 1 is the pause process").startsWith("sh");
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).as("pid 1 is the pause process")
+                .startsWith(expectPause() ? "sh" : "/pause\0");
+    }
+
+    static final Namespaces SHARED_PID = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "",
+            null);
+    static final ContainerSecurity SHARED_PID_CONTAINER = new ContainerSecurity(List.of(), List.of(), false,
+            SHARED_PID, OptionalLong.empty(), OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(),
+            null, null, null, null);
+
+    /**
+     * Without a pause container, a pod whose containers share a pid namespace gets berth-pause as its init: in the
+     * pod's cgroup and namespaces, confined, reaping the orphans of the namespace, and gone with the pod.
+     */
+    @Test
+    void aSharedPidNamespaceWithoutPauseContainerHasAConfinedInitThatReaps() throws Exception {
+        assumeFalse(expectPause(), "pods run a pause container");
+        String sb = pod(new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(), OptionalLong.empty(),
+                List.of(), null, null, null));
+        long pause = backend.sandboxStatus(sb).pid();
+        assertThat(pause).isPositive();
+        Path proc = Path.of("/proc", Long.toString(pause));
+        String status = Files.readString(proc.resolve("status"));
+        assertThat(status).contains("Name:\tpause\n").contains("Uid:\t65535\t65535\t65535\t65535\n")
+                .contains("Gid:\t65535\t65535\t65535\t65535\n").contains("CapEff:\t0000000000000000\n")
+                .contains("CapPrm:\t0000000000000000\n").contains("CapBnd:\t0000000000000000\n")
+                .contains("NoNewPrivs:\t1\n").contains("Seccomp:\t2\n").containsPattern("NSpid:\t" + pause + "\t1\n");
+        assertThat(Files.list(Files.readSymbolicLink(proc.resolve("root")))).as("its root: an empty directory").isEmpty();
+        assertThat(Files.readString(proc.resolve("cgroup"))).contains(OciSpecs.podCgroup("", sb) + "/" + sb);
+        String ct = run(sb, List.of("sleep", "3600"), null, null, SHARED_PID_CONTAINER);
+        long ctPid = backend.containerStatus(ct).pid();
+        for (String ns : List.of("net", "uts", "ipc", "pid")) {
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + ctPid + "/ns/" + ns))).as(ns)
+                    .isEqualTo(Files.readSymbolicLink(proc.resolve("ns").resolve(ns)));
+        }
+        // An orphan of the pod's pid namespace is handed to its init, which must reap it.
+        ExecResult r = backend.execSync(ct, List.of("sh", "-c", "sleep 0.2 & echo $!"), Duration.ofSeconds(30));
+        String orphan = new String(r.stdout(), StandardCharsets.UTF_8).strip();
+        assertThat(orphan).matches("[0-9]+");
+        await(() -> backend.execSync(ct, List.of("test", "-e", "/proc/" + orphan), Duration.ofSeconds(30))
+                .exitCode() != 0, "the orphan to be reaped");
+        // Stop ends the pause process, and with it the namespace: the pod is not ready and takes no containers.
+        backend.stopSandbox(sb, Duration.ZERO);
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
+        assertThat(Programs.isLive(pause, "pause")).as("pause process after stop").isFalse();
+        backend.stopSandbox(sb, Duration.ZERO);
+        backend.removeSandbox(sb);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(sb);
+        for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
+            assertThat(h.mountPoint().resolve(OciSpecs.podCgroup("", sb).substring(1))).doesNotExist();
+        }
+    }
+
+    /** A pause process killed from outside makes its pod NOTREADY, as a dead pause container does. */
+    @Test
+    void aPodWhosePauseProcessDiedIsNotReady() throws Exception {
+        assumeFalse(expectPause(), "pods run a pause container");
+        String sb = pod(new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(), OptionalLong.empty(),
+                List.of(), null, null, null));
+        long pause = backend.sandboxStatus(sb).pid();
+        Native.kill(pause, 9);
+        await(() -> !Programs.isLive(pause, "pause"), "the pause process to die");
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
+        assertThatThrownBy(() -> backend.createContainer(Host.container(newId(), sb, rootfs, List.of("true"), null,
+                null, SHARED_PID_CONTAINER))).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
     }
 
     @Test

@@ -31,18 +31,25 @@ class RuncOptionsTest {
             assertThat(p.getFileName().toString()).isEqualTo("berth-logjoin");
             assertThat(p).isExecutable();
         });
+        assertThat(o.pauseProcess()).as("the plugin's own berth-pause").hasValueSatisfying(p -> {
+            assertThat(p.getFileName().toString()).isEqualTo("berth-pause");
+            assertThat(p).isExecutable();
+        });
     }
 
     @Test
     void everyOption() {
         RuncOptions o = RuncOptions.parse("crun", Map.of("binary", "/opt/crun", "root", "/run/crun-berth",
                 "systemd_cgroup", true, "conmon", "/opt/conmon", "pause_image", "registry.k8s.io/pause:3.10",
-                "no_pivot", true, "drop_infra_container", false, "log_joiner", "/opt/berth-logjoin"), STATE);
+                "no_pivot", true, "drop_infra_container", false, "log_joiner", "/opt/berth-logjoin",
+                "pause_process", "/opt/berth-pause"), STATE);
         assertThat(o).isEqualTo(new RuncOptions(Path.of("/opt/crun"), Path.of("/run/crun-berth"), true,
                 Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true, false,
-                Optional.of(Path.of("/opt/berth-logjoin"))));
+                Optional.of(Path.of("/opt/berth-logjoin")), Optional.of(Path.of("/opt/berth-pause"))));
         assertThat(RuncOptions.parse("runc", Map.of("log_joiner", "none"), STATE).logJoiner())
                 .as("conmon writes the log itself").isEmpty();
+        assertThat(RuncOptions.parse("runc", Map.of("pause_process", "none"), STATE).pauseProcess())
+                .as("shared-pid pods get a pause container").isEmpty();
         assertThat(o.runtimeName()).isEqualTo("crun");
     }
 
