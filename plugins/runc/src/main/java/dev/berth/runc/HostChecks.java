@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** What the host and the runtime support ({@code features()}) and whether a handler can serve ({@code health()}). */
 final class HostChecks {
@@ -49,6 +50,17 @@ final class HostChecks {
         }
     }
 
+    /** One of the plugin's own programs: there and executable, or turned off ({@code none}: what that means). */
+    private static BackendHealth.Check helper(Optional<Path> program, String what, String name, String option,
+                                              String none) {
+        if (program.isEmpty()) {
+            return new BackendHealth.Check(true, what + ": none (" + none + ")", "");
+        }
+        boolean ok = Files.isExecutable(program.get());
+        return new BackendHealth.Check(ok, what + " " + program.get(), ok ? "" : "reinstall berth (the runc plugin "
+                + "ships " + name + "), or set the handler's " + option + " option to its path, or to \"none\"");
+    }
+
     /** The runtime, conmon, the log joiner, the pause process, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
     static BackendHealth health(RuncOptions options) {
         List<BackendHealth.Check> checks = new ArrayList<>();
@@ -58,20 +70,10 @@ final class HostChecks {
         boolean conmon = Files.isExecutable(options.conmon());
         checks.add(new BackendHealth.Check(conmon, "conmon " + options.conmon(),
                 conmon ? "" : "install conmon or set the handler's conmon option"));
-        options.logJoiner().ifPresentOrElse(j -> {
-            boolean ok = Files.isExecutable(j);
-            checks.add(new BackendHealth.Check(ok, "log joiner " + j, ok ? ""
-                    : "reinstall berth (the runc plugin ships " + LogJoiner.PROGRAM + "), or set the handler's "
-                            + "log_joiner option to its path, or to \"none\""));
-        }, () -> checks.add(new BackendHealth.Check(true, "log joiner: none (conmon writes container logs itself; "
-                + "a line written in pieces may reach the log as partial records)", "")));
-        options.pauseProcess().ifPresentOrElse(p -> {
-            boolean ok = Files.isExecutable(p);
-            checks.add(new BackendHealth.Check(ok, "pause process " + p, ok ? ""
-                    : "reinstall berth (the runc plugin ships " + PauseProcess.PROGRAM + "), or set the handler's "
-                            + "pause_process option to its path, or to \"none\""));
-        }, () -> checks.add(new BackendHealth.Check(true, "pause process: none (pods whose containers share a pid "
-                + "namespace get a pause container)", "")));
+        checks.add(helper(options.logJoiner(), "log joiner", LogJoiner.PROGRAM, "log_joiner",
+                "conmon writes container logs itself; a line written in pieces may reach the log as partial records"));
+        checks.add(helper(options.pauseProcess(), "pause process", PauseProcess.PROGRAM, "pause_process",
+                "pods whose containers share a pid namespace get a pause container"));
         List<Cgroups.Hierarchy> hs = Cgroups.hierarchies();
         checks.add(new BackendHealth.Check(!hs.isEmpty(), "cgroups mounted",
                 hs.isEmpty() ? "mount cgroup v2 at /sys/fs/cgroup (or the v1 hierarchies)" : ""));

@@ -37,9 +37,7 @@ class FaultTest {
 
     @Test
     void aRuntimeThatFailsAtCreateLeavesNothingBehind() throws Exception {
-        Path fake = base.resolve("fake-runc");
-        Files.writeString(fake, "#!/bin/sh\necho \"boom: fake runtime refuses $1\" >&2\nexit 1\n");
-        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path fake = failingProgram("fake-runc", "boom: fake runtime refuses $1");
         Path ctx = base.resolve("ctx");
         try (RuntimeBackend backend = new RuncBackendFactory().create("broken", Map.of("binary", fake.toString()),
                 new TestingBackendContext("broken", ctx))) {
@@ -55,14 +53,12 @@ class FaultTest {
 
     @Test
     void aPauseProcessThatFailsLeavesNothingBehind() throws Exception {
-        Path fake = base.resolve("fake-pause");
-        Files.writeString(fake, "#!/bin/sh\necho \"boom: fake pause refuses\" >&2\nexit 1\n");
-        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path fake = failingProgram("fake-pause", "boom: fake pause refuses");
         Path ctx = base.resolve("ctx");
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of("pause_process",
                 fake.toString()), new TestingBackendContext("runc", ctx))) {
             String id = RuncBackendTest.newId();
-            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(id, rootfs, SHARED_PID,
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(id, rootfs, RuncBackendTest.SHARED_PID_POD,
                     Host.netns(base.resolve("netns")), Map.of())))
                     .isInstanceOfSatisfying(BackendException.class, e -> {
                         assertThat(e.kind()).isEqualTo(BackendException.Kind.INTERNAL);
@@ -73,8 +69,13 @@ class FaultTest {
         }
     }
 
-    static final PodSecurity SHARED_PID = new PodSecurity(RuncBackendTest.SHARED_PID, false, false,
-            java.util.OptionalLong.empty(), java.util.OptionalLong.empty(), List.of(), null, null, null);
+    /** A script that prints {@code message} to stderr and exits 1. */
+    private Path failingProgram(String name, String message) throws java.io.IOException {
+        Path fake = base.resolve(name);
+        Files.writeString(fake, "#!/bin/sh\necho \"" + message + "\" >&2\nexit 1\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return fake;
+    }
 
     @Test
     void aContainerThatCannotBeCreatedLeavesNothingBehind() throws Exception {
@@ -125,8 +126,8 @@ class FaultTest {
                     base.resolve("logs/sleeper.log"), null, ContainerSecurity.DEFAULT));
             backend.startContainer(ctr);
             backend.createSandbox(Host.sandbox(paused, rootfs, PodSecurity.DEFAULT)); // no netns: a pause container
-            backend.createSandbox(Host.sandbox(sharedPid, rootfs, SHARED_PID, Host.netns(base.resolve("netns2")),
-                    Map.of()));
+            backend.createSandbox(Host.sandbox(sharedPid, rootfs, RuncBackendTest.SHARED_PID_POD,
+                    Host.netns(base.resolve("netns2")), Map.of()));
             pauseProcess = PauseProcess.pid(ctx.resolve("state/b").resolve(sharedPid)).orElseThrow();
         }
         assertThat(Programs.isLive(pauseProcess, "pause")).as("the shared-pid pod's pause process").isTrue();

@@ -40,8 +40,8 @@ public final class RestartDriver {
         backend.startContainer(exiting);
         // A pod whose containers share a pid namespace: berth-pause is its init, and outlives berth too.
         String shared = RuncBackendTest.newId();
-        backend.createSandbox(Host.sandbox(shared, rootfs, FaultTest.SHARED_PID, Host.netns(base.resolve("netns2")),
-                Map.of()));
+        backend.createSandbox(Host.sandbox(shared, rootfs, RuncBackendTest.SHARED_PID_POD,
+                Host.netns(base.resolve("netns2")), Map.of()));
         backend.startSandbox(shared);
         String sharing = RuncBackendTest.newId();
         backend.createContainer(Host.container(sharing, shared, rootfs, List.of("sleep", "3600"), null, null,

@@ -331,11 +331,9 @@ class RuncBackendTest {
                 Map.of()))).as("a plain pod runs from the sandbox image").isEqualTo(expectPause());
         assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
                 Map.of("net.ipv4.ip_unprivileged_port_start", "0")))).as("a pod with sysctls does").isTrue();
-        PodSecurity sharedPid = new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(), OptionalLong.empty(),
-                List.of(), null, null, null);
-        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, sharedPid, Path.of("/run/netns/x"),
+        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, SHARED_PID_POD, Path.of("/run/netns/x"),
                 Map.of()))).as("a pod-wide pid namespace runs from the sandbox image").isEqualTo(expectPause());
-        String shared = pod(sharedPid);
+        String shared = pod(SHARED_PID_POD);
         assertThat(backend.sandboxStatus(shared).pid()).as("pause process of a pod-wide pid namespace").isPositive();
         String ct = run(shared, List.of("sleep", "3600"), null, null, SHARED_PID_CONTAINER);
         ExecResult r = backend.execSync(ct, List.of("cat", "/proc/1/cmdline"), Duration.ofSeconds(30));
@@ -345,6 +343,8 @@ class RuncBackendTest {
 
     static final Namespaces SHARED_PID = new Namespaces(NamespaceMode.POD, NamespaceMode.POD, NamespaceMode.POD, "",
             null);
+    static final PodSecurity SHARED_PID_POD = new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(),
+            OptionalLong.empty(), List.of(), null, null, null);
     static final ContainerSecurity SHARED_PID_CONTAINER = new ContainerSecurity(List.of(), List.of(), false,
             SHARED_PID, OptionalLong.empty(), OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(),
             null, null, null, null);
@@ -356,8 +356,7 @@ class RuncBackendTest {
     @Test
     void aSharedPidNamespaceWithoutPauseContainerHasAConfinedInitThatReaps() throws Exception {
         assumeFalse(expectPause(), "pods run a pause container");
-        String sb = pod(new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(), OptionalLong.empty(),
-                List.of(), null, null, null));
+        String sb = pod(SHARED_PID_POD);
         long pause = backend.sandboxStatus(sb).pid();
         assertThat(pause).isPositive();
         Path proc = Path.of("/proc", Long.toString(pause));
@@ -366,7 +365,9 @@ class RuncBackendTest {
                 .contains("Gid:\t65535\t65535\t65535\t65535\n").contains("CapEff:\t0000000000000000\n")
                 .contains("CapPrm:\t0000000000000000\n").contains("CapBnd:\t0000000000000000\n")
                 .contains("NoNewPrivs:\t1\n").contains("Seccomp:\t2\n").containsPattern("NSpid:\t" + pause + "\t1\n");
-        assertThat(Files.list(Files.readSymbolicLink(proc.resolve("root")))).as("its root: an empty directory").isEmpty();
+        try (var root = Files.list(Files.readSymbolicLink(proc.resolve("root")))) {
+            assertThat(root).as("its root: an empty directory").isEmpty();
+        }
         assertThat(Files.readString(proc.resolve("cgroup"))).contains(OciSpecs.podCgroup("", sb) + "/" + sb);
         String ct = run(sb, List.of("sleep", "3600"), null, null, SHARED_PID_CONTAINER);
         long ctPid = backend.containerStatus(ct).pid();
@@ -396,8 +397,7 @@ class RuncBackendTest {
     @Test
     void aPodWhosePauseProcessDiedIsNotReady() throws Exception {
         assumeFalse(expectPause(), "pods run a pause container");
-        String sb = pod(new PodSecurity(SHARED_PID, false, false, OptionalLong.empty(), OptionalLong.empty(),
-                List.of(), null, null, null));
+        String sb = pod(SHARED_PID_POD);
         long pause = backend.sandboxStatus(sb).pid();
         Native.kill(pause, 9);
         await(() -> !Programs.isLive(pause, "pause"), "the pause process to die");
