@@ -5,16 +5,18 @@
 # Two kinds of pod: "kubelet" pods carry the namespace options the kubelet sends for a pod without
 # shareProcessNamespace (a pid namespace per container), as nearly every Kubernetes pod is; "shared-pid" pods
 # leave them unset, which CRI reads as one pid namespace for the pod (crictl's and critest's default, and the
-# kubelet's for shareProcessNamespace). berth runs a pause container only for the second kind; containerd runs
-# one for both.
+# kubelet's for shareProcessNamespace). berth runs no pause container for either: the second kind gets
+# berth-pause, a confined process without runtime or conmon, as its pid namespace's init; containerd runs a
+# pause container for both.
 #
 # Two ways of driving the runtime:
 # 1. over one gRPC connection, as the kubelet keeps one (bench/pod-start/PodStart.java): 3 warm-up pods, then
 #    N pods, each RunPodSandbox + CreateContainer + StartContainer of a busybox sleep, timed;
 # 2. with crictl (runp, create, start: three process starts per pod, about 35 ms each, the same for both),
 #    one warm-up pod, then N pods; with all N running, the memory the runtime adds per pod: the daemon's RSS
-#    growth plus the RSS of its per-pod processes (conmon and berth-logjoin for berth, containerd-shim-runc-v2
-#    for containerd), divided by N.
+#    growth plus the RSS of its per-pod processes (conmon, berth-logjoin and berth-pause for berth,
+#    containerd-shim-runc-v2 for containerd; containerd's pause process runs the sandbox image's program and
+#    is not counted), divided by N.
 # Each round starts the daemon on a private root, state, socket and CNI bridge and pulls the pause and busybox
 # images from the local registry. The host is shared and its load moves from minute to minute, so the runtimes
 # take turns: ROUNDS rounds (default 3) of berth (runc), berth (crun) and containerd in that order, and the
@@ -29,14 +31,16 @@ rounds=${ROUNDS:-3}
 
 rss_kb() { awk '/VmRSS/ {s += $2} END {print s + 0}' "$@" 2>/dev/null || echo 0; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-helpers_rss() { # pattern -> summed RSS (kB) of matching processes
+helpers_rss() { # command-line pattern [, exact process name] -> summed RSS (kB) of matching processes
   local files=()
-  for p in $(pgrep -f "$1" || true); do files+=("/proc/$p/status"); done
+  for p in $(pgrep -f "$1" || true; [ -n "${2:-}" ] && pgrep -x "$2" || true); do files+=("/proc/$p/status"); done
   [ ${#files[@]} -gt 0 ] && rss_kb "${files[@]}" || echo 0
 }
 
 bench() { # label, runtime, per-pod helper pattern, handler, pid namespace mode (1 CONTAINER, 0 POD)
   local label=$1 rt=$2 pattern=$3 handler=$4 pidmode=$5
+  # berth-pause shows as "pause" with no path (as the Kubernetes pause does); only one runtime runs at a time.
+  local comm; comm=$([ "$rt" = berth ] && echo pause || true)
   bench_config "$rt"
   bench_start "$rt" "$work/daemon.log"
   local C=("$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock")
@@ -60,14 +64,14 @@ JSON
   one warmup
   sleep 2
   local base; base=$(rss_kb "/proc/$pid/status")
-  local base_helpers; base_helpers=$(helpers_rss "$pattern")
+  local base_helpers; base_helpers=$(helpers_rss "$pattern" "$comm")
   local times=()
   for i in $(seq 1 "$n"); do
     local t0; t0=$(date +%s%3N); one "$i"; times+=($(( $(date +%s%3N) - t0 )))
   done
   sleep 3
   local after; after=$(rss_kb "/proc/$pid/status")
-  local helpers; helpers=$(helpers_rss "$pattern")
+  local helpers; helpers=$(helpers_rss "$pattern" "$comm")
   local per_pod=$(( (after - base + helpers - base_helpers) / n ))
   printf '%s\n' "${times[@]}" >>"$results/$label.times"
   echo "$per_pod" >>"$results/$label.mem"
