@@ -197,8 +197,13 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                         Cgroups.create(podCgroup);
                     }
                     if (ns.pid() == NamespaceMode.POD) {
+                        Path program = options.pauseProcess().orElseThrow();
+                        if (!Files.isExecutable(program)) {
+                            throw new BackendException(Kind.UNAVAILABLE, "failed to create sandbox \"" + id
+                                    + "\": " + program + " is not installed or not executable");
+                        }
                         undo.push(() -> PauseProcess.kill(bundle, bundle.resolve(PINS)));
-                        pid = PauseProcess.start(options.pauseProcess().orElseThrow(), bundle, bundle.resolve(PINS),
+                        pid = PauseProcess.start(program, bundle, bundle.resolve(PINS),
                                 spec.hostNetwork() ? null : spec.netnsPath(),
                                 Math.max(-998, host.ownOomScoreAdj()), podCgroup + "/" + id);
                     }

@@ -168,16 +168,24 @@ class FaultTest {
     void healthExplainsAMissingRuntime() throws Exception {
         try (RuntimeBackend backend = new RuncBackendFactory().create("gone",
                 Map.of("binary", "/nonexistent/runc", "conmon", "/nonexistent/conmon",
-                        "log_joiner", "/nonexistent/berth-logjoin"),
+                        "log_joiner", "/nonexistent/berth-logjoin", "pause_process", "/nonexistent/berth-pause"),
                 new TestingBackendContext("gone", base.resolve("ctx")))) {
             var health = backend.health();
             assertThat(health.ready()).isFalse();
             assertThat(health.checks()).filteredOn(c -> !c.ok()).extracting(c -> c.what())
                     .containsExactlyInAnyOrder("runtime /nonexistent/runc", "conmon /nonexistent/conmon",
-                            "log joiner /nonexistent/berth-logjoin");
+                            "log joiner /nonexistent/berth-logjoin", "pause process /nonexistent/berth-pause");
             assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(RuncBackendTest.newId(), rootfs,
                     PodSecurity.DEFAULT))).isInstanceOfSatisfying(BackendException.class,
                             e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE));
+            // A shared-pid pod without a pause container needs only berth-pause, and says so when it is missing.
+            String id = RuncBackendTest.newId();
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(id, rootfs, RuncBackendTest.SHARED_PID_POD,
+                    Host.netns(base.resolve("netns")), Map.of()))).isInstanceOfSatisfying(BackendException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
+                        assertThat(e.getMessage()).contains("/nonexistent/berth-pause is not installed");
+                    });
+            assertNothingLeft(base.resolve("ctx"), id, OciSpecs.podCgroup("", id));
         }
     }
 }
