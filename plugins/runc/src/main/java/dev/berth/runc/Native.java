@@ -78,6 +78,7 @@ final class Native {
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     static final int CLONE_NEWUTS = 0x04000000;
     static final int CLONE_NEWIPC = 0x08000000;
+    static final int CLONE_NEWNET = 0x40000000;
 
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(),

@@ -2,9 +2,12 @@ package dev.berth.runc;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -50,10 +53,120 @@ final class PodNamespaces {
             flags |= k.flag;
         }
         int unshareFlags = flags;
+        try {
+            onFreshThread("pinning the pod's namespaces", () -> {
+                List<int[]> originals = saveNamespaces(kinds.stream().map(k -> k.file).toList());
+                try {
+                    Native.unshare(unshareFlags);
+                    if (kinds.contains(Kind.UTS) && !hostname.isEmpty()) {
+                        Native.sethostname(hostname);
+                    }
+                    for (Kind k : kinds) {
+                        Native.mount("/proc/thread-self/ns/" + k.file, dir.resolve(k.file).toString(), null,
+                                Mounts.MS_BIND, null);
+                    }
+                } finally {
+                    restoreNamespaces(originals);
+                }
+            });
+        } catch (IOException e) {
+            unpin(dir);
+            throw e;
+        }
+    }
+
+    /**
+     * Writes a pod's sysctls inside its namespaces: {@code net.*} in the network namespace at {@code netns}, the
+     * IPC ones in the pin {@code pins/ipc}, {@code kernel.hostname} and {@code kernel.domainname} in
+     * {@code pins/uts} (what the caller checked with {@link PodSysctls#validate}). A thread joins those namespaces
+     * and writes {@code /proc/sys}, which shows the namespaces of the thread that opens it, then leaves them and
+     * ends, as {@link #pin} does. A setting the kernel refuses fails the call, naming it.
+     */
+    static void writeSysctls(Path pins, Path netns, Map<String, String> sysctls) throws IOException {
+        if (sysctls.isEmpty()) {
+            return;
+        }
+        onFreshThread("writing the pod's sysctls", () -> {
+            List<int[]> originals = saveNamespaces(List.of("net", "ipc", "uts"));
+            try {
+                if (netns != null) {
+                    setns(netns, Native.CLONE_NEWNET);
+                }
+                for (Kind k : Kind.values()) {
+                    if (pinned(pins, List.of(k))) {
+                        setns(pins.resolve(k.file), k.flag);
+                    }
+                }
+                for (var e : new TreeMap<>(sysctls).entrySet()) {
+                    Path file = PodSysctls.file(e.getKey());
+                    try {
+                        Files.writeString(file, e.getValue());
+                    } catch (NoSuchFileException ex) {
+                        throw new IOException("sysctl \"" + e.getKey() + "\": no such setting in the pod's namespaces");
+                    } catch (IOException ex) {
+                        throw new IOException("sysctl \"" + e.getKey() + "\" = \"" + e.getValue() + "\": "
+                                + String.valueOf(ex.getMessage()).replace(file + ": ", ""));
+                    }
+                }
+            } finally {
+                restoreNamespaces(originals);
+            }
+        });
+    }
+
+    private static void setns(Path file, int type) throws IOException {
+        int fd = Native.open(file.toString(), Native.O_RDONLY);
+        try {
+            Native.setns(fd, type);
+        } finally {
+            Native.close(fd);
+        }
+    }
+
+    /** This thread's namespaces of the given kinds ({@code net}, {@code ipc}, {@code uts}), to go back to. */
+    private static List<int[]> saveNamespaces(List<String> kinds) throws IOException {
+        List<int[]> originals = new ArrayList<>();
+        try {
+            for (String k : kinds) {
+                int flag = switch (k) {
+                    case "net" -> Native.CLONE_NEWNET;
+                    case "ipc" -> Native.CLONE_NEWIPC;
+                    default -> Native.CLONE_NEWUTS;
+                };
+                originals.add(new int[] {Native.open("/proc/thread-self/ns/" + k, Native.O_RDONLY), flag});
+            }
+        } catch (IOException e) {
+            restoreNamespaces(originals);
+            throw e;
+        }
+        return originals;
+    }
+
+    /** Best effort: the thread ends right after, so a failed setns cannot leak into other work. */
+    private static void restoreNamespaces(List<int[]> originals) {
+        for (int[] o : originals) {
+            try {
+                Native.setns(o[0], o[1]);
+            } catch (IOException ignored) {
+                // see above
+            }
+            Native.close(o[0]);
+        }
+    }
+
+    private interface NamespaceWork {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code work} on a fresh platform thread and waits for it, even if interrupted: work that moves a thread
+     * into other namespaces must never run on a thread that other code uses afterwards.
+     */
+    private static void onFreshThread(String what, NamespaceWork work) throws IOException {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread thread = Thread.ofPlatform().daemon().name("berth-pod-ns").unstarted(() -> {
             try {
-                pinOnThisThread(dir, kinds, unshareFlags, hostname);
+                work.run();
                 done.complete(null);
             } catch (Throwable t) {
                 done.completeExceptionally(t);
@@ -63,7 +176,7 @@ final class PodNamespaces {
         try {
             done.get();
         } catch (InterruptedException e) {
-            // The thread runs to its end regardless; wait for it, then undo what it did.
+            // The thread runs to its end regardless; wait for it.
             while (thread.isAlive()) {
                 try {
                     thread.join();
@@ -72,38 +185,9 @@ final class PodNamespaces {
                 }
             }
             Thread.currentThread().interrupt();
-            unpin(dir);
-            throw new IOException("interrupted while pinning the pod's namespaces");
+            throw new IOException("interrupted while " + what);
         } catch (ExecutionException e) {
-            unpin(dir);
             throw e.getCause() instanceof IOException io ? io : new IOException(String.valueOf(e.getCause()));
-        }
-    }
-
-    private static void pinOnThisThread(Path dir, List<Kind> kinds, int flags, String hostname) throws IOException {
-        List<int[]> originals = new ArrayList<>();
-        try {
-            for (Kind k : kinds) {
-                originals.add(new int[] {Native.open("/proc/thread-self/ns/" + k.file, Native.O_RDONLY), k.flag});
-            }
-            Native.unshare(flags);
-            if (kinds.contains(Kind.UTS) && !hostname.isEmpty()) {
-                Native.sethostname(hostname);
-            }
-            for (Kind k : kinds) {
-                Native.mount("/proc/thread-self/ns/" + k.file, dir.resolve(k.file).toString(), null, Mounts.MS_BIND,
-                        null);
-            }
-        } finally {
-            // Best effort: the thread ends right after, so a failed setns cannot leak into other work.
-            for (int[] o : originals) {
-                try {
-                    Native.setns(o[0], o[1]);
-                } catch (IOException ignored) {
-                    // see above
-                }
-                Native.close(o[0]);
-            }
         }
     }
 

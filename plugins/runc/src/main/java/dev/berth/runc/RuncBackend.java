@@ -173,6 +173,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             }
             Path bundle = bundle(id);
             Namespaces ns = spec.security().namespaces();
+            PodSysctls.validate(id, spec.sysctls(), ns);
             // The pod's /dev/shm: a tmpfs in the bundle shared by all its containers, or the host's for host IPC.
             Path shm = ns.ipc() == NamespaceMode.NODE ? Path.of("/dev/shm") : bundle.resolve("shm");
             String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
@@ -196,6 +197,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     if (!podCgroup.isEmpty()) {
                         Cgroups.create(podCgroup);
                     }
+                    writeSysctls(id, bundle.resolve(PINS), spec.hostNetwork() ? null : spec.netnsPath(),
+                            spec.sysctls());
                     if (ns.pid() == NamespaceMode.POD) {
                         Path program = options.pauseProcess().orElseThrow();
                         if (!Files.isExecutable(program)) {
@@ -236,16 +239,25 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     /**
      * Whether a pod can go without a pause container: the handler allows it, and nothing needs one. Its network
-     * namespace is core's (or the host's); its UTS and IPC namespaces are pinned ({@link PodNamespaces}). A
-     * pod-wide pid namespace needs an init process: {@link PauseProcess} (with the cgroupfs driver, which puts it
-     * in the pod cgroup). Sysctls are written by the runtime when it creates a pause container, so those pods keep
-     * one, as does a pod without a pinned network namespace.
+     * namespace is core's (or the host's); its UTS and IPC namespaces are pinned ({@link PodNamespaces}), and its
+     * sysctls written into them ({@link PodNamespaces#writeSysctls}). A pod-wide pid namespace needs an init
+     * process: {@link PauseProcess} (with the cgroupfs driver, which puts it in the pod cgroup). A pod without a
+     * pinned network namespace keeps a pause container.
      */
     private boolean withoutPause(SandboxSpec spec) {
-        return options.dropInfraContainer() && spec.sysctls().isEmpty()
+        return options.dropInfraContainer()
                 && (spec.security().namespaces().pid() != NamespaceMode.POD
                         || (options.pauseProcess().isPresent() && !options.systemdCgroup()))
                 && (spec.hostNetwork() || spec.netnsPath() != null);
+    }
+
+    /** Writes a pod's (validated) sysctls into its pinned namespaces; the kernel's refusal is the caller's error. */
+    private static void writeSysctls(String id, Path pins, Path netns, Map<String, String> sysctls) {
+        try {
+            PodNamespaces.writeSysctls(pins, netns, sysctls);
+        } catch (IOException e) {
+            throw BackendException.invalid("failed to create sandbox \"" + id + "\": " + e.getMessage());
+        }
     }
 
     /** Only a pause container runs from the sandbox image; a pod without one needs no root file system. */

@@ -330,7 +330,8 @@ class RuncBackendTest {
         assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
                 Map.of()))).as("a plain pod runs from the sandbox image").isEqualTo(expectPause());
         assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
-                Map.of("net.ipv4.ip_unprivileged_port_start", "0")))).as("a pod with sysctls does").isTrue();
+                Map.of("net.ipv4.ip_unprivileged_port_start", "0")))).as("nor does a pod with sysctls")
+                .isEqualTo(expectPause());
         assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, SHARED_PID_POD, Path.of("/run/netns/x"),
                 Map.of()))).as("a pod-wide pid namespace runs from the sandbox image").isEqualTo(expectPause());
         String shared = pod(SHARED_PID_POD);
@@ -712,14 +713,44 @@ class RuncBackendTest {
 
     @Test
     void podSysctlsAndRunAsUserApply() throws Exception {
-        // A pod with sysctls keeps a pause container; runc writes them in the pod's (pinned) network namespace.
-        String id = pod(PodSecurity.DEFAULT, Map.of("net.ipv4.ip_unprivileged_port_start", "0"));
+        // Written into the pod's network and IPC namespaces: by berth (no pause container) or by runc (one).
+        String hostShm = Files.readString(Path.of("/proc/sys/kernel/shm_rmid_forced")).strip();
+        String hostPorts = Files.readString(Path.of("/proc/sys/net/ipv4/ip_unprivileged_port_start")).strip();
+        String flipped = hostShm.equals("1") ? "0" : "1";
+        String id = pod(PodSecurity.DEFAULT, Map.of("net.ipv4.ip_unprivileged_port_start", "0",
+                "kernel.shm_rmid_forced", flipped));
         ContainerSecurity nobody = new ContainerSecurity(List.of(), List.of(), false, null, OptionalLong.of(65534),
                 OptionalLong.of(65534), "", false, List.of(), true, List.of(), List.of(), null, null, null, null);
         String ct = run(id, List.of("sleep", "3600"), null, null, nobody);
         ExecResult r = backend.execSync(ct, List.of("sh", "-c",
-                "id -u; id -g; cat /proc/sys/net/ipv4/ip_unprivileged_port_start"), Duration.ofSeconds(30));
-        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("65534\n65534\n0\n");
+                "id -u; id -g; cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced"),
+                Duration.ofSeconds(30));
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("65534\n65534\n0\n" + flipped + "\n");
+        assertThat(Files.readString(Path.of("/proc/sys/kernel/shm_rmid_forced")).strip()).as("the node's")
+                .isEqualTo(hostShm);
+        assertThat(Files.readString(Path.of("/proc/sys/net/ipv4/ip_unprivileged_port_start")).strip())
+                .as("the node's").isEqualTo(hostPorts);
+    }
+
+    /** A sysctl outside the pod's namespaces, or one the kernel refuses, fails the pod with nothing left. */
+    @Test
+    void aPodWithABadSysctlIsRefusedAndLeavesNothing() throws Exception {
+        for (var bad : List.of(Map.of("vm.swappiness", "10"), Map.of("net.ipv4.no_such_setting", "1"),
+                Map.of("net.ipv4.ip_unprivileged_port_start", "not a number"))) {
+            String id = newId();
+            Path netns = Host.netns(base.resolve("netns").resolve(id.substring(0, 12)));
+            String key = bad.keySet().iterator().next();
+            assertThatThrownBy(() -> backend.createSandbox(Host.sandbox(id, rootfs, PodSecurity.DEFAULT, netns, bad)))
+                    .as(key).isInstanceOfSatisfying(BackendException.class, e -> {
+                        // berth names the sysctl; runc (with a pause container) names its file
+                        assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ")
+                                .containsAnyOf(key, key.replace('.', '/')).doesNotContain("\tat ");
+                        if (!expectPause() || key.startsWith("vm.")) {
+                            assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
+                        }
+                    });
+            FaultTest.assertNothingLeft(base.resolve("ctx"), id, OciSpecs.podCgroup("", id));
+        }
     }
 
     @Test
