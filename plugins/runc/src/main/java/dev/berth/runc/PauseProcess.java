@@ -40,6 +40,7 @@ final class PauseProcess {
     static long start(Path program, Path bundle, Path pins, Path netns, int oomScoreAdj, String cgroup)
             throws IOException {
         Path root = Files.createDirectories(bundle.resolve(ROOT));
+        Files.createDirectories(pins); // a pod with the host's network and IPC pins nothing else
         List<String> cmd = new ArrayList<>(List.of(program.toString(), "--pid-pin", pins.resolve(PIN).toString(),
                 "--pid-file", bundle.resolve(PID_FILE).toString(), "--root", root.toString(),
                 "--oom-score-adj", Integer.toString(oomScoreAdj)));

@@ -394,6 +394,26 @@ class RuncBackendTest {
         }
     }
 
+    /** With the host's network and IPC there is nothing else to pin; the pod still gets its own pid namespace. */
+    @Test
+    void aHostNetworkAndHostIpcPodStillSharesAPidNamespace() throws Exception {
+        Namespaces hostNetIpc = new Namespaces(NamespaceMode.NODE, NamespaceMode.POD, NamespaceMode.NODE, "", null);
+        String sb = pod(new PodSecurity(hostNetIpc, false, false, OptionalLong.empty(), OptionalLong.empty(),
+                List.of(), null, null, null));
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.READY);
+        ContainerSecurity csec = new ContainerSecurity(List.of(), List.of(), false, hostNetIpc, OptionalLong.empty(),
+                OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(), null, null, null, null);
+        String one = run(sb, List.of("sleep", "3600"), null, null, csec);
+        String two = run(sb, List.of("sleep", "3600"), null, null, csec);
+        long a = backend.containerStatus(one).pid();
+        long b = backend.containerStatus(two).pid();
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + a + "/ns/pid")))
+                .isEqualTo(Files.readSymbolicLink(Path.of("/proc/" + b + "/ns/pid")))
+                .isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + a + "/ns/net")))
+                .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")));
+    }
+
     /** A pause process killed from outside makes its pod NOTREADY, as a dead pause container does. */
     @Test
     void aPodWhosePauseProcessDiedIsNotReady() throws Exception {
