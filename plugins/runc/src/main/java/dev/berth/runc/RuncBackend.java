@@ -52,9 +52,9 @@ import java.util.stream.Stream;
 /**
  * One handler of type {@code runc}. A sandbox owns the pod's namespaces and cgroup, and workload containers join
  * its namespaces. By default a pod has no pause container: its network namespace is core's, its UTS and IPC
- * namespaces are pinned by {@link PodNamespaces}, and only pods that need a process (a pod-wide pid namespace,
- * sysctls) get a pause container ({@code drop_infra_container = false} gives every pod one). Every container, a
- * pause one included, has a bundle under {@code <state>/b/<id>} and its own conmon, which outlives berth; what
+ * namespaces are pinned by {@link PodNamespaces} (which also writes its sysctls), and a pod-wide pid namespace has
+ * {@link PauseProcess} as its init ({@code drop_infra_container = false} gives every pod a pause container). Every
+ * container, a pause one included, has a bundle under {@code <state>/b/<id>} and its own conmon, which outlives berth; what
  * berth needs after a restart is kept in {@link StateStore} records, runc's state and conmon's exit files.
  *
  * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.

@@ -19,7 +19,8 @@ import java.util.Set;
  * @param pauseImage the sandbox image this handler wants, if set
  * @param noPivot pass {@code --no-pivot} to the runtime's create
  * @param dropInfraContainer run pods without a pause container where none is needed (their namespaces pinned
- *     instead); pods with a pod-wide pid namespace or sysctls keep one
+ *     instead, a pod-wide pid namespace kept by {@code pause_process}); only pods without a pinned network
+ *     namespace keep one
  * @param logJoiner {@code berth-logjoin}, which joins the partial records conmon writes into whole lines
  *     before they reach a container's log file; empty ({@code log_joiner = "none"}, or no copy found) lets
  *     conmon write the file itself
