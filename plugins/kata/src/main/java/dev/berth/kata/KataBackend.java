@@ -23,6 +23,7 @@ import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.ShimLauncher;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
+import dev.berth.oci.Processes;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.BackendException;
@@ -386,7 +387,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             t.close();
         }
         long shimPid = pod.shimPid > 0 ? pod.shimPid : Long.parseLong(pod.props.getProperty("shimPid", "0"));
-        if (shimPid > 0 && !Host.awaitExit(shimPid, clean ? Duration.ofSeconds(10) : Duration.ZERO)) {
+        if (shimPid > 0 && !Processes.awaitExit(shimPid, clean ? Duration.ofSeconds(10) : Duration.ZERO)) {
             Host.kill(shimPid, "-id " + pod.id);
         }
         if (Files.exists(pod.bundle.resolve("config.json")) && (!clean || !Host.mountsUnder(pod.bundle).isEmpty())) {

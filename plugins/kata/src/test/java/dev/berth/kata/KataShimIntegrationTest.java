@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.kata.shim.Host;
+import dev.berth.oci.Processes;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSpec;
@@ -409,7 +410,7 @@ class KataShimIntegrationTest {
         assertThat(ShimHost.poll(() -> !lines(logFile).isEmpty(), LONG)).isTrue();
 
         backend.close(); // as if berth went away: the pod keeps running
-        assertThat(Host.alive(Long.parseLong(shim))).isTrue();
+        assertThat(Processes.live(Long.parseLong(shim))).isTrue();
         backend = newBackend();
         Recoverable.Report report = backend.recover(List.of(sb), List.of(id, "f".repeat(64)));
         assertThat(report.lost()).containsExactly("f".repeat(64));
@@ -502,7 +503,7 @@ class KataShimIntegrationTest {
         Path socket = dev.berth.kata.shim.ShimLauncher.socketFromBundle(context.stateDir().resolve("bundles").resolve(sb));
         assertThat(socket).exists();
         ProcessHandle.of(shim).orElseThrow().destroyForcibly();
-        assertThat(Host.awaitExit(shim, LONG)).isTrue();
+        assertThat(Processes.awaitExit(shim, LONG)).isTrue();
 
         assertThat(ShimHost.poll(() -> backend.sandboxStatus(sb).state() == SandboxStatus.State.NOTREADY, LONG)).isTrue();
         assertThat(backend.sandboxStatus(sb).info()).containsKey("shimLost");
@@ -514,7 +515,7 @@ class KataShimIntegrationTest {
         backend.removeContainer(id);
         backend.removeSandbox(sb);
         sandboxes.remove(sb);
-        assertThat(ShimHost.poll(() -> !Host.alive(containerPid), LONG))
+        assertThat(ShimHost.poll(() -> !Processes.live(containerPid), LONG))
                 .as("the shim's delete action killed the orphaned container").isTrue();
         assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(sb))).isFalse();
         assertThat(Path.of("/run/containerd/runc/berth", id)).doesNotExist();

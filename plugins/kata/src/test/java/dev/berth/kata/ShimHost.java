@@ -1,6 +1,7 @@
 package dev.berth.kata;
 
 import dev.berth.kata.shim.Host;
+import dev.berth.oci.Processes;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
 import dev.berth.spi.PodMetadata;
@@ -67,7 +68,7 @@ final class ShimHost {
                 try {
                     String cmd = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
                     long pid = Long.parseLong(name);
-                    if (cmd.contains(needle) && pid != ProcessHandle.current().pid() && Host.alive(pid)) {
+                    if (cmd.contains(needle) && pid != ProcessHandle.current().pid() && Processes.live(pid)) {
                         found.add(pid);
                     }
                 } catch (IOException | RuntimeException e) {
@@ -84,24 +85,12 @@ final class ShimHost {
     static void sweep(Path stateDir, Path dir) throws IOException {
         for (long pid : processesWith(stateDir.toString())) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            Host.awaitExit(pid, java.time.Duration.ofSeconds(10));
+            Processes.awaitExit(pid, java.time.Duration.ofSeconds(10));
         }
         Host.unmountAll(dir);
     }
 
     static boolean poll(java.util.function.BooleanSupplier cond, java.time.Duration timeout) {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < end) {
-            if (cond.getAsBoolean()) {
-                return true;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return cond.getAsBoolean();
+        return Processes.await(cond, timeout, java.time.Duration.ofMillis(50));
     }
 }

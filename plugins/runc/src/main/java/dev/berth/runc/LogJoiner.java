@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ final class LogJoiner {
     static final String FIFO = "log.fifo";
     static final String PID_FILE = "logjoin.pid";
     private static final int SIGHUP = 1;
+    private static final Duration POLL = Duration.ofMillis(2);
     private static final int SIGKILL = 9;
 
     private LogJoiner() {}
@@ -105,24 +107,12 @@ final class LogJoiner {
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
-        return Programs.isLive(pid, PROGRAM) ? Optional.of(pid) : Optional.empty();
+        return Processes.live(pid, PROGRAM) ? Optional.of(pid) : Optional.empty();
     }
 
     /** Waits up to {@code max} for the joiner to have written everything and gone; true if it has. */
     static boolean awaitDone(Path bundle, Duration max) {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (running(bundle).isPresent()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
+        return Processes.await(() -> running(bundle).isEmpty(), max, POLL);
     }
 
     /** Asks the joiner to reopen the log path (SIGHUP), after the kubelet renamed the file; false if none runs. */

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ final class PauseProcess {
     static final String ROOT = "pause-root";
     private static final String COMM = "pause";
     private static final int SIGKILL = 9;
+    private static final Duration POLL = Duration.ofMillis(2);
 
     private PauseProcess() {}
 
@@ -85,7 +87,7 @@ final class PauseProcess {
      * pinned at {@code <pins>/pid} (a pid alone could have been reused).
      */
     static boolean alive(long pid, Path pins) {
-        if (pid <= 0 || !Programs.isLive(pid, COMM)) {
+        if (!Processes.live(pid, COMM)) {
             return false;
         }
         try {
@@ -112,14 +114,6 @@ final class PauseProcess {
         } catch (IOException e) {
             return; // gone meanwhile
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (Programs.isLive(pid.getAsLong(), COMM) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Processes.await(() -> !Processes.live(pid.getAsLong(), COMM), Duration.ofSeconds(5), POLL);
     }
 }

@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs external programs with a deadline and captures their output; tells whether a pid is still a given program. */
+/** Runs external programs with a deadline and captures their output; finds the plugin's own helper programs. */
 final class Programs {
     private Programs() {}
 
@@ -109,21 +109,5 @@ final class Programs {
             }
         });
         return f;
-    }
-
-    /**
-     * Whether {@code pid} is a live (not zombie) process of the program named {@code comm}: a pid read from a
-     * file may since have been reused by another program.
-     */
-    static boolean isLive(long pid, String comm) {
-        try {
-            String actual = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int close = stat.lastIndexOf(')');
-            boolean zombie = close > 0 && stat.length() > close + 2 && stat.charAt(close + 2) == 'Z';
-            return actual.equals(comm) && !zombie;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

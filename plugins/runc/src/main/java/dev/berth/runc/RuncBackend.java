@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.oci.Processes;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendContext;
@@ -810,15 +811,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     private void awaitLogFile(String containerId) {
         String log = requireContainer(containerId).logPath();
         if (log != null && !log.isEmpty()) {
-            long deadline = System.nanoTime() + 2_000_000_000L;
-            while (!Files.exists(Path.of(log)) && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
+            Processes.await(() -> Files.exists(Path.of(log)), Duration.ofSeconds(2), Duration.ofMillis(5));
         }
     }
 
@@ -1103,7 +1096,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     private static boolean isConmon(long pid) {
-        return Programs.isLive(pid, "conmon");
+        return Processes.live(pid, "conmon");
     }
 
     private static long readPid(Path file) {

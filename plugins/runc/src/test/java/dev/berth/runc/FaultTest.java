@@ -3,6 +3,7 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.PodSecurity;
@@ -130,7 +131,7 @@ class FaultTest {
                     Host.netns(base.resolve("netns2")), Map.of()));
             pauseProcess = PauseProcess.pid(ctx.resolve("state/b").resolve(sharedPid)).orElseThrow();
         }
-        assertThat(Programs.isLive(pauseProcess, "pause")).as("the shared-pid pod's pause process").isTrue();
+        assertThat(Processes.live(pauseProcess, "pause")).as("the shared-pid pod's pause process").isTrue();
         for (String id : List.of(pinned, paused, sharedPid)) {
             Files.delete(ctx.resolve("state/sandboxes").resolve(id + ".json"));
         }
@@ -145,7 +146,7 @@ class FaultTest {
             backend.removeSandbox(paused);
             backend.removeSandbox(sharedPid);
         }
-        assertThat(Programs.isLive(pauseProcess, "pause")).as("the shared-pid pod's pause process").isFalse();
+        assertThat(Processes.live(pauseProcess, "pause")).as("the shared-pid pod's pause process").isFalse();
         assertNothingLeft(ctx, sharedPid, OciSpecs.podCgroup("", sharedPid));
         assertNothingLeft(ctx, ctr, OciSpecs.cgroupsPath(false, "", pinned, ctr));
         assertNothingLeft(ctx, pinned, OciSpecs.podCgroup("", pinned));

@@ -3,6 +3,7 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,7 +62,7 @@ class PauseProcessTest {
             PauseProcess.kill(b, b.resolve("ns"));
         }
         assertThat(PauseProcess.alive(pidA, a.resolve("ns"))).isFalse();
-        assertThat(Programs.isLive(pidB, "pause")).isFalse();
+        assertThat(Processes.live(pidB, "pause")).isFalse();
         PauseProcess.kill(a, a.resolve("ns")); // again: nothing to do
     }
 

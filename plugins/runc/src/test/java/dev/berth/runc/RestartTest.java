@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.oci.Processes;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
@@ -112,7 +113,7 @@ class RestartTest {
                 backend.containerStatus(late).pid()), "ns", "pid"))).isEqualTo(java.nio.file.Files.readSymbolicLink(
                         Path.of("/proc", Long.toString(shared.pid()), "ns", "pid")));
         backend.stopSandbox(sharedSandbox, Duration.ZERO);
-        assertThat(Programs.isLive(shared.pid(), "pause")).as("pause process after stop").isFalse();
+        assertThat(Processes.live(shared.pid(), "pause")).as("pause process after stop").isFalse();
         assertThat(backend.containerStatus(sharing).state()).isEqualTo(ContainerStatus.State.EXITED);
     }
 }

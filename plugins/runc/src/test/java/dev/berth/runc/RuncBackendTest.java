@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerStatus;
@@ -385,7 +386,7 @@ class RuncBackendTest {
         // Stop ends the pause process, and with it the namespace: the pod is not ready and takes no containers.
         backend.stopSandbox(sb, Duration.ZERO);
         assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
-        assertThat(Programs.isLive(pause, "pause")).as("pause process after stop").isFalse();
+        assertThat(Processes.live(pause, "pause")).as("pause process after stop").isFalse();
         backend.stopSandbox(sb, Duration.ZERO);
         backend.removeSandbox(sb);
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(sb);
@@ -421,7 +422,7 @@ class RuncBackendTest {
         String sb = pod(SHARED_PID_POD);
         long pause = backend.sandboxStatus(sb).pid();
         Native.kill(pause, 9);
-        await(() -> !Programs.isLive(pause, "pause"), "the pause process to die");
+        await(() -> !Processes.live(pause, "pause"), "the pause process to die");
         assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
         assertThatThrownBy(() -> backend.createContainer(Host.container(newId(), sb, rootfs, List.of("true"), null,
                 null, SHARED_PID_CONTAINER))).isInstanceOfSatisfying(BackendException.class,

@@ -1,5 +1,6 @@
 package dev.berth.kata.shim;
 
+import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -67,40 +68,9 @@ public final class Host {
         }
     }
 
-    /** Whether {@code pid} names a live (not zombie) process. */
-    public static boolean alive(long pid) {
-        if (pid <= 0) {
-            return false;
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            int close = stat.lastIndexOf(')');
-            return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) != 'Z';
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** Waits until {@code pid} is gone or a zombie, polling; true if it went within {@code timeout}. */
-    public static boolean awaitExit(long pid, Duration timeout) {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (alive(pid)) {
-            if (System.nanoTime() > end) {
-                return false;
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return !alive(pid);
-            }
-        }
-        return true;
-    }
-
     /** SIGKILLs {@code pid} if it is alive and its command line contains {@code expect} (guards pid reuse). */
     public static void kill(long pid, String expect) {
-        if (!alive(pid)) {
+        if (!Processes.live(pid)) {
             return;
         }
         try {
@@ -112,7 +82,7 @@ public final class Host {
             return;
         }
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        awaitExit(pid, Duration.ofSeconds(10));
+        Processes.awaitExit(pid, Duration.ofSeconds(10));
     }
 
     /** Mount points at or below {@code dir}, deepest first, from /proc/self/mountinfo. */
