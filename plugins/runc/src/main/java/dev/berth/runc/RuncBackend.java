@@ -290,8 +290,12 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
      * its pause process, if it has one, lives.
      */
     private boolean pinnedReady(SandboxRecord rec) {
-        return Files.exists(bundle(rec.id()).resolve(STARTED)) && pinsHold(rec)
-                && (rec.pausePid() == 0 || PauseProcess.alive(rec.pausePid(), Path.of(rec.pins())));
+        return Files.exists(bundle(rec.id()).resolve(STARTED)) && pinsHold(rec) && pauseProcessLives(rec);
+    }
+
+    /** Whether a pod without a pause container has no pause process or has it still running. */
+    private static boolean pauseProcessLives(SandboxRecord rec) {
+        return rec.pausePid() == 0 || PauseProcess.alive(rec.pausePid(), Path.of(rec.pins()));
     }
 
     /** Mounts the pod's shared /dev/shm at {@code shm}, unless the pod uses the host's IPC namespace. */
@@ -320,7 +324,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
                             + "\": its namespaces are gone (was the node rebooted?)");
                 }
-                if (rec.pausePid() != 0 && !PauseProcess.alive(rec.pausePid(), Path.of(rec.pins()))) {
+                if (!pauseProcessLives(rec)) {
                     throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start sandbox \"" + sandboxId
                             + "\": its pause process (pid " + rec.pausePid() + ") has exited");
                 }
