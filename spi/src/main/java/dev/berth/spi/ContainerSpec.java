@@ -56,6 +56,15 @@ public record ContainerSpec(
         raw = raw == null ? new byte[0] : raw.clone();
     }
 
+    /**
+     * The identity the process runs with: the security context's {@code run_as_user} and {@code run_as_group}
+     * over the user core resolved in the image, the primary gid among the groups, the image's memberships of
+     * that user unless the policy is {@code Strict}, and the requested supplemental groups.
+     */
+    public ProcessUser processUser() {
+        return ProcessUser.of(image, security);
+    }
+
     /** The process to run: entrypoint and cmd from the image, each replaced by the request when set. */
     public List<String> processArgs() {
         List<String> entry = command.isEmpty() ? image.entrypoint() : command;

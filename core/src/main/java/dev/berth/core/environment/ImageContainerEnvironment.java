@@ -33,12 +33,25 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
         String ref = config.getImage().getImage();
         Image image = images.find(ref).orElseThrow(() -> new BackendException(BackendException.Kind.NOT_FOUND,
                 "image \"" + ref + "\" is not present; pull it first"));
-        String username = config.getLinux().getSecurityContext().getRunAsUsername();
-        ImageConfig imageConfig = images.imageConfig(image.id(), username);
+        ImageConfig imageConfig = images.imageConfig(image.id(), requestedUser(config));
         List<MountSpec> rootfs = images.prepareRootfs(containerId, image.id());
         undo.push(new RunPodSandbox.Undo("release the container root file system",
                 () -> images.releaseRootfs(containerId)));
         return new Prepared(imageConfig, image.id(), rootfs, containerId);
+    }
+
+    /**
+     * The user the request asks to run as, to be resolved in the image instead of its {@code User}:
+     * {@code run_as_username}, else {@code run_as_user} as a number, else empty for the image's own. The
+     * group is not part of it: {@code run_as_group} overrides the primary gid afterwards and leaves the user's
+     * memberships as they are.
+     */
+    public static String requestedUser(ContainerConfig config) {
+        var sc = config.getLinux().getSecurityContext();
+        if (!sc.getRunAsUsername().isEmpty()) {
+            return sc.getRunAsUsername();
+        }
+        return sc.hasRunAsUser() ? Long.toString(sc.getRunAsUser().getValue()) : "";
     }
 
     @Override

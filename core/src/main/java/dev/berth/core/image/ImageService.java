@@ -746,17 +746,18 @@ public final class ImageService implements AutoCloseable {
      * How to run the image: entrypoint, cmd, env, working dir, and the user resolved against the image's
      * /etc/passwd and /etc/group.
      *
-     * @param runAsUsername CRI's {@code run_as_username}, overriding the image's {@code User}; empty for none
+     * @param runAs the user the request runs as ({@code run_as_username}, or {@code run_as_user} as a number),
+     *     resolved instead of the image's {@code User}; empty for the image's own
      * @throws BackendException NOT_FOUND for an unknown image; FAILED_PRECONDITION when a user or group named
      *     by name is not in the image
      */
-    public dev.berth.spi.ImageConfig imageConfig(String imageRefOrId, String runAsUsername) {
+    public dev.berth.spi.ImageConfig imageConfig(String imageRefOrId, String runAs) {
         ImageMeta image = withLock(() -> require(imageRefOrId));
         JsonNode cfg = parse(content.readOrEmpty(image.configDigest()), "config of image \"" + image.id() + "\"")
                 .path("config");
         List<Path> lowers = withLock(() -> image.diffIds().reversed().stream()
                 .map(layers::get).filter(java.util.Objects::nonNull).map(l -> snapshotFs(l.snapshot())).toList());
-        String spec = runAsUsername == null || runAsUsername.isEmpty() ? cfg.path("User").asText("") : runAsUsername;
+        String spec = runAs == null || runAs.isEmpty() ? cfg.path("User").asText("") : runAs;
         UserResolver.Resolved user = UserResolver.resolve(spec, image.id(),
                 path -> ImageFiles.read(lowers, path, 4L << 20));
         Map<String, String> labels = new LinkedHashMap<>();

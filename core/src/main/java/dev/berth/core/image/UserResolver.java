@@ -11,9 +11,14 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Resolves an image user ({@code ""}, {@code uid}, {@code name}, {@code uid:gid}, {@code name:group}, ...) to
+ * Resolves a user spec ({@code ""}, {@code uid}, {@code name}, {@code uid:gid}, {@code name:group}, ...) to
  * numeric ids with the image's own /etc/passwd and /etc/group, as runc and containerd do: a numeric uid not in
  * passwd runs with gid 0; a name that is not there is an error.
+ *
+ * <p>The memberships are those of the user actually resolved, found by its passwd name in /etc/group, and only
+ * those: a uid with no passwd entry has none (it must not inherit root's groups). An explicit group sets the
+ * primary gid and leaves the memberships as they are, as the kubelet expects of {@code run_as_group} with the
+ * {@code Merge} policy.
  */
 final class UserResolver {
     record Resolved(long uid, long gid, List<Long> additionalGids) {
@@ -71,7 +76,7 @@ final class UserResolver {
             }
         }
         Set<Long> extra = new LinkedHashSet<>();
-        if (name != null && groupPart.isEmpty()) {
+        if (name != null) {
             for (Group g : groups) {
                 if (g.members().contains(name) && g.gid() != gid) {
                     extra.add(g.gid());

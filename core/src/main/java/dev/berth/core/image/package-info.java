@@ -16,7 +16,7 @@
  *   <li>{@code ListImages(filter)}: {@code list()}, or {@code find(filter.image.image)} when a filter is set.</li>
  *   <li>{@code RemoveImage(image)}: {@code remove(image.image)}, idempotent.</li>
  *   <li>{@code ImageFsInfo}: {@code usage()} for {@code image_filesystems} and {@code container_filesystems}.</li>
- *   <li>CreateContainer: {@code imageConfig(ref, runAsUsername)} for the process defaults and the user, and
+ *   <li>CreateContainer: {@code imageConfig(ref, user)} for the process defaults and the user it runs as, and
  *       {@code prepareRootfs(containerId, imageId)} for the {@code MountSpec}s handed to the backend;
  *       RemoveContainer: {@code releaseRootfs(containerId)} after the backend unmounted.</li>
  *   <li>The sandbox image ({@link dev.berth.core.image.ImageSettings#sandboxImage()}) is pinned when pulled.</li>

@@ -58,7 +58,8 @@ class ImageFilesTest {
         assertThat(UserResolver.resolve("33", "img", files)).isEqualTo(new UserResolver.Resolved(33, 33, List.of(100L, 4L)));
         assertThat(UserResolver.resolve("1002", "img", files)).isEqualTo(new UserResolver.Resolved(1002, 0, List.of()));
         assertThat(UserResolver.resolve("1003:users", "img", files)).isEqualTo(new UserResolver.Resolved(1003, 100, List.of()));
-        assertThat(UserResolver.resolve("www-data:7", "img", files)).isEqualTo(new UserResolver.Resolved(33, 7, List.of()));
+        assertThat(UserResolver.resolve("0:users", "img", files)).isEqualTo(new UserResolver.Resolved(0, 100, List.of(4L)));
+        assertThat(UserResolver.resolve("www-data:7", "img", files)).isEqualTo(new UserResolver.Resolved(33, 7, List.of(100L, 4L)));
         assertThatThrownBy(() -> UserResolver.resolve("ghost", "img", files)).isInstanceOf(BackendException.class)
                 .hasMessage("failed to resolve user \"ghost\" in image \"img\": no such user in /etc/passwd");
         assertThatThrownBy(() -> UserResolver.resolve("0:ghosts", "img", files)).isInstanceOf(BackendException.class)

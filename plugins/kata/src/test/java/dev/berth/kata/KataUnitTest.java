@@ -190,7 +190,7 @@ class KataUnitTest {
         assertThat(process.get("args")).isEqualTo(List.of("/entry", "b"));
         assertThat((List<String>) process.get("env")).containsSubsequence("IMG=1", "REQ=2");
         assertThat(process.get("cwd")).isEqualTo("/srv");
-        assertThat(process.get("user")).isEqualTo(Map.of("uid", 101L, "gid", 102L, "additionalGids", List.of(7L)));
+        assertThat(process.get("user")).isEqualTo(Map.of("uid", 101L, "gid", 102L, "additionalGids", List.of(102L, 7L)));
         Map<String, Object> ann = (Map<String, Object>) spec.get("annotations");
         assertThat(ann).containsEntry("io.kubernetes.cri.container-type", "container")
                 .containsEntry("io.kubernetes.cri.sandbox-id", "sb1")

@@ -16,6 +16,7 @@ import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.NamespaceMode;
 import dev.berth.spi.Namespaces;
+import dev.berth.spi.ProcessUser;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SecurityProfile;
 import java.nio.file.Path;
@@ -234,19 +235,12 @@ public final class OciSpecs {
             throw BackendException.invalid("failed to create container \"" + spec.id()
                     + "\": no command given and the image has neither entrypoint nor cmd");
         }
-        long uid = sec.runAsUser().orElse(spec.image().resolvedUid() >= 0 ? spec.image().resolvedUid() : 0);
-        long gid = sec.runAsGroup().orElse(
-                sec.runAsUser().isPresent() && sec.runAsUser().getAsLong() != spec.image().resolvedUid() ? 0
-                        : Math.max(0, spec.image().resolvedGid()));
-        Set<Long> groups = new LinkedHashSet<>();
-        if (sec.supplementalGroupsPolicy() == ContainerSecurity.SupplementalGroupsPolicy.MERGE) {
-            groups.addAll(spec.image().additionalGids());
-        }
+        ProcessUser user = spec.processUser();
+        Set<Long> groups = new LinkedHashSet<>(user.additionalGids());
         groups.addAll(pod.supplementalGroups());
-        groups.addAll(sec.supplementalGroups());
         String cwd = !spec.workingDir().isEmpty() ? spec.workingDir()
                 : !spec.image().workingDir().isEmpty() ? spec.image().workingDir() : "/";
-        ObjectNode process = process(args, mergeEnv(spec.image().env(), spec.env()), cwd, uid, gid,
+        ObjectNode process = process(args, mergeEnv(spec.image().env(), spec.env()), cwd, user.uid(), user.gid(),
                 List.copyOf(groups), spec.tty());
         process.put("oomScoreAdj", (int) Math.max(spec.resources().oomScoreAdj(), host.ownOomScoreAdj()));
         List<String> wanted = capabilities(sec);

@@ -90,8 +90,9 @@ class OciSpecsTest {
                 Arguments.of("args replace cmd only",
                         spec(img, List.of(), List.of("a1", "a2"), "/wd", List.of("A=2", "B=3"), List.of(), null, null),
                         List.of("/entry", "a1", "a2"), "/wd", 5L, 6L, List.of("PATH=/img", "A=2", "B=3")),
-                Arguments.of("run_as_user overrides the image user; gid falls back to 0",
-                        spec(img, List.of(), List.of(), "", List.of(), List.of(), null,
+                Arguments.of("run_as_user overrides the image user; core resolved it without a passwd entry: gid 0",
+                        spec(image(List.of("/entry"), List.of("cmd1"), List.of("PATH=/img", "A=1"), "/imgwd", 1000, 0),
+                                List.of(), List.of(), "", List.of(), List.of(), null,
                                 security(false, List.of(), List.of(), OptionalLong.of(1000), OptionalLong.empty(),
                                         false, null, null)),
                         List.of("/entry", "cmd1"), "/imgwd", 1000L, 0L, List.of("PATH=/img", "A=1")),
@@ -113,17 +114,18 @@ class OciSpecsTest {
     }
 
     @Test
-    void supplementalGroupsMergeImagePodAndContainerUnlessStrict() {
+    void groupsArePrimaryImageContainerAndPodUnlessStrict() {
         ContainerSecurity merge = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
                 false, null, null);
         ImageConfig img = image(List.of("x"), List.of(), List.of(), "", 0, 0);
         assertThat(container(spec(img, List.of(), List.of(), "", List.of(), List.of(), null, merge))
-                .path("process").path("user").path("additionalGids").toString()).isEqualTo("[100,7,9]");
+                .path("process").path("user").path("additionalGids").toString()).as("primary, image, container, pod")
+                .isEqualTo("[0,100,9,7]");
         ContainerSecurity strict = new ContainerSecurity(List.of(), List.of(), false, null, OptionalLong.empty(),
                 OptionalLong.empty(), "", false, List.of(9L), false, List.of(), List.of(), null, null, null,
                 ContainerSecurity.SupplementalGroupsPolicy.STRICT);
         assertThat(container(spec(img, List.of(), List.of(), "", List.of(), List.of(), null, strict))
-                .path("process").path("user").path("additionalGids").toString()).isEqualTo("[7,9]");
+                .path("process").path("user").path("additionalGids").toString()).isEqualTo("[0,9,7]");
     }
 
     @Test

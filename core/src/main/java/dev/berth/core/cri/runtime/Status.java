@@ -59,7 +59,8 @@ public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
         for (Handler h : registry.active().values()) {
             resp.addRuntimeHandlers(handler(h.name(), h.backend().features()));
         }
-        resp.setFeatures(RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(false));
+        // Core computes every container's groups (ContainerSpec.processUser), Strict included.
+        resp.setFeatures(RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(true));
         if (req.getVerbose()) {
             resp.putInfo("config", "{\"defaultRuntime\":\"" + registry.defaultName() + "\",\"podCIDR\":\""
                     + cri.podCidr() + "\"}");

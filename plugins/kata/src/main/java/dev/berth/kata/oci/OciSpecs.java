@@ -8,6 +8,7 @@ import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.NamespaceMode;
+import dev.berth.spi.ProcessUser;
 import dev.berth.spi.SandboxSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -153,17 +154,13 @@ public final class OciSpecs {
         env.addAll(c.env());
         String cwd = !c.workingDir().isEmpty() ? c.workingDir()
                 : !c.image().workingDir().isEmpty() ? c.image().workingDir() : "/";
-        long uid = sec.runAsUser().isPresent() ? sec.runAsUser().getAsLong() : Math.max(0, c.image().resolvedUid());
-        long gid = sec.runAsGroup().isPresent() ? sec.runAsGroup().getAsLong() : Math.max(0, c.image().resolvedGid());
-        Set<Long> groups = new LinkedHashSet<>(sec.supplementalGroups());
-        if (sec.supplementalGroupsPolicy() == ContainerSecurity.SupplementalGroupsPolicy.MERGE) {
-            groups.addAll(c.image().additionalGids());
-        }
+        ProcessUser user = c.processUser();
 
         Map<String, Object> spec = base();
         List<String> caps = Capabilities.resolve(sec.privileged(), sec.addCapabilities(), sec.dropCapabilities(),
                 host.grantableCaps());
-        spec.put("process", process(args, env, cwd, uid, gid, List.copyOf(groups), caps, sec.noNewPrivs(), c.tty()));
+        spec.put("process", process(args, env, cwd, user.uid(), user.gid(), user.additionalGids(), caps,
+                sec.noNewPrivs(), c.tty()));
         spec.put("root", Map.of("path", "rootfs", "readonly", sec.readonlyRootfs()));
         List<Object> mounts = new ArrayList<>(defaultMounts(sec.privileged()));
         Set<String> targets = new LinkedHashSet<>();
