@@ -1,5 +1,6 @@
 package dev.berth.core.environment;
 
+import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.cri.sandbox.SandboxEnvironment;
 import dev.berth.core.dispatch.Handler;
@@ -19,7 +20,6 @@ import dev.berth.spi.PortMapping;
 import dev.berth.spi.SandboxSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -120,8 +120,7 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
     }
 
     private static String hostname(PodSandboxConfig config, boolean hostNetwork) {
-        return hostNetwork ? hostHostname() : config.getHostname().isEmpty()
-                ? config.getMetadata().getName() : config.getHostname();
+        return PodHostname.of(config, hostNetwork);
     }
 
     @Override
@@ -149,18 +148,6 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
 
     private static String rootfsKey(String sandboxId) {
         return "sandbox-" + sandboxId;
-    }
-
-    private static String hostHostname() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException e) {
-            try {
-                return InetAddress.getLocalHost().getHostName();
-            } catch (IOException e2) {
-                return "localhost";
-            }
-        }
     }
 
     static void deleteTree(Path dir) {

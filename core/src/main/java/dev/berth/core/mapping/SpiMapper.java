@@ -5,6 +5,7 @@ import dev.berth.cri.v1.LinuxContainerResources;
 import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -22,6 +23,7 @@ import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SecurityProfile;
 import dev.berth.spi.SelinuxLabel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,10 +80,10 @@ public final class SpiMapper {
     }
 
     public static ContainerSpec container(String id, String sandboxId, ContainerConfig c, ImageConfig image,
-                                          List<MountSpec> rootfs, String logPath) {
+                                          List<MountSpec> rootfs, String logPath, String podHostname) {
         var linux = c.getLinux();
         var md = c.getMetadata();
-        List<String> env = c.getEnvsList().stream().map(kv -> kv.getKey() + "=" + kv.getValue()).toList();
+        List<String> env = environment(c, image, podHostname);
         return new ContainerSpec(id, sandboxId, md.getName(), md.getAttempt(), image,
                 c.getCommandList(), c.getArgsList(), c.getWorkingDir(), env,
                 c.getMountsList().stream().map(SpiMapper::mount).toList(),
@@ -91,6 +93,44 @@ public final class SpiMapper {
                 linux.hasResources() ? resources(linux.getResources()) : LinuxResources.NONE,
                 linux.hasSecurityContext() ? security(linux.getSecurityContext()) : ContainerSecurity.DEFAULT,
                 rootfs, c.toByteArray());
+    }
+
+    /**
+     * The request's environment as {@code KEY=value}, with {@code HOSTNAME} set to the pod's hostname first
+     * unless the image or the request sets it, as containerd, CRI-O and Docker do.
+     *
+     * @throws BackendException INVALID_ARGUMENT naming the variable: an empty key, a key with {@code =}, a NUL
+     *     byte, or a value that is not UTF-8
+     */
+    public static List<String> environment(ContainerConfig c, ImageConfig image, String podHostname) {
+        List<String> env = new ArrayList<>(c.getEnvsCount() + 1);
+        boolean hostnameSet = image.env().stream().anyMatch(e -> e.startsWith("HOSTNAME="));
+        for (int i = 0; i < c.getEnvsCount(); i++) {
+            var kv = c.getEnvs(i);
+            String key = kv.getKey();
+            String where = "container envs[" + i + "]" + (key.isEmpty() ? "" : " (" + printable(key) + ")");
+            if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+                throw BackendException.invalid(where + ": a variable name must be non-empty and hold no '=' or NUL");
+            }
+            if (!kv.getValue().isValidUtf8()) {
+                throw BackendException.invalid(where + ": the value is not valid UTF-8");
+            }
+            String value = kv.getValue().toStringUtf8();
+            if (value.indexOf('\0') >= 0) {
+                throw BackendException.invalid(where + ": the value holds a NUL byte");
+            }
+            hostnameSet |= key.equals("HOSTNAME");
+            env.add(key + "=" + value);
+        }
+        if (!hostnameSet && podHostname != null && !podHostname.isEmpty()) {
+            env.addFirst("HOSTNAME=" + podHostname);
+        }
+        return List.copyOf(env);
+    }
+
+    private static String printable(String s) {
+        return s.codePoints().mapToObj(cp -> Character.isISOControl(cp) ? String.format("\\u%04x", cp)
+                : Character.toString(cp)).collect(java.util.stream.Collectors.joining());
     }
 
     static ContainerMount mount(dev.berth.cri.v1.Mount m) {

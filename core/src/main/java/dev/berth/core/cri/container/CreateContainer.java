@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.mapping.SpiMapper;
@@ -78,7 +79,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             cri.containers().put(record);
             undo.push(new RunPodSandbox.Undo("delete the record", () -> cri.containers().remove(id)));
             handler.backend().createContainer(SpiMapper.container(id, sandbox.id(), config, p.image(), p.rootfs(),
-                    logPath));
+                    logPath, PodHostname.of(PodConfigs.of(sandbox), sandbox.hostNetwork())));
             return CreateContainerResponse.newBuilder().setContainerId(id).build();
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
