@@ -32,4 +32,10 @@ public record ContainerRecord(
         config = config == null ? new byte[0] : config;
         rootfsKey = rootfsKey == null ? "" : rootfsKey;
     }
+
+    /** This record with another stored CRI config (e.g. after UpdateContainerResources). */
+    public ContainerRecord withConfig(byte[] newConfig) {
+        return new ContainerRecord(id, sandboxId, nameKey, name, attempt, image, imageId, labels, annotations,
+                createdAt, logPath, newConfig, rootfsKey);
+    }
 }

@@ -9,6 +9,9 @@ import dev.berth.cri.v1.ContainerStateValue;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.HugepageLimit;
+import dev.berth.cri.v1.LinuxContainerConfig;
+import dev.berth.cri.v1.LinuxContainerResources;
 import dev.berth.cri.v1.ListContainersRequest;
 import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.PodSandboxFilter;
@@ -24,6 +27,7 @@ import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StatusRequest;
 import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.cri.v1.UpdateContainerResourcesRequest;
 import dev.berth.cri.v1.VersionRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -248,5 +252,31 @@ class CriServiceTest {
             assertThat(e.getStatus().getCode()).isEqualTo(code);
             assertThat(e.getStatus().getDescription()).contains(message);
         });
+    }
+
+    /** ContainerStatus reports the resources in force after an update, also after a restart of berth. */
+    @Test
+    void statusReportsTheResourcesAnUpdateSet() throws Exception {
+        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(CriTestHarness.pod("resize")).build()).getPodSandboxId();
+        var created = CriTestHarness.container("app").toBuilder().setLinux(LinuxContainerConfig.newBuilder()
+                .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(100 << 20).setCpuShares(512)
+                        .addHugepageLimits(HugepageLimit.newBuilder().setPageSize("2MB").setLimit(0)))).build();
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(created).setSandboxConfig(CriTestHarness.pod("resize")).build()).getContainerId();
+        h.runtime.updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(ctr)
+                .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(200 << 20)
+                        .addHugepageLimits(HugepageLimit.newBuilder().setPageSize("2MB").setLimit(2 << 20))).build());
+        var resources = h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build())
+                .getStatus().getResources().getLinux();
+        assertThat(resources.getMemoryLimitInBytes()).isEqualTo(200 << 20);
+        assertThat(resources.getCpuShares()).as("left out of the update").isEqualTo(512);
+        assertThat(resources.getHugepageLimitsList()).extracting(HugepageLimit::getLimit).containsExactly(2L << 20);
+
+        h.close();
+        h = new CriTestHarness(dir);
+        assertThat(h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build())
+                .getStatus().getResources().getLinux().getMemoryLimitInBytes()).as("after a restart")
+                .isEqualTo(200 << 20);
     }
 }
