@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# End-to-end checks of behaviours the kubelet relies on that critest does not cover, against a running berth
+# with real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from
+# the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
+# node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
+# and a missing executable failing CreateContainer by name with nothing left. Needs the critest registry.
+# Usage: test/e2e/parity.sh SOCKET [handler]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+sock=$1
+handler=${2:-}
+kit=$(cd ../shared/critest && pwd)
+C=("$kit/bin/crictl" --runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock" --timeout 60s)
+tmp=$(mktemp -d /tmp/berth-parity.XXXXXX)
+cleanup() { # pods are made in subshells, so their ids are in files
+  for f in "$tmp"/pod-*.id; do
+    [ -e "$f" ] || continue
+    "${C[@]}" stopp "$(cat "$f")" >/dev/null 2>&1 || true
+    "${C[@]}" rmp "$(cat "$f")" >/dev/null 2>&1 || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+checks=0
+expect() { # name, expected, actual
+  checks=$((checks + 1))
+  if [ "$2" = "$3" ]; then
+    echo "ok   $1"
+  else
+    echo "FAIL $1: expected [$2], got [$3]"
+    failures=$((failures + 1))
+  fi
+}
+
+busybox=docker.io/library/busybox:1.36
+groups_image=gcr.io/k8s-staging-cri-tools/test-image-predefined-group:latest
+"${C[@]}" pull "$busybox" >/dev/null
+"${C[@]}" pull "$groups_image" >/dev/null
+
+next() { # a number unique in this run (callers run in subshells, so it lives in a file)
+  local n
+  n=$(($(cat "$tmp/n" 2>/dev/null || echo 0) + 1))
+  echo "$n" >"$tmp/n"
+  echo "$n"
+}
+pod() { # name, extra pod-config json fields (may be empty)
+  local n
+  n=$(next)
+  cat >"$tmp/pod-$n.json" <<JSON
+{"metadata": {"name": "parity-$1", "namespace": "parity", "uid": "parity-$1-$$"},
+ "hostname": "parity-$1", "log_directory": "$tmp/logs-$n"${2:+, $2}}
+JSON
+  local id
+  id=$("${C[@]}" runp ${handler:+--runtime "$handler"} "$tmp/pod-$n.json")
+  echo "$id" >"$tmp/pod-$n.id"
+  echo "$id"
+}
+podfile() { # the config file of a pod id
+  grep -lxF "$1" "$tmp"/pod-*.id | sed 's/\.id$/.json/'
+}
+run_once() { # pod, image, security-context json, command json, [extra container fields]: prints the log
+  local n
+  n=$(next)
+  cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "c$n"}, "image": {"image": "$2"}, "command": $4, "log_path": "c$n.log",
+ "linux": {"security_context": $3}${5:+, $5}}
+JSON
+  local id
+  id=$("${C[@]}" create "$1" "$tmp/ctr-$n.json" "$(podfile "$1")")
+  "${C[@]}" start "$id" >/dev/null
+  for _ in $(seq 1 100); do
+    "${C[@]}" inspect -o go-template --template '{{.status.state}}' "$id" 2>/dev/null | grep -q EXITED && break
+    sleep 0.1
+  done
+  "${C[@]}" logs "$id" 2>&1
+}
+
+echo "== process identity (uid, gid, supplementary groups)"
+p=$(pod ids)
+expect "no security context: root with the primary group and its memberships" \
+  "uid=0(root) gid=0(root) groups=0(root),10(wheel)" "$(run_once "$p" "$busybox" '{}' '["id"]')"
+expect "run_as_user and run_as_group without a passwd entry: no groups of root" \
+  "uid=1234 gid=1234 groups=1234" \
+  "$(run_once "$p" "$busybox" '{"run_as_user": {"value": 1234}, "run_as_group": {"value": 1234}}' '["id"]')"
+expect "run_as_user without a passwd entry: gid 0 only" \
+  "uid=1234 gid=0(root) groups=0(root)" "$(run_once "$p" "$busybox" '{"run_as_user": {"value": 1234}}' '["id"]')"
+expect "run_as_username with supplemental_groups" \
+  "uid=33(www-data) gid=33(www-data) groups=33(www-data),2000" \
+  "$(run_once "$p" "$busybox" '{"run_as_username": "www-data", "supplemental_groups": [2000]}' '["id"]')"
+expect "the image's user and its memberships in the image (Merge)" \
+  "uid=1000(default-user) gid=1000(default-user) groups=1000(default-user),50000(group-defined-in-image)" \
+  "$(run_once "$p" "$groups_image" '{}' '["id"]')"
+expect "Merge: run_as_group, supplemental groups and the image's memberships" \
+  "uid=1000(default-user) gid=3000 groups=3000,4000,50000(group-defined-in-image)" \
+  "$(run_once "$p" "$groups_image" \
+     '{"run_as_user": {"value": 1000}, "run_as_group": {"value": 3000}, "supplemental_groups": [4000]}' '["id"]')"
+# The Strict policy is in the unit tests only: crictl 1.29 predates the supplemental_groups_policy field.
+
+hostname_env() { grep '^HOSTNAME=' | cut -d= -f2-; }
+echo "== HOSTNAME and values in the container's environment"
+expect "HOSTNAME is the pod's hostname" "parity-ids" \
+  "$(run_once "$p" "$busybox" '{}' '["env"]' | hostname_env)"
+expect "the request's HOSTNAME wins" "mine" \
+  "$(run_once "$p" "$busybox" '{}' '["env"]' \
+     '"envs": [{"key": "HOSTNAME", "value": "mine"}]' | hostname_env)"
+expect "an env value reaches the process as text" "a b=c" \
+  "$(run_once "$p" "$busybox" '{}' '["sh", "-c", "echo \"$FOO\""]' '"envs": [{"key": "FOO", "value": "a b=c"}]')"
+hp=$(pod hostnet '"linux": {"security_context": {"namespace_options": {"network": 2}}}')
+expect "a host-network pod's containers get the node's hostname" "$(cat /proc/sys/kernel/hostname)" \
+  "$(run_once "$hp" "$busybox" '{"namespace_options": {"network": 2}}' '["env"]' | hostname_env)"
+
+echo "== ContainerStatus after UpdateContainerResources"
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "c$n"}, "image": {"image": "$busybox"}, "command": ["sleep", "3600"],
+ "linux": {"resources": {"memory_limit_in_bytes": 104857600, "cpu_shares": 512}}}
+JSON
+u=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")")
+"${C[@]}" update --memory 209715200 "$u" >/dev/null
+"${C[@]}" start "$u" >/dev/null
+mem() { "${C[@]}" inspect -o go-template --template '{{.status.resources.linux.memoryLimitInBytes}}' "$u"; }
+shares() { "${C[@]}" inspect -o go-template --template '{{.status.resources.linux.cpuShares}}' "$u"; }
+expect "the memory limit raised before start is reported" "209715200" "$(mem)"
+expect "a limit the update left out keeps its value" "512" "$(shares)"
+"${C[@]}" update --memory 314572800 "$u" >/dev/null
+expect "the memory limit raised while running is reported" "314572800" "$(mem)"
+"${C[@]}" stop -t 1 "$u" >/dev/null
+
+echo "== a command that is not in the image"
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "missing-$n"}, "image": {"image": "$busybox"}, "command": ["no-such-program-$$"]}
+JSON
+out=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")" 2>&1) && out="created: $out"
+checks=$((checks + 1))
+if [[ "$out" == *"no-such-program-$$"*"not found"* || "$out" == *"not found"*"no-such-program-$$"* ]]; then
+  echo "ok   CreateContainer fails naming the missing executable"
+else
+  echo "FAIL CreateContainer should fail naming the missing executable: $out"
+  failures=$((failures + 1))
+fi
+expect "the failed container is not listed" "" "$("${C[@]}" ps -a -q --name "missing-$n")"
+
+echo "$checks checks, $failures failed"
+[ "$failures" = 0 ]
