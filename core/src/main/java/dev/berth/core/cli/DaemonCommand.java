@@ -5,13 +5,15 @@ import dev.berth.core.config.ConfigException;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.environment.Node;
 import dev.berth.core.plugin.PluginHost;
+import dev.berth.core.systemd.SystemdNotify;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
  * {@code berth daemon}: serve CRI on the configured socket until SIGTERM or SIGINT. SIGHUP reloads the handler
- * table from the same config files; a bad reload is logged and the running table stays.
+ * table from the same config files; a bad reload is logged and the running table stays. Under systemd
+ * ({@code Type=notify}) it reports READY once it serves, RELOADING around a reload and STOPPING on shutdown.
  */
 @Command(name = "daemon", description = "Run the CRI daemon.")
 final class DaemonCommand implements Callable<Integer> {
@@ -31,6 +33,7 @@ final class DaemonCommand implements Callable<Integer> {
         PluginHost plugins = ConfigOption.plugins(loaded);
         Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config()));
         daemon.serveUnix(loaded.config().socket());
+        SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {
             daemon.close();
             plugins.close();
@@ -38,17 +41,28 @@ final class DaemonCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down; containers keep running");
+            systemd.stopping();
+            systemd.close();
             daemon.close();
             plugins.close();
         }));
         sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+            systemd.reloading();
             try {
                 daemon.reload(config.load());
             } catch (ConfigException | dev.berth.spi.BackendException e) {
                 LOG.log(System.Logger.Level.ERROR, "reload failed, keeping the running handlers: {0}", e.getMessage());
+            } finally {
+                systemd.ready(serving(loaded));
             }
         });
+        // Only now: a unit of Type=notify counts berth as started once it serves and handles signals.
+        systemd.ready(serving(loaded));
         daemon.awaitTermination();
         return 0;
+    }
+
+    private static String serving(ConfigLoader.Loaded loaded) {
+        return "serving CRI on " + loaded.config().socket();
     }
 }
