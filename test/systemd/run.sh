@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The Debian package under a real systemd: in a fresh Debian root booted with systemd as its PID 1
+# (../shared/tools/systemd-root.sh), `apt install ./berth_*.deb` with its dependencies, the unit starts
+# through Type=notify, passes systemd-analyze verify, doctor and crictl work, reload reloads, restart and
+# an upgrade to a newer package keep a running container's pid and its log without a gap, and purge removes
+# the package's files. Needs the critest kit (registry and crictl) beside the repository.
+# Usage (root, after mvn package): test/systemd/run.sh [bookworm|trixie] [logdir]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+suite=${1:-trixie}
+logs=${2:-$(pwd)/target/systemd}
+mkdir -p "$logs"
+kit=$(cd ../shared/critest && pwd)
+sr=$(cd ../shared/tools && pwd)/systemd-root.sh
+deb=$(ls distribution/target/berth_*.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || { echo "build the package first (mvn package)" >&2; exit 1; }
+work=$(mktemp -d /tmp/berth-systemd.XXXXXX)
+registry_was_up=$(curl -fsS -o /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null && echo yes || true)
+cleanup() {
+  "$sr" stop "$suite" >/dev/null 2>&1 || true
+  ip link del berth0 2>/dev/null || true
+  [ -n "$registry_was_up" ] || "$kit/build-images.sh" stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+checks=0
+ok() { checks=$((checks + 1)); echo "ok   $1"; }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL $1"; }
+check() { # name, command run inside the root: passes when it exits 0
+  if in_root "$2" >>"$logs/checks.log" 2>&1; then ok "$1"; else fail "$1 (see $logs/checks.log)"; fi
+}
+in_root() { echo "+ $*" >>"$logs/checks.log"; "$sr" exec "$suite" "$*"; }
+crictl() { in_root "crictl --timeout 60s $*"; }
+
+echo "== a $suite root with systemd as PID 1"
+"$kit/build-images.sh" >"$logs/build-images.log" 2>&1 || { tail -20 "$logs/build-images.log"; exit 1; }
+"$sr" create "$suite" >"$logs/root.log" 2>&1 || { tail -20 "$logs/root.log"; exit 1; }
+"$sr" stop "$suite" >/dev/null 2>&1 || true
+"$sr" boot "$suite" >>"$logs/root.log" 2>&1 || { tail -20 "$logs/root.log"; exit 1; }
+in_root 'dpkg -s berth >/dev/null 2>&1 && apt-get purge -y -qq berth >/dev/null 2>&1; rm -rf /var/lib/berth /etc/berth /etc/crictl.yaml /etc/cni/net.d/10-berth-bridge.conflist; true' >/dev/null
+"$sr" copy "$suite" "$deb" /root/berth.deb
+"$sr" copy "$suite" "$kit/bin/crictl" /usr/local/bin/crictl
+# The same package as a newer version: what an upgrade installs.
+mkdir -p "$work/next"
+dpkg-deb -R "$deb" "$work/next/root"
+sed -i 's/^Version: \(.*\)$/Version: \1+next1/' "$work/next/root/DEBIAN/control"
+dpkg-deb --root-owner-group -Zxz --build "$work/next/root" "$work/next/berth-next.deb" >/dev/null
+"$sr" copy "$suite" "$work/next/berth-next.deb" /root/berth-next.deb
+
+echo "== install"
+if in_root 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /root/berth.deb' \
+    >"$logs/install.log" 2>&1; then ok "apt install ./berth_*.deb installs with its dependencies"
+else fail "apt install (see $logs/install.log)"; tail -20 "$logs/install.log"; exit 1; fi
+check "no JDK was installed: the package carries its own runtime" '! dpkg -l | grep -Eq "^ii +(openjdk|temurin|default-jre)"'
+check "berth.service is active (running) through Type=notify" \
+  'systemctl is-active berth && [ "$(systemctl show -p Type --value berth)" = notify ] && systemctl show -p StatusText --value berth | grep -q "serving CRI"'
+check "the unit passes systemd-analyze verify" 'systemd-analyze verify /usr/lib/systemd/system/berth.service'
+check "the unit keeps containers through restarts: KillMode=process, Delegate=yes, OOMScoreAdjust=-999" \
+  '[ "$(systemctl show -p KillMode --value berth)" = process ] && [ "$(systemctl show -p Delegate --value berth)" = yes ] && [ "$(systemctl show -p OOMScoreAdjust --value berth)" = -999 ]'
+check "berth doctor passes" 'berth doctor'
+check "the config is a conffile with every key commented" \
+  'dpkg-query -W -f="\${Conffiles}" berth | grep -q /etc/berth/config.toml && ! grep -Ev "^(#|[[:space:]]*$)" /etc/berth/config.toml'
+check "/etc/crictl.yaml points at berth and crictl answers" 'crictl version | grep -q "RuntimeName:  berth"'
+check "the default CNI network went into the empty CNI dir" 'test -f /etc/cni/net.d/10-berth-bridge.conflist'
+check "bash completion is installed" 'grep -q "berth" /usr/share/bash-completion/completions/berth'
+
+echo "== a pod whose container logs a counter"
+in_root 'for h in registry.k8s.io docker.io; do mkdir -p /etc/berth/certs.d/$h; printf "server = \"http://127.0.0.1:5000\"\n[host.\"http://127.0.0.1:5000\"]\n  capabilities = [\"pull\", \"resolve\"]\n" >/etc/berth/certs.d/$h/hosts.toml; done' >/dev/null
+in_root 'mkdir -p /root/pod && cat >/root/pod/pod.json <<JSON
+{"metadata": {"name": "keeper", "namespace": "systemd-test", "uid": "keeper-1"}, "log_directory": "/root/pod/logs"}
+JSON
+cat >/root/pod/ctr.json <<JSON
+{"metadata": {"name": "counter"}, "image": {"image": "docker.io/library/busybox:1.36"}, "log_path": "counter.log",
+ "command": ["sh", "-c", "i=0; while true; do i=\$((i+1)); echo \$i; sleep 0.1; done"]}
+JSON' >/dev/null
+crictl pull docker.io/library/busybox:1.36 >/dev/null
+pod=$(crictl runp /root/pod/pod.json)
+ctr=$(crictl create "$pod" /root/pod/ctr.json /root/pod/pod.json)
+crictl start "$ctr" >/dev/null
+pid_of() { crictl inspect -o go-template --template '{{.info.pid}}' "$ctr"; }
+pid0=$(pid_of)
+[ -n "$pid0" ] && [ "$pid0" != 0 ] && ok "the container runs (pid $pid0)" || fail "the container runs"
+no_gap() { # the counter in the log goes 1, 2, 3, ... with no number missing
+  in_root "sed 's/^[^ ]* [^ ]* [^ ]* //' /root/pod/logs/counter.log | awk 'NR != \$1 { bad = 1 } END { exit bad || NR < 5 }'"
+}
+
+echo "== reload, restart, upgrade"
+main_pid() { in_root 'systemctl show -p MainPID --value berth'; }
+m0=$(main_pid)
+in_root 'systemctl reload berth' >/dev/null
+check "systemctl reload: berth reloads its handlers and stays up" \
+  "systemctl is-active berth && [ \"\$(systemctl show -p MainPID --value berth)\" = $m0 ] && journalctl -u berth --no-pager | grep -q 'Reloaded'"
+in_root 'systemctl restart berth' >/dev/null
+sleep 1
+m1=$(main_pid)
+[ "$m1" != "$m0" ] && [ "$(pid_of)" = "$pid0" ] && ok "systemctl restart: a new berth, the container kept its pid" \
+  || fail "systemctl restart: the container should keep pid $pid0 (now $(pid_of)), berth a new pid (was $m0, now $m1)"
+in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /root/berth-next.deb' >"$logs/upgrade.log" 2>&1 \
+  && ok "apt install of the newer package" || fail "apt install of the newer package (see $logs/upgrade.log)"
+sleep 1
+m2=$(main_pid)
+[ "$m2" != "$m1" ] && [ "$(pid_of)" = "$pid0" ] && ok "upgrade: the package restarted berth, the container kept its pid" \
+  || fail "upgrade: the container should keep pid $pid0 (now $(pid_of)), berth a new pid (was $m1, now $m2)"
+check "the running package is the newer one" 'dpkg-query -W -f="\${Version}" berth | grep -q "+next1$"'
+sleep 1
+if no_gap >>"$logs/checks.log" 2>&1; then ok "the container's log has every line, through reload, restart and upgrade"
+else fail "the container's log has a gap or too few lines"; fi
+
+echo "== remove and purge"
+crictl stopp "$pod" >/dev/null
+crictl rmp "$pod" >/dev/null
+check "no pod is left" '[ -z "$(crictl pods -q)" ]'
+in_root 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq berth' >"$logs/purge.log" 2>&1 \
+  && ok "apt purge" || fail "apt purge (see $logs/purge.log)"
+check "purge removed the package, its unit, config and state" \
+  '! systemctl is-active berth && [ ! -e /usr/lib/systemd/system/berth.service ] && [ ! -e /etc/berth ] && [ ! -e /var/lib/berth ] && [ ! -e /usr/lib/berth ]'
+
+echo "$checks checks, $failures failed"
+[ "$failures" = 0 ]
