@@ -42,8 +42,9 @@ ensure_jdk() {
 RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun conmon containernetworking-plugins iptables iproute2 util-linux mount)
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's
-# shim), busybox for test root file systems, openssl for TLS tests, and criu for checkpoint tests.
-TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3)
+# shim), busybox for test root file systems, openssl for TLS tests, criu for checkpoint tests, and debootstrap
+# for the Debian roots the package is tested in under systemd.
+TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 debootstrap)
 
 # crun 1.8 refuses hybrid cgroup hosts whose cgroup2 holds a controller; moving hugetlb to v1 fixes it.
 fix_hybrid_cgroups() {

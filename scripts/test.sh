@@ -26,4 +26,7 @@ env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
 echo "== conformance: critest v1.29"
 test/critest/run.sh
+echo "== the package under systemd: Debian 13 and Debian 12 roots"
+test/systemd/run.sh trixie target/systemd/trixie
+test/systemd/run.sh bookworm target/systemd/bookworm
 echo "all tests passed"
