@@ -120,9 +120,9 @@ class ReloadTest {
         assertThat(dir.resolve("root-two").resolve(newCtr)).isDirectory();
         assertThat(dir.resolve("root-one").resolve(newCtr)).doesNotExist();
         assertThat(dir.resolve("root-one").resolve(oldCtr)).isDirectory();
-        assertThat(handlerState("runc@1")).as("the new generation's own state directory").isDirectory();
 
         exitsOnceWithItsCode(oldCtr, "old-app");
+        assertThat(handlerState("runc@1")).as("the new generation's own state directory").isDirectory();
         remove(oldPod);
         assertThat(dir.resolve("root-one").resolve(oldCtr)).doesNotExist();
         assertThat(handlerState("runc")).as("the old generation's state, deleted with its last pod").doesNotExist();
