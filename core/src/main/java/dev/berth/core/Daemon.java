@@ -63,6 +63,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The berth daemon: loads state, creates the handlers, recovers pods from before a restart, and serves CRI.
@@ -111,13 +112,16 @@ public final class Daemon implements AutoCloseable {
         Path records = config.state().resolve("records");
         var sandboxes = new RecordStore<>(records.resolve("sandboxes"), SandboxRecord.class, SandboxRecord::id);
         var containers = new RecordStore<>(records.resolve("containers"), ContainerRecord.class, ContainerRecord::id);
-        sandboxes.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable sandbox record {0}: {1}", f,
-                e.getMessage()));
+        var unreadable = new AtomicBoolean();
+        sandboxes.load((f, e) -> {
+            LOG.log(System.Logger.Level.ERROR, "unreadable sandbox record {0}: {1}", f, e.getMessage());
+            unreadable.set(true);
+        });
         containers.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable container record {0}: {1}", f,
                 e.getMessage()));
         // The records say which handler generations still own pods: those are re-created with their own options.
         HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
-        registry.open(loaded, sandboxes.all());
+        registry.open(loaded, sandboxes.all(), !unreadable.get());
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
         recover(cri);
 

@@ -85,8 +85,11 @@ public final class HandlerRegistry implements AutoCloseable {
      * with its own persisted options; one that owns none is deleted. A configured handler that cannot be created
      * stops the start; a retired generation that cannot be re-created is logged and its pods stay listed in an
      * unknown state.
+     *
+     * @param recordsComplete false when some sandbox record could not be read: then no generation is deleted, as
+     *     it may own the pod of that record
      */
-    public void open(ConfigLoader.Loaded loaded, Collection<SandboxRecord> records) {
+    public void open(ConfigLoader.Loaded loaded, Collection<SandboxRecord> records, boolean recordsComplete) {
         validateTypes(loaded);
         BerthConfig config = loaded.config();
         Set<String> owned = new HashSet<>();
@@ -124,6 +127,9 @@ public final class HandlerRegistry implements AutoCloseable {
                 }
                 if (owned.contains(k)) {
                     reopen(p);
+                } else if (!recordsComplete) {
+                    LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" generation {1} owns no readable pod record, "
+                            + "but some records are unreadable: keeping its state", p.handler(), p.generation());
                 } else {
                     LOG.log(System.Logger.Level.INFO, "handler \"{0}\" generation {1} owns no pod; deleting its "
                             + "state", p.handler(), p.generation());
@@ -168,7 +174,7 @@ public final class HandlerRegistry implements AutoCloseable {
         lock.lock();
         try {
             if (!opened) {
-                open(loaded, List.of());
+                open(loaded, List.of(), true);
                 return;
             }
             validateTypes(loaded);

@@ -236,6 +236,20 @@ class HandlerGenerationsTest {
     }
 
     @Test
+    void anUnreadableRecordKeepsEveryGenerationAtRestart() throws Exception {
+        start(V1);
+        String old = run("old");
+        daemon.reload(load(V2));
+        shutdown();
+        Files.writeString(dir.resolve("state/records/sandboxes/" + old + ".json"), "{ torn");
+        factory.created.clear();
+
+        start(V2);
+        assertThat(gen0()).as("may hold the pod of the unreadable record").exists();
+        assertThat(dir.resolve("state/generations/fake@0.toml")).exists();
+    }
+
+    @Test
     void aHandlerRemovedFromConfigStillServesItsPodsAcrossARestart() throws Exception {
         start(V1 + "[runtimes.gone]\ntype = \"fake\"\n");
         String pod = runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setRuntimeHandler("gone")
