@@ -28,13 +28,13 @@ import java.util.stream.Stream;
  * so that after a restart a generation that still owns pods is re-created with exactly those options, whatever
  * the config says now. {@code @} cannot appear in a RuntimeClass handler name, so the names never collide.
  */
-final class GenerationStore {
+public final class GenerationStore {
     private static final System.Logger LOG = System.getLogger(GenerationStore.class.getName());
     private static final String SUFFIX = ".toml";
 
     /** One persisted generation. */
-    record Entry(String handler, int generation, String type, Map<String, Object> options) {
-        Entry {
+    public record Entry(String handler, int generation, String type, Map<String, Object> options) {
+        public Entry {
             options = options == null ? Map.of() : options;
         }
     }
@@ -43,7 +43,8 @@ final class GenerationStore {
     private final Path handlers;
     private final Path meta;
 
-    GenerationStore(Path state) {
+    /** The generations under berth's state directory {@code state}. */
+    public GenerationStore(Path state) {
         this.handlers = state.resolve("handlers");
         this.meta = state.resolve("generations");
     }
@@ -54,7 +55,7 @@ final class GenerationStore {
     }
 
     /** Every persisted generation; a file that cannot be read is logged and left for an operator. */
-    List<Entry> load() {
+    public List<Entry> load() {
         if (!Files.isDirectory(meta)) {
             return List.of();
         }
@@ -89,7 +90,7 @@ final class GenerationStore {
      * Persists a generation before its backend is created (temp file, fsync, rename), so that a crash at any
      * point leaves either no file or a whole one.
      */
-    void save(Entry e) {
+    public void save(Entry e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("handler", e.handler());
         m.put("generation", e.generation());
