@@ -17,6 +17,8 @@ import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.testing.FakeBackend;
 import dev.berth.spi.testing.FakeBackendFactory;
 import io.grpc.ManagedChannel;
@@ -29,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,11 +64,30 @@ class HandlerGenerationsTest {
     static final class Tracking extends FakeBackendFactory {
         final Map<Path, Map<String, Object>> created = new ConcurrentHashMap<>();
         final List<Path> closed = new CopyOnWriteArrayList<>();
+        /** When set, createSandbox counts {@code entered} down and then waits for {@code gate}. */
+        volatile CountDownLatch entered;
+        volatile CountDownLatch gate;
 
         @Override
         public RuntimeBackend create(String handlerName, Map<String, Object> options, BackendContext context) {
             created.put(context.stateDir(), options);
             return new FakeBackend(context, options) {
+                @Override
+                public SandboxStatus createSandbox(SandboxSpec spec) {
+                    if (gate != null) {
+                        entered.countDown();
+                        try {
+                            gate.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    if (closed.contains(context.stateDir())) {
+                        throw new IllegalStateException("createSandbox on a closed backend");
+                    }
+                    return super.createSandbox(spec);
+                }
+
                 @Override
                 public void close() {
                     closed.add(context.stateDir());
@@ -159,6 +182,30 @@ class HandlerGenerationsTest {
         remove(fresh);
         assertThat(factory.closed).containsExactly(gen0());
         assertThat(generationOf(run("later"))).isEqualTo(1);
+    }
+
+    @Test
+    void aReloadDoesNotCloseTheGenerationAPodIsBeingCreatedOn() throws Exception {
+        start(V1);
+        factory.entered = new CountDownLatch(1);
+        factory.gate = new CountDownLatch(1);
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> run("racing"));
+        assertThat(factory.entered.await(30, TimeUnit.SECONDS)).as("RunPodSandbox reached the backend").isTrue();
+
+        try {
+            daemon.reload(load(V2));
+            assertThat(factory.closed).as("generation 0 has a pod being created").isEmpty();
+        } finally {
+            factory.gate.countDown();
+            factory.gate = null;
+        }
+        String pod = pending.get(30, TimeUnit.SECONDS);
+        assertThat(generationOf(pod)).isZero();
+        assertThat(gen0().resolve("sandbox-" + pod)).exists();
+
+        remove(pod);
+        assertThat(factory.closed).containsExactly(gen0());
+        assertThat(gen0()).doesNotExist();
     }
 
     @Test
