@@ -63,6 +63,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The berth daemon: loads state, creates the handlers, recovers pods from before a restart, and serves CRI.
@@ -75,7 +76,10 @@ import java.util.concurrent.TimeUnit;
  *       removes it, which cleans up whatever part was made.</li>
  *   <li>Each handler that can recover is handed the ids it owns before any RPC is served. Ids it cannot find
  *       stay listed, in an unknown state, rather than being dropped.</li>
- *   <li>A record naming a handler that is no longer configured stays listed as NOTREADY/UNKNOWN.</li>
+ *   <li>Each record names the handler generation that created it. Every generation that still owns a record is
+ *       re-created with the type and options it was created with, even when the config changed or dropped the
+ *       handler meanwhile. A record whose generation cannot be re-created (its plugin is gone, or the record
+ *       predates generations and its handler is no longer configured) stays listed as NOTREADY/UNKNOWN.</li>
  * </ol>
  */
 public final class Daemon implements AutoCloseable {
@@ -105,15 +109,19 @@ public final class Daemon implements AutoCloseable {
         ContainerEnvironment containerEnv = node.containers();
         var config = loaded.config();
         EventHub events = new EventHub();
-        HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
-        registry.apply(loaded);
         Path records = config.state().resolve("records");
         var sandboxes = new RecordStore<>(records.resolve("sandboxes"), SandboxRecord.class, SandboxRecord::id);
         var containers = new RecordStore<>(records.resolve("containers"), ContainerRecord.class, ContainerRecord::id);
-        sandboxes.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable sandbox record {0}: {1}", f,
-                e.getMessage()));
+        var unreadable = new AtomicBoolean();
+        sandboxes.load((f, e) -> {
+            LOG.log(System.Logger.Level.ERROR, "unreadable sandbox record {0}: {1}", f, e.getMessage());
+            unreadable.set(true);
+        });
         containers.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable container record {0}: {1}", f,
                 e.getMessage()));
+        // The records say which handler generations still own pods: those are re-created with their own options.
+        HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
+        registry.open(loaded, sandboxes.all(), !unreadable.get());
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
         recover(cri);
 
@@ -165,11 +173,10 @@ public final class Daemon implements AutoCloseable {
                 cri.sandboxes().put(s.withState(SandboxRecord.State.NOTREADY));
             }
         }
-        for (var entry : cri.dispatcher().registry().active().entrySet()) {
-            Handler h = entry.getValue();
+        for (Handler h : cri.dispatcher().registry().generations()) {
             List<String> sandboxIds = new ArrayList<>();
             for (SandboxRecord s : cri.sandboxes().all()) {
-                if (s.handler().equals(h.name())) {
+                if (s.handler().equals(h.name()) && s.generation() == h.generation()) {
                     sandboxIds.add(s.id());
                     cri.dispatcher().bind(s.id(), h);
                 }
@@ -182,13 +189,13 @@ public final class Daemon implements AutoCloseable {
             try {
                 var report = r.recover(sandboxIds, containerIds);
                 LOG.log(System.Logger.Level.INFO, "handler \"{0}\" recovered {1} pods and {2} containers; {3} lost",
-                        h.name(), sandboxIds.size(), containerIds.size(), report.lost().size());
+                        h.label(), sandboxIds.size(), containerIds.size(), report.lost().size());
                 for (String lost : report.lost()) {
                     LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" could not recover {1}; it stays listed in an "
-                            + "unknown state", h.name(), lost);
+                            + "unknown state", h.label(), lost);
                 }
             } catch (BackendException e) {
-                LOG.log(System.Logger.Level.ERROR, "handler \"{0}\" failed to recover: {1}", h.name(), e.getMessage());
+                LOG.log(System.Logger.Level.ERROR, "handler \"{0}\" failed to recover: {1}", h.label(), e.getMessage());
             }
         }
         for (SandboxRecord s : cri.sandboxes().all()) {
@@ -217,7 +224,10 @@ public final class Daemon implements AutoCloseable {
         return this;
     }
 
-    /** Re-reads the handler table: adds, changes and retires handlers; existing pods keep their backend. */
+    /**
+     * Re-reads the handler table: adds handlers, gives changed ones a new generation, retires changed and removed
+     * ones; existing pods keep their generation, which is closed when its last pod is removed.
+     */
     public void reload(ConfigLoader.Loaded loaded) {
         registry.apply(loaded);
         LOG.log(System.Logger.Level.INFO, "reloaded handlers: {0} (default {1})",

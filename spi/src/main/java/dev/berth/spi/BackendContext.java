@@ -9,12 +9,20 @@ public interface BackendContext {
     String handlerName();
 
     /**
-     * A directory for this handler's runtime state (bundles, sockets, pid files), on tmpfs, kept across berth
-     * restarts but not across reboots: {@code <state>/handlers/<name>}. It exists when {@code create} runs.
+     * A directory for this backend instance's runtime state (bundles, sockets, pid files), on tmpfs, kept across
+     * berth restarts but not across reboots. It is this instance's alone: when a reload changes the handler's
+     * options, core creates a new instance (a new generation of the handler) with a directory of its own,
+     * {@code <state>/handlers/<name>@<generation>}, keeps the old instance for the pods it created, and closes it
+     * when their last one is removed. The first generation has {@code <state>/handlers/<name>}. After a restart,
+     * core re-creates each generation that still owns pods over the same directory with the same options. It
+     * exists when {@code create} runs.
      */
     Path stateDir();
 
-    /** A directory for this handler's persistent data: {@code <root>/handlers/<name>}. It exists. */
+    /**
+     * A directory for this handler's persistent data: {@code <root>/handlers/<name>}, shared by all generations of
+     * the handler. It exists.
+     */
     Path rootDir();
 
     /** A logger named after the plugin and handler. */

@@ -8,8 +8,10 @@ import org.pf4j.ExtensionPoint;
  * Handler names come from the operator's config, so one type serves many handlers: {@code runc} and
  * {@code crun} are both handlers of type {@code runc} with different options.
  *
- * <p>Instances are cheap and stateless; core calls {@link #create} once per configured handler, at startup or
- * on a config reload, and caches the backend.
+ * <p>Instances are cheap and stateless; core calls {@link #create} once per generation of a configured handler
+ * (at startup, and on a config reload that adds the handler or changes its options) and caches the backend. Two
+ * backends of one handler may be live at once, each with its own state directory; the older one is closed when
+ * its pods are gone (see {@link BackendContext#stateDir()}).
  */
 public interface RuntimeBackendFactory extends ExtensionPoint {
 

@@ -2,10 +2,14 @@ package dev.berth.core.cli;
 
 import dev.berth.core.config.BerthConfig;
 import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.dispatch.GenerationStore;
 import dev.berth.core.plugin.PluginHost;
+import dev.berth.core.store.RecordStore;
+import dev.berth.core.store.SandboxRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -39,7 +43,39 @@ final class DoctorCommand implements Callable<Integer> {
                 ok = false;
             }
         }
+        generations(c).forEach(System.out::println);
         return ok ? 0 : 1;
+    }
+
+    /**
+     * The backend generations in the state directory that a config reload or change left serving their pods with
+     * options the config no longer has. Informational: they close when their last pod is removed.
+     */
+    static List<String> generations(BerthConfig c) {
+        List<GenerationStore.Entry> entries = new GenerationStore(c.state()).load();
+        Path dir = c.state().resolve("records").resolve("sandboxes");
+        if (entries.isEmpty() || !Files.isDirectory(dir)) {
+            return List.of();
+        }
+        var records = new RecordStore<>(dir, SandboxRecord.class, SandboxRecord::id);
+        records.load((f, e) -> {});
+        List<String> lines = new ArrayList<>();
+        for (GenerationStore.Entry e : entries) {
+            long pods = records.all().stream()
+                    .filter(r -> r.handler().equals(e.handler()) && r.generation() == e.generation()).count();
+            BerthConfig.Handler now = c.runtimes().get(e.handler());
+            boolean current = now != null && now.type().equals(e.type()) && now.options().equals(e.options());
+            if (current || pods == 0) {
+                continue;
+            }
+            lines.add("  WARN handler \"" + e.handler() + "\" generation " + e.generation() + " still serves " + pods
+                    + " pod(s) with " + (now == null ? "a handler no longer configured" : "options the config no "
+                    + "longer has") + "; new pods get the config's; it closes when those pods are removed");
+        }
+        if (!lines.isEmpty()) {
+            lines.addFirst("handler generations:");
+        }
+        return lines;
     }
 
     private void cgroups() throws IOException {

@@ -10,16 +10,19 @@ import java.nio.file.Path;
 record CoreBackendContext(String handlerName, Path stateDir, Path rootDir, System.Logger logger, EventSink events)
         implements BackendContext {
 
-    static CoreBackendContext create(String handler, String pluginId, Path state, Path root, EventSink events) {
-        Path s = state.resolve("handlers").resolve(handler);
+    /**
+     * The context of one generation of a handler: its own state directory, and the handler's persistent root
+     * directory, {@code <root>/handlers/<name>}, which all its generations share.
+     */
+    static CoreBackendContext create(String handler, String pluginId, Path stateDir, Path root, EventSink events) {
         Path r = root.resolve("handlers").resolve(handler);
         try {
-            Files.createDirectories(s);
+            Files.createDirectories(stateDir);
             Files.createDirectories(r);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create directories for handler " + handler, e);
         }
-        return new CoreBackendContext(handler, s, r, System.getLogger("berth.plugin." + pluginId + "." + handler),
-                events);
+        return new CoreBackendContext(handler, stateDir, r, System.getLogger("berth.plugin." + pluginId + "."
+                + handler), events);
     }
 }

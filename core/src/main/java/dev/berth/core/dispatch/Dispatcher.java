@@ -6,9 +6,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Routes every call for an existing pod to the handler that created it. The binding is made once, at
- * RunPodSandbox (or at recovery, from the handler name on the record), and never re-resolved from config, so a
- * reload cannot move a running pod to another backend.
+ * Routes every call for an existing pod to the handler generation that created it. The binding is made once, when
+ * RunPodSandbox picks the handler ({@link #claim}) or at recovery (from the handler name and generation on the
+ * record), and never re-resolved from config, so a reload cannot move a running pod to another backend. Unbinding
+ * the last pod of a retired generation closes that generation (see {@link HandlerRegistry#release}).
  */
 public final class Dispatcher {
     private final HandlerRegistry registry;
@@ -22,25 +23,41 @@ public final class Dispatcher {
         return registry;
     }
 
-    /** Records that {@code sandboxId} belongs to {@code handler}. */
+    /**
+     * Picks the handler for a new pod ({@code runtimeHandler}, empty for the default) and binds {@code sandboxId}
+     * to its newest generation. INVALID_ARGUMENT for an unknown handler.
+     */
+    public Handler claim(String sandboxId, String runtimeHandler) {
+        Handler h = registry.claim(sandboxId, runtimeHandler);
+        owners.put(sandboxId, h);
+        return h;
+    }
+
+    /** Records that {@code sandboxId} belongs to {@code handler} (at recovery). */
     public void bind(String sandboxId, Handler handler) {
+        registry.attach(handler, sandboxId);
         owners.put(sandboxId, handler);
     }
 
+    /** Forgets a removed (or never created) pod; its generation is closed if it was the last pod of a retired one. */
     public void unbind(String sandboxId) {
-        owners.remove(sandboxId);
+        Handler h = owners.remove(sandboxId);
+        if (h != null) {
+            registry.release(h, sandboxId);
+        }
     }
 
     /**
-     * The handler owning a sandbox. UNAVAILABLE when the record names a handler that is no longer configured
-     * (e.g. after a restart with a changed config): the pod stays listed, in an unknown state.
+     * The handler owning a sandbox. UNAVAILABLE when no open generation matches the record (its handler's plugin
+     * is gone, or the record predates generations and names a handler that is no longer configured): the pod stays
+     * listed, in an unknown state.
      */
     public Handler forSandbox(SandboxRecord sandbox) {
         Handler h = owners.get(sandbox.id());
         if (h != null) {
             return h;
         }
-        h = registry.byName(sandbox.handler());
+        h = registry.adopt(sandbox.id(), sandbox.handler(), sandbox.generation());
         if (h == null) {
             throw new BackendException(BackendException.Kind.UNAVAILABLE, "runtime handler \"" + sandbox.handler()
                     + "\" of pod sandbox \"" + sandbox.id() + "\" is not configured");

@@ -4,12 +4,22 @@ import dev.berth.spi.RuntimeBackend;
 import java.util.Map;
 
 /**
- * A configured runtime handler with its live backend (already wrapped in a {@link BackendProxy}).
+ * One generation of a configured runtime handler with its live backend (already wrapped in a
+ * {@link BackendProxy}). A reload that changes a handler's type or options makes a new generation with a new
+ * backend and state directory; pods stay on the generation that created them (see {@link HandlerRegistry}).
  *
- * @param options the handler's options, kept to tell on reload whether it changed
+ * @param options the options this generation's backend was created with, kept to tell on reload whether the
+ *     handler changed
+ * @param generation 0 for the first backend of this handler name, one more for each change since
  */
 public record Handler(String name, String type, String pluginId, String pluginVersion, Map<String, Object> options,
-                      RuntimeBackend backend) {
+                      RuntimeBackend backend, int generation) {
+
+    /** Generation 0 of a handler. */
+    public Handler(String name, String type, String pluginId, String pluginVersion, Map<String, Object> options,
+                   RuntimeBackend backend) {
+        this(name, type, pluginId, pluginVersion, options, backend, 0);
+    }
 
     /** Whether the backend has optional capability {@code capability}. */
     public boolean has(Class<?> capability) {
@@ -24,5 +34,10 @@ public record Handler(String name, String type, String pluginId, String pluginVe
                             + ") does not support " + what);
         }
         return capability.cast(backend);
+    }
+
+    /** The handler's name with its generation, for logs: {@code runc} for generation 0, else {@code runc@2}. */
+    public String label() {
+        return generation == 0 ? name : name + "@" + generation;
     }
 }

@@ -6,38 +6,57 @@ import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.plugin.BackendType;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendException;
+import dev.berth.core.store.SandboxRecord;
 import dev.berth.spi.RuntimeBackend;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The handler table: handler name to live backend, built from config and the loaded backend types.
+ * The handler table: handler name to live backend, built from config and the loaded backend types, and the
+ * lifecycle of each handler's backend <em>generations</em>.
  *
- * <p>New pods resolve their handler here. Existing pods never do: the {@link Dispatcher} routes them to the
- * handler object they were created with. So a reload can add, change and remove handlers while existing pods
- * keep their backend; a handler that was removed or changed is retired (kept alive for its pods), not closed.
+ * <p>New pods resolve their handler here and are bound to the newest generation of it. Existing pods never
+ * re-resolve: the {@link Dispatcher} routes them to the generation that created them. A reload that changes a
+ * handler's type or options creates a new generation: a new backend with a state directory of its own (see
+ * {@link GenerationStore}), so two backend instances never share one. The old generation is retired: it keeps
+ * serving its pods and is closed, and its state directory deleted, when the last of them is removed. A handler
+ * removed from config is retired the same way. A generation is never closed while a pod is bound to it, and a
+ * pod is bound from the moment RunPodSandbox picks its handler ({@link #claim}).
+ *
+ * <p>At startup ({@link #open}) every generation that still owns a pod record is re-created with the type and
+ * options it was created with, whatever the config says now; the config decides only the newest generation.
  */
 public final class HandlerRegistry implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HandlerRegistry.class.getName());
 
     private final Map<String, BackendType> types;
-    private final Path state;
+    private final GenerationStore store;
     private final Path root;
     private final BackendContext.EventSink events;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile SortedMap<String, Handler> active = new TreeMap<>();
     private volatile String defaultName;
-    private final List<Handler> retired = new ArrayList<>();
+    /** Every open generation, active or retired. Guarded by {@link #lock}. */
+    private final List<Handler> live = new ArrayList<>();
+    /** The pods bound to each open generation. Guarded by {@link #lock}. */
+    private final Map<Handler, Set<String>> pods = new IdentityHashMap<>();
+    private boolean opened;
 
     public HandlerRegistry(Map<String, BackendType> types, Path state, Path root, BackendContext.EventSink events) {
         this.types = Map.copyOf(types);
-        this.state = state;
+        this.store = new GenerationStore(state);
         this.root = root;
         this.events = events;
     }
@@ -59,64 +78,212 @@ public final class HandlerRegistry implements AutoCloseable {
     }
 
     /**
-     * Applies a handler table: creates backends for new or changed handlers, retires removed or changed ones.
-     * On any error nothing changes and the error says which handler and why.
+     * Creates the handler table at startup. For each configured handler the newest persisted generation is reused
+     * when its type and options are the configured ones, else a new generation is made (a handler with no
+     * persisted generation, as after an upgrade from before generations, gets generation 0 and its old state
+     * directory). Every other persisted generation that still owns one of {@code records} is re-created, retired,
+     * with its own persisted options; one that owns none is deleted. A configured handler that cannot be created
+     * stops the start; a retired generation that cannot be re-created is logged and its pods stay listed in an
+     * unknown state.
+     *
+     * @param recordsComplete false when some sandbox record could not be read: then no generation is deleted, as
+     *     it may own the pod of that record
      */
-    public void apply(ConfigLoader.Loaded loaded) {
+    public void open(ConfigLoader.Loaded loaded, Collection<SandboxRecord> records, boolean recordsComplete) {
         validateTypes(loaded);
         BerthConfig config = loaded.config();
+        Set<String> owned = new HashSet<>();
+        records.forEach(r -> owned.add(key(r.handler(), r.generation())));
         lock.lock();
         try {
+            if (opened) {
+                throw new IllegalStateException("handler registry already open");
+            }
+            List<GenerationStore.Entry> persisted = store.load();
             SortedMap<String, Handler> next = new TreeMap<>();
             List<Handler> created = new ArrayList<>();
+            Set<String> kept = new HashSet<>();
             try {
                 for (var e : config.runtimes().entrySet()) {
-                    Handler old = active.get(e.getKey());
-                    if (old != null && old.type().equals(e.getValue().type())
-                            && Objects.equals(old.options(), e.getValue().options())) {
-                        next.put(e.getKey(), old);
-                        continue;
-                    }
-                    Handler h = create(e.getKey(), e.getValue(), loaded);
+                    String name = e.getKey();
+                    GenerationStore.Entry newest = persisted.stream().filter(p -> p.handler().equals(name))
+                            .max(Comparator.comparingInt(GenerationStore.Entry::generation)).orElse(null);
+                    int gen = newest == null ? 0 : same(newest.type(), newest.options(), e.getValue())
+                            ? newest.generation() : newest.generation() + 1;
+                    Handler h = create(name, gen, e.getValue(), loaded);
                     created.add(h);
-                    next.put(e.getKey(), h);
+                    next.put(name, h);
+                    kept.add(key(name, gen));
                 }
             } catch (RuntimeException e) {
-                created.forEach(h -> h.backend().close());
+                created.forEach(HandlerRegistry::closeQuietly);
                 throw e;
             }
-            for (Handler old : active.values()) {
-                if (next.get(old.name()) != old) {
-                    retired.add(old);
-                    LOG.log(System.Logger.Level.INFO, "handler \"{0}\" retired; its existing pods keep it", old.name());
+            live.addAll(created);
+            for (GenerationStore.Entry p : persisted) {
+                String k = key(p.handler(), p.generation());
+                if (kept.contains(k)) {
+                    continue;
+                }
+                if (owned.contains(k)) {
+                    reopen(p);
+                } else if (!recordsComplete) {
+                    LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" generation {1} owns no readable pod record, "
+                            + "but some records are unreadable: keeping its state", p.handler(), p.generation());
+                } else {
+                    LOG.log(System.Logger.Level.INFO, "handler \"{0}\" generation {1} owns no pod; deleting its "
+                            + "state", p.handler(), p.generation());
+                    store.delete(p.handler(), p.generation());
                 }
             }
             active = next;
             defaultName = config.defaultRuntime();
+            opened = true;
         } finally {
             lock.unlock();
         }
     }
 
-    private Handler create(String name, BerthConfig.Handler cfg, ConfigLoader.Loaded loaded) {
-        BackendType t = types.get(cfg.type());
-        var ctx = CoreBackendContext.create(name, t.pluginId(), state, root, events);
+    private void reopen(GenerationStore.Entry p) {
+        BackendType t = types.get(p.type());
+        if (t == null) {
+            LOG.log(System.Logger.Level.ERROR, "handler \"{0}\" generation {1} still owns pods, but no loaded "
+                    + "plugin provides its type \"{2}\"; its pods stay listed in an unknown state", p.handler(),
+                    p.generation(), p.type());
+            return;
+        }
         try {
-            RuntimeBackend backend = BackendProxy.withLoader(t.classLoader(),
-                    () -> t.factory().create(name, cfg.options(), ctx));
-            if (backend == null) {
-                throw new ConfigException("runtimes." + name + ": plugin " + t.pluginId() + " returned no backend");
+            Handler h = instantiate(p.handler(), p.generation(), t, p.type(), p.options());
+            live.add(h);
+            LOG.log(System.Logger.Level.INFO, "handler \"{0}\" generation {1} re-created with its own options for "
+                    + "the pods it still owns", p.handler(), p.generation());
+        } catch (RuntimeException | LinkageError e) {
+            LOG.log(System.Logger.Level.ERROR, "handler \"{0}\" generation {1} still owns pods but cannot be "
+                    + "re-created: {2}; its pods stay listed in an unknown state", p.handler(), p.generation(),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Applies a new handler table (a reload): a new or changed handler gets a new generation, an unchanged one
+     * keeps its backend; changed and removed handlers' old generations are retired, and closed at once if they
+     * own no pods. On any error nothing changes and the error says which handler and why.
+     */
+    public void apply(ConfigLoader.Loaded loaded) {
+        List<Handler> toClose = new ArrayList<>();
+        lock.lock();
+        try {
+            if (!opened) {
+                open(loaded, List.of(), true);
+                return;
             }
-            LOG.log(System.Logger.Level.INFO, "handler \"{0}\": type {1} from plugin {2} {3}", name, cfg.type(),
+            validateTypes(loaded);
+            BerthConfig config = loaded.config();
+            SortedMap<String, Handler> next = new TreeMap<>();
+            List<Handler> created = new ArrayList<>();
+            try {
+                for (var e : config.runtimes().entrySet()) {
+                    Handler old = active.get(e.getKey());
+                    if (old != null && same(old.type(), old.options(), e.getValue())) {
+                        next.put(e.getKey(), old);
+                        continue;
+                    }
+                    Handler h = create(e.getKey(), nextGeneration(e.getKey()), e.getValue(), loaded);
+                    created.add(h);
+                    next.put(e.getKey(), h);
+                }
+            } catch (RuntimeException e) {
+                for (Handler h : created) {
+                    closeQuietly(h);
+                    if (h.generation() > 0) {
+                        store.delete(h.name(), h.generation());
+                    }
+                }
+                throw e;
+            }
+            live.addAll(created);
+            for (Handler old : active.values()) {
+                if (next.get(old.name()) != old) {
+                    int owned = podsOf(old).size();
+                    LOG.log(System.Logger.Level.INFO, "handler \"{0}\" retired; {1} existing pods keep it",
+                            old.label(), owned);
+                    if (owned == 0) {
+                        toClose.add(old);
+                    }
+                }
+            }
+            active = next;
+            defaultName = config.defaultRuntime();
+            toClose.forEach(this::forget);
+        } finally {
+            lock.unlock();
+        }
+        toClose.forEach(this::retire);
+    }
+
+    private static boolean same(String type, Map<String, Object> options, BerthConfig.Handler cfg) {
+        return type.equals(cfg.type()) && Objects.equals(options, cfg.options());
+    }
+
+    /** One more than any generation of {@code name} that is open or persisted. */
+    private int nextGeneration(String name) {
+        int max = -1;
+        for (Handler h : live) {
+            if (h.name().equals(name)) {
+                max = Math.max(max, h.generation());
+            }
+        }
+        for (GenerationStore.Entry e : store.load()) {
+            if (e.handler().equals(name)) {
+                max = Math.max(max, e.generation());
+            }
+        }
+        return max + 1;
+    }
+
+    private Handler create(String name, int generation, BerthConfig.Handler cfg, ConfigLoader.Loaded loaded) {
+        BackendType t = types.get(cfg.type());
+        try {
+            Handler h = instantiate(name, generation, t, cfg.type(), cfg.options());
+            LOG.log(System.Logger.Level.INFO, "handler \"{0}\": type {1} from plugin {2} {3}", h.label(), cfg.type(),
                     t.pluginId(), t.pluginVersion());
-            return new Handler(name, cfg.type(), t.pluginId(), t.pluginVersion(), cfg.options(),
-                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), name));
+            return h;
         } catch (BackendException e) {
             String key = "runtimes." + name + ".options";
             throw new ConfigException(loaded.where(key) + "runtimes." + name + ": " + e.getMessage());
         } catch (RuntimeException | LinkageError e) {
             throw new ConfigException("runtimes." + name + ": plugin " + t.pluginId() + " failed to create the "
                     + "backend: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Persists the generation, then creates its backend. A failed create deletes the state directory only if it
+     * made it, and the persisted entry only if it wrote it: a directory from before (pods of a generation 0 from
+     * before generations existed) is never touched.
+     */
+    private Handler instantiate(String name, int generation, BackendType t, String type, Map<String, Object> options) {
+        Path dir = store.stateDir(name, generation);
+        boolean hadDir = Files.exists(dir);
+        boolean hadEntry = store.exists(name, generation);
+        store.save(new GenerationStore.Entry(name, generation, type, options));
+        try {
+            var ctx = CoreBackendContext.create(name, t.pluginId(), dir, root, events);
+            RuntimeBackend backend = BackendProxy.withLoader(t.classLoader(),
+                    () -> t.factory().create(name, options, ctx));
+            if (backend == null) {
+                throw new ConfigException("runtimes." + name + ": plugin " + t.pluginId() + " returned no backend");
+            }
+            String label = generation == 0 ? name : name + "@" + generation;
+            return new Handler(name, type, t.pluginId(), t.pluginVersion(), options,
+                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label), generation);
+        } catch (RuntimeException | LinkageError e) {
+            if (!hadDir) {
+                store.delete(name, generation);
+            } else if (!hadEntry) {
+                store.forget(name, generation);
+            }
+            throw e;
         }
     }
 
@@ -134,43 +301,132 @@ public final class HandlerRegistry implements AutoCloseable {
         return h;
     }
 
-    /** The current handler with this name, or a retired one if no current one has it; null if none. */
-    public Handler byName(String name) {
-        Handler h = active.get(name);
-        if (h != null) {
-            return h;
-        }
+    /**
+     * Resolves a new pod's handler and binds {@code sandboxId} to its newest generation in one step, so that no
+     * reload can close that generation before the pod is created on it.
+     */
+    public Handler claim(String sandboxId, String runtimeHandler) {
         lock.lock();
         try {
-            for (int i = retired.size() - 1; i >= 0; i--) {
-                if (retired.get(i).name().equals(name)) {
-                    return retired.get(i);
-                }
+            Handler h = resolve(runtimeHandler);
+            podsOf(h).add(sandboxId);
+            return h;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Binds an existing pod (at recovery) to an open generation. */
+    public void attach(Handler h, String sandboxId) {
+        lock.lock();
+        try {
+            if (isLive(h)) {
+                podsOf(h).add(sandboxId);
             }
         } finally {
             lock.unlock();
         }
-        return null;
     }
 
+    /** The open generation {@code generation} of handler {@code name} with {@code sandboxId} bound to it, or null. */
+    public Handler adopt(String sandboxId, String name, int generation) {
+        lock.lock();
+        try {
+            for (Handler h : live) {
+                if (h.name().equals(name) && h.generation() == generation) {
+                    podsOf(h).add(sandboxId);
+                    return h;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Unbinds a removed pod from its generation. When that was the last pod of a retired generation, the
+     * generation is closed (its backend's {@code close()}) and its state directory deleted.
+     */
+    public void release(Handler h, String sandboxId) {
+        boolean retire;
+        lock.lock();
+        try {
+            Set<String> bound = pods.get(h);
+            if (bound == null) {
+                return;
+            }
+            bound.remove(sandboxId);
+            retire = bound.isEmpty() && active.get(h.name()) != h && isLive(h);
+            if (retire) {
+                forget(h);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (retire) {
+            retire(h);
+        }
+    }
+
+    private Set<String> podsOf(Handler h) {
+        return pods.computeIfAbsent(h, k -> new HashSet<>());
+    }
+
+    private boolean isLive(Handler h) {
+        return live.stream().anyMatch(x -> x == h);
+    }
+
+    private void forget(Handler h) {
+        live.removeIf(x -> x == h);
+        pods.remove(h);
+    }
+
+    private void retire(Handler h) {
+        closeQuietly(h);
+        store.delete(h.name(), h.generation());
+        LOG.log(System.Logger.Level.INFO, "handler \"{0}\" closed: its last pod is gone", h.label());
+    }
+
+    private static void closeQuietly(Handler h) {
+        try {
+            h.backend().close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing handler \"{0}\" failed: {1}", h.label(), e.getMessage());
+        }
+    }
+
+    private static String key(String handler, int generation) {
+        return handler + "@" + generation;
+    }
+
+    /** The newest generation of each configured handler. */
     public SortedMap<String, Handler> active() {
         return active;
+    }
+
+    /** Every open generation, the active ones and the retired ones that still own pods. */
+    public List<Handler> generations() {
+        lock.lock();
+        try {
+            return List.copyOf(live);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public String defaultName() {
         return defaultName;
     }
 
+    /** Closes every open generation (berth stops; pods keep running). Their state stays for the next start. */
     @Override
     public void close() {
         lock.lock();
         try {
-            for (Handler h : active.values()) {
-                h.backend().close();
-            }
-            for (Handler h : retired) {
-                h.backend().close();
-            }
+            live.forEach(HandlerRegistry::closeQuietly);
+            live.clear();
+            pods.clear();
         } finally {
             lock.unlock();
         }

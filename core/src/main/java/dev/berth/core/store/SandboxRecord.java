@@ -13,6 +13,8 @@ import java.util.Map;
  * @param pluginId the plugin that provided that type
  * @param config the CRI {@code PodSandboxConfig} as sent (runtime.v1 wire format)
  * @param state core's view: CREATING until the backend started it, then READY, then NOTREADY after stop
+ * @param generation the generation of {@code handler} that created the sandbox (0 in records from before
+ *     generations existed); the pod stays on it across reloads and restarts
  */
 public record SandboxRecord(
         String id,
@@ -32,7 +34,8 @@ public record SandboxRecord(
         String ip,
         List<String> additionalIps,
         boolean hostNetwork,
-        State state) {
+        State state,
+        int generation) {
 
     public enum State { CREATING, READY, NOTREADY }
 
@@ -45,11 +48,11 @@ public record SandboxRecord(
 
     public SandboxRecord withState(State newState) {
         return new SandboxRecord(id, nameKey, name, uid, namespace, attempt, handler, backendType, pluginId, labels,
-                annotations, createdAt, config, netnsPath, ip, additionalIps, hostNetwork, newState);
+                annotations, createdAt, config, netnsPath, ip, additionalIps, hostNetwork, newState, generation);
     }
 
     public SandboxRecord withNetwork(String netns, String podIp, List<String> extraIps) {
         return new SandboxRecord(id, nameKey, name, uid, namespace, attempt, handler, backendType, pluginId, labels,
-                annotations, createdAt, config, netns, podIp, extraIps, hostNetwork, state);
+                annotations, createdAt, config, netns, podIp, extraIps, hostNetwork, state, generation);
     }
 }

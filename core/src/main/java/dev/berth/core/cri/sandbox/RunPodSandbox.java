@@ -56,15 +56,16 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         var md = config.getMetadata();
         Errors.require(md.getName(), "pod sandbox metadata.name");
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "pod sandbox");
-        Handler handler = cri.dispatcher().registry().resolve(req.getRuntimeHandler());
-        ctx.handler(handler);
-
         String id = CriRuntime.newId();
+        // Bound to the handler's newest generation from here on, so a reload cannot close it under this call.
+        Handler handler = cri.dispatcher().claim(id, req.getRuntimeHandler());
+        ctx.handler(handler);
         ctx.pod(id);
         String nameKey = String.join("_", md.getName(), md.getNamespace(), md.getUid(),
                 Integer.toString(md.getAttempt()));
         String holder = cri.names().reserve(nameKey, id);
         if (holder != null) {
+            cri.dispatcher().unbind(id);
             throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "pod sandbox name \"" + nameKey
                     + "\" is already used by pod sandbox \"" + holder + "\"");
         }
@@ -73,9 +74,10 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         SandboxRecord record = new SandboxRecord(id, nameKey, md.getName(), md.getUid(), md.getNamespace(),
                 md.getAttempt(), handler.name(), handler.type(), handler.pluginId(), config.getLabelsMap(),
                 config.getAnnotationsMap(), Instant.now(), config.toByteArray(), null, "", null, hostNetwork,
-                SandboxRecord.State.CREATING);
+                SandboxRecord.State.CREATING, handler.generation());
 
         Deque<Undo> undo = new ArrayDeque<>();
+        undo.push(new Undo("unbind the sandbox", () -> cri.dispatcher().unbind(id)));
         undo.push(new Undo("release the name", () -> cri.names().release(nameKey)));
         try {
             cri.sandboxes().put(record);
@@ -96,8 +98,6 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             try {
                 handler.backend().createSandbox(spec);
                 undo.push(new Undo("remove the sandbox from the backend", () -> handler.backend().removeSandbox(id)));
-                cri.dispatcher().bind(id, handler);
-                undo.push(new Undo("unbind the sandbox", () -> cri.dispatcher().unbind(id)));
                 handler.backend().startSandbox(id);
             } catch (RuntimeException | Error e) {
                 if (network != null) {
