@@ -28,7 +28,11 @@ public interface BackendContext {
     /** A logger named after the plugin and handler. */
     System.Logger logger();
 
-    /** Where the backend reports container lifecycle events it observes on its own, e.g. exits. */
+    /**
+     * Where the backend reports what it alone observes: {@link BackendEvent.Type#STOPPED} once each time a
+     * container's process exits, whether stopped, killed or on its own. Core publishes CREATED, STARTED and
+     * DELETED for the calls it serves, so a backend must not, or the kubelet sees them twice.
+     */
     EventSink events();
 
     /** Receives events from a backend. Implemented by core; never blocks for long; thread-safe. */

@@ -3,12 +3,14 @@ package dev.berth.core.cri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.cri.v1.ContainerEventType;
 import dev.berth.cri.v1.ContainerFilter;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ContainerStateValue;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.GetEventsRequest;
 import dev.berth.cri.v1.HugepageLimit;
 import dev.berth.cri.v1.LinuxContainerConfig;
 import dev.berth.cri.v1.LinuxContainerResources;
@@ -278,5 +280,38 @@ class CriServiceTest {
         assertThat(h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build())
                 .getStatus().getResources().getLinux().getMemoryLimitInBytes()).as("after a restart")
                 .isEqualTo(200 << 20);
+    }
+
+    /** Each lifecycle step reaches GetContainerEvents once: core's for the calls, the backend's for the exit. */
+    @Test
+    void everyContainerEventArrivesOnce() {
+        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(CriTestHarness.pod("events")).build()).getPodSandboxId();
+        var events = h.runtime.withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                .getContainerEvents(GetEventsRequest.getDefaultInstance());
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("app")).setSandboxConfig(CriTestHarness.pod("events")).build())
+                .getContainerId();
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+        h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(ctr).build());
+        // A second container's creation marks the end of the first one's events.
+        String marker = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("marker")).setSandboxConfig(CriTestHarness.pod("events")).build())
+                .getContainerId();
+        var seen = new java.util.ArrayList<ContainerEventType>();
+        while (events.hasNext()) {
+            var e = events.next();
+            if (e.getContainerId().equals(marker)) {
+                break;
+            }
+            if (e.getContainerId().equals(ctr)) {
+                seen.add(e.getContainerEventType());
+            }
+        }
+        assertThat(seen).containsExactly(ContainerEventType.CONTAINER_CREATED_EVENT,
+                ContainerEventType.CONTAINER_STARTED_EVENT, ContainerEventType.CONTAINER_STOPPED_EVENT,
+                ContainerEventType.CONTAINER_DELETED_EVENT);
     }
 }

@@ -562,7 +562,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             persist(rec, "create container");
             containers.put(id, rec);
             undo.clear();
-            context.events().publish(new BackendEvent(BackendEvent.Type.CREATED, id, sb.id(), null));
             return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
                     null, 0, "", "", pid, Map.of("bundle", bundle(id).toString(), "runtime",
                     options.binary().toString()));
@@ -594,7 +593,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             ContainerRecord started = rec.started(Instant.now());
             persist(started, "start container");
             containers.put(containerId, started);
-            context.events().publish(new BackendEvent(BackendEvent.Type.STARTED, containerId, rec.sandboxId(), null));
         } finally {
             lock.unlock();
         }
@@ -653,7 +651,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                         + e.getMessage());
             }
             containers.remove(containerId);
-            context.events().publish(new BackendEvent(BackendEvent.Type.DELETED, containerId, rec.sandboxId(), null));
         } finally {
             lock.unlock();
             locks.remove(containerId);

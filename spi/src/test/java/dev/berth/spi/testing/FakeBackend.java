@@ -140,7 +140,6 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         containers.put(spec.id(), status);
         containerSandbox.put(spec.id(), spec.sandboxId());
         persist("container-" + spec.id(), "CREATED", spec.sandboxId());
-        context.events().publish(new BackendEvent(BackendEvent.Type.CREATED, spec.id(), spec.sandboxId(), null));
         return status;
     }
 
@@ -165,6 +164,8 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         containers.put(containerId, new ContainerStatus(containerId, ContainerStatus.State.EXITED, c.createdAt(),
                 c.startedAt() == null ? Instant.now() : c.startedAt(), Instant.now(), 137, "Error", "", 0, c.info()));
         persist("container-" + containerId, "EXITED", containerSandbox.get(containerId));
+        context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, containerId,
+                containerSandbox.get(containerId), Instant.now()));
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.CreateContainerResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.spi.BackendEvent;
 import dev.berth.spi.BackendException;
 import io.grpc.MethodDescriptor;
 import java.nio.file.Path;
@@ -80,6 +81,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             undo.push(new RunPodSandbox.Undo("delete the record", () -> cri.containers().remove(id)));
             handler.backend().createContainer(SpiMapper.container(id, sandbox.id(), config, p.image(), p.rootfs(),
                     logPath, PodHostname.of(PodConfigs.of(sandbox), sandbox.hostNetwork())));
+            cri.events().publish(new BackendEvent(BackendEvent.Type.CREATED, id, sandbox.id(), null));
             return CreateContainerResponse.newBuilder().setContainerId(id).build();
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {

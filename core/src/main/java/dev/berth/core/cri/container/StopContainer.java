@@ -51,7 +51,7 @@ public final class StopContainer implements UnaryRpc<StopContainerRequest, StopC
         } finally {
             lock.unlock();
         }
-        cri.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, c.id(), c.sandboxId(), null));
+        // STOPPED comes from the backend, which sees the process exit (once, however the exit came about).
         return StopContainerResponse.getDefaultInstance();
     }
 }
