@@ -45,7 +45,7 @@ in_root 'dpkg -s berth >/dev/null 2>&1 && apt-get purge -y -qq berth >/dev/null 
 mkdir -p "$work/next"
 dpkg-deb -R "$deb" "$work/next/root"
 sed -i 's/^Version: \(.*\)$/Version: \1+next1/' "$work/next/root/DEBIAN/control"
-dpkg-deb --root-owner-group -Zxz --build "$work/next/root" "$work/next/berth-next.deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z1 --build "$work/next/root" "$work/next/berth-next.deb" >/dev/null
 "$sr" copy "$suite" "$work/next/berth-next.deb" /root/berth-next.deb
 
 echo "== install"

@@ -50,6 +50,6 @@ size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$debver/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/deb/control.in" >"$root/DEBIAN/control"
 
 deb=$target/berth_${debver}_${arch}.deb
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb" >/dev/null
 rm -rf "$target/deb"
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
