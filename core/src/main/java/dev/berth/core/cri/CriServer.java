@@ -91,6 +91,7 @@ public final class CriServer {
             long start = System.nanoTime();
             R resp;
             try {
+                checkStrings(req);
                 resp = rpc.call(req, ctx);
             } catch (Throwable t) {
                 Status s = Errors.toStatus(t, name);
@@ -107,6 +108,13 @@ public final class CriServer {
         });
     }
 
+    /** The checks every request gets before its RPC class sees it: no NUL byte in any string. */
+    private static void checkStrings(Object request) {
+        if (request instanceof com.google.protobuf.Message m) {
+            Validation.noNulBytes(m);
+        }
+    }
+
     static boolean isRead(String method) {
         return method.startsWith("List") || method.endsWith("Status") || method.endsWith("Stats")
                 || method.equals("Version") || method.equals("ImageFsInfo") || method.equals("RuntimeConfig");
@@ -118,6 +126,7 @@ public final class CriServer {
             RpcContext ctx = new RpcContext();
             long start = System.nanoTime();
             try {
+                checkStrings(req);
                 rpc.call(req, (ServerCallStreamObserver<R>) obs, ctx);
                 log(name, ctx, Status.OK, start);
             } catch (Throwable t) {
