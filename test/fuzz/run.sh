@@ -3,13 +3,15 @@
 # runtime.v1alpha2, health checks every 200 calls, then removes every pod and container and checks nothing is
 # left. Exits non-zero on any UNKNOWN status, hang, failed health check or unremovable object; the last line is
 # a one-line summary (with the seed to rerun it).
-# Usage: test/fuzz/run.sh SOCKET [--seed N] [--calls N] [--image REF] [--pull-prefix HOST:PORT] [--handler NAME]
-#   --image        an image present in (or pullable by) the daemon, used by CreateContainer (default: a missing one)
-#   --pull-prefix  the only registry PullImage requests may name (default 127.0.0.1:1, where nothing listens)
+# Usage: test/fuzz/run.sh SOCKET [--seed N] [--calls N] [--image REF] [--pull-prefix REGISTRY] [--handler NAME]
+#   --image        an image the daemon has for CreateContainer, e.g. its sandbox image, which the first pod
+#                  pulls (default: a missing one, so containers are never created)
+#   --pull-prefix  the only registry PullImage requests may name: a local one, or a host the daemon mirrors to
+#                  one (default: none; requests that name an image are then not sent)
 # Build first: mvn -o -B package -DskipTests (builds test/fuzz/target/berth-fuzz.jar and its lib/).
 # The daemon should run a throwaway config: the fuzz run creates and removes pods (mostly host-network) on it.
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n 2,10p "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,12p "$0" >&2; exit 2; }
 socket=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

@@ -43,10 +43,12 @@ import java.util.concurrent.TimeUnit;
  * hundred calls, and at the end removes every pod and container it can list. It fails on any UNKNOWN status, any
  * call that outlives its deadline, an unhealthy daemon, and anything that cannot be removed.
  *
- * <p>Usage: {@code CriFuzz --socket PATH [--seed N] [--calls N] [--image REF] [--pull-prefix HOST:PORT]
- * [--handler NAME] [--scratch DIR]}. PullImage requests are only sent when the image they name (if the bytes
- * parse at all) is under {@code --pull-prefix} (default {@code 127.0.0.1:1}, where nothing listens), so the run
- * never reaches a public registry. Prints one summary line; exit status 0 when nothing failed, 1 otherwise.
+ * <p>Usage: {@code CriFuzz --socket PATH [--seed N] [--calls N] [--image REF] [--pull-prefix REGISTRY]
+ * [--handler NAME] [--scratch DIR]}. A PullImage request whose bytes parse and name an image is only sent when
+ * that image is under {@code --pull-prefix} (a local registry, or a host the daemon mirrors to one); without the
+ * option none is, so the run never reaches a public registry. {@code --image} names an image the daemon has (or
+ * will have: the sandbox image once a pod ran) for CreateContainer. Prints one summary line; exit status 0 when
+ * nothing failed, 1 otherwise.
  */
 public final class CriFuzz {
     private static final long CALL_DEADLINE_MS = 20_000;
@@ -84,40 +86,44 @@ public final class CriFuzz {
 
     public static void main(String[] args) throws Exception {
         NETTY_BOOTSTRAP.setLevel(java.util.logging.Level.SEVERE);
+        System.exit(run(args));
+    }
+
+    /** Runs the fuzzer with command-line style arguments; returns the exit status (0 pass, 1 fail, 2 usage). */
+    public static int run(String... args) throws InterruptedException {
         Map<String, String> opts = new LinkedHashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {
-                usage();
+                return usage();
             }
             opts.put(args[i].substring(2), args[i + 1]);
         }
         if (!opts.containsKey("socket") || args.length % 2 != 0) {
-            usage();
+            return usage();
         }
         CriFuzz fuzz = new CriFuzz(opts);
-        int status;
         try {
-            status = fuzz.run();
+            return fuzz.run();
         } finally {
             fuzz.channel.shutdownNow();
             fuzz.channel.awaitTermination(5, TimeUnit.SECONDS);
         }
-        System.exit(status);
     }
 
-    private static void usage() {
+    private static int usage() {
         System.err.println("usage: CriFuzz --socket PATH [--seed N] [--calls N] [--image REF] "
                 + "[--pull-prefix HOST:PORT] [--handler NAME] [--scratch DIR]");
-        System.exit(2);
+        return 2;
     }
 
     private int run() {
         int calls = Integer.parseInt(opts.getOrDefault("calls", "5000"));
-        String pullPrefix = opts.getOrDefault("pull-prefix", "127.0.0.1:1");
-        String image = opts.getOrDefault("image", pullPrefix + "/fuzz-missing:latest");
+        String pullPrefix = opts.get("pull-prefix");
+        String image = opts.getOrDefault("image", "127.0.0.1:1/fuzz-missing:latest");
         System.out.println("fuzz: seed=" + seed + " calls=" + calls + " image=" + image + " (rerun with --seed "
                 + seed + ")");
-        Seeds seeds = new Seeds(random, this::somePod, this::someContainer, image, pullPrefix,
+        Seeds seeds = new Seeds(random, this::somePod, this::someContainer, image,
+                pullPrefix == null ? "127.0.0.1:1" : pullPrefix,
                 opts.getOrDefault("handler", ""), opts.getOrDefault("scratch", "/tmp/berth-fuzz"));
         Mutator mutator = new Mutator(random);
         List<Target> targets = targets();
@@ -130,13 +136,15 @@ public final class CriFuzz {
         while (sent < calls) {
             // A quarter of the calls drive the pod and container lifecycle, half of those with valid requests,
             // so that there are live pods and containers for the spoiled requests to hit.
+            // Every choice draws the same numbers whatever the daemon answered, so that a seed replays the run.
             boolean lifecycle = random.nextInt(4) == 0;
+            boolean unspoiled = random.nextBoolean();
+            boolean randomBytes = random.nextInt(5) == 0;
             List<Target> pool = lifecycle ? lifecycleTargets : targets;
             Target t = pool.get(random.nextInt(pool.size()));
             Message seedMessage = seeds.seed(t.bare(), t.prototype());
-            Mutator.Mutation m = lifecycle && random.nextBoolean() ? new Mutator.Mutation("valid",
-                    seedMessage.toByteArray()) : random.nextInt(5) == 0 ? mutator.randomBytes()
-                    : mutator.mutate(seedMessage);
+            Mutator.Mutation m = lifecycle && unspoiled ? new Mutator.Mutation("valid", seedMessage.toByteArray())
+                    : randomBytes ? mutator.randomBytes() : mutator.mutate(seedMessage);
             if (t.bare().equals("PullImage") && !safePull(m.bytes(), pullPrefix)) {
                 skipped++;
                 continue;
@@ -150,7 +158,11 @@ public final class CriFuzz {
                 trim();
             }
         }
-        cleanUp();
+        try {
+            cleanUp();
+        } catch (StatusRuntimeException e) {
+            failures.add("clean-up failed: " + e.getStatus());
+        }
         healthy("end");
         return report(sent, start);
     }
@@ -226,19 +238,28 @@ public final class CriFuzz {
     }
 
     private String somePod() {
-        return pods.isEmpty() || random.nextInt(8) == 0 ? "0123456789abcdef" : pods.get(random.nextInt(pods.size()));
+        return pick(pods, "0123456789abcdef");
     }
 
     private String someContainer() {
-        return containers.isEmpty() || random.nextInt(8) == 0 ? "fedcba9876543210"
-                : containers.get(random.nextInt(containers.size()));
+        return pick(containers, "fedcba9876543210");
     }
 
-    /** Only pulls from the allowed prefix: a request that parses and names another image is not sent. */
+    /** A live id, or now and then (or when there is none) an unknown one; draws two numbers either way. */
+    private String pick(List<String> ids, String unknown) {
+        boolean useUnknown = random.nextInt(8) == 0;
+        int index = random.nextInt(Integer.MAX_VALUE);
+        return ids.isEmpty() || useUnknown ? unknown : ids.get(index % ids.size());
+    }
+
+    /**
+     * Only pulls from the allowed prefix: a request that parses and names an image elsewhere is not sent. Without
+     * a prefix no request that names an image is sent (a pull from a closed port is retried for seconds).
+     */
     private static boolean safePull(byte[] bytes, String prefix) {
         try {
             String ref = PullImageRequest.parseFrom(bytes).getImage().getImage().strip();
-            return ref.isEmpty() || ref.startsWith(prefix + "/");
+            return ref.isEmpty() || prefix != null && ref.startsWith(prefix + "/");
         } catch (InvalidProtocolBufferException e) {
             return true; // the daemon cannot read it either
         }

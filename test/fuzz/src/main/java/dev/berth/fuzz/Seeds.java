@@ -31,6 +31,9 @@ final class Seeds {
     private static final Set<String> SKIPPED = Set.of("mounts", "devices", "cdi_devices", "cgroup_parent",
             "log_directory", "log_path", "sysctls", "auth", "apparmor_profile", "seccomp_profile_path");
 
+    /** Always set, so that seeds aim at live objects. */
+    private static final Set<String> IDS = Set.of("pod_sandbox_id", "container_id");
+
     private final Random random;
     private final Supplier<String> podId;
     private final Supplier<String> containerId;
@@ -90,7 +93,8 @@ final class Seeds {
 
     private Message.Builder fill(Message.Builder b, int depth, String method) {
         for (FieldDescriptor f : b.getDescriptorForType().getFields()) {
-            if (SKIPPED.contains(f.getName()) || random.nextInt(3) == 0) {
+            boolean leaveOut = random.nextInt(3) == 0 && !IDS.contains(f.getName());
+            if (SKIPPED.contains(f.getName()) || leaveOut) {
                 continue;
             }
             if (f.isMapField()) {
@@ -135,12 +139,22 @@ final class Seeds {
         };
     }
 
+    /** Pulls name a missing image under the allowed prefix; RemoveImage never names the image the run uses. */
+    private String image(String method) {
+        int n = random.nextInt(1000);
+        boolean ours = random.nextBoolean();
+        return switch (method) {
+            case "PullImage" -> pullPrefix + "/fuzz-missing-" + n + ":v1";
+            case "RemoveImage" -> "fuzz-missing-" + n + ":v1";
+            default -> ours ? image : "fuzz-missing:latest";
+        };
+    }
+
     private String string(String field, String method) {
         return switch (field) {
             case "pod_sandbox_id" -> podId.get();
             case "container_id", "id" -> containerId.get();
-            case "image" -> method.equals("PullImage") ? pullPrefix + "/fuzz-missing-" + random.nextInt(1000) + ":v1"
-                    : random.nextBoolean() ? image : "fuzz-missing:latest";
+            case "image" -> image(method);
             case "runtime_handler" -> handler;
             case "cmd" -> random.nextBoolean() ? "true" : "/nonexistent";
             case "name" -> "fuzz-" + random.nextInt(100);
