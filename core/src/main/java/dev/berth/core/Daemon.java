@@ -90,6 +90,7 @@ public final class Daemon implements AutoCloseable {
     private final List<ServerServiceDefinition> services;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private Server server;
+    private UnixSockets.EventLoops eventLoops;
 
     private final StreamingServer streamingServer;
     private final Node node;
@@ -218,7 +219,9 @@ public final class Daemon implements AutoCloseable {
     public Daemon serveUnix(Path socket) throws IOException {
         Files.createDirectories(socket.toAbsolutePath().getParent());
         Files.deleteIfExists(socket);
-        serve(UnixSockets.serverBuilder(socket));
+        UnixSockets.Server unix = UnixSockets.server(socket);
+        eventLoops = unix.eventLoops();
+        serve(unix.builder());
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
         LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1 and runtime.v1alpha2 on unix://{0}", socket);
         return this;
@@ -242,6 +245,11 @@ public final class Daemon implements AutoCloseable {
         return cri;
     }
 
+    /** The event loops of the unix socket server, or null when serving in-process; for tests. */
+    UnixSockets.EventLoops eventLoops() {
+        return eventLoops;
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
@@ -258,6 +266,9 @@ public final class Daemon implements AutoCloseable {
                 server.shutdownNow();
                 Thread.currentThread().interrupt();
             }
+        }
+        if (eventLoops != null) {
+            eventLoops.close();
         }
         if (streamingServer != null) {
             streamingServer.close();

@@ -79,15 +79,21 @@ public final class CriRuntime {
         this.podCidr = cidr;
     }
 
-    /** The sandbox with this id or unique id prefix; INVALID_ARGUMENT if empty, NOT_FOUND if unknown. */
+    /**
+     * The sandbox with this id or unique id prefix; INVALID_ARGUMENT if empty or malformed ({@link Validation#id}),
+     * NOT_FOUND if unknown.
+     */
     public SandboxRecord sandbox(String idOrPrefix) {
-        Errors.require(idOrPrefix, "pod sandbox id");
+        Validation.id(idOrPrefix, "pod sandbox id");
         return sandboxes.find(idOrPrefix).orElseThrow(() -> BackendException.notFound("pod sandbox", idOrPrefix));
     }
 
-    /** The container with this id or unique id prefix; INVALID_ARGUMENT if empty, NOT_FOUND if unknown. */
+    /**
+     * The container with this id or unique id prefix; INVALID_ARGUMENT if empty or malformed ({@link Validation#id}),
+     * NOT_FOUND if unknown.
+     */
     public ContainerRecord container(String idOrPrefix) {
-        Errors.require(idOrPrefix, "container id");
+        Validation.id(idOrPrefix, "container id");
         return containers.find(idOrPrefix).orElseThrow(() -> BackendException.notFound("container", idOrPrefix));
     }
 

@@ -1,6 +1,9 @@
 package dev.berth.core.cri;
 
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -21,6 +24,9 @@ import java.util.Map;
  * naming it. v1alpha2 reuses the v1 handlers and their message classes: the two versions share field numbers
  * for every field v1alpha2 has, so a v1alpha2 request parses as the v1 message and a v1 response reads as
  * v1alpha2 (fields v1alpha2 lacks are skipped by its parser as unknown fields).
+ *
+ * <p>Every method is bound with a lenient request marshaller ({@link LenientRequests}): a request that does not
+ * parse is answered INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs.
  */
 public final class CriServer {
     private static final System.Logger LOG = System.getLogger("berth.rpc");
@@ -45,7 +51,8 @@ public final class CriServer {
                 dev.berth.cri.v1alpha2.ImageServiceGrpc.getServiceDescriptor());
         Map<String, MethodDescriptor<?, ?>> v1Methods = new HashMap<>();
         for (ServiceDescriptor sd : v1) {
-            var b = ServerServiceDefinition.builder(sd);
+            // By name, not descriptor: the bound methods carry berth's lenient request marshaller.
+            var b = ServerServiceDefinition.builder(sd.getName());
             for (MethodDescriptor<?, ?> m : sd.getMethods()) {
                 v1Methods.put(m.getBareMethodName(), m);
                 bind(b, m, m);
@@ -75,7 +82,43 @@ public final class CriServer {
                     ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs))
                     : ServerCalls.asyncServerStreamingCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs));
         }
-        b.addMethod(as, h);
+        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), h));
+    }
+
+    /**
+     * Wraps {@code h} so that a request that did not parse is answered INVALID_ARGUMENT naming {@code fullName}
+     * and the reason, and a parsed one is handed on unwrapped.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static ServerCallHandler rejectingMalformed(String fullName, ServerCallHandler h) {
+        String bare = fullName.substring(fullName.lastIndexOf('/') + 1);
+        return (call, headers) -> {
+            ServerCall.Listener inner = h.startCall(call, headers);
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener(inner) {
+                private boolean rejected;
+
+                @Override
+                public void onMessage(Object message) {
+                    switch ((LenientRequests.Parsed<?>) message) {
+                        case LenientRequests.Parsed.Ok<?> ok -> super.onMessage(ok.message());
+                        case LenientRequests.Parsed.Malformed<?> m -> {
+                            rejected = true;
+                            Status s = Status.INVALID_ARGUMENT.withDescription("malformed " + fullName
+                                    + " request: " + m.reason());
+                            log(bare, new RpcContext(), s, System.nanoTime());
+                            call.close(s, new Metadata());
+                        }
+                    }
+                }
+
+                @Override
+                public void onHalfClose() {
+                    if (!rejected) {
+                        super.onHalfClose();
+                    }
+                }
+            };
+        };
     }
 
     private static void unimplemented(String name, StreamObserver<?> obs) {
@@ -91,6 +134,7 @@ public final class CriServer {
             long start = System.nanoTime();
             R resp;
             try {
+                checkStrings(req);
                 resp = rpc.call(req, ctx);
             } catch (Throwable t) {
                 Status s = Errors.toStatus(t, name);
@@ -107,6 +151,13 @@ public final class CriServer {
         });
     }
 
+    /** The checks every request gets before its RPC class sees it: no NUL byte in any string. */
+    private static void checkStrings(Object request) {
+        if (request instanceof com.google.protobuf.Message m) {
+            Validation.noNulBytes(m);
+        }
+    }
+
     static boolean isRead(String method) {
         return method.startsWith("List") || method.endsWith("Status") || method.endsWith("Stats")
                 || method.equals("Version") || method.equals("ImageFsInfo") || method.equals("RuntimeConfig");
@@ -118,6 +169,7 @@ public final class CriServer {
             RpcContext ctx = new RpcContext();
             long start = System.nanoTime();
             try {
+                checkStrings(req);
                 rpc.call(req, (ServerCallStreamObserver<R>) obs, ctx);
                 log(name, ctx, Status.OK, start);
             } catch (Throwable t) {

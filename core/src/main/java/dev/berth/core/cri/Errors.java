@@ -8,6 +8,10 @@ import java.io.UncheckedIOException;
 /**
  * The one place where exceptions become gRPC statuses. A client never sees UNKNOWN or a stack trace: anything
  * unexpected is INTERNAL with a one-line description, and the stack trace goes to the daemon's log.
+ *
+ * <p>Only a {@link BackendException} says what the client did wrong (INVALID_ARGUMENT and the other kinds): the
+ * edge's checks ({@link Validation}) and the mapping of requests to SPI records throw it. Any other exception,
+ * an {@link IllegalArgumentException} included, is a bug or an unexpected failure and answers INTERNAL.
  */
 public final class Errors {
     private static final System.Logger LOG = System.getLogger(Errors.class.getName());
@@ -18,7 +22,6 @@ public final class Errors {
         return switch (t) {
             case StatusRuntimeException s -> s.getStatus();
             case BackendException b -> code(b.kind()).withDescription(b.getMessage());
-            case IllegalArgumentException i -> Status.INVALID_ARGUMENT.withDescription(i.getMessage());
             case UncheckedIOException io -> {
                 LOG.log(System.Logger.Level.ERROR, rpc + " failed", io);
                 yield Status.INTERNAL.withDescription(io.getMessage() + ": " + io.getCause().getMessage());
@@ -26,9 +29,13 @@ public final class Errors {
             default -> {
                 LOG.log(System.Logger.Level.ERROR, rpc + " failed with an unexpected error", t);
                 yield Status.INTERNAL.withDescription("internal error in " + rpc + ": " + t.getClass().getSimpleName()
-                        + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+                        + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage())));
             }
         };
+    }
+
+    private static String firstLine(String message) {
+        return message.strip().lines().findFirst().orElse("");
     }
 
     private static Status code(BackendException.Kind kind) {

@@ -28,11 +28,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * Maps CRI messages (runtime.v1) to the SPI's records. Pure functions; the CRI edge validates required fields
- * before calling these, and the records' constructors reject impossible combinations with
- * {@link IllegalArgumentException}, which becomes INVALID_ARGUMENT.
+ * before calling these. The records' constructors reject impossible combinations with
+ * {@link IllegalArgumentException}; as the values here come from the client, the public methods turn that into a
+ * {@link BackendException} of kind INVALID_ARGUMENT (elsewhere, such as in a backend, it stays a bug: INTERNAL).
  */
 public final class SpiMapper {
     private SpiMapper() {}
@@ -49,7 +51,12 @@ public final class SpiMapper {
         }
     }
 
+    /** The sandbox spec for a RunPodSandbox request; INVALID_ARGUMENT if the request's values do not fit. */
     public static SandboxSpec sandbox(String id, PodSandboxConfig c, Prepared p) {
+        return fromRequest(() -> sandboxSpec(id, c, p));
+    }
+
+    private static SandboxSpec sandboxSpec(String id, PodSandboxConfig c, Prepared p) {
         var md = c.getMetadata();
         var linux = c.getLinux();
         var sc = linux.getSecurityContext();
@@ -74,13 +81,19 @@ public final class SpiMapper {
                     default -> PortMapping.Protocol.TCP;
                 }, pm.getContainerPort(), pm.getHostPort(), pm.getHostIp())).toList(),
                 c.getLabelsMap(), c.getAnnotationsMap(), linux.getCgroupParent(), linux.getSysctlsMap(), security,
-                linux.hasOverhead() ? resources(linux.getOverhead()) : LinuxResources.NONE,
-                linux.hasResources() ? resources(linux.getResources()) : LinuxResources.NONE,
+                linux.hasOverhead() ? linuxResources(linux.getOverhead()) : LinuxResources.NONE,
+                linux.hasResources() ? linuxResources(linux.getResources()) : LinuxResources.NONE,
                 p.netnsPath(), p.rootfs(), p.image(), p.resolvConf(), p.hosts(), p.hostname(), c.toByteArray());
     }
 
+    /** The container spec for a CreateContainer request; INVALID_ARGUMENT if the request's values do not fit. */
     public static ContainerSpec container(String id, String sandboxId, ContainerConfig c, ImageConfig image,
                                           List<MountSpec> rootfs, String logPath, String podHostname) {
+        return fromRequest(() -> containerSpec(id, sandboxId, c, image, rootfs, logPath, podHostname));
+    }
+
+    private static ContainerSpec containerSpec(String id, String sandboxId, ContainerConfig c, ImageConfig image,
+                                               List<MountSpec> rootfs, String logPath, String podHostname) {
         var linux = c.getLinux();
         var md = c.getMetadata();
         List<String> env = environment(c, image, podHostname);
@@ -90,7 +103,7 @@ public final class SpiMapper {
                 c.getDevicesList().stream().map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(),
                         d.getPermissions())).toList(),
                 c.getLabelsMap(), c.getAnnotationsMap(), logPath, c.getStdin(), c.getStdinOnce(), c.getTty(),
-                linux.hasResources() ? resources(linux.getResources()) : LinuxResources.NONE,
+                linux.hasResources() ? linuxResources(linux.getResources()) : LinuxResources.NONE,
                 linux.hasSecurityContext() ? security(linux.getSecurityContext()) : ContainerSecurity.DEFAULT,
                 rootfs, c.toByteArray());
     }
@@ -142,7 +155,21 @@ public final class SpiMapper {
                 }, m.getSelinuxRelabel(), m.hasImage() ? m.getImage().getImage() : "");
     }
 
+    /** The resources of a request; INVALID_ARGUMENT if they do not fit (negative values). */
     public static LinuxResources resources(LinuxContainerResources r) {
+        return fromRequest(() -> linuxResources(r));
+    }
+
+    /** Runs a mapping of request values; a record constructor's refusal is the client's error. */
+    private static <T> T fromRequest(Supplier<T> mapping) {
+        try {
+            return mapping.get();
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid(e.getMessage());
+        }
+    }
+
+    private static LinuxResources linuxResources(LinuxContainerResources r) {
         Map<String, Long> huge = new LinkedHashMap<>();
         r.getHugepageLimitsList().forEach(h -> huge.put(h.getPageSize(), h.getLimit()));
         return new LinuxResources(r.getCpuPeriod(), r.getCpuQuota(), r.getCpuShares(), r.getMemoryLimitInBytes(),
@@ -212,7 +239,7 @@ public final class SpiMapper {
         if (path.startsWith("localhost/")) {
             return new SecurityProfile(SecurityProfile.Type.LOCALHOST, path.substring("localhost/".length()));
         }
-        throw new IllegalArgumentException("unknown security profile \"" + path + "\"");
+        throw BackendException.invalid("unknown security profile \"" + path + "\"");
     }
 
     static SelinuxLabel selinux(dev.berth.cri.v1.SELinuxOption o) {

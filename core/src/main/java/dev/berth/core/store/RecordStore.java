@@ -3,6 +3,7 @@ package dev.berth.core.store;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.berth.spi.BackendException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -100,7 +101,7 @@ public final class RecordStore<T> {
 
     /**
      * Resolves a full id or a unique prefix of one, as crictl allows. Empty when nothing matches;
-     * {@link IllegalArgumentException} when the prefix is ambiguous.
+     * a {@link BackendException} (INVALID_ARGUMENT) when the prefix is ambiguous.
      */
     public Optional<T> find(String idOrPrefix) {
         T exact = records.get(idOrPrefix);
@@ -114,7 +115,7 @@ public final class RecordStore<T> {
             }
         }
         if (hits.size() > 1) {
-            throw new IllegalArgumentException("id prefix \"" + idOrPrefix + "\" matches " + hits.size() + " objects");
+            throw BackendException.invalid("id prefix \"" + idOrPrefix + "\" matches " + hits.size() + " objects");
         }
         return hits.stream().findFirst();
     }

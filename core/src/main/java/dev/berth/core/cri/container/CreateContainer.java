@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.Validation;
 import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.dispatch.Handler;
@@ -50,7 +51,9 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         if (!req.hasConfig() || !config.hasMetadata()) {
             throw BackendException.invalid("container config with metadata is required");
         }
-        Errors.require(config.getMetadata().getName(), "container metadata.name");
+        Validation.containerMetadata(config.getMetadata());
+        Validation.labels(config.getLabelsMap(), "container labels");
+        Validation.annotations(config.getAnnotationsMap(), "container annotations");
         Errors.require(config.getImage().getImage(), "container image");
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "container");
         if (sandbox.state() != SandboxRecord.State.READY) {

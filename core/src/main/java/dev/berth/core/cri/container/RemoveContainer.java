@@ -1,9 +1,9 @@
 package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.CriRuntime;
-import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.Validation;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.RemoveContainerRequest;
@@ -33,7 +33,7 @@ public final class RemoveContainer implements UnaryRpc<RemoveContainerRequest, R
 
     @Override
     public RemoveContainerResponse call(RemoveContainerRequest req, RpcContext ctx) {
-        Errors.require(req.getContainerId(), "container id");
+        Validation.id(req.getContainerId(), "container id");
         Optional<ContainerRecord> found = cri.containers().find(req.getContainerId());
         if (found.isEmpty()) {
             return RemoveContainerResponse.getDefaultInstance();

@@ -1,9 +1,9 @@
 package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.CriRuntime;
-import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.Validation;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
@@ -32,7 +32,7 @@ public final class StopContainer implements UnaryRpc<StopContainerRequest, StopC
 
     @Override
     public StopContainerResponse call(StopContainerRequest req, RpcContext ctx) {
-        Errors.require(req.getContainerId(), "container id");
+        Validation.id(req.getContainerId(), "container id");
         if (req.getTimeout() < 0) {
             throw dev.berth.spi.BackendException.invalid("timeout must not be negative, got " + req.getTimeout());
         }

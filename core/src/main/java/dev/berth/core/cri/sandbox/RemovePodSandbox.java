@@ -1,9 +1,9 @@
 package dev.berth.core.cri.sandbox;
 
 import dev.berth.core.cri.CriRuntime;
-import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.Validation;
 import dev.berth.core.cri.container.RemoveContainer;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
@@ -35,7 +35,7 @@ public final class RemovePodSandbox implements UnaryRpc<RemovePodSandboxRequest,
 
     @Override
     public RemovePodSandboxResponse call(RemovePodSandboxRequest req, RpcContext ctx) {
-        Errors.require(req.getPodSandboxId(), "pod sandbox id");
+        Validation.id(req.getPodSandboxId(), "pod sandbox id");
         Optional<SandboxRecord> found = cri.sandboxes().find(req.getPodSandboxId());
         if (found.isEmpty()) {
             return RemovePodSandboxResponse.getDefaultInstance();

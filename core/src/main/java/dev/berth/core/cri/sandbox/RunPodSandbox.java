@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.Validation;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.mapping.SpiMapper;
 import dev.berth.core.store.SandboxRecord;
@@ -54,7 +55,9 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             throw BackendException.invalid("pod sandbox config with metadata is required");
         }
         var md = config.getMetadata();
-        Errors.require(md.getName(), "pod sandbox metadata.name");
+        Validation.podMetadata(md);
+        Validation.labels(config.getLabelsMap(), "pod sandbox labels");
+        Validation.annotations(config.getAnnotationsMap(), "pod sandbox annotations");
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "pod sandbox");
         String id = CriRuntime.newId();
         // Bound to the handler's newest generation from here on, so a reload cannot close it under this call.

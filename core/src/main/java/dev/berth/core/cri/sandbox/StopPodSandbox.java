@@ -1,9 +1,9 @@
 package dev.berth.core.cri.sandbox;
 
 import dev.berth.core.cri.CriRuntime;
-import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.Validation;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
@@ -33,7 +33,7 @@ public final class StopPodSandbox implements UnaryRpc<StopPodSandboxRequest, Sto
 
     @Override
     public StopPodSandboxResponse call(StopPodSandboxRequest req, RpcContext ctx) {
-        Errors.require(req.getPodSandboxId(), "pod sandbox id");
+        Validation.id(req.getPodSandboxId(), "pod sandbox id");
         Optional<SandboxRecord> found = cri.sandboxes().find(req.getPodSandboxId());
         if (found.isEmpty()) {
             return StopPodSandboxResponse.getDefaultInstance();

@@ -1,0 +1,169 @@
+package dev.berth.core.cri;
+
+import static dev.berth.core.cri.CriServiceTest.assertCode;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.LinuxContainerResources;
+import dev.berth.cri.v1.ListContainersRequest;
+import dev.berth.cri.v1.ListPodSandboxRequest;
+import dev.berth.cri.v1.LinuxPodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
+import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.cri.v1.RemovePodSandboxRequest;
+import dev.berth.cri.v1.RunPodSandboxRequest;
+import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.cri.v1.UpdateContainerResourcesRequest;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Metadata, labels, annotations and ids are checked at the edge before anything is reserved or created: each
+ * refusal is INVALID_ARGUMENT naming the field, and nothing is left listed.
+ */
+class EdgeValidationTest {
+    @TempDir
+    Path dir;
+
+    CriTestHarness h;
+
+    @BeforeEach
+    void start() throws Exception {
+        h = new CriTestHarness(dir);
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    @Test
+    void nulInNamespaceOrUidIsRefusedBeforeAnythingIsCreated() {
+        // The case: {"metadata":{"name":"nul","namespace":"a\u0000b","uid":"u1","attempt":0},"linux":{}}
+        refusedPod(md -> md.setName("nul").setNamespace("a\u0000b").setUid("u1"), "config.metadata.namespace must not "
+                + "contain a NUL byte");
+        refusedPod(md -> md.setName("nul").setNamespace("ns").setUid("u\u00001"), "config.metadata.uid must not "
+                + "contain a NUL byte");
+        // The same metadata without the NUL runs and can be removed.
+        String id = runPod(md -> md.setName("nul").setNamespace("ab").setUid("u1"));
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+    }
+
+    @Test
+    void podMetadataFollowsKubernetesNamingRules() {
+        refusedPod(md -> md.setName("").setNamespace("ns"), "pod sandbox metadata.name must not be empty");
+        refusedPod(md -> md.setName("a/b").setNamespace("ns"), "pod sandbox metadata.name \"a/b\" is not valid");
+        refusedPod(md -> md.setName("-a").setNamespace("ns"), "pod sandbox metadata.name \"-a\" is not valid");
+        refusedPod(md -> md.setName("a".repeat(254)).setNamespace("ns"),
+                "pod sandbox metadata.name is 254 characters long; the limit is 253");
+        refusedPod(md -> md.setName("p").setNamespace("a.b"), "pod sandbox metadata.namespace \"a.b\" is not valid");
+        refusedPod(md -> md.setName("p").setNamespace("n".repeat(64)),
+                "pod sandbox metadata.namespace is 64 characters long; the limit is 63");
+        refusedPod(md -> md.setName("p").setNamespace("ns").setUid("u\tv"),
+                "pod sandbox metadata.uid \"u\\u0009v\" must not contain control characters");
+        refusedPod(md -> md.setName("p").setNamespace("ns").setUid("u;IgnoreUnknown=0"),
+                "pod sandbox metadata.uid \"u;IgnoreUnknown=0\" must not contain ';' or '='");
+        refusedPod(md -> md.setName("p").setNamespace("ns").setUid("u".repeat(129)),
+                "pod sandbox metadata.uid is 129 characters long; the limit is 128");
+        refusedPod(md -> md.setName("p").setNamespace("ns").setAttempt(-1),
+                "pod sandbox metadata.attempt 4294967295 is too large");
+    }
+
+    @Test
+    void namesTheKubeletAndCritestSendAreAccepted() {
+        String uuid = UUID.randomUUID().toString();
+        String pod = runPod(md -> md.setName("PodSandbox-for-create-test-" + uuid)
+                .setNamespace("cri-test-namespace" + uuid).setUid(uuid).setAttempt(3));
+        runPod(md -> md.setName("kube-apiserver-node1.example.com").setNamespace("kube-system")
+                .setUid("0f3c3a1b2e1d4d8c9a7b6e5f4d3c2b1a"));
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("c").toBuilder().setMetadata(ContainerMetadata.newBuilder()
+                        .setName("container-for-DNS-config-test-" + uuid).setAttempt(1))
+                        .putLabels("io.kubernetes.container.name", "x")
+                        .putAnnotations("kubectl.kubernetes.io/last-applied-configuration", "{\n  \"a\": 1\n}\n"))
+                .build()).getContainerId();
+        assertThat(ctr).hasSize(64);
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).hasSize(2);
+    }
+
+    @Test
+    void labelAndAnnotationKeysAreQualifiedNames() {
+        refusedPodConfig(c -> c.putLabels("a/b/c", "v"), "pod sandbox labels key \"a/b/c\" is not a qualified name");
+        refusedPodConfig(c -> c.putLabels("Example.com/x", "v"),
+                "pod sandbox labels key \"Example.com/x\" has an invalid prefix");
+        refusedPodConfig(c -> c.putLabels("x_", "v"), "pod sandbox labels key \"x_\" is not a qualified name");
+        refusedPodConfig(c -> c.putLabels("k", "a\nb"), "pod sandbox labels[\"k\"] \"a\\u000ab\" must not contain "
+                + "control characters");
+        refusedPodConfig(c -> c.putAnnotations("", "v"), "pod sandbox annotations key \"\" is not a qualified name");
+        refusedPodConfig(c -> c.putAnnotations("k", "a\u0000"), "config.annotations[\"k\"] must not contain a NUL");
+
+        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
+        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("c").toBuilder().putLabels("/x", "v")).build()),
+                Status.Code.INVALID_ARGUMENT, "container labels key \"/x\" has an invalid prefix");
+        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("c").toBuilder().setMetadata(ContainerMetadata.newBuilder()
+                        .setName("c/../d"))).build()),
+                Status.Code.INVALID_ARGUMENT, "container metadata.name \"c/../d\" is not valid");
+        assertThat(h.runtime.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()).isEmpty();
+    }
+
+    @Test
+    void idsThatCouldNameAPathAreRefusedAndUnknownOnesAreNotFound() {
+        String bad = "../../etc/passwd";
+        assertCode(() -> h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(bad).build()),
+                Status.Code.INVALID_ARGUMENT, "pod sandbox id \"../../etc/passwd\" is not valid");
+        assertCode(() -> h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(bad)
+                .build()), Status.Code.INVALID_ARGUMENT, "pod sandbox id \"../../etc/passwd\" is not valid");
+        assertCode(() -> h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(bad)
+                .build()), Status.Code.INVALID_ARGUMENT, "pod sandbox id \"../../etc/passwd\" is not valid");
+        assertCode(() -> h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId("a b").build()),
+                Status.Code.INVALID_ARGUMENT, "container id \"a b\" is not valid");
+        assertCode(() -> h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId("x".repeat(129))
+                .build()), Status.Code.INVALID_ARGUMENT, "container id is 129 characters long; the limit is 128");
+        assertCode(() -> h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId("nope")
+                .build()), Status.Code.NOT_FOUND, "pod sandbox \"nope\" not found");
+        // Remove of an unknown (well-formed) id stays idempotent.
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId("nope").build());
+    }
+
+    @Test
+    void aRecordConstructorsCheckOfRequestValuesIsInvalidArgument() {
+        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
+        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("c")).build()).getContainerId();
+        assertCode(() -> h.runtime.updateContainerResources(UpdateContainerResourcesRequest.newBuilder()
+                .setContainerId(ctr).setLinux(LinuxContainerResources.newBuilder().setCpuShares(-2)).build()),
+                Status.Code.INVALID_ARGUMENT, "resource values must not be negative");
+    }
+
+    private String runPod(UnaryOperator<PodSandboxMetadata.Builder> md) {
+        return h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(PodSandboxConfig.newBuilder()
+                .setMetadata(md.apply(PodSandboxMetadata.newBuilder())).setLinux(LinuxPodSandboxConfig.newBuilder()))
+                .build()).getPodSandboxId();
+    }
+
+    private void refusedPod(UnaryOperator<PodSandboxMetadata.Builder> md, String message) {
+        assertCode(() -> runPod(md), Status.Code.INVALID_ARGUMENT, message);
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+    }
+
+    private void refusedPodConfig(UnaryOperator<PodSandboxConfig.Builder> change, String message) {
+        PodSandboxConfig config = change.apply(CriTestHarness.pod("p").toBuilder()).build();
+        assertCode(() -> h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()),
+                Status.Code.INVALID_ARGUMENT, message);
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+    }
+}

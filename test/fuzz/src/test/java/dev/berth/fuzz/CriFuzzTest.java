@@ -1,0 +1,75 @@
+package dev.berth.fuzz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.core.Daemon;
+import dev.berth.core.UnixSockets;
+import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.environment.Node;
+import dev.berth.core.plugin.PluginHost;
+import dev.berth.spi.testing.FakeBackendFactory;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fuzzer against a daemon with fake backends on a unix socket: it passes against berth's edge, and fails when
+ * the edge answers UNKNOWN (as grpc-java did for requests that do not parse, before berth handled them).
+ */
+class CriFuzzTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void passesAgainstBerthsEdge() throws Exception {
+        assertThat(fuzz(null)).isZero();
+    }
+
+    @Test
+    void failsWhenTheEdgeAnswersUnknown() throws Exception {
+        ServerInterceptor unknownForBadRequests = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                               ServerCallHandler<Q, R> next) {
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        super.close(status.getCode() == Status.Code.INVALID_ARGUMENT
+                                ? Status.UNKNOWN.withDescription("Application error processing RPC") : status,
+                                trailers);
+                    }
+                }, headers);
+            }
+        };
+        assertThat(fuzz(unknownForBadRequests)).isEqualTo(1);
+    }
+
+    private int fuzz(ServerInterceptor interceptor) throws Exception {
+        Path file = dir.resolve("config.toml");
+        Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
+                + "\"\ndefault_runtime = \"fake\"\n[runtimes.fake]\ntype = \"fake\"\n");
+        Daemon daemon = Daemon.create(ConfigLoader.load(file, true), PluginHost.of(List.of(new FakeBackendFactory())),
+                Node.none());
+        Path socket = dir.resolve("berth.sock");
+        UnixSockets.Server server = UnixSockets.server(socket);
+        if (interceptor != null) {
+            server.builder().intercept(interceptor);
+        }
+        daemon.serve(server.builder());
+        try {
+            return CriFuzz.run("--socket", socket.toString(), "--seed", "42", "--calls", "600",
+                    "--scratch", dir.resolve("scratch").toString());
+        } finally {
+            daemon.close();
+            server.eventLoops().close();
+        }
+    }
+}
