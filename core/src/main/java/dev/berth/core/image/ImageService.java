@@ -13,11 +13,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -92,6 +89,7 @@ public final class ImageService implements AutoCloseable {
     private final Semaphore downloads;
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final WritableLayerMeter meter = new WritableLayerMeter(WRITABLE_LAYER_TTL);
     private final String sandboxRef;
 
     /**
@@ -826,34 +824,28 @@ public final class ImageService implements AutoCloseable {
     }
 
     private static long[] walk(Path dir) {
-        long[] out = {0, 0};
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    out[0] += attrs.isRegularFile() ? attrs.size() : 0;
-                    out[1]++;
-                    return FileVisitResult.CONTINUE;
-                }
+        return WritableLayerMeter.walk(dir);
+    }
 
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                    return FileVisitResult.CONTINUE;
-                }
+    /** How long a container's writable-layer reading is served before it is refreshed in the background. */
+    static final Duration WRITABLE_LAYER_TTL = Duration.ofSeconds(2);
 
-                @Override
-                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    out[1]++;
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            // usage is best effort; files come and go while containers run
+    /**
+     * Bytes and inodes used by a container's writable layer, from a reading at most about
+     * {@link #WRITABLE_LAYER_TTL} old (refreshed in the background, so a stats loop does not walk directories);
+     * empty when the key has no writable layer.
+     *
+     * @param key the key given to {@link #prepareRootfs}
+     */
+    public Optional<WritableLayerUsage> writableLayer(String key) {
+        Long id = withLock(() -> {
+            ContainerMeta c = containers.get(key);
+            return c == null ? null : c.snapshot();
+        });
+        if (id == null) {
+            return Optional.empty();
         }
-        return out;
+        return Optional.of(meter.get(key, snapshotFs(id), snapshots));
     }
 
     // ------------------------------------------------------------------------------------------- container fs
@@ -926,6 +918,7 @@ public final class ImageService implements AutoCloseable {
             return m;
         });
         if (c != null) {
+            meter.forget(key);
             try {
                 LayerUnpacker.deleteTree(snapshots.resolve(Long.toString(c.snapshot())));
             } catch (IOException e) {
@@ -1070,6 +1063,7 @@ public final class ImageService implements AutoCloseable {
     @Override
     public void close() {
         workers.shutdownNow();
+        meter.close();
         registry.close();
     }
 }
