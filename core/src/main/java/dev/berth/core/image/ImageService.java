@@ -29,15 +29,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -281,7 +287,7 @@ public final class ImageService implements AutoCloseable {
                 LayerUnpacker.deleteTree(snapshots.resolve(Long.toString(id)));
             }
         } catch (IOException | RuntimeException e) {
-            LOG.log(java.util.logging.Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
+            LOG.log(Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
         }
     }
 
@@ -351,12 +357,12 @@ public final class ImageService implements AutoCloseable {
 
     /** Fetches and unpacks one layer on its own virtual thread; {@link #cancel} interrupts it. */
     private static final class LayerJob implements Runnable {
-        private final java.util.concurrent.Callable<LayerMeta> body;
+        private final Callable<LayerMeta> body;
         private Thread thread;
         private boolean cancelled;
         private volatile Throwable failure;
 
-        LayerJob(java.util.concurrent.Callable<LayerMeta> body) {
+        LayerJob(Callable<LayerMeta> body) {
             this.body = body;
         }
 
@@ -392,7 +398,7 @@ public final class ImageService implements AutoCloseable {
      * and the failure is thrown only once every job has ended, so nothing of the pull is still being written.
      */
     private void runAll(List<LayerJob> jobs, ImageReference ref) {
-        java.util.concurrent.BlockingQueue<LayerJob> ended = new java.util.concurrent.LinkedBlockingQueue<>();
+        BlockingQueue<LayerJob> ended = new LinkedBlockingQueue<>();
         for (LayerJob job : jobs) {
             try {
                 workers.execute(() -> {
@@ -402,7 +408,7 @@ public final class ImageService implements AutoCloseable {
                         ended.add(job);
                     }
                 });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 job.failure = new BackendException(Kind.UNAVAILABLE, "the image service is closing");
                 ended.add(job);
             }
@@ -534,7 +540,7 @@ public final class ImageService implements AutoCloseable {
                 return have;
             } catch (RuntimeException | IOException e) {
                 mine.completeExceptionally(Thread.currentThread().isInterrupted()
-                        ? new java.util.concurrent.CancellationException("the pull was cancelled") : e);
+                        ? new CancellationException("the pull was cancelled") : e);
                 throw e;
             } finally {
                 unpacks.remove(diffId, mine);
@@ -548,8 +554,8 @@ public final class ImageService implements AutoCloseable {
             return other.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.util.concurrent.CancellationException("the pull was cancelled");
-        } catch (java.util.concurrent.CancellationException e) {
+            throw new CancellationException("the pull was cancelled");
+        } catch (CancellationException e) {
             return null;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof BackendException be) {
