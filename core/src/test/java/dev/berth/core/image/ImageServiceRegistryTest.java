@@ -758,6 +758,38 @@ class ImageServiceRegistryTest {
     }
 
     @Test
+    void aPullWaitingForALayerOfARefusedPullTakesTheWorkOver() throws Exception {
+        byte[][] shared = TestLayers.gz(new TestLayers.Layer().file("shared", random(3_000_000, 21), 0644, 0, 0));
+        // refused only at its end, after a download long enough for the second pull to start waiting
+        byte[][] hostile = TestLayers.gz(new TestLayers.Layer().file("pad", random(800_000, 22), 0644, 0, 0)
+                .symlink("lib", "/etc").file("lib/x", "x"));
+        pusher.image("takeover/refused", "1", false, "amd64", Map.of(), List.of(shared, hostile));
+        pusher.image("takeover/good", "1", false, "amd64", Map.of(),
+                List.of(shared, TestLayers.gz(new TestLayers.Layer().file("app", "a"))));
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try (RegistryProxy proxy = new RegistryProxy(registry.url()); ImageService s = service()) {
+            proxy.throttle = 400_000;
+            Future<Image> refused = pool.submit(() -> s.pull(proxy.hostPort() + "/takeover/refused:1", null));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!partial(s.root().resolve("content/ingest"))) {
+                assertThat(System.nanoTime()).as("the download never started").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            Future<Image> good = pool.submit(() -> s.pull(proxy.hostPort() + "/takeover/good:1", null));
+            assertThatThrownBy(refused::get).cause().satisfies(e -> assertKind(e, Kind.INVALID_ARGUMENT))
+                    .hasMessageContaining("goes through the symlink \"lib\"");
+            assertThat(good.get(120, TimeUnit.SECONDS).repoTags()).containsExactly(proxy.hostPort() + "/takeover/good:1");
+            assertThat(s.list()).hasSize(1);
+            assertNoLeftovers(s, 2);
+            try (Stream<Path> blobs = Files.list(s.root().resolve("content/blobs/sha256"))) {
+                assertThat(blobs.toList()).as("the good image's manifest, config and two layers").hasSize(4);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aStalledDownloadFailsWithDeadlineExceeded() throws Exception {
         pusher.image("stall", "1", false, "amd64", Map.of(),
                 TestLayers.layers(new TestLayers.Layer().file("f", random(400_000, 9), 0644, 0, 0)));
