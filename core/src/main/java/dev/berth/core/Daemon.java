@@ -146,10 +146,10 @@ public final class Daemon implements AutoCloseable {
                 new UpdateContainerResources(cri),
                 new ReopenContainerLog(cri),
                 new ExecSync(cri),
-                new ContainerStats(cri),
-                new ListContainerStats(cri),
-                new PodSandboxStats(cri),
-                new ListPodSandboxStats(cri)));
+                new ContainerStats(cri, containerEnv),
+                new ListContainerStats(cri, containerEnv),
+                new PodSandboxStats(cri, containerEnv),
+                new ListPodSandboxStats(cri, containerEnv)));
         if (node.images() != null) {
             unary.addAll(List.of(new ListImages(node.images()), new ImageStatus(node.images()),
                     new PullImage(node.images()), new RemoveImage(node.images()), new ImageFsInfo(node.images())));

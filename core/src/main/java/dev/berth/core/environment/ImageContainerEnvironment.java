@@ -5,6 +5,7 @@ import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.image.Image;
 import dev.berth.core.image.ImageService;
+import dev.berth.core.image.WritableLayerUsage;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.spi.BackendException;
@@ -12,6 +13,7 @@ import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Containers' images from the image service: the image must have been pulled (the kubelet pulls before it
@@ -59,5 +61,10 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
         if (!rootfsKey.isEmpty()) {
             images.releaseRootfs(rootfsKey);
         }
+    }
+
+    @Override
+    public Optional<WritableLayerUsage> writableLayer(String rootfsKey) {
+        return rootfsKey.isEmpty() ? Optional.empty() : images.writableLayer(rootfsKey);
     }
 }

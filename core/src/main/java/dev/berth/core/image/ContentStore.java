@@ -79,34 +79,43 @@ final class ContentStore {
         }
     }
 
-    /** Stores bytes already verified by the caller (or verifies them here). */
-    void put(String digest, byte[] data) throws IOException {
+    /** Stores bytes already verified by the caller (or verifies them here); true when this call wrote the blob. */
+    boolean put(String digest, byte[] data) throws IOException {
         if (has(digest)) {
-            return;
+            return false;
         }
         if (!digest.equals(sha256(data))) {
             throw BackendException.invalid("failed to store blob \"" + digest + "\": digest mismatch");
         }
-        ingest(digest, data.length, InputStream.nullInputStream(), data);
+        return ingest(digest, data.length, InputStream.nullInputStream(), data);
+    }
+
+    /** Deletes a blob, unless it is being written; nothing happens when it is not there. */
+    void delete(String digest) throws IOException {
+        if (locks.get(digest) == null) {
+            Files.deleteIfExists(path(digest));
+        }
     }
 
     /**
-     * Writes a blob from a stream, checking size (when {@code expectedSize >= 0}) and digest.
+     * Writes a blob from a stream, checking size (when {@code expectedSize >= 0}) and digest. A blob that fails
+     * the checks, or whose stream fails, leaves nothing behind.
      *
+     * @return true when this call wrote the blob, false when it was there already
      * @throws BackendException INVALID_ARGUMENT on a size or digest mismatch
      * @throws IOException when reading or writing fails
      */
-    void ingest(String digest, long expectedSize, InputStream in) throws IOException {
-        ingest(digest, expectedSize, in, null);
+    boolean ingest(String digest, long expectedSize, InputStream in) throws IOException {
+        return ingest(digest, expectedSize, in, null);
     }
 
-    private void ingest(String digest, long expectedSize, InputStream in, byte[] data) throws IOException {
+    private boolean ingest(String digest, long expectedSize, InputStream in, byte[] data) throws IOException {
         Path target = path(digest);
         ReentrantLock lock = locks.computeIfAbsent(digest, d -> new ReentrantLock());
         lock.lock();
         try {
             if (Files.isRegularFile(target)) {
-                return;
+                return false;
             }
             Path tmp = ingest.resolve(digest.substring(7, 19) + "-" + UUID.randomUUID());
             boolean ok = false;
@@ -150,6 +159,7 @@ final class ContentStore {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             fsyncDir(blobs);
+            return true;
         } finally {
             lock.unlock();
             locks.remove(digest, lock);

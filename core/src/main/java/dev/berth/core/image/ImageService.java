@@ -13,11 +13,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -32,16 +29,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -60,9 +62,12 @@ import java.util.zip.GZIPInputStream;
  * The store survives restarts and {@code kill -9}: an image is recorded only once all its content is stored and
  * unpacked, and leftovers of interrupted pulls are removed when the service is opened.
  *
- * <p>A failed pull keeps the blobs it downloaded and the layers it unpacked, so a retry resumes there; they are
- * freed by {@link #garbageCollect()} (which core should run now and then, e.g. with the kubelet's image GC) when
- * no image ends up using them. {@link #remove} collects right away when no pull is running.
+ * <p>A pull refused for its content (INVALID_ARGUMENT, FAILED_PRECONDITION) or failing locally removes, before
+ * it answers, every blob and unpacked layer it wrote that no image, container or other running pull uses; its
+ * other layers are stopped and waited for first. A pull cut short by the network (UNAVAILABLE,
+ * DEADLINE_EXCEEDED) keeps the verified blobs and layers it got, so a retry resumes there; they are freed by
+ * {@link #garbageCollect()} (which core should run now and then, e.g. with the kubelet's image GC) when no image
+ * ends up using them. Unverified downloads never stay. {@link #remove} collects right away when no pull is running.
  */
 public final class ImageService implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ImageService.class.getName());
@@ -85,9 +90,12 @@ public final class ImageService implements AutoCloseable {
     private long nextSnapshot = 1;
     private final ConcurrentHashMap<String, CompletableFuture<Image>> pulls = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<LayerMeta>> unpacks = new ConcurrentHashMap<>();
+    /** Running pulls; guarded by {@link #lock}. */
+    private final Set<PullScratch> running = new HashSet<>();
     private final Semaphore downloads;
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final WritableLayerMeter meter = new WritableLayerMeter(WRITABLE_LAYER_TTL);
     private final String sandboxRef;
 
     /**
@@ -169,8 +177,10 @@ public final class ImageService implements AutoCloseable {
             mine.complete(image);
             return image;
         } catch (BackendException e) {
-            mine.completeExceptionally(e);
-            throw e;
+            BackendException be = e.getMessage().startsWith("failed to pull image") ? e
+                    : new BackendException(e.kind(), "failed to pull image \"" + ref + "\": " + e.getMessage(), e);
+            mine.completeExceptionally(be);
+            throw be;
         } catch (RuntimeException e) {
             BackendException be = BackendException.internal("failed to pull image \"" + ref + "\": " + e, e);
             mine.completeExceptionally(be);
@@ -193,10 +203,99 @@ public final class ImageService implements AutoCloseable {
 
     private Image doPull(ImageReference ref, RegistryCredentials credentials) {
         gcLock.readLock().lock();
+        PullScratch scratch = new PullScratch();
+        withLock(() -> running.add(scratch));
+        try {
+            return fetchAndUnpack(ref, credentials, scratch);
+        } catch (BackendException e) {
+            if (e.kind() != Kind.UNAVAILABLE && e.kind() != Kind.DEADLINE_EXCEEDED) {
+                discard(scratch);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            discard(scratch);
+            throw e;
+        } finally {
+            withLock(() -> running.remove(scratch));
+            gcLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * What one pull uses and what it wrote itself. {@code uses} is changed under {@link #lock} only, so that
+     * {@link #discard} never removes what another running pull is about to use.
+     */
+    private static final class PullScratch {
+        final Set<String> uses = new HashSet<>();
+        final Set<String> wroteBlobs = ConcurrentHashMap.newKeySet();
+        final Set<String> unpacked = ConcurrentHashMap.newKeySet();
+    }
+
+    /** Records that the pull uses these digests (blobs or diff ids) before it looks them up or writes them. */
+    private void use(PullScratch scratch, String... digests) {
+        withLock(() -> scratch.uses.addAll(List.of(digests)));
+    }
+
+    private void put(PullScratch scratch, String digest, byte[] body) throws IOException {
+        use(scratch, digest);
+        if (content.put(digest, body)) {
+            scratch.wroteBlobs.add(digest);
+        }
+    }
+
+    /**
+     * Removes the blobs and layers a failed pull wrote, unless an image, a container or another running pull
+     * uses them. Runs after every layer job of the pull has ended.
+     */
+    private void discard(PullScratch scratch) {
+        List<Long> dirs = new ArrayList<>();
+        try {
+            withLock(() -> {
+                Set<String> kept = new HashSet<>();
+                for (ImageMeta m : images.values()) {
+                    kept.add(m.topDigest());
+                    kept.add(m.manifestDigest());
+                    kept.add(m.configDigest());
+                    kept.addAll(m.layerDigests());
+                    kept.addAll(m.diffIds());
+                }
+                running.stream().filter(p -> p != scratch).forEach(p -> kept.addAll(p.uses));
+                Set<Long> mounted = new HashSet<>();
+                containers.values().forEach(c -> mounted.addAll(c.lowers()));
+                for (String diffId : scratch.unpacked) {
+                    LayerMeta l = layers.get(diffId);
+                    if (l != null && !kept.contains(diffId) && !mounted.contains(l.snapshot())) {
+                        layers.remove(diffId);
+                        dirs.add(l.snapshot());
+                    }
+                }
+                if (!dirs.isEmpty()) {
+                    persist();
+                }
+                for (String digest : scratch.wroteBlobs) {
+                    if (!kept.contains(digest)) {
+                        try {
+                            content.delete(digest);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                }
+                return null;
+            });
+            for (long id : dirs) {
+                LayerUnpacker.deleteTree(snapshots.resolve(Long.toString(id)));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
+        }
+    }
+
+    private Image fetchAndUnpack(ImageReference ref, RegistryCredentials credentials, PullScratch scratch) {
         try {
             RegistryClient.Session session = registry.session(ref, credentials);
             RegistryClient.Fetched top = session.manifest(ref.manifestReference());
-            content.put(top.digest(), top.body());
+            put(scratch, top.digest(), top.body());
             RegistryClient.Fetched manifest = top;
             if (top.mediaType().equals(RegistryClient.OCI_INDEX) || top.mediaType().equals(RegistryClient.DOCKER_LIST)) {
                 String chosen = selectPlatform(ref, parse(top.body(), "index of \"" + ref + "\""));
@@ -206,7 +305,7 @@ public final class ImageService implements AutoCloseable {
                     throw BackendException.invalid("failed to pull image \"" + ref + "\": the index entry for "
                             + platform() + " is a " + manifest.mediaType() + ", not an image manifest");
                 }
-                content.put(manifest.digest(), manifest.body());
+                put(scratch, manifest.digest(), manifest.body());
             }
             JsonNode m = parse(manifest.body(), "manifest of \"" + ref + "\"");
             JsonNode cfgDesc = m.path("config");
@@ -217,9 +316,10 @@ public final class ImageService implements AutoCloseable {
                 throw BackendException.invalid("failed to pull image \"" + ref + "\": it is not a container image"
                         + " (config media type \"" + cfgType + "\")");
             }
+            use(scratch, cfgDigest);
             byte[] cfgBytes = content.has(cfgDigest) ? content.read(cfgDigest)
                     : session.smallBlob(cfgDigest, cfgDesc.path("size").asLong(-1));
-            content.put(cfgDigest, cfgBytes);
+            put(scratch, cfgDigest, cfgBytes);
             JsonNode config = parse(cfgBytes, "config of \"" + ref + "\"");
             if (top == manifest) {
                 checkConfigPlatform(ref, config);
@@ -234,7 +334,7 @@ public final class ImageService implements AutoCloseable {
             }
             List<String> layerDigests = new ArrayList<>();
             long size = cfgBytes.length;
-            List<Future<LayerMeta>> jobs = new ArrayList<>();
+            List<LayerJob> jobs = new ArrayList<>();
             for (int i = 0; i < layerDescs.size(); i++) {
                 JsonNode d = layerDescs.get(i);
                 String digest = d.path("digest").asText("");
@@ -244,41 +344,104 @@ public final class ImageService implements AutoCloseable {
                 layerDigests.add(digest);
                 size += Math.max(0, layerSize);
                 String diffId = diffIds.get(i);
-                jobs.add(workers.submit(() -> ensureLayer(session, ref, digest, layerSize, diffId)));
+                use(scratch, digest, diffId);
+                jobs.add(new LayerJob(() -> ensureLayer(session, ref, scratch, digest, layerSize, diffId)));
             }
-            awaitAll(jobs, ref);
+            runAll(jobs, ref);
             String user = config.path("config").path("User").asText("");
             return commit(ref, top.digest(), manifest.digest(), cfgDigest, layerDigests, diffIds, size, user);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to pull image \"" + ref + "\": " + e.getMessage(), e);
-        } finally {
-            gcLock.readLock().unlock();
         }
     }
 
-    private static void awaitAll(List<Future<LayerMeta>> jobs, ImageReference ref) {
-        BackendException failure = null;
-        for (Future<LayerMeta> job : jobs) {
-            try {
-                job.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                jobs.forEach(j -> j.cancel(true));
-                throw new BackendException(Kind.UNAVAILABLE, "failed to pull image \"" + ref + "\": interrupted");
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    Throwable cause = e.getCause();
-                    failure = cause instanceof BackendException be ? be
-                            : BackendException.internal("failed to pull image \"" + ref + "\": "
-                            + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
-                    jobs.forEach(j -> j.cancel(true));
+    /** Fetches and unpacks one layer on its own virtual thread; {@link #cancel} interrupts it. */
+    private static final class LayerJob implements Runnable {
+        private final Callable<LayerMeta> body;
+        private Thread thread;
+        private boolean cancelled;
+        private volatile Throwable failure;
+
+        LayerJob(Callable<LayerMeta> body) {
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            synchronized (this) {
+                if (cancelled) {
+                    return;
                 }
-            } catch (java.util.concurrent.CancellationException e) {
-                // another layer failed first
+                thread = Thread.currentThread();
+            }
+            try {
+                body.call();
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                synchronized (this) {
+                    thread = null;
+                }
             }
         }
-        if (failure != null) {
-            throw new BackendException(failure.kind(), failure.getMessage(), failure);
+
+        synchronized void cancel() {
+            cancelled = true;
+            if (thread != null) {
+                thread.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Runs the layer jobs in parallel and returns when all succeeded. When one fails, the others are interrupted,
+     * and the failure is thrown only once every job has ended, so nothing of the pull is still being written.
+     */
+    private void runAll(List<LayerJob> jobs, ImageReference ref) {
+        BlockingQueue<LayerJob> ended = new LinkedBlockingQueue<>();
+        for (LayerJob job : jobs) {
+            try {
+                workers.execute(() -> {
+                    try {
+                        job.run();
+                    } finally {
+                        ended.add(job);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                job.failure = new BackendException(Kind.UNAVAILABLE, "the image service is closing");
+                ended.add(job);
+            }
+        }
+        Throwable failure = null;
+        boolean interrupted = false;
+        for (int left = jobs.size(); left > 0; ) {
+            LayerJob done;
+            try {
+                done = ended.take();
+            } catch (InterruptedException e) {
+                if (!interrupted) {
+                    interrupted = true;
+                    jobs.forEach(LayerJob::cancel);
+                }
+                continue;
+            }
+            left--;
+            if (done.failure != null && failure == null) {
+                failure = done.failure;
+                jobs.forEach(LayerJob::cancel);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.UNAVAILABLE, "failed to pull image \"" + ref + "\": interrupted");
+        }
+        switch (failure) {
+            case null -> { }
+            case BackendException be -> throw new BackendException(be.kind(), be.getMessage(), be);
+            case IOException io -> throw new BackendException(Kind.INTERNAL, io.getMessage(), io);
+            default -> throw BackendException.internal(failure.getMessage() == null
+                    ? failure.getClass().getSimpleName() : failure.getMessage(), failure);
         }
     }
 
@@ -344,37 +507,66 @@ public final class ImageService implements AutoCloseable {
         }
     }
 
-    /** Downloads (when needed) and unpacks one layer, once even when several pulls want it. */
-    private LayerMeta ensureLayer(RegistryClient.Session session, ImageReference ref, String digest, long size,
-                                  String diffId) throws IOException {
-        LayerMeta have = withLock(() -> layers.get(diffId));
-        if (have != null) {
-            return have;
-        }
-        CompletableFuture<LayerMeta> mine = new CompletableFuture<>();
-        CompletableFuture<LayerMeta> running = unpacks.putIfAbsent(diffId, mine);
-        if (running != null) {
-            return join(running);
-        }
-        try {
-            have = withLock(() -> layers.get(diffId));
-            if (have == null) {
-                if (!content.has(digest)) {
-                    download(session, ref, digest, size);
-                }
-                have = unpack(digest, diffId);
+    /**
+     * Downloads (when needed) and unpacks one layer, once even when several pulls want it. When the pull doing
+     * the work is cancelled (another of its layers was refused), a pull waiting for the same layer takes over.
+     */
+    private LayerMeta ensureLayer(RegistryClient.Session session, ImageReference ref, PullScratch scratch,
+                                  String digest, long size, String diffId) throws IOException {
+        while (true) {
+            LayerMeta have = withLock(() -> layers.get(diffId));
+            if (have != null) {
+                return have;
             }
-            mine.complete(have);
-            return have;
-        } catch (RuntimeException | IOException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            unpacks.remove(diffId, mine);
+            CompletableFuture<LayerMeta> mine = new CompletableFuture<>();
+            CompletableFuture<LayerMeta> other = unpacks.putIfAbsent(diffId, mine);
+            if (other != null) {
+                LayerMeta theirs = awaitOther(other);
+                if (theirs != null) {
+                    return theirs;
+                }
+                continue; // its pull gave up: do the work here
+            }
+            try {
+                have = withLock(() -> layers.get(diffId));
+                if (have == null) {
+                    if (!content.has(digest) && download(session, ref, digest, size)) {
+                        scratch.wroteBlobs.add(digest);
+                    }
+                    have = unpack(digest, diffId);
+                    scratch.unpacked.add(diffId);
+                }
+                mine.complete(have);
+                return have;
+            } catch (RuntimeException | IOException e) {
+                mine.completeExceptionally(Thread.currentThread().isInterrupted()
+                        ? new CancellationException("the pull was cancelled") : e);
+                throw e;
+            } finally {
+                unpacks.remove(diffId, mine);
+            }
         }
     }
 
-    private void download(RegistryClient.Session session, ImageReference ref, String digest, long size)
+    /** The layer another pull unpacks, or null when that pull was cancelled before it finished. */
+    private static LayerMeta awaitOther(CompletableFuture<LayerMeta> other) {
+        try {
+            return other.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("the pull was cancelled");
+        } catch (CancellationException e) {
+            return null;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BackendException be) {
+                throw new BackendException(be.kind(), be.getMessage(), be);
+            }
+            throw BackendException.internal(String.valueOf(e.getCause().getMessage()), e.getCause());
+        }
+    }
+
+    /** Downloads a layer blob into the content store; true when this call wrote it. */
+    private boolean download(RegistryClient.Session session, ImageReference ref, String digest, long size)
             throws IOException {
         try {
             downloads.acquire();
@@ -383,7 +575,7 @@ public final class ImageService implements AutoCloseable {
             throw new BackendException(Kind.UNAVAILABLE, "failed to pull image \"" + ref + "\": interrupted");
         }
         try {
-            session.layer(digest, size, content);
+            return session.layer(digest, size, content);
         } catch (BackendException e) {
             if (e.getMessage().startsWith("failed to fetch")) {
                 throw new BackendException(e.kind(), "failed to pull image \"" + ref + "\": " + e.getMessage(), e);
@@ -421,7 +613,12 @@ public final class ImageService implements AutoCloseable {
             LayerMeta meta = new LayerMeta(diffId, id, stats.bytes(), stats.inodes());
             withLock(() -> {
                 layers.put(diffId, meta);
-                persist();
+                try {
+                    persist();
+                } catch (RuntimeException e) {
+                    layers.remove(diffId);
+                    throw e;
+                }
                 return null;
             });
             ok = true;
@@ -633,34 +830,28 @@ public final class ImageService implements AutoCloseable {
     }
 
     private static long[] walk(Path dir) {
-        long[] out = {0, 0};
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    out[0] += attrs.isRegularFile() ? attrs.size() : 0;
-                    out[1]++;
-                    return FileVisitResult.CONTINUE;
-                }
+        return WritableLayerMeter.walk(dir);
+    }
 
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                    return FileVisitResult.CONTINUE;
-                }
+    /** How long a container's writable-layer reading is served before it is refreshed in the background. */
+    static final Duration WRITABLE_LAYER_TTL = Duration.ofSeconds(2);
 
-                @Override
-                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    out[1]++;
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            // usage is best effort; files come and go while containers run
+    /**
+     * Bytes and inodes used by a container's writable layer, from a reading at most about
+     * {@link #WRITABLE_LAYER_TTL} old (refreshed in the background, so a stats loop does not walk directories);
+     * empty when the key has no writable layer.
+     *
+     * @param key the key given to {@link #prepareRootfs}
+     */
+    public Optional<WritableLayerUsage> writableLayer(String key) {
+        Long id = withLock(() -> {
+            ContainerMeta c = containers.get(key);
+            return c == null ? null : c.snapshot();
+        });
+        if (id == null) {
+            return Optional.empty();
         }
-        return out;
+        return Optional.of(meter.get(key, snapshotFs(id), snapshots));
     }
 
     // ------------------------------------------------------------------------------------------- container fs
@@ -733,6 +924,7 @@ public final class ImageService implements AutoCloseable {
             return m;
         });
         if (c != null) {
+            meter.forget(key);
             try {
                 LayerUnpacker.deleteTree(snapshots.resolve(Long.toString(c.snapshot())));
             } catch (IOException e) {
@@ -840,13 +1032,22 @@ public final class ImageService implements AutoCloseable {
         return root;
     }
 
+    /**
+     * Writes the metadata. A pending interrupt (a pull's layer job being cancelled) is held back meanwhile: it
+     * would close the file channel half-way and leave the records in memory ahead of those on disk.
+     */
     private void persist() {
+        boolean interrupted = Thread.interrupted();
         try {
             Metadata.write(metadataFile, new Metadata.State(Metadata.VERSION, new LinkedHashMap<>(images),
                     new HashMap<>(layers), new HashMap<>(containers), nextSnapshot));
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to write image metadata \"" + metadataFile + "\": "
                     + e.getMessage(), e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -869,6 +1070,7 @@ public final class ImageService implements AutoCloseable {
     @Override
     public void close() {
         workers.shutdownNow();
+        meter.close();
         registry.close();
     }
 }

@@ -29,7 +29,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * <p>Safe against hostile archives: names are checked component by component and never resolved through a
  * symlink (an entry whose parent is a symlink is refused, and files are opened with {@code O_NOFOLLOW}), {@code ..}
  * and absolute names are refused, hard links must point at a non-directory already unpacked from this layer, and
- * the unpacked size is bounded. Whiteouts become what overlayfs expects: {@code .wh.name} a 0/0 character device,
+ * the unpacked size is bounded. Each entry's path is checked before anything is written for it: at most
+ * {@value #MAX_DEPTH} directories deep, every component within {@code NAME_MAX} and the full path under the
+ * layer's directory within {@code PATH_MAX}, so a layer of thousands of nested directories is refused at once
+ * rather than walked. Whiteouts become what overlayfs expects: {@code .wh.name} a 0/0 character device,
  * {@code .wh..wh..opq} the {@code trusted.overlay.opaque=y} xattr on the directory.
  *
  * <p>Each layer is unpacked on its own, so an entry under a directory that a lower layer made a symlink (for
@@ -42,21 +45,44 @@ final class LayerUnpacker {
     private static final String OPAQUE = ".wh..wh..opq";
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
     private static final long MAX_ENTRIES = 5_000_000;
+    /** The deepest entry accepted, in path components; real images stay far below it. */
+    static final int MAX_DEPTH = 512;
+    /** Linux's {@code PATH_MAX}: bytes of a path, its terminating NUL included. */
+    static final int PATH_MAX = 4096;
+    /** Linux's {@code NAME_MAX}: bytes of one path component. */
+    static final int NAME_MAX = 255;
+    /** Linux's {@code XATTR_NAME_MAX} and {@code XATTR_SIZE_MAX}. */
+    static final int XATTR_NAME_MAX = 255;
+    static final int XATTR_SIZE_MAX = 65536;
 
     /** What the unpack produced. */
     record Stats(long bytes, long inodes) {
     }
 
-    /** Thrown for a broken or hostile archive, as opposed to a local I/O failure. */
+    /**
+     * Thrown for a broken or hostile archive, as opposed to a local I/O failure: INVALID_ARGUMENT, or
+     * FAILED_PRECONDITION when the archive is well-formed but this node's file system cannot hold an entry.
+     */
     static final class BadArchive extends IOException {
         private static final long serialVersionUID = 1L;
+        private final BackendException.Kind kind;
 
         BadArchive(String message) {
+            this(BackendException.Kind.INVALID_ARGUMENT, message);
+        }
+
+        BadArchive(BackendException.Kind kind, String message) {
             super(message);
+            this.kind = kind;
+        }
+
+        BackendException.Kind kind() {
+            return kind;
         }
     }
 
     private final Path root;
+    private final int rootBytes;
     private final long maxBytes;
     private long bytes;
     private long inodes;
@@ -65,6 +91,7 @@ final class LayerUnpacker {
 
     private LayerUnpacker(Path root, long maxBytes) {
         this.root = root;
+        this.rootBytes = utf8Length(root.toString());
         this.maxBytes = maxBytes;
     }
 
@@ -79,7 +106,13 @@ final class LayerUnpacker {
         try (TarArchiveInputStream in = new BoundedTarStream(new SourceStream(tar))) {
             TarArchiveEntry e;
             while ((e = nextEntry(in)) != null) {
-                u.apply(e, in);
+                try {
+                    u.apply(e, in);
+                } catch (BadArchive x) {
+                    throw x;
+                } catch (IOException x) {
+                    throw new IOException("failed to write entry \"" + shown(e.getName()) + "\": " + x.getMessage(), x);
+                }
             }
         }
         for (int i = u.dirs.size() - 1; i >= 0; i--) {
@@ -106,6 +139,7 @@ final class LayerUnpacker {
         if (parts.isEmpty()) {
             return; // the layer root itself ("./")
         }
+        checkPath(parts, "entry", e.getName());
         String base = parts.getLast();
         Path parent = parentDir(parts, e.getName());
         if (base.startsWith(WHITEOUT)) {
@@ -127,18 +161,23 @@ final class LayerUnpacker {
         } else if (e.isSymbolicLink()) {
             String link = e.getLinkName();
             if (link.isEmpty() || link.indexOf('\0') >= 0) {
-                throw new BadArchive("symlink \"" + e.getName() + "\" has an empty or invalid target");
+                throw new BadArchive("symlink \"" + shown(e.getName()) + "\" has an empty or invalid target");
+            }
+            if (utf8Length(link) >= PATH_MAX) {
+                throw new BadArchive("symlink \"" + shown(e.getName()) + "\" has a target of " + utf8Length(link)
+                        + " bytes; the limit is " + (PATH_MAX - 1) + " (PATH_MAX)");
             }
             Files.createSymbolicLink(target, Path.of(link));
         } else if (e.isLink()) {
             List<String> lparts = components(e.getLinkName());
             if (lparts.isEmpty()) {
-                throw new BadArchive("hard link \"" + e.getName() + "\" points at the layer root");
+                throw new BadArchive("hard link \"" + shown(e.getName()) + "\" points at the layer root");
             }
+            checkPath(lparts, "hard link target", e.getLinkName());
             Path source = parentDir(lparts, e.getLinkName()).resolve(lparts.getLast());
             BasicFileAttributes sa = lstat(source);
             if (sa == null || sa.isDirectory()) {
-                throw new BadArchive("hard link \"" + e.getName() + "\" points at \"" + e.getLinkName()
+                throw new BadArchive("hard link \"" + shown(e.getName()) + "\" points at \"" + shown(e.getLinkName())
                         + "\", which is not a file earlier in this layer");
             }
             Files.createLink(target, source);
@@ -149,7 +188,7 @@ final class LayerUnpacker {
         } else if (e.isFile()) {
             long size = e.getSize();
             if (size < 0 || bytes + size > maxBytes) {
-                throw new BadArchive("file \"" + e.getName() + "\" of " + size
+                throw new BadArchive("file \"" + shown(e.getName()) + "\" of " + size
                         + " bytes makes the layer larger than the limit of " + maxBytes + " bytes");
             }
             try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
@@ -162,7 +201,7 @@ final class LayerUnpacker {
                     } catch (BadArchive x) {
                         throw x;
                     } catch (IOException | RuntimeException x) {
-                        throw new BadArchive("corrupt tar at \"" + e.getName() + "\": " + x.getMessage());
+                        throw new BadArchive("corrupt tar at \"" + shown(e.getName()) + "\": " + x.getMessage());
                     }
                     if (n < 0) {
                         break;
@@ -218,7 +257,58 @@ final class LayerUnpacker {
             LOG.warning(() -> "ignoring binary xattr \"" + name + "\" on \"" + entry + "\": not representable");
             return;
         }
-        Native.lsetxattr(target, name, value.getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        String what = "entry \"" + shown(entry) + "\": xattr \"" + shown(name) + "\"";
+        if (utf8Length(name) > XATTR_NAME_MAX || bytes.length > XATTR_SIZE_MAX) {
+            throw new BadArchive(what + " has a name of " + utf8Length(name) + " bytes and a value of " + bytes.length
+                    + " bytes; Linux allows " + XATTR_NAME_MAX + " and " + XATTR_SIZE_MAX);
+        }
+        try {
+            Native.lsetxattr(target, name, bytes);
+        } catch (Native.ErrnoException x) {
+            switch (x.errno()) {
+                case Native.ENOSPC, Native.E2BIG, Native.ERANGE, Native.EOPNOTSUPP, Native.EPERM ->
+                        throw new BadArchive(BackendException.Kind.FAILED_PRECONDITION, what + " of " + bytes.length
+                                + " bytes does not fit on this node's image file system (" + x.reason() + ")");
+                default -> throw x;
+            }
+        }
+    }
+
+    /**
+     * Refuses a path the kernel could not take, before anything is created for it: deeper than
+     * {@link #MAX_DEPTH}, a component longer than {@code NAME_MAX}, or longer than {@code PATH_MAX} under the root.
+     */
+    private void checkPath(List<String> parts, String what, String name) throws BadArchive {
+        if (parts.size() > MAX_DEPTH) {
+            throw new BadArchive(what + " \"" + shown(name) + "\" is nested " + parts.size()
+                    + " levels deep; the limit is " + MAX_DEPTH);
+        }
+        long bytes = rootBytes + 1; // the terminating NUL
+        for (String p : parts) {
+            int n = utf8Length(p);
+            if (n > NAME_MAX) {
+                throw new BadArchive(what + " \"" + shown(name) + "\" has a path component of " + n
+                        + " bytes; the limit is " + NAME_MAX + " (NAME_MAX)");
+            }
+            bytes += 1 + n;
+        }
+        if (bytes > PATH_MAX) {
+            throw new BadArchive(what + " \"" + shown(name) + "\" makes a path of " + bytes
+                    + " bytes in the layer's directory; the limit is " + PATH_MAX + " (PATH_MAX)");
+        }
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** The name as messages show it: long names are cut in the middle, with their length. */
+    static String shown(String name) {
+        if (name.length() <= 200) {
+            return name;
+        }
+        return name.substring(0, 120) + "..." + name.substring(name.length() - 60);
     }
 
     /** The name's components, after dropping "." and empty ones; refuses absolute names and "..". */
@@ -227,7 +317,7 @@ final class LayerUnpacker {
             throw new BadArchive("entry name contains a NUL byte");
         }
         if (name.startsWith("/")) {
-            throw new BadArchive("entry \"" + name + "\" has an absolute path");
+            throw new BadArchive("entry \"" + shown(name) + "\" has an absolute path");
         }
         List<String> parts = new ArrayList<>();
         for (String p : name.split("/")) {
@@ -235,7 +325,7 @@ final class LayerUnpacker {
                 continue;
             }
             if (p.equals("..")) {
-                throw new BadArchive("entry \"" + name + "\" contains \"..\"");
+                throw new BadArchive("entry \"" + shown(name) + "\" contains \"..\"");
             }
             parts.add(p);
         }
@@ -253,10 +343,10 @@ final class LayerUnpacker {
                 Native.chmod(dir, 0755);
                 inodes++;
             } else if (a.isSymbolicLink()) {
-                throw new BadArchive("entry \"" + name + "\" goes through the symlink \""
+                throw new BadArchive("entry \"" + shown(name) + "\" goes through the symlink \""
                         + String.join("/", parts.subList(0, i + 1)) + "\"");
             } else if (!a.isDirectory()) {
-                throw new BadArchive("entry \"" + name + "\" goes through \""
+                throw new BadArchive("entry \"" + shown(name) + "\" goes through \""
                         + String.join("/", parts.subList(0, i + 1)) + "\", which is not a directory");
             }
         }
@@ -361,7 +451,8 @@ final class LayerUnpacker {
         }
     }
 
+    /** The refusal of layer {@code layer} (its digest) for what {@code e} found. */
     static BackendException rejected(String layer, BadArchive e) {
-        return BackendException.invalid("failed to unpack layer \"" + layer + "\": " + e.getMessage());
+        return new BackendException(e.kind(), "layer " + layer + " is refused: " + e.getMessage(), e);
     }
 }

@@ -65,6 +65,9 @@ final class Metadata {
             out.write(data);
             out.flush();
             ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         ContentStore.fsyncDir(file.getParent());

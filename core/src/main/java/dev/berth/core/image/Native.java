@@ -38,6 +38,35 @@ final class Native {
             LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
+    static final int EPERM = 1;
+    static final int E2BIG = 7;
+    static final int ENOSPC = 28;
+    static final int ERANGE = 34;
+    static final int EOPNOTSUPP = 95;
+
+    /** A failed call, with the {@code errno} it set. */
+    static final class ErrnoException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final int errno;
+        private final String reason;
+
+        ErrnoException(String message, int errno, String reason) {
+            super(message);
+            this.errno = errno;
+            this.reason = reason;
+        }
+
+        /** The {@code errno} value. */
+        int errno() {
+            return errno;
+        }
+
+        /** The C library's text for the errno ("No space left on device"). */
+        String reason() {
+            return reason;
+        }
+    }
+
     static final int S_IFCHR = 0020000;
     static final int S_IFBLK = 0060000;
     static final int S_IFIFO = 0010000;
@@ -114,7 +143,8 @@ final class Native {
             }
             if (rc != 0) {
                 int errno = (int) ERRNO.get(state, 0L);
-                throw new IOException(what + " " + path + ": " + strerror(errno));
+                String reason = strerror(errno);
+                throw new ErrnoException(what + " " + path + ": " + reason, errno, reason);
             }
         }
     }

@@ -157,10 +157,14 @@ final class RegistryClient implements AutoCloseable {
             });
         }
 
-        /** Streams a blob into the content store, with the progress timeout; size and digest checked there. */
-        void layer(String digest, long size, ContentStore store) {
+        /**
+         * Streams a blob into the content store, with the progress timeout; size and digest checked there.
+         *
+         * @return true when this call wrote the blob, false when the store had it already
+         */
+        boolean layer(String digest, long size, ContentStore store) {
             String what = "layer \"" + digest + "\"";
-            blob(digest, what, in -> {
+            return blob(digest, what, in -> {
                 AtomicLong last = new AtomicLong(System.nanoTime());
                 AtomicBoolean timedOut = new AtomicBoolean();
                 Thread reader = Thread.currentThread();
@@ -171,7 +175,7 @@ final class RegistryClient implements AutoCloseable {
                     }
                 }, period, period, TimeUnit.MILLISECONDS);
                 try {
-                    store.ingest(digest, size, new InputStream() {
+                    return store.ingest(digest, size, new InputStream() {
                         @Override
                         public int read() throws IOException {
                             byte[] b = new byte[1];
@@ -197,7 +201,6 @@ final class RegistryClient implements AutoCloseable {
                         Thread.interrupted();
                     }
                 }
-                return null;
             });
         }
 

@@ -19,6 +19,9 @@
  *   <li>CreateContainer: {@code imageConfig(ref, user)} for the process defaults and the user it runs as, and
  *       {@code prepareRootfs(containerId, imageId)} for the {@code MountSpec}s handed to the backend;
  *       RemoveContainer: {@code releaseRootfs(containerId)} after the backend unmounted.</li>
+ *   <li>{@code ContainerStats}, {@code ListContainerStats}, {@code PodSandboxStats}: {@code writableLayer(containerId)}
+ *       for {@code writable_layer}, a cached reading of the container's upper directory, on the file system
+ *       {@code ImageFsInfo} names for containers.</li>
  *   <li>The sandbox image ({@link dev.berth.core.image.ImageSettings#sandboxImage()}) is pinned when pulled.</li>
  * </ul>
  *

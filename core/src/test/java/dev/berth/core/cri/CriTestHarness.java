@@ -10,6 +10,7 @@ import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.spi.RuntimeBackendFactory;
 import dev.berth.spi.testing.FakeBackendFactory;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -19,7 +20,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** A daemon with fake-backend handlers, served in-process, and a v1 client to it. */
-final class CriTestHarness implements AutoCloseable {
+public final class CriTestHarness implements AutoCloseable {
     static final String CONFIG = """
             default_runtime = "fake"
             [runtimes.fake]
@@ -34,8 +35,8 @@ final class CriTestHarness implements AutoCloseable {
 
     final Path dir;
     final Daemon daemon;
-    final ManagedChannel channel;
-    final RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
+    public final ManagedChannel channel;
+    public final RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
 
     CriTestHarness(Path dir) throws Exception {
         this(dir, CONFIG);
@@ -46,19 +47,24 @@ final class CriTestHarness implements AutoCloseable {
     }
 
     CriTestHarness(Path dir, String config, Node node) throws Exception {
+        this(dir, config, node, List.of(new FakeBackendFactory()));
+    }
+
+    /** A daemon over {@code node} whose handlers may use the backend types of {@code factories}. */
+    public CriTestHarness(Path dir, String config, Node node, List<RuntimeBackendFactory> factories) throws Exception {
         this.dir = dir;
         Path file = dir.resolve("config.toml");
         Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
                 + "\"\n" + config);
         var loaded = ConfigLoader.load(file, true);
-        daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), node);
+        daemon = Daemon.create(loaded, PluginHost.of(factories), node);
         String name = InProcessServerBuilder.generateName();
         daemon.serve(InProcessServerBuilder.forName(name));
         channel = InProcessChannelBuilder.forName(name).build();
         runtime = RuntimeServiceGrpc.newBlockingStub(channel);
     }
 
-    static PodSandboxConfig pod(String name) {
+    public static PodSandboxConfig pod(String name) {
         return PodSandboxConfig.newBuilder()
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid("uid-" + name))
                 .putLabels("app", name)
@@ -66,7 +72,7 @@ final class CriTestHarness implements AutoCloseable {
                 .build();
     }
 
-    static ContainerConfig container(String name) {
+    public static ContainerConfig container(String name) {
         return ContainerConfig.newBuilder()
                 .setMetadata(ContainerMetadata.newBuilder().setName(name))
                 .setImage(ImageSpec.newBuilder().setImage("busybox"))

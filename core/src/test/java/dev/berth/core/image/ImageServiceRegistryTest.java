@@ -656,10 +656,136 @@ class ImageServiceRegistryTest {
                 assertThat(files.toList()).containsExactly(secret);
             }
             assertThat(Files.getAttribute(secret, "unix:nlink")).isEqualTo(1);
-            // only the harmless first layer, shared by all of them, stays unpacked
+            // each refused pull removed what it wrote, the harmless first layer included
+            assertStoreEmpty(s, "after the hostile pulls");
+        }
+    }
+
+    /** A hostile layer ({compressed, tar}), the rule it breaks, and what the refusal must say. */
+    private record Refusal(String name, byte[][] layer, Kind kind, String entry, String rule) {
+    }
+
+    /** Nothing of a refused pull is left: no snapshot but the reserved empty one, no blob, nothing in ingest. */
+    private static void assertStoreEmpty(ImageService s, String what) throws Exception {
+        for (String dir : List.of("content/ingest", "content/blobs/sha256")) {
+            try (Stream<Path> in = Files.list(s.root().resolve(dir))) {
+                assertThat(in.toList()).as(what + ": " + dir).isEmpty();
+            }
+        }
+        try (Stream<Path> snaps = Files.list(s.root().resolve("snapshots"))) {
+            assertThat(snaps.map(p -> p.getFileName().toString()).toList()).as(what + ": snapshots")
+                    .containsExactly("0");
+        }
+        assertThat(s.root().resolve("metadata.json.tmp")).as(what).doesNotExist();
+    }
+
+    private static boolean filesystemTakesXattr(Path dir, int bytes) throws Exception {
+        Path probe = Files.createTempFile(Files.createDirectories(dir), "xattr", "");
+        try {
+            Files.getFileAttributeView(probe, java.nio.file.attribute.UserDefinedFileAttributeView.class)
+                    .write("user.probe", java.nio.ByteBuffer.wrap(new byte[bytes]));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        } finally {
+            Files.delete(probe);
+        }
+    }
+
+    /** A layer that turns a directory into a symlink and then writes through it. */
+    private static TestLayers.Layer symlinkedDir() {
+        return new TestLayers.Layer().dir("lib", 0755, 0, 0).symlink("lib", "/etc").file("lib/x", "x");
+    }
+
+    @Test
+    void aRefusedPullRemovesWhatItWroteBeforeAnsweringAndNamesTheEntry() throws Exception {
+        // every hostile image has a harmless lower layer (unpacked and stored before the refusal), and one image
+        // also a large layer still downloading when its hostile sibling is refused
+        byte[][] lower = TestLayers.gz(new TestLayers.Layer().file("etc/secret", "s").file("fine", "ok"));
+        byte[] nested = TestLayers.nestedDirs(4000); // paths of up to 8,000 bytes
+        List<Refusal> cases = new ArrayList<>(List.of(
+                new Refusal("symlinked-dir", TestLayers.gz(symlinkedDir()), Kind.INVALID_ARGUMENT, "\"lib/x\"",
+                        "goes through the symlink \"lib\""),
+                new Refusal("hardlink-whiteout", TestLayers.gz(new TestLayers.Layer().hardlink("bin/x", "etc/secret")
+                        .whiteout("etc/secret")), Kind.INVALID_ARGUMENT, "\"bin/x\"", "not a file earlier in this layer"),
+                new Refusal("deep", new byte[][] {TestLayers.gzip(nested), nested}, Kind.INVALID_ARGUMENT,
+                        "\"d/d/d/", "levels deep")));
+        Path store = tmp.resolve("store");
+        if (filesystemTakesXattr(store, 8000)) {
+            System.err.println("the test's file system takes an 8000-byte xattr: not testing the xattr limit");
+        } else {
+            cases.add(new Refusal("xattr", TestLayers.gz(new TestLayers.Layer().fileWithXattr("big-xattr", "x",
+                    "user.big", "v".repeat(8000))), Kind.FAILED_PRECONDITION, "\"big-xattr\"", "xattr \"user.big\""));
+        }
+        Map<String, String> layerDigests = new java.util.HashMap<>();
+        for (Refusal c : cases) {
+            layerDigests.put(c.name(), TestLayers.sha(c.layer()[0]));
+            pusher.image("refused/" + c.name(), "1", false, "amd64", Map.of(), List.of(lower, c.layer()));
+        }
+        byte[][] big = TestLayers.gz(new TestLayers.Layer().file("big", random(2_000_000, 11), 0644, 0, 0));
+        byte[][] symlinked = TestLayers.gz(symlinkedDir());
+        pusher.image("refused/slow", "1", false, "amd64", Map.of(),
+                List.of(lower, big, symlinked));
+
+        try (RegistryProxy proxy = new RegistryProxy(registry.url()); ImageService s = service(ImageSettings.defaults(store))) {
+            for (Refusal c : cases) {
+                String ref = host + "/refused/" + c.name() + ":1";
+                assertThatThrownBy(() -> s.pull(ref, null)).satisfies(e -> assertKind(e, c.kind()))
+                        .hasMessageContaining("\"" + ref + "\"")
+                        .hasMessageContaining(layerDigests.get(c.name()))
+                        .hasMessageContaining(c.entry())
+                        .hasMessageContaining(c.rule());
+                assertStoreEmpty(s, c.name());
+            }
+            proxy.throttle = 400_000;
+            String slow = proxy.hostPort() + "/refused/slow:1";
+            assertThatThrownBy(() -> s.pull(slow, null)).satisfies(e -> assertKind(e, Kind.INVALID_ARGUMENT))
+                    .hasMessageContaining(TestLayers.sha(symlinked[0])).hasMessageContaining("goes through the symlink");
+            assertStoreEmpty(s, "slow");
+            assertThat(s.list()).isEmpty();
+            // a good image sharing the lower layer still pulls, and a refusal leaves what an image uses alone
+            proxy.throttle = 0;
+            pusher.image("refused/good", "1", false, "amd64", Map.of(), List.<byte[][]>of(lower));
+            s.pull(host + "/refused/good:1", null);
+            assertThatThrownBy(() -> s.pull(host + "/refused/hardlink-whiteout:1", null))
+                    .satisfies(e -> assertKind(e, Kind.INVALID_ARGUMENT));
             assertNoLeftovers(s, 1);
-            s.garbageCollect();
-            assertNoLeftovers(s, 0);
+            try (Stream<Path> blobs = Files.list(s.root().resolve("content/blobs/sha256"))) {
+                assertThat(blobs.toList()).as("the good image's manifest, config and layer").hasSize(3);
+            }
+            assertThat(s.pull(host + "/refused/good:1", null).repoTags()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aPullWaitingForALayerOfARefusedPullTakesTheWorkOver() throws Exception {
+        byte[][] shared = TestLayers.gz(new TestLayers.Layer().file("shared", random(3_000_000, 21), 0644, 0, 0));
+        // refused only at its end, after a download long enough for the second pull to start waiting
+        byte[][] hostile = TestLayers.gz(new TestLayers.Layer().file("pad", random(800_000, 22), 0644, 0, 0)
+                .symlink("lib", "/etc").file("lib/x", "x"));
+        pusher.image("takeover/refused", "1", false, "amd64", Map.of(), List.of(shared, hostile));
+        pusher.image("takeover/good", "1", false, "amd64", Map.of(),
+                List.of(shared, TestLayers.gz(new TestLayers.Layer().file("app", "a"))));
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try (RegistryProxy proxy = new RegistryProxy(registry.url()); ImageService s = service()) {
+            proxy.throttle = 400_000;
+            Future<Image> refused = pool.submit(() -> s.pull(proxy.hostPort() + "/takeover/refused:1", null));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!partial(s.root().resolve("content/ingest"))) {
+                assertThat(System.nanoTime()).as("the download never started").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            Future<Image> good = pool.submit(() -> s.pull(proxy.hostPort() + "/takeover/good:1", null));
+            assertThatThrownBy(refused::get).cause().satisfies(e -> assertKind(e, Kind.INVALID_ARGUMENT))
+                    .hasMessageContaining("goes through the symlink \"lib\"");
+            assertThat(good.get(120, TimeUnit.SECONDS).repoTags()).containsExactly(proxy.hostPort() + "/takeover/good:1");
+            assertThat(s.list()).hasSize(1);
+            assertNoLeftovers(s, 2);
+            try (Stream<Path> blobs = Files.list(s.root().resolve("content/blobs/sha256"))) {
+                assertThat(blobs.toList()).as("the good image's manifest, config and two layers").hasSize(4);
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -155,6 +155,57 @@ class LayerUnpackerTest {
         assertThat(xattr(layer.resolve("g"), "user.ok")).hasSize(2000);
     }
 
+    private LayerUnpacker.BadArchive refusal(byte[] tar) {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+                () -> LayerUnpacker.unpack(new ByteArrayInputStream(tar), layer, 1 << 30));
+        assertThat(t).isInstanceOf(LayerUnpacker.BadArchive.class);
+        return (LayerUnpacker.BadArchive) t;
+    }
+
+    @Test
+    void refusesPathsTooDeepOrTooLongBeforeWritingThem() throws Exception {
+        LayerUnpacker.BadArchive deep = refusal(TestLayers.nestedDirs(4000));
+        assertThat(deep.kind()).isEqualTo(dev.berth.spi.BackendException.Kind.INVALID_ARGUMENT);
+        assertThat(deep).hasMessageContaining("is nested 513 levels deep; the limit is 512");
+        assertThat(deep.getMessage()).hasSizeLessThan(400);
+        // twenty 250-byte names make a path over PATH_MAX in far fewer levels
+        String dir = "n".repeat(250);
+        String name = (dir + "/").repeat(20) + "f";
+        assertRejected(new TestLayers.Layer().file(name, "x"), "bytes in the layer's directory; the limit is 4096");
+        assertRejected(new TestLayers.Layer().file("x".repeat(256), "x"), "path component of 256 bytes");
+        assertRejected(new TestLayers.Layer().symlink("s", "t".repeat(5000)), "target of 5000 bytes");
+        // a path that fits is taken, however close to the limit
+        int room = 4096 - 1 - layer.toString().length() - 1;
+        int levels = (room - 1) / 100;
+        String fits = ("m".repeat(99) + "/").repeat(levels) + "e".repeat(room - 100 * levels);
+        assertThat(layer.resolve(fits).toString()).hasSize(4095);
+        unpack(new TestLayers.Layer().file(fits, "ok"), 1 << 20);
+        assertThat(Files.readString(layer.resolve(fits))).isEqualTo("ok");
+    }
+
+    @Test
+    void refusesXattrsTheFileSystemCannotHoldAsAPrecondition() throws Exception {
+        LayerUnpacker.BadArchive linux = refusal(new TestLayers.Layer()
+                .fileWithXattr("f", "x", "user.huge", "v".repeat(70_000)).tar());
+        assertThat(linux.kind()).isEqualTo(dev.berth.spi.BackendException.Kind.INVALID_ARGUMENT);
+        assertThat(linux).hasMessageContaining("entry \"f\": xattr \"user.huge\"").hasMessageContaining("65536");
+        Files.deleteIfExists(layer.resolve("f"));
+        Path probe = Files.writeString(tmp.resolve("probe"), "");
+        boolean takesIt = true;
+        try {
+            Files.getFileAttributeView(probe, UserDefinedFileAttributeView.class)
+                    .write("big", ByteBuffer.wrap(new byte[20_000]));
+        } catch (java.io.IOException e) {
+            takesIt = false;
+        }
+        org.junit.jupiter.api.Assumptions.assumeFalse(takesIt, "this file system takes a 20,000-byte xattr");
+        LayerUnpacker.BadArchive fs = refusal(new TestLayers.Layer()
+                .fileWithXattr("g", "x", "user.a", "v".repeat(3000))
+                .fileWithXattr("h", "x", "user.big", "v".repeat(20_000)).tar());
+        assertThat(fs.kind()).isEqualTo(dev.berth.spi.BackendException.Kind.FAILED_PRECONDITION);
+        assertThat(fs).hasMessageContaining("entry \"h\": xattr \"user.big\" of 20000 bytes does not fit");
+    }
+
     @Test
     void ignoresForgedOverlayXattrs() throws Exception {
         unpack(new TestLayers.Layer().fileWithXattr("f", "x", "trusted.overlay.redirect", "/etc"), 1 << 20);

@@ -330,6 +330,60 @@ final class TestLayers {
         }
     }
 
+    /**
+     * A tar of {@code depth} nested directories {@code d/d/d/...}, each with its own entry and a PAX {@code path}
+     * record. Written by hand: the tar library's writer takes minutes for thousands of long names.
+     */
+    static byte[] nestedDirs(int depth) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringBuilder name = new StringBuilder();
+        for (int i = 0; i < depth; i++) {
+            name.append(i == 0 ? "d" : "/d");
+            byte[] record = paxRecord("path", name + "/");
+            out.writeBytes(header("PaxHeader", 'x', record.length));
+            out.writeBytes(record);
+            out.writeBytes(new byte[(512 - record.length % 512) % 512]);
+            out.writeBytes(header("d/", '5', 0));
+        }
+        out.writeBytes(new byte[1024]);
+        return out.toByteArray();
+    }
+
+    private static byte[] paxRecord(String key, String value) {
+        int body = key.length() + value.getBytes(StandardCharsets.UTF_8).length + 3; // ' ', '=', '\n'
+        int len = body + Integer.toString(body).length();
+        if (Integer.toString(len).length() != Integer.toString(body).length()) {
+            len++;
+        }
+        return (len + " " + key + "=" + value + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] header(String name, char type, long size) {
+        byte[] h = new byte[512];
+        field(h, 0, name);
+        field(h, 100, type == '5' ? "0000755" : "0000644");
+        field(h, 108, "0000000");
+        field(h, 116, "0000000");
+        field(h, 124, String.format("%011o", size));
+        field(h, 136, String.format("%011o", 1_600_000_000L));
+        h[156] = (byte) type;
+        field(h, 257, "ustar");
+        field(h, 263, "00");
+        java.util.Arrays.fill(h, 148, 156, (byte) ' ');
+        int sum = 0;
+        for (byte b : h) {
+            sum += b & 0xff;
+        }
+        field(h, 148, String.format("%06o", sum));
+        h[155] = ' ';
+        return h;
+    }
+
+    private static void field(byte[] h, int at, String value) {
+        byte[] b = value.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(b, 0, h, at, b.length);
+    }
+
     /** A gzip layer pair {compressed, tar}. */
     static byte[][] gz(Layer layer) {
         byte[] tar = layer.tar();

@@ -2,12 +2,14 @@ package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.dispatch.Handler;
+import dev.berth.core.image.WritableLayerUsage;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What core prepares for a container before the backend sees it: the image's config (resolved user included)
@@ -23,6 +25,14 @@ public interface ContainerEnvironment {
 
     /** Releases the root file system; idempotent. */
     void release(String rootfsKey);
+
+    /**
+     * Disk use of the writable layer of the root file system {@code rootfsKey}, from a cached reading (cheap
+     * enough to ask for every container every second); empty when core prepared no root file system for it.
+     */
+    default Optional<WritableLayerUsage> writableLayer(String rootfsKey) {
+        return Optional.empty();
+    }
 
     /** The image reference passed through as it is, with no root mounts. */
     static Prepared passThrough(ContainerConfig config) {

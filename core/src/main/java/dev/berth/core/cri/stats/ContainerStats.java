@@ -3,6 +3,7 @@ package dev.berth.core.cri.stats;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.ContainerStatsRequest;
@@ -11,12 +12,17 @@ import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.spi.StatsProvider;
 import io.grpc.MethodDescriptor;
 
-/** ContainerStats reports one container's CPU and memory usage from its backend. */
+/**
+ * ContainerStats reports one container's CPU and memory usage from its backend, and the disk use of its
+ * writable layer from core, which prepared its root file system.
+ */
 public final class ContainerStats implements UnaryRpc<ContainerStatsRequest, ContainerStatsResponse> {
     private final CriRuntime cri;
+    private final ContainerEnvironment environment;
 
-    public ContainerStats(CriRuntime cri) {
+    public ContainerStats(CriRuntime cri, ContainerEnvironment environment) {
         this.cri = cri;
+        this.environment = environment;
     }
 
     @Override
@@ -31,6 +37,7 @@ public final class ContainerStats implements UnaryRpc<ContainerStatsRequest, Con
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
         var usage = h.require(StatsProvider.class, "container stats").containerStats(c.id());
-        return ContainerStatsResponse.newBuilder().setStats(StatsMapper.container(c, usage.usage())).build();
+        return ContainerStatsResponse.newBuilder().setStats(StatsMapper.container(c, usage.usage(),
+                environment.writableLayer(c.rootfsKey()))).build();
     }
 }

@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.cri.v1.ListContainerStatsRequest;
 import dev.berth.cri.v1.ListContainerStatsResponse;
@@ -15,12 +16,15 @@ import io.grpc.MethodDescriptor;
 /**
  * ListContainerStats reports usage for every matching container whose backend provides stats. Containers
  * whose backend cannot report (no capability, exited, unreachable) are left out, as the kubelet expects.
+ * Writable layers come from cached readings, so the call walks no directories.
  */
 public final class ListContainerStats implements UnaryRpc<ListContainerStatsRequest, ListContainerStatsResponse> {
     private final CriRuntime cri;
+    private final ContainerEnvironment environment;
 
-    public ListContainerStats(CriRuntime cri) {
+    public ListContainerStats(CriRuntime cri, ContainerEnvironment environment) {
         this.cri = cri;
+        this.environment = environment;
     }
 
     @Override
@@ -41,7 +45,8 @@ public final class ListContainerStats implements UnaryRpc<ListContainerStatsRequ
             try {
                 Handler h = cri.handlerOf(c);
                 if (h.backend() instanceof StatsProvider sp) {
-                    resp.addStats(StatsMapper.container(c, sp.containerStats(c.id()).usage()));
+                    resp.addStats(StatsMapper.container(c, sp.containerStats(c.id()).usage(),
+                            environment.writableLayer(c.rootfsKey())));
                 }
             } catch (BackendException e) {
                 // Not measurable now (exited or gone): leave it out.

@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.cri.v1.ListPodSandboxStatsRequest;
 import dev.berth.cri.v1.ListPodSandboxStatsResponse;
@@ -15,9 +16,11 @@ import io.grpc.MethodDescriptor;
 /** ListPodSandboxStats reports usage for every matching ready pod whose backend provides stats. */
 public final class ListPodSandboxStats implements UnaryRpc<ListPodSandboxStatsRequest, ListPodSandboxStatsResponse> {
     private final CriRuntime cri;
+    private final ContainerEnvironment environment;
 
-    public ListPodSandboxStats(CriRuntime cri) {
+    public ListPodSandboxStats(CriRuntime cri, ContainerEnvironment environment) {
         this.cri = cri;
+        this.environment = environment;
     }
 
     @Override
@@ -37,7 +40,7 @@ public final class ListPodSandboxStats implements UnaryRpc<ListPodSandboxStatsRe
             try {
                 Handler h = cri.dispatcher().forSandbox(s);
                 if (h.backend() instanceof StatsProvider sp) {
-                    resp.addStats(PodSandboxStats.stats(cri, s, sp));
+                    resp.addStats(PodSandboxStats.stats(cri, environment, s, sp));
                 }
             } catch (BackendException e) {
                 // A stopped or unreachable pod has no usage to report.

@@ -3,6 +3,7 @@ package dev.berth.core.cri.stats;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.LinuxPodSandboxStats;
@@ -13,12 +14,14 @@ import dev.berth.spi.BackendException;
 import dev.berth.spi.StatsProvider;
 import io.grpc.MethodDescriptor;
 
-/** PodSandboxStats reports a pod's usage (its cgroup) and its containers' usage. */
+/** PodSandboxStats reports a pod's usage (its cgroup) and its containers' usage, writable layers included. */
 public final class PodSandboxStats implements UnaryRpc<PodSandboxStatsRequest, PodSandboxStatsResponse> {
     private final CriRuntime cri;
+    private final ContainerEnvironment environment;
 
-    public PodSandboxStats(CriRuntime cri) {
+    public PodSandboxStats(CriRuntime cri, ContainerEnvironment environment) {
         this.cri = cri;
+        this.environment = environment;
     }
 
     @Override
@@ -33,17 +36,19 @@ public final class PodSandboxStats implements UnaryRpc<PodSandboxStatsRequest, P
         Handler h = cri.dispatcher().forSandbox(s);
         ctx.handler(h);
         StatsProvider sp = h.require(StatsProvider.class, "pod sandbox stats");
-        return PodSandboxStatsResponse.newBuilder().setStats(stats(cri, s, sp)).build();
+        return PodSandboxStatsResponse.newBuilder().setStats(stats(cri, environment, s, sp)).build();
     }
 
-    static dev.berth.cri.v1.PodSandboxStats stats(CriRuntime cri, SandboxRecord s, StatsProvider sp) {
+    static dev.berth.cri.v1.PodSandboxStats stats(CriRuntime cri, ContainerEnvironment environment, SandboxRecord s,
+                                                  StatsProvider sp) {
         var usage = sp.sandboxStats(s.id()).usage();
         var linux = LinuxPodSandboxStats.newBuilder().setCpu(StatsMapper.cpu(usage))
                 .setMemory(StatsMapper.memory(usage)).setProcess(StatsMapper.process(usage));
         for (var c : cri.containers().all()) {
             if (c.sandboxId().equals(s.id())) {
                 try {
-                    linux.addContainers(StatsMapper.container(c, sp.containerStats(c.id()).usage()));
+                    linux.addContainers(StatsMapper.container(c, sp.containerStats(c.id()).usage(),
+                            environment.writableLayer(c.rootfsKey())));
                 } catch (BackendException e) {
                     // An exited container has no usage to report.
                 }

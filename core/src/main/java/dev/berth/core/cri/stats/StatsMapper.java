@@ -1,28 +1,42 @@
 package dev.berth.core.cri.stats;
 
 import dev.berth.core.cri.Protos;
+import dev.berth.core.image.WritableLayerUsage;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ContainerAttributes;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.CpuUsage;
+import dev.berth.cri.v1.FilesystemIdentifier;
+import dev.berth.cri.v1.FilesystemUsage;
 import dev.berth.cri.v1.MemoryUsage;
 import dev.berth.cri.v1.PodSandboxAttributes;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.ProcessUsage;
 import dev.berth.cri.v1.UInt64Value;
 import dev.berth.spi.StatsProvider;
+import java.util.Optional;
 
 /** Maps the SPI's usage records to CRI stats messages; a value the backend could not measure (-1) is left out. */
 final class StatsMapper {
     private StatsMapper() {}
 
-    static dev.berth.cri.v1.ContainerStats container(ContainerRecord c, StatsProvider.Usage u) {
-        return dev.berth.cri.v1.ContainerStats.newBuilder()
+    static dev.berth.cri.v1.ContainerStats container(ContainerRecord c, StatsProvider.Usage u,
+                                                     Optional<WritableLayerUsage> layer) {
+        var b = dev.berth.cri.v1.ContainerStats.newBuilder()
                 .setAttributes(ContainerAttributes.newBuilder().setId(c.id())
                         .setMetadata(ContainerMetadata.newBuilder().setName(c.name()).setAttempt(c.attempt()))
                         .putAllLabels(c.labels()).putAllAnnotations(c.annotations()))
-                .setCpu(cpu(u)).setMemory(memory(u)).build();
+                .setCpu(cpu(u)).setMemory(memory(u));
+        layer.ifPresent(l -> b.setWritableLayer(writableLayer(l)));
+        return b.build();
+    }
+
+    /** The writable layer, on the file system {@code ImageFsInfo} names for container file systems. */
+    static FilesystemUsage writableLayer(WritableLayerUsage l) {
+        return FilesystemUsage.newBuilder().setTimestamp(Protos.nanos(l.timestamp()))
+                .setFsId(FilesystemIdentifier.newBuilder().setMountpoint(l.mountpoint().toString()))
+                .setUsedBytes(v(l.usedBytes())).setInodesUsed(v(l.inodesUsed())).build();
     }
 
     static PodSandboxAttributes attributes(SandboxRecord s) {
