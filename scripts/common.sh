@@ -43,8 +43,8 @@ RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun conmon containernetworking-plugi
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's
 # shim), busybox for test root file systems, openssl for TLS tests, criu for checkpoint tests, and debootstrap
-# for the Debian roots the package is tested in under systemd.
-TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 debootstrap)
+# and lintian for the Debian package and the roots it is tested in under systemd.
+TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 debootstrap lintian)
 
 # crun 1.8 refuses hybrid cgroup hosts whose cgroup2 holds a controller; moving hugetlb to v1 fixes it.
 fix_hybrid_cgroups() {

@@ -2,7 +2,7 @@
 # Runs the Kubernetes CRI conformance suite (critest v1.29) against the built berth image, as CI does:
 # builds critest's images into a local registry, starts berth from distribution/target/berth with a config
 # that mirrors the public registries to it, runs the streaming end-to-end checks (test/e2e/streaming.sh) and
-# the behaviour-parity checks (test/e2e/parity.sh),
+# the behaviour-parity checks (test/e2e/parity.sh), the fuzzer (test/fuzz/run.sh; BERTH_FUZZ_SEED picks the seed),
 # then critest on one node, on two nodes, with the crun handler and with the shimv2-runc handler (kata type
 # over containerd-shim-runc-v2), checks the pass counts against
 # expected.txt, and stops everything.
@@ -74,6 +74,15 @@ for handler in runc crun shimv2-runc; do
     status=1
   fi
 done
+echo "== fuzz: 5,000 random and spoiled requests over every method of runtime.v1 and runtime.v1alpha2"
+seed=${BERTH_FUZZ_SEED:-10}
+if test/fuzz/run.sh "$work/berth.sock" --seed "$seed" --calls 5000 --image registry.k8s.io/pause:3.9 \
+    --pull-prefix registry.k8s.io >"$logs/fuzz.log" 2>&1; then
+  tail -1 "$logs/fuzz.log"
+else
+  tail -20 "$logs/fuzz.log"
+  status=1
+fi
 run() { # name, critest args...
   local name=$1; shift
   echo "== critest: $name"

@@ -33,6 +33,10 @@ check() { # name, command run inside the root: passes when it exits 0
 in_root() { echo "+ $*" >>"$logs/checks.log"; "$sr" exec "$suite" "$*"; }
 crictl() { in_root "crictl --timeout 60s $*"; }
 
+if [ "$suite" = trixie ]; then
+  if lintian --fail-on error,warning "$deb" >"$logs/lintian.log" 2>&1; then ok "lintian: clean apart from the package's overrides"
+  else fail "lintian (see $logs/lintian.log)"; cat "$logs/lintian.log"; fi
+fi
 echo "== a $suite root with systemd as PID 1"
 "$kit/build-images.sh" >"$logs/build-images.log" 2>&1 || { tail -20 "$logs/build-images.log"; exit 1; }
 "$sr" create "$suite" >"$logs/root.log" 2>&1 || { tail -20 "$logs/root.log"; exit 1; }

@@ -19,6 +19,8 @@ mkdir -p "$root/DEBIAN" "$root/usr/lib/berth" "$root/usr/bin" "$root/usr/lib/sys
   "$root/etc/berth/config.d" "$root/usr/share/doc/berth" "$root/usr/share/bash-completion/completions"
 
 cp -a "$image"/bin "$image"/lib "$image"/plugins "$image"/runtime "$image"/VERSION "$root/usr/lib/berth/"
+chmod -R u+w,go-w "$root/usr/lib/berth"
+find "$root/usr/lib/berth/runtime/legal" -type f -exec chmod 0644 {} +
 ln -s ../lib/berth/bin/berth "$root/usr/bin/berth"
 install -m 0644 "$here/deb/berth.service" "$root/usr/lib/systemd/system/berth.service"
 
@@ -32,19 +34,24 @@ install -m 0644 "$here/deb/berth.service" "$root/usr/lib/systemd/system/berth.se
 } >"$root/etc/berth/config.toml"
 echo /etc/berth/config.toml >"$root/DEBIAN/conffiles"
 
-"$image/bin/berth" generate-completion >"$root/usr/share/bash-completion/completions/berth"
+# Completion scripts are sourced, not run: without picocli's hashbang line.
+"$image/bin/berth" generate-completion | sed '1{/^#!/d}' >"$root/usr/share/bash-completion/completions/berth"
 cp "$here/../../README.md" "$root/usr/share/doc/berth/README.md"
 cat >"$root/usr/share/doc/berth/copyright" <<TXT
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: berth
 Files: *
-Copyright: the berth developers
+Copyright: 2026 the berth developers
 License: Apache-2.0
  On Debian systems, the full text of the Apache License 2.0 is in /usr/share/common-licenses/Apache-2.0.
 TXT
-printf 'berth (%s) unstable; urgency=medium\n\n  * Built from the berth repository.\n\n -- berth developers <berth@localhost>  %s\n' \
+printf 'berth (%s) unstable; urgency=medium\n\n  * Built from the berth repository.\n\n -- berth developers <dev@berth.dev>  %s\n' \
   "$debver" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}")" | gzip -9n >"$root/usr/share/doc/berth/changelog.gz"
 
+# berth's own helpers are stripped; the Java runtime's files are left as jlink made them (see the overrides).
+strip --strip-unneeded "$root"/usr/lib/berth/plugins/runc/bin/* 2>/dev/null || true
+mkdir -p "$root/usr/share/lintian/overrides"
+install -m 0644 "$here/deb/lintian-overrides" "$root/usr/share/lintian/overrides/berth"
 for s in postinst prerm postrm; do install -m 0755 "$here/deb/$s" "$root/DEBIAN/$s"; done
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$debver/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/deb/control.in" >"$root/DEBIAN/control"
