@@ -3,7 +3,8 @@
 # with real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from
 # the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
 # node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
-# and a missing executable failing CreateContainer by name with nothing left. Needs the critest registry.
+# the writable layer in container stats, and a missing executable failing CreateContainer by name with nothing
+# left. Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -126,6 +127,26 @@ expect "a limit the update left out keeps its value" "512" "$(shares)"
 "${C[@]}" update --memory 314572800 "$u" >/dev/null
 expect "the memory limit raised while running is reported" "314572800" "$(mem)"
 "${C[@]}" stop -t 1 "$u" >/dev/null
+
+echo "== the writable layer in container stats"
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "c$n"}, "image": {"image": "$busybox"},
+ "command": ["sh", "-c", "head -c 300000 /dev/zero > /data.bin && sleep 3600"]}
+JSON
+w=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")")
+"${C[@]}" start "$w" >/dev/null
+used=0
+for _ in $(seq 1 120); do # the first reading is taken at once, later ones every 10 s
+  used=$("${C[@]}" stats -o json "$w" 2>/dev/null | python3 -c \
+    'import json, sys; print(sum(int(s.get("writableLayer", {}).get("usedBytes", {}).get("value", 0)) for s in json.load(sys.stdin)["stats"]))' \
+    2>/dev/null || echo 0)
+  [ "${used:-0}" -ge 300000 ] 2>/dev/null && break
+  sleep 0.2
+done
+expect "crictl stats shows the file the container wrote in its writable layer" yes \
+  "$([ "${used:-0}" -ge 300000 ] 2>/dev/null && echo yes || echo "no: used_bytes ${used:-none}")"
+"${C[@]}" stop -t 1 "$w" >/dev/null
 
 echo "== a command that is not in the image"
 n=$(next)

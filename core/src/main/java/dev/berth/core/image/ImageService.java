@@ -833,8 +833,11 @@ public final class ImageService implements AutoCloseable {
         return WritableLayerMeter.walk(dir);
     }
 
-    /** How long a container's writable-layer reading is served before it is refreshed in the background. */
-    static final Duration WRITABLE_LAYER_TTL = Duration.ofSeconds(2);
+    /**
+     * How long a container's writable-layer reading is served before it is refreshed in the background: the
+     * kubelet's housekeeping and eviction checks run every 10 s.
+     */
+    static final Duration WRITABLE_LAYER_TTL = Duration.ofSeconds(10);
 
     /**
      * Bytes and inodes used by a container's writable layer, from a reading at most about
