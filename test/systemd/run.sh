@@ -16,8 +16,28 @@ deb=$(ls distribution/target/berth_*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || { echo "build the package first (mvn package)" >&2; exit 1; }
 work=$(mktemp -d /tmp/berth-systemd.XXXXXX)
 registry_was_up=$(curl -fsS -o /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null && echo yes || true)
+# The root's systemd shares the host's /sys, and on a host whose cgroup v1 hierarchies it would mount otherwise
+# (cpu,cpuacct; net_cls,net_prio; perf_event) it leaves empty directories and links in the host's
+# /sys/fs/cgroup. crun then takes those for hierarchies and fails every container, so the test puts the host's
+# /sys/fs/cgroup back as it found it.
+cgroup_entries_before=$(ls -A /sys/fs/cgroup)
+restore_sys_fs_cgroup() {
+  local e stray=()
+  for e in $(ls -A /sys/fs/cgroup); do
+    grep -qxF -- "$e" <<<"$cgroup_entries_before" || mountpoint -q "/sys/fs/cgroup/$e" || stray+=("$e")
+  done
+  [ ${#stray[@]} -gt 0 ] || return 0
+  echo "removing what the root's systemd left in the host's /sys/fs/cgroup: ${stray[*]}"
+  local ro=; grep -q ' /sys/fs/cgroup tmpfs ro' /proc/mounts && ro=yes
+  [ -z "$ro" ] || mount -o remount,rw /sys/fs/cgroup
+  for e in "${stray[@]}"; do
+    if [ -L "/sys/fs/cgroup/$e" ]; then rm -f "/sys/fs/cgroup/$e"; else rmdir "/sys/fs/cgroup/$e" 2>/dev/null || true; fi
+  done
+  [ -z "$ro" ] || mount -o remount,ro /sys/fs/cgroup
+}
 cleanup() {
   "$sr" stop "$suite" >/dev/null 2>&1 || true
+  restore_sys_fs_cgroup
   ip link del berth0 2>/dev/null || true
   [ -n "$registry_was_up" ] || "$kit/build-images.sh" stop >/dev/null 2>&1 || true
   rm -rf "$work"
