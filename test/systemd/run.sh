@@ -35,9 +35,28 @@ restore_sys_fs_cgroup() {
   done
   [ -z "$ro" ] || mount -o remount,ro /sys/fs/cgroup
 }
+# It also mounts cgroup v1 hierarchies that the host leaves unmounted (net_cls,net_prio, perf_event here) and
+# makes cgroups in them; those hierarchies outlive the root while they have cgroups, and containerd's shim then
+# fails to load any container's cgroups ("cgroup does not exist"). So: mount each such hierarchy, remove its
+# (empty) cgroups, unmount it, and the kernel drops it.
+drop_unmounted_hierarchies() {
+  local line ctrls d
+  while IFS=: read -r _ ctrls _; do
+    case "$ctrls" in ''|name=*) continue ;; esac
+    awk -v c="$ctrls" '$3 == "cgroup" { n = split($4, o, ","); s = ""; for (i = 1; i <= n; i++) if (o[i] !~ /^(rw|ro|relatime|nosuid|nodev|noexec)$/) s = s (s ? "," : "") o[i]; if (s == c) f = 1 } END { exit !f }' /proc/mounts && continue
+    d=$(mktemp -d /tmp/berth-cgroup.XXXXXX)
+    if mount -t cgroup -o "$ctrls" cgroup "$d" 2>/dev/null; then
+      echo "dropping the cgroup v1 hierarchy $ctrls the root's systemd made"
+      find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+      umount "$d"
+    fi
+    rmdir "$d"
+  done </proc/self/cgroup
+}
 cleanup() {
   "$sr" stop "$suite" >/dev/null 2>&1 || true
   restore_sys_fs_cgroup
+  drop_unmounted_hierarchies
   ip link del berth0 2>/dev/null || true
   [ -n "$registry_was_up" ] || "$kit/build-images.sh" stop >/dev/null 2>&1 || true
   rm -rf "$work"
