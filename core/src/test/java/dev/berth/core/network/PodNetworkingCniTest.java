@@ -215,6 +215,23 @@ class PodNetworkingCniTest {
     }
 
     @Test
+    void aNulInThePodNamespaceFailsSetUpWithoutAnIllegalArgumentAndLeavesNothing() throws Exception {
+        // CNI_ARGS carries the namespace, and no process environment can carry a NUL (issue 16): ADD fails as a
+        // plugin failure naming it, and the rollback's DEL, which fails the same way, does not keep the pod.
+        PodNetworking net = networking();
+        String id = newId("nul");
+        var request = new PodNetworkRequest(id, "pod-" + id, "a\0b", "uid-" + id, List.of(), DnsConfig.NONE, Map.of(),
+                "");
+        assertThatThrownBy(() -> net.setUp(request)).isInstanceOfSatisfying(BackendException.class, e -> {
+            assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
+            assertThat(e.getMessage()).contains("CNI_ARGS contains a NUL byte");
+        });
+        assertNothingLeft(id, null);
+        assertThat(net.sandboxIds()).doesNotContain(id);
+        net.tearDown(id); // idempotent
+    }
+
+    @Test
     void aConfigThePluginRejectsForAddAndDelFailsSetUpAndLeavesNothing() throws Exception {
         // host-local prepends runtime ipRanges to its configured ranges; overlapping ones fail ADD and DEL alike.
         // Its own bridge: bridge 1.1.1 fails every later ADD ("could not set bridge's mac: invalid argument") on a
