@@ -1,5 +1,6 @@
 package dev.berth.core.environment;
 
+import dev.berth.core.cri.Cleanup;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.cri.sandbox.SandboxEnvironment;
 import dev.berth.core.dispatch.Handler;
@@ -129,11 +130,14 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         network.tearDown(sandboxId);
     }
 
+    /** Tears down the network, releases the root file system and deletes the pod's files, each even if one fails. */
     @Override
     public void release(String sandboxId) {
-        network.tearDown(sandboxId);
-        images.releaseRootfs(rootfsKey(sandboxId));
-        deleteTree(podsDir.resolve(sandboxId));
+        Cleanup cleanup = new Cleanup("release pod sandbox \"" + sandboxId + "\"");
+        cleanup.run("tear down the pod network", () -> network.tearDown(sandboxId));
+        cleanup.run("release the sandbox root file system", () -> images.releaseRootfs(rootfsKey(sandboxId)));
+        cleanup.run("delete the pod's files", () -> deleteTree(podsDir.resolve(sandboxId)));
+        cleanup.throwIfFailed("");
     }
 
     @Override
