@@ -35,7 +35,8 @@ public final class UpdateContainerResources
         }
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
-        h.backend().updateContainer(c.id(), SpiMapper.resources(req.getLinux()));
+        cri.onContainer(c, h, "update the resources of",
+                () -> h.backend().updateContainer(c.id(), SpiMapper.resources(req.getLinux())));
         return UpdateContainerResourcesResponse.getDefaultInstance();
     }
 }

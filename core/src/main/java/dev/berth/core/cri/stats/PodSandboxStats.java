@@ -33,7 +33,8 @@ public final class PodSandboxStats implements UnaryRpc<PodSandboxStatsRequest, P
         Handler h = cri.dispatcher().forSandbox(s);
         ctx.handler(h);
         StatsProvider sp = h.require(StatsProvider.class, "pod sandbox stats");
-        return PodSandboxStatsResponse.newBuilder().setStats(stats(cri, s, sp)).build();
+        return PodSandboxStatsResponse.newBuilder()
+                .setStats(cri.onSandbox(s, h, "read the stats of", () -> stats(cri, s, sp))).build();
     }
 
     static dev.berth.cri.v1.PodSandboxStats stats(CriRuntime cri, SandboxRecord s, StatsProvider sp) {
