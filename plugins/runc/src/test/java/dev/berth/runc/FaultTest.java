@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,13 @@ class FaultTest {
         assertThat(LogJoiner.running(ctx.resolve("state/b").resolve(ctr))).as("the container's log joiner").isPresent();
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
                 new TestingBackendContext("runc", ctx))) {
+            // What core turns into FAILED_PRECONDITION for a container it lists: the backend has no such container.
+            for (ThrowingCallable call : List.<ThrowingCallable>of(() -> backend.startContainer(ctr),
+                    () -> backend.containerStatus(ctr), () -> backend.execSync(ctr, List.of("true"), Duration.ZERO))) {
+                assertThatThrownBy(call).isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+            }
+            backend.stopContainer(ctr, Duration.ZERO); // nothing to stop: no error
             backend.removeContainer(ctr);
             backend.removeSandbox(pinned);
             backend.removeSandbox(paused);
