@@ -112,6 +112,7 @@ cleanup() {
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP # so that the cleanup runs then too
 
 summary() {
   local kinds="" k
@@ -193,6 +194,19 @@ for k in 0 1; do
   keeper_pods+=("$p"); keeper_ctrs+=("$c")
 done
 
+# A pod whose namespace holds a NUL byte (issue 16): RunPodSandbox may refuse it, but it must not leave a pod
+# that Stop and Remove cannot get rid of.
+cat >"$work/nul.json" <<JSON
+{"metadata": {"name": "nul", "namespace": "a\u0000b", "uid": "u1", "attempt": 0},
+ "labels": {"berth-soak": "nul"}, "linux": {"cgroup_parent": "$cgparent"}}
+JSON
+C runp "$work/nul.json" >>"$logs/soak.log" 2>&1 && note "the NUL pod was accepted"
+for p in $(C pods --label berth-soak=nul -q 2>/dev/null); do
+  step "NUL pod stopp" stopp "$p"
+  step "NUL pod rmp" rmp "$p"
+done
+[ -z "$(C pods --label berth-soak=nul -q 2>/dev/null)" ] || fail "the NUL pod cannot be removed"
+
 check_keepers() {
   local i state
   for i in "${!keeper_pods[@]}"; do
@@ -213,7 +227,7 @@ recover_cycle() {
       if [ "$state" = CONTAINER_UNKNOWN ] || [ "$state" = CONTAINER_CREATED ]; then
         msg=$(C start "$c" 2>&1)
         case "$msg" in
-          *NotFound*|*"not found"*) fail "cycle $cycle: listed container $c ($state) answers NotFound to start: $msg" ;;
+          *"code = NotFound"*) fail "cycle $cycle: listed container $c ($state) answers NotFound to start: $msg" ;;
         esac
       fi
       step "cycle $cycle: rm after kill" rm -f "$c"
