@@ -156,6 +156,23 @@ class CleanupProgressTest {
     }
 
     @Test
+    void whenTheNetworkFailsWhileTheSandboxIsCreatedTheErrorNamesTheNetworkFirstAndNothingStays() throws Exception {
+        // As the runc backend does: CNI runs while the sandbox is created, and its rollback removes the namespace
+        // the backend is joining, so the backend fails too, as a consequence.
+        start("""
+                [runtimes.parallel]
+                type = "fake"
+                [runtimes.parallel.options]
+                network_before_create = false
+                fail_create = true
+                """);
+        network.failConnect.set(true);
+        assertCode(() -> run("p", "parallel"), Status.Code.UNAVAILABLE, "CNI ADD failed (test); creating the "
+                + "sandbox meanwhile failed too: failed to create sandbox");
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+    }
+
+    @Test
     void aPodWhoseHandlerIsNoLongerConfiguredIsReportedAndRemovableOnceItIsBack() throws Exception {
         start("");
         String pod = run("p", "other");
@@ -212,7 +229,9 @@ class CleanupProgressTest {
         public SpiMapper.Prepared prepare(String sandboxId, PodSandboxConfig config, Handler handler,
                                           Deque<RunPodSandbox.Undo> undo) {
             undo.push(new RunPodSandbox.Undo("tear down the pod network", () -> releaseNetwork(sandboxId)));
-            return SpiMapper.Prepared.NONE;
+            // A namespace path (never opened by the fake backend), so that CNI may run while the sandbox is created.
+            return new SpiMapper.Prepared(Path.of("/run/netns/test-" + sandboxId), "", List.of(), List.of(),
+                    dev.berth.spi.ImageConfig.NONE, null, null, null);
         }
 
         @Override
