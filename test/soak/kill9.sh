@@ -46,7 +46,7 @@ img=127.0.0.1:$port/soak/busybox:1
 started=$(date +%s)
 
 failures=0 lost=0 leaks=0 kills=0 inflight=0 restarts=0
-declare -A killed_in=() cut_in=()
+declare -A killed_in=() cut_in=() took=()
 daemon= registry=
 
 note() { echo "$(date +%T) $*" >>"$logs/soak.log"; }
@@ -57,8 +57,10 @@ C() { timeout 120 "$crictl" --timeout 60s --runtime-endpoint "unix://$sock" --im
 # Runs one crictl step; a failure counts. Output in $out.
 step() {
   local what=$1; shift
+  local t0; t0=$(date +%s%3N)
   out=$(C "$@" 2>&1)
   local rc=$?
+  last_ms=$(( $(date +%s%3N) - t0 ))
   note "$what rc=$rc ${out//$'\n'/ }"
   if [ $rc -ne 0 ]; then fail "$what: crictl $*: $out"; return 1; fi
   return 0
@@ -265,9 +267,11 @@ for cycle in $(seq 1 "$cycles"); do
     if [ "$op" = "$kill_at" ]; then
       C "${args[@]}" >"$work/inflight.out" 2>&1 &
       call=$!
-      # crictl takes some 50 ms to start and check the version; then the call takes about as long as these.
-      case $op in runp) max=450 ;; create|rm|stopp) max=250 ;; stop) max=700 ;; *) max=120 ;; esac
-      sleep "$(printf '0.%03d' $((50 + RANDOM % max)))"
+      # Somewhere in the last three quarters of the time this step took in earlier cycles (crictl needs the
+      # first part to start and check the version).
+      w=${took[$op]:-250}
+      delay=$(( w / 4 + RANDOM % (w * 3 / 4 + 1) ))
+      sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
       kill_berth
       wait "$call"
       rc=$?
@@ -284,6 +288,7 @@ for cycle in $(seq 1 "$cycles"); do
       recover_cycle "$cycle"
       continue 2
     fi
+    took[$op]=$last_ms
     case $op in
       runp) p=$out ;;
       create) c=$out ;;
