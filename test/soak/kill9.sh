@@ -32,7 +32,13 @@ crictl=${BERTH_CRICTL:-$repo/../shared/critest/bin/crictl}
 [ -x "$image/bin/berth" ] || { echo "build the image first: mvn -o -B -q package -DskipTests" >&2; exit 2; }
 [ -n "$crictl" ] && [ -x "$crictl" ] || { echo "crictl not found (set BERTH_CRICTL)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
+for tool in curl jq python3 iptables-save runc conmon /usr/bin/docker-registry /bin/busybox /usr/lib/cni/bridge; do
+  command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 2; }
+done
 port=${SOAK_REGISTRY_PORT:-5098}
+if curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
+  echo "127.0.0.1:$port is in use; set SOAK_REGISTRY_PORT" >&2; exit 2
+fi
 bridge=${SOAK_BRIDGE:-berthsoak0}
 subnet=${SOAK_SUBNET:-10.77.0.0/16}
 network=berth-soak
