@@ -18,6 +18,8 @@ if [ -x ../shared/critest/bin/crictl ]; then
 fi
 
 echo "== unit and integration tests"
+# Nothing may be skipped silently: a test whose host programs are missing fails (HostRequirements).
+export BERTH_REQUIRE_HOST_PROGRAMS=1
 mvn -B -ntp install
 
 echo "== the image runs without a JDK"
@@ -26,6 +28,8 @@ env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
 echo "== conformance: critest v1.29"
 test/critest/run.sh
+echo "== kill -9 soak: 30 cycles of pod and container churn with berth killed and restarted"
+test/soak/kill9.sh 30
 echo "== the package under systemd: Debian 13 and Debian 12 roots"
 test/systemd/run.sh trixie target/systemd/trixie
 test/systemd/run.sh bookworm target/systemd/bookworm

@@ -125,6 +125,10 @@ public final class Daemon implements AutoCloseable {
         registry.open(loaded, sandboxes.all(), !unreadable.get());
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
         recover(cri);
+        sandboxEnv.reconcile(cri.sandboxes().all().stream().map(SandboxRecord::id)
+                .collect(java.util.stream.Collectors.toSet()));
+        containerEnv.reconcile(cri.containers().all().stream().map(ContainerRecord::rootfsKey)
+                .collect(java.util.stream.Collectors.toSet()));
 
         RemoveContainer removeContainer = new RemoveContainer(cri, containerEnv);
         List<UnaryRpc<?, ?>> unary = new ArrayList<>(List.of(

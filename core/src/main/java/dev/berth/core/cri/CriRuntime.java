@@ -103,6 +103,65 @@ public final class CriRuntime {
     }
 
     /**
+     * The handler of a pod for a Stop or Remove, or null when it cannot be reached (its handler is not configured);
+     * then the reason is recorded on {@code cleanup} as a failed step, so that the rest of the cleanup still runs.
+     */
+    public Handler handlerFor(SandboxRecord sandbox, Cleanup cleanup, String step) {
+        try {
+            return dispatcher.forSandbox(sandbox);
+        } catch (BackendException e) {
+            cleanup.fail(step, e);
+            return null;
+        }
+    }
+
+    /**
+     * Runs a backend call for a container core lists. The backend answering NOT_FOUND means it has no such
+     * container although core has its record (berth was killed while creating it, or the backend lost it):
+     * the container is listed in state CONTAINER_UNKNOWN, and a listed object is never "not found". That becomes
+     * FAILED_PRECONDITION naming the state and the way out (RemoveContainer cleans it up).
+     */
+    public <T> T onContainer(ContainerRecord c, Handler h, String action, java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (BackendException e) {
+            if (e.kind() != BackendException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot " + action
+                    + " container \"" + c.id() + "\": it is listed in state CONTAINER_UNKNOWN, as runtime handler \""
+                    + h.name() + "\" has no such container (was berth stopped while creating it?); remove it with "
+                    + "RemoveContainer (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** {@link #onContainer(ContainerRecord, Handler, String, java.util.function.Supplier)} for a call without result. */
+    public void onContainer(ContainerRecord c, Handler h, String action, Runnable call) {
+        onContainer(c, h, action, () -> {
+            call.run();
+            return null;
+        });
+    }
+
+    /**
+     * Runs a backend call for a pod core lists; NOT_FOUND from the backend (it has no such sandbox, e.g. one cut
+     * off mid-RunPodSandbox by a kill) becomes FAILED_PRECONDITION naming the state, as for containers.
+     */
+    public <T> T onSandbox(SandboxRecord s, Handler h, String action, java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (BackendException e) {
+            if (e.kind() != BackendException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot " + action
+                    + " pod sandbox \"" + s.id() + "\": it is not ready (SANDBOX_NOTREADY), as runtime handler \""
+                    + h.name() + "\" has no such sandbox (was berth stopped while creating it?); remove it with "
+                    + "RemovePodSandbox (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
      * A per-object lock, so that operations on one pod or container do not interleave (e.g. a Stop racing a
      * Remove). Locks are never removed; they are small and ids are not reused.
      */

@@ -20,6 +20,7 @@ import java.util.Optional;
  * creates), its config and user are resolved, and the container gets its own overlay root.
  */
 public final class ImageContainerEnvironment implements ContainerEnvironment {
+    private static final System.Logger LOG = System.getLogger(ImageContainerEnvironment.class.getName());
     private final ImageService images;
 
     public ImageContainerEnvironment(ImageService images) {
@@ -54,6 +55,22 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
             return sc.getRunAsUsername();
         }
         return sc.hasRunAsUser() ? Long.toString(sc.getRunAsUser().getValue()) : "";
+    }
+
+    /** Container roots are keyed by container id; sandbox roots ({@code sandbox-…}) are the sandbox side's. */
+    @Override
+    public void reconcile(java.util.Set<String> rootfsKeys) {
+        for (String key : images.rootfsKeys()) {
+            if (!key.startsWith(NodeSandboxEnvironment.ROOTFS_PREFIX) && !rootfsKeys.contains(key)) {
+                LOG.log(System.Logger.Level.WARNING, "releasing the root file system of container {0}, which has no "
+                        + "record (berth was stopped while creating it)", key);
+                try {
+                    images.releaseRootfs(key);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot release root file system {0}: {1}", key, e.getMessage());
+                }
+            }
+        }
     }
 
     @Override

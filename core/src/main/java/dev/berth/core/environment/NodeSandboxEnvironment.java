@@ -1,5 +1,6 @@
 package dev.berth.core.environment;
 
+import dev.berth.core.cri.Cleanup;
 import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.cri.sandbox.SandboxEnvironment;
@@ -32,6 +33,9 @@ import java.util.stream.Stream;
  * pod's resolv.conf, hosts and hostname files, and the sandbox image's root file system.
  */
 public final class NodeSandboxEnvironment implements SandboxEnvironment {
+    private static final System.Logger LOG = System.getLogger(NodeSandboxEnvironment.class.getName());
+    /** The prefix of a sandbox root file system's key in the image service (container roots use the bare id). */
+    static final String ROOTFS_PREFIX = "sandbox-";
     private final PodNetworking network;
     private final ImageService images;
     private final String defaultSandboxImage;
@@ -128,11 +132,14 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         network.tearDown(sandboxId);
     }
 
+    /** Tears down the network, releases the root file system and deletes the pod's files, each even if one fails. */
     @Override
     public void release(String sandboxId) {
-        network.tearDown(sandboxId);
-        images.releaseRootfs(rootfsKey(sandboxId));
-        deleteTree(podsDir.resolve(sandboxId));
+        Cleanup cleanup = new Cleanup("release pod sandbox \"" + sandboxId + "\"");
+        cleanup.run("tear down the pod network", () -> network.tearDown(sandboxId));
+        cleanup.run("release the sandbox root file system", () -> images.releaseRootfs(rootfsKey(sandboxId)));
+        cleanup.run("delete the pod's files", () -> deleteTree(podsDir.resolve(sandboxId)));
+        cleanup.throwIfFailed("");
     }
 
     @Override
@@ -147,7 +154,32 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
     }
 
     private static String rootfsKey(String sandboxId) {
-        return "sandbox-" + sandboxId;
+        return ROOTFS_PREFIX + sandboxId;
+    }
+
+    /** Releases networks, sandbox roots and pod files of pods core has no record of. */
+    @Override
+    public void reconcile(java.util.Set<String> sandboxIds) {
+        java.util.Set<String> orphans = new java.util.TreeSet<>(network.sandboxIds());
+        images.rootfsKeys().stream().filter(k -> k.startsWith(ROOTFS_PREFIX))
+                .map(k -> k.substring(ROOTFS_PREFIX.length())).forEach(orphans::add);
+        if (Files.isDirectory(podsDir)) {
+            try (Stream<Path> dirs = Files.list(podsDir)) {
+                dirs.map(p -> p.getFileName().toString()).forEach(orphans::add);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot list {0}: {1}", podsDir, e.getMessage());
+            }
+        }
+        orphans.removeAll(sandboxIds);
+        for (String id : orphans) {
+            LOG.log(System.Logger.Level.WARNING, "releasing the network, root and files of pod sandbox {0}, which has "
+                    + "no record", id);
+            try {
+                release(id);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot release pod sandbox {0}: {1}", id, e.getMessage());
+            }
+        }
     }
 
     static void deleteTree(Path dir) {

@@ -917,6 +917,11 @@ public final class ImageService implements AutoCloseable {
                 "workdir=" + dir.resolve("work"))));
     }
 
+    /** The keys of every prepared root file system, for reconciling with the records after a restart. */
+    public java.util.Set<String> rootfsKeys() {
+        return withLock(() -> java.util.Set.copyOf(containers.keySet()));
+    }
+
     /** Deletes a container's writable layer; nothing happens when it is not there. The backend unmounts first. */
     public void releaseRootfs(String key) {
         ContainerMeta c = withLock(() -> {

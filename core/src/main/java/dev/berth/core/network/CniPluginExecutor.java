@@ -57,6 +57,15 @@ final class CniPluginExecutor {
     byte[] exec(String type, String command, Map<String, String> cniEnv, byte[] stdin) throws CniPluginException {
         Path executable = find(type).orElseThrow(() -> new CniPluginException(type, command,
                 "failed to find plugin \"" + type + "\" in path [" + binPath() + "]", -1, false));
+        for (var e : cniEnv.entrySet()) {
+            // ProcessBuilder refuses a NUL in the environment with an IllegalArgumentException; report it as the
+            // plugin failure it amounts to, so that setup rolls back and teardown knows the plugin never ran.
+            if (e.getKey().indexOf('\0') >= 0 || e.getValue().indexOf('\0') >= 0) {
+                throw new CniPluginException(type, command, "the value of " + e.getKey()
+                        + " contains a NUL byte, which a process environment cannot carry; the plugin was not run",
+                        -1, false);
+            }
+        }
         ProcessBuilder builder = new ProcessBuilder(executable.toString());
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(k -> k.startsWith("CNI_"));

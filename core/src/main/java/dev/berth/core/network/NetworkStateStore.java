@@ -49,13 +49,35 @@ final class NetworkStateStore {
 
     private final Path dir;
 
+    /** Temp files are named for the writing process, so a restarted berth can tell a killed write's leftovers. */
+    private static final String TEMP = ".tmp-";
+
     NetworkStateStore(Path dir) {
         this.dir = dir;
+        removeStaleTemps();
+    }
+
+    /** Deletes the temp files of writes that a killed berth (another process) left half done. */
+    private void removeStaleTemps() {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        String mine = TEMP + ProcessHandle.current().pid();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(".") && (name.endsWith(".tmp") || name.contains(TEMP) && !name.endsWith(mine))) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot clean up temp files in {0}: {1}", dir, e.getMessage());
+        }
     }
 
     void write(PodNetworkState state) {
         Path file = file(state.sandboxId());
-        Path temp = dir.resolve("." + state.sandboxId() + SUFFIX + ".tmp");
+        Path temp = dir.resolve("." + state.sandboxId() + SUFFIX + TEMP + ProcessHandle.current().pid());
         try {
             Files.createDirectories(dir);
             byte[] bytes = CniConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state);

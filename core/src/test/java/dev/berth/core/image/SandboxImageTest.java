@@ -111,4 +111,20 @@ class SandboxImageTest {
             assertThat(p.image().entrypoint()).containsExactly("/pause");
         }
     }
+
+    /** A SIGKILL in CreateContainer between preparing the root and writing the record leaves a root no record names. */
+    @Test
+    void containerRootsWithoutARecordAreReleasedAtStartupAndSandboxRootsAreLeftToTheSandboxSide() throws Exception {
+        try (ImageService images = new ImageService(ImageSettings.defaults(tmp.resolve("store")))) {
+            Image image = images.pull(registry.hostPort() + "/pause:3.9", RegistryCredentials.NONE);
+            String kept = "b".repeat(64);
+            String orphan = "c".repeat(64);
+            String sandboxRoot = "sandbox-" + "d".repeat(64);
+            for (String key : List.of(kept, orphan, sandboxRoot)) {
+                images.prepareRootfs(key, image.id());
+            }
+            new dev.berth.core.environment.ImageContainerEnvironment(images).reconcile(java.util.Set.of(kept));
+            assertThat(images.rootfsKeys()).containsExactlyInAnyOrder(kept, sandboxRoot);
+        }
+    }
 }

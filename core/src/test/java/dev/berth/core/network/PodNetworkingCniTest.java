@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.DnsConfig;
 import dev.berth.spi.PortMapping;
+import dev.berth.spi.testing.HostRequirements;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the plugins in /usr/lib/cni. Uses its own bridges and subnet ({@value #BRIDGE} and two more, {@value #SUBNET}) and keeps every
  * file (conf dir, IPAM data dir, netns pins, state) under a temp dir, so a real node's network config is untouched.
  */
-@EnabledIf("dev.berth.core.network.CniTestSupport#realPluginsAvailable")
 class PodNetworkingCniTest {
     private static final String BRIDGE = "berthtest0";
     private static final String CIDR_BRIDGE = "berthtest1";
@@ -57,6 +56,8 @@ class PodNetworkingCniTest {
 
     @BeforeAll
     static void ipamDir() throws IOException {
+        HostRequirements.require(CniTestSupport.realPluginsAvailable(), "needs root and the CNI plugins bridge, "
+                + "host-local and portmap in " + CniTestSupport.SYSTEM_CNI_BIN);
         ipamDir = Files.createDirectories(shared.resolve("ipam"));
     }
 
@@ -215,6 +216,23 @@ class PodNetworkingCniTest {
     }
 
     @Test
+    void aNulInThePodNamespaceFailsSetUpWithoutAnIllegalArgumentAndLeavesNothing() throws Exception {
+        // CNI_ARGS carries the namespace, and no process environment can carry a NUL (issue 16): ADD fails as a
+        // plugin failure naming it, and the rollback's DEL, which fails the same way, does not keep the pod.
+        PodNetworking net = networking();
+        String id = newId("nul");
+        var request = new PodNetworkRequest(id, "pod-" + id, "a\0b", "uid-" + id, List.of(), DnsConfig.NONE, Map.of(),
+                "");
+        assertThatThrownBy(() -> net.setUp(request)).isInstanceOfSatisfying(BackendException.class, e -> {
+            assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
+            assertThat(e.getMessage()).contains("CNI_ARGS contains a NUL byte");
+        });
+        assertNothingLeft(id, null);
+        assertThat(net.sandboxIds()).doesNotContain(id);
+        net.tearDown(id); // idempotent
+    }
+
+    @Test
     void aConfigThePluginRejectsForAddAndDelFailsSetUpAndLeavesNothing() throws Exception {
         // host-local prepends runtime ipRanges to its configured ranges; overlapping ones fail ADD and DEL alike.
         // Its own bridge: bridge 1.1.1 fails every later ADD ("could not set bridge's mac: invalid argument") on a
@@ -256,8 +274,8 @@ class PodNetworkingCniTest {
     }
 
     @Test
-    @EnabledIf("dev.berth.core.network.PodNetworkingCniTest#ipv6Enabled")
     void dualStackPodGetsAnAdditionalIpv6Address() throws Exception {
+        HostRequirements.require(ipv6Enabled(), "IPv6 is disabled on this host (net.ipv6.conf.all.disable_ipv6)");
         String conf = CniTestSupport.resource("test-bridge.conflist",
                         Map.of("BRIDGE", DUAL_STACK_BRIDGE, "SUBNET", "10.96.0.0/16", "DATADIR", ipamDir.toString()))
                 .replace("[[{ \"subnet\": \"10.96.0.0/16\" }]]",

@@ -14,6 +14,7 @@ import dev.berth.cri.v1.PortForwardResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
+import dev.berth.spi.testing.HostRequirements;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -43,7 +44,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Drives the streaming server with the real {@code crictl} (client-go's SPDY executor), through a minimal CRI
@@ -71,7 +71,7 @@ class CrictlCompatibilityTest {
     @BeforeEach
     void setUp() throws IOException {
         Optional<Path> found = findCrictl();
-        assumeTrue(found.isPresent(), "crictl not found (set BERTH_CRICTL)");
+        HostRequirements.require(found.isPresent(), "crictl not found (set BERTH_CRICTL)");
         crictl = found.get();
         Files.writeString(dir.resolve("crictl.yaml"), "runtime-endpoint: unix://" + dir.resolve("cri.sock") + "\n");
         streaming = new StreamingServer(StreamingSettings.defaults(), backend);
@@ -145,7 +145,8 @@ class CrictlCompatibilityTest {
     @Test
     void ttyExecSendsTheTerminalSize() throws Exception {
         Path script = Path.of("/usr/bin/script");
-        assumeTrue(Files.isExecutable(script), "script(1) from util-linux gives crictl a terminal");
+        HostRequirements.require(Files.isExecutable(script), "script(1) from util-linux, which gives crictl a terminal, "
+                + "is not installed");
         String cmd = String.join(" ", crictlCommand("exec", "-i", "-t", "c1", "sizes", "1"));
         Process p = new ProcessBuilder(script.toString(), "-qec", "stty cols 77 rows 22; " + cmd, "/dev/null")
                 .redirectErrorStream(true).start();

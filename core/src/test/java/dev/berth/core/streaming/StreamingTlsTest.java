@@ -1,6 +1,7 @@
 package dev.berth.core.streaming;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.spi.testing.HostRequirements;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The streaming server with a certificate and key from its settings; the test makes them with openssl. */
 @Timeout(120)
@@ -36,7 +36,8 @@ class StreamingTlsTest {
     @BeforeEach
     void setUp() throws Exception {
         Path openssl = Path.of("/usr/bin/openssl");
-        assumeTrue(Files.isExecutable(openssl), "openssl makes the test certificate");
+        HostRequirements.require(Files.isExecutable(openssl), "openssl, which makes the test certificate, is not "
+                + "installed");
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
         Process p = new ProcessBuilder(openssl.toString(), "req", "-x509", "-newkey", "rsa:2048", "-nodes",

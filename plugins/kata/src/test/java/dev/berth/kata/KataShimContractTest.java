@@ -6,6 +6,7 @@ import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.testing.HostRequirements;
 import dev.berth.spi.testing.RuntimeBackendContractTest;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -28,7 +28,7 @@ class KataShimContractTest extends RuntimeBackendContractTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        Assumptions.assumeTrue(ShimHost.usable(), "needs root, busybox, runc and containerd-shim-runc-v2");
+        HostRequirements.require(ShimHost.usable(), "needs root, busybox, runc and containerd-shim-runc-v2");
         dir = Files.createTempDirectory("berth-kata-contract");
         busybox = ShimHost.busyboxRootfs(dir);
         context = new TestingBackendContext("shimv2-runc", dir);

@@ -16,6 +16,7 @@ import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxStatus;
 import dev.berth.spi.StatsProvider;
+import dev.berth.spi.testing.HostRequirements;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +46,7 @@ class KataShimIntegrationTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Assumptions.assumeTrue(ShimHost.usable(), "needs root, busybox, runc and containerd-shim-runc-v2");
+        HostRequirements.require(ShimHost.usable(), "needs root, busybox, runc and containerd-shim-runc-v2");
         dir = Files.createTempDirectory("berth-kata-it");
         busybox = ShimHost.busyboxRootfs(dir);
         context = new TestingBackendContext("shimv2-runc", dir);

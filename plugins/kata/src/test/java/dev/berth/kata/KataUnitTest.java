@@ -35,7 +35,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,24 +73,6 @@ class KataUnitTest {
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("META-INF/extensions.idx")) {
             assertThat(in).as("PF4J extension index").isNotNull();
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains(KataBackendFactory.class.getName());
-        }
-    }
-
-    @Test
-    void jarManifestDeclaresThePlugin() throws Exception {
-        Path jar;
-        try (var files = Files.list(Path.of("target"))) {
-            jar = files.filter(p -> p.getFileName().toString().matches("berth-plugin-kata-.*\\.jar")
-                    && !p.getFileName().toString().contains("tests")).findFirst().orElse(null);
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(jar != null, "the jar is built in the package phase");
-        try (var jf = new java.util.jar.JarFile(jar.toFile())) {
-            Manifest m = jf.getManifest();
-            assertThat(m.getMainAttributes().getValue("Plugin-Id")).isEqualTo("kata");
-            assertThat(m.getMainAttributes().getValue("Plugin-Requires")).isEqualTo("^" + dev.berth.spi.SpiVersion.CURRENT);
-            assertThat(m.getMainAttributes().getValue("Plugin-Provider")).isEqualTo("berth");
-            assertThat(m.getMainAttributes().getValue("Plugin-Version")).isNotBlank();
-            assertThat(m.getMainAttributes().getValue("Plugin-Description")).isNotBlank();
         }
     }
 

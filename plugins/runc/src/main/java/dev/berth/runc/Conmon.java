@@ -104,6 +104,39 @@ final class Conmon {
         }
     }
 
+    /**
+     * Kills launchers of {@code workDir} that wait for berth forever: a berth killed between starting the
+     * launcher and opening its end of the sync and start FIFOs leaves the {@code sh} blocked in opening them.
+     * Returns how many it killed.
+     */
+    static int killStuckLaunchers(Path workDir) {
+        String prefix = workDir.toAbsolutePath() + "/";
+        int killed = 0;
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.toList()) {
+                String name = proc.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String[] argv;
+                try {
+                    argv = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+                            .split("\0");
+                } catch (IOException e) {
+                    continue; // gone meanwhile
+                }
+                if (argv.length > 4 && argv[2].equals(LAUNCHER) && argv[3].equals("conmon-launcher")
+                        && argv[4].startsWith(prefix)) {
+                    ProcessHandle.of(Long.parseLong(name)).ifPresent(ProcessHandle::destroyForcibly);
+                    killed++;
+                }
+            }
+        } catch (IOException e) {
+            // no /proc to look at: nothing to kill
+        }
+        return killed;
+    }
+
     static String read(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8).strip().replace('\n', ' ');

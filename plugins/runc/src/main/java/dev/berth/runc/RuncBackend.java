@@ -1245,6 +1245,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     private void cleanupBundle(String verb, String id) {
         Path bundle = bundle(id);
+        int stuck = Conmon.killStuckLaunchers(bundle);
+        if (stuck > 0) {
+            log.log(Level.WARNING, "{0} \"{1}\": killed {2} conmon launcher(s) left waiting by an unfinished call",
+                    verb, id, stuck);
+        }
         try {
             Mounts.unmountAll(bundle);
             deleteTree(bundle);

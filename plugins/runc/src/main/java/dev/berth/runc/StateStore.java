@@ -51,9 +51,30 @@ final class StateStore {
     private final Path sandboxes;
     private final Path containers;
 
+    /** Temp files are named for the writing process, so a restarted berth can tell a killed write's leftovers. */
+    private static final String TEMP = ".tmp-";
+
     StateStore(Path stateDir) throws IOException {
         this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
         this.containers = Files.createDirectories(stateDir.resolve("containers"));
+        removeStaleTemps(sandboxes);
+        removeStaleTemps(containers);
+    }
+
+    /**
+     * Deletes the temp files of writes that a killed berth (another process) left half done; never this process's,
+     * which another backend instance over the same directory may be writing right now.
+     */
+    private static void removeStaleTemps(Path dir) throws IOException {
+        String mine = TEMP + ProcessHandle.current().pid();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(".") && (name.endsWith(".tmp") || name.contains(TEMP) && !name.endsWith(mine))) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
     }
 
     void put(SandboxRecord r) throws IOException {
@@ -109,7 +130,7 @@ final class StateStore {
 
     /** Writes {@code data} to {@code file} atomically and durably. */
     static void write(Path file, byte[] data) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Path tmp = file.resolveSibling("." + file.getFileName() + TEMP + ProcessHandle.current().pid());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(data);

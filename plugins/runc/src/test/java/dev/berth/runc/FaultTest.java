@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,13 @@ class FaultTest {
         assertThat(LogJoiner.running(ctx.resolve("state/b").resolve(ctr))).as("the container's log joiner").isPresent();
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
                 new TestingBackendContext("runc", ctx))) {
+            // What core turns into FAILED_PRECONDITION for a container it lists: the backend has no such container.
+            for (ThrowingCallable call : List.<ThrowingCallable>of(() -> backend.startContainer(ctr),
+                    () -> backend.containerStatus(ctr), () -> backend.execSync(ctr, List.of("true"), Duration.ZERO))) {
+                assertThatThrownBy(call).isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+            }
+            backend.stopContainer(ctr, Duration.ZERO); // nothing to stop: no error
             backend.removeContainer(ctr);
             backend.removeSandbox(pinned);
             backend.removeSandbox(paused);
@@ -151,6 +159,36 @@ class FaultTest {
         assertNothingLeft(ctx, ctr, OciSpecs.cgroupsPath(false, "", pinned, ctr));
         assertNothingLeft(ctx, pinned, OciSpecs.podCgroup("", pinned));
         assertNothingLeft(ctx, paused, OciSpecs.podCgroup("", paused));
+    }
+
+    /**
+     * A berth killed between starting conmon's launcher and opening its end of the FIFOs leaves the launcher
+     * blocked in open() for ever (found by test/soak/kill9.sh); removing the id it was creating kills it.
+     */
+    @Test
+    void removalAfterAKillInTheMiddleOfALaunchKillsTheWaitingLauncher() throws Exception {
+        Path ctx = base.resolve("ctx");
+        String id = RuncBackendTest.newId();
+        Path bundle = Files.createDirectories(ctx.resolve("state/b").resolve(id));
+        Path sync = bundle.resolve("sync-1-1");
+        Path start = bundle.resolve("start-1-1");
+        Fifos.create(sync);
+        Fifos.create(start);
+        // The launcher exactly as Conmon starts it, with nobody at the other end of its FIFOs.
+        Process launcher = new ProcessBuilder("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"",
+                "conmon-launcher", sync.toString(), start.toString(), "/bin/true").start();
+        try {
+            Thread.sleep(200);
+            assertThat(launcher.isAlive()).as("the launcher waits in open()").isTrue();
+            try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
+                    new TestingBackendContext("runc", ctx))) {
+                backend.removeContainer(id);
+            }
+            assertThat(launcher.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("launcher gone").isTrue();
+            assertThat(bundle).doesNotExist();
+        } finally {
+            launcher.destroyForcibly();
+        }
     }
 
     static void assertNothingLeft(Path ctx, String id, String cgroup) throws Exception {

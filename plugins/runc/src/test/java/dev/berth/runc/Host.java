@@ -1,6 +1,6 @@
 package dev.berth.runc;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static dev.berth.spi.testing.HostRequirements.require;
 
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -26,12 +26,12 @@ final class Host {
 
     private Host() {}
 
-    /** Skips the test unless we are root and the programs are installed. */
+    /** Skips the test (fails it under CI, see {@code HostRequirements}) unless root and the programs are installed. */
     static void assumeRuntime(String binary) {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
-        assumeTrue(Files.isExecutable(RuncOptions.resolveProgram(binary)), binary + " is not installed");
-        assumeTrue(Files.isExecutable(RuncOptions.resolveProgram("conmon")), "conmon is not installed");
-        assumeTrue(Files.isExecutable(BUSYBOX), "busybox-static is not installed");
+        require("root".equals(System.getProperty("user.name")), "needs root");
+        require(Files.isExecutable(RuncOptions.resolveProgram(binary)), binary + " is not installed");
+        require(Files.isExecutable(RuncOptions.resolveProgram("conmon")), "conmon is not installed");
+        require(Files.isExecutable(BUSYBOX), "busybox-static is not installed");
     }
 
     /**
@@ -46,7 +46,7 @@ final class Host {
                 Path dir = Path.of("/sys/fs/cgroup", c);
                 Programs.Result r = Programs.run(List.of("sh", "-c", "mkdir -p " + dir + " && mount -t cgroup -o "
                         + c + " cgroup " + dir), null, Duration.ofSeconds(30));
-                assumeTrue(r.ok(), "cannot apply the crun hybrid cgroup fix: " + r.errorText());
+                require(r.ok(), "cannot apply the crun hybrid cgroup fix: " + r.errorText());
             }
         }
     }

@@ -2,7 +2,6 @@ package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
@@ -357,7 +356,6 @@ class RuncBackendTest {
      */
     @Test
     void aSharedPidNamespaceWithoutPauseContainerHasAConfinedInitThatReaps() throws Exception {
-        assumeFalse(expectPause(), "pods run a pause container");
         String sb = pod(SHARED_PID_POD);
         long pause = backend.sandboxStatus(sb).pid();
         assertThat(pause).isPositive();
@@ -418,7 +416,6 @@ class RuncBackendTest {
     /** A pause process killed from outside makes its pod NOTREADY, as a dead pause container does. */
     @Test
     void aPodWhosePauseProcessDiedIsNotReady() throws Exception {
-        assumeFalse(expectPause(), "pods run a pause container");
         String sb = pod(SHARED_PID_POD);
         long pause = backend.sandboxStatus(sb).pid();
         Native.kill(pause, 9);

@@ -34,12 +34,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>{@code execSync} understands a tiny command language: {@code echo WORDS...} prints, {@code exit N}
  * returns N, {@code sleep SECONDS} waits (and honours the timeout). Option {@code fail_create = "true"} makes
  * every sandbox create fail, for rollback tests; {@code network_before_create = false} lets core connect the pod
- * network while the sandbox is created, as the runc backend does.
+ * network while the sandbox is created, as the runc backend does. For cleanup tests, {@code fail_stop = true}
+ * makes every stop of a container or sandbox throw an unexpected exception (a removal still works), and
+ * {@code fail_remove_while = "<file>"} makes every removal fail while that file exists.
  */
 public class FakeBackend implements RuntimeBackend, Recoverable {
     private final BackendContext context;
     private final boolean failCreate;
     private final boolean networkBeforeCreate;
+    private final boolean failStop;
+    private final Path failRemoveWhile;
     private final Map<String, SandboxStatus> sandboxes = new ConcurrentHashMap<>();
     private final Map<String, ContainerStatus> containers = new ConcurrentHashMap<>();
     private final Map<String, String> containerSandbox = new ConcurrentHashMap<>();
@@ -50,8 +54,12 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         this.failCreate = Boolean.parseBoolean(String.valueOf(fail));
         this.networkBeforeCreate = Boolean.parseBoolean(String.valueOf(
                 options.getOrDefault("network_before_create", true)));
+        this.failStop = Boolean.parseBoolean(String.valueOf(options.getOrDefault("fail_stop", false)));
+        Object removeFlag = options.get("fail_remove_while");
+        this.failRemoveWhile = removeFlag == null ? null : Path.of(String.valueOf(removeFlag));
         for (String key : options.keySet()) {
-            if (!List.of("fail_create", "sandbox_image", "network_before_create").contains(key)) {
+            if (!List.of("fail_create", "sandbox_image", "network_before_create", "fail_stop", "fail_remove_while")
+                    .contains(key)) {
                 throw BackendException.invalid("unknown option \"" + key + "\" for a fake handler");
             }
         }
@@ -103,13 +111,20 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
 
     @Override
     public void stopSandbox(String sandboxId, Duration timeout) {
+        if (failStop) {
+            throw new IllegalStateException("fake stop failure requested by fail_stop");
+        }
+        doStopSandbox(sandboxId, timeout);
+    }
+
+    private void doStopSandbox(String sandboxId, Duration timeout) {
         SandboxStatus s = sandboxes.get(sandboxId);
         if (s == null) {
             return;
         }
         containerSandbox.forEach((c, sb) -> {
             if (sb.equals(sandboxId)) {
-                stopContainer(c, timeout);
+                doStopContainer(c, timeout);
             }
         });
         sandboxes.put(sandboxId, new SandboxStatus(sandboxId, SandboxStatus.State.NOTREADY, s.createdAt(), 0, s.info()));
@@ -123,7 +138,8 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
 
     @Override
     public void removeSandbox(String sandboxId) {
-        stopSandbox(sandboxId, Duration.ZERO);
+        checkRemovable("sandbox", sandboxId);
+        doStopSandbox(sandboxId, Duration.ZERO);
         sandboxes.remove(sandboxId);
         forget("sandbox-" + sandboxId);
     }
@@ -157,6 +173,13 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
 
     @Override
     public void stopContainer(String containerId, Duration timeout) {
+        if (failStop) {
+            throw new IllegalStateException("fake stop failure requested by fail_stop");
+        }
+        doStopContainer(containerId, timeout);
+    }
+
+    private void doStopContainer(String containerId, Duration timeout) {
         ContainerStatus c = containers.get(containerId);
         if (c == null || c.state() == ContainerStatus.State.EXITED) {
             return;
@@ -175,7 +198,8 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
 
     @Override
     public void removeContainer(String containerId) {
-        stopContainer(containerId, Duration.ZERO);
+        checkRemovable("container", containerId);
+        doStopContainer(containerId, Duration.ZERO);
         containers.remove(containerId);
         containerSandbox.remove(containerId);
         forget("container-" + containerId);
@@ -250,6 +274,13 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
 
     @Override
     public void close() {}
+
+    private void checkRemovable(String what, String id) {
+        if (failRemoveWhile != null && Files.exists(failRemoveWhile)) {
+            throw new BackendException(BackendException.Kind.INTERNAL, "failed to remove " + what + " \"" + id
+                    + "\": fake failure requested by fail_remove_while");
+        }
+    }
 
     private SandboxStatus sandbox(String id) {
         SandboxStatus s = sandboxes.get(id);

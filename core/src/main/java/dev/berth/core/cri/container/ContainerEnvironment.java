@@ -34,6 +34,12 @@ public interface ContainerEnvironment {
         return Optional.empty();
     }
 
+    /**
+     * At startup, before serving: releases the root file systems no container record names (berth was killed
+     * in CreateContainer after preparing the root and before writing the record). Logs what it releases.
+     */
+    default void reconcile(java.util.Set<String> rootfsKeys) {}
+
     /** The image reference passed through as it is, with no root mounts. */
     static Prepared passThrough(ContainerConfig config) {
         String ref = config.getImage().getImage();

@@ -39,7 +39,8 @@ public final class ExecSync implements UnaryRpc<ExecSyncRequest, ExecSyncRespons
         }
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
-        ExecResult r = h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout()));
+        ExecResult r = cri.onContainer(c, h, "exec in",
+                () -> h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout())));
         return ExecSyncResponse.newBuilder().setStdout(ByteString.copyFrom(r.stdout()))
                 .setStderr(ByteString.copyFrom(r.stderr())).setExitCode(r.exitCode()).build();
     }

@@ -30,7 +30,8 @@ public final class ReopenContainerLog implements UnaryRpc<ReopenContainerLogRequ
         ctx.container(c.id()).pod(c.sandboxId());
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
-        h.require(LogReopening.class, "reopening container logs").reopenLog(c.id());
+        LogReopening reopening = h.require(LogReopening.class, "reopening container logs");
+        cri.onContainer(c, h, "reopen the log of", () -> reopening.reopenLog(c.id()));
         return ReopenContainerLogResponse.getDefaultInstance();
     }
 }

@@ -33,7 +33,7 @@ public final class StartContainer implements UnaryRpc<StartContainerRequest, Sta
         var lock = cri.lockFor(c.id());
         lock.lock();
         try {
-            h.backend().startContainer(c.id());
+            cri.onContainer(c, h, "start", () -> h.backend().startContainer(c.id()));
         } finally {
             lock.unlock();
         }

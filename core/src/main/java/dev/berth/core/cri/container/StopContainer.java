@@ -47,7 +47,12 @@ public final class StopContainer implements UnaryRpc<StopContainerRequest, StopC
         var lock = cri.lockFor(c.id());
         lock.lock();
         try {
+            // A container its backend does not know has nothing to stop (Stop is idempotent); Remove cleans it up.
             h.backend().stopContainer(c.id(), Duration.ofSeconds(req.getTimeout()));
+        } catch (dev.berth.spi.BackendException e) {
+            if (e.kind() != dev.berth.spi.BackendException.Kind.NOT_FOUND) {
+                throw e;
+            }
         } finally {
             lock.unlock();
         }

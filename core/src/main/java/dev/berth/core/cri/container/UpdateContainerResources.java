@@ -45,7 +45,8 @@ public final class UpdateContainerResources
         var lock = cri.lockFor(c.id());
         lock.lock();
         try {
-            h.backend().updateContainer(c.id(), SpiMapper.resources(req.getLinux()));
+            cri.onContainer(c, h, "update the resources of",
+                    () -> h.backend().updateContainer(c.id(), SpiMapper.resources(req.getLinux())));
             ContainerRecord now = cri.containers().get(c.id()).orElse(null);
             if (now != null) {
                 cri.containers().put(now.withConfig(inForce(ContainerStatus.config(now), req.getLinux())

@@ -103,8 +103,11 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
                 undo.push(new Undo("remove the sandbox from the backend", () -> handler.backend().removeSandbox(id)));
                 handler.backend().startSandbox(id);
             } catch (RuntimeException | Error e) {
-                if (network != null) {
-                    awaitQuietly(network); // the network's undo must not race its setup
+                // The network's undo must not race its setup. If the network failed too, its rollback took the
+                // namespace from under the backend, so its failure is the cause to name first.
+                RuntimeException networkFailure = network == null ? null : failureOf(network);
+                if (networkFailure != null && e instanceof RuntimeException created) {
+                    throw bothFailed(networkFailure, created);
                 }
                 throw e;
             }
@@ -147,12 +150,26 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         }
     }
 
-    private static void awaitQuietly(FutureTask<SpiMapper.Prepared> task) {
+    /** Waits for the network task; returns its failure (already rolled back), or null. */
+    private static RuntimeException failureOf(FutureTask<SpiMapper.Prepared> task) {
         try {
             await(task);
-        } catch (RuntimeException | Error ignored) {
-            // The create failure is the one to report; the network's own failure already rolled it back.
+            return null;
+        } catch (RuntimeException e) {
+            return e;
+        } catch (Error e) {
+            return new IllegalStateException(e);
         }
+    }
+
+    /** One error naming the network's failure and the backend's, with the network's code. */
+    private static BackendException bothFailed(RuntimeException network, RuntimeException created) {
+        BackendException.Kind kind = network instanceof BackendException b ? b.kind()
+                : BackendException.Kind.INTERNAL;
+        BackendException both = new BackendException(kind, network.getMessage()
+                + "; creating the sandbox meanwhile failed too: " + created.getMessage(), network);
+        both.addSuppressed(created);
+        return both;
     }
 
     private void rollback(String id, Deque<Undo> undo, SandboxRecord record) {

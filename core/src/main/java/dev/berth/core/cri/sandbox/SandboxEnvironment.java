@@ -35,6 +35,12 @@ public interface SandboxEnvironment {
     /** Releases everything else (idempotent); called by Remove. */
     void release(String sandboxId);
 
+    /**
+     * At startup, before serving: releases what this environment holds for pods core has no record of (berth was
+     * killed between preparing and recording, or between releasing and forgetting). Logs what it releases.
+     */
+    default void reconcile(java.util.Set<String> sandboxIds) {}
+
     /** Whether pods can get a network now, for the NetworkReady condition. */
     default Readiness networkReadiness() {
         return Readiness.READY;

@@ -36,7 +36,8 @@ public final class ContainerStats implements UnaryRpc<ContainerStatsRequest, Con
         ctx.container(c.id()).pod(c.sandboxId());
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
-        var usage = h.require(StatsProvider.class, "container stats").containerStats(c.id());
+        StatsProvider stats = h.require(StatsProvider.class, "container stats");
+        var usage = cri.onContainer(c, h, "read the stats of", () -> stats.containerStats(c.id()));
         return ContainerStatsResponse.newBuilder().setStats(StatsMapper.container(c, usage.usage(),
                 environment.writableLayer(c.rootfsKey()))).build();
     }

@@ -36,7 +36,8 @@ public final class PodSandboxStats implements UnaryRpc<PodSandboxStatsRequest, P
         Handler h = cri.dispatcher().forSandbox(s);
         ctx.handler(h);
         StatsProvider sp = h.require(StatsProvider.class, "pod sandbox stats");
-        return PodSandboxStatsResponse.newBuilder().setStats(stats(cri, environment, s, sp)).build();
+        return PodSandboxStatsResponse.newBuilder()
+                .setStats(cri.onSandbox(s, h, "read the stats of", () -> stats(cri, environment, s, sp))).build();
     }
 
     static dev.berth.cri.v1.PodSandboxStats stats(CriRuntime cri, ContainerEnvironment environment, SandboxRecord s,

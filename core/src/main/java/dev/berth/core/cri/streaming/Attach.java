@@ -34,6 +34,7 @@ public final class Attach implements UnaryRpc<AttachRequest, AttachResponse> {
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
         h.require(StreamingIo.class, "attach");
+        cri.onContainer(c, h, "attach to", () -> h.backend().containerStatus(c.id()));
         return AttachResponse.newBuilder().setUrl(server.attachUrl(c.id(), req.getTty(), req.getStdin(),
                 req.getStdout(), req.getStderr()).toString()).build();
     }

@@ -38,6 +38,7 @@ public final class Exec implements UnaryRpc<ExecRequest, ExecResponse> {
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
         h.require(StreamingIo.class, "exec");
+        cri.onContainer(c, h, "exec in", () -> h.backend().containerStatus(c.id()));
         return ExecResponse.newBuilder().setUrl(server.execUrl(c.id(), req.getCmdList(), req.getTty(),
                 req.getStdin(), req.getStdout(), req.getStderr()).toString()).build();
     }

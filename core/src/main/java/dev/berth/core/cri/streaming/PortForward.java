@@ -34,6 +34,7 @@ public final class PortForward implements UnaryRpc<PortForwardRequest, PortForwa
         Handler h = cri.dispatcher().forSandbox(s);
         ctx.handler(h);
         h.require(PortForwarding.class, "port forwarding");
+        cri.onSandbox(s, h, "port-forward to", () -> h.backend().sandboxStatus(s.id()));
         return PortForwardResponse.newBuilder().setUrl(server.portForwardUrl(s.id(), req.getPortList()).toString())
                 .build();
     }
