@@ -122,17 +122,9 @@ public final class CriRuntime {
      * FAILED_PRECONDITION naming the state and the way out (RemoveContainer cleans it up).
      */
     public <T> T onContainer(ContainerRecord c, Handler h, String action, java.util.function.Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (BackendException e) {
-            if (e.kind() != BackendException.Kind.NOT_FOUND) {
-                throw e;
-            }
-            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot " + action
-                    + " container \"" + c.id() + "\": it is listed in state CONTAINER_UNKNOWN, as runtime handler \""
-                    + h.name() + "\" has no such container (was berth stopped while creating it?); remove it with "
-                    + "RemoveContainer (" + e.getMessage() + ")", e);
-        }
+        return listed(call, "cannot " + action + " container \"" + c.id() + "\": it is listed in state "
+                + "CONTAINER_UNKNOWN, as runtime handler \"" + h.name() + "\" has no such container (was berth stopped "
+                + "while creating it?); remove it with RemoveContainer");
     }
 
     /** {@link #onContainer(ContainerRecord, Handler, String, java.util.function.Supplier)} for a call without result. */
@@ -148,16 +140,21 @@ public final class CriRuntime {
      * off mid-RunPodSandbox by a kill) becomes FAILED_PRECONDITION naming the state, as for containers.
      */
     public <T> T onSandbox(SandboxRecord s, Handler h, String action, java.util.function.Supplier<T> call) {
+        return listed(call, "cannot " + action + " pod sandbox \"" + s.id() + "\": it is not ready "
+                + "(SANDBOX_NOTREADY), as runtime handler \"" + h.name() + "\" has no such sandbox (was berth stopped "
+                + "while creating it?); remove it with RemovePodSandbox");
+    }
+
+    /** {@code call}, with the backend's NOT_FOUND for an object core lists turned into FAILED_PRECONDITION. */
+    private static <T> T listed(java.util.function.Supplier<T> call, String message) {
         try {
             return call.get();
         } catch (BackendException e) {
             if (e.kind() != BackendException.Kind.NOT_FOUND) {
                 throw e;
             }
-            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot " + action
-                    + " pod sandbox \"" + s.id() + "\": it is not ready (SANDBOX_NOTREADY), as runtime handler \""
-                    + h.name() + "\" has no such sandbox (was berth stopped while creating it?); remove it with "
-                    + "RemovePodSandbox (" + e.getMessage() + ")", e);
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                    message + " (" + e.getMessage() + ")", e);
         }
     }
 
