@@ -2,15 +2,12 @@ package dev.berth.core.dispatch;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import dev.berth.core.store.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -97,15 +94,7 @@ public final class GenerationStore {
         m.put("type", e.type());
         m.put("options", e.options());
         try {
-            Files.createDirectories(meta);
-            Path target = file(e.handler(), e.generation());
-            Path tmp = meta.resolve("." + target.getFileName() + ".tmp");
-            try (var ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE)) {
-                ch.write(ByteBuffer.wrap(toml.writeValueAsBytes(m)));
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.write(file(e.handler(), e.generation()), toml.writeValueAsBytes(m));
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot persist generation " + e.generation() + " of handler "
                     + e.handler(), ex);

@@ -1,15 +1,12 @@
 package dev.berth.core.network;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.core.store.AtomicFiles;
 import dev.berth.spi.BackendException;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -49,9 +46,6 @@ final class NetworkStateStore {
 
     private final Path dir;
 
-    /** Temp files are named for the writing process, so a restarted berth can tell a killed write's leftovers. */
-    private static final String TEMP = ".tmp-";
-
     NetworkStateStore(Path dir) {
         this.dir = dir;
         removeStaleTemps();
@@ -59,39 +53,17 @@ final class NetworkStateStore {
 
     /** Deletes the temp files of writes that a killed berth (another process) left half done. */
     private void removeStaleTemps() {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        String mine = TEMP + ProcessHandle.current().pid();
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                String name = f.getFileName().toString();
-                if (name.startsWith(".") && (name.endsWith(".tmp") || name.contains(TEMP) && !name.endsWith(mine))) {
-                    Files.deleteIfExists(f);
-                }
-            }
+        try {
+            AtomicFiles.removeStaleTemps(dir);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot clean up temp files in {0}: {1}", dir, e.getMessage());
         }
     }
 
     void write(PodNetworkState state) {
-        Path file = file(state.sandboxId());
-        Path temp = dir.resolve("." + state.sandboxId() + SUFFIX + TEMP + ProcessHandle.current().pid());
         try {
-            Files.createDirectories(dir);
-            byte[] bytes = CniConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state);
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                channel.write(java.nio.ByteBuffer.wrap(bytes));
-                channel.force(true);
-            }
-            try {
-                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            syncDir();
+            AtomicFiles.write(file(state.sandboxId()),
+                    CniConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
         } catch (IOException e) {
             throw BackendException.internal("failed to write network state of pod \"" + state.sandboxId() + "\": "
                     + e.getMessage(), e);
@@ -114,7 +86,7 @@ final class NetworkStateStore {
     void delete(String sandboxId) {
         try {
             Files.deleteIfExists(file(sandboxId));
-            syncDir();
+            AtomicFiles.syncDirectory(dir);
         } catch (IOException e) {
             throw BackendException.internal("failed to delete network state of pod \"" + sandboxId + "\": "
                     + e.getMessage(), e);
@@ -136,13 +108,5 @@ final class NetworkStateStore {
 
     private Path file(String sandboxId) {
         return dir.resolve(sandboxId + SUFFIX);
-    }
-
-    private void syncDir() {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            // Some file systems refuse to fsync a directory; the rename is still atomic.
-        }
     }
 }

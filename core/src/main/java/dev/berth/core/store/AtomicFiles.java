@@ -32,6 +32,35 @@ public final class AtomicFiles {
         syncDirectory(dir);
     }
 
+    /**
+     * Deletes the temp files in {@code dir} that a killed process left half written: those of
+     * {@link #write}'s naming whose pid is not this process's (never this process's own, which another writer
+     * here may be using right now), and the {@code .<name>.tmp} of older versions.
+     */
+    public static void removeStaleTemps(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        String mine = Long.toString(ProcessHandle.current().pid());
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                int at = name.lastIndexOf(".tmp-");
+                if (!name.startsWith(".")) {
+                    continue;
+                }
+                if (name.endsWith(".tmp")) {
+                    Files.deleteIfExists(f);
+                } else if (at > 0) {
+                    String pid = name.substring(at + ".tmp-".length()).split("-", 2)[0];
+                    if (!pid.equals(mine)) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+        }
+    }
+
     /** fsyncs a directory so that a rename or unlink in it is durable. */
     public static void syncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -42,12 +42,14 @@ public final class RecordStore<T> {
     }
 
     /**
-     * Loads every record from disk. Files that cannot be parsed are reported through {@code onBroken} and left
+     * Loads every record from disk, after deleting the temp files of writes a killed berth left half done.
+     * Files that cannot be parsed are reported through {@code onBroken} and left
      * in place for an operator to inspect, rather than silently dropped.
      */
     public void load(java.util.function.BiConsumer<Path, Exception> onBroken) {
         try {
             Files.createDirectories(dir);
+            AtomicFiles.removeStaleTemps(dir); // writes a kill -9 cut short
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : files.toList()) {
                     String name = f.getFileName().toString();
