@@ -21,6 +21,9 @@ echo "== unit and integration tests"
 # Nothing may be skipped silently: a test whose host programs are missing fails (HostRequirements).
 export BERTH_REQUIRE_HOST_PROGRAMS=1
 mvn -B -ntp install
+echo "== the plugin kit: a plugin from the template; runc and kata built outside the reactor with only the kit"
+test/plugins/kit-test.sh
+test/plugins/outside-build.sh
 
 echo "== the image runs without a JDK"
 image=distribution/target/berth

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The built plugin jar. Runs in the package phase, after the jar and shade plugins (the {@code packaged-jar}
+ * The built plugin jar. Runs in the package phase, after the jar and the archive are built (the {@code packaged-jar}
  * Surefire execution in the pom); the test phase, which comes before, leaves it out.
  */
 @Tag("packaged-jar")
