@@ -162,6 +162,24 @@ class SpiApiCheckerTest {
                 + "java.lang.String sandboxImage").contains("  changed:  dev.berth.spi.BackendFeatures constructor");
     }
 
+    /** The way a record grows within a major version: a component at the end, the old constructor kept. */
+    @Test
+    void aRecordGrowsCompatiblyByKeepingItsPreviousConstructor() throws Exception {
+        SpiApi.Dump dump = modified("dev/berth/spi/BackendFeatures.java", s -> s
+                .replace("boolean usesImages, String sandboxImage) {", "boolean usesImages, String sandboxImage, "
+                        + "boolean idmapMounts) {\n"
+                        + "    public BackendFeatures(boolean recursiveReadOnlyMounts, boolean userNamespaces, "
+                        + "CgroupDriver cgroupDriver, boolean usesImages, String sandboxImage) {\n"
+                        + "        this(recursiveReadOnlyMounts, userNamespaces, cgroupDriver, usesImages, "
+                        + "sandboxImage, false);\n"
+                        + "    }\n"), "2.0.0");
+        SpiApi.Diff diff = SpiApi.diff(released, dump);
+        assertThat(diff.removed()).isEmpty();
+        assertThat(diff.impact()).isEqualTo(SpiApi.Impact.COMPATIBLE);
+        assertThat(diff.describe()).contains("  added:    dev.berth.spi.BackendFeatures component 05 boolean "
+                + "idmapMounts");
+    }
+
     @Test
     void theDumpFileRoundTrips() {
         SpiApi.Dump parsed = SpiApi.Dump.parse(released.text());
