@@ -32,8 +32,9 @@ public interface RuntimeBackendFactory extends ExtensionPoint {
      * and reports itself unhealthy.
      *
      * <p>Thread-safe: it may be called while backends it made earlier serve calls. Not idempotent: each call
-     * makes a new backend, which core closes when it is done with it. {@code context.stateDir()} may hold the state of a previous run with the same
-     * options (after a restart of berth); the backend takes it over, see {@link Recoverable}.
+     * makes a new backend, which core closes when it is done with it. {@code context.stateDir()} may hold the
+     * state of a previous run with the same options (after a restart of berth); the backend takes it over, see
+     * {@link Recoverable}.
      *
      * @param handlerName the handler name from config, e.g. {@code crun} or {@code kata-qemu}
      * @param options the handler's {@code [runtimes.NAME.options]} table: strings, numbers, booleans, lists

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.Executable;
 import java.lang.reflect.Field;
 import java.lang.reflect.Member;
 import java.lang.reflect.Method;
@@ -234,8 +233,8 @@ public final class SpiApi {
             RecordComponent[] rc = c.getRecordComponents();
             for (int i = 0; i < rc.length; i++) {
                 if (!experimental(rc[i])) {
-                    lines.add(owner + " component " + String.format("%02d", i) + " " + annotations(rc[i]) + rc[i].getGenericType().getTypeName()
-                            + " " + rc[i].getName());
+                    lines.add(owner + " component " + String.format("%02d", i) + " " + annotations(rc[i])
+                            + rc[i].getGenericType().getTypeName() + " " + rc[i].getName());
                 }
             }
         }
@@ -320,7 +319,8 @@ public final class SpiApi {
     }
 
     private static boolean experimental(AnnotatedElement e) {
-        return Arrays.stream(e.getDeclaredAnnotations()).anyMatch(a -> a.annotationType().getName().equals(EXPERIMENTAL));
+        return Arrays.stream(e.getDeclaredAnnotations())
+                .anyMatch(a -> a.annotationType().getName().equals(EXPERIMENTAL));
     }
 
     /** A record's accessor of a component marked experimental goes with its component. */
@@ -364,7 +364,8 @@ public final class SpiApi {
         }
         String problem = versionProblem(recorded.version(), now.version(), impact);
         if (update) {
-            return problem == null ? null : "refusing to regenerate " + FILE_NAME + ": " + problem + ".\n" + d.describe();
+            return problem == null ? null
+                    : "refusing to regenerate " + FILE_NAME + ": " + problem + ".\n" + d.describe();
         }
         StringBuilder b = new StringBuilder();
         if (impact == Impact.NONE) {
