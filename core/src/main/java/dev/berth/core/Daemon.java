@@ -5,6 +5,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.CriServer;
 import dev.berth.core.cri.StreamingRpc;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.container.CheckpointContainer;
 import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.cri.container.ContainerStatus;
 import dev.berth.core.cri.container.CreateContainer;
@@ -26,6 +27,7 @@ import dev.berth.core.cri.sandbox.RemovePodSandbox;
 import dev.berth.core.cri.sandbox.RunPodSandbox;
 import dev.berth.core.cri.sandbox.SandboxEnvironment;
 import dev.berth.core.cri.sandbox.StopPodSandbox;
+import dev.berth.core.cri.sandbox.UpdatePodSandboxResources;
 import dev.berth.core.cri.stats.ContainerStats;
 import dev.berth.core.cri.stats.ListContainerStats;
 import dev.berth.core.cri.stats.ListPodSandboxStats;
@@ -149,6 +151,8 @@ public final class Daemon implements AutoCloseable {
                 new ContainerStatus(cri),
                 new UpdateContainerResources(cri),
                 new ReopenContainerLog(cri),
+                new CheckpointContainer(cri),
+                new UpdatePodSandboxResources(cri),
                 new ExecSync(cri),
                 new ContainerStats(cri, containerEnv),
                 new ListContainerStats(cri, containerEnv),

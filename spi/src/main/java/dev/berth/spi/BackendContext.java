@@ -2,10 +2,14 @@ package dev.berth.spi;
 
 import java.nio.file.Path;
 
-/** What core offers a backend it creates. Implemented by core; thread-safe. */
+/**
+ * What core offers a backend it creates. Implemented by core; every method is thread-safe, cheap, returns the
+ * same value for the backend's whole life and throws nothing. The backend may keep the context and use it from
+ * any thread until {@link RuntimeBackend#close()} returns.
+ */
 public interface BackendContext {
 
-    /** The handler this backend serves. */
+    /** The handler this backend serves, as named in the operator's config. */
     String handlerName();
 
     /**
@@ -25,18 +29,23 @@ public interface BackendContext {
      */
     Path rootDir();
 
-    /** A logger named after the plugin and handler. */
+    /** A logger named after the plugin and handler; what a backend logs goes to berth's log. */
     System.Logger logger();
 
     /**
      * Where the backend reports what it alone observes: {@link BackendEvent.Type#STOPPED} once each time a
      * container's process exits, whether stopped, killed or on its own. Core publishes CREATED, STARTED and
-     * DELETED for the calls it serves, so a backend must not, or the kubelet sees them twice.
+     * DELETED for the calls it serves, so a backend must not, or the kubelet sees them twice. A backend publishes
+     * from any thread, also after a restart of berth for exits it finds while recovering.
      */
     EventSink events();
 
-    /** Receives events from a backend. Implemented by core; never blocks for long; thread-safe. */
+    /** Receives events from a backend. Implemented by core. */
     interface EventSink {
+        /**
+         * Hands an event to core. Thread-safe; never blocks for long (a slow CRI client loses events rather than
+         * holding the backend up) and throws nothing. Not idempotent: each call is one event for the kubelet.
+         */
         void publish(BackendEvent event);
     }
 }

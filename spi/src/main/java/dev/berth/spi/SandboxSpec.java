@@ -7,9 +7,9 @@ import java.util.Map;
 /**
  * Everything a backend needs to create a pod sandbox. Core has already pulled the sandbox image, prepared its
  * root file system ({@link #rootfs()}) unless the backend said it does not run this pod from it
- * ({@link RuntimeBackend#usesSandboxImage}), and, unless the pod uses the host network, created and pinned the
- * pod's network namespace ({@link #netnsPath()}). CNI has run in it too, unless the backend said it does not
- * need that before create ({@link RuntimeBackend#needsNetworkBeforeCreate}); then it runs meanwhile.
+ * ({@link BackendFeatures.Pod#runsSandboxImage()}), and, unless the pod uses the host network, created and
+ * pinned the pod's network namespace ({@link #netnsPath()}). CNI has run in it too, unless the backend said it does not
+ * need that before create ({@link BackendFeatures.Pod#networkBeforeCreate()}); then it runs meanwhile.
  *
  * @param id the sandbox id core chose (64 hex characters)
  * @param netnsPath the pinned network namespace, or {@code null} for host networking

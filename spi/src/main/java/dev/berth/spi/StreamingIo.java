@@ -7,19 +7,29 @@ import java.util.concurrent.BlockingQueue;
 
 /**
  * Optional: interactive exec and attach, for the streaming server. Methods block until the session ends and
- * are called on their own (virtual) thread.
+ * are called on their own (virtual) thread, many at once. The common rules of {@link RuntimeBackend} (threading,
+ * errors) apply. When the client goes away core interrupts the calling thread: the method then ends the session
+ * and returns promptly. Core owns the streams and closes them after the method returned; the backend leaves no
+ * process or thread of the session behind, whatever the outcome.
  */
 public interface StreamingIo {
 
     /**
      * Runs {@code command} in the container wired to {@code io}, and returns its exit code. With a TTY, stderr
-     * is merged into stdout by the terminal. Closing {@code io.stdin} signals end of input.
+     * is merged into stdout by the terminal. Closing {@code io.stdin} signals end of input. Not idempotent: each
+     * call runs the command. A non-zero exit code is a result, not an error.
+     *
+     * @throws BackendException {@code NOT_FOUND} if the container is unknown; {@code FAILED_PRECONDITION} if it
+     *     is not running
      */
     int exec(String containerId, List<String> command, Streams io);
 
     /**
      * Attaches to the container's main process until it exits or the client goes away. Several attach
-     * sessions to one container may run at once.
+     * sessions to one container may run at once; detaching leaves the container running.
+     *
+     * @throws BackendException {@code NOT_FOUND} if the container is unknown; {@code FAILED_PRECONDITION} if it
+     *     is not running
      */
     void attach(String containerId, Streams io);
 

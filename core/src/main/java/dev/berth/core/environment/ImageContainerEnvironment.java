@@ -30,7 +30,7 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
     @Override
     public Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox, Handler handler,
                             Deque<RunPodSandbox.Undo> undo) {
-        if (!handler.backend().usesImages()) {
+        if (!handler.backend().features().usesImages()) {
             return ContainerEnvironment.passThrough(config);
         }
         String ref = config.getImage().getImage();

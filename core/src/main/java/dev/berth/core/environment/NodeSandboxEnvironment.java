@@ -14,6 +14,7 @@ import dev.berth.core.network.PodNetworkRequest;
 import dev.berth.core.network.PodNetworking;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.DnsConfig;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
@@ -66,13 +67,14 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         // prepared only for a pod whose backend runs it.
         List<MountSpec> rootfs = List.of();
         ImageConfig imageConfig = ImageConfig.NONE;
-        if (handler.backend().usesImages()) {
-            String ref = handler.backend().sandboxImage().orElse(defaultSandboxImage);
+        BackendFeatures features = handler.backend().features();
+        if (features.usesImages()) {
+            String ref = features.sandboxImage().isEmpty() ? defaultSandboxImage : features.sandboxImage();
             Image image = images.find(ref).orElseGet(() -> images.pull(ref, RegistryCredentials.NONE));
             images.pin(image.id(), true);
             SandboxSpec asked = SpiMapper.sandbox(id, config, new SpiMapper.Prepared(netns, "", List.of(), List.of(),
                     ImageConfig.NONE, null, null, null));
-            if (handler.backend().usesSandboxImage(asked)) {
+            if (handler.backend().podFeatures(asked).runsSandboxImage()) {
                 String key = rootfsKey(id);
                 rootfs = images.prepareRootfs(key, image.id());
                 undo.push(new RunPodSandbox.Undo("release the sandbox root file system",

@@ -239,8 +239,8 @@ class CriServiceTest {
                 .build()), Status.Code.UNIMPLEMENTED, "runtime handler \"fake\" (type fake, plugin builtin) does not "
                 + "support reopening container logs");
         // An RPC berth has no class for yet is UNIMPLEMENTED with its name.
-        assertCode(() -> h.runtime.checkpointContainer(dev.berth.cri.v1.CheckpointContainerRequest.getDefaultInstance()),
-                Status.Code.UNIMPLEMENTED, "runtime.v1.RuntimeService/CheckpointContainer");
+        assertCode(() -> h.runtime.streamPodSandboxes(dev.berth.cri.v1.StreamPodSandboxesRequest.getDefaultInstance())
+                .hasNext(), Status.Code.UNIMPLEMENTED, "runtime.v1.RuntimeService/StreamPodSandboxes");
     }
 
     private String run(String name, String handler) {

@@ -53,7 +53,7 @@ class DaemonProcessTest {
     @BeforeEach
     void setUp() throws Exception {
         Path plugins = Files.createDirectories(dir.resolve("plugins"));
-        TestPluginJar.build(plugins, "fakeplugin", "fake", "^1.0.0", true);
+        TestPluginJar.build(plugins, "fakeplugin", "fake", "^" + dev.berth.spi.SpiVersion.CURRENT, true);
         socket = dir.resolve("run/berth.sock");
         config = dir.resolve("config.toml");
         Files.writeString(config, """

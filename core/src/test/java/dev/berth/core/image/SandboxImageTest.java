@@ -12,6 +12,7 @@ import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.testing.FakeBackend;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sandbox image for RunPodSandbox (SPI 1.2 {@code usesSandboxImage}): pulled and pinned for every pod, its root
+ * The sandbox image for RunPodSandbox ({@code BackendFeatures.Pod.runsSandboxImage}): pulled and pinned for every pod, its root
  * file system and config prepared only when the backend runs it for that pod. Against Debian's docker-registry.
  */
 class SandboxImageTest {
@@ -62,14 +63,14 @@ class SandboxImageTest {
         }
 
         @Override
-        public boolean usesImages() {
-            return true;
+        public BackendFeatures features() {
+            return new BackendFeatures(true, false, BackendFeatures.CgroupDriver.CGROUPFS, true, "");
         }
 
         @Override
-        public boolean usesSandboxImage(SandboxSpec spec) {
+        public BackendFeatures.Pod podFeatures(SandboxSpec spec) {
             asked.add(spec);
-            return runsSandboxImage;
+            return new BackendFeatures.Pod(runsSandboxImage, true);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.berth.cri.v1.PodSandboxStatsRequest;
 import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.spi.BackendContext;
+import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.MountSpec;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.RuntimeBackendFactory;
@@ -51,8 +52,8 @@ class WritableLayerStatsTest {
         }
 
         @Override
-        public boolean usesImages() {
-            return true;
+        public BackendFeatures features() {
+            return new BackendFeatures(true, false, BackendFeatures.CgroupDriver.CGROUPFS, true, "");
         }
 
         @Override

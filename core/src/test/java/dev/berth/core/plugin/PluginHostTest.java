@@ -3,6 +3,7 @@ package dev.berth.core.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.spi.RuntimeBackendFactory;
+import dev.berth.spi.SpiVersion;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,23 @@ class PluginHostTest {
             assertThat(t.factory()).isInstanceOf(RuntimeBackendFactory.class);
             assertThat(t.classLoader().loadClass(RuntimeBackendFactory.class.getName()))
                     .isSameAs(RuntimeBackendFactory.class);
+        }
+    }
+
+    /** A plugin built for the previous major SPI version (its {@code ^} range ends below ours) is refused. */
+    @Test
+    void refusesAPluginOfThePreviousMajorSpiVersion() throws Exception {
+        int major = Integer.parseInt(SpiVersion.CURRENT.split("\\.")[0]);
+        TestPluginJar.build(dir, "current", "current-type", "^" + SpiVersion.CURRENT, false);
+        TestPluginJar.build(dir, "old", "old-type", "^" + (major - 1) + ".0.0", false);
+        try (PluginHost host = PluginHost.load(dir)) {
+            assertThat(host.types()).containsOnlyKeys("current-type");
+            assertThat(host.plugins()).anySatisfy(p -> {
+                assertThat(p.path().getFileName().toString()).isEqualTo("old.jar");
+                assertThat(p.state()).isEqualTo("failed");
+                assertThat(p.error()).isEqualTo("plugin \"old\" requires SPI ^" + (major - 1) + ".0.0 but berth provides "
+                        + SpiVersion.CURRENT);
+            });
         }
     }
 

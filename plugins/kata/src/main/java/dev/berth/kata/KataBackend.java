@@ -163,7 +163,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
     public BackendFeatures features() {
         // Kata mounts volumes into the guest over virtio-fs without recursive read-only support, and berth
         // does not pass user namespaces to the shim.
-        return new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS);
+        return new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS, true, options.sandboxImage());
     }
 
     @Override
@@ -208,11 +208,6 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             }
         }
         return null;
-    }
-
-    @Override
-    public java.util.Optional<String> sandboxImage() {
-        return options.sandboxImage().isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(options.sandboxImage());
     }
 
     // ---------------------------------------------------------------- sandboxes

@@ -3,6 +3,7 @@ package dev.berth.kata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.spi.RuntimeBackendFactory;
+import dev.berth.spi.SpiVersion;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ class KataPluginLoadingTest {
         a.putValue("Plugin-Id", "kata");
         a.putValue("Plugin-Version", "0.1.0");
         a.putValue("Plugin-Provider", "berth");
-        a.putValue("Plugin-Requires", "^1.0.0");
+        a.putValue("Plugin-Requires", "^" + SpiVersion.CURRENT);
         Path classes = Path.of("target/classes");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), mf);
              var files = Files.walk(classes)) {
@@ -46,7 +47,7 @@ class KataPluginLoadingTest {
             }
         }
         PluginManager pm = new JarPluginManager(plugins);
-        pm.setSystemVersion("1.0.0");
+        pm.setSystemVersion(SpiVersion.CURRENT);
         pm.loadPlugins();
         pm.startPlugins();
         try {

@@ -286,7 +286,7 @@ class KataUnitTest {
             });
             assertThat(b.features().recursiveReadOnlyMounts()).isFalse();
             assertThat(b.features().userNamespaces()).isFalse();
-            assertThat(b.sandboxImage()).isEmpty();
+            assertThat(b.features().sandboxImage()).isEmpty();
         }
         var ctx2 = new TestingBackendContext("shimv2-runc", dir.resolve("b"));
         try (var b = new KataBackendFactory().create("shimv2-runc", Map.of("shim", "containerd-shim-runc-v2"), ctx2)) {

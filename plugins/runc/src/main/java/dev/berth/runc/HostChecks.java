@@ -19,7 +19,7 @@ final class HostChecks {
     static BackendFeatures features(RuncOptions options) {
         boolean rro = runtimeSupportsRro(options.binary()) && kernelAtLeast(5, 12);
         return new BackendFeatures(rro, false, options.systemdCgroup() ? BackendFeatures.CgroupDriver.SYSTEMD
-                : BackendFeatures.CgroupDriver.CGROUPFS);
+                : BackendFeatures.CgroupDriver.CGROUPFS, true, options.pauseImage().orElse(""));
     }
 
     private static boolean runtimeSupportsRro(Path binary) {

@@ -146,20 +146,17 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 host.seccompLoader(), host.grantableCaps());
     }
 
-    @Override
-    public Optional<String> sandboxImage() {
-        return options.pauseImage();
-    }
-
     // ---- sandboxes -----------------------------------------------------------------------------------------
 
     /**
-     * The pause container only joins the pod's network namespace, so CNI can run while it is created. Pods with
-     * network sysctls keep the old order: runc writes them at create, and they must land after the plugins' own.
+     * Only a pause container runs from the sandbox image; a pod without one needs no root file system. The pause
+     * container only joins the pod's network namespace, so CNI can run while it is created. Pods with network
+     * sysctls keep the old order: runc writes them at create, and they must land after the plugins' own.
      */
     @Override
-    public boolean needsNetworkBeforeCreate(SandboxSpec spec) {
-        return spec.sysctls().keySet().stream().anyMatch(k -> k.startsWith("net."));
+    public BackendFeatures.Pod podFeatures(SandboxSpec spec) {
+        return new BackendFeatures.Pod(!withoutPause(spec),
+                spec.sysctls().keySet().stream().anyMatch(k -> k.startsWith("net.")));
     }
 
     @Override
@@ -259,12 +256,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         } catch (IOException e) {
             throw BackendException.invalid("failed to create sandbox \"" + id + "\": " + e.getMessage());
         }
-    }
-
-    /** Only a pause container runs from the sandbox image; a pod without one needs no root file system. */
-    @Override
-    public boolean usesSandboxImage(SandboxSpec spec) {
-        return !withoutPause(spec);
     }
 
     /** The namespaces a pod without a pause container pins: UTS unless host network, IPC unless host IPC. */

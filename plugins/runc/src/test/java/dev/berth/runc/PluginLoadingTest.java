@@ -3,6 +3,7 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.spi.RuntimeBackendFactory;
+import dev.berth.spi.SpiVersion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,12 +40,12 @@ class PluginLoadingTest {
                 Plugin-Id: runc
                 Plugin-Version: 0.1.0
                 Plugin-Provider: berth
-                Plugin-Requires: ^1.0.0
+                Plugin-Requires: ^%s
                 Plugin-Description: test
-                """);
+                """.formatted(SpiVersion.CURRENT));
         Files.createDirectories(plugins.resolve("runc/lib"));
         PluginManager pm = new DefaultPluginManager(plugins);
-        pm.setSystemVersion("1.0.0");
+        pm.setSystemVersion(SpiVersion.CURRENT);
         pm.loadPlugins();
         pm.startPlugins();
         try {

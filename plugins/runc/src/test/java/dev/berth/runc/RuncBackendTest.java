@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.oci.Processes;
+import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerStatus;
@@ -327,13 +328,17 @@ class RuncBackendTest {
     void aPodRunsAPauseProcessOnlyWhereItNeedsOne() throws Exception {
         String plain = pod(PodSecurity.DEFAULT);
         assertThat(backend.sandboxStatus(plain).pid() > 0).as("pause process of a plain pod").isEqualTo(expectPause());
-        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
-                Map.of()))).as("a plain pod runs from the sandbox image").isEqualTo(expectPause());
-        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT, Path.of("/run/netns/x"),
-                Map.of("net.ipv4.ip_unprivileged_port_start", "0")))).as("nor does a pod with sysctls")
+        BackendFeatures.Pod plainPod = backend.podFeatures(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT,
+                Path.of("/run/netns/x"), Map.of()));
+        assertThat(plainPod.runsSandboxImage()).as("a plain pod runs from the sandbox image").isEqualTo(expectPause());
+        assertThat(plainPod.networkBeforeCreate()).as("CNI runs while a plain pod is created").isFalse();
+        BackendFeatures.Pod sysctlPod = backend.podFeatures(Host.sandbox(newId(), rootfs, PodSecurity.DEFAULT,
+                Path.of("/run/netns/x"), Map.of("net.ipv4.ip_unprivileged_port_start", "0")));
+        assertThat(sysctlPod.runsSandboxImage()).as("nor does a pod with sysctls").isEqualTo(expectPause());
+        assertThat(sysctlPod.networkBeforeCreate()).as("net.* sysctls are written after CNI's own").isTrue();
+        assertThat(backend.podFeatures(Host.sandbox(newId(), rootfs, SHARED_PID_POD, Path.of("/run/netns/x"),
+                Map.of())).runsSandboxImage()).as("a pod-wide pid namespace runs from the sandbox image")
                 .isEqualTo(expectPause());
-        assertThat(backend.usesSandboxImage(Host.sandbox(newId(), rootfs, SHARED_PID_POD, Path.of("/run/netns/x"),
-                Map.of()))).as("a pod-wide pid namespace runs from the sandbox image").isEqualTo(expectPause());
         String shared = pod(SHARED_PID_POD);
         assertThat(backend.sandboxStatus(shared).pid()).as("pause process of a pod-wide pid namespace").isPositive();
         String ct = run(shared, List.of("sleep", "3600"), null, null, SHARED_PID_CONTAINER);

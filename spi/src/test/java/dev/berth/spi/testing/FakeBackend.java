@@ -65,20 +65,15 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         }
     }
 
-    @Override
-    public BackendFeatures features() {
-        return new BackendFeatures(true, false, BackendFeatures.CgroupDriver.CGROUPFS);
-    }
-
     /** The fake runs no processes, so it needs no images. */
     @Override
-    public boolean usesImages() {
-        return false;
+    public BackendFeatures features() {
+        return new BackendFeatures(true, false, BackendFeatures.CgroupDriver.CGROUPFS, false, "");
     }
 
     @Override
-    public boolean needsNetworkBeforeCreate(SandboxSpec spec) {
-        return networkBeforeCreate;
+    public BackendFeatures.Pod podFeatures(SandboxSpec spec) {
+        return new BackendFeatures.Pod(features().usesImages(), networkBeforeCreate);
     }
 
     @Override

@@ -91,7 +91,7 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             SandboxSpec spec = SpiMapper.sandbox(id, config, prepared);
             // CNI takes tens of milliseconds, as long as the backend's create: overlap them where the backend can.
             FutureTask<SpiMapper.Prepared> network = null;
-            if (prepared.netnsPath() == null || handler.backend().needsNetworkBeforeCreate(spec)) {
+            if (prepared.netnsPath() == null || handler.backend().podFeatures(spec).networkBeforeCreate()) {
                 prepared = environment.connect(id, config, prepared);
             } else {
                 SpiMapper.Prepared unconnected = prepared;
