@@ -4,7 +4,6 @@ import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -45,13 +44,5 @@ public interface ContractFixture {
      */
     default Optional<List<BackendEvent>> publishedEvents() {
         return Optional.empty();
-    }
-
-    /** {@code spec} with {@code command} as its CRI command and no args (so the image's entrypoint is unused). */
-    static ContainerSpec withCommand(ContainerSpec spec, List<String> command) {
-        return new ContainerSpec(spec.id(), spec.sandboxId(), spec.name(), spec.attempt(), spec.image(),
-                new ArrayList<>(command), List.of(), spec.workingDir(), spec.env(), spec.mounts(), spec.devices(),
-                spec.labels(), spec.annotations(), spec.logPath(), spec.stdin(), spec.stdinOnce(), spec.tty(),
-                spec.resources(), spec.security(), spec.rootfs(), spec.raw());
     }
 }

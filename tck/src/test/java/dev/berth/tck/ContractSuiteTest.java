@@ -135,11 +135,6 @@ class ContractSuiteTest {
             }
 
             @Override
-            public List<String> exitCommand(int code) {
-                return List.of("exit", String.valueOf(code));
-            }
-
-            @Override
             public Optional<List<BackendEvent>> publishedEvents() {
                 return Optional.of(ctx.published());
             }

@@ -44,11 +44,6 @@ class FakeBackendContractTest extends RuntimeBackendContractTest {
     }
 
     @Override
-    protected List<String> exitCommand(int code) {
-        return List.of("exit", String.valueOf(code));
-    }
-
-    @Override
     protected List<BackendEvent> publishedEvents() {
         return context.published();
     }
