@@ -42,7 +42,7 @@ public final class TckCommand implements Callable<Integer> {
     @Option(names = "--handler", paramLabel = "NAME", description = "The handler name (default: the type).")
     String handler;
 
-    @Option(names = {"-o", "--option"}, paramLabel = "KEY=VALUE",
+    @Option(names = {"-o", "--option", "--options"}, paramLabel = "KEY=VALUE",
             description = "A handler option, as in [runtimes.NAME.options]; the value is a TOML value or a string. "
                     + "Repeatable.")
     Map<String, String> options = new LinkedHashMap<>();
