@@ -136,6 +136,11 @@ public final class TckCommand implements Callable<Integer> {
             summary.add("contract " + contract.passed() + "/" + contract.total());
             ok &= contract.ok();
 
+            if (!contract.setupError().isEmpty() && !skipCritest) {
+                out.println("== critest: not run, the handler cannot be created (above)");
+                summary.add("critest not run");
+                return finish(out, summary, false);
+            }
             if (skipCritest) {
                 out.println("== critest: skipped (--skip-critest)");
                 summary.add("critest skipped");
@@ -177,7 +182,8 @@ public final class TckCommand implements Callable<Integer> {
                         + (c.ok() ? "ok" : "NOT OK") + (critestMin != null ? " (at least " + critestMin
                         + " must pass)" : " (every spec but the known offline one must pass)"));
             }
-            summary.add("critest " + c.summary() + (c.ok() ? "" : " FAILED"));
+            summary.add(c.error().isEmpty() ? "critest " + c.summary() + (c.ok() ? "" : " FAILED")
+                    : "critest FAILED (no result)");
             ok &= c.ok();
             return finish(out, summary, ok);
         } finally {

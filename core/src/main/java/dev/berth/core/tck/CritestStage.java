@@ -75,9 +75,9 @@ public final class CritestStage {
             pb.environment().remove("JAVA_HOME");
             daemon = pb.start();
             if (!awaitSocket(daemon, socket, Duration.ofSeconds(60))) {
-                return new Outcome(0, 0, List.of(), "the daemon did not serve on " + socket + " within 60 s"
-                        + (daemon.isAlive() ? "" : " (it exited " + daemon.exitValue() + ")") + "; its log ends:\n"
-                        + tail(daemonLog, 20), false);
+                return new Outcome(0, 0, List.of(), (daemon.isAlive() ? "the daemon did not serve on " + socket
+                        + " within 60 s" : "the daemon exited " + daemon.exitValue() + " before it served")
+                        + "; its log ends:\n" + tail(daemonLog, 20), false);
             }
             String ep = "unix://" + socket;
             List<String> cmd = new ArrayList<>(List.of(s.critest().toString(), "--runtime-endpoint=" + ep,
