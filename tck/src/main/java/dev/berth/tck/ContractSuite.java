@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
@@ -115,7 +116,9 @@ public final class ContractSuite {
                 new Check("exec-timeout", "execSync past its timeout is DEADLINE_EXCEEDED and the container keeps "
                         + "running", ContractSuite::execTimeout),
                 new Check("exec-not-running", "execSync in an exited container fails with a BackendException",
-                        ContractSuite::execNotRunning));
+                        ContractSuite::execNotRunning),
+                new Check("concurrent-pods", "three pods created, started, exec'd into, stopped and removed at once "
+                        + "(core calls a backend concurrently)", ContractSuite::concurrentPods));
     }
 
     /** Runs every check in order, reporting each result to {@code progress} as it finishes. */
@@ -180,8 +183,8 @@ public final class ContractSuite {
     /** One check's run: the fixture, and the sandboxes and containers to remove afterwards. */
     public static final class Run {
         private final ContractFixture fixture;
-        private final List<String> sandboxes = new ArrayList<>();
-        private final List<String> containers = new ArrayList<>();
+        private final List<String> sandboxes = new CopyOnWriteArrayList<>();
+        private final List<String> containers = new CopyOnWriteArrayList<>();
 
         Run(ContractFixture fixture) {
             this.fixture = fixture;
@@ -406,6 +409,38 @@ public final class ContractSuite {
             return;
         }
         throw new Failure("execSync in an EXITED container succeeded; expected a BackendException");
+    }
+
+    private static void concurrentPods(Run r) throws InterruptedException {
+        int pods = 3;
+        List<String> errors = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < pods; i++) {
+            threads.add(Thread.ofPlatform().daemon().name("tck-pod-" + i).start(() -> {
+                try {
+                    String sb = r.runSandbox();
+                    String c = r.runContainer(sb);
+                    ExecResult echo = call("execSync(echo)", () -> r.backend().execSync(c,
+                            r.fixture().echoCommand("pod " + sb.substring(0, 6)), Duration.ofSeconds(30)));
+                    String out = new String(echo.stdout(), StandardCharsets.UTF_8);
+                    expect(out.equals("pod " + sb.substring(0, 6) + "\n"), "execSync(echo) in one of "
+                            + pods + " concurrent pods printed \"" + escape(out) + "\"");
+                    call("stopSandbox", () -> r.backend().stopSandbox(sb, Duration.ofSeconds(1)));
+                    call("removeContainer", () -> r.backend().removeContainer(c));
+                    call("removeSandbox", () -> r.backend().removeSandbox(sb));
+                    expectKind(BackendException.Kind.NOT_FOUND, "sandboxStatus after removeSandbox",
+                            () -> r.backend().sandboxStatus(sb));
+                } catch (Failure f) {
+                    errors.add(f.getMessage());
+                } catch (Throwable e) {
+                    errors.add(describe(e));
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        expect(errors.isEmpty(), String.join("; ", errors));
     }
 
     // ---- helpers

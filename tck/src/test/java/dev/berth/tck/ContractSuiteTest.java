@@ -69,6 +69,7 @@ class ContractSuiteTest {
                         "container-unknown-stop-remove",
                         // sandboxStatus of an unknown id answers a status instead of NOT_FOUND
                         "sandbox-unknown-status-not-found", "sandbox-lifecycle", "sandbox-stop-remove-idempotent",
+                        "concurrent-pods",
                         // execSync loses the exit code
                         "exec-output-and-exit-code",
                         // the second stop publishes the exit again
