@@ -106,6 +106,13 @@ public final class TckCommand implements Callable<Integer> {
         PrintStream out = System.out;
         List<String> summary = new ArrayList<>();
         boolean ok = true;
+        HandlerOptions opts;
+        try {
+            opts = HandlerOptions.parse(options);
+        } catch (IllegalArgumentException e) {
+            System.err.println("berth tck: " + e.getMessage());
+            return Main.CONFIG_ERROR;
+        }
 
         out.println("== packaging: " + archive);
         PluginArchive.Report packaging = PluginArchive.inspect(archive);
@@ -116,7 +123,7 @@ public final class TckCommand implements Callable<Integer> {
         }
         packaging.problems().forEach(p -> out.println("  FAIL  " + p));
         Path scratch = Files.createTempDirectory(workDir, "btck-p");
-        try (PluginHost host = packaging.ok() ? load(scratch, out, packaging.problems()) : null) {
+        try (PluginHost host = packaging.ok() ? load(scratch, out) : null) {
             BackendType chosen = host == null ? null : choose(host, out);
             boolean packagingOk = packaging.ok() && chosen != null;
             summary.add("packaging " + (packagingOk ? "ok" : "FAILED"));
@@ -125,7 +132,6 @@ public final class TckCommand implements Callable<Integer> {
                 return finish(out, summary, false);
             }
             String name = handler != null ? handler : chosen.type();
-            HandlerOptions opts = HandlerOptions.parse(options);
 
             out.println("== contract: handler " + name + " of type " + chosen.type() + " from " + chosen.pluginId()
                     + " " + chosen.pluginVersion() + ", options " + opts.values());
@@ -192,7 +198,7 @@ public final class TckCommand implements Callable<Integer> {
     }
 
     /** Loads the archive alone from a scratch copy, in its own class loader, as the daemon would. */
-    private PluginHost load(Path scratch, PrintStream out, List<String> problems) throws java.io.IOException {
+    private PluginHost load(Path scratch, PrintStream out) throws java.io.IOException {
         Path dir = Files.createDirectories(scratch.resolve("plugins"));
         Files.copy(archive, dir.resolve(archive.getFileName()));
         PluginHost host = PluginHost.load(dir);
