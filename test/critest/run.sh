@@ -5,7 +5,7 @@
 # the behaviour-parity checks (test/e2e/parity.sh), the fuzzer (test/fuzz/run.sh; BERTH_FUZZ_SEED picks the seed),
 # then critest on one node, on two nodes, with the crun handler and with the shimv2-runc handler (kata type
 # over containerd-shim-runc-v2), checks the pass counts against
-# expected.txt, and stops everything.
+# expected.txt, runs `berth tck` on the runc plugin archive (docs/tck.md), and stops everything.
 # Usage (root, from the repository): test/critest/run.sh [logdir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -104,4 +104,14 @@ run runc
 run runc-parallel --parallel=2
 run crun -runtime-handler=crun
 run shimv2-runc -runtime-handler=shimv2-runc
+echo "== berth tck: the runc plugin archive certified as a third party's (packaging, SPI contract, critest)"
+# Its own daemon, bridge (berth-tck0) and subnet beside the one above; critest's images from the same registry.
+if "$image/bin/berth" tck plugins/runc/target/runc.zip --handler runc -o binary=runc \
+    --critest "$kit/bin/critest" --registry-mirror http://127.0.0.1:5000 --logs "$logs/tck-runc" \
+    >"$logs/tck-runc.log" 2>&1; then
+  tail -1 "$logs/tck-runc.log"
+else
+  grep -E '^ *FAIL|^tck:' "$logs/tck-runc.log" || tail -20 "$logs/tck-runc.log"
+  status=1
+fi
 exit $status

@@ -5,7 +5,7 @@
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # The modules that make up the kit (with their parents through -am).
-KIT_MODULES=${KIT_MODULES:-spi,plugin-parent}
+KIT_MODULES=${KIT_MODULES:-spi,tck,plugin-parent}
 
 kit_repo() {
   local repo=$1 m2=${BERTH_M2_REPOSITORY:-$HOME/.m2/repository} g name

@@ -2,6 +2,7 @@ package dev.berth.kata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.RuntimeBackend;
@@ -61,6 +62,11 @@ class KataVmContractTest extends RuntimeBackendContractTest {
     @Override
     protected RuntimeBackend backend() {
         return backend;
+    }
+
+    @Override
+    protected List<BackendEvent> publishedEvents() {
+        return context.published();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.spi.BackendEvent;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -24,6 +25,7 @@ class RuncContractTest extends RuntimeBackendContractTest {
     Path base;
     Path rootfs;
     RuntimeBackend backend;
+    TestingBackendContext context;
 
     protected String binary() {
         return "runc";
@@ -37,8 +39,8 @@ class RuncContractTest extends RuntimeBackendContractTest {
         }
         base = Host.tempDir();
         rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
-        backend = new RuncBackendFactory().create(binary(), Map.of("binary", binary()),
-                new TestingBackendContext(binary(), base.resolve("ctx")));
+        context = new TestingBackendContext(binary(), base.resolve("ctx"));
+        backend = new RuncBackendFactory().create(binary(), Map.of("binary", binary()), context);
     }
 
     @AfterAll
@@ -52,6 +54,11 @@ class RuncContractTest extends RuntimeBackendContractTest {
     @Override
     protected RuntimeBackend backend() {
         return backend;
+    }
+
+    @Override
+    protected List<BackendEvent> publishedEvents() {
+        return context.published();
     }
 
     @Override

@@ -32,9 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the daemon, which makes it usable for crash tests.
  *
  * <p>{@code execSync} understands a tiny command language: {@code echo WORDS...} prints, {@code exit N}
- * returns N, {@code sleep SECONDS} waits (and honours the timeout). Option {@code fail_create = "true"} makes
- * every sandbox create fail, for rollback tests; {@code network_before_create = false} lets core connect the pod
- * network while the sandbox is created, as the runc backend does. For cleanup tests, {@code fail_stop = true}
+ * (or {@code sh -c "exit N"}) returns N, {@code sleep SECONDS} waits (and honours the timeout). Option
+ * {@code fail_create = "true"} makes every sandbox create fail, for rollback tests; {@code network_before_create =
+ * false} lets core connect the pod network while the sandbox is created, as the runc backend does. For cleanup tests, {@code fail_stop = true}
  * makes every stop of a container or sandbox throw an unexpected exception (a removal still works), and
  * {@code fail_remove_while = "<file>"} makes every removal fail while that file exists.
  */
@@ -222,6 +222,13 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
             }
             case "exit" -> {
                 return new ExecResult(new byte[0], new byte[0], Integer.parseInt(command.get(1)));
+            }
+            case "sh" -> {
+                if (command.size() == 3 && command.get(1).equals("-c") && command.get(2).matches("exit \\d+")) {
+                    return execSync(containerId, List.of(command.get(2).split(" ")), timeout);
+                }
+                return new ExecResult(new byte[0], "sh: only -c \"exit N\" is understood\n"
+                        .getBytes(StandardCharsets.UTF_8), 2);
             }
             case "sleep" -> {
                 Duration d = Duration.ofMillis((long) (Double.parseDouble(command.get(1)) * 1000));
