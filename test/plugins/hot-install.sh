@@ -267,7 +267,7 @@ pod_json "$work/refused.json" hot-refused
 if out=$(C runp "$work/refused.json" 2>&1); then
   fail "a new pod on a drained handler is refused (it ran: $out)"
   C stopp "$out" >/dev/null 2>&1; C rmp "$out" >/dev/null 2>&1
-elif echo "$out" | grep -q 'code = Unavailable' && echo "$out" | grep -q 'runtime handler "runc" is drained'; then
+elif echo "$out" | grep -q 'code = Unavailable' && echo "$out" | grep -Eq 'runtime handler .?"runc.?" is drained'; then
   ok "a new pod on a drained handler is refused with UNAVAILABLE naming it"
 else
   fail "a new pod on a drained handler is refused with UNAVAILABLE naming it: $out"

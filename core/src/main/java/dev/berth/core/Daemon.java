@@ -254,9 +254,9 @@ public final class Daemon implements AutoCloseable {
      * options, or their type now from a newer plugin archive) a new generation, retires changed and removed ones;
      * existing pods keep their generation, which is closed when its last pod is removed. A plugin that fails to
      * load is reported and changes nothing; a handler table that fails to apply leaves the running one. Retiring
-     * plugins no generation uses are unloaded either way.
+     * plugins no generation uses are unloaded either way. Reloads run one at a time (each SIGHUP has a thread).
      */
-    public void reload(ConfigLoader.Loaded loaded) {
+    public synchronized void reload(ConfigLoader.Loaded loaded) {
         var changes = plugins.rescan();
         if (changes.any()) {
             LOG.log(System.Logger.Level.INFO, "plugins rescanned: {0}", changes);
