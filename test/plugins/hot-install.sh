@@ -11,6 +11,7 @@
 #   (c) the kata archive is removed while its pod runs: a reload whose config still names the type fails and
 #       changes nothing; with the handler dropped too, the plugin is retiring until its pod is removed, then
 #       unloaded;
+#   a broken archive dropped in is reported (`berth plugins`, `berth doctor`) and disturbs nothing;
 #   (d) `berth handler drain runc` refuses a new pod with UNAVAILABLE naming the handler while an existing pod
 #       still execs; `berth doctor` reports it; `undrain` restores.
 # Everything is private to the run: a temp dir for state, root, socket and plugins, CNI bridge $HOT_BRIDGE
@@ -259,6 +260,21 @@ never_view "kata is unloaded once its pod is gone" '^  kata '
 grep -q "plugin kata [^ ]* unloaded" "$logs/berth.log" && ok "the log says kata was unloaded" \
   || fail "the log says kata was unloaded"
 same_daemon "(c)"
+
+# ---- a broken archive is reported and disturbs nothing --------------------------------------------------------
+echo "== a broken archive dropped in, SIGHUP"
+printf 'not a plugin\n' >"$work/plugins/broken.jar"
+hup "broken.jar added"
+wait_view "the broken archive is listed as failed with its reason" '^  FAILED  broken\.jar: .+' || true
+B doctor >"$logs/doctor-broken.log" 2>&1 || true
+grep -q 'FAIL plugin broken.jar loads' "$logs/doctor-broken.log" && ok "berth doctor reports the failed plugin" \
+  || fail "berth doctor reports the failed plugin (see doctor-broken.log)"
+plugins_view | grep -Eq "^  runc $runc_v2  SPI [^ ]+  started" && ok "runc is still started" || fail "runc is still started"
+expect "the running pod still execs" execs "$c3"
+rm "$work/plugins/broken.jar"
+hup "broken.jar removed"
+for _ in $(seq 1 20); do plugins_view | grep -q 'FAILED' || break; sleep 0.5; done
+never_view "the failure is gone once the archive is removed" 'FAILED'
 
 # ---- (d) drain and undrain ---------------------------------------------------------------------------------
 echo "== (d) berth handler drain runc"
