@@ -242,9 +242,11 @@ public final class PluginHost implements AutoCloseable {
             } else if (a.loaded() && !"retiring".equals(a.state)) {
                 a.state = "retiring";
                 newlyRetiring.add(a.id + " " + a.version);
+                Archive now = current.get(a.id);
                 LOG.log(System.Logger.Level.INFO, "plugin {0} {1} ({2}) is retiring: {3}; it is unloaded once no "
-                        + "handler uses it", a.id, a.version, a.source.getFileName(), a.present
-                        ? "a newer version is loaded" : "its archive was removed");
+                        + "handler uses it", a.id, a.version, a.source.getFileName(), now != null
+                        ? "version " + now.version + " from " + now.source.getFileName() + " replaces it"
+                        : "its archive was removed");
             } else if (!a.loaded() && !a.present) {
                 archives.remove(a);
             }
