@@ -37,6 +37,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>At startup ({@link #open}) every generation that still owns a pod record is re-created with the type and
  * options it was created with, whatever the config says now; the config decides only the newest generation.
+ *
+ * <p>Each generation remembers the plugin archive (class loader) its backend type came from. A reload with new
+ * types ({@link #apply(ConfigLoader.Loaded, Map)}, after a plugins rescan) gives a handler whose type now comes from
+ * another archive a new generation, so new pods use the newer plugin and old pods keep the old one;
+ * {@link #loadersInUse} tells the plugin host which retiring plugins it may unload, and
+ * {@link #onGenerationClosed} lets it do so when a generation closes. A drained handler ({@link HandlerDrains})
+ * refuses new pods in {@link #claim}.
  */
 public final class HandlerRegistry implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HandlerRegistry.class.getName());
