@@ -33,6 +33,8 @@ env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
 echo "== conformance: critest v1.29"
 test/critest/run.sh
+echo "== plugins: hot install, replacement, removal and drain against the running daemon"
+test/plugins/hot-install.sh
 echo "== kill -9 soak: 30 cycles of pod and container churn with berth killed and restarted"
 test/soak/kill9.sh 30
 echo "== the package under systemd: Debian 13 and Debian 12 roots"

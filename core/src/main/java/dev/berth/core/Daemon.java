@@ -46,7 +46,13 @@ import dev.berth.core.environment.Node;
 import dev.berth.core.streaming.StreamingServer;
 import dev.berth.core.dispatch.EventHub;
 import dev.berth.core.dispatch.Handler;
+import dev.berth.core.dispatch.HandlerHealth;
 import dev.berth.core.dispatch.HandlerRegistry;
+import dev.berth.core.admin.AdminState;
+import dev.berth.core.admin.DrainHandler;
+import dev.berth.core.admin.ListHandlers;
+import dev.berth.core.admin.ListPlugins;
+import dev.berth.core.admin.UndrainHandler;
 import dev.berth.core.plugin.PluginHost;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.core.store.RecordStore;
@@ -88,6 +94,8 @@ public final class Daemon implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
 
     private final HandlerRegistry registry;
+    private final PluginHost plugins;
+    private final HandlerHealth health;
     private final CriRuntime cri;
     private final List<ServerServiceDefinition> services;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -97,9 +105,11 @@ public final class Daemon implements AutoCloseable {
     private final StreamingServer streamingServer;
     private final Node node;
 
-    private Daemon(HandlerRegistry registry, CriRuntime cri, List<ServerServiceDefinition> services,
-                   StreamingServer streamingServer, Node node) {
+    private Daemon(HandlerRegistry registry, PluginHost plugins, HandlerHealth health, CriRuntime cri,
+                   List<ServerServiceDefinition> services, StreamingServer streamingServer, Node node) {
         this.registry = registry;
+        this.plugins = plugins;
+        this.health = health;
         this.cri = cri;
         this.services = services;
         this.streamingServer = streamingServer;
@@ -125,6 +135,9 @@ public final class Daemon implements AutoCloseable {
         // The records say which handler generations still own pods: those are re-created with their own options.
         HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
         registry.open(loaded, sandboxes.all(), !unreadable.get());
+        // A retiring plugin (removed or replaced archive) is unloaded when the last generation using it closes.
+        registry.onGenerationClosed(() -> plugins.sweep(registry.loadersInUse()));
+        HandlerHealth health = new HandlerHealth(registry);
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
         recover(cri);
         sandboxEnv.reconcile(cri.sandboxes().all().stream().map(SandboxRecord::id)
@@ -135,7 +148,7 @@ public final class Daemon implements AutoCloseable {
         RemoveContainer removeContainer = new RemoveContainer(cri, containerEnv);
         List<UnaryRpc<?, ?>> unary = new ArrayList<>(List.of(
                 new Version(),
-                new Status(cri, sandboxEnv),
+                new Status(cri, sandboxEnv, health),
                 new RuntimeConfig(cri),
                 new UpdateRuntimeConfig(cri, sandboxEnv),
                 new RunPodSandbox(cri, sandboxEnv),
@@ -170,8 +183,13 @@ public final class Daemon implements AutoCloseable {
             unary.addAll(List.of(new Exec(cri, streamingServer), new Attach(cri, streamingServer),
                     new PortForward(cri, streamingServer)));
         }
+        AdminState admin = new AdminState(plugins, plugins.dir(), registry, health);
+        unary.addAll(List.of(new ListPlugins(admin), new ListHandlers(admin), new DrainHandler(admin),
+                new UndrainHandler(admin)));
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
-        return new Daemon(registry, cri, new CriServer(unary, streaming).services(), streamingServer, node);
+        health.start(config.healthInterval());
+        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming).services(),
+                streamingServer, node);
     }
 
     private static void recover(CriRuntime cri) {
@@ -236,13 +254,30 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Re-reads the handler table: adds handlers, gives changed ones a new generation, retires changed and removed
-     * ones; existing pods keep their generation, which is closed when its last pod is removed.
+     * Rescans the plugins directory, then re-reads the handler table: adds handlers, gives changed ones (new
+     * options, or their type now from a newer plugin archive) a new generation, retires changed and removed ones;
+     * existing pods keep their generation, which is closed when its last pod is removed. A plugin that fails to
+     * load is reported and changes nothing; a handler table that fails to apply leaves the running one. Retiring
+     * plugins no generation uses are unloaded either way. Reloads run one at a time (each SIGHUP has a thread).
      */
-    public void reload(ConfigLoader.Loaded loaded) {
-        registry.apply(loaded);
-        LOG.log(System.Logger.Level.INFO, "reloaded handlers: {0} (default {1})",
-                String.join(", ", registry.active().keySet()), registry.defaultName());
+    public synchronized void reload(ConfigLoader.Loaded loaded) {
+        var changes = plugins.rescan();
+        if (changes.any()) {
+            LOG.log(System.Logger.Level.INFO, "plugins rescanned: {0}", changes);
+        }
+        try {
+            registry.apply(loaded, plugins.types());
+            LOG.log(System.Logger.Level.INFO, "reloaded handlers: {0} (default {1})",
+                    String.join(", ", registry.active().keySet()), registry.defaultName());
+        } finally {
+            plugins.sweep(registry.loadersInUse());
+            health.refresh();
+        }
+    }
+
+    /** The handlers' cached health. */
+    public HandlerHealth health() {
+        return health;
     }
 
     public HandlerRegistry registry() {
@@ -281,6 +316,7 @@ public final class Daemon implements AutoCloseable {
         if (streamingServer != null) {
             streamingServer.close();
         }
+        health.close();
         registry.close();
         node.close();
         executor.shutdownNow();

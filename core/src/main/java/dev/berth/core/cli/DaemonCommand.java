@@ -11,8 +11,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code berth daemon}: serve CRI on the configured socket until SIGTERM or SIGINT. SIGHUP reloads the handler
- * table from the same config files; a bad reload is logged and the running table stays. Under systemd
+ * {@code berth daemon}: serve CRI on the configured socket until SIGTERM or SIGINT. SIGHUP rescans the plugins
+ * directory and reloads the handler table from the same config files; a bad reload is logged and the running table
+ * stays. Under systemd
  * ({@code Type=notify}) it reports READY once it serves, RELOADING around a reload and STOPPING on shutdown.
  */
 @Command(name = "daemon", description = "Run the CRI daemon.")
@@ -30,7 +31,9 @@ final class DaemonCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ConfigLoader.Loaded loaded = config.load();
         Logging.configure(loaded.config().logLevel());
-        PluginHost plugins = ConfigOption.plugins(loaded);
+        // The daemon's plugin copies live in its state directory; SIGHUP rescans the plugins directory.
+        PluginHost plugins = PluginHost.load(ConfigOption.pluginsDir(loaded),
+                loaded.config().state().resolve("plugins"));
         Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config()));
         daemon.serveUnix(loaded.config().socket());
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
@@ -52,6 +55,8 @@ final class DaemonCommand implements Callable<Integer> {
                 daemon.reload(config.load());
             } catch (ConfigException | dev.berth.spi.BackendException e) {
                 LOG.log(System.Logger.Level.ERROR, "reload failed, keeping the running handlers: {0}", e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "reload failed, keeping the running handlers", e);
             } finally {
                 systemd.ready(serving(loaded));
             }

@@ -1,8 +1,11 @@
 package dev.berth.core.cli;
 
+import dev.berth.admin.v1.ListHandlersRequest;
+import dev.berth.admin.v1.ListPluginsRequest;
 import dev.berth.core.config.BerthConfig;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.dispatch.GenerationStore;
+import dev.berth.core.dispatch.HandlerDrains;
 import dev.berth.core.plugin.PluginHost;
 import dev.berth.core.store.RecordStore;
 import dev.berth.core.store.SandboxRecord;
@@ -18,7 +21,9 @@ import picocli.CommandLine.Mixin;
 
 /**
  * {@code berth doctor}: checks the host for what the configured handlers need. Each line says OK or what to
- * install or change. Exit code 1 if anything is missing.
+ * install or change. With a running daemon, plugins and handlers come from it (failed plugins, unhealthy and
+ * drained handlers); without one, each handler is created in a scratch directory to check it. Exit code 1 if
+ * anything is missing or unhealthy.
  */
 @Command(name = "doctor", description = "Check the host for what berth and its configured handlers need.")
 final class DoctorCommand implements Callable<Integer> {
@@ -35,16 +40,60 @@ final class DoctorCommand implements Callable<Integer> {
         cgroups();
         check(isRoot(), "running as root", "berth must run as root to manage namespaces, mounts and cgroups");
         cni(c);
-        try (PluginHost plugins = ConfigOption.plugins(loaded)) {
-            for (var p : plugins.plugins()) {
-                check(!p.state().equals("failed"), "plugin " + p.path().getFileName() + " loads", p.error());
+        if (!live(c)) {
+            try (PluginHost plugins = ConfigOption.plugins(loaded)) {
+                for (var p : plugins.plugins()) {
+                    check(!p.state().equals("failed"), "plugin " + p.path().getFileName() + " loads", p.error());
+                }
+                if (PluginsCommand.printHandlers(loaded, plugins) != 0) {
+                    ok = false;
+                }
             }
-            if (PluginsCommand.printHandlers(loaded, plugins) != 0) {
-                ok = false;
+            for (String name : new HandlerDrains(c.root()).names()) {
+                System.out.println("  WARN handler \"" + name + "\" is drained: new pods on it are refused (berth "
+                        + "handler undrain " + name + ")");
             }
         }
         generations(c).forEach(System.out::println);
         return ok ? 0 : 1;
+    }
+
+    /**
+     * The running daemon's view, when one answers: plugins that failed to load, handlers whose cached health
+     * checks fail, drained handlers. False when no daemon answers (the caller then checks offline).
+     */
+    private boolean live(BerthConfig c) {
+        try (AdminClient daemon = AdminClient.connect(c.socket())) {
+            if (daemon == null) {
+                return false;
+            }
+            var plugins = daemon.call(s -> s.listPlugins(ListPluginsRequest.getDefaultInstance()));
+            var handlers = daemon.call(s -> s.listHandlers(ListHandlersRequest.getDefaultInstance()));
+            if (plugins == null || handlers == null) {
+                return false;
+            }
+            System.out.println("daemon (live on " + c.socket() + "):");
+            for (var p : plugins.getPluginsList()) {
+                boolean failed = p.getState().equals("failed");
+                check(!failed, "plugin " + p.getArchive() + (failed ? "" : " (" + p.getId() + " " + p.getVersion()
+                        + ", " + p.getState() + ")") + " loads", p.getMessage());
+            }
+            for (var h : handlers.getHandlersList()) {
+                if (!h.getActive()) {
+                    continue;
+                }
+                String failing = h.getChecksList().stream().filter(x -> !x.getOk())
+                        .map(x -> x.getWhat() + (x.getAdvice().isEmpty() ? "" : " -> " + x.getAdvice()))
+                        .collect(java.util.stream.Collectors.joining("; "));
+                check(h.getReady(), "handler \"" + h.getName() + "\" healthy (type " + h.getType() + " from "
+                        + h.getPluginId() + " " + h.getPluginVersion() + ")", "unhealthy: " + failing);
+                if (h.getDrained()) {
+                    System.out.println("  WARN handler \"" + h.getName() + "\" is drained: new pods on it are refused "
+                            + "(berth handler undrain " + h.getName() + ")");
+                }
+            }
+            return true;
+        }
     }
 
     /**

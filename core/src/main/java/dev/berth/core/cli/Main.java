@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "A Kubernetes container runtime (CRI) with pluggable backends.",
         subcommands = {DaemonCommand.class, ConfigCommand.class, PluginsCommand.class, DoctorCommand.class,
-                TckCommand.class, NetworkCommand.class, VersionCommand.class, CommandLine.HelpCommand.class,
+                HandlerCommand.class, TckCommand.class, NetworkCommand.class, VersionCommand.class, CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
     /** Exit code for configuration errors. */

@@ -13,6 +13,7 @@ import java.util.TreeMap;
  * by every {@code config.d/*.toml} drop-in in lexical order. Every key is optional.
  *
  * @param runtimes handler name to handler config, sorted by name
+ * @param healthInterval how often each handler's backend health checks run (their results are cached)
  */
 public record BerthConfig(
         Path socket,
@@ -24,7 +25,8 @@ public record BerthConfig(
         Images images,
         Network network,
         Streaming streaming,
-        String logLevel) {
+        String logLevel,
+        Duration healthInterval) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -69,7 +71,8 @@ public record BerthConfig(
                 new Network(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni")),
                         Duration.ofSeconds(60)),
                 new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
-                "info");
+                "info",
+                Duration.ofSeconds(10));
     }
 
     /** The handler used for an empty {@code runtime_handler}. */

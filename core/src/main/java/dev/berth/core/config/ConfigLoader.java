@@ -33,7 +33,7 @@ public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.toml");
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
-            "plugins_dir", "images", "network", "streaming", "log_level");
+            "plugins_dir", "images", "network", "streaming", "log_level", "health_interval");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
             "max_concurrent_downloads", "pull_progress_timeout");
@@ -189,6 +189,10 @@ public final class ConfigLoader {
         if (!Set.of("error", "warn", "info", "debug").contains(logLevel)) {
             throw error("log_level", "expected one of error, warn, info, debug, got \"" + logLevel + "\"");
         }
+        Duration healthInterval = duration(m, "health_interval", d.healthInterval(), "health_interval");
+        if (healthInterval.toMillis() < 100) {
+            throw error("health_interval", "must be at least 100ms, got " + healthInterval.toMillis() + "ms");
+        }
         var di = d.images();
         var dn = d.network();
         var ds = d.streaming();
@@ -224,7 +228,8 @@ public final class ConfigLoader {
                         path(streaming, "tls_cert", ds.tlsCert(), "streaming.tls_cert"),
                         path(streaming, "tls_key", ds.tlsKey(), "streaming.tls_key"),
                         duration(streaming, "idle_timeout", ds.idleTimeout(), "streaming.idle_timeout")),
-                logLevel);
+                logLevel,
+                healthInterval);
     }
 
     private ConfigException error(String key, String message) {

@@ -42,7 +42,7 @@ public final class CriServer {
         }
     }
 
-    /** The four service definitions, v1 and v1alpha2, runtime and image. */
+    /** The four CRI service definitions, v1 and v1alpha2, runtime and image, and berth's admin service. */
     public List<ServerServiceDefinition> services() {
         List<ServerServiceDefinition> out = new ArrayList<>();
         var v1 = List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
@@ -70,6 +70,13 @@ public final class CriServer {
             }
             out.add(b.build());
         }
+        // berth's own admin service (berth.admin.v1), bound like CRI: same logging and error mapping.
+        var admin = dev.berth.admin.v1.AdminServiceGrpc.getServiceDescriptor();
+        var b = ServerServiceDefinition.builder(admin.getName());
+        for (MethodDescriptor<?, ?> m : admin.getMethods()) {
+            bind(b, m, m);
+        }
+        out.add(b.build());
         return out;
     }
 

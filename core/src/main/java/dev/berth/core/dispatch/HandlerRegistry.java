@@ -37,11 +37,18 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>At startup ({@link #open}) every generation that still owns a pod record is re-created with the type and
  * options it was created with, whatever the config says now; the config decides only the newest generation.
+ *
+ * <p>Each generation remembers the plugin archive (class loader) its backend type came from. A reload with new
+ * types ({@link #apply(ConfigLoader.Loaded, Map)}, after a plugins rescan) gives a handler whose type now comes from
+ * another archive a new generation, so new pods use the newer plugin and old pods keep the old one;
+ * {@link #loadersInUse} tells the plugin host which retiring plugins it may unload, and
+ * {@link #onGenerationClosed} lets it do so when a generation closes. A drained handler ({@link HandlerDrains})
+ * refuses new pods in {@link #claim}.
  */
 public final class HandlerRegistry implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HandlerRegistry.class.getName());
 
-    private final Map<String, BackendType> types;
+    private volatile Map<String, BackendType> types;
     private final GenerationStore store;
     private final Path root;
     private final BackendContext.EventSink events;
@@ -52,6 +59,10 @@ public final class HandlerRegistry implements AutoCloseable {
     private final List<Handler> live = new ArrayList<>();
     /** The pods bound to each open generation. Guarded by {@link #lock}. */
     private final Map<Handler, Set<String>> pods = new IdentityHashMap<>();
+    /** The backend type (plugin archive) each open generation was created from. Guarded by {@link #lock}. */
+    private final Map<Handler, BackendType> origins = new IdentityHashMap<>();
+    private final HandlerDrains drains;
+    private volatile Runnable onClosed = () -> {};
     private boolean opened;
 
     public HandlerRegistry(Map<String, BackendType> types, Path state, Path root, BackendContext.EventSink events) {
@@ -59,6 +70,12 @@ public final class HandlerRegistry implements AutoCloseable {
         this.store = new GenerationStore(state);
         this.root = root;
         this.events = events;
+        this.drains = new HandlerDrains(root);
+    }
+
+    /** Called (outside the lock) after a retired generation was closed, e.g. to unload a plugin no longer used. */
+    public void onGenerationClosed(Runnable action) {
+        this.onClosed = action == null ? () -> {} : action;
     }
 
     /**
@@ -66,6 +83,10 @@ public final class HandlerRegistry implements AutoCloseable {
      * The error names the file and line of the handler's {@code type} key.
      */
     public void validateTypes(ConfigLoader.Loaded loaded) {
+        validateTypes(loaded, types);
+    }
+
+    private static void validateTypes(ConfigLoader.Loaded loaded, Map<String, BackendType> types) {
         for (var e : loaded.config().runtimes().entrySet()) {
             String type = e.getValue().type();
             if (!types.containsKey(type)) {
@@ -170,21 +191,38 @@ public final class HandlerRegistry implements AutoCloseable {
      * own no pods. On any error nothing changes and the error says which handler and why.
      */
     public void apply(ConfigLoader.Loaded loaded) {
+        apply(loaded, types);
+    }
+
+    /**
+     * Applies a new handler table with a new set of backend types (a reload after the plugins directory was
+     * rescanned). A handler whose type now comes from another plugin archive (a newer version) gets a new
+     * generation on it even when its options are unchanged; on error neither the table nor the types change.
+     */
+    public void apply(ConfigLoader.Loaded loaded, Map<String, BackendType> newTypes) {
         List<Handler> toClose = new ArrayList<>();
+        Map<String, BackendType> previousTypes = types;
         lock.lock();
         try {
+            validateTypes(loaded, newTypes);
+            types = Map.copyOf(newTypes);
             if (!opened) {
-                open(loaded, List.of(), true);
+                try {
+                    open(loaded, List.of(), true);
+                } catch (RuntimeException e) {
+                    types = previousTypes;
+                    throw e;
+                }
                 return;
             }
-            validateTypes(loaded);
             BerthConfig config = loaded.config();
             SortedMap<String, Handler> next = new TreeMap<>();
             List<Handler> created = new ArrayList<>();
             try {
                 for (var e : config.runtimes().entrySet()) {
                     Handler old = active.get(e.getKey());
-                    if (old != null && same(old.type(), old.options(), e.getValue())) {
+                    if (old != null && same(old.type(), old.options(), e.getValue())
+                            && sameOrigin(origins.get(old), types.get(e.getValue().type()))) {
                         next.put(e.getKey(), old);
                         continue;
                     }
@@ -195,10 +233,12 @@ public final class HandlerRegistry implements AutoCloseable {
             } catch (RuntimeException e) {
                 for (Handler h : created) {
                     closeQuietly(h);
+                    origins.remove(h);
                     if (h.generation() > 0) {
                         store.delete(h.name(), h.generation());
                     }
                 }
+                types = previousTypes;
                 throw e;
             }
             live.addAll(created);
@@ -219,6 +259,10 @@ public final class HandlerRegistry implements AutoCloseable {
             lock.unlock();
         }
         toClose.forEach(this::retire);
+    }
+
+    private static boolean sameOrigin(BackendType a, BackendType b) {
+        return a == null || b == null || a.classLoader() == b.classLoader();
     }
 
     private static boolean same(String type, Map<String, Object> options, BerthConfig.Handler cfg) {
@@ -275,8 +319,10 @@ public final class HandlerRegistry implements AutoCloseable {
                 throw new ConfigException("runtimes." + name + ": plugin " + t.pluginId() + " returned no backend");
             }
             String label = generation == 0 ? name : name + "@" + generation;
-            return new Handler(name, type, t.pluginId(), t.pluginVersion(), options,
+            Handler h = new Handler(name, type, t.pluginId(), t.pluginVersion(), options,
                     BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label), generation);
+            origins.put(h, t);
+            return h;
         } catch (RuntimeException | LinkageError e) {
             if (!hadDir) {
                 store.delete(name, generation);
@@ -309,6 +355,11 @@ public final class HandlerRegistry implements AutoCloseable {
         lock.lock();
         try {
             Handler h = resolve(runtimeHandler);
+            if (drains.isDrained(h.name())) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, "runtime handler \"" + h.name()
+                        + "\" is drained: it takes no new pods while its existing pods keep running (berth handler "
+                        + "undrain " + h.name() + " lifts this)");
+            }
             podsOf(h).add(sandboxId);
             return h;
         } finally {
@@ -380,12 +431,18 @@ public final class HandlerRegistry implements AutoCloseable {
     private void forget(Handler h) {
         live.removeIf(x -> x == h);
         pods.remove(h);
+        origins.remove(h);
     }
 
     private void retire(Handler h) {
         closeQuietly(h);
         store.delete(h.name(), h.generation());
         LOG.log(System.Logger.Level.INFO, "handler \"{0}\" closed: its last pod is gone", h.label());
+        try {
+            onClosed.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "after closing handler \"{0}\": {1}", h.label(), e.getMessage());
+        }
     }
 
     private static void closeQuietly(Handler h) {
@@ -419,6 +476,50 @@ public final class HandlerRegistry implements AutoCloseable {
         return defaultName;
     }
 
+    /** The number of pods bound to open generation {@code h} (0 if it is not open). */
+    public int podCount(Handler h) {
+        lock.lock();
+        try {
+            Set<String> bound = pods.get(h);
+            return bound == null ? 0 : bound.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The class loaders of the plugins whose backends some open generation uses. */
+    public Set<ClassLoader> loadersInUse() {
+        lock.lock();
+        try {
+            Set<ClassLoader> out = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Handler h : live) {
+                BackendType t = origins.get(h);
+                if (t != null) {
+                    out.add(t.classLoader());
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The class loader of the plugin generation {@code h} was created from, or null. */
+    public ClassLoader loaderOf(Handler h) {
+        lock.lock();
+        try {
+            BackendType t = origins.get(h);
+            return t == null ? null : t.classLoader();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Which handlers take no new pods. */
+    public HandlerDrains drains() {
+        return drains;
+    }
+
     /** Closes every open generation (berth stops; pods keep running). Their state stays for the next start. */
     @Override
     public void close() {
@@ -427,6 +528,7 @@ public final class HandlerRegistry implements AutoCloseable {
             live.forEach(HandlerRegistry::closeQuietly);
             live.clear();
             pods.clear();
+            origins.clear();
         } finally {
             lock.unlock();
         }

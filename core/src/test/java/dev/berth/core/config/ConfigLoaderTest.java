@@ -25,6 +25,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void healthIntervalDefaultsToTenSecondsAndTakesADuration() throws Exception {
+        assertThat(BerthConfig.defaults().healthInterval()).isEqualTo(Duration.ofSeconds(10));
+        Path main = write("config.toml", "health_interval = \"2m\"\n");
+        assertThat(ConfigLoader.load(main, true).config().healthInterval()).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
     void missingExplicitFileIsAnError() {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.toml"), true))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("nope.toml: no such file");
@@ -88,6 +95,7 @@ class ConfigLoaderTest {
         "[network]\\ncni_bin_dirs = '/opt'|config.toml:2: network.cni_bin_dirs: expected a list of paths",
         "[images]\\npull_progress_timeout = 'soon'|config.toml:2: images.pull_progress_timeout: expected a duration",
         "root = |config.toml:1: invalid TOML",
+        "health_interval = '10ms'|config.toml:1: health_interval: must be at least 100ms",
     })
     void badConfigNamesFileLineAndKey(String toml, String expected) throws Exception {
         Path main = write("config.toml", toml.replace("\\n", "\n").replace('\'', '"'));

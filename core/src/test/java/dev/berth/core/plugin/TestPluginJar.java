@@ -26,6 +26,12 @@ public final class TestPluginJar {
 
     public static Path build(Path dir, String pluginId, String type, String requires, boolean bundleSpiCopy)
             throws IOException {
+        return build(dir, pluginId, type, requires, bundleSpiCopy, "1.2.3", pluginId + ".jar");
+    }
+
+    /** A plugin jar of version {@code version} written to {@code dir/fileName} (replacing what is there). */
+    public static Path build(Path dir, String pluginId, String type, String requires, boolean bundleSpiCopy,
+                             String version, String fileName) throws IOException {
         String pkg = "dev.berth.testplugin." + pluginId.replaceAll("[^a-z0-9]", "");
         String cls = "TestFactory";
         String source = "package " + pkg + ";\n"
@@ -50,11 +56,13 @@ public final class TestPluginJar {
         Attributes a = mf.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
         a.putValue("Plugin-Id", pluginId);
-        a.putValue("Plugin-Version", "1.2.3");
+        a.putValue("Plugin-Version", version);
         a.putValue("Plugin-Provider", "berth tests");
         a.putValue("Plugin-Requires", requires);
-        Path jar = dir.resolve(pluginId + ".jar");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), mf)) {
+        Path jar = dir.resolve(fileName);
+        // Written beside and renamed over, as an operator's install would, so a reader never sees half a jar.
+        Path tmp = dir.resolve("." + fileName + ".partial");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(tmp), mf)) {
             String path = pkg.replace('.', '/') + "/" + cls + ".class";
             out.putNextEntry(new JarEntry(path));
             Files.copy(classes.resolve(path), out);
@@ -68,6 +76,7 @@ public final class TestPluginJar {
                 }
             }
         }
+        Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         return jar;
     }
 

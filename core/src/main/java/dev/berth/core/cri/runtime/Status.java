@@ -5,6 +5,7 @@ import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.cri.sandbox.SandboxEnvironment;
 import dev.berth.core.dispatch.Handler;
+import dev.berth.core.dispatch.HandlerHealth;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.RuntimeFeatures;
 import dev.berth.cri.v1.RuntimeHandler;
@@ -19,16 +20,18 @@ import io.grpc.MethodDescriptor;
 import java.util.stream.Collectors;
 
 /**
- * Status reports RuntimeReady (the default handler's health) and NetworkReady (the pod network), and lists
+ * Status reports RuntimeReady (the default handler's cached health, see {@link HandlerHealth}) and NetworkReady (the pod network), and lists
  * every handler with its backend's real features, plus the {@code ""} entry for the default.
  */
 public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
     private final CriRuntime cri;
     private final SandboxEnvironment environment;
+    private final HandlerHealth health;
 
-    public Status(CriRuntime cri, SandboxEnvironment environment) {
+    public Status(CriRuntime cri, SandboxEnvironment environment, HandlerHealth health) {
         this.cri = cri;
         this.environment = environment;
+        this.health = health;
     }
 
     @Override
@@ -40,7 +43,8 @@ public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
     public StatusResponse call(StatusRequest req, RpcContext ctx) {
         var registry = cri.dispatcher().registry();
         Handler dflt = registry.active().get(registry.defaultName());
-        BackendHealth health = dflt.backend().health();
+        // The cached result of the timer's checks: a Status call never runs a check (a process start) itself.
+        BackendHealth health = this.health.health(dflt).health();
         var runtimeReady = RuntimeCondition.newBuilder().setType("RuntimeReady").setStatus(health.ready());
         if (!health.ready()) {
             runtimeReady.setReason("RuntimeNotReady").setMessage("default handler \"" + dflt.name() + "\": "
