@@ -10,7 +10,8 @@
  * {@link dev.berth.spi.BackendException} with a {@link dev.berth.spi.BackendException.Kind}, and optional
  * capabilities as separate interfaces ({@link dev.berth.spi.Recoverable}, {@link dev.berth.spi.StatsProvider},
  * {@link dev.berth.spi.StreamingIo}, {@link dev.berth.spi.PortForwarding}, {@link dev.berth.spi.Checkpointing},
- * {@link dev.berth.spi.EventSource}, {@link dev.berth.spi.LogReopening}). Core answers {@code UNIMPLEMENTED} when a
+ * {@link dev.berth.spi.EventSource}, {@link dev.berth.spi.LogReopening},
+ * {@link dev.berth.spi.PodMetricsSource}). Core answers {@code UNIMPLEMENTED} when a
  * backend lacks a capability. No gRPC, protobuf, Jackson or PF4J types appear here, apart from PF4J's
  * {@code ExtensionPoint} marker.
  *
