@@ -29,6 +29,7 @@ public interface PodMetricsSource {
      * @param memoryCacheBytes page cache charged to the container
      * @param threadCount tasks (threads) in the container's cgroup
      */
+    @Experimental(eta = "2027-06-30")
     record ContainerMetrics(String containerId, StatsProvider.Usage usage, long cpuUserNanoSeconds,
                             long cpuSystemNanoSeconds, long memoryCacheBytes, long threadCount) {
         public ContainerMetrics {
@@ -38,6 +39,7 @@ public interface PodMetricsSource {
     }
 
     /** The counters of one network interface of the pod, as {@code /proc/net/dev} has them. */
+    @Experimental(eta = "2027-06-30")
     record InterfaceMetrics(String name, long rxBytes, long rxPackets, long rxErrors, long rxDropped, long txBytes,
                             long txPackets, long txErrors, long txDropped) {
         public InterfaceMetrics {
@@ -49,6 +51,7 @@ public interface PodMetricsSource {
      * @param interfaces the interfaces of the pod's network namespace, loopback included (core decides what it
      *     publishes); empty for a pod on the host's network or when the backend cannot see them
      */
+    @Experimental(eta = "2027-06-30")
     record PodMetrics(String sandboxId, List<ContainerMetrics> containers, List<InterfaceMetrics> interfaces) {
         public PodMetrics {
             Checks.id(sandboxId, "sandboxId");
