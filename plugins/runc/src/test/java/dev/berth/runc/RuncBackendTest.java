@@ -295,6 +295,9 @@ class RuncBackendTest {
         ExecResult r = backend.execSync(id, List.of("test", "-d", "/proc/" + ProcessHandle.current().pid()),
                 Duration.ofSeconds(30));
         assertThat(r.exitCode()).isZero();
+        var metrics = ((dev.berth.spi.PodMetricsSource) backend).podMetrics(sb);
+        assertThat(metrics.interfaces()).as("the node's interfaces are not the pod's").isEmpty();
+        assertThat(metrics.containers()).extracting(c -> c.containerId()).containsExactly(id);
     }
 
     @Test
