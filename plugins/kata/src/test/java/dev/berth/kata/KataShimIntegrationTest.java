@@ -432,8 +432,8 @@ class KataShimIntegrationTest {
                 .orElseThrow(() -> new AssertionError("no interface " + name + " in " + m.interfaces()));
     }
 
-    private static void sh(String netns, String script) throws Exception {
-        Host.Run r = Host.run(List.of("nsenter", "--net=" + netns, "sh", "-c", script), Path.of("/tmp"), Map.of(),
+    private void sh(String netns, String script) throws Exception {
+        Host.Run r = Host.run(List.of("nsenter", "--net=" + netns, "sh", "-c", script), dir, Map.of(),
                 LONG);
         assertThat(r.exitCode()).as(script + ": " + r.errorText()).isZero();
     }
