@@ -2,7 +2,7 @@
 # Runs the Kubernetes CRI conformance suite (critest v1.29) against the built berth image, as CI does:
 # builds critest's images into a local registry, starts berth from distribution/target/berth with a config
 # that mirrors the public registries to it, runs the streaming end-to-end checks (test/e2e/streaming.sh) and
-# the behaviour-parity checks (test/e2e/parity.sh), the fuzzer (test/fuzz/run.sh; BERTH_FUZZ_SEED picks the seed),
+# the behaviour-parity checks (test/e2e/parity.sh), the CRI metrics checks (test/e2e/cri-metrics.sh), the fuzzer (test/fuzz/run.sh; BERTH_FUZZ_SEED picks the seed),
 # then critest on one node, on two nodes, with the crun handler and with the shimv2-runc handler (kata type
 # over containerd-shim-runc-v2), checks the pass counts against
 # expected.txt, runs `berth tck` on the runc plugin archive (docs/tck.md), and stops everything.
@@ -71,6 +71,15 @@ for handler in runc crun shimv2-runc; do
     tail -1 "$logs/e2e-parity-$handler.log"
   else
     grep -E '^FAIL' "$logs/e2e-parity-$handler.log" || tail -20 "$logs/e2e-parity-$handler.log"
+    status=1
+  fi
+done
+for handler in runc shimv2-runc; do
+  echo "== CRI metrics end to end ($handler): ListMetricDescriptors and ListPodSandboxMetrics"
+  if test/e2e/cri-metrics.sh "$work/berth.sock" "$handler" >"$logs/e2e-cri-metrics-$handler.log" 2>&1; then
+    tail -1 "$logs/e2e-cri-metrics-$handler.log"
+  else
+    grep -E '^FAIL' "$logs/e2e-cri-metrics-$handler.log" || tail -20 "$logs/e2e-metrics-$handler.log"
     status=1
   fi
 done

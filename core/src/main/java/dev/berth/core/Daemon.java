@@ -30,6 +30,8 @@ import dev.berth.core.cri.sandbox.StopPodSandbox;
 import dev.berth.core.cri.sandbox.UpdatePodSandboxResources;
 import dev.berth.core.cri.stats.ContainerStats;
 import dev.berth.core.cri.stats.ListContainerStats;
+import dev.berth.core.cri.stats.ListMetricDescriptors;
+import dev.berth.core.cri.stats.ListPodSandboxMetrics;
 import dev.berth.core.cri.stats.ListPodSandboxStats;
 import dev.berth.core.cri.stats.PodSandboxStats;
 import dev.berth.core.cri.image.ImageFsInfo;
@@ -170,7 +172,9 @@ public final class Daemon implements AutoCloseable {
                 new ContainerStats(cri, containerEnv),
                 new ListContainerStats(cri, containerEnv),
                 new PodSandboxStats(cri, containerEnv),
-                new ListPodSandboxStats(cri, containerEnv)));
+                new ListPodSandboxStats(cri, containerEnv),
+                new ListMetricDescriptors(cri),
+                new ListPodSandboxMetrics(cri, containerEnv)));
         if (node.images() != null) {
             unary.addAll(List.of(new ListImages(node.images()), new ImageStatus(node.images()),
                     new PullImage(node.images()), new RemoveImage(node.images()), new ImageFsInfo(node.images())));

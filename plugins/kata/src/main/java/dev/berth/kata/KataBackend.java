@@ -42,6 +42,7 @@ import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.StreamingIo;
 import java.io.ByteArrayOutputStream;
@@ -79,7 +80,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * One lock per pod serialises lifecycle changes of that pod and its containers (create, stop, remove);
  * status, stats and exec calls run concurrently over the shared connection.
  */
-final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, EventSource, StreamingIo,
+final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, PodMetricsSource, EventSource,
+        StreamingIo,
         LogReopening, PortForwarding {
     private static final Duration QUICK = Duration.ofSeconds(10);
     private static final Duration FOREVER = Duration.ofDays(3650);
@@ -1082,6 +1084,53 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, E
             }
         }
         return new SandboxUsage(sandboxId, total, -1, -1);
+    }
+
+    /**
+     * Each running container's readings from the shim's Stats, and the pod's interfaces: those the shim's reply
+     * for the sandbox carries (Kata's agent reads them in the guest), else the pod's network namespace on the host
+     * (the runc shim sends none; the host side of a VM's interfaces counts the same traffic).
+     */
+    @Override
+    public PodMetrics podMetrics(String sandboxId) {
+        Pod pod = pod(sandboxId);
+        List<ContainerMetrics> ctrs = new ArrayList<>();
+        for (String id : List.copyOf(pod.containerIds)) {
+            try {
+                if (task(pod, "get metrics of container").state(id, "", QUICK).getStatus()
+                        == Status.RUNNING) {
+                    ctrs.add(Metrics.containerMetrics(id, task(pod, "get metrics of container").stats(id, QUICK)
+                            .getStats(), Instant.now()));
+                }
+            } catch (TtrpcException | BackendException | InvalidProtocolBufferException e) {
+                // exited, deleted or unreadable now: left out
+            }
+        }
+        List<InterfaceMetrics> interfaces = List.of();
+        try {
+            interfaces = Metrics.interfaces(task(pod, "get metrics of sandbox").stats(sandboxId, QUICK).getStats());
+        } catch (TtrpcException | BackendException | InvalidProtocolBufferException e) {
+            // no interfaces from the shim: read the namespace below
+        }
+        Properties p = pod.props;
+        if (interfaces.isEmpty() && !Boolean.parseBoolean(p.getProperty("hostNetwork"))) {
+            Path netns = path(p, "netns");
+            if (netns == null && pod.pid() > 0) {
+                netns = Path.of("/proc", Long.toString(pod.pid()), "ns", "net");
+            }
+            if (netns != null) {
+                try {
+                    interfaces = dev.berth.oci.NetworkNamespaces.interfaces(netns);
+                } catch (java.io.IOException e) {
+                    // the namespace is going away with the pod: its containers' readings still stand
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new BackendException(Kind.UNAVAILABLE, "failed to read the metrics of sandbox \""
+                            + sandboxId + "\": interrupted");
+                }
+            }
+        }
+        return new PodMetrics(sandboxId, ctrs, interfaces);
     }
 
     private Usage usage(Pod pod, String id, String what) {

@@ -12,6 +12,7 @@ import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.LinuxResources;
+import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxStatus;
@@ -376,6 +377,120 @@ class KataShimIntegrationTest {
         assertThat(backend.execSync(id, List.of("echo", "still works"), LONG).exitCode()).isZero();
         assertThatThrownBy(() -> backend.execSync(id, List.of(), LONG)).isInstanceOfSatisfying(
                 BackendException.class, e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
+    }
+
+    /** The cgroup files the shim reads for a container: v1 controllers where mounted, else the v2 directory. */
+    private static final class CgroupFiles {
+        final String id;
+        final boolean v1 = Files.isDirectory(Path.of("/sys/fs/cgroup/cpuacct"));
+
+        CgroupFiles(String id) {
+            this.id = id;
+        }
+
+        Path file(String controller, String name) {
+            return v1 ? Path.of("/sys/fs/cgroup", controller, "berth-kata-" + id, name)
+                    : Path.of("/sys/fs/cgroup", "berth-kata-" + id, name);
+        }
+
+        long key(String controller, String name, String key) {
+            try {
+                return Files.readAllLines(file(controller, name)).stream().map(l -> l.split(" "))
+                        .filter(f -> f.length == 2 && f[0].equals(key)).mapToLong(f -> Long.parseLong(f[1]))
+                        .findFirst().orElseThrow(() -> new AssertionError("no " + key + " in " + name));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** total, user and system CPU in ns; memory usage, rss, cache, inactive file; tasks. */
+        long[] read() {
+            if (v1) {
+                return new long[] {Long.parseLong(readTrimmed(file("cpuacct", "cpuacct.usage"))),
+                        key("cpuacct", "cpuacct.stat", "user") * 10_000_000L,
+                        key("cpuacct", "cpuacct.stat", "system") * 10_000_000L,
+                        Long.parseLong(readTrimmed(file("memory", "memory.usage_in_bytes"))),
+                        key("memory", "memory.stat", "total_rss"), key("memory", "memory.stat", "total_cache"),
+                        key("memory", "memory.stat", "total_inactive_file"),
+                        Long.parseLong(readTrimmed(file("pids", "pids.current")))};
+            }
+            return new long[] {key("", "cpu.stat", "usage_usec") * 1000, key("", "cpu.stat", "user_usec") * 1000,
+                    key("", "cpu.stat", "system_usec") * 1000, Long.parseLong(readTrimmed(file("", "memory.current"))),
+                    key("", "memory.stat", "anon"), key("", "memory.stat", "file"),
+                    key("", "memory.stat", "inactive_file"), Long.parseLong(readTrimmed(file("", "pids.current")))};
+        }
+    }
+
+    /** {@code actual} lies within 5% of the file readings taken just before and just after it. */
+    private static void within5(String what, long before, long actual, long after) {
+        assertThat(actual).as(what + " (cgroup files read " + before + " before and " + after + " after)")
+                .isBetween((long) (Math.min(before, after) * 0.95), (long) Math.ceil(Math.max(before, after) * 1.05));
+    }
+
+    private static PodMetricsSource.InterfaceMetrics iface(PodMetricsSource.PodMetrics m, String name) {
+        return m.interfaces().stream().filter(i -> i.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no interface " + name + " in " + m.interfaces()));
+    }
+
+    private void sh(String netns, String script) throws Exception {
+        Host.Run r = Host.run(List.of("nsenter", "--net=" + netns, "sh", "-c", script), dir, Map.of(),
+                LONG);
+        assertThat(r.exitCode()).as(script + ": " + r.errorText()).isZero();
+    }
+
+    @Test
+    void podMetricsComeFromTheShimAndAgreeWithTheCgroupFilesAndCountTrafficBetweenTwoPods() throws Exception {
+        String a = runPod();
+        String b = runPod();
+        // Sleeps a moment, then holds 32 MiB in a shell variable and burns CPU until killed.
+        String id = runContainer(a, "burner", List.of("sh", "-c",
+                "sleep 1; a=$(yes | head -c 33554432); while :; do :; done"), "");
+        var first = backend.podMetrics(a).containers();
+        assertThat(first).extracting(PodMetricsSource.ContainerMetrics::containerId).containsExactly(id);
+        assertThat(ShimHost.poll(() -> {
+            var m = backend.podMetrics(a).containers().getFirst();
+            return m.usage().cpuUsageCoreNanoSeconds() > 2_000_000_000L && m.usage().memoryRssBytes() > 30L << 20;
+        }, Duration.ofSeconds(60))).as("the container burns 2 s of CPU and holds 30 MiB").isTrue();
+
+        CgroupFiles files = new CgroupFiles(id);
+        long[] f0 = files.read();
+        var m = backend.podMetrics(a).containers().getFirst();
+        long[] f1 = files.read();
+        assertThat(m.usage().cpuUsageCoreNanoSeconds()).as("CPU rises")
+                .isGreaterThan(first.getFirst().usage().cpuUsageCoreNanoSeconds());
+        assertThat(m.usage().memoryRssBytes()).as("memory rises")
+                .isGreaterThan(first.getFirst().usage().memoryRssBytes());
+        within5("cpu", f0[0], m.usage().cpuUsageCoreNanoSeconds(), f1[0]);
+        within5("user cpu", f0[1], m.cpuUserNanoSeconds(), f1[1]);
+        within5("system cpu", f0[2], m.cpuSystemNanoSeconds(), f1[2]);
+        within5("memory usage", f0[3], m.usage().memoryUsageBytes(), f1[3]);
+        within5("rss", f0[4], m.usage().memoryRssBytes(), f1[4]);
+        assertThat(m.memoryCacheBytes()).as("cache").isBetween(Math.min(f0[5], f1[5]) - (1L << 20),
+                Math.max(f0[5], f1[5]) + (1L << 20));
+        within5("working set", f0[3] - f0[6], m.usage().memoryWorkingSetBytes(), f1[3] - f1[6]);
+        assertThat(m.threadCount()).as("tasks").isBetween(Math.min(f0[7], f1[7]), Math.max(f0[7], f1[7]));
+        assertThat(m.usage().processCount()).as("the shim counts tasks only").isEqualTo(-1);
+
+        // The runc shim sends no interfaces: they come from the pods' namespaces, joined here by a veth pair.
+        String nsA = "/proc/" + backend.sandboxStatus(a).pid() + "/ns/net";
+        String nsB = "/proc/" + backend.sandboxStatus(b).pid() + "/ns/net";
+        sh(nsA, "ip link add kA type veth peer name kB netns " + nsB
+                + " && ip addr add 10.254.78.1/30 dev kA && ip link set kA up");
+        sh(nsB, "ip addr add 10.254.78.2/30 dev kB && ip link set kB up");
+        var beforeA = iface(backend.podMetrics(a), "kA");
+        var beforeB = iface(backend.podMetrics(b), "kB");
+        sh(nsA, "/bin/busybox ping -c 5 -i 0.2 -s 1000 10.254.78.2");
+        var afterA = iface(backend.podMetrics(a), "kA");
+        var afterB = iface(backend.podMetrics(b), "kB");
+        assertThat(afterA.txPackets() - beforeA.txPackets()).as("echo requests sent").isGreaterThanOrEqualTo(5);
+        assertThat(afterA.rxPackets() - beforeA.rxPackets()).as("echo replies received").isGreaterThanOrEqualTo(5);
+        assertThat(afterA.txBytes() - beforeA.txBytes()).isGreaterThanOrEqualTo(5 * 1000);
+        assertThat(afterB.rxBytes() - beforeB.rxBytes()).isGreaterThanOrEqualTo(5 * 1000);
+
+        backend.stopContainer(id, Duration.ofSeconds(1));
+        assertThat(backend.podMetrics(a).containers()).as("an exited container is left out").isEmpty();
+        assertThatThrownBy(() -> backend.podMetrics(newId())).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
     }
 
     @Test

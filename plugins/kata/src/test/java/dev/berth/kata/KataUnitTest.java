@@ -23,6 +23,7 @@ import dev.berth.spi.LinuxResources;
 import dev.berth.spi.PodMetadata;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SecurityProfile;
+import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.io.InputStream;
@@ -236,6 +237,44 @@ class KataUnitTest {
         assertThat(u2.processCount()).isEqualTo(-1);
         assertThatThrownBy(() -> Metrics.decode(Any.newBuilder().setTypeUrl("x.Other").build(), now))
                 .hasMessageContaining("x.Other");
+    }
+
+    @Test
+    void podMetricsDecodeUserSystemCacheThreadsAndTheGuestsInterfaces() throws Exception {
+        var v1 = dev.berth.kata.proto.cgroups.v1.Metrics.newBuilder()
+                .setPids(PidsStat.newBuilder().setCurrent(4))
+                .setCpu(CPUStat.newBuilder().setUsage(CPUUsage.newBuilder().setTotal(30).setUser(20).setKernel(10)))
+                .setMemory(MemoryStat.newBuilder().setUsage(MemoryEntry.newBuilder().setUsage(700)).setTotalCache(250)
+                        .setTotalRss(400))
+                .addNetwork(dev.berth.kata.proto.cgroups.v1.NetworkStat.newBuilder().setName("eth0").setRxBytes(1)
+                        .setRxPackets(2).setRxErrors(3).setRxDropped(4).setTxBytes(5).setTxPackets(6).setTxErrors(7)
+                        .setTxDropped(8))
+                .build();
+        Instant now = Instant.now();
+        Any any1 = Any.newBuilder().setTypeUrl("io.containerd.cgroups.v1.Metrics").setValue(v1.toByteString()).build();
+        PodMetricsSource.ContainerMetrics m = Metrics.containerMetrics("c1", any1, now);
+        assertThat(m.usage().cpuUsageCoreNanoSeconds()).isEqualTo(30);
+        assertThat(m.cpuUserNanoSeconds()).isEqualTo(20);
+        assertThat(m.cpuSystemNanoSeconds()).isEqualTo(10);
+        assertThat(m.memoryCacheBytes()).isEqualTo(250);
+        assertThat(m.threadCount()).as("the shim's task count").isEqualTo(4);
+        assertThat(m.usage().processCount()).as("no process count apart from tasks").isEqualTo(-1);
+        assertThat(Metrics.interfaces(any1)).containsExactly(
+                new PodMetricsSource.InterfaceMetrics("eth0", 1, 2, 3, 4, 5, 6, 7, 8));
+
+        var v2 = dev.berth.kata.proto.cgroups.v2.Metrics.newBuilder()
+                .setCpu(dev.berth.kata.proto.cgroups.v2.CPUStat.newBuilder().setUsageUsec(9).setUserUsec(6)
+                        .setSystemUsec(3))
+                .setMemory(dev.berth.kata.proto.cgroups.v2.MemoryStat.newBuilder().setUsage(1000).setFile(300))
+                .build();
+        Any any2 = Any.newBuilder().setTypeUrl("types.googleapis.com/io.containerd.cgroups.v2.Metrics")
+                .setValue(v2.toByteString()).build();
+        PodMetricsSource.ContainerMetrics m2 = Metrics.containerMetrics("c2", any2, now);
+        assertThat(m2.cpuUserNanoSeconds()).isEqualTo(6000);
+        assertThat(m2.cpuSystemNanoSeconds()).isEqualTo(3000);
+        assertThat(m2.memoryCacheBytes()).isEqualTo(300);
+        assertThat(m2.threadCount()).as("no pids in the reply").isEqualTo(-1);
+        assertThat(Metrics.interfaces(any2)).isEmpty();
     }
 
     @Test

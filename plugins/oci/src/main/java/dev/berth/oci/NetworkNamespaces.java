@@ -1,6 +1,7 @@
 package dev.berth.oci;
 
 import dev.berth.spi.BackendException;
+import dev.berth.spi.PodMetricsSource;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -13,14 +14,18 @@ import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * TCP connections made inside a pod's network namespace, for port-forward. setns(2) moves only the calling
+ * TCP connections made inside a pod's network namespace, for port-forward, and its interface counters, for pod
+ * metrics. setns(2) moves only the calling
  * thread, and a socket keeps the namespace it was created in, so a short-lived platform thread joins the
  * namespace, connects, and ends: no other work ever runs in the pod's namespace. Needs CAP_SYS_ADMIN and
  * native access (the daemon runs with {@code --enable-native-access}).
@@ -90,6 +95,58 @@ public final class NetworkNamespaces {
         } catch (TimeoutException e) {
             throw new IOException("connect timed out");
         }
+    }
+
+    /**
+     * The counters of every interface in the network namespace pinned or named at {@code netns}, read from
+     * {@code /proc/thread-self/net/dev} by a short-lived thread that joins it (the file shows the reading thread's
+     * namespace).
+     */
+    public static List<PodMetricsSource.InterfaceMetrics> interfaces(Path netns) throws IOException,
+            InterruptedException {
+        var result = new CompletableFuture<String>();
+        Thread.ofPlatform().daemon().name("berth-netns-read").start(() -> {
+            try {
+                join(netns);
+                result.complete(Files.readString(Path.of("/proc/thread-self/net/dev")));
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            return parseNetDev(result.get(30, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new IOException("reading the interfaces of " + netns + " timed out");
+        }
+    }
+
+    /**
+     * Parses {@code /proc/net/dev}: two header lines, then {@code name: } and eight receive then eight transmit
+     * columns (bytes, packets, errs, drop, fifo, frame/colls, compressed, multicast/carrier).
+     */
+    public static List<PodMetricsSource.InterfaceMetrics> parseNetDev(String text) {
+        List<PodMetricsSource.InterfaceMetrics> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            int colon = line.indexOf(':');
+            if (colon < 0 || line.contains("|")) {
+                continue;
+            }
+            String name = line.substring(0, colon).strip();
+            String[] f = line.substring(colon + 1).strip().split("\\s+");
+            if (name.isEmpty() || f.length < 16) {
+                continue;
+            }
+            try {
+                out.add(new PodMetricsSource.InterfaceMetrics(name, Long.parseLong(f[0]), Long.parseLong(f[1]),
+                        Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[8]), Long.parseLong(f[9]),
+                        Long.parseLong(f[10]), Long.parseLong(f[11])));
+            } catch (NumberFormatException e) {
+                // not a counter line
+            }
+        }
+        return out;
     }
 
     private static void join(Path netns) throws IOException {

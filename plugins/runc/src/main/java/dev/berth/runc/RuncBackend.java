@@ -25,6 +25,7 @@ import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxResizing;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.StreamingIo;
 import dev.berth.spi.PortForwarding;
@@ -61,7 +62,7 @@ import java.util.stream.Stream;
  * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.
  */
 public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
-        SandboxResizing, StreamingIo, PortForwarding, Checkpointing {
+        SandboxResizing, StreamingIo, PortForwarding, Checkpointing, PodMetricsSource {
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(60);
     /** How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two). */
@@ -896,6 +897,44 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     public SandboxUsage sandboxStats(String sandboxId) {
         SandboxRecord rec = requireSandbox(sandboxId);
         return new SandboxUsage(sandboxId, Stats.read(rec.podCgroup()), -1, -1);
+    }
+
+    /**
+     * Each running container's cgroup ({@link Stats#metrics}) and the interfaces of the pod's network namespace:
+     * the one core pinned, or the pause process's for a pod recorded without a pin. A pod on the host's network
+     * has none of its own, and an unreadable namespace leaves the interfaces out rather than the pod.
+     */
+    @Override
+    public PodMetrics podMetrics(String sandboxId) {
+        SandboxRecord rec = requireSandbox(sandboxId);
+        List<ContainerMetrics> ctrs = new ArrayList<>();
+        for (ContainerRecord c : containersOf(sandboxId)) {
+            ContainerMetrics m = Stats.metrics(c.id(), c.cgroupsPath());
+            if (m != null) {
+                ctrs.add(m);
+            }
+        }
+        List<InterfaceMetrics> interfaces = List.of();
+        Path netns = null;
+        if (NamespaceMode.valueOf(rec.network()) != NamespaceMode.NODE) {
+            if (!rec.netnsPath().isEmpty()) {
+                netns = Path.of(rec.netnsPath());
+            } else if (rec.pausePid() > 0 && dev.berth.oci.Processes.live(rec.pausePid())) {
+                netns = Path.of("/proc", Long.toString(rec.pausePid()), "ns", "net");
+            }
+        }
+        if (netns != null) {
+            try {
+                interfaces = dev.berth.oci.NetworkNamespaces.interfaces(netns);
+            } catch (IOException e) {
+                // the namespace is going away with the pod: its containers' readings still stand
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackendException(Kind.UNAVAILABLE, "failed to read the metrics of sandbox \"" + sandboxId
+                        + "\": interrupted");
+            }
+        }
+        return new PodMetrics(sandboxId, ctrs, interfaces);
     }
 
     @Override

@@ -1,8 +1,12 @@
 package dev.berth.runc;
 
+import dev.berth.spi.PodMetricsSource.ContainerMetrics;
 import dev.berth.spi.StatsProvider.Usage;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.OptionalLong;
 
 /** CPU and memory usage of a cgroup, from the v1 controllers or the v2 files, whichever hold them. */
 final class Stats {
@@ -61,5 +65,90 @@ final class Stats {
             }
         }
         return new Usage(now, cpu, workingSet, usage, rss, faults, major, procs);
+    }
+
+    /**
+     * A container's readings for pod metrics: {@link #read} plus user and system CPU, page cache, and processes
+     * ({@code cgroup.procs}) apart from threads (the pids controller's task count, or the {@code tasks} or
+     * {@code cgroup.threads} file). Null when the cgroup holds no process (the container exited) or is gone.
+     */
+    static ContainerMetrics metrics(String id, String cgroup) {
+        if (cgroup == null || cgroup.isEmpty()) {
+            return null;
+        }
+        Usage u = read(cgroup);
+        String rel = cgroup.replaceFirst("^/+", "");
+        long user = -1;
+        long system = -1;
+        long cache = -1;
+        long procs = -1;
+        long threads = -1;
+        for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
+            Path d = h.mountPoint().resolve(rel);
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            if (h.v2()) {
+                if (user < 0) {
+                    Path stat = d.resolve("cpu.stat");
+                    user = micros(Cgroups.readKey(stat, "user_usec"));
+                    system = micros(Cgroups.readKey(stat, "system_usec"));
+                }
+                if (cache < 0 && Files.exists(d.resolve("memory.current"))) {
+                    cache = Cgroups.readKey(d.resolve("memory.stat"), "file").orElse(-1);
+                }
+                if (procs < 0) {
+                    procs = lines(d.resolve("cgroup.procs"));
+                }
+                if (threads < 0) {
+                    threads = Cgroups.readLong(d.resolve("pids.current")).orElse(lines(d.resolve("cgroup.threads")));
+                }
+            } else {
+                if (h.controllers().contains("cpuacct")) {
+                    user = Cgroups.readLong(d.resolve("cpuacct.usage_user")).orElse(-1);
+                    system = Cgroups.readLong(d.resolve("cpuacct.usage_sys")).orElse(-1);
+                    if (user < 0 || system < 0) { // kernels before 4.7: USER_HZ ticks
+                        user = ticks(Cgroups.readKey(d.resolve("cpuacct.stat"), "user"));
+                        system = ticks(Cgroups.readKey(d.resolve("cpuacct.stat"), "system"));
+                    }
+                }
+                if (h.controllers().contains("memory")) {
+                    cache = Cgroups.readKey(d.resolve("memory.stat"), "total_cache").orElse(-1);
+                }
+                if (h.controllers().contains("pids")) {
+                    threads = Cgroups.readLong(d.resolve("pids.current")).orElse(-1);
+                }
+                if (procs < 0) {
+                    procs = lines(d.resolve("cgroup.procs"));
+                }
+                if (threads < 0) {
+                    threads = lines(d.resolve("tasks"));
+                }
+            }
+        }
+        if (procs <= 0) {
+            return null;
+        }
+        Usage withProcesses = new Usage(u.at(), u.cpuUsageCoreNanoSeconds(), u.memoryWorkingSetBytes(),
+                u.memoryUsageBytes(), u.memoryRssBytes(), u.pageFaults(), u.majorPageFaults(), procs);
+        return new ContainerMetrics(id, withProcesses, user, system, cache, threads);
+    }
+
+    private static long micros(OptionalLong us) {
+        return us.isPresent() ? us.getAsLong() * 1000 : -1;
+    }
+
+    /** USER_HZ is 100 on every Linux architecture berth runs on. */
+    private static long ticks(OptionalLong t) {
+        return t.isPresent() ? t.getAsLong() * 10_000_000L : -1;
+    }
+
+    /** Lines of a cgroup list file (one process or thread id each), or -1 if it cannot be read. */
+    private static long lines(Path file) {
+        try {
+            return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).count();
+        } catch (IOException e) {
+            return -1;
+        }
     }
 }

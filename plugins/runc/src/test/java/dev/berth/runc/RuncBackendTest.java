@@ -296,6 +296,9 @@ class RuncBackendTest {
         ExecResult r = backend.execSync(id, List.of("test", "-d", "/proc/" + ProcessHandle.current().pid()),
                 Duration.ofSeconds(30));
         assertThat(r.exitCode()).isZero();
+        var metrics = ((dev.berth.spi.PodMetricsSource) backend).podMetrics(sb);
+        assertThat(metrics.interfaces()).as("the node's interfaces are not the pod's").isEmpty();
+        assertThat(metrics.containers()).extracting(c -> c.containerId()).containsExactly(id);
     }
 
     @Test
@@ -475,6 +478,111 @@ class RuncBackendTest {
         } else {
             assertThat(pod.processCount()).as("the container alone").isEqualTo(1);
         }
+    }
+
+    /** A container that sleeps a moment, then holds 32 MiB in a shell variable and burns CPU until killed. */
+    static final List<String> BURNER = List.of("sh", "-c",
+            "sleep 1; a=$(head -c 33554432 /dev/zero | tr '\\0' x); while :; do :; done");
+
+    static long cgroupLong(String controller, String cgroup, String file) {
+        return Cgroups.readLong(Cgroups.dir(controller, cgroup).resolve(file)).orElseThrow();
+    }
+
+    static long cgroupKey(String controller, String cgroup, String file, String key) {
+        return Cgroups.readKey(Cgroups.dir(controller, cgroup).resolve(file), key).orElseThrow();
+    }
+
+    static dev.berth.spi.PodMetricsSource.ContainerMetrics only(dev.berth.spi.PodMetricsSource.PodMetrics m) {
+        assertThat(m.containers()).hasSize(1);
+        return m.containers().getFirst();
+    }
+
+    static dev.berth.spi.PodMetricsSource.InterfaceMetrics iface(dev.berth.spi.PodMetricsSource.PodMetrics m,
+                                                               String name) {
+        return m.interfaces().stream().filter(i -> i.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no interface " + name + " in " + m.interfaces()));
+    }
+
+    /** {@code actual} lies within 5% of the file readings taken just before and just after it. */
+    static void within5(String what, long before, long actual, long after) {
+        assertThat(actual).as(what + " (cgroup files read " + before + " before and " + after + " after)")
+                .isBetween((long) (Math.min(before, after) * 0.95), (long) Math.ceil(Math.max(before, after) * 1.05));
+    }
+
+    @Test
+    void podMetricsAgreeWithTheCgroupFilesAndCountTrafficBetweenTwoPods() throws Exception {
+        var source = (dev.berth.spi.PodMetricsSource) backend;
+        String a = pod(PodSecurity.DEFAULT);
+        String b = pod(PodSecurity.DEFAULT);
+        Path pinA = base.resolve("netns").resolve(a.substring(0, 12));
+        Path pinB = base.resolve("netns").resolve(b.substring(0, 12));
+        String id = run(a, BURNER, null, null, ContainerSecurity.DEFAULT);
+        String cg = OciSpecs.cgroupsPath(false, "", a, id);
+
+        var first = only(source.podMetrics(a));
+        assertThat(first.containerId()).isEqualTo(id);
+        await(() -> {
+            var m = only(source.podMetrics(a));
+            return m.usage().cpuUsageCoreNanoSeconds() > 2_000_000_000L && m.usage().memoryRssBytes() > 32L << 20;
+        }, "the container to burn 2 s of CPU and hold 32 MiB");
+
+        long cpu0 = cgroupLong("cpuacct", cg, "cpuacct.usage");
+        long user0 = cgroupLong("cpuacct", cg, "cpuacct.usage_user");
+        long sys0 = cgroupLong("cpuacct", cg, "cpuacct.usage_sys");
+        long mem0 = cgroupLong("memory", cg, "memory.usage_in_bytes");
+        long rss0 = cgroupKey("memory", cg, "memory.stat", "total_rss");
+        long cache0 = cgroupKey("memory", cg, "memory.stat", "total_cache");
+        var m = only(source.podMetrics(a));
+        long cpu1 = cgroupLong("cpuacct", cg, "cpuacct.usage");
+        long user1 = cgroupLong("cpuacct", cg, "cpuacct.usage_user");
+        long sys1 = cgroupLong("cpuacct", cg, "cpuacct.usage_sys");
+        long mem1 = cgroupLong("memory", cg, "memory.usage_in_bytes");
+        long rss1 = cgroupKey("memory", cg, "memory.stat", "total_rss");
+        long cache1 = cgroupKey("memory", cg, "memory.stat", "total_cache");
+        long inactive = cgroupKey("memory", cg, "memory.stat", "total_inactive_file");
+
+        assertThat(m.usage().cpuUsageCoreNanoSeconds()).as("CPU rises")
+                .isGreaterThan(first.usage().cpuUsageCoreNanoSeconds());
+        assertThat(m.usage().memoryRssBytes()).as("memory rises").isGreaterThan(first.usage().memoryRssBytes());
+        within5("cpu", cpu0, m.usage().cpuUsageCoreNanoSeconds(), cpu1);
+        within5("user cpu", user0, m.cpuUserNanoSeconds(), user1);
+        within5("system cpu", sys0, m.cpuSystemNanoSeconds(), sys1);
+        within5("memory usage", mem0, m.usage().memoryUsageBytes(), mem1);
+        within5("working set", mem0 - inactive, m.usage().memoryWorkingSetBytes(), mem1 - inactive);
+        within5("rss", rss0, m.usage().memoryRssBytes(), rss1);
+        assertThat(m.memoryCacheBytes()).as("cache").isBetween(Math.min(cache0, cache1) - (1L << 20),
+                Math.max(cache0, cache1) + (1L << 20));
+        List<String> procs = Files.readAllLines(Cgroups.dir("pids", cg).resolve("cgroup.procs"));
+        assertThat(m.usage().processCount()).as("processes").isEqualTo(procs.size()).isPositive();
+        assertThat(m.threadCount()).as("threads").isEqualTo(cgroupLong("pids", cg, "pids.current"))
+                .isGreaterThanOrEqualTo(m.usage().processCount());
+
+        // Two pods joined by a veth pair, as a CNI bridge would join them through the host.
+        Programs.Result link = Programs.run(List.of("nsenter", "--net=" + pinA, "sh", "-c",
+                "ip link add mA type veth peer name mB netns " + pinB + " && ip addr add 10.254.77.1/30 dev mA"
+                        + " && ip link set mA up"), null, Duration.ofSeconds(30));
+        assertThat(link.ok()).as(link.errorText()).isTrue();
+        Programs.Result up = Programs.run(List.of("nsenter", "--net=" + pinB, "sh", "-c",
+                "ip addr add 10.254.77.2/30 dev mB && ip link set mB up"), null, Duration.ofSeconds(30));
+        assertThat(up.ok()).as(up.errorText()).isTrue();
+        var beforeA = iface(source.podMetrics(a), "mA");
+        var beforeB = iface(source.podMetrics(b), "mB");
+        assertThat(source.podMetrics(a).interfaces()).extracting(i -> i.name()).contains("lo");
+        Programs.Result ping = Programs.run(List.of("nsenter", "--net=" + pinA, Host.BUSYBOX.toString(), "ping",
+                "-c", "5", "-i", "0.2", "-s", "1000", "10.254.77.2"), null, Duration.ofSeconds(60));
+        assertThat(ping.ok()).as(ping.stdout() + ping.errorText()).isTrue();
+        var afterA = iface(source.podMetrics(a), "mA");
+        var afterB = iface(source.podMetrics(b), "mB");
+        assertThat(afterA.txPackets() - beforeA.txPackets()).as("echo requests sent").isGreaterThanOrEqualTo(5);
+        assertThat(afterA.rxPackets() - beforeA.rxPackets()).as("echo replies received").isGreaterThanOrEqualTo(5);
+        assertThat(afterA.txBytes() - beforeA.txBytes()).isGreaterThanOrEqualTo(5 * 1000);
+        assertThat(afterB.rxBytes() - beforeB.rxBytes()).isGreaterThanOrEqualTo(5 * 1000);
+        assertThat(afterB.txPackets() - beforeB.txPackets()).isGreaterThanOrEqualTo(5);
+
+        backend.stopContainer(id, Duration.ofSeconds(1));
+        assertThat(source.podMetrics(a).containers()).as("an exited container is left out").isEmpty();
+        assertThatThrownBy(() -> source.podMetrics(newId())).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
     }
 
     @Test
