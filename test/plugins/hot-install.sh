@@ -30,9 +30,10 @@ crictl=${BERTH_CRICTL:-$repo/../shared/critest/bin/crictl}
 [ -n "$crictl" ] && [ -x "$crictl" ] || { echo "crictl not found (set BERTH_CRICTL)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
 runc_archive=$(ls "$repo"/plugins/runc/target/*.zip 2>/dev/null | head -1)
-kata_archive=$(ls "$repo"/plugins/kata/target/berth-plugin-kata-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1)
+kata_archive=$(ls "$repo"/plugins/kata/target/kata.zip 2>/dev/null | head -1)
 [ -n "$runc_archive" ] || runc_archive=$image/plugins/runc.zip
-[ -n "$kata_archive" ] || kata_archive=$image/plugins/kata.jar
+[ -n "$kata_archive" ] || kata_archive=$(ls "$image"/plugins/kata.zip "$image"/plugins/kata.jar 2>/dev/null | head -1)
+kata_name=kata.${kata_archive##*.}
 for f in "$runc_archive" "$kata_archive"; do [ -f "$f" ] || { echo "no plugin archive $f" >&2; exit 2; }; done
 registry=${HOT_REGISTRY:-127.0.0.1:5000}
 curl -fsS "http://$registry/v2/" >/dev/null || { echo "no registry on $registry (../shared/critest/build-images.sh)" >&2; exit 2; }
@@ -194,7 +195,7 @@ never_view "no kata plugin yet" '^  kata '
 
 # ---- (a) a new plugin archive and a handler of its type in one reload --------------------------------------
 echo "== (a) drop in the kata plugin with a shimv2-runc handler, SIGHUP"
-cp "$kata_archive" "$work/plugins/kata.jar"
+cp "$kata_archive" "$work/plugins/$kata_name"
 config with-kata
 hup "kata added"
 wait_view "kata is loaded and serves handler shimv2-runc" '^      handlers: shimv2-runc 0 pods' || true
@@ -242,8 +243,8 @@ grep -q "plugin runc $runc_v1 unloaded" "$logs/berth.log" && ok "the log says ru
 same_daemon "(b)"
 
 # ---- (c) remove the kata archive while its pod runs ---------------------------------------------------------
-echo "== (c) remove kata.jar while a pod uses it, SIGHUP"
-rm "$work/plugins/kata.jar"
+echo "== (c) remove $kata_name while a pod uses it, SIGHUP"
+rm "$work/plugins/$kata_name"
 hup "kata removed, config still names it"
 wait_view "kata is retiring: its archive is gone but a handler uses it" '^  kata [^ ]+  SPI [^ ]+  retiring' || true
 for _ in $(seq 1 20); do grep -q 'reload failed' "$logs/berth.log" && break; sleep 0.5; done
