@@ -26,7 +26,9 @@ import java.util.Map;
  * <p>Every method of the contract is bound: one without an RPC class answers UNIMPLEMENTED with a message
  * naming it. v1alpha2 reuses the v1 handlers and their message classes: the two versions share field numbers
  * for every field v1alpha2 has, so a v1alpha2 request parses as the v1 message and a v1 response reads as
- * v1alpha2 (fields v1alpha2 lacks are skipped by its parser as unknown fields).
+ * v1alpha2 (fields v1alpha2 lacks are skipped by its parser as unknown fields). The proto2 CRI's
+ * {@code runtime.*} services differ from v1 in a few fields, so their methods keep their own messages and are mapped
+ * onto the v1 RPC classes by {@link Proto2Cri} (docs/api-versions.md).
  *
  * <p>Every method is bound with a lenient request marshaller ({@link LenientRequests}): a request that does not
  * parse is answered INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs.
