@@ -79,11 +79,11 @@ for handler in runc shimv2-runc; do
   if test/e2e/cri-metrics.sh "$work/berth.sock" "$handler" >"$logs/e2e-cri-metrics-$handler.log" 2>&1; then
     tail -1 "$logs/e2e-cri-metrics-$handler.log"
   else
-    grep -E '^FAIL' "$logs/e2e-cri-metrics-$handler.log" || tail -20 "$logs/e2e-metrics-$handler.log"
+    grep -E '^FAIL' "$logs/e2e-cri-metrics-$handler.log" || tail -20 "$logs/e2e-cri-metrics-$handler.log"
     status=1
   fi
 done
-echo "== fuzz: 5,000 random and spoiled requests over every method of runtime.v1 and runtime.v1alpha2"
+echo "== fuzz: 5,000 random and spoiled requests over every method of runtime.v1, runtime.v1alpha2 and the proto2 runtime"
 seed=${BERTH_FUZZ_SEED:-10}
 if test/fuzz/run.sh "$work/berth.sock" --seed "$seed" --calls 5000 --image registry.k8s.io/pause:3.9 \
     --pull-prefix registry.k8s.io >"$logs/fuzz.log" 2>&1; then

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes a running berth's CRI edge: random bytes and spoiled valid requests over every method of runtime.v1 and
-# runtime.v1alpha2, health checks every 200 calls, then removes every pod and container and checks nothing is
-# left. Exits non-zero on any UNKNOWN status, hang, failed health check or unremovable object; the last line is
-# a one-line summary (with the seed to rerun it).
+# Fuzzes a running berth's CRI edge: random bytes and spoiled valid requests over every method of runtime.v1,
+# runtime.v1alpha2 and the proto2 runtime CRI, health checks every 200 calls, then removes every pod and container
+# and checks nothing is left. Exits non-zero on any UNKNOWN status, hang, failed health check or unremovable
+# object; the last line is a one-line summary (with the seed to rerun it).
 # Usage: test/fuzz/run.sh SOCKET [--seed N] [--calls N] [--image REF] [--pull-prefix REGISTRY] [--handler NAME]
 #   --image        an image the daemon has for CreateContainer, e.g. its sandbox image, which the first pod
 #                  pulls (default: a missing one, so containers are never created)

@@ -253,7 +253,7 @@ public final class Daemon implements AutoCloseable {
         eventLoops = unix.eventLoops();
         serve(unix.builder());
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
-        LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1 and runtime.v1alpha2 on unix://{0}", socket);
+        LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1, runtime.v1alpha2 and runtime (proto2) on unix://{0}", socket);
         return this;
     }
 

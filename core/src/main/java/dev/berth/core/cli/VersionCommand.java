@@ -19,7 +19,9 @@ final class VersionCommand implements Runnable {
         return new String[] {
             "berth " + BerthVersion.VERSION,
             "SPI " + SpiVersion.CURRENT,
-            "CRI runtime.v1, runtime.v1alpha2",
+            "CRI on the CRI socket (config: socket, default /run/berth/berth.sock): runtime.v1, runtime.v1alpha2, "
+                    + "runtime (the proto2 CRI, API " + dev.berth.core.cri.legacy.Proto2Cri.API_VERSION
+                    + ", with the first CRI draft's CreatePodSandbox)",
             "Java " + Runtime.version()
         };
     }

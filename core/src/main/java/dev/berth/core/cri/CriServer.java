@@ -1,5 +1,8 @@
 package dev.berth.core.cri;
 
+import com.google.protobuf.Message;
+import dev.berth.core.cri.legacy.LegacyMethod;
+import dev.berth.core.cri.legacy.Proto2Cri;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -23,7 +26,9 @@ import java.util.Map;
  * <p>Every method of the contract is bound: one without an RPC class answers UNIMPLEMENTED with a message
  * naming it. v1alpha2 reuses the v1 handlers and their message classes: the two versions share field numbers
  * for every field v1alpha2 has, so a v1alpha2 request parses as the v1 message and a v1 response reads as
- * v1alpha2 (fields v1alpha2 lacks are skipped by its parser as unknown fields).
+ * v1alpha2 (fields v1alpha2 lacks are skipped by its parser as unknown fields). The proto2 CRI's
+ * {@code runtime.*} services differ from v1 in a few fields, so their methods keep their own messages and are mapped
+ * onto the v1 RPC classes by {@link Proto2Cri} (docs/api-versions.md).
  *
  * <p>Every method is bound with a lenient request marshaller ({@link LenientRequests}): a request that does not
  * parse is answered INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs.
@@ -32,17 +37,22 @@ public final class CriServer {
     private static final System.Logger LOG = System.getLogger("berth.rpc");
 
     private final Map<String, ServerCallHandler<?, ?>> handlers = new HashMap<>();
+    private final Map<String, UnaryRpc<?, ?>> unaryRpcs = new HashMap<>();
 
     public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming) {
         for (UnaryRpc<?, ?> rpc : unary) {
             handlers.put(rpc.method().getBareMethodName(), unaryHandler(rpc));
+            unaryRpcs.put(rpc.method().getBareMethodName(), rpc);
         }
         for (StreamingRpc<?, ?> rpc : streaming) {
             handlers.put(rpc.method().getBareMethodName(), streamingHandler(rpc));
         }
     }
 
-    /** The four CRI service definitions, v1 and v1alpha2, runtime and image, and berth's admin service. */
+    /**
+     * The service definitions: runtime.v1 and runtime.v1alpha2, runtime and image, and the proto2 CRI's
+     * {@code runtime.RuntimeService} and {@code runtime.ImageService} ({@link Proto2Cri}), and berth's admin service.
+     */
     public List<ServerServiceDefinition> services() {
         List<ServerServiceDefinition> out = new ArrayList<>();
         var v1 = List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
@@ -70,14 +80,44 @@ public final class CriServer {
             }
             out.add(b.build());
         }
+        for (var service : Proto2Cri.services().entrySet()) {
+            var b = ServerServiceDefinition.builder(service.getKey());
+            service.getValue().forEach(m -> bindLegacy(b, m));
+            out.add(b.build());
+        }
         // berth's own admin service (berth.admin.v1), bound like CRI: same logging and error mapping.
         var admin = dev.berth.admin.v1.AdminServiceGrpc.getServiceDescriptor();
-        var b = ServerServiceDefinition.builder(admin.getName());
+        var ab = ServerServiceDefinition.builder(admin.getName());
         for (MethodDescriptor<?, ?> m : admin.getMethods()) {
-            bind(b, m, m);
+            bind(ab, m, m);
         }
-        out.add(b.build());
+        out.add(ab.build());
         return out;
+    }
+
+    /**
+     * Binds a method of an older contract to the runtime.v1 RPC class it maps to: the request is parsed as the older
+     * message (leniently, like every method), checked for NUL bytes, mapped, served, and the response mapped back;
+     * one log line and one error mapping, as for any RPC.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void bindLegacy(ServerServiceDefinition.Builder b, LegacyMethod m) {
+        MethodDescriptor as = m.method();
+        UnaryRpc v1 = unaryRpcs.get(m.v1Method());
+        ServerCallHandler h = v1 == null
+                ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(as.getFullMethodName(), (StreamObserver<?>) obs))
+                : unaryHandler(new UnaryRpc<Message, Message>() {
+                    @Override
+                    public MethodDescriptor<Message, Message> method() {
+                        return as;
+                    }
+
+                    @Override
+                    public Message call(Message request, RpcContext ctx) {
+                        return m.fromV1().apply((Message) v1.call(m.toV1().apply(request), ctx));
+                    }
+                });
+        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), h));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

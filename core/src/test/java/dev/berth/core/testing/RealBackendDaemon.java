@@ -131,6 +131,11 @@ public final class RealBackendDaemon implements AutoCloseable {
         return runtime;
     }
 
+    /** The in-process channel to the daemon, for clients of other CRI versions. */
+    public ManagedChannel channel() {
+        return channel;
+    }
+
     /** Every event published so far, in order. */
     public List<BackendEvent> events() {
         return List.copyOf(events);

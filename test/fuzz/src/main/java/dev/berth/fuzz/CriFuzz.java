@@ -39,7 +39,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A seeded fuzzer of berth's CRI edge. It sends random bytes and spoiled valid requests (bit flips, truncation,
  * huge length prefixes, unknown fields, invalid UTF-8, a NUL in every string) as raw gRPC calls to every method
- * of runtime.v1 and runtime.v1alpha2 (RuntimeService and ImageService), checks the daemon's health every few
+ * of runtime.v1, runtime.v1alpha2 and the proto2 runtime CRI (RuntimeService and ImageService, and the first
+ * draft's CreatePodSandbox), checks the daemon's health every few
  * hundred calls, and at the end removes every pod and container it can list. It fails on any UNKNOWN status, any
  * call that outlives its deadline, an unhealthy daemon, and anything that cannot be removed.
  *
@@ -59,7 +60,7 @@ public final class CriFuzz {
     private static final java.util.Set<String> LIFECYCLE = java.util.Set.of("RunPodSandbox", "CreateContainer",
             "StartContainer", "StopContainer", "RemoveContainer", "StopPodSandbox", "RemovePodSandbox", "ExecSync",
             "ContainerStatus", "PodSandboxStatus", "UpdateContainerResources", "ContainerStats", "Exec", "Attach",
-            "PortForward");
+            "PortForward", "CreatePodSandbox");
 
     private final Map<String, String> opts;
     private final long seed;
@@ -189,6 +190,15 @@ public final class CriFuzz {
                 out.add(new Target(m, m.getBareMethodName(), prototypes.get(m.getBareMethodName())));
             }
         }
+        // The proto2 CRI (package runtime) and the first draft's CreatePodSandbox: their own request messages.
+        List<MethodDescriptor<?, ?>> proto2 = new ArrayList<>();
+        proto2.addAll(dev.berth.cri.proto2.RuntimeServiceGrpc.getServiceDescriptor().getMethods());
+        proto2.addAll(dev.berth.cri.proto2.ImageServiceGrpc.getServiceDescriptor().getMethods());
+        proto2.add(dev.berth.cri.draft.RuntimeServiceGrpc.getCreatePodSandboxMethod());
+        for (MethodDescriptor<?, ?> m : proto2) {
+            var marshaller = (MethodDescriptor.PrototypeMarshaller<?>) m.getRequestMarshaller();
+            out.add(new Target(m, m.getBareMethodName(), (Message) marshaller.getMessagePrototype()));
+        }
         return out;
     }
 
@@ -227,7 +237,9 @@ public final class CriFuzz {
     private void remember(String bare, byte[] response) {
         try {
             switch (bare) {
-                case "RunPodSandbox" -> pods.add(RunPodSandboxResponse.parseFrom(response).getPodSandboxId());
+                // The proto2 CRI's and the draft's responses have the pod's id at the same number.
+                case "RunPodSandbox", "CreatePodSandbox" ->
+                        pods.add(RunPodSandboxResponse.parseFrom(response).getPodSandboxId());
                 case "CreateContainer" ->
                         containers.add(CreateContainerResponse.parseFrom(response).getContainerId());
                 default -> { }

@@ -56,9 +56,13 @@ final class Seeds {
 
     /** A valid request of the type of {@code prototype}, for the method named {@code bareName}. */
     Message seed(String bareName, Message prototype) {
+        // The proto2 CRI and the first draft (package runtime) have their own pod configs; a container's request
+        // has the same field numbers as runtime.v1's.
+        boolean proto2 = prototype.getDescriptorForType().getFile().getPackage().equals("runtime");
         return switch (bareName) {
-            case "RunPodSandbox" -> runPodSandbox();
-            case "CreateContainer" -> createContainer();
+            case "RunPodSandbox" -> proto2 ? proto2PodSandbox() : runPodSandbox();
+            case "CreatePodSandbox" -> draftCreatePodSandbox();
+            case "CreateContainer" -> proto2 ? reparse(createContainer(), prototype) : createContainer();
             case "PullImage" -> fill(prototype.newBuilderForType(), 0, "PullImage").build();
             default -> fill(prototype.newBuilderForType(), 0, bareName).build();
         };
@@ -78,6 +82,48 @@ final class Seeds {
                 .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext
                         .newBuilder().setNamespaceOptions(NamespaceOption.newBuilder().setNetwork(net)))))
                 .build();
+    }
+
+    /** The proto2 CRI's RunPodSandbox: host network is a bool there. */
+    dev.berth.cri.proto2.RunPodSandboxRequest proto2PodSandbox() {
+        int n = ++serial;
+        boolean hostNetwork = random.nextInt(4) != 0;
+        return dev.berth.cri.proto2.RunPodSandboxRequest.newBuilder().setConfig(dev.berth.cri.proto2.PodSandboxConfig
+                .newBuilder()
+                .setMetadata(dev.berth.cri.proto2.PodSandboxMetadata.newBuilder().setName("fuzz-" + n)
+                        .setNamespace("fuzz").setUid("uid-" + Long.toHexString(random.nextLong()))
+                        .setAttempt(random.nextInt(3)))
+                .setHostname("fuzz-" + n)
+                .setLogDirectory(scratch + "/pods/fuzz-" + n)
+                .putLabels("app", "fuzz").putAnnotations("fuzz.berth.dev/seed", Integer.toString(n))
+                .setLinux(dev.berth.cri.proto2.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                        dev.berth.cri.proto2.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+                                dev.berth.cri.proto2.NamespaceOption.newBuilder().setHostNetwork(hostNetwork)))))
+                .build();
+    }
+
+    /** The first draft's CreatePodSandbox: its Linux config holds the namespace options directly. */
+    dev.berth.cri.draft.CreatePodSandboxRequest draftCreatePodSandbox() {
+        int n = ++serial;
+        boolean hostNetwork = random.nextInt(4) != 0;
+        return dev.berth.cri.draft.CreatePodSandboxRequest.newBuilder().setConfig(dev.berth.cri.draft.PodSandboxConfig
+                .newBuilder()
+                .setMetadata(dev.berth.cri.draft.PodSandboxMetadata.newBuilder().setName("fuzz-" + n)
+                        .setNamespace("fuzz").setUid("uid-" + Long.toHexString(random.nextLong())))
+                .setHostname("fuzz-" + n)
+                .setLogDirectory(scratch + "/pods/fuzz-" + n)
+                .putLabels("app", "fuzz")
+                .setLinux(dev.berth.cri.draft.LinuxPodSandboxConfig.newBuilder().setNamespaceOptions(
+                        dev.berth.cri.draft.NamespaceOption.newBuilder().setHostNetwork(hostNetwork))))
+                .build();
+    }
+
+    private static Message reparse(Message m, Message prototype) {
+        try {
+            return prototype.getParserForType().parseFrom(m.toByteString());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     CreateContainerRequest createContainer() {
