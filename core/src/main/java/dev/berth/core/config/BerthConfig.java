@@ -24,7 +24,8 @@ public record BerthConfig(
         Images images,
         Network network,
         Streaming streaming,
-        String logLevel) {
+        String logLevel,
+        Metrics metrics) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -45,8 +46,40 @@ public record BerthConfig(
 
     public record Streaming(String address, int port, Path tlsCert, Path tlsKey, Duration idleTimeout) {}
 
+    /**
+     * The Prometheus listener: {@code host:port} ({@code [v6]:port}; an empty host is every interface), or empty
+     * for none. Port 0 picks a free port.
+     */
+    public record Metrics(String address) {
+        public Metrics {
+            address = address == null ? "" : address.strip();
+        }
+
+        public boolean enabled() {
+            return !address.isEmpty();
+        }
+
+        /** The host part, without brackets; empty for every interface. */
+        public String host() {
+            int colon = address.lastIndexOf(':');
+            String h = colon < 0 ? "" : address.substring(0, colon);
+            return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+        }
+
+        /** The port, or -1 when the address has none that parses. */
+        public int port() {
+            int colon = address.lastIndexOf(':');
+            try {
+                return colon < 0 ? -1 : Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+    }
+
     public BerthConfig {
         runtimes = new TreeMap<>(runtimes);
+        metrics = metrics == null ? new Metrics("") : metrics;
     }
 
     /** The default handler table: one {@code runc} handler of type {@code runc}. */
@@ -69,7 +102,8 @@ public record BerthConfig(
                 new Network(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni")),
                         Duration.ofSeconds(60)),
                 new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
-                "info");
+                "info",
+                new Metrics(""));
     }
 
     /** The handler used for an empty {@code runtime_handler}. */
