@@ -4,6 +4,7 @@ import dev.berth.core.Daemon;
 import dev.berth.core.config.ConfigException;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.environment.Node;
+import dev.berth.core.metrics.Metrics;
 import dev.berth.core.plugin.PluginHost;
 import dev.berth.core.systemd.SystemdNotify;
 import java.util.concurrent.Callable;
@@ -31,7 +32,8 @@ final class DaemonCommand implements Callable<Integer> {
         ConfigLoader.Loaded loaded = config.load();
         Logging.configure(loaded.config().logLevel());
         PluginHost plugins = ConfigOption.plugins(loaded);
-        Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config()));
+        Metrics metrics = Metrics.fromConfig(loaded.config().metrics());
+        Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config(), metrics), metrics);
         daemon.serveUnix(loaded.config().socket());
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {

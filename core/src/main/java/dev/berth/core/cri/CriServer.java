@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import dev.berth.core.metrics.Metrics;
 
 /**
  * Builds the gRPC services berth serves from its RPC classes: {@code runtime.v1.RuntimeService} and
@@ -27,18 +29,28 @@ import java.util.Map;
  *
  * <p>Every method is bound with a lenient request marshaller ({@link LenientRequests}): a request that does not
  * parse is answered INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs.
+ *
+ * <p>Every call, answered by an RPC class or not, ends in {@link #log}: one log line, and the RPC metrics (by
+ * method, API version, handler, plugin and status code).
  */
 public final class CriServer {
     private static final System.Logger LOG = System.getLogger("berth.rpc");
 
-    private final Map<String, ServerCallHandler<?, ?>> handlers = new HashMap<>();
+    /** Method name to its handler for an API version ("v1", "v1alpha2"). */
+    private final Map<String, Function<String, ServerCallHandler<?, ?>>> handlers = new HashMap<>();
+    private final Metrics metrics;
 
     public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming) {
+        this(unary, streaming, Metrics.disabled());
+    }
+
+    public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming, Metrics metrics) {
+        this.metrics = metrics;
         for (UnaryRpc<?, ?> rpc : unary) {
-            handlers.put(rpc.method().getBareMethodName(), unaryHandler(rpc));
+            handlers.put(rpc.method().getBareMethodName(), version -> unaryHandler(rpc, version));
         }
         for (StreamingRpc<?, ?> rpc : streaming) {
-            handlers.put(rpc.method().getBareMethodName(), streamingHandler(rpc));
+            handlers.put(rpc.method().getBareMethodName(), version -> streamingHandler(rpc, version));
         }
     }
 
@@ -55,7 +67,7 @@ public final class CriServer {
             var b = ServerServiceDefinition.builder(sd.getName());
             for (MethodDescriptor<?, ?> m : sd.getMethods()) {
                 v1Methods.put(m.getBareMethodName(), m);
-                bind(b, m, m);
+                bind(b, m, m, "v1");
             }
             out.add(b.build());
         }
@@ -66,7 +78,7 @@ public final class CriServer {
                 if (m == null) {
                     throw new IllegalStateException("v1alpha2 method " + alpha.getFullMethodName() + " has no v1 twin");
                 }
-                bind(b, m.toBuilder().setFullMethodName(alpha.getFullMethodName()).build(), m);
+                bind(b, m.toBuilder().setFullMethodName(alpha.getFullMethodName()).build(), m, "v1alpha2");
             }
             out.add(b.build());
         }
@@ -74,15 +86,19 @@ public final class CriServer {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void bind(ServerServiceDefinition.Builder b, MethodDescriptor as, MethodDescriptor v1) {
-        ServerCallHandler h = handlers.get(v1.getBareMethodName());
-        if (h == null) {
+    private void bind(ServerServiceDefinition.Builder b, MethodDescriptor as, MethodDescriptor v1, String version) {
+        Function<String, ServerCallHandler<?, ?>> make = handlers.get(v1.getBareMethodName());
+        ServerCallHandler h;
+        if (make == null) {
             String name = as.getFullMethodName();
             h = v1.getType() == MethodDescriptor.MethodType.UNARY
-                    ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs))
-                    : ServerCalls.asyncServerStreamingCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs));
+                    ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(name, version, (StreamObserver<?>) obs))
+                    : ServerCalls.asyncServerStreamingCall(
+                            (req, obs) -> unimplemented(name, version, (StreamObserver<?>) obs));
+        } else {
+            h = make.apply(version);
         }
-        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), h));
+        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), version, h));
     }
 
     /**
@@ -90,7 +106,7 @@ public final class CriServer {
      * and the reason, and a parsed one is handed on unwrapped.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static ServerCallHandler rejectingMalformed(String fullName, ServerCallHandler h) {
+    private ServerCallHandler rejectingMalformed(String fullName, String version, ServerCallHandler h) {
         String bare = fullName.substring(fullName.lastIndexOf('/') + 1);
         return (call, headers) -> {
             ServerCall.Listener inner = h.startCall(call, headers);
@@ -105,7 +121,7 @@ public final class CriServer {
                             rejected = true;
                             Status s = Status.INVALID_ARGUMENT.withDescription("malformed " + fullName
                                     + " request: " + m.reason());
-                            log(bare, new RpcContext(), s, System.nanoTime());
+                            log(bare, version, new RpcContext(), s, System.nanoTime());
                             call.close(s, new Metadata());
                         }
                     }
@@ -121,13 +137,14 @@ public final class CriServer {
         };
     }
 
-    private static void unimplemented(String name, StreamObserver<?> obs) {
+    private void unimplemented(String name, String version, StreamObserver<?> obs) {
         LOG.log(System.Logger.Level.INFO, "rpc={0} code=UNIMPLEMENTED", name);
+        metrics.rpc(name.substring(name.lastIndexOf('/') + 1), version, "", "", Status.Code.UNIMPLEMENTED.name(), 0);
         obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
                 .asRuntimeException());
     }
 
-    private static <Q, R> ServerCallHandler<Q, R> unaryHandler(UnaryRpc<Q, R> rpc) {
+    private <Q, R> ServerCallHandler<Q, R> unaryHandler(UnaryRpc<Q, R> rpc, String version) {
         String name = rpc.method().getBareMethodName();
         return ServerCalls.asyncUnaryCall((Q req, StreamObserver<R> obs) -> {
             RpcContext ctx = new RpcContext();
@@ -138,14 +155,14 @@ public final class CriServer {
                 resp = rpc.call(req, ctx);
             } catch (Throwable t) {
                 Status s = Errors.toStatus(t, name);
-                log(name, ctx, s, start);
+                log(name, version, ctx, s, start);
                 obs.onError(s.asRuntimeException());
                 if (t instanceof Error e && !(t instanceof LinkageError)) {
                     throw e;
                 }
                 return;
             }
-            log(name, ctx, Status.OK, start);
+            log(name, version, ctx, Status.OK, start);
             obs.onNext(resp);
             obs.onCompleted();
         });
@@ -163,7 +180,7 @@ public final class CriServer {
                 || method.equals("Version") || method.equals("ImageFsInfo") || method.equals("RuntimeConfig");
     }
 
-    private static <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc) {
+    private <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc, String version) {
         String name = rpc.method().getBareMethodName();
         return ServerCalls.asyncServerStreamingCall((Q req, StreamObserver<R> obs) -> {
             RpcContext ctx = new RpcContext();
@@ -171,10 +188,10 @@ public final class CriServer {
             try {
                 checkStrings(req);
                 rpc.call(req, (ServerCallStreamObserver<R>) obs, ctx);
-                log(name, ctx, Status.OK, start);
+                log(name, version, ctx, Status.OK, start);
             } catch (Throwable t) {
                 Status s = Errors.toStatus(t, name);
-                log(name, ctx, s, start);
+                log(name, version, ctx, s, start);
                 try {
                     obs.onError(s.asRuntimeException());
                 } catch (IllegalStateException alreadyClosed) {
@@ -186,10 +203,13 @@ public final class CriServer {
 
     /**
      * One line per call: what changes the node at INFO; reads (the kubelet polls List*, *Status, *Stats and Version
-     * every few seconds per pod) at DEBUG, so that a busy node's log is not all polling; failures at WARNING.
+     * every few seconds per pod) at DEBUG, so that a busy node's log is not all polling; failures at WARNING. The
+     * same facts go to the RPC metrics.
      */
-    private static void log(String name, RpcContext ctx, Status s, long start) {
-        long micros = (System.nanoTime() - start) / 1000;
+    private void log(String name, String version, RpcContext ctx, Status s, long start) {
+        long nanos = System.nanoTime() - start;
+        long micros = nanos / 1000;
+        metrics.rpc(name, version, ctx.handlerName(), ctx.pluginId(), s.getCode().name(), nanos);
         System.Logger.Level level = !s.isOk() ? System.Logger.Level.WARNING
                 : isRead(name) ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
         if (LOG.isLoggable(level)) {

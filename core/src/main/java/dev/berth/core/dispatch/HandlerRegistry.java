@@ -45,6 +45,7 @@ public final class HandlerRegistry implements AutoCloseable {
     private final GenerationStore store;
     private final Path root;
     private final BackendContext.EventSink events;
+    private final BackendProxy.Observer observer;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile SortedMap<String, Handler> active = new TreeMap<>();
     private volatile String defaultName;
@@ -55,10 +56,17 @@ public final class HandlerRegistry implements AutoCloseable {
     private boolean opened;
 
     public HandlerRegistry(Map<String, BackendType> types, Path state, Path root, BackendContext.EventSink events) {
+        this(types, state, root, events, BackendProxy.Observer.NONE);
+    }
+
+    /** With every backend call reported to {@code observer} (the metrics). */
+    public HandlerRegistry(Map<String, BackendType> types, Path state, Path root, BackendContext.EventSink events,
+                           BackendProxy.Observer observer) {
         this.types = Map.copyOf(types);
         this.store = new GenerationStore(state);
         this.root = root;
         this.events = events;
+        this.observer = observer;
     }
 
     /**
@@ -276,7 +284,7 @@ public final class HandlerRegistry implements AutoCloseable {
             }
             String label = generation == 0 ? name : name + "@" + generation;
             return new Handler(name, type, t.pluginId(), t.pluginVersion(), options,
-                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label), generation);
+                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label, name, observer), generation);
         } catch (RuntimeException | LinkageError e) {
             if (!hadDir) {
                 store.delete(name, generation);
