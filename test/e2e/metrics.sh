@@ -3,7 +3,8 @@
 # starts berth from the image with [metrics] address set, and a Prometheus of its own (scratch config, storage and
 # port; not the Debian service) that scrapes it every second; runs a pod lifecycle with crictl on the runc
 # handler, then asks Prometheus's HTTP API (/api/v1/query) for the RPC counters and histograms by handler, the
-# backend, CNI, image and record metrics, the pods and containers gauges while the container runs, and JVM and
+# backend, CNI, image, streaming (one crictl exec) and record metrics, the pods and containers gauges while the
+# container runs, and JVM and
 # process metrics. Needs root, the image (distribution/target/berth) and the critest registry (127.0.0.1:5000).
 # Usage: test/e2e/metrics.sh [logdir]
 set -euo pipefail
@@ -151,6 +152,8 @@ pod=$("${C[@]}" runp --runtime runc "$work/pod.json")
 ctr=$("${C[@]}" create "$pod" "$work/ctr.json" "$work/pod.json")
 "${C[@]}" start "$ctr" >/dev/null
 "${C[@]}" info >/dev/null # Status: asks the default handler's health
+out=$(echo hello-metrics | "${C[@]}" exec -i "$ctr" cat) # one streaming session over SPDY
+[ "$out" = hello-metrics ] || { echo "exec through the streaming server printed [$out]" >&2; exit 1; }
 
 scraped_after_now
 expect "pods ready on runc while it runs" 1 'berth_pods{handler="runc",state="ready"}'
@@ -198,6 +201,10 @@ expect "sandbox records written (CREATING, READY, NOTREADY at least)" 1 \
 expect "no pods left" none 'berth_pods'
 expect "no containers left" none 'berth_containers'
 expect "plugin runc up" 1 'berth_plugin_up{plugin="runc"}'
+expect "one streaming session" 1 'berth_streaming_sessions_total'
+expect "no streaming session open" 0 'berth_streaming_sessions_open'
+expect "stdin bytes through the session" 1 'berth_streaming_bytes_total{direction="in"} >= bool 14'
+expect "stdout bytes through the session" 1 'berth_streaming_bytes_total{direction="out"} >= bool 14'
 expect "heap in use" 1 'jvm_memory_used_bytes{area="heap"} > bool 0'
 expect "threads" 1 'jvm_threads_current > bool 0'
 expect "open fds" 1 'process_open_fds > bool 0'
