@@ -4,8 +4,8 @@
 # port; not the Debian service) that scrapes it every second; runs a pod lifecycle with crictl on the runc
 # handler, then asks Prometheus's HTTP API (/api/v1/query) for the RPC counters and histograms by handler, the
 # backend, CNI, image, streaming (one crictl exec) and record metrics, the pods and containers gauges while the
-# container runs, and JVM and
-# process metrics. Needs root, the image (distribution/target/berth) and the critest registry (127.0.0.1:5000).
+# container runs, and JVM and process metrics. Needs root, the image (distribution/target/berth) and the critest
+# registry (127.0.0.1:5000).
 # Usage: test/e2e/metrics.sh [logdir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
