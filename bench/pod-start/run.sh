@@ -25,6 +25,7 @@
 # COMPARE=metrics measures only the cost of metrics instead: berth (runc) without and with a [metrics] address
 # scraped every second, in turns, kubelet pods over one gRPC connection, then core's MetricsBenchTest (the CPU
 # time of one pod start's recordings and of one scrape, apart from the host's noise).
+# BENCH_CGROUP_PARENT gives the gRPC driver's pods a cgroup parent of their own (see bench/lib.sh for the bridge).
 # Usage: bench/pod-start/run.sh [pods-per-round]     (default 10; ROUNDS=n, COMPARE=metrics in the environment)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
