@@ -20,7 +20,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -193,31 +192,11 @@ class MetricsTest {
         }
     }
 
-    /** The sample lines of {@code name} (exactly that name) whose labels include every one of {@code labels}. */
     static List<String> lines(String text, String name, String... labels) {
-        List<String> out = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) {
-                continue;
-            }
-            String labelPart = line.startsWith(name + "{") ? line.substring(0, line.lastIndexOf('}') + 1) : "";
-            boolean all = true;
-            for (String l : labels) {
-                all &= labelPart.contains("{" + l + ",") || labelPart.contains("," + l + ",")
-                        || labelPart.contains("," + l + "}") || labelPart.contains("{" + l + "}");
-            }
-            if (all) {
-                out.add(line);
-            }
-        }
-        return out;
+        return MetricsScrape.lines(text, name, labels);
     }
 
-    /** The value of the one sample of {@code name} with {@code labels}. */
     static double value(String text, String name, String... labels) {
-        List<String> found = lines(text, name, labels);
-        assertThat(found).as("samples of %s with %s", name, List.of(labels)).hasSize(1);
-        String line = found.getFirst();
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        return MetricsScrape.value(text, name, labels);
     }
 }
