@@ -238,10 +238,10 @@ public final class Daemon implements AutoCloseable {
 
     /** Serves on {@code builder} (in-process in tests). */
     public Daemon serve(ServerBuilder<?> builder) throws IOException {
+        metrics.listen(); // first: a metrics address that cannot be bound stops the start before CRI is served
         builder.executor(executor);
         services.forEach(builder::addService);
         server = builder.build().start();
-        metrics.listen();
         return this;
     }
 

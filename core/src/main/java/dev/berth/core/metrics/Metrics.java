@@ -1,6 +1,7 @@
 package dev.berth.core.metrics;
 
 import dev.berth.core.config.BerthConfig;
+import dev.berth.core.config.ConfigException;
 import dev.berth.core.dispatch.BackendProxy;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendHealth;
@@ -13,7 +14,6 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.function.Consumer;
 
 /**
@@ -133,6 +133,8 @@ public final class Metrics implements AutoCloseable {
     /**
      * Starts the HTTP listener ({@code /metrics} in the Prometheus text format, or OpenMetrics when the scraper
      * asks for it); returns the port it bound, or -1 when disabled. Idempotent.
+     *
+     * @throws ConfigException when the address cannot be bound (in use, not an address of this node)
      */
     public synchronized int listen() {
         if (!on) {
@@ -146,7 +148,8 @@ public final class Metrics implements AutoCloseable {
                 }
                 server = b.buildAndStart();
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot serve metrics on " + config.address() + ": " + e.getMessage(), e);
+                throw new ConfigException("metrics.address: cannot listen on " + config.address() + ": "
+                        + e.getMessage(), e);
             }
             LOG.log(System.Logger.Level.INFO, "serving Prometheus metrics on http://{0}:{1,number,#}/metrics",
                     config.host().isEmpty() ? "*" : config.host().contains(":") ? "[" + config.host() + "]"

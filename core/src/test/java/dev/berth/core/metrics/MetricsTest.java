@@ -169,6 +169,14 @@ class MetricsTest {
     }
 
     @Test
+    void anAddressInUseIsAConfigErrorNamingTheKey() {
+        try (Metrics other = Metrics.fromConfig(new dev.berth.core.config.BerthConfig.Metrics("127.0.0.1:" + port))) {
+            assertThatThrownBy(other::listen).isInstanceOf(dev.berth.core.config.ConfigException.class)
+                    .hasMessageStartingWith("metrics.address: cannot listen on 127.0.0.1:" + port + ": ");
+        }
+    }
+
+    @Test
     void disabledMetricsRecordAndServeNothing() {
         Metrics off = Metrics.disabled();
         assertThat(off.enabled()).isFalse();
