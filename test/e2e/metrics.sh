@@ -38,7 +38,9 @@ cleanup() {
   [ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
   grep "$work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   ip link del "$bridge" 2>/dev/null || true
-  find "/sys/fs/cgroup$cgparent" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  for d in "/sys/fs/cgroup$cgparent" /sys/fs/cgroup/*"$cgparent"; do # cgroup v2, or each v1 hierarchy
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
