@@ -1,5 +1,6 @@
 # Shared by the bench scripts: a private berth or containerd on one work dir, with the registry mirrors and a
-# CNI bridge of its own, so that both runtimes are measured alike in one run.
+# CNI bridge of its own, so that both runtimes are measured alike in one run. BENCH_BRIDGE and BENCH_SUBNET name
+# another bridge and subnet (default benchbr0, 10.77.0.0/16), for benchmarks run side by side.
 # shellcheck shell=bash
 kit=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../shared/critest" && pwd)
 crictl=$kit/bin/crictl
@@ -9,6 +10,8 @@ curl -sf http://127.0.0.1:5000/v2/ >/dev/null || "$kit/build-images.sh" >/dev/nu
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 results=$(mktemp -d /tmp/berth-bench-results.XXXXXX) # survives bench_config, which empties $work
 pid=
+bridge=${BENCH_BRIDGE:-benchbr0}
+subnet=${BENCH_SUBNET:-10.77.0.0/16}
 
 bench_stop() {
   if [ -n "$pid" ]; then
@@ -17,7 +20,7 @@ bench_stop() {
     pid=
   fi
   grep "$work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  ip link del benchbr0 2>/dev/null || true
+  ip link del "$bridge" 2>/dev/null || true
 }
 trap 'bench_stop; rm -rf "$work" "$results"' EXIT
 
@@ -31,8 +34,8 @@ bench_config() {
   done
   cat >"$work/cni/10-bench.conflist" <<JSON
 {"cniVersion": "1.0.0", "name": "bench", "plugins": [
-  {"type": "bridge", "bridge": "benchbr0", "isGateway": true, "ipMasq": true,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.77.0.0/16"}]], "dataDir": "$work/ipam"}},
+  {"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$subnet"}]], "dataDir": "$work/ipam"}},
   {"type": "portmap", "capabilities": {"portMappings": true}}]}
 JSON
   case $1 in

@@ -43,8 +43,9 @@ RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun conmon containernetworking-plugi
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's
 # shim), busybox for test root file systems, openssl for TLS tests, criu for checkpoint tests, and debootstrap
-# and lintian for the Debian package and the roots it is tested in under systemd.
-TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 debootstrap lintian)
+# and lintian for the Debian package and the roots it is tested in under systemd, and prometheus, which scrapes
+# the daemon in the metrics end-to-end test (test/e2e/metrics.sh runs its own; the Debian service is not used).
+TEST_PACKAGES=(unzip docker-registry skopeo umoci containerd busybox-static openssl criu procps psmisc curl python3 debootstrap lintian prometheus)
 
 # crun 1.8 refuses hybrid cgroup hosts whose cgroup2 holds a controller; moving hugetlb to v1 fixes it.
 fix_hybrid_cgroups() {

@@ -31,6 +31,8 @@ echo "== the image runs without a JDK"
 image=distribution/target/berth
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
+echo "== metrics end to end: a real Prometheus scrapes the image's daemon through a pod lifecycle"
+test/e2e/metrics.sh
 echo "== conformance: critest v1.29"
 test/critest/run.sh
 echo "== plugins: hot install, replacement, removal and drain against the running daemon"

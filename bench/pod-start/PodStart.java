@@ -84,7 +84,8 @@ public final class PodStart {
                 .setHostname(pod)
                 .setLogDirectory(logDir + "/" + pod)
                 .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
-                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(ns)))
+                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(ns))
+                        .setCgroupParent(System.getenv().getOrDefault("BENCH_CGROUP_PARENT", "")))
                 .build();
         var container = ContainerConfig.newBuilder()
                 .setMetadata(ContainerMetadata.newBuilder().setName("sleeper"))

@@ -22,7 +22,11 @@
 # take turns: ROUNDS rounds (default 3) of berth (runc), berth (crun) and containerd in that order, and the
 # medians are over all rounds' pods.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
-# Usage: bench/pod-start/run.sh [pods-per-round]     (default 10; ROUNDS=n in the environment)
+# COMPARE=metrics measures only the cost of metrics instead: berth (runc) without and with a [metrics] address
+# scraped every second, in turns, kubelet pods over one gRPC connection, then core's MetricsBenchTest (the CPU
+# time of one pod start's recordings and of one scrape, apart from the host's noise).
+# BENCH_CGROUP_PARENT gives the gRPC driver's pods a cgroup parent of their own (see bench/lib.sh for the bridge).
+# Usage: bench/pod-start/run.sh [pods-per-round]     (default 10; ROUNDS=n, COMPARE=metrics in the environment)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-10}
@@ -92,9 +96,19 @@ have_containerd=$(command -v containerd >/dev/null && echo yes || true)
 java=$(bench_java)
 
 grpc_round() { # label, runtime, handler, kind: one daemon, PODS pods through PodStart.java over one connection
-  local label=$1 rt=$2 handler=$3 kind=$4
+  local label=$1 rt=$2 handler=$3 kind=$4 scraper=
   bench_config "$rt"
+  if [ -n "${METRICS_ON:-}" ]; then # berth with its Prometheus listener, scraped every second
+    local mport
+    mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf '[metrics]\naddress = "127.0.0.1:%s"\n' "$mport" >>"$work/berth.toml"
+  fi
   bench_start "$rt" "$work/daemon.log"
+  if [ -n "${METRICS_ON:-}" ]; then
+    curl -sf "http://127.0.0.1:$mport/metrics" >/dev/null || { echo "no metrics listener" >&2; exit 1; }
+    (while sleep 1; do curl -sf "http://127.0.0.1:$mport/metrics" >/dev/null || true; done) &
+    scraper=$!
+  fi
   "$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" \
     pull registry.k8s.io/pause:3.9 >/dev/null
   "$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" \
@@ -103,8 +117,27 @@ grpc_round() { # label, runtime, handler, kind: one daemon, PODS pods through Po
     bench/pod-start/PodStart.java "$work/sock" "$label" "$kind" "$work/logs" "$n" "$handler" \
     2>>"$results/client.err" | tee "$results/round.out" | grep -v '^TIME'
   grep '^TIME' "$results/round.out" | awk '{print $3}' >>"$results/$label.times"
+  [ -n "$scraper" ] && { kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null || true; }
   bench_stop
 }
+
+if [ "${COMPARE:-}" = metrics ]; then
+  # The cost of metrics: berth (runc) with no [metrics] address and with one scraped every second, in turns,
+  # kubelet pods over one gRPC connection.
+  echo "== metrics off and on (scraped every second), kubelet pods over one gRPC connection"
+  for round in $(seq 1 "$rounds"); do
+    echo " round $round"
+    grpc_round berth-metrics-off berth "" kubelet
+    METRICS_ON=1 grpc_round berth-metrics-on berth "" kubelet
+  done
+  off=$(median <"$results/berth-metrics-off.times")
+  on=$(median <"$results/berth-metrics-on.times")
+  awk -v off="$off" -v on="$on" -v n="$(wc -l <"$results/berth-metrics-on.times")" 'BEGIN {printf "pod+container start median over %d pods each: metrics off %s ms, on %s ms, on/off %.3f (target < 1.02)\n", n, off, on, on/off}'
+  echo "== what metrics cost apart from the host's noise (core's MetricsBenchTest)"
+  mvn -B -q -o test -pl core -am -Dtest=MetricsBenchTest -Dberth.bench=true -Dsurefire.failIfNoSpecifiedTests=false \
+    | grep -o 'METRICS.*'
+  exit 0
+fi
 
 for kind in kubelet shared-pid; do
   echo "== $kind pods over one gRPC connection (as the kubelet keeps)"

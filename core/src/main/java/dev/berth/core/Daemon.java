@@ -45,6 +45,8 @@ import dev.berth.core.cri.streaming.Exec;
 import dev.berth.core.cri.streaming.PortForward;
 import dev.berth.core.dispatch.Dispatcher;
 import dev.berth.core.environment.Node;
+import dev.berth.core.metrics.Metrics;
+import dev.berth.core.metrics.ObjectGauges;
 import dev.berth.core.streaming.StreamingServer;
 import dev.berth.core.dispatch.EventHub;
 import dev.berth.core.dispatch.Handler;
@@ -106,9 +108,11 @@ public final class Daemon implements AutoCloseable {
 
     private final StreamingServer streamingServer;
     private final Node node;
+    private final Metrics metrics;
 
     private Daemon(HandlerRegistry registry, PluginHost plugins, HandlerHealth health, CriRuntime cri,
-                   List<ServerServiceDefinition> services, StreamingServer streamingServer, Node node) {
+                   List<ServerServiceDefinition> services, StreamingServer streamingServer, Node node,
+                   Metrics metrics) {
         this.registry = registry;
         this.plugins = plugins;
         this.health = health;
@@ -116,17 +120,36 @@ public final class Daemon implements AutoCloseable {
         this.services = services;
         this.streamingServer = streamingServer;
         this.node = node;
+        this.metrics = metrics;
     }
 
-    /** Builds the daemon from a loaded config and plugin host, creates handlers and recovers state. */
+    /**
+     * Builds the daemon from a loaded config and plugin host, creates handlers and recovers state; with metrics
+     * if the config has a {@code [metrics] address} (the node's own parts then record none).
+     */
     public static Daemon create(ConfigLoader.Loaded loaded, PluginHost plugins, Node node) {
+        return create(loaded, plugins, node, Metrics.fromConfig(loaded.config().metrics()));
+    }
+
+    /**
+     * Builds the daemon, recording into {@code metrics} (the same instance the node's image service and
+     * networking record into); its listener starts when the daemon serves.
+     */
+    public static Daemon create(ConfigLoader.Loaded loaded, PluginHost plugins, Node node, Metrics metrics) {
         SandboxEnvironment sandboxEnv = node.sandboxes();
         ContainerEnvironment containerEnv = node.containers();
         var config = loaded.config();
         EventHub events = new EventHub();
         Path records = config.state().resolve("records");
-        var sandboxes = new RecordStore<>(records.resolve("sandboxes"), SandboxRecord.class, SandboxRecord::id);
-        var containers = new RecordStore<>(records.resolve("containers"), ContainerRecord.class, ContainerRecord::id);
+        var sandboxes = new RecordStore<>(records.resolve("sandboxes"), SandboxRecord.class, SandboxRecord::id,
+                nanos -> metrics.recordWrite("sandboxes", nanos));
+        var containers = new RecordStore<>(records.resolve("containers"), ContainerRecord.class, ContainerRecord::id,
+                nanos -> metrics.recordWrite("containers", nanos));
+        var states = ObjectGauges.register(metrics, sandboxes, containers);
+        if (states != null) {
+            events.listen(states);
+        }
+        dev.berth.core.metrics.PluginGauges.register(metrics, plugins);
         var unreadable = new AtomicBoolean();
         sandboxes.load((f, e) -> {
             LOG.log(System.Logger.Level.ERROR, "unreadable sandbox record {0}: {1}", f, e.getMessage());
@@ -135,7 +158,8 @@ public final class Daemon implements AutoCloseable {
         containers.load((f, e) -> LOG.log(System.Logger.Level.ERROR, "unreadable container record {0}: {1}", f,
                 e.getMessage()));
         // The records say which handler generations still own pods: those are re-created with their own options.
-        HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events);
+        HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events,
+                metrics.backendObserver());
         registry.open(loaded, sandboxes.all(), !unreadable.get());
         // A retiring plugin (removed or replaced archive) is unloaded when the last generation using it closes.
         registry.onGenerationClosed(() -> plugins.sweep(registry.loadersInUse()));
@@ -183,6 +207,7 @@ public final class Daemon implements AutoCloseable {
         if (node.streaming() != null) {
             streamingServer = new StreamingServer(node.streaming(), new CriStreamTargets(cri));
             streamingServer.start();
+            dev.berth.core.metrics.StreamingGauges.register(metrics, streamingServer.stats());
             LOG.log(System.Logger.Level.INFO, "streaming server at {0}", streamingServer.baseUrl());
             unary.addAll(List.of(new Exec(cri, streamingServer), new Attach(cri, streamingServer),
                     new PortForward(cri, streamingServer)));
@@ -192,8 +217,8 @@ public final class Daemon implements AutoCloseable {
                 new UndrainHandler(admin)));
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
         health.start(config.healthInterval());
-        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming).services(),
-                streamingServer, node);
+        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics).services(),
+                streamingServer, node, metrics);
     }
 
     private static void recover(CriRuntime cri) {
@@ -239,6 +264,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Serves on {@code builder} (in-process in tests). */
     public Daemon serve(ServerBuilder<?> builder) throws IOException {
+        metrics.listen(); // first: a metrics address that cannot be bound stops the start before CRI is served
         builder.executor(executor);
         services.forEach(builder::addService);
         server = builder.build().start();
@@ -292,6 +318,10 @@ public final class Daemon implements AutoCloseable {
         return cri;
     }
 
+    public Metrics metrics() {
+        return metrics;
+    }
+
     /** The event loops of the unix socket server, or null when serving in-process; for tests. */
     UnixSockets.EventLoops eventLoops() {
         return eventLoops;
@@ -321,6 +351,7 @@ public final class Daemon implements AutoCloseable {
             streamingServer.close();
         }
         health.close();
+        metrics.close();
         registry.close();
         node.close();
         executor.shutdownNow();

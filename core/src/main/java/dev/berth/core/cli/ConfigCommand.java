@@ -62,6 +62,7 @@ final class ConfigCommand implements Callable<Integer> {
         }
         s.put("idle_timeout", c.streaming().idleTimeout().toSeconds() + "s");
         m.put("streaming", s);
+        m.put("metrics", Map.of("address", c.metrics().address()));
         return m;
     }
 

@@ -4,6 +4,7 @@ import dev.berth.core.Daemon;
 import dev.berth.core.config.ConfigException;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.environment.Node;
+import dev.berth.core.metrics.Metrics;
 import dev.berth.core.plugin.PluginHost;
 import dev.berth.core.systemd.SystemdNotify;
 import java.util.concurrent.Callable;
@@ -34,7 +35,8 @@ final class DaemonCommand implements Callable<Integer> {
         // The daemon's plugin copies live in its state directory; SIGHUP rescans the plugins directory.
         PluginHost plugins = PluginHost.load(ConfigOption.pluginsDir(loaded),
                 loaded.config().state().resolve("plugins"));
-        Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config()));
+        Metrics metrics = Metrics.fromConfig(loaded.config().metrics());
+        Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config(), metrics), metrics);
         daemon.serveUnix(loaded.config().socket());
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {

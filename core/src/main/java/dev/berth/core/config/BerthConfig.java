@@ -26,7 +26,8 @@ public record BerthConfig(
         Network network,
         Streaming streaming,
         String logLevel,
-        Duration healthInterval) {
+        Duration healthInterval,
+        Metrics metrics) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -47,8 +48,40 @@ public record BerthConfig(
 
     public record Streaming(String address, int port, Path tlsCert, Path tlsKey, Duration idleTimeout) {}
 
+    /**
+     * The Prometheus listener: {@code host:port} ({@code [v6]:port}; an empty host is every interface), or empty
+     * for none. Port 0 picks a free port.
+     */
+    public record Metrics(String address) {
+        public Metrics {
+            address = address == null ? "" : address.strip();
+        }
+
+        public boolean enabled() {
+            return !address.isEmpty();
+        }
+
+        /** The host part, without brackets; empty for every interface. */
+        public String host() {
+            int colon = address.lastIndexOf(':');
+            String h = colon < 0 ? "" : address.substring(0, colon);
+            return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+        }
+
+        /** The port, or -1 when the address has none that parses. */
+        public int port() {
+            int colon = address.lastIndexOf(':');
+            try {
+                return colon < 0 ? -1 : Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+    }
+
     public BerthConfig {
         runtimes = new TreeMap<>(runtimes);
+        metrics = metrics == null ? new Metrics("") : metrics;
     }
 
     /** The default handler table: one {@code runc} handler of type {@code runc}. */
@@ -72,7 +105,8 @@ public record BerthConfig(
                         Duration.ofSeconds(60)),
                 new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
                 "info",
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10),
+                new Metrics(""));
     }
 
     /** The handler used for an empty {@code runtime_handler}. */

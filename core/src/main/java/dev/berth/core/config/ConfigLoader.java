@@ -33,12 +33,14 @@ public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.toml");
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
-            "plugins_dir", "images", "network", "streaming", "log_level", "health_interval");
+            "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
+            "metrics");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
             "max_concurrent_downloads", "pull_progress_timeout");
     private static final Set<String> NETWORK = Set.of("cni_conf_dir", "cni_bin_dirs", "plugin_timeout");
     private static final Set<String> STREAMING = Set.of("address", "port", "tls_cert", "tls_key", "idle_timeout");
+    private static final Set<String> METRICS = Set.of("address");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
     private final TomlMapper mapper = new TomlMapper();
@@ -158,6 +160,14 @@ public final class ConfigLoader {
         checkKeys(images, IMAGES, "images.");
         checkKeys(network, NETWORK, "network.");
         checkKeys(streaming, STREAMING, "streaming.");
+        Map<String, Object> metricsTable = table(m, "metrics");
+        checkKeys(metricsTable, METRICS, "metrics.");
+        var metrics = new BerthConfig.Metrics(string(metricsTable, "address", "", "metrics.address"));
+        if (metrics.enabled() && (metrics.port() < 0 || metrics.port() > 65535 || !metrics.address().contains(":")
+                || (metrics.host().contains(":") && !metrics.address().startsWith("[")))) {
+            throw error("metrics.address", "expected host:port (such as \"127.0.0.1:9093\", \"[::1]:9093\" or "
+                    + "\":9093\" for every interface) or \"\" for no metrics listener, got \"" + metrics.address() + "\"");
+        }
 
         SortedMap<String, BerthConfig.Handler> runtimes = d.runtimes();
         if (m.containsKey("runtimes")) {
@@ -229,7 +239,8 @@ public final class ConfigLoader {
                         path(streaming, "tls_key", ds.tlsKey(), "streaming.tls_key"),
                         duration(streaming, "idle_timeout", ds.idleTimeout(), "streaming.idle_timeout")),
                 logLevel,
-                healthInterval);
+                healthInterval,
+                metrics);
     }
 
     private ConfigException error(String key, String message) {

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import dev.berth.core.metrics.Metrics;
 
 /**
  * Builds the gRPC services berth serves from its RPC classes: {@code runtime.v1.RuntimeService} and
@@ -32,20 +34,34 @@ import java.util.Map;
  *
  * <p>Every method is bound with a lenient request marshaller ({@link LenientRequests}): a request that does not
  * parse is answered INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs.
+ *
+ * <p>Every call, answered by an RPC class or not, ends in {@link #log}: one log line, and the RPC metrics (by
+ * method, API version, handler, plugin and status code).
  */
 public final class CriServer {
     private static final System.Logger LOG = System.getLogger("berth.rpc");
+    /** The {@code api_version} label of the proto2 CRI and the draft's alias ({@code package runtime}). */
+    private static final String LEGACY_VERSION = "runtime";
+    /** The {@code api_version} label of berth's admin service. */
+    private static final String ADMIN_VERSION = "admin";
 
-    private final Map<String, ServerCallHandler<?, ?>> handlers = new HashMap<>();
+    /** Method name to its handler for an API version ("v1", "v1alpha2"). */
+    private final Map<String, Function<String, ServerCallHandler<?, ?>>> handlers = new HashMap<>();
+    private final Metrics metrics;
     private final Map<String, UnaryRpc<?, ?>> unaryRpcs = new HashMap<>();
 
     public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming) {
+        this(unary, streaming, Metrics.disabled());
+    }
+
+    public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming, Metrics metrics) {
+        this.metrics = metrics;
         for (UnaryRpc<?, ?> rpc : unary) {
-            handlers.put(rpc.method().getBareMethodName(), unaryHandler(rpc));
+            handlers.put(rpc.method().getBareMethodName(), version -> unaryHandler(rpc, version));
             unaryRpcs.put(rpc.method().getBareMethodName(), rpc);
         }
         for (StreamingRpc<?, ?> rpc : streaming) {
-            handlers.put(rpc.method().getBareMethodName(), streamingHandler(rpc));
+            handlers.put(rpc.method().getBareMethodName(), version -> streamingHandler(rpc, version));
         }
     }
 
@@ -65,7 +81,7 @@ public final class CriServer {
             var b = ServerServiceDefinition.builder(sd.getName());
             for (MethodDescriptor<?, ?> m : sd.getMethods()) {
                 v1Methods.put(m.getBareMethodName(), m);
-                bind(b, m, m);
+                bind(b, m, m, "v1");
             }
             out.add(b.build());
         }
@@ -76,7 +92,7 @@ public final class CriServer {
                 if (m == null) {
                     throw new IllegalStateException("v1alpha2 method " + alpha.getFullMethodName() + " has no v1 twin");
                 }
-                bind(b, m.toBuilder().setFullMethodName(alpha.getFullMethodName()).build(), m);
+                bind(b, m.toBuilder().setFullMethodName(alpha.getFullMethodName()).build(), m, "v1alpha2");
             }
             out.add(b.build());
         }
@@ -89,7 +105,7 @@ public final class CriServer {
         var admin = dev.berth.admin.v1.AdminServiceGrpc.getServiceDescriptor();
         var ab = ServerServiceDefinition.builder(admin.getName());
         for (MethodDescriptor<?, ?> m : admin.getMethods()) {
-            bind(ab, m, m);
+            bind(ab, m, m, ADMIN_VERSION);
         }
         out.add(ab.build());
         return out;
@@ -105,7 +121,8 @@ public final class CriServer {
         MethodDescriptor as = m.method();
         UnaryRpc v1 = unaryRpcs.get(m.v1Method());
         ServerCallHandler h = v1 == null
-                ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(as.getFullMethodName(), (StreamObserver<?>) obs))
+                ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(as.getFullMethodName(), LEGACY_VERSION,
+                        (StreamObserver<?>) obs))
                 : unaryHandler(new UnaryRpc<Message, Message>() {
                     @Override
                     public MethodDescriptor<Message, Message> method() {
@@ -116,20 +133,24 @@ public final class CriServer {
                     public Message call(Message request, RpcContext ctx) {
                         return m.fromV1().apply((Message) v1.call(m.toV1().apply(request), ctx));
                     }
-                });
-        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), h));
+                }, LEGACY_VERSION);
+        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), LEGACY_VERSION, h));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void bind(ServerServiceDefinition.Builder b, MethodDescriptor as, MethodDescriptor v1) {
-        ServerCallHandler h = handlers.get(v1.getBareMethodName());
-        if (h == null) {
+    private void bind(ServerServiceDefinition.Builder b, MethodDescriptor as, MethodDescriptor v1, String version) {
+        Function<String, ServerCallHandler<?, ?>> make = handlers.get(v1.getBareMethodName());
+        ServerCallHandler h;
+        if (make == null) {
             String name = as.getFullMethodName();
             h = v1.getType() == MethodDescriptor.MethodType.UNARY
-                    ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs))
-                    : ServerCalls.asyncServerStreamingCall((req, obs) -> unimplemented(name, (StreamObserver<?>) obs));
+                    ? ServerCalls.asyncUnaryCall((req, obs) -> unimplemented(name, version, (StreamObserver<?>) obs))
+                    : ServerCalls.asyncServerStreamingCall(
+                            (req, obs) -> unimplemented(name, version, (StreamObserver<?>) obs));
+        } else {
+            h = make.apply(version);
         }
-        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), h));
+        b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), version, h));
     }
 
     /**
@@ -137,7 +158,7 @@ public final class CriServer {
      * and the reason, and a parsed one is handed on unwrapped.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static ServerCallHandler rejectingMalformed(String fullName, ServerCallHandler h) {
+    private ServerCallHandler rejectingMalformed(String fullName, String version, ServerCallHandler h) {
         String bare = fullName.substring(fullName.lastIndexOf('/') + 1);
         return (call, headers) -> {
             ServerCall.Listener inner = h.startCall(call, headers);
@@ -152,7 +173,7 @@ public final class CriServer {
                             rejected = true;
                             Status s = Status.INVALID_ARGUMENT.withDescription("malformed " + fullName
                                     + " request: " + m.reason());
-                            log(bare, new RpcContext(), s, System.nanoTime());
+                            log(bare, version, new RpcContext(), s, System.nanoTime());
                             call.close(s, new Metadata());
                         }
                     }
@@ -168,13 +189,14 @@ public final class CriServer {
         };
     }
 
-    private static void unimplemented(String name, StreamObserver<?> obs) {
+    private void unimplemented(String name, String version, StreamObserver<?> obs) {
         LOG.log(System.Logger.Level.INFO, "rpc={0} code=UNIMPLEMENTED", name);
+        metrics.rpc(name.substring(name.lastIndexOf('/') + 1), version, "", "", Status.Code.UNIMPLEMENTED.name(), 0);
         obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
                 .asRuntimeException());
     }
 
-    private static <Q, R> ServerCallHandler<Q, R> unaryHandler(UnaryRpc<Q, R> rpc) {
+    private <Q, R> ServerCallHandler<Q, R> unaryHandler(UnaryRpc<Q, R> rpc, String version) {
         String name = rpc.method().getBareMethodName();
         return ServerCalls.asyncUnaryCall((Q req, StreamObserver<R> obs) -> {
             RpcContext ctx = new RpcContext();
@@ -185,14 +207,14 @@ public final class CriServer {
                 resp = rpc.call(req, ctx);
             } catch (Throwable t) {
                 Status s = Errors.toStatus(t, name);
-                log(name, ctx, s, start);
+                log(name, version, ctx, s, start);
                 obs.onError(s.asRuntimeException());
                 if (t instanceof Error e && !(t instanceof LinkageError)) {
                     throw e;
                 }
                 return;
             }
-            log(name, ctx, Status.OK, start);
+            log(name, version, ctx, Status.OK, start);
             obs.onNext(resp);
             obs.onCompleted();
         });
@@ -210,7 +232,7 @@ public final class CriServer {
                 || method.equals("Version") || method.equals("ImageFsInfo") || method.equals("RuntimeConfig");
     }
 
-    private static <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc) {
+    private <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc, String version) {
         String name = rpc.method().getBareMethodName();
         return ServerCalls.asyncServerStreamingCall((Q req, StreamObserver<R> obs) -> {
             RpcContext ctx = new RpcContext();
@@ -218,10 +240,10 @@ public final class CriServer {
             try {
                 checkStrings(req);
                 rpc.call(req, (ServerCallStreamObserver<R>) obs, ctx);
-                log(name, ctx, Status.OK, start);
+                log(name, version, ctx, Status.OK, start);
             } catch (Throwable t) {
                 Status s = Errors.toStatus(t, name);
-                log(name, ctx, s, start);
+                log(name, version, ctx, s, start);
                 try {
                     obs.onError(s.asRuntimeException());
                 } catch (IllegalStateException alreadyClosed) {
@@ -233,10 +255,13 @@ public final class CriServer {
 
     /**
      * One line per call: what changes the node at INFO; reads (the kubelet polls List*, *Status, *Stats and Version
-     * every few seconds per pod) at DEBUG, so that a busy node's log is not all polling; failures at WARNING.
+     * every few seconds per pod) at DEBUG, so that a busy node's log is not all polling; failures at WARNING. The
+     * same facts go to the RPC metrics.
      */
-    private static void log(String name, RpcContext ctx, Status s, long start) {
-        long micros = (System.nanoTime() - start) / 1000;
+    private void log(String name, String version, RpcContext ctx, Status s, long start) {
+        long nanos = System.nanoTime() - start;
+        long micros = nanos / 1000;
+        metrics.rpc(name, version, ctx.handlerName(), ctx.pluginId(), s.getCode().name(), nanos);
         System.Logger.Level level = !s.isOk() ? System.Logger.Level.WARNING
                 : isRead(name) ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
         if (LOG.isLoggable(level)) {

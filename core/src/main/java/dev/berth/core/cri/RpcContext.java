@@ -27,6 +27,16 @@ public final class RpcContext {
         return this;
     }
 
+    /** The handler's name, or "" when the call touched none. */
+    String handlerName() {
+        return handler;
+    }
+
+    /** The handler's plugin, or "" when the call touched none. */
+    String pluginId() {
+        return plugin;
+    }
+
     String describe() {
         StringBuilder sb = new StringBuilder();
         if (!pod.isEmpty()) {

@@ -2,10 +2,13 @@ package dev.berth.core.dispatch;
 
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendEvent;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.Consumer;
 
 /**
  * Fans container lifecycle events out to {@code GetContainerEvents} subscribers. Each subscriber has a bounded
@@ -14,12 +17,21 @@ import java.util.concurrent.CopyOnWriteArraySet;
 public final class EventHub implements BackendContext.EventSink {
     private static final int QUEUE = 1024;
     private final Set<BlockingQueue<BackendEvent>> subscribers = new CopyOnWriteArraySet<>();
+    private final List<Consumer<BackendEvent>> listeners = new CopyOnWriteArrayList<>();
 
     @Override
     public void publish(BackendEvent event) {
+        for (Consumer<BackendEvent> l : listeners) {
+            l.accept(event);
+        }
         for (BlockingQueue<BackendEvent> q : subscribers) {
             q.offer(event);
         }
+    }
+
+    /** Calls {@code listener} with every event, on the publishing thread (it must be quick and not throw). */
+    public void listen(Consumer<BackendEvent> listener) {
+        listeners.add(listener);
     }
 
     public BlockingQueue<BackendEvent> subscribe() {

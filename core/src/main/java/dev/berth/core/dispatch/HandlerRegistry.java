@@ -52,6 +52,7 @@ public final class HandlerRegistry implements AutoCloseable {
     private final GenerationStore store;
     private final Path root;
     private final BackendContext.EventSink events;
+    private final BackendProxy.Observer observer;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile SortedMap<String, Handler> active = new TreeMap<>();
     private volatile String defaultName;
@@ -66,11 +67,18 @@ public final class HandlerRegistry implements AutoCloseable {
     private boolean opened;
 
     public HandlerRegistry(Map<String, BackendType> types, Path state, Path root, BackendContext.EventSink events) {
+        this(types, state, root, events, BackendProxy.Observer.NONE);
+    }
+
+    /** With every backend call reported to {@code observer} (the metrics). */
+    public HandlerRegistry(Map<String, BackendType> types, Path state, Path root, BackendContext.EventSink events,
+                           BackendProxy.Observer observer) {
         this.types = Map.copyOf(types);
         this.store = new GenerationStore(state);
         this.root = root;
         this.events = events;
         this.drains = new HandlerDrains(root);
+        this.observer = observer;
     }
 
     /** Called (outside the lock) after a retired generation was closed, e.g. to unload a plugin no longer used. */
@@ -320,7 +328,7 @@ public final class HandlerRegistry implements AutoCloseable {
             }
             String label = generation == 0 ? name : name + "@" + generation;
             Handler h = new Handler(name, type, t.pluginId(), t.pluginVersion(), options,
-                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label), generation);
+                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label, name, observer), generation);
             origins.put(h, t);
             return h;
         } catch (RuntimeException | LinkageError e) {

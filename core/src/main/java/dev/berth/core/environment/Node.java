@@ -27,15 +27,21 @@ public record Node(SandboxEnvironment sandboxes, ContainerEnvironment containers
 
     /** The real thing, from config: images under {@code root}, pod networking state under {@code root/network}. */
     public static Node fromConfig(BerthConfig c) {
+        return fromConfig(c, dev.berth.core.metrics.Metrics.disabled());
+    }
+
+    /** As {@link #fromConfig(BerthConfig)}, with the image service and pod networking recording into {@code metrics}. */
+    public static Node fromConfig(BerthConfig c, dev.berth.core.metrics.Metrics metrics) {
         List<AutoCloseable> resources = new ArrayList<>();
         var images = new ImageService(ImageSettings.defaults(c.root().resolve("images"))
                 .withRegistryConfigPath(c.images().registryConfigPath())
                 .withSandboxImage(c.images().sandboxImage())
-                .withLimits(c.images().maxConcurrentDownloads(), c.images().pullProgressTimeout(), 16L << 30));
+                .withLimits(c.images().maxConcurrentDownloads(), c.images().pullProgressTimeout(), 16L << 30),
+                metrics);
         resources.add(images);
         try {
             var network = new PodNetworking(new NetworkSettings(c.network().cniConfDir(), c.network().cniBinDirs(),
-                    c.root().resolve("network"), c.network().pluginTimeout()));
+                    c.root().resolve("network"), c.network().pluginTimeout()), metrics);
             resources.add(network);
             var streaming = StreamingSettings.defaults()
                     .withIdleTimeout(c.streaming().idleTimeout());

@@ -78,6 +78,7 @@ public final class ImageService implements AutoCloseable {
             "application/vnd.oci.image.config.v1+json");
 
     private final ImageSettings settings;
+    private final dev.berth.core.metrics.Metrics metrics;
     private final Path root;
     private final Path snapshots;
     private final Path metadataFile;
@@ -104,11 +105,21 @@ public final class ImageService implements AutoCloseable {
      * @throws BackendException INTERNAL when the store cannot be opened
      */
     public ImageService(ImageSettings settings) {
-        this(settings, Duration.ofMillis(250));
+        this(settings, dev.berth.core.metrics.Metrics.disabled());
+    }
+
+    /** With pulls, downloaded bytes and unpacks recorded in {@code metrics}, and the store's size served by it. */
+    public ImageService(ImageSettings settings, dev.berth.core.metrics.Metrics metrics) {
+        this(settings, Duration.ofMillis(250), metrics);
     }
 
     ImageService(ImageSettings settings, Duration retryBackoff) {
+        this(settings, retryBackoff, dev.berth.core.metrics.Metrics.disabled());
+    }
+
+    private ImageService(ImageSettings settings, Duration retryBackoff, dev.berth.core.metrics.Metrics metrics) {
         this.settings = settings;
+        this.metrics = metrics;
         this.root = settings.root().toAbsolutePath();
         this.snapshots = root.resolve("snapshots");
         this.metadataFile = root.resolve("metadata.json");
@@ -132,6 +143,17 @@ public final class ImageService implements AutoCloseable {
         }
         this.registry = new RegistryClient(new RegistryHosts(settings.registryConfigPath()),
                 settings.pullProgressTimeout(), settings.maxManifestBytes(), retryBackoff);
+        metrics.gauge("berth_image_content_store_bytes", "Bytes of the blobs (manifests, configs, compressed "
+                + "layers) in the image content store.", cb -> cb.call(walk(content.blobsDir())[0]));
+        metrics.gauge("berth_image_snapshots_bytes", "Bytes of the unpacked image layers.", cb -> {
+            long[] bytes = {0};
+            withLock(() -> {
+                layers.values().forEach(l -> bytes[0] += l.bytes());
+                return null;
+            });
+            cb.call(bytes[0]);
+        });
+        metrics.gauge("berth_images", "Images in the image store.", cb -> cb.call(withLock(images::size)));
     }
 
     /** Removes snapshot directories that no record points at (unpacks cut short), and drops records of lost ones. */
@@ -172,18 +194,22 @@ public final class ImageService implements AutoCloseable {
         if (running != null) {
             return join(running);
         }
+        long start = System.nanoTime();
         try {
             Image image = doPull(ref, credentials);
             mine.complete(image);
+            metrics.imagePull(null, System.nanoTime() - start);
             return image;
         } catch (BackendException e) {
             BackendException be = e.getMessage().startsWith("failed to pull image") ? e
                     : new BackendException(e.kind(), "failed to pull image \"" + ref + "\": " + e.getMessage(), e);
             mine.completeExceptionally(be);
+            metrics.imagePull(be.kind(), System.nanoTime() - start);
             throw be;
         } catch (RuntimeException e) {
             BackendException be = BackendException.internal("failed to pull image \"" + ref + "\": " + e, e);
             mine.completeExceptionally(be);
+            metrics.imagePull(be.kind(), System.nanoTime() - start);
             throw be;
         } finally {
             pulls.remove(key, mine);
@@ -533,7 +559,9 @@ public final class ImageService implements AutoCloseable {
                     if (!content.has(digest) && download(session, ref, digest, size)) {
                         scratch.wroteBlobs.add(digest);
                     }
+                    long start = System.nanoTime();
                     have = unpack(digest, diffId);
+                    metrics.layerUnpacked(System.nanoTime() - start);
                     scratch.unpacked.add(diffId);
                 }
                 mine.complete(have);
@@ -575,7 +603,11 @@ public final class ImageService implements AutoCloseable {
             throw new BackendException(Kind.UNAVAILABLE, "failed to pull image \"" + ref + "\": interrupted");
         }
         try {
-            return session.layer(digest, size, content);
+            boolean wrote = session.layer(digest, size, content);
+            if (wrote) {
+                metrics.imagePullBytes(size);
+            }
+            return wrote;
         } catch (BackendException e) {
             if (e.getMessage().startsWith("failed to fetch")) {
                 throw new BackendException(e.kind(), "failed to pull image \"" + ref + "\": " + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package dev.berth.core.network;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.network.CniClient.Attachment;
 import dev.berth.core.network.CniPluginExecutor.CniPluginException;
@@ -55,10 +56,17 @@ public final class PodNetworking implements AutoCloseable {
     private final NetworkStateStore store;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private volatile String podCidr = "";
+    private final dev.berth.core.metrics.Metrics metrics;
 
     /** Creates the state dirs and starts watching the CNI conf dir (which need not exist yet). */
     public PodNetworking(NetworkSettings settings) {
+        this(settings, dev.berth.core.metrics.Metrics.disabled());
+    }
+
+    /** With each CNI ADD and DEL timed, and its failures counted, in {@code metrics}. */
+    public PodNetworking(NetworkSettings settings, dev.berth.core.metrics.Metrics metrics) {
         this.settings = settings;
+        this.metrics = metrics;
         try {
             Files.createDirectories(settings.netnsDir());
             Files.createDirectories(settings.cniStateDir());
@@ -183,7 +191,7 @@ public final class PodNetworking implements AutoCloseable {
             Attachment attachment = new Attachment(id, pin.toString(), state.ifName(), state.cniArgs());
             ObjectNode result;
             try {
-                result = client.add(config, attachment, runtimeConfig);
+                result = cniAdd(config, attachment, runtimeConfig);
             } catch (CniPluginException e) {
                 String cleanup = rollback(id);
                 throw pluginFailure("set up", id, config, e, cleanup);
@@ -200,6 +208,31 @@ public final class PodNetworking implements AutoCloseable {
             return network;
         } finally {
             lock.unlock();
+        }
+    }
+
+    private ObjectNode cniAdd(CniConfig config, Attachment attachment, ObjectNode runtimeConfig)
+            throws CniPluginException {
+        long start = System.nanoTime();
+        boolean failed = true;
+        try {
+            ObjectNode result = client.add(config, attachment, runtimeConfig);
+            failed = false;
+            return result;
+        } finally {
+            metrics.cni("add", config.name(), failed, System.nanoTime() - start);
+        }
+    }
+
+    private void cniDel(CniConfig config, Attachment attachment, ObjectNode runtimeConfig, JsonNode cached)
+            throws CniPluginException {
+        long start = System.nanoTime();
+        boolean failed = true;
+        try {
+            client.del(config, attachment, runtimeConfig, cached);
+            failed = false;
+        } finally {
+            metrics.cni("del", config.name(), failed, System.nanoTime() - start);
         }
     }
 
@@ -251,7 +284,7 @@ public final class PodNetworking implements AutoCloseable {
                 Attachment attachment = new Attachment(id, pin.toString(), s.ifName(), s.cniArgs());
                 ObjectNode runtimeConfig = s.runtimeArgs();
                 try {
-                    client.del(config, attachment, runtimeConfig, s.result());
+                    cniDel(config, attachment, runtimeConfig, s.result());
                 } catch (CniPluginException e) {
                     if (s.phase() == Phase.READY || e.timedOut()) {
                         throw pluginFailure("tear down", id, config, e, "");
@@ -280,7 +313,7 @@ public final class PodNetworking implements AutoCloseable {
                                ObjectNode runtimeConfig, CniPluginException first) {
         NetworkNamespaces.remove(pin);
         try {
-            client.del(config, attachment, runtimeConfig, null);
+            cniDel(config, attachment, runtimeConfig, null);
         } catch (CniPluginException e) {
             if (e.timedOut()) {
                 throw pluginFailure("tear down", id, config, e, "");

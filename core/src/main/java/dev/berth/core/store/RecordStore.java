@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -34,11 +35,18 @@ public final class RecordStore<T> {
     private final Class<T> type;
     private final Function<T, String> idOf;
     private final Map<String, T> records = new ConcurrentHashMap<>();
+    private final LongConsumer writeNanos;
 
     public RecordStore(Path dir, Class<T> type, Function<T, String> idOf) {
+        this(dir, type, idOf, nanos -> { });
+    }
+
+    /** With each write's duration (nanoseconds) reported to {@code writeNanos}, for the metrics. */
+    public RecordStore(Path dir, Class<T> type, Function<T, String> idOf, LongConsumer writeNanos) {
         this.dir = dir;
         this.type = type;
         this.idOf = idOf;
+        this.writeNanos = writeNanos;
     }
 
     /**
@@ -75,8 +83,10 @@ public final class RecordStore<T> {
 
     public void put(T record) {
         String id = idOf.apply(record);
+        long start = System.nanoTime();
         try {
             AtomicFiles.write(dir.resolve(id + ".json"), JSON.writeValueAsBytes(record));
+            writeNanos.accept(System.nanoTime() - start);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist record " + id + " in " + dir, e);
         }

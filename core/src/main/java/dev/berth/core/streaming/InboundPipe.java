@@ -50,6 +50,7 @@ final class InboundPipe extends InputStream {
             }
             chunks.addLast(copy);
             buffered += n;
+            throttle.received(n);
             throttle.observe(buffered);
             if (buffered > capacity) {
                 pausing = true;

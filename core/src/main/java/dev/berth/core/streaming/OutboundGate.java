@@ -35,6 +35,7 @@ final class OutboundGate {
             }
             inFlight += n;
             stats.observeInFlight(inFlight);
+            stats.sent(n);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while waiting for the client");

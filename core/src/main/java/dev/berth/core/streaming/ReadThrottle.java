@@ -24,6 +24,11 @@ final class ReadThrottle extends ChannelOutboundHandlerAdapter {
         this.stats = stats;
     }
 
+    /** A pipe took {@code bytes} from the client. */
+    void received(int bytes) {
+        stats.received(bytes);
+    }
+
     /** A pipe now holds {@code bytes}. */
     void observe(long bytes) {
         stats.observeInbound(bytes);

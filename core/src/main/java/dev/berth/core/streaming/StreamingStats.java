@@ -13,6 +13,26 @@ public final class StreamingStats {
     private final AtomicLong sessionsEnded = new AtomicLong();
     private final AtomicLong idleClosed = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder bytesIn = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytesOut = new java.util.concurrent.atomic.LongAdder();
+
+    /** Bytes a client sent into a stream (stdin, port-forward data). */
+    void received(int bytes) {
+        bytesIn.add(bytes);
+    }
+
+    /** Bytes written to a client (stdout, stderr, port-forward data). */
+    void sent(int bytes) {
+        bytesOut.add(bytes);
+    }
+
+    public long bytesReceived() {
+        return bytesIn.sum();
+    }
+
+    public long bytesSent() {
+        return bytesOut.sum();
+    }
 
     void observeInFlight(long bytes) {
         peakInFlight.accumulateAndGet(bytes, Math::max);

@@ -76,6 +76,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void metricsAreOffUnlessAnAddressIsGiven() throws Exception {
+        assertThat(ConfigLoader.load(write("config.toml", ""), true).config().metrics().enabled()).isFalse();
+        assertThat(ConfigLoader.load(write("config.toml", "[metrics]\naddress = \"\"\n"), true).config().metrics()
+                .enabled()).isFalse();
+        var m = ConfigLoader.load(write("config.toml", "[metrics]\naddress = \"127.0.0.1:9093\"\n"), true)
+                .config().metrics();
+        assertThat(m.enabled()).isTrue();
+        assertThat(m.host()).isEqualTo("127.0.0.1");
+        assertThat(m.port()).isEqualTo(9093);
+        m = ConfigLoader.load(write("config.toml", "[metrics]\naddress = \"[::1]:0\"\n"), true).config().metrics();
+        assertThat(m.host()).isEqualTo("::1");
+        assertThat(m.port()).isZero();
+        m = ConfigLoader.load(write("config.toml", "[metrics]\naddress = \":9093\"\n"), true).config().metrics();
+        assertThat(m.host()).isEmpty();
+    }
+
+    @Test
     void runtimesInAFileReplaceTheBuiltInHandler() throws Exception {
         Path main = write("config.toml", """
                 default_runtime = "fast"
@@ -96,6 +113,11 @@ class ConfigLoaderTest {
         "[images]\\npull_progress_timeout = 'soon'|config.toml:2: images.pull_progress_timeout: expected a duration",
         "root = |config.toml:1: invalid TOML",
         "health_interval = '10ms'|config.toml:1: health_interval: must be at least 100ms",
+        "[metrics]\\naddress = '127.0.0.1'|config.toml:2: metrics.address: expected host:port",
+        "[metrics]\\naddress = '127.0.0.1:http'|config.toml:2: metrics.address: expected host:port",
+        "[metrics]\\naddress = '::1:9093'|config.toml:2: metrics.address: expected host:port",
+        "[metrics]\\naddress = ':70000'|config.toml:2: metrics.address: expected host:port",
+        "[metrics]\\nport = 9093|config.toml:2: metrics.port: unknown key",
     })
     void badConfigNamesFileLineAndKey(String toml, String expected) throws Exception {
         Path main = write("config.toml", toml.replace("\\n", "\n").replace('\'', '"'));

@@ -82,6 +82,10 @@ public final class CriTestHarness implements AutoCloseable {
                 .build();
     }
 
+    public Daemon daemon() {
+        return daemon;
+    }
+
     @Override
     public void close() {
         channel.shutdownNow();

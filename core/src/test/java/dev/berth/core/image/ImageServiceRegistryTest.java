@@ -3,6 +3,9 @@ package dev.berth.core.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.core.config.BerthConfig;
+import dev.berth.core.metrics.Metrics;
+import dev.berth.core.metrics.MetricsScrape;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.ImageConfig;
@@ -301,7 +304,8 @@ class ImageServiceRegistryTest {
         }
         ImageSettings settings = ImageSettings.defaults(tmp.resolve("store")).withRegistryConfigPath(certs)
                 .withSandboxImage("registry.k8s.io/pause:3.9");
-        try (ImageService s = service(settings)) {
+        Metrics metrics = Metrics.fromConfig(new BerthConfig.Metrics("127.0.0.1:0"));
+        try (ImageService s = new ImageService(settings, metrics)) {
             Image p = s.pull("registry.k8s.io/pause:3.9", null);
             assertThat(p.id()).isEqualTo(pause.configDigest());
             assertThat(p.repoTags()).containsExactly("registry.k8s.io/pause:3.9");
@@ -317,6 +321,17 @@ class ImageServiceRegistryTest {
             assertThat(s.find(b.id()).orElseThrow().pinned()).isTrue();
             assertThatThrownBy(() -> s.pull("registry.k8s.io/pause:no-such-tag", null))
                     .satisfies(e -> assertKind(e, Kind.NOT_FOUND)).hasMessageContaining("not found");
+
+            String text = MetricsScrape.text(metrics);
+            assertThat(MetricsScrape.value(text, "berth_image_pull_duration_seconds_count", "result=\"success\""))
+                    .isEqualTo(2);
+            assertThat(MetricsScrape.value(text, "berth_image_pull_duration_seconds_count", "result=\"not_found\""))
+                    .isEqualTo(1);
+            assertThat(MetricsScrape.value(text, "berth_image_layer_unpack_duration_seconds_count")).isEqualTo(2);
+            assertThat(MetricsScrape.value(text, "berth_image_pull_bytes_total")).isPositive();
+            assertThat(MetricsScrape.value(text, "berth_images")).isEqualTo(2);
+            assertThat(MetricsScrape.value(text, "berth_image_content_store_bytes")).isPositive();
+            assertThat(MetricsScrape.value(text, "berth_image_snapshots_bytes")).isPositive();
         }
     }
 

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.core.config.BerthConfig;
+import dev.berth.core.metrics.Metrics;
+import dev.berth.core.metrics.MetricsScrape;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.DnsConfig;
 import dev.berth.spi.PortMapping;
@@ -194,6 +197,25 @@ class PodNetworkingCniTest {
     }
 
     @Test
+    void cniAddAndDelAreTimedByNetworkInTheMetrics() throws Exception {
+        Metrics metrics = Metrics.fromConfig(new BerthConfig.Metrics("127.0.0.1:0"));
+        PodNetworking net = new PodNetworking(settings(Duration.ofSeconds(60)), metrics);
+        instances.add(net);
+        String id = newId("m");
+        net.setUp(pod(id, List.of(), DnsConfig.NONE));
+        String text = MetricsScrape.text(metrics);
+        assertThat(MetricsScrape.value(text, "berth_cni_operation_duration_seconds_count", "operation=\"add\"",
+                "network=\"berthtest\"")).isEqualTo(1);
+        assertThat(MetricsScrape.lines(text, "berth_cni_operation_duration_seconds_count", "operation=\"del\""))
+                .isEmpty();
+        net.tearDown(id);
+        text = MetricsScrape.text(metrics);
+        assertThat(MetricsScrape.value(text, "berth_cni_operation_duration_seconds_count", "operation=\"del\"",
+                "network=\"berthtest\"")).isEqualTo(1);
+        assertThat(MetricsScrape.lines(text, "berth_cni_operation_failures_total")).isEmpty();
+    }
+
+    @Test
     void failingPluginFailsSetUpWithItsMessageAndLeavesNothing() throws Exception {
         CniTestSupport.installPlugin(binDir, "berth-test-fail", "failing-plugin.sh", Map.of());
         // bridge succeeds first, so the rollback has real work to undo.
@@ -201,7 +223,9 @@ class PodNetworkingCniTest {
                         Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
                 .replace("\"type\": \"portmap\"", "\"type\": \"berth-test-fail\"");
         Files.writeString(confDir.resolve("10-test.conflist"), conf);
-        PodNetworking net = networking();
+        Metrics metrics = Metrics.fromConfig(new BerthConfig.Metrics("127.0.0.1:0"));
+        PodNetworking net = new PodNetworking(settings(Duration.ofSeconds(60)), metrics);
+        instances.add(net);
         String id = newId("f");
 
         assertThatThrownBy(() -> net.setUp(pod(id, List.of(), DnsConfig.NONE)))
@@ -213,6 +237,8 @@ class PodNetworkingCniTest {
                 });
         assertNothingLeft(id, null);
         assertThat(net.find(id)).isEmpty();
+        assertThat(MetricsScrape.value(MetricsScrape.text(metrics), "berth_cni_operation_failures_total",
+                "operation=\"add\"", "network=\"berthtest\"")).isEqualTo(1);
     }
 
     @Test

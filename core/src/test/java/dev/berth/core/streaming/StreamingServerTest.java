@@ -130,6 +130,9 @@ class StreamingServerTest {
             c.inbox.awaitEnd(error);
             assertThat(c.inbox.count(stdout)).isEqualTo(256L * 8192);
             assertThat(server.stats().peakBufferedBytes()).isLessThanOrEqualTo(32 * 1024 + 16 * 1024);
+            // The byte counters of the metrics: every stdin byte in, at least every stdout byte out.
+            assertThat(server.stats().bytesReceived()).isEqualTo(256L * 8192);
+            assertThat(server.stats().bytesSent()).isGreaterThanOrEqualTo(256L * 8192);
         }
     }
 

@@ -1,0 +1,69 @@
+package dev.berth.core.metrics;
+
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.core.store.RecordStore;
+import dev.berth.core.store.SandboxRecord;
+import dev.berth.spi.BackendEvent;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Pods and containers by handler and state, counted at scrape time from core's records; no backend is asked.
+ *
+ * <p>A pod's state is its record's. Containers have no state in their records (the backend knows it), so the
+ * state here is the last one berth saw in its container events: {@code created}, {@code running} or
+ * {@code exited}; a container berth has seen no event for since it started (one that ran before a restart) is
+ * {@code unknown}. A container whose pod has no record counts under handler "".
+ */
+public final class ObjectGauges implements Consumer<BackendEvent> {
+    private final Map<String, String> containerStates = new ConcurrentHashMap<>();
+
+    private ObjectGauges() {}
+
+    /** Registers the gauges; returns the event listener that keeps container states, or null when disabled. */
+    public static Consumer<BackendEvent> register(Metrics metrics, RecordStore<SandboxRecord> sandboxes,
+                                                  RecordStore<ContainerRecord> containers) {
+        if (!metrics.enabled()) {
+            return null;
+        }
+        ObjectGauges g = new ObjectGauges();
+        metrics.gauge("berth_pods", "Pod sandboxes berth has records of, by handler and state "
+                + "(creating, ready, notready).", cb -> {
+                    Map<String, Map<String, Integer>> counts = new HashMap<>();
+                    for (SandboxRecord s : sandboxes.all()) {
+                        counts.computeIfAbsent(s.handler(), k -> new HashMap<>())
+                                .merge(s.state().name().toLowerCase(), 1, Integer::sum);
+                    }
+                    counts.forEach((h, byState) -> byState.forEach((state, n) -> cb.call(n, h, state)));
+                }, "handler", "state");
+        metrics.gauge("berth_containers", "Containers berth has records of, by their pod's handler and the last "
+                + "state berth saw (created, running, exited; unknown before the first event since berth started).",
+                cb -> {
+                    Map<String, String> handlerOf = new HashMap<>();
+                    for (SandboxRecord s : sandboxes.all()) {
+                        handlerOf.put(s.id(), s.handler());
+                    }
+                    Map<String, Map<String, Integer>> counts = new HashMap<>();
+                    for (ContainerRecord c : containers.all()) {
+                        counts.computeIfAbsent(handlerOf.getOrDefault(c.sandboxId(), ""), k -> new HashMap<>())
+                                .merge(g.containerStates.getOrDefault(c.id(), "unknown"), 1, Integer::sum);
+                    }
+                    counts.forEach((h, byState) -> byState.forEach((state, n) -> cb.call(n, h, state)));
+                }, "handler", "state");
+        return g;
+    }
+
+    @Override
+    public void accept(BackendEvent e) {
+        switch (e.type()) {
+            case CREATED -> containerStates.putIfAbsent(e.containerId(), "created");
+            // A container that exited at once may report its exit before StartContainer publishes STARTED.
+            case STARTED -> containerStates.computeIfPresent(e.containerId(),
+                    (id, s) -> s.equals("exited") ? s : "running");
+            case STOPPED -> containerStates.put(e.containerId(), "exited");
+            case DELETED -> containerStates.remove(e.containerId());
+        }
+    }
+}
