@@ -1050,6 +1050,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             }
         }
         Programs.Result r = cli.run(List.of("kill", id, "SIGKILL"));
+        if (!r.ok() && neverStarted(verb, id)) {
+            return;
+        }
         if (awaitExit(id, KILL_WAIT).isEmpty()) {
             JsonNode state = cli.state(id);
             if (state != null && !state.path("status").asText().equals("stopped")) {
@@ -1057,6 +1060,27 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                         + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
             }
         }
+    }
+
+    /**
+     * After a refused SIGKILL: whether the runtime still holds the container as created, never started, and it
+     * was deleted. runc signals a created container, but runsc refuses ("cannot signal container ... in state
+     * created"): waiting for an exit then would wait for ever, and the container could never be removed. A created
+     * container has run no code of its own, so there is nothing to stop gracefully: it is deleted, and its conmon
+     * (which may never see an exit) is left to {@link #destroy}.
+     */
+    private boolean neverStarted(String verb, String id) {
+        JsonNode state = cli.state(id);
+        if (state == null || !state.path("status").asText().equals("created")) {
+            return false;
+        }
+        Programs.Result r = cli.run(List.of("delete", "--force", id));
+        if (!r.ok() && cli.state(id) != null) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": it was never started, and "
+                    + "the runtime refused both to kill it and to delete it: " + r.errorText());
+        }
+        awaitExit(id, Duration.ofSeconds(5));
+        return true;
     }
 
     /** Forcibly removes the runtime container and its conmon. Never throws. */
