@@ -104,6 +104,12 @@ final class HostChecks {
         if (v.ok() && options.runsc()) {
             checks.add(runscProbe(options, v.stdout().lines().findFirst().orElse("").strip()));
         }
+        if (options.runsc()) {
+            boolean shim = RunscShim.PATH.filter(Files::isExecutable).isPresent();
+            checks.add(new BackendHealth.Check(shim, "gVisor's conmon runtime " + RunscShim.PATH
+                    .map(Path::toString).orElse(RunscShim.PROGRAM), shim ? "" : "reinstall berth (the runc plugin "
+                    + "ships " + RunscShim.PROGRAM + "): no container but the pause container can run without it"));
+        }
         boolean conmon = Files.isExecutable(options.conmon());
         checks.add(new BackendHealth.Check(conmon, "conmon " + options.conmon(),
                 conmon ? "" : "install conmon or set the handler's conmon option"));

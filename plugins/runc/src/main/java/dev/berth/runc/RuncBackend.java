@@ -579,6 +579,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             ContainerRecord rec = requireContainer(containerId);
             // Only a never-started container without an exit file can be started; the runtime checks the rest.
             Programs.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
+                    : RunscShim.standIn(bundle(containerId)) ? startThroughStandIn(containerId, rec.pid())
                     : cli.run(List.of("start", containerId));
             if (r == null || !r.ok()) {
                 ContainerStatus st = containerStatus(containerId);
@@ -595,6 +596,17 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             containers.put(containerId, started);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** gVisor: a container that joined a pod's sandbox is started by its berth-runsc stand-in ({@link RunscShim}). */
+    private Programs.Result startThroughStandIn(String containerId, long standIn) {
+        try {
+            int status = RunscShim.start(bundle(containerId), standIn, CREATE_TIMEOUT);
+            return new Programs.Result(status, "", status == 0 ? "" : "runsc start exited with status " + status
+                    + " (its message is in the container's log)", false);
+        } catch (IOException e) {
+            return new Programs.Result(255, "", e.getMessage(), false);
         }
     }
 
@@ -1187,7 +1199,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 "-u", id, "-n", name, "--exit-dir", exits.toString(), "-l", "k8s-file:" + logPath,
                 "--log-level", "info", "--syslog", "-P", bundle.resolve("conmon.pid").toString(),
                 "-p", bundle.resolve("ctr.pid").toString(), "--persist-dir", bundle.toString(),
-                "-r", options.binary().toString(), "--socket-dir-path", attach.toString(), "--log-size-max", "-1"));
+                "-r", runtimeForConmon(), "--socket-dir-path", attach.toString(), "--log-size-max", "-1"));
         if (tty) {
             args.add("-t");
         }
@@ -1199,6 +1211,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         if (options.noPivot()) {
             args.add("--no-pivot");
+        }
+        if (options.runsc()) {
+            args.add("--runtime-arg");
+            args.add("--runsc=" + options.binary()); // berth-runsc's own, first: see runtimeForConmon
         }
         args.addAll(cli.conmonArgs());
         undo.push(() -> {
@@ -1212,6 +1228,22 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INTERNAL,
                     "failed to " + verb + " \"" + id + "\": " + f.getMessage());
         }
+    }
+
+    /**
+     * The runtime conmon runs to create a container: the handler's, except for gVisor, where it is
+     * {@code berth-runsc} in front of runsc. runsc writes the sandbox's pid as the pid of a container that joins a
+     * pod's sandbox; conmon cannot wait for a process that is not its child and would report the container exited
+     * at once. berth-runsc gives conmon a stand-in process that exits with the container's exit code (see its
+     * source).
+     */
+    private String runtimeForConmon() {
+        if (!options.runsc()) {
+            return options.binary().toString();
+        }
+        Path shim = RunscShim.PATH.orElseThrow(() -> new BackendException(Kind.UNAVAILABLE, "runtime handler \""
+                + handler + "\": " + RunscShim.PROGRAM + " is not installed (the runc plugin ships it)"));
+        return shim.toString();
     }
 
     /** Notes the pod cgroup in the bundle, for {@link #removeLeftovers} should berth die before the record. */

@@ -1,0 +1,345 @@
+/*
+ * berth-runsc: the runtime conmon runs for a gVisor handler, in front of runsc.
+ *
+ *   berth-runsc --runsc=PATH [RUNSC GLOBAL FLAGS] SUBCOMMAND ARGS...
+ *
+ * Every call but one is runsc's own: the program execs PATH with the rest of its arguments.
+ *
+ * The exception is the create of a container that joins a pod's sandbox (its config.json carries the CRI
+ * annotation io.kubernetes.cri.container-type = container). For such a container runsc differs from runc twice:
+ *
+ *  - it writes the SANDBOX's pid into --pid-file (the container's process lives inside the sandbox and has no pid
+ *    on the host). conmon waits for the pid in that file, and the sandbox process is not its child: conmon would
+ *    report the container exited (-1) at once;
+ *  - the container's stdio is that of "runsc start", not of "runsc create". conmon runs only the create; berth runs
+ *    the start, and the container's output would go to berth instead of conmon's pipes (the CRI log).
+ *
+ * So after runsc's create succeeded, this program makes a FIFO "runsc-start" in the bundle, forks a stand-in and
+ * writes the stand-in's pid into --pid-file. The stand-in becomes conmon's child when this program exits (conmon
+ * is a child subreaper) and keeps conmon's stdio pipes as its fds 0-2, nothing else (conmon reads the runtime's
+ * other pipes to their end). It waits for a byte on the FIFO, which berth writes to start the container, runs
+ * "runsc start" with conmon's pipes as its stdio, and writes start's exit status into "runsc-start.status" in the
+ * bundle (atomically; berth waits for that file). A failed start leaves the container created, and the stand-in
+ * waits for the next byte. After a start that succeeded it puts /dev/null on its stdio, runs "runsc wait", which
+ * prints {"id":...,"exitStatus":N} once the container's process exited (also when that happened before the wait
+ * began), and exits with N: conmon writes the container's own exit code.
+ *
+ * While it waits for the FIFO, the stand-in asks runsc every second whether the container still exists: one
+ * deleted before it ever ran (or whose sandbox is gone) makes it exit 255 ("unknown"), as does a failed wait.
+ * Since it holds the FIFO open for reading and writing, a writer never blocks while the stand-in lives, and gets
+ * ENXIO (open with O_NONBLOCK) when it does not.
+  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_OUT 65536
+
+static const char *runsc;
+static char **global;  /* runsc's global flags: between --runsc=PATH and the subcommand */
+static int nglobal;
+
+static void die(const char *what) {
+    fprintf(stderr, "berth-runsc: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+/* Runs runsc GLOBAL... a b c with stdout captured into out (NUL-terminated); returns the exit status or -1. */
+static int run_captured(const char *a, const char *b, char *out, size_t cap) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        char *argv[nglobal + 4];
+        int n = 0;
+        argv[n++] = (char *)runsc;
+        for (int i = 0; i < nglobal; i++) {
+            argv[n++] = global[i];
+        }
+        argv[n++] = (char *)a;
+        argv[n++] = (char *)b;
+        argv[n] = NULL;
+        dup2(p[1], 1);
+        execv(runsc, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(p[0], out + len, cap - 1 - len);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        len += (size_t)r;
+        if (len == cap - 1) {
+            break;
+        }
+    }
+    out[len] = '\0';
+    close(p[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The string value following "key" (and a colon) in JSON text, copied into val; 0 if found. */
+static int json_string(const char *text, const char *key, char *val, size_t cap) {
+    const char *p = strstr(text, key);
+    if (p == NULL) {
+        return -1;
+    }
+    p += strlen(key);
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':') {
+        p++;
+    }
+    if (*p != '"') {
+        return -1;
+    }
+    p++;
+    size_t n = 0;
+    while (*p != '\0' && *p != '"' && n + 1 < cap) {
+        val[n++] = *p++;
+    }
+    val[n] = '\0';
+    return *p == '"' ? 0 : -1;
+}
+
+/* Runs runsc GLOBAL... start ID with this process's stdio; returns its exit status (255 if it could not run). */
+static int run_start(const char *id) {
+    pid_t pid = fork();
+    if (pid < 0) {
+        return 255;
+    }
+    if (pid == 0) {
+        char *argv[nglobal + 4];
+        int n = 0;
+        argv[n++] = (char *)runsc;
+        for (int i = 0; i < nglobal; i++) {
+            argv[n++] = global[i];
+        }
+        argv[n++] = "start";
+        argv[n++] = (char *)id;
+        argv[n] = NULL;
+        execv(runsc, argv);
+        _exit(255);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return 255;
+        }
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+static void write_status(const char *file, int status);
+
+/* Whether runsc still knows the container. */
+static int exists(const char *id) {
+    static char out[MAX_OUT];
+    char status[64];
+    return run_captured("state", id, out, sizeof out) == 0
+            && json_string(out, "\"status\"", status, sizeof status) == 0;
+}
+
+/*
+ * The stand-in: starts the container when berth asks (a byte on the FIFO), with conmon's pipes as its stdio, then
+ * waits for its exit and exits with its status.
+ */
+static void stand_in(const char *id, const char *fifo, const char *status_file) {
+    static char out[MAX_OUT];
+    int fd = open(fifo, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        _exit(255);
+    }
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 1000);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r == 0) {
+            if (!exists(id)) {
+                _exit(255); /* deleted before it ran, or its sandbox is gone */
+            }
+            continue;
+        }
+        char b;
+        if (r < 0 || read(fd, &b, 1) != 1) {
+            _exit(255);
+        }
+        int status = run_start(id);
+        write_status(status_file, status);
+        if (status == 0) {
+            break;
+        }
+    }
+    close(fd);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    if (run_captured("wait", id, out, sizeof out) == 0) {
+        const char *p = strstr(out, "\"exitStatus\"");
+        if (p != NULL) {
+            p = strchr(p, ':');
+            if (p != NULL) {
+                _exit(atoi(p + 1) & 0xff);
+            }
+        }
+    }
+    _exit(255);
+}
+
+/* Writes text to file atomically (a reader never sees it half written); 0 on success. */
+static int write_atomic(const char *file, const char *text) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.berth-runsc", file) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(tmp, "we");
+    if (f == NULL) {
+        return -1;
+    }
+    if (fputs(text, f) < 0) {
+        fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        return -1;
+    }
+    return rename(tmp, file);
+}
+
+static void write_status(const char *file, int status) {
+    char text[16];
+    snprintf(text, sizeof text, "%d\n", status);
+    write_atomic(file, text);
+}
+
+/* Whether the bundle's config.json makes this a container that joins a pod's sandbox. */
+static int joins_sandbox(const char *bundle) {
+    char path[4096];
+    static char text[1 << 20];
+    if (snprintf(path, sizeof path, "%s/config.json", bundle) >= (int)sizeof path) {
+        return 0;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0; /* runsc reports the missing file */
+    }
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof text - 1 && (r = read(fd, text + len, sizeof text - 1 - len)) > 0) {
+        len += (size_t)r;
+    }
+    close(fd);
+    text[len] = '\0';
+    char type[64];
+    return json_string(text, "\"io.kubernetes.cri.container-type\"", type, sizeof type) == 0
+            && strcmp(type, "container") == 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3 || strncmp(argv[1], "--runsc=", 8) != 0) {
+        fprintf(stderr, "usage: berth-runsc --runsc=PATH [GLOBAL FLAGS] SUBCOMMAND ARGS...\n");
+        return 1;
+    }
+    runsc = argv[1] + 8;
+    char **args = argv + 1; /* args[0] is replaced by runsc's path */
+    args[0] = (char *)runsc;
+    int sub = 2;
+    while (sub < argc && argv[sub][0] == '-') {
+        sub++;
+    }
+    if (sub >= argc || strcmp(argv[sub], "create") != 0) {
+        execv(runsc, args);
+        die(runsc);
+    }
+    global = argv + 2;
+    nglobal = sub - 2;
+    const char *bundle = ".", *pid_file = NULL, *id = argv[argc - 1];
+    for (int i = sub + 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc) {
+            bundle = argv[++i];
+        } else if (strncmp(argv[i], "--bundle=", 9) == 0) {
+            bundle = argv[i] + 9;
+        } else if (strcmp(argv[i], "--pid-file") == 0 && i + 1 < argc) {
+            pid_file = argv[++i];
+        } else if (strncmp(argv[i], "--pid-file=", 11) == 0) {
+            pid_file = argv[i] + 11;
+        }
+    }
+    if (pid_file == NULL || !joins_sandbox(bundle)) {
+        execv(runsc, args);
+        die(runsc);
+    }
+    pid_t create = fork();
+    if (create < 0) {
+        die("fork");
+    }
+    if (create == 0) {
+        execv(runsc, args);
+        die(runsc);
+    }
+    int status;
+    while (waitpid(create, &status, 0) < 0) {
+        if (errno != EINTR) {
+            die("waitpid");
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    }
+    char fifo[4096], status_file[4096], pid_text[16];
+    if (snprintf(fifo, sizeof fifo, "%s/runsc-start", bundle) >= (int)sizeof fifo
+            || snprintf(status_file, sizeof status_file, "%s/runsc-start.status", bundle) >= (int)sizeof status_file) {
+        errno = ENAMETOOLONG;
+        die("bundle path");
+    }
+    unlink(fifo);
+    unlink(status_file);
+    if (mkfifo(fifo, 0600) < 0) {
+        die("cannot make the start FIFO");
+    }
+    pid_t standin = fork();
+    if (standin < 0) {
+        die("fork");
+    }
+    if (standin == 0) {
+        closefrom(3);
+        signal(SIGPIPE, SIG_DFL);
+        stand_in(id, fifo, status_file);
+    }
+    snprintf(pid_text, sizeof pid_text, "%d", (int)standin);
+    if (write_atomic(pid_file, pid_text) != 0) {
+        kill(standin, SIGKILL);
+        die("cannot write the pid file");
+    }
+    return 0;
+}

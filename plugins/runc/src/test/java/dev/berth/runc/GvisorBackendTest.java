@@ -1,0 +1,166 @@
+package dev.berth.runc;
+
+import static dev.berth.spi.testing.HostRequirements.require;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.spi.BackendHealth;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.ExecResult;
+import dev.berth.spi.Recoverable;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.testing.TestingBackendContext;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A gVisor handler (runsc under conmon, berth-runsc in front of it): one pod with several containers runs as one
+ * runsc sandbox, in gVisor's kernel, its containers sharing the pod's network and IPC; berth killed with SIGKILL
+ * and started again finds the pod running, the exit code and log of a container that exited meanwhile, and
+ * removes the pod completely.
+ *
+ * <p>The network mode is {@code host}: the Debian runsc (2022-12) refuses its own netstack on kernels that show
+ * net.core sysctls in every network namespace ("cannot run with network enabled in root network namespace"), as
+ * this host's does. With {@code host}, the sandbox process, which joins the pod's network namespace, uses that
+ * namespace through the host kernel (see docs/conformance.md).
+ */
+class GvisorBackendTest {
+    static final Map<String, Object> OPTIONS = Map.of("binary", "runsc", "network", "host");
+    Path base;
+    Path rootfs;
+    Path ctx;
+    RuntimeBackend backend;
+    String sandbox;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Host.assumeRuntime("runsc");
+        require(RunscShim.PATH.isPresent(), RunscShim.PROGRAM + " was not built");
+        base = Host.tempDir();
+        ctx = base.resolve("ctx");
+        rootfs = Host.busyboxRootfs(base.resolve("rootfs"));
+        // runsc's gofer mounts into the root file system itself (runc into a tmpfs /dev), and this one is read-only.
+        Files.createDirectories(rootfs.resolve("dev/shm"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (backend != null) {
+            if (sandbox != null) {
+                backend.removeSandbox(sandbox);
+            }
+            backend.close();
+        }
+        Programs.run(List.of("runsc", "--root", ctx.resolve("state/runtime").toString(), "list", "-q"), null,
+                Duration.ofSeconds(30)).stdout().lines().forEach(id -> Programs.run(List.of("runsc", "--root",
+                ctx.resolve("state/runtime").toString(), "delete", "--force", id), null, Duration.ofSeconds(30)));
+        Host.deleteTree(base);
+    }
+
+    @Test
+    void onePodIsOneSandboxAndOutlivesBerth() throws Exception {
+        Path netns = Host.netns(base.resolve("netns"));
+        // An interface only the pod's network namespace has: both containers must see it.
+        Programs.Result dummy = Programs.run(List.of("nsenter", "--net=" + netns, "ip", "link", "add", "berthgvt0",
+                "type", "veth", "peer", "name", "berthgvt1"), null, Duration.ofSeconds(30));
+        assertThat(dummy.ok()).as(dummy.errorText()).isTrue();
+
+        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                GvisorDriver.class.getName(), ctx.toString(), rootfs.toString(), netns.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String[] ids;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(daemon.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line = out.readLine();
+            assertThat(line).as("ids from the driver").isNotNull();
+            ids = line.strip().split(" ");
+        } finally {
+            daemon.destroyForcibly(); // SIGKILL, like kill -9
+            daemon.waitFor(30, TimeUnit.SECONDS);
+        }
+        sandbox = ids[0];
+        String first = ids[1];
+        String second = ids[2];
+        String exiting = ids[3];
+        Path exitFile = ctx.resolve("state/exits").resolve(exiting);
+        RuncBackendTest.await(() -> Files.exists(exitFile), "exit file of the short container");
+
+        backend = new RuncBackendFactory().create("gvisor", OPTIONS, new TestingBackendContext("gvisor", ctx));
+        Recoverable.Report report = ((Recoverable) backend).recover(List.of(sandbox), List.of(first, second, exiting));
+        assertThat(report.lost()).isEmpty();
+        BackendHealth health = backend.health();
+        assertThat(health.checks()).anySatisfy(c -> assertThat(c.what()).startsWith("gVisor runsc version"));
+        assertThat(health.ready()).as(health.checks().toString()).isTrue();
+
+        SandboxStatus pod = backend.sandboxStatus(sandbox);
+        assertThat(pod.state()).isEqualTo(SandboxStatus.State.READY);
+        assertThat(backend.containerStatus(first).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        assertThat(backend.containerStatus(second).state()).isEqualTo(ContainerStatus.State.RUNNING);
+
+        // One sandbox: runsc reports every container of the pod in the pause container's sandbox process, and
+        // that is the only gVisor kernel (runsc-sandbox process) under this handler's root.
+        String root = ctx.resolve("state/runtime").toString();
+        for (String id : List.of(sandbox, first, second)) {
+            var state = OciSpecs.JSON.readTree(Programs.run(List.of("runsc", "--root", root, "state", id), null,
+                    Duration.ofSeconds(30)).stdout());
+            assertThat(state.path("pid").asLong()).as("sandbox pid of " + id).isEqualTo(pod.pid());
+        }
+        Programs.Result kernels = Programs.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
+                Duration.ofSeconds(30));
+        assertThat(kernels.stdout().lines().toList()).containsExactly(Long.toString(pod.pid()));
+
+        // gVisor's kernel answers the syscalls: its dmesg, its uname.
+        ExecResult dmesg = backend.execSync(first, List.of("dmesg"), Duration.ofSeconds(30));
+        assertThat(new String(dmesg.stdout(), StandardCharsets.UTF_8)).contains("Starting gVisor");
+
+        // The pod's network: both containers see the interface only the pod's namespace has.
+        for (String id : List.of(first, second)) {
+            ExecResult links = backend.execSync(id, List.of("cat", "/proc/net/dev"), Duration.ofSeconds(30));
+            assertThat(new String(links.stdout(), StandardCharsets.UTF_8)).as("interfaces in " + id)
+                    .contains("berthgvt0");
+        }
+        // The pod's IPC: what one container puts in /dev/shm the other reads.
+        assertThat(backend.execSync(first, List.of("sh", "-c", "echo shared > /dev/shm/gv"), Duration.ofSeconds(30))
+                .exitCode()).isZero();
+        ExecResult shm = backend.execSync(second, List.of("cat", "/dev/shm/gv"), Duration.ofSeconds(30));
+        assertThat(new String(shm.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo("shared");
+
+        // Exit code and log of the container that exited while berth was down.
+        ContainerStatus exited = backend.containerStatus(exiting);
+        assertThat(exited.state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(exited.exitCode()).isEqualTo(7);
+        assertThat(Files.readAllLines(ctx.resolve("logs/exiting.log")).stream().map(l -> CriLog.parse(l).message()))
+                .containsExactly("before", "while berth is down");
+        assertThat(Files.readAllLines(ctx.resolve("logs/first.log")).stream().map(l -> CriLog.parse(l).message()))
+                .containsExactly("hello from gvisor");
+
+        backend.stopContainer(second, Duration.ofSeconds(1));
+        ContainerStatus stopped = backend.containerStatus(second);
+        assertThat(stopped.state()).isEqualTo(ContainerStatus.State.EXITED);
+        assertThat(stopped.exitCode()).as("SIGTERM ends sleep in gVisor").isEqualTo(143);
+        assertThat(backend.containerStatus(first).state()).isEqualTo(ContainerStatus.State.RUNNING);
+
+        backend.removeSandbox(sandbox);
+        String removed = sandbox;
+        sandbox = null;
+        assertThat(Programs.run(List.of("runsc", "--root", root, "list", "-q"), null, Duration.ofSeconds(30))
+                .stdout().strip()).isEmpty();
+        assertThat(Programs.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
+                Duration.ofSeconds(30)).stdout()).isEmpty();
+        for (String id : List.of(removed, first, second, exiting)) {
+            FaultTest.assertNothingLeft(ctx, id, id.equals(removed) ? OciSpecs.podCgroup("", id)
+                    : OciSpecs.cgroupsPath(false, "", removed, id));
+        }
+    }
+}
