@@ -24,8 +24,9 @@
  * prints {"id":...,"exitStatus":N} once the container's process exited (also when that happened before the wait
  * began), and exits with N: conmon writes the container's own exit code.
  *
- * While it waits for the FIFO, the stand-in asks runsc every second whether the container still exists: one
- * deleted before it ever ran (or whose sandbox is gone) makes it exit 255 ("unknown"), as does a failed wait.
+ * While it waits for the FIFO, the stand-in asks runsc every second for the container's state: one deleted before
+ * it ever ran (or whose sandbox is gone) makes it exit 255 ("unknown"), as does a failed wait; one no longer
+ * created (stopped after a failed start, say) leaves only its exit to report, through "runsc wait".
  * Since it holds the FIFO open for reading and writing, a writer never blocks while the stand-in lives, and gets
  * ENXIO (open with O_NONBLOCK) when it does not.
   */
@@ -156,12 +157,12 @@ static int run_start(const char *id) {
 
 static void write_status(const char *file, int status);
 
-/* Whether runsc still knows the container. */
-static int exists(const char *id) {
+/* The container's status as runsc reports it ("created", "running", "stopped"), or "" when runsc does not know it. */
+static void state(const char *id, char *status, size_t cap) {
     static char out[MAX_OUT];
-    char status[64];
-    return run_captured("state", id, out, sizeof out) == 0
-            && json_string(out, "\"status\"", status, sizeof status) == 0;
+    if (run_captured("state", id, out, sizeof out) != 0 || json_string(out, "\"status\"", status, cap) != 0) {
+        status[0] = '\0';
+    }
 }
 
 /*
@@ -181,8 +182,13 @@ static void stand_in(const char *id, const char *fifo, const char *status_file) 
             continue;
         }
         if (r == 0) {
-            if (!exists(id)) {
+            char status[64];
+            state(id, status, sizeof status);
+            if (status[0] == '\0') {
                 _exit(255); /* deleted before it ran, or its sandbox is gone */
+            }
+            if (strcmp(status, "created") != 0 && strcmp(status, "creating") != 0) {
+                break; /* started or stopped otherwise: only its exit is left to report */
             }
             continue;
         }

@@ -76,7 +76,7 @@ final class HostChecks {
             PASSED.put(cmd, true);
             return new BackendHealth.Check(true, what, "");
         }
-        String err = r.errorText();
+        String err = r.timedOut() ? "\"runsc do true\" did not finish within 20 s" : r.errorText();
         String advice = err.contains("root network namespace")
                 ? "this runsc cannot use its own network stack on this kernel; set the handler's network option to "
                         + "\"host\" (the pod's own network namespace through the host kernel's stack): " + err

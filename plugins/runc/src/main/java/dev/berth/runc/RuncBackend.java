@@ -109,9 +109,26 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         this.cli = new RuntimeCli(options);
         this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), RuncBackend::readJson,
-                OciSpecs.Host.boundingSet());
+                grantable(options));
         load();
         this.watcher = new ExitWatcher(exits, this::onExit, log);
+    }
+
+    /** Capabilities added since Linux 5.8, which runsc 2022-12 refuses ("unknown capability \"CAP_PERFMON\""). */
+    private static final java.util.Set<String> UNKNOWN_TO_RUNSC = java.util.Set.of("CAP_PERFMON", "CAP_BPF",
+            "CAP_CHECKPOINT_RESTORE");
+
+    /**
+     * The capabilities a container may get: the host's bounding set; for runsc without those its gVisor kernel
+     * does not know (a privileged or ALL-capabilities container would not start at all).
+     */
+    private static java.util.Set<String> grantable(RuncOptions options) {
+        java.util.Set<String> caps = OciSpecs.Host.boundingSet();
+        if (!options.runsc()) {
+            return caps;
+        }
+        return caps.stream().filter(c -> !UNKNOWN_TO_RUNSC.contains(c))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     private void load() {
@@ -1110,6 +1127,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     ph.get().destroyForcibly();
                 }
             }
+        }
+        if (options.runsc()) {
+            RunscShim.killStandIn(bundle(id), id); // normally gone with its container (within a second)
         }
         // Without conmon the joiner reads end-of-file and finishes by itself; one that does not is killed.
         if (!LogJoiner.awaitDone(bundle(id), JOIN_WAIT)) {

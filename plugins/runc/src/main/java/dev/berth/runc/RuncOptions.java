@@ -30,7 +30,8 @@ import java.util.Set;
  *     containers share one; empty ({@code pause_process = "none"}, or no copy found) gives such pods a pause
  *     container
  * @param runtimeArgs global flags for every call of the runtime, berth's own and conmon's ({@code runtime_args},
- *     and for runsc the flags its {@code platform}, {@code network} and {@code debug_log} options stand for)
+ *     and for runsc the flags its {@code platform}, {@code network} and {@code debug_log} options stand for, and
+ *     {@code --oci-seccomp} unless runtime_args say otherwise)
  */
 public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
                           boolean noPivot, boolean dropInfraContainer, Optional<Path> logJoiner,
@@ -100,6 +101,11 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
             }
         }
         args.addAll(strings(handler, o, "runtime_args"));
+        if (runsc && args.stream().noneMatch(a -> a.startsWith("--oci-seccomp"))) {
+            // runsc ignores the spec's seccomp profile unless asked: CRI's RuntimeDefault and Localhost profiles
+            // must apply ("--oci-seccomp=false" in runtime_args turns this off).
+            args.add("--oci-seccomp");
+        }
         boolean dropInfra = bool(handler, o, "drop_infra_container", !runsc);
         if (runsc && dropInfra) {
             throw BackendException.invalid("invalid option \"drop_infra_container\" for runtime handler \"" + handler

@@ -25,6 +25,20 @@ final class RunscShim {
 
     private RunscShim() {}
 
+    /** Kills the stand-in of {@code id} if it still runs (its pid in the bundle's ctr.pid, its command line ours). */
+    static void killStandIn(Path bundle, String id) {
+        try {
+            long pid = Long.parseLong(Files.readString(bundle.resolve("ctr.pid")).strip());
+            ProcessHandle.of(pid).filter(p -> p.info().commandLine().map(c -> c.contains(PROGRAM) && c.contains(id))
+                    .orElse(false)).ifPresent(p -> {
+                        p.descendants().forEach(ProcessHandle::destroyForcibly);
+                        p.destroyForcibly();
+                    });
+        } catch (IOException | NumberFormatException e) {
+            // no stand-in: a pause container, or never created
+        }
+    }
+
     /** Whether the container in {@code bundle} is started through its stand-in (it joined a runsc sandbox). */
     static boolean standIn(Path bundle) {
         return Files.exists(bundle.resolve(FIFO));

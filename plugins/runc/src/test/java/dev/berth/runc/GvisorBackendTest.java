@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import static dev.berth.spi.testing.HostRequirements.require;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.spi.BackendHealth;
 import dev.berth.spi.ContainerStatus;
@@ -65,6 +66,40 @@ class GvisorBackendTest {
                 Duration.ofSeconds(30)).stdout().lines().forEach(id -> Programs.run(List.of("runsc", "--root",
                 ctx.resolve("state/runtime").toString(), "delete", "--force", id), null, Duration.ofSeconds(30)));
         Host.deleteTree(base);
+    }
+
+    /**
+     * A container that never started, and one whose start failed, are stopped and removed without waiting for
+     * an exit (runsc refuses to signal a created container); the pod then removes completely.
+     */
+    @Test
+    void containersThatNeverRanAreRemoved() throws Exception {
+        backend = new RuncBackendFactory().create("gvisor", OPTIONS, new TestingBackendContext("gvisor", ctx));
+        sandbox = RuncBackendTest.newId();
+        backend.createSandbox(Host.sandbox(sandbox, rootfs, dev.berth.spi.PodSecurity.DEFAULT,
+                Host.netns(base.resolve("netns")), Map.of()));
+        backend.startSandbox(sandbox);
+        String never = RuncBackendTest.newId();
+        backend.createContainer(Host.container(never, sandbox, rootfs, List.of("sleep", "3600"), null, null,
+                dev.berth.spi.ContainerSecurity.DEFAULT));
+        assertThat(backend.containerStatus(never).state()).isEqualTo(ContainerStatus.State.CREATED);
+        String failing = RuncBackendTest.newId();
+        backend.createContainer(Host.container(failing, sandbox, rootfs, List.of("/no/such/program"),
+                base.resolve("logs/failing.log"), null, dev.berth.spi.ContainerSecurity.DEFAULT));
+        assertThatThrownBy(() -> backend.startContainer(failing)).isInstanceOfSatisfying(
+                dev.berth.spi.BackendException.class, e -> assertThat(e.getMessage())
+                        .startsWith("failed to start container \"" + failing + "\""));
+        backend.stopContainer(never, Duration.ofSeconds(10));
+        assertThat(backend.containerStatus(never).state()).isEqualTo(ContainerStatus.State.EXITED);
+        backend.removeContainer(never);
+        backend.removeContainer(failing);
+        FaultTest.assertNothingLeft(ctx, never, OciSpecs.cgroupsPath(false, "", sandbox, never));
+        String removed = sandbox;
+        backend.removeSandbox(removed);
+        sandbox = null;
+        FaultTest.assertNothingLeft(ctx, removed, OciSpecs.podCgroup("", removed));
+        // runsc leaves the gofer of a container whose start failed running until its sandbox ends.
+        FaultTest.assertNothingLeft(ctx, failing, OciSpecs.cgroupsPath(false, "", removed, failing));
     }
 
     @Test

@@ -61,15 +61,18 @@ class RuncOptionsTest {
         assertThat(o.runsc()).isTrue();
         assertThat(o.dropInfraContainer()).as("a gVisor pod needs its sandbox: the pause container").isFalse();
         assertThat(o.runtimeArgs()).containsExactly("--platform=ptrace", "--network=host", "--debug",
-                "--debug-log=/var/log/runsc/", "--overlay");
+                "--debug-log=/var/log/runsc/", "--overlay", "--oci-seccomp");
         assertThat(o.runtimeFlag("network")).hasValue("host");
         RuntimeCli cli = new RuntimeCli(o);
         assertThat(cli.command(List.of("state", "x"))).containsExactly("/opt/runsc", "--root",
                 STATE.resolve("runtime").toString(), "--platform=ptrace", "--network=host", "--debug",
-                "--debug-log=/var/log/runsc/", "--overlay", "state", "x");
+                "--debug-log=/var/log/runsc/", "--overlay", "--oci-seccomp", "state", "x");
         assertThat(String.join(" ", cli.conmonArgs())).isEqualTo("--runtime-arg --root=" + STATE.resolve("runtime")
                 + " --runtime-arg --platform=ptrace --runtime-arg --network=host --runtime-arg --debug"
-                + " --runtime-arg --debug-log=/var/log/runsc/ --runtime-arg --overlay");
+                + " --runtime-arg --debug-log=/var/log/runsc/ --runtime-arg --overlay --runtime-arg --oci-seccomp");
+        assertThat(RuncOptions.parse("gvisor", Map.of("binary", "runsc", "runtime_args",
+                List.of("--oci-seccomp=false")), STATE).runtimeArgs()).as("seccomp left to gVisor alone")
+                .containsExactly("--oci-seccomp=false");
         assertThat(RuncOptions.parse("gvisor", Map.of("binary", "runsc"), STATE).dropInfraContainer()).isFalse();
         assertThat(RuncOptions.parse("runc", Map.of("runtime_args", List.of("--debug")), STATE).runtimeArgs())
                 .containsExactly("--debug");
