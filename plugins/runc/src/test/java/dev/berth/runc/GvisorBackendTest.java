@@ -62,7 +62,7 @@ class GvisorBackendTest {
             }
             backend.close();
         }
-        Programs.run(List.of("runsc", "--root", ctx.resolve("state/runtime").toString(), "list", "-q"), null,
+        Programs.run(List.of("runsc", "--root", ctx.resolve("state/runtime").toString(), "list", "-quiet"), null,
                 Duration.ofSeconds(30)).stdout().lines().forEach(id -> Programs.run(List.of("runsc", "--root",
                 ctx.resolve("state/runtime").toString(), "delete", "--force", id), null, Duration.ofSeconds(30)));
         Host.deleteTree(base);
@@ -100,6 +100,27 @@ class GvisorBackendTest {
         FaultTest.assertNothingLeft(ctx, removed, OciSpecs.podCgroup("", removed));
         // runsc leaves the gofer of a container whose start failed running until its sandbox ends.
         FaultTest.assertNothingLeft(ctx, failing, OciSpecs.cgroupsPath(false, "", removed, failing));
+    }
+
+    /** runsc 2022-12 refuses capabilities newer than CAP_AUDIT_READ; a container that asks for all of them starts. */
+    @Test
+    void aContainerWithEveryCapabilityStarts() throws Exception {
+        backend = new RuncBackendFactory().create("gvisor", OPTIONS, new TestingBackendContext("gvisor", ctx));
+        sandbox = RuncBackendTest.newId();
+        backend.createSandbox(Host.sandbox(sandbox, rootfs, dev.berth.spi.PodSecurity.DEFAULT,
+                Host.netns(base.resolve("netns")), Map.of()));
+        backend.startSandbox(sandbox);
+        var d = dev.berth.spi.ContainerSecurity.DEFAULT;
+        var all = new dev.berth.spi.ContainerSecurity(List.of("ALL"), List.of(), false, d.namespaces(),
+                d.runAsUser(), d.runAsGroup(), "", false, List.of(), false, List.of(), List.of(), d.seccomp(),
+                d.apparmor(), d.selinux(), d.supplementalGroupsPolicy());
+        String id = RuncBackendTest.newId();
+        backend.createContainer(Host.container(id, sandbox, rootfs, List.of("sleep", "3600"), null, null, all));
+        backend.startContainer(id);
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+        ExecResult caps = backend.execSync(id, List.of("grep", "CapEff", "/proc/self/status"), Duration.ofSeconds(30));
+        assertThat(new String(caps.stdout(), StandardCharsets.UTF_8)).as("CAP_SYS_ADMIN among them")
+                .matches("(?s)CapEff:\\s+[0-9a-f]*[2367abef][0-9a-f]{5}\\s*");
     }
 
     @Test
@@ -189,8 +210,10 @@ class GvisorBackendTest {
         backend.removeSandbox(sandbox);
         String removed = sandbox;
         sandbox = null;
-        assertThat(Programs.run(List.of("runsc", "--root", root, "list", "-q"), null, Duration.ofSeconds(30))
-                .stdout().strip()).isEmpty();
+        Programs.Result list = Programs.run(List.of("runsc", "--root", root, "list", "-quiet"), null,
+                Duration.ofSeconds(30));
+        assertThat(list.ok()).as(list.errorText()).isTrue();
+        assertThat(list.stdout().strip()).isEmpty();
         assertThat(Programs.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
                 Duration.ofSeconds(30)).stdout()).isEmpty();
         for (String id : List.of(removed, first, second, exiting)) {
