@@ -162,11 +162,13 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         if (v == null) {
             return List.of();
         }
-        if (v instanceof List<?> l && l.stream().allMatch(e -> e instanceof String s && !s.isBlank())) {
+        if (v instanceof List<?> l && l.stream().allMatch(e -> e instanceof String s && s.startsWith("-")
+                && s.length() > 1)) {
             return l.stream().map(String.class::cast).toList();
         }
         throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
-                + "\": expected a list of non-empty strings, got " + describe(v));
+                + "\": expected a list of flags, each with its value in one string (\"--flag=value\"), got "
+                + describe(v));
     }
 
     private static String string(String handler, Map<String, Object> o, String key, String fallback) {

@@ -91,6 +91,7 @@ class RuncOptionsTest {
                 Arguments.of(Map.of("log_joiner", ""), "log_joiner"),
                 Arguments.of(Map.of("runtime_args", "--debug"), "runtime_args"),
                 Arguments.of(Map.of("runtime_args", List.of("--debug", "")), "runtime_args"),
+                Arguments.of(Map.of("runtime_args", List.of("--debug-log", "/var/log/x")), "runtime_args"),
                 Arguments.of(Map.of("platform", "ptrace"), "platform"), // runc has no platform
                 Arguments.of(Map.of("binary", "/opt/runsc", "network", "bridge"), "network"),
                 Arguments.of(Map.of("binary", "/opt/runsc", "debug_log", "logs/"), "debug_log"),
