@@ -3,7 +3,8 @@
  *
  *   berth-runsc --runsc=PATH [RUNSC GLOBAL FLAGS] SUBCOMMAND ARGS...
  *
- * Every call but one is runsc's own: the program execs PATH with the rest of its arguments.
+ * Every call but two is runsc's own: the program execs PATH with the rest of its arguments. An exec with a
+ * --pid-file gets --internal-pid-file as well (see exec_with_internal_pid).
  *
  * The exception is the create of a container that joins a pod's sandbox (its config.json carries the CRI
  * annotation io.kubernetes.cri.container-type = container). For such a container runsc differs from runc twice:
@@ -271,6 +272,42 @@ static int joins_sandbox(const char *bundle) {
             && strcmp(type, "container") == 0;
 }
 
+/*
+ * exec with --pid-file FILE: also --internal-pid-file=FILE.internal, the pid of the exec'd process inside the
+ * sandbox. The pid in FILE is the host's "runsc exec" that waits for it; killing that does not end the process in
+ * the sandbox, so berth kills an exec that timed out by its internal pid ("runsc kill --pid").
+ */
+static void exec_with_internal_pid(int argc, char **argv, int sub) {
+    const char *pid_file = NULL;
+    for (int i = sub + 1; i < argc; i++) {
+        if (strcmp(argv[i], "--pid-file") == 0 && i + 1 < argc) {
+            pid_file = argv[i + 1];
+        } else if (strncmp(argv[i], "--pid-file=", 11) == 0) {
+            pid_file = argv[i] + 11;
+        }
+    }
+    if (pid_file == NULL) {
+        return;
+    }
+    static char flag[4200];
+    if (snprintf(flag, sizeof flag, "--internal-pid-file=%s.internal", pid_file) >= (int)sizeof flag) {
+        return;
+    }
+    char *nargv[argc + 1];
+    int n = 0;
+    nargv[n++] = (char *)runsc;
+    for (int i = 2; i <= sub; i++) {
+        nargv[n++] = argv[i];
+    }
+    nargv[n++] = flag;
+    for (int i = sub + 1; i < argc; i++) {
+        nargv[n++] = argv[i];
+    }
+    nargv[n] = NULL;
+    execv(runsc, nargv);
+    die(runsc);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3 || strncmp(argv[1], "--runsc=", 8) != 0) {
         fprintf(stderr, "usage: berth-runsc --runsc=PATH [GLOBAL FLAGS] SUBCOMMAND ARGS...\n");
@@ -282,6 +319,9 @@ int main(int argc, char **argv) {
     int sub = 2;
     while (sub < argc && argv[sub][0] == '-') {
         sub++;
+    }
+    if (sub < argc && strcmp(argv[sub], "exec") == 0) {
+        exec_with_internal_pid(argc, argv, sub);
     }
     if (sub >= argc || strcmp(argv[sub], "create") != 0) {
         execv(runsc, args);

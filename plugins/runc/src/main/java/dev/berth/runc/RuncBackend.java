@@ -729,7 +729,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
             Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, false)));
             List<String> args = new ArrayList<>(List.of("-c", containerId, "-n", rec.name(), "-r",
-                    options.binary().toString(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
+                    runtimeForConmon(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
                     "--socket-dir-path", attach.toString(), "--sync", "--log-global-size-max", "16777216",
                     "--exec-process-spec", spec.toString()));
             boolean limited = !timeout.isZero() && !timeout.isNegative();
@@ -739,6 +739,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 args.add("-T");
                 args.add(Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000) + 10));
             }
+            if (options.runsc()) {
+                args.add("--runtime-arg");
+                args.add("--runsc=" + options.binary());
+            }
             args.addAll(cli.conmonArgs());
             Duration wait = limited ? timeout.plus(CREATE_TIMEOUT) : Duration.ofDays(365);
             java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
@@ -747,9 +751,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     Thread.sleep(timeout);
                     timedOut.set(true);
                     // The exec may still be starting: wait a little for its pid file.
-                    for (int i = 0; i < 200 && !killExecProcess(pidFile); i++) {
+                    for (int i = 0; i < 200 && !Files.exists(pidFile); i++) {
                         Thread.sleep(10);
                     }
+                    killInSandbox(containerId, pidFile);
+                    killExecProcess(pidFile);
                 } catch (InterruptedException e) {
                     // The command finished in time.
                 }
@@ -759,6 +765,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 reply = Conmon.launch(options.conmon(), args, bundle, "exit_code", wait);
             } catch (Conmon.Failure f) {
                 if (f.timedOut || timedOut.get()) {
+                    killInSandbox(containerId, pidFile);
                     killExecProcess(pidFile);
                     throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
                             + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
@@ -783,6 +790,21 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             Conmon.deleteQuietly(spec);
             Conmon.deleteQuietly(logFile);
             Conmon.deleteQuietly(pidFile);
+            Conmon.deleteQuietly(pidFile.resolveSibling(pidFile.getFileName() + ".internal"));
+        }
+    }
+
+    /**
+     * gVisor: an exec'd process lives inside the sandbox, and killing the host's {@code runsc exec} leaves it
+     * running. berth-runsc has runsc write its pid in the sandbox beside the pid file; it is killed by that pid.
+     */
+    private void killInSandbox(String containerId, Path pidFile) {
+        if (!options.runsc()) {
+            return;
+        }
+        long pid = readPid(pidFile.resolveSibling(pidFile.getFileName() + ".internal"));
+        if (pid > 0) {
+            cli.run(List.of("kill", "--pid=" + pid, containerId, "SIGKILL"));
         }
     }
 

@@ -180,6 +180,14 @@ class GvisorBackendTest {
         ExecResult dmesg = backend.execSync(first, List.of("dmesg"), Duration.ofSeconds(30));
         assertThat(new String(dmesg.stdout(), StandardCharsets.UTF_8)).contains("Starting gVisor");
 
+        // An exec that times out ends inside the sandbox too (not only the host's runsc exec).
+        assertThatThrownBy(() -> backend.execSync(first, List.of("sleep", "31"), Duration.ofSeconds(1)))
+                .isInstanceOfSatisfying(dev.berth.spi.BackendException.class,
+                        e -> assertThat(e.kind()).isEqualTo(dev.berth.spi.BackendException.Kind.DEADLINE_EXCEEDED));
+        ExecResult ps = backend.execSync(first, List.of("ps", "-o", "args"), Duration.ofSeconds(30));
+        assertThat(new String(ps.stdout(), StandardCharsets.UTF_8)).as("processes in the container")
+                .contains("sleep 3600").doesNotContain("sleep 31");
+
         // The pod's network: both containers see the interface only the pod's namespace has.
         for (String id : List.of(first, second)) {
             ExecResult links = backend.execSync(id, List.of("cat", "/proc/net/dev"), Duration.ofSeconds(30));
