@@ -6,6 +6,10 @@
  * Every call but two is runsc's own: the program execs PATH with the rest of its arguments. An exec with a
  * --pid-file gets --internal-pid-file as well (see exec_with_internal_pid).
  *
+ *   berth-runsc --runsc=PATH --console-relay [RUNSC GLOBAL FLAGS] exec ARGS...
+ *
+ * is berth's own exec with a terminal (see console_relay).
+ *
  * The exception is the create of a container that joins a pod's sandbox (its config.json carries the CRI
  * annotation io.kubernetes.cri.container-type = container). For such a container runsc differs from runc twice:
  *
@@ -37,6 +41,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -308,12 +317,223 @@ static void exec_with_internal_pid(int argc, char **argv, int sub) {
     die(runsc);
 }
 
+static volatile sig_atomic_t winch;
+
+static void on_winch(int sig) {
+    (void)sig;
+    winch = 1;
+}
+
+/* Copies the window size of the terminal on fd 0 to master. */
+static void copy_size(int master) {
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+        ioctl(master, TIOCSWINSZ, &ws);
+    }
+}
+
+/* Writes all of buf to fd; -1 on error. */
+static int write_all(int fd, const char *buf, ssize_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, buf, (size_t)n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return -1;
+        }
+        buf += w;
+        n -= w;
+    }
+    return 0;
+}
+
+/*
+ * --console-relay: "runsc exec" with a terminal. runsc passes a host terminal through as plain stdio, so a
+ * process exec'd into a sandbox would have no terminal. With --console-socket, gVisor makes the terminal in its
+ * kernel and sends the master over the socket. This mode runs "runsc [args] exec --console-socket=S ...", takes
+ * the master, and relays between it and its own stdio (berth's host terminal, set raw here: the terminal that
+ * cooks and echoes is gVisor's); SIGWINCH copies the host terminal's size to it. It exits with runsc exec's
+ * status, the process's exit code.
+ */
+static int console_relay(int n, char **args) {
+    char dir[] = "/tmp/berth-runsc-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        die("mkdtemp");
+    }
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s/console.sock", dir);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listener, 1) < 0) {
+        die("console socket");
+    }
+    int sub = 0;
+    while (sub < n && strcmp(args[sub], "exec") != 0) {
+        sub++;
+    }
+    if (sub == n) {
+        fprintf(stderr, "berth-runsc: --console-relay needs an exec\n");
+        return 1;
+    }
+    char flag[sizeof addr.sun_path + 20], pid_flag[sizeof dir + 30], pid_file[sizeof dir + 10];
+    snprintf(flag, sizeof flag, "--console-socket=%s", addr.sun_path);
+    snprintf(pid_file, sizeof pid_file, "%s/pid", dir);
+    snprintf(pid_flag, sizeof pid_flag, "--pid-file=%s", pid_file);
+    /* runsc makes the terminal only for a detached exec; its waiting child, which exits with the process's
+       status, becomes ours (child subreaper), and its pid is in the pid file. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char *argv[n + 5];
+    int k = 0;
+    argv[k++] = (char *)runsc;
+    for (int i = 0; i <= sub; i++) {
+        argv[k++] = args[i];
+    }
+    argv[k++] = "--detach";
+    argv[k++] = pid_flag;
+    argv[k++] = flag;
+    for (int i = sub + 1; i < n; i++) {
+        argv[k++] = args[i];
+    }
+    argv[k] = NULL;
+    pid_t child = fork();
+    if (child < 0) {
+        die("fork");
+    }
+    if (child == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
+        execv(runsc, argv);
+        _exit(127);
+    }
+    int master = -1;
+    int status = 0;
+    int exited = 0;
+    while (master < 0) {
+        struct pollfd p = {.fd = listener, .events = POLLIN};
+        int r = poll(&p, 1, 100);
+        if (r > 0) {
+            int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (conn < 0) {
+                continue;
+            }
+            char data[1];
+            char control[CMSG_SPACE(sizeof(int))];
+            struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+            struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                    .msg_controllen = sizeof control};
+            if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) >= 0) {
+                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+                if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                    memcpy(&master, CMSG_DATA(c), sizeof master);
+                }
+            }
+            close(conn);
+        } else if (waitpid(child, &status, WNOHANG) == child) {
+            exited = 1; /* failed before it sent a terminal: its message is on our stderr */
+            break;
+        }
+    }
+    close(listener);
+    unlink(addr.sun_path);
+    if (master >= 0) {
+        struct termios saved, raw;
+        int tty = tcgetattr(0, &saved) == 0;
+        if (tty) {
+            raw = saved;
+            cfmakeraw(&raw);
+            tcsetattr(0, TCSANOW, &raw);
+        }
+        struct sigaction sa = {.sa_handler = on_winch};
+        sigaction(SIGWINCH, &sa, NULL);
+        copy_size(master);
+        char buf[8192];
+        int in_open = 1;
+        for (;;) {
+            if (winch) {
+                winch = 0;
+                copy_size(master);
+            }
+            struct pollfd p[2] = {{.fd = master, .events = POLLIN}, {.fd = in_open ? 0 : -1, .events = POLLIN}};
+            int r = poll(p, 2, -1);
+            if (r < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                break;
+            }
+            if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+                ssize_t got = read(master, buf, sizeof buf);
+                if (got <= 0) {
+                    if (got < 0 && errno == EINTR) {
+                        continue;
+                    }
+                    break; /* the process and its terminal are gone */
+                }
+                if (write_all(1, buf, got) < 0) {
+                    break;
+                }
+            }
+            if (in_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+                ssize_t got = read(0, buf, sizeof buf);
+                if (got <= 0) {
+                    if (got < 0 && errno == EINTR) {
+                        continue;
+                    }
+                    in_open = 0;
+                } else if (write_all(master, buf, got) < 0) {
+                    in_open = 0;
+                }
+            }
+        }
+        close(master);
+        if (tty) {
+            tcsetattr(0, TCSANOW, &saved);
+        }
+    }
+    if (!exited) {
+        while (waitpid(child, &status, 0) < 0) {
+            if (errno != EINTR) {
+                status = 255 << 8;
+                break;
+            }
+        }
+        /* The detached exec has returned; the process's status is its waiting child's. */
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            char text[32] = "";
+            int fd = open(pid_file, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                ssize_t r = read(fd, text, sizeof text - 1);
+                text[r > 0 ? r : 0] = '\0';
+                close(fd);
+            }
+            pid_t waiter = (pid_t)atoi(text);
+            if (waiter > 0) {
+                while (waitpid(waiter, &status, 0) < 0) {
+                    if (errno != EINTR) {
+                        status = 255 << 8;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    unlink(pid_file);
+    rmdir(dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3 || strncmp(argv[1], "--runsc=", 8) != 0) {
         fprintf(stderr, "usage: berth-runsc --runsc=PATH [GLOBAL FLAGS] SUBCOMMAND ARGS...\n");
         return 1;
     }
     runsc = argv[1] + 8;
+    if (strcmp(argv[2], "--console-relay") == 0) {
+        return console_relay(argc - 3, argv + 3);
+    }
     char **args = argv + 1; /* args[0] is replaced by runsc's path */
     args[0] = (char *)runsc;
     int sub = 2;

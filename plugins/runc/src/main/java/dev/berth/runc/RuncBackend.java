@@ -882,8 +882,15 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
             Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, io.tty())));
-            return dev.berth.runc.Streams.exec(cli.command(List.of("exec", "--process", spec.toString(), containerId)),
-                    io);
+            List<String> runtimeExec = cli.command(List.of("exec", "--process", spec.toString(), containerId));
+            if (options.runsc() && io.tty()) {
+                // runsc passes a host terminal through as plain stdio: berth-runsc has gVisor make the terminal.
+                List<String> relay = new ArrayList<>(List.of(runtimeForConmon(), "--runsc=" + options.binary(),
+                        "--console-relay"));
+                relay.addAll(runtimeExec.subList(1, runtimeExec.size()));
+                runtimeExec = relay;
+            }
+            return dev.berth.runc.Streams.exec(runtimeExec, io);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
                     + e.getMessage());

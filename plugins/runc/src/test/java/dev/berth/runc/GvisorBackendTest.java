@@ -188,6 +188,17 @@ class GvisorBackendTest {
         assertThat(new String(ps.stdout(), StandardCharsets.UTF_8)).as("processes in the container")
                 .contains("sleep 3600").doesNotContain("sleep 31");
 
+        // A streaming exec with a terminal gets one inside gVisor, of the client's size, and its exit code.
+        RuncBackendTest.Collector term = new RuncBackendTest.Collector();
+        var resize = new java.util.concurrent.LinkedBlockingQueue<dev.berth.spi.StreamingIo.TerminalSize>();
+        resize.add(new dev.berth.spi.StreamingIo.TerminalSize(100, 30));
+        int code = ((dev.berth.spi.StreamingIo) backend).exec(first, List.of("sh", "-c",
+                "stty size; read l; echo got:$l; exit 4"), new dev.berth.spi.StreamingIo.Streams(
+                new java.io.ByteArrayInputStream("typed\n".getBytes(StandardCharsets.UTF_8)), term, null, true,
+                resize));
+        assertThat(code).isEqualTo(4);
+        assertThat(term.text()).contains("30 100").contains("got:typed");
+
         // The pod's network: both containers see the interface only the pod's namespace has.
         for (String id : List.of(first, second)) {
             ExecResult links = backend.execSync(id, List.of("cat", "/proc/net/dev"), Duration.ofSeconds(30));
