@@ -38,8 +38,8 @@ ensure_jdk() {
 }
 
 # The programs the runc backend and pod networking drive, from Debian's packages, and what builds berth: Maven,
-# and a C compiler for the runc plugin's two small helpers, berth-logjoin and berth-pause.
-RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun conmon containernetworking-plugins iptables iproute2 util-linux mount)
+# and a C compiler for the runc plugin's small helpers (berth-logjoin, berth-pause, berth-runsc).
+RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun runsc conmon containernetworking-plugins iptables iproute2 util-linux mount)
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's
 # shim), busybox for test root file systems, openssl for TLS tests, criu for checkpoint tests, and debootstrap

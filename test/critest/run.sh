@@ -3,8 +3,8 @@
 # builds critest's images into a local registry, starts berth from distribution/target/berth with a config
 # that mirrors the public registries to it, runs the streaming end-to-end checks (test/e2e/streaming.sh) and
 # the behaviour-parity checks (test/e2e/parity.sh), the CRI metrics checks (test/e2e/cri-metrics.sh), the fuzzer (test/fuzz/run.sh; BERTH_FUZZ_SEED picks the seed),
-# then critest on one node, on two nodes, with the crun handler and with the shimv2-runc handler (kata type
-# over containerd-shim-runc-v2), checks the pass counts against
+# then critest on one node, on two nodes, with the crun handler, with the shimv2-runc handler (kata type
+# over containerd-shim-runc-v2) and with the gvisor handler (runsc), checks the pass counts against
 # expected.txt, runs `berth tck` on the runc plugin archive (docs/tck.md), and stops everything.
 # Usage (root, from the repository): test/critest/run.sh [logdir]
 set -euo pipefail
@@ -113,6 +113,7 @@ run runc
 run runc-parallel --parallel=2
 run crun -runtime-handler=crun
 run shimv2-runc -runtime-handler=shimv2-runc
+run gvisor -runtime-handler=gvisor
 echo "== berth tck: the runc plugin archive (built outside the reactor) certified as a third party's (packaging, SPI contract, critest)"
 # Its own daemon, bridge (berth-tck0) and subnet beside the one above; critest's images from the same registry.
 # The archive built outside the reactor by test/plugins/outside-build.sh (as scripts/test.sh runs it), else the reactor's.

@@ -48,8 +48,8 @@ TXT
 printf 'berth (%s) unstable; urgency=medium\n\n  * Built from the berth repository.\n\n -- berth developers <dev@berth.dev>  %s\n' \
   "$debver" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}")" | gzip -9n >"$root/usr/share/doc/berth/changelog.gz"
 
-# berth's own helpers are stripped; the Java runtime's files are left as jlink made them (see the overrides).
-strip --strip-unneeded "$root"/usr/lib/berth/plugins/runc/bin/* 2>/dev/null || true
+# berth's own helpers are linked stripped (-s) inside the runc plugin's archive; the Java runtime's files are left
+# as jlink made them (see the overrides).
 mkdir -p "$root/usr/share/lintian/overrides"
 install -m 0644 "$here/deb/lintian-overrides" "$root/usr/share/lintian/overrides/berth"
 for s in postinst prerm postrm; do install -m 0755 "$here/deb/$s" "$root/DEBIAN/$s"; done

@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** What the host and the runtime support ({@code features()}) and whether a handler can serve ({@code health()}). */
 final class HostChecks {
@@ -50,6 +52,38 @@ final class HostChecks {
         }
     }
 
+    /** Probes that passed, by command: a runsc probe starts a sandbox (half a second), and Status asks often. */
+    private static final Map<List<String>, Boolean> PASSED = new ConcurrentHashMap<>();
+
+    /**
+     * gVisor: {@code runsc do true} with the handler's flags runs a sandbox on the configured platform and network
+     * mode, so a platform that does not work on the host ({@code kvm} without /dev/kvm, or one that hangs) and a
+     * network mode this runsc cannot use here (its netstack refuses a kernel that shows net.core sysctls in
+     * every network namespace: "cannot run with network enabled in root network namespace") show up in doctor.
+     */
+    private static BackendHealth.Check runscProbe(RuncOptions options, String version) {
+        String platform = options.runtimeFlag("platform").orElse("ptrace (runsc's default)");
+        String network = options.runtimeFlag("network").orElse("sandbox (runsc's default)");
+        String what = "gVisor " + version + ", platform " + platform + ", network " + network;
+        List<String> cmd = new ArrayList<>(List.of(options.binary().toString(), "--root", options.root().toString()));
+        cmd.addAll(options.runtimeArgs());
+        cmd.addAll(List.of("do", "true"));
+        if (PASSED.containsKey(cmd)) {
+            return new BackendHealth.Check(true, what, "");
+        }
+        Programs.Result r = Programs.run(cmd, null, Duration.ofSeconds(20));
+        if (r.ok()) {
+            PASSED.put(cmd, true);
+            return new BackendHealth.Check(true, what, "");
+        }
+        String err = r.timedOut() ? "\"runsc do true\" did not finish within 20 s" : r.errorText();
+        String advice = err.contains("root network namespace")
+                ? "this runsc cannot use its own network stack on this kernel; set the handler's network option to "
+                        + "\"host\" (the pod's own network namespace through the host kernel's stack): " + err
+                : "runsc cannot run a sandbox with these flags (try the platform \"ptrace\"): " + err;
+        return new BackendHealth.Check(false, what, advice);
+    }
+
     /** One of the plugin's own programs: there and executable, or turned off ({@code none}: what that means). */
     private static BackendHealth.Check helper(Optional<Path> program, String what, String name, String option,
                                               String none) {
@@ -67,6 +101,15 @@ final class HostChecks {
         Programs.Result v = Programs.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
         checks.add(new BackendHealth.Check(v.ok(), "runtime " + options.binary(),
                 v.ok() ? "" : "install " + options.runtimeName() + " or set the handler's binary option: " + v.errorText()));
+        if (v.ok() && options.runsc()) {
+            checks.add(runscProbe(options, v.stdout().lines().findFirst().orElse("").strip()));
+        }
+        if (options.runsc()) {
+            boolean shim = RunscShim.PATH.filter(Files::isExecutable).isPresent();
+            checks.add(new BackendHealth.Check(shim, "gVisor's conmon runtime " + RunscShim.PATH
+                    .map(Path::toString).orElse(RunscShim.PROGRAM), shim ? "" : "reinstall berth (the runc plugin "
+                    + "ships " + RunscShim.PROGRAM + "): no container but the pause container can run without it"));
+        }
         boolean conmon = Files.isExecutable(options.conmon());
         checks.add(new BackendHealth.Check(conmon, "conmon " + options.conmon(),
                 conmon ? "" : "install conmon or set the handler's conmon option"));

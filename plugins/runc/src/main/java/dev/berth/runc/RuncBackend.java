@@ -110,9 +110,26 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         this.cli = new RuntimeCli(options);
         this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), RuncBackend::readJson,
-                OciSpecs.Host.boundingSet());
+                grantable(options));
         load();
         this.watcher = new ExitWatcher(exits, this::onExit, log);
+    }
+
+    /** Capabilities added since Linux 5.8, which runsc 2022-12 refuses ("unknown capability \"CAP_PERFMON\""). */
+    private static final java.util.Set<String> UNKNOWN_TO_RUNSC = java.util.Set.of("CAP_PERFMON", "CAP_BPF",
+            "CAP_CHECKPOINT_RESTORE");
+
+    /**
+     * The capabilities a container may get: the host's bounding set; for runsc without those its gVisor kernel
+     * does not know (a privileged or ALL-capabilities container would not start at all).
+     */
+    private static java.util.Set<String> grantable(RuncOptions options) {
+        java.util.Set<String> caps = OciSpecs.Host.boundingSet();
+        if (!options.runsc()) {
+            return caps;
+        }
+        return caps.stream().filter(c -> !UNKNOWN_TO_RUNSC.contains(c))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     private void load() {
@@ -571,6 +588,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             ContainerRecord rec = requireContainer(containerId);
             // Only a never-started container without an exit file can be started; the runtime checks the rest.
             Programs.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
+                    : RunscShim.standIn(bundle(containerId)) ? startThroughStandIn(containerId, rec.pid())
                     : cli.run(List.of("start", containerId));
             if (r == null || !r.ok()) {
                 ContainerStatus st = containerStatus(containerId);
@@ -587,6 +605,17 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             containers.put(containerId, started);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** gVisor: a container that joined a pod's sandbox is started by its berth-runsc stand-in ({@link RunscShim}). */
+    private Programs.Result startThroughStandIn(String containerId, long standIn) {
+        try {
+            int status = RunscShim.start(bundle(containerId), standIn, CREATE_TIMEOUT);
+            return new Programs.Result(status, "", status == 0 ? "" : "runsc start exited with status " + status
+                    + " (its message is in the container's log)", false);
+        } catch (IOException e) {
+            return new Programs.Result(255, "", e.getMessage(), false);
         }
     }
 
@@ -692,7 +721,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
             Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, false)));
             List<String> args = new ArrayList<>(List.of("-c", containerId, "-n", rec.name(), "-r",
-                    options.binary().toString(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
+                    runtimeForConmon(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
                     "--socket-dir-path", attach.toString(), "--sync", "--log-global-size-max", "16777216",
                     "--exec-process-spec", spec.toString()));
             boolean limited = !timeout.isZero() && !timeout.isNegative();
@@ -702,6 +731,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 args.add("-T");
                 args.add(Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000) + 10));
             }
+            if (options.runsc()) {
+                args.add("--runtime-arg");
+                args.add("--runsc=" + options.binary());
+            }
             args.addAll(cli.conmonArgs());
             Duration wait = limited ? timeout.plus(CREATE_TIMEOUT) : Duration.ofDays(365);
             java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
@@ -710,9 +743,11 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     Thread.sleep(timeout);
                     timedOut.set(true);
                     // The exec may still be starting: wait a little for its pid file.
-                    for (int i = 0; i < 200 && !killExecProcess(pidFile); i++) {
+                    for (int i = 0; i < 200 && !Files.exists(pidFile); i++) {
                         Thread.sleep(10);
                     }
+                    killInSandbox(containerId, pidFile);
+                    killExecProcess(pidFile);
                 } catch (InterruptedException e) {
                     // The command finished in time.
                 }
@@ -722,6 +757,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 reply = Conmon.launch(options.conmon(), args, bundle, "exit_code", wait);
             } catch (Conmon.Failure f) {
                 if (f.timedOut || timedOut.get()) {
+                    killInSandbox(containerId, pidFile);
                     killExecProcess(pidFile);
                     throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
                             + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
@@ -746,6 +782,21 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             Conmon.deleteQuietly(spec);
             Conmon.deleteQuietly(logFile);
             Conmon.deleteQuietly(pidFile);
+            Conmon.deleteQuietly(pidFile.resolveSibling(pidFile.getFileName() + ".internal"));
+        }
+    }
+
+    /**
+     * gVisor: an exec'd process lives inside the sandbox, and killing the host's {@code runsc exec} leaves it
+     * running. berth-runsc has runsc write its pid in the sandbox beside the pid file; it is killed by that pid.
+     */
+    private void killInSandbox(String containerId, Path pidFile) {
+        if (!options.runsc()) {
+            return;
+        }
+        long pid = readPid(pidFile.resolveSibling(pidFile.getFileName() + ".internal"));
+        if (pid > 0) {
+            cli.run(List.of("kill", "--pid=" + pid, containerId, "SIGKILL"));
         }
     }
 
@@ -823,8 +874,15 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
             Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, io.tty())));
-            return dev.berth.runc.Streams.exec(cli.command(List.of("exec", "--process", spec.toString(), containerId)),
-                    io);
+            List<String> runtimeExec = cli.command(List.of("exec", "--process", spec.toString(), containerId));
+            if (options.runsc() && io.tty()) {
+                // runsc passes a host terminal through as plain stdio: berth-runsc has gVisor make the terminal.
+                List<String> relay = new ArrayList<>(List.of(runtimeForConmon(), "--runsc=" + options.binary(),
+                        "--console-relay"));
+                relay.addAll(runtimeExec.subList(1, runtimeExec.size()));
+                runtimeExec = relay;
+            }
+            return dev.berth.runc.Streams.exec(runtimeExec, io);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
                     + e.getMessage());
@@ -1080,6 +1138,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             }
         }
         Programs.Result r = cli.run(List.of("kill", id, "SIGKILL"));
+        if (!r.ok() && neverStarted(verb, id)) {
+            return;
+        }
         if (awaitExit(id, KILL_WAIT).isEmpty()) {
             JsonNode state = cli.state(id);
             if (state != null && !state.path("status").asText().equals("stopped")) {
@@ -1087,6 +1148,27 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                         + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
             }
         }
+    }
+
+    /**
+     * After a refused SIGKILL: whether the runtime still holds the container as created, never started, and it
+     * was deleted. runc signals a created container, but runsc refuses ("cannot signal container ... in state
+     * created"): waiting for an exit then would wait for ever, and the container could never be removed. A created
+     * container has run no code of its own, so there is nothing to stop gracefully: it is deleted, and its conmon
+     * (which may never see an exit) is left to {@link #destroy}.
+     */
+    private boolean neverStarted(String verb, String id) {
+        JsonNode state = cli.state(id);
+        if (state == null || !state.path("status").asText().equals("created")) {
+            return false;
+        }
+        Programs.Result r = cli.run(List.of("delete", "--force", id));
+        if (!r.ok() && cli.state(id) != null) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": it was never started, and "
+                    + "the runtime refused both to kill it and to delete it: " + r.errorText());
+        }
+        awaitExit(id, Duration.ofSeconds(5));
+        return true;
     }
 
     /** Forcibly removes the runtime container and its conmon. Never throws. */
@@ -1104,6 +1186,9 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     ph.get().destroyForcibly();
                 }
             }
+        }
+        if (options.runsc()) {
+            RunscShim.killStandIn(bundle(id), id); // normally gone with its container (within a second)
         }
         // Without conmon the joiner reads end-of-file and finishes by itself; one that does not is killed.
         if (!LogJoiner.awaitDone(bundle(id), JOIN_WAIT)) {
@@ -1193,7 +1278,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 "-u", id, "-n", name, "--exit-dir", exits.toString(), "-l", "k8s-file:" + logPath,
                 "--log-level", "info", "--syslog", "-P", bundle.resolve("conmon.pid").toString(),
                 "-p", bundle.resolve("ctr.pid").toString(), "--persist-dir", bundle.toString(),
-                "-r", options.binary().toString(), "--socket-dir-path", attach.toString(), "--log-size-max", "-1"));
+                "-r", runtimeForConmon(), "--socket-dir-path", attach.toString(), "--log-size-max", "-1"));
         if (tty) {
             args.add("-t");
         }
@@ -1205,6 +1290,10 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         if (options.noPivot()) {
             args.add("--no-pivot");
+        }
+        if (options.runsc()) {
+            args.add("--runtime-arg");
+            args.add("--runsc=" + options.binary()); // berth-runsc's own, first: see runtimeForConmon
         }
         args.addAll(cli.conmonArgs());
         undo.push(() -> {
@@ -1218,6 +1307,22 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
             throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INTERNAL,
                     "failed to " + verb + " \"" + id + "\": " + f.getMessage());
         }
+    }
+
+    /**
+     * The runtime conmon runs to create a container: the handler's, except for gVisor, where it is
+     * {@code berth-runsc} in front of runsc. runsc writes the sandbox's pid as the pid of a container that joins a
+     * pod's sandbox; conmon cannot wait for a process that is not its child and would report the container exited
+     * at once. berth-runsc gives conmon a stand-in process that exits with the container's exit code (see its
+     * source).
+     */
+    private String runtimeForConmon() {
+        if (!options.runsc()) {
+            return options.binary().toString();
+        }
+        Path shim = RunscShim.PATH.orElseThrow(() -> new BackendException(Kind.UNAVAILABLE, "runtime handler \""
+                + handler + "\": " + RunscShim.PROGRAM + " is not installed (the runc plugin ships it)"));
+        return shim.toString();
     }
 
     /** Notes the pod cgroup in the bundle, for {@link #removeLeftovers} should berth die before the record. */

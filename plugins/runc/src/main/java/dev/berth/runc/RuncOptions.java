@@ -3,7 +3,9 @@ package dev.berth.runc;
 import dev.berth.spi.BackendException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -27,13 +29,25 @@ import java.util.Set;
  * @param pauseProcess {@code berth-pause}, the init of the pid namespace of a pod without a pause container whose
  *     containers share one; empty ({@code pause_process = "none"}, or no copy found) gives such pods a pause
  *     container
+ * @param runtimeArgs global flags for every call of the runtime, berth's own and conmon's ({@code runtime_args},
+ *     and for runsc the flags its {@code platform}, {@code network} and {@code debug_log} options stand for, and
+ *     {@code --oci-seccomp} unless runtime_args say otherwise)
  */
 public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
                           boolean noPivot, boolean dropInfraContainer, Optional<Path> logJoiner,
-                          Optional<Path> pauseProcess) {
+                          Optional<Path> pauseProcess, List<String> runtimeArgs) {
 
     static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot",
-            "drop_infra_container", "log_joiner", "pause_process");
+            "drop_infra_container", "log_joiner", "pause_process", "runtime_args", "platform", "network",
+            "debug_log");
+    /** The options only gVisor's runsc understands: its global flags {@code --platform}, {@code --network}, {@code --debug-log}. */
+    static final Set<String> RUNSC_KEYS = Set.of("platform", "network", "debug_log");
+    /** runsc's network modes: its own netstack in the sandbox, the host kernel's stack (hostinet), or loopback only. */
+    static final Set<String> RUNSC_NETWORKS = Set.of("sandbox", "host", "none");
+
+    public RuncOptions {
+        runtimeArgs = List.copyOf(runtimeArgs);
+    }
 
     /** Validates a handler's options table; unknown keys and wrong types are INVALID_ARGUMENT naming the key. */
     public static RuncOptions parse(String handler, Map<String, Object> options, Path stateDir) {
@@ -41,8 +55,8 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         for (String key : o.keySet()) {
             if (!KEYS.contains(key)) {
                 throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
-                        + "\": unknown key (known: binary, conmon, drop_infra_container, log_joiner, no_pivot, pause_image, "
-                        + "pause_process, root, systemd_cgroup)");
+                        + "\": unknown key (known: binary, conmon, debug_log, drop_infra_container, log_joiner, network, "
+                        + "no_pivot, pause_image, pause_process, platform, root, runtime_args, systemd_cgroup)");
             }
         }
         String binary = string(handler, o, "binary", "runc");
@@ -55,16 +69,60 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
         String pause = string(handler, o, "pause_image", "");
         String joiner = string(handler, o, "log_joiner", "");
         String pauseProcess = string(handler, o, "pause_process", "");
+        Path program = resolveProgram(binary);
+        boolean runsc = isRunsc(program);
+        List<String> args = new ArrayList<>();
+        for (String key : List.of("platform", "network", "debug_log")) {
+            if (!o.containsKey(key)) {
+                continue;
+            }
+            String v = string(handler, o, key, "");
+            if (!runsc) {
+                throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
+                        + "\": only runsc (gVisor) has it, and the binary is " + program.getFileName());
+            }
+            switch (key) {
+                case "platform" -> args.add("--platform=" + v);
+                case "network" -> {
+                    if (!RUNSC_NETWORKS.contains(v)) {
+                        throw BackendException.invalid("invalid option \"network\" for runtime handler \"" + handler
+                                + "\": expected \"sandbox\", \"host\" or \"none\", got \"" + v + "\"");
+                    }
+                    args.add("--network=" + v);
+                }
+                default -> {
+                    if (!v.startsWith("/")) {
+                        throw BackendException.invalid("invalid option \"debug_log\" for runtime handler \""
+                                + handler + "\": must be an absolute path, got \"" + v + "\"");
+                    }
+                    args.add("--debug");
+                    args.add("--debug-log=" + v);
+                }
+            }
+        }
+        args.addAll(strings(handler, o, "runtime_args"));
+        if (runsc && args.stream().noneMatch(a -> a.startsWith("--oci-seccomp"))) {
+            // runsc ignores the spec's seccomp profile unless asked: CRI's RuntimeDefault and Localhost profiles
+            // must apply ("--oci-seccomp=false" in runtime_args turns this off).
+            args.add("--oci-seccomp");
+        }
+        boolean dropInfra = bool(handler, o, "drop_infra_container", !runsc);
+        if (runsc && dropInfra) {
+            throw BackendException.invalid("invalid option \"drop_infra_container\" for runtime handler \"" + handler
+                    + "\": runsc needs a pause container: it is the pod's gVisor sandbox, which the other containers "
+                    + "join");
+        }
         return new RuncOptions(
-                resolveProgram(binary),
+                program,
                 root.isEmpty() ? stateDir.resolve("runtime") : Path.of(root),
                 bool(handler, o, "systemd_cgroup", false),
                 resolveProgram(conmon),
                 pause.isEmpty() ? Optional.empty() : Optional.of(pause),
                 bool(handler, o, "no_pivot", false),
-                bool(handler, o, "drop_infra_container", true),
+                dropInfra,
                 helper(joiner, LogJoiner.PROGRAM),
-                helper(pauseProcess, PauseProcess.PROGRAM));
+                helper(pauseProcess, PauseProcess.PROGRAM),
+                args);
     }
 
     /** A helper program as configured ({@code none} turns it off), else the plugin's own copy, else one on PATH. */
@@ -81,6 +139,36 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
     /** The runtime's short name, e.g. {@code runc} or {@code crun}, from the binary's file name. */
     public String runtimeName() {
         return binary.getFileName().toString();
+    }
+
+    /** Whether the runtime is gVisor's runsc: one sandbox per pod, which the pod's containers join. */
+    public boolean runsc() {
+        return isRunsc(binary);
+    }
+
+    private static boolean isRunsc(Path binary) {
+        return binary.getFileName().toString().startsWith("runsc");
+    }
+
+    /** The value of a {@code --name=value} global flag among the runtime args, if given. */
+    Optional<String> runtimeFlag(String name) {
+        String prefix = "--" + name + "=";
+        return runtimeArgs.stream().filter(a -> a.startsWith(prefix)).map(a -> a.substring(prefix.length()))
+                .reduce((first, last) -> last);
+    }
+
+    private static List<String> strings(String handler, Map<String, Object> o, String key) {
+        Object v = o.get(key);
+        if (v == null) {
+            return List.of();
+        }
+        if (v instanceof List<?> l && l.stream().allMatch(e -> e instanceof String s && s.startsWith("-")
+                && s.length() > 1)) {
+            return l.stream().map(String.class::cast).toList();
+        }
+        throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
+                + "\": expected a list of flags, each with its value in one string (\"--flag=value\"), got "
+                + describe(v));
     }
 
     private static String string(String handler, Map<String, Object> o, String key, String fallback) {

@@ -21,6 +21,7 @@ final class RuntimeCli {
         if (options.systemdCgroup()) {
             cmd.add("--systemd-cgroup");
         }
+        cmd.addAll(options.runtimeArgs());
         cmd.addAll(args);
         return cmd;
     }
@@ -48,6 +49,10 @@ final class RuntimeCli {
         if (options.systemdCgroup()) {
             args.add("--runtime-arg");
             args.add("--systemd-cgroup");
+        }
+        for (String a : options.runtimeArgs()) {
+            args.add("--runtime-arg");
+            args.add(a);
         }
         return args;
     }

@@ -191,6 +191,49 @@ class FaultTest {
         }
     }
 
+    /**
+     * A runtime that refuses to signal a created container, as runsc does ("cannot signal container ... in state
+     * created"): stopping and removing a never-started container and pause container must not wait for an exit
+     * that never comes (it used to wait a minute and fail, for every later removal too: a pod that could never be
+     * removed).
+     */
+    @Test
+    void aCreatedContainerIsRemovedWhenTheRuntimeRefusesToSignalIt() throws Exception {
+        Path fake = base.resolve("fake-runsc");
+        Files.writeString(fake, """
+                #!/bin/sh
+                # runc, except that kill of a created container is refused, as runsc refuses it
+                if [ "$3" = kill ] && runc "$1" "$2" state "$4" | grep -q '"status": "created"'; then
+                  echo "cannot signal container \"$4\" in state created" >&2
+                  exit 1
+                fi
+                exec runc "$@"
+                """);
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path ctx = base.resolve("ctx");
+        try (RuntimeBackend backend = new RuncBackendFactory().create("refusing", Map.of("binary", fake.toString(),
+                "drop_infra_container", false), new TestingBackendContext("refusing", ctx))) {
+            String sb = RuncBackendTest.newId();
+            String never = RuncBackendTest.newId();
+            backend.createSandbox(Host.sandbox(never, rootfs, PodSecurity.DEFAULT));
+            backend.stopSandbox(never, Duration.ofSeconds(10));
+            backend.removeSandbox(never);
+            assertNothingLeft(ctx, never, OciSpecs.podCgroup("", never));
+
+            backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
+            backend.startSandbox(sb);
+            String id = RuncBackendTest.newId();
+            backend.createContainer(Host.container(id, sb, rootfs, List.of("sleep", "3600"),
+                    base.resolve("logs/created.log"), null, ContainerSecurity.DEFAULT));
+            backend.stopContainer(id, Duration.ofSeconds(10));
+            assertThat(backend.containerStatus(id).state()).isEqualTo(dev.berth.spi.ContainerStatus.State.EXITED);
+            backend.removeContainer(id);
+            assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
+            backend.removeSandbox(sb);
+            assertNothingLeft(ctx, sb, OciSpecs.podCgroup("", sb));
+        }
+    }
+
     static void assertNothingLeft(Path ctx, String id, String cgroup) throws Exception {
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
         assertThat(Files.exists(ctx.resolve("state/b").resolve(id))).as("bundle").isFalse();

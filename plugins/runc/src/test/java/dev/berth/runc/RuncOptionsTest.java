@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.spi.BackendException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -45,12 +46,36 @@ class RuncOptionsTest {
                 "pause_process", "/opt/berth-pause"), STATE);
         assertThat(o).isEqualTo(new RuncOptions(Path.of("/opt/crun"), Path.of("/run/crun-berth"), true,
                 Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true, false,
-                Optional.of(Path.of("/opt/berth-logjoin")), Optional.of(Path.of("/opt/berth-pause"))));
+                Optional.of(Path.of("/opt/berth-logjoin")), Optional.of(Path.of("/opt/berth-pause")), List.of()));
         assertThat(RuncOptions.parse("runc", Map.of("log_joiner", "none"), STATE).logJoiner())
                 .as("conmon writes the log itself").isEmpty();
         assertThat(RuncOptions.parse("runc", Map.of("pause_process", "none"), STATE).pauseProcess())
                 .as("shared-pid pods get a pause container").isEmpty();
         assertThat(o.runtimeName()).isEqualTo("crun");
+    }
+
+    @Test
+    void runscFlagsReachEveryCallOfTheRuntime() {
+        RuncOptions o = RuncOptions.parse("gvisor", Map.of("binary", "/opt/runsc", "platform", "ptrace",
+                "network", "host", "debug_log", "/var/log/runsc/", "runtime_args", List.of("--overlay")), STATE);
+        assertThat(o.runsc()).isTrue();
+        assertThat(o.dropInfraContainer()).as("a gVisor pod needs its sandbox: the pause container").isFalse();
+        assertThat(o.runtimeArgs()).containsExactly("--platform=ptrace", "--network=host", "--debug",
+                "--debug-log=/var/log/runsc/", "--overlay", "--oci-seccomp");
+        assertThat(o.runtimeFlag("network")).hasValue("host");
+        RuntimeCli cli = new RuntimeCli(o);
+        assertThat(cli.command(List.of("state", "x"))).containsExactly("/opt/runsc", "--root",
+                STATE.resolve("runtime").toString(), "--platform=ptrace", "--network=host", "--debug",
+                "--debug-log=/var/log/runsc/", "--overlay", "--oci-seccomp", "state", "x");
+        assertThat(String.join(" ", cli.conmonArgs())).isEqualTo("--runtime-arg --root=" + STATE.resolve("runtime")
+                + " --runtime-arg --platform=ptrace --runtime-arg --network=host --runtime-arg --debug"
+                + " --runtime-arg --debug-log=/var/log/runsc/ --runtime-arg --overlay --runtime-arg --oci-seccomp");
+        assertThat(RuncOptions.parse("gvisor", Map.of("binary", "runsc", "runtime_args",
+                List.of("--oci-seccomp=false")), STATE).runtimeArgs()).as("seccomp left to gVisor alone")
+                .containsExactly("--oci-seccomp=false");
+        assertThat(RuncOptions.parse("gvisor", Map.of("binary", "runsc"), STATE).dropInfraContainer()).isFalse();
+        assertThat(RuncOptions.parse("runc", Map.of("runtime_args", List.of("--debug")), STATE).runtimeArgs())
+                .containsExactly("--debug");
     }
 
     static Stream<Arguments> bad() {
@@ -63,7 +88,14 @@ class RuncOptionsTest {
                 Arguments.of(Map.of("drop_infra_container", "no"), "drop_infra_container"),
                 Arguments.of(Map.of("root", "relative/dir"), "root"),
                 Arguments.of(Map.of("pause_image", false), "pause_image"),
-                Arguments.of(Map.of("log_joiner", ""), "log_joiner"));
+                Arguments.of(Map.of("log_joiner", ""), "log_joiner"),
+                Arguments.of(Map.of("runtime_args", "--debug"), "runtime_args"),
+                Arguments.of(Map.of("runtime_args", List.of("--debug", "")), "runtime_args"),
+                Arguments.of(Map.of("runtime_args", List.of("--debug-log", "/var/log/x")), "runtime_args"),
+                Arguments.of(Map.of("platform", "ptrace"), "platform"), // runc has no platform
+                Arguments.of(Map.of("binary", "/opt/runsc", "network", "bridge"), "network"),
+                Arguments.of(Map.of("binary", "/opt/runsc", "debug_log", "logs/"), "debug_log"),
+                Arguments.of(Map.of("binary", "/opt/runsc", "drop_infra_container", true), "drop_infra_container"));
     }
 
     @ParameterizedTest
