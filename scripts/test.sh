@@ -37,6 +37,8 @@ echo "== conformance: critest v1.29"
 test/critest/run.sh
 echo "== plugins: hot install, replacement, removal and drain against the running daemon"
 test/plugins/hot-install.sh
+# The critest kit's registry, started again by hot-install.sh after critest stopped it, is not needed past here.
+../shared/critest/build-images.sh stop >/dev/null 2>&1 || true
 echo "== kill -9 soak: 30 cycles of pod and container churn with berth killed and restarted"
 test/soak/kill9.sh 30
 echo "== the package under systemd: Debian 13 and Debian 12 roots"

@@ -36,6 +36,10 @@ kata_archive=$(ls "$repo"/plugins/kata/target/kata.zip 2>/dev/null | head -1)
 kata_name=kata.${kata_archive##*.}
 for f in "$runc_archive" "$kata_archive"; do [ -f "$f" ] || { echo "no plugin archive $f" >&2; exit 2; }; done
 registry=${HOT_REGISTRY:-127.0.0.1:5000}
+if [ "$registry" = 127.0.0.1:5000 ] && ! curl -fsS "http://$registry/v2/" >/dev/null 2>&1 \
+    && [ -x "$repo/../shared/critest/build-images.sh" ]; then
+  "$repo/../shared/critest/build-images.sh" >/dev/null 2>&1 || true
+fi
 curl -fsS "http://$registry/v2/" >/dev/null || { echo "no registry on $registry (../shared/critest/build-images.sh)" >&2; exit 2; }
 bridge=${HOT_BRIDGE:-berthhot0}
 subnet=${HOT_SUBNET:-10.66.0.0/16}
