@@ -49,11 +49,15 @@ if mvn_in "$proj" package > "$work/skeleton-test.log" 2>&1; then
   echo "FAIL: mvn package passed for the unimplemented skeleton" >&2; failures=$((failures + 1))
 else
   report=$(cat "$proj"/target/surefire-reports/*.txt 2>/dev/null || true)
-  run=$(sed -n 's/^Tests run: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' <<<"$report" | head -1)
-  read -r total failed errors <<<"${run:-0 0 0}"
-  echo "contract tests of the skeleton: $total run, $failed failures, $errors errors"
+  run=$(sed -n 's/^Tests run: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\), Skipped: \([0-9]*\).*/\1 \2 \3 \4/p' \
+    <<<"$report" | head -1)
+  read -r total failed errors skipped <<<"${run:-0 0 0 0}"
+  echo "contract tests of the skeleton: $total run, $failed failures, $errors errors, $skipped skipped"
   check "the contract tests ran (more than a class-level error)" test "$total" -gt 1
-  check "every contract test fails for the skeleton" test "$((failed + errors))" -eq "$total"
+  # A check that has nothing to look at for this backend is skipped, not passed (e.g. the event check when the
+  # test supplies no published events): none may pass.
+  check "no contract test passes for the skeleton" test "$((failed + errors + skipped))" -eq "$total"
+  check "most contract tests fail for the skeleton" test "$((failed + errors))" -ge "$((total - 2))"
   check "the failures name UNIMPLEMENTED" grep -q 'is not implemented yet' "$work/skeleton-test.log"
 fi
 
