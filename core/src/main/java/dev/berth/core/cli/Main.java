@@ -4,10 +4,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code berth} command. */
-@Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+// --help and --version are inherited: every subcommand answers --help with its usage.
+@Command(name = "berth", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = VersionCommand.Provider.class,
         description = "A Kubernetes container runtime (CRI) with pluggable backends.",
         subcommands = {DaemonCommand.class, ConfigCommand.class, PluginsCommand.class, DoctorCommand.class,
-                HandlerCommand.class, TckCommand.class, NetworkCommand.class, VersionCommand.class, CommandLine.HelpCommand.class,
+                HandlerCommand.class, TckCommand.class, NetworkCommand.class, VersionCommand.class,
+                CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
     /** Exit code for configuration errors. */
