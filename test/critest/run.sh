@@ -98,8 +98,9 @@ run() { # name, critest args...
   (cd "$work" && PATH="$kit/bin:$PATH" timeout 1200 critest --runtime-endpoint="$ep" --image-endpoint="$ep" "$@" \
     >"$logs/critest-$name.log" 2>&1) || true
   local summary passed want
-  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -E '(SUCCESS|FAIL)! -- ' | tail -1)
-  sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -E '^\s*\[FAIL\]' || true
+  # -a: a spec's output may hold binary bytes (gVisor's), and grep then prints "binary file matches" only.
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -a -E '(SUCCESS|FAIL)! -- ' | tail -1)
+  sed 's/\x1b\[[0-9;]*m//g' "$logs/critest-$name.log" | grep -a -E '^\s*\[FAIL\]' || true
   passed=$(echo "$summary" | sed -n 's/.* \([0-9]*\) Passed.*/\1/p')
   want=$(awk -v n="$name" '$1 == n {print $2}' test/critest/expected.txt)
   if [ -z "$passed" ] || [ "$passed" -lt "$want" ]; then
