@@ -57,6 +57,11 @@ binary = "runc"
 type = "runc"
 [runtimes.crun.options]
 binary = "crun"
+[runtimes.gvisor]
+type = "runc"
+[runtimes.gvisor.options]
+binary = "runsc"
+network = "host"
 TOML
     ;;
     containerd) cat >"$work/containerd.toml" <<TOML

@@ -22,6 +22,7 @@
 # take turns: ROUNDS rounds (default 3) of berth (runc), berth (crun) and containerd in that order, and the
 # medians are over all rounds' pods.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
+# COMPARE=gvisor measures berth's gvisor handler (runsc) next to its runc handler and containerd instead.
 # COMPARE=metrics measures only the cost of metrics instead: berth (runc) without and with a [metrics] address
 # scraped every second, in turns, kubelet pods over one gRPC connection, then core's MetricsBenchTest (the CPU
 # time of one pod start's recordings and of one scrape, apart from the host's noise).
@@ -121,6 +122,21 @@ grpc_round() { # label, runtime, handler, kind: one daemon, PODS pods through Po
   bench_stop
 }
 
+if [ "${COMPARE:-}" = gvisor ]; then
+  # gVisor pod start next to runc's and containerd's: berth's runc and gvisor handlers and containerd (runc
+  # shim), in turns, kubelet pods over one gRPC connection.
+  echo "== gvisor next to runc and containerd, kubelet pods over one gRPC connection"
+  for round in $(seq 1 "$rounds"); do
+    echo " round $round"
+    grpc_round berth berth "" kubelet
+    grpc_round berth-gvisor berth gvisor kubelet
+    [ -n "$have_containerd" ] && grpc_round containerd containerd "" kubelet
+  done
+  b=$(median <"$results/berth.times"); g=$(median <"$results/berth-gvisor.times")
+  c=$( [ -n "$have_containerd" ] && median <"$results/containerd.times" || echo 0)
+  awk -v b="$b" -v g="$g" -v c="$c" -v n="$(wc -l <"$results/berth-gvisor.times")" 'BEGIN {printf "pod+container start median over %d pods each: berth runc %s ms, berth gvisor %s ms, containerd runc %s ms; gvisor/runc %.2f, gvisor/containerd %.2f\n", n, b, g, c, g/b, (c > 0 ? g/c : 0)}'
+  exit 0
+fi
 if [ "${COMPARE:-}" = metrics ]; then
   # The cost of metrics: berth (runc) with no [metrics] address and with one scraped every second, in turns,
   # kubelet pods over one gRPC connection.
