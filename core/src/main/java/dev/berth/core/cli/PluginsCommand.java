@@ -7,6 +7,7 @@ import dev.berth.admin.v1.ListPluginsResponse;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.dispatch.HandlerRegistry;
 import dev.berth.core.plugin.PluginHost;
+import dev.berth.core.util.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -131,18 +132,7 @@ final class PluginsCommand implements Callable<Integer> {
             }
             return allReady ? 0 : 1;
         } finally {
-            deleteTree(scratch);
-        }
-    }
-
-    static void deleteTree(Path p) throws java.io.IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
+            FileTrees.deleteTree(scratch);
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.berth.core.tck.ContractStage;
 import dev.berth.core.tck.CritestStage;
 import dev.berth.core.tck.HandlerOptions;
 import dev.berth.core.tck.PluginArchive;
+import dev.berth.core.util.FileTrees;
 import dev.berth.spi.SpiVersion;
 import java.io.File;
 import java.io.PrintStream;
@@ -193,7 +194,7 @@ public final class TckCommand implements Callable<Integer> {
             ok &= c.ok();
             return finish(out, summary, ok);
         } finally {
-            PluginsCommand.deleteTree(scratch);
+            FileTrees.deleteTree(scratch);
         }
     }
 

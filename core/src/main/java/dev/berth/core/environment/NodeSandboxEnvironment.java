@@ -12,6 +12,7 @@ import dev.berth.core.mapping.SpiMapper;
 import dev.berth.core.network.PodNetwork;
 import dev.berth.core.network.PodNetworkRequest;
 import dev.berth.core.network.PodNetworking;
+import dev.berth.core.util.FileTrees;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.spi.BackendFeatures;
@@ -24,7 +25,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.stream.Stream;
@@ -84,7 +84,7 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         }
 
         Path dir = podsDir.resolve(id);
-        undo.push(new RunPodSandbox.Undo("delete the pod's files", () -> deleteTree(dir)));
+        undo.push(new RunPodSandbox.Undo("delete the pod's files", () -> FileTrees.deleteTreeUnchecked(dir)));
         String hostname = hostname(config, hostNetwork);
         try {
             Files.createDirectories(dir);
@@ -140,7 +140,7 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
         Cleanup cleanup = new Cleanup("release pod sandbox \"" + sandboxId + "\"");
         cleanup.run("tear down the pod network", () -> network.tearDown(sandboxId));
         cleanup.run("release the sandbox root file system", () -> images.releaseRootfs(rootfsKey(sandboxId)));
-        cleanup.run("delete the pod's files", () -> deleteTree(podsDir.resolve(sandboxId)));
+        cleanup.run("delete the pod's files", () -> FileTrees.deleteTreeUnchecked(podsDir.resolve(sandboxId)));
         cleanup.throwIfFailed("");
     }
 
@@ -181,19 +181,6 @@ public final class NodeSandboxEnvironment implements SandboxEnvironment {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "cannot release pod sandbox {0}: {1}", id, e.getMessage());
             }
-        }
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + dir, e);
         }
     }
 }

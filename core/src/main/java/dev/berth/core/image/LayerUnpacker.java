@@ -1,17 +1,16 @@
 package dev.berth.core.image;
 
+import dev.berth.core.util.FileTrees;
 import dev.berth.spi.BackendException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -149,7 +148,7 @@ final class LayerUnpacker {
         Path target = parent.resolve(base);
         BasicFileAttributes existing = lstat(target);
         if (existing != null && !(e.isDirectory() && existing.isDirectory())) {
-            deleteTree(target);
+            FileTrees.deleteTree(target);
         }
         int mode = e.getMode() & 07777;
         if (e.isDirectory()) {
@@ -243,7 +242,7 @@ final class LayerUnpacker {
         }
         Path target = parent.resolve(hidden);
         if (lstat(target) != null) {
-            deleteTree(target);
+            FileTrees.deleteTree(target);
         }
         Native.mknod(target, Native.S_IFCHR, 0, 0);
     }
@@ -367,29 +366,6 @@ final class LayerUnpacker {
         } catch (IOException | UnsupportedOperationException e) {
             // times are cosmetic
         }
-    }
-
-    /** Deletes a file, symlink or directory tree without following symlinks. */
-    static void deleteTree(Path p) throws IOException {
-        if (lstat(p) == null) {
-            return;
-        }
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /** The largest PAX or GNU long-name header accepted; the tar reader holds such headers in memory. */

@@ -76,4 +76,17 @@ final class Metadata {
     static ObjectMapper json() {
         return JSON;
     }
+
+    /** Parses a manifest, index or config, which must be a JSON object. */
+    static com.fasterxml.jackson.databind.JsonNode parseObject(byte[] body, String what) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(body);
+            if (n == null || !n.isObject()) {
+                throw dev.berth.spi.BackendException.invalid("failed to parse " + what + ": not a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw dev.berth.spi.BackendException.invalid("failed to parse " + what + ": not valid JSON");
+        }
+    }
 }

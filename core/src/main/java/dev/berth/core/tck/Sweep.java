@@ -1,13 +1,11 @@
 package dev.berth.core.tck;
 
+import dev.berth.core.util.FileTrees;
 import dev.berth.tck.Leftovers;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 
@@ -30,19 +28,7 @@ final class Sweep {
             run(List.of("umount", "-l", m));
         }
         try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            FileTrees.deleteTree(dir);
         } catch (IOException e) {
             out.println("  warning: could not remove " + dir + " entirely: " + e.getMessage());
         }

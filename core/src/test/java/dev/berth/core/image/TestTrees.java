@@ -59,7 +59,7 @@ final class TestTrees {
 
     static void delete(Path p) {
         try {
-            LayerUnpacker.deleteTree(p);
+            dev.berth.core.util.FileTrees.deleteTree(p);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
