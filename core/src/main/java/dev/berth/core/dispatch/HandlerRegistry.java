@@ -1,14 +1,11 @@
 package dev.berth.core.dispatch;
 
 import dev.berth.core.config.BerthConfig;
-import dev.berth.core.config.ConfigException;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.plugin.BackendType;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendException;
 import dev.berth.core.store.SandboxRecord;
-import dev.berth.spi.RuntimeBackend;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -50,9 +47,7 @@ public final class HandlerRegistry implements AutoCloseable {
 
     private volatile Map<String, BackendType> types;
     private final GenerationStore store;
-    private final Path root;
-    private final BackendContext.EventSink events;
-    private final BackendProxy.Observer observer;
+    private final GenerationFactory factory;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile SortedMap<String, Handler> active = new TreeMap<>();
     private volatile String defaultName;
@@ -75,10 +70,8 @@ public final class HandlerRegistry implements AutoCloseable {
                            BackendProxy.Observer observer) {
         this.types = Map.copyOf(types);
         this.store = new GenerationStore(state);
-        this.root = root;
-        this.events = events;
+        this.factory = new GenerationFactory(store, root, events, observer);
         this.drains = new HandlerDrains(root);
-        this.observer = observer;
     }
 
     /** Called (outside the lock) after a retired generation was closed, e.g. to unload a plugin no longer used. */
@@ -91,19 +84,7 @@ public final class HandlerRegistry implements AutoCloseable {
      * The error names the file and line of the handler's {@code type} key.
      */
     public void validateTypes(ConfigLoader.Loaded loaded) {
-        validateTypes(loaded, types);
-    }
-
-    private static void validateTypes(ConfigLoader.Loaded loaded, Map<String, BackendType> types) {
-        for (var e : loaded.config().runtimes().entrySet()) {
-            String type = e.getValue().type();
-            if (!types.containsKey(type)) {
-                String key = "runtimes." + e.getKey() + ".type";
-                throw new ConfigException(loaded.where(key) + key + ": no loaded plugin provides backend type \""
-                        + type + "\" (available types: " + (types.isEmpty() ? "none" : String.join(", ",
-                        new TreeMap<>(types).keySet())) + ")");
-            }
-        }
+        GenerationFactory.validateTypes(loaded, types);
     }
 
     /**
@@ -182,7 +163,8 @@ public final class HandlerRegistry implements AutoCloseable {
             return;
         }
         try {
-            Handler h = instantiate(p.handler(), p.generation(), t, p.type(), p.options());
+            Handler h = factory.instantiate(p.handler(), p.generation(), t, p.type(), p.options());
+            origins.put(h, t);
             live.add(h);
             LOG.log(System.Logger.Level.INFO, "handler \"{0}\" generation {1} re-created with its own options for "
                     + "the pods it still owns", p.handler(), p.generation());
@@ -212,7 +194,7 @@ public final class HandlerRegistry implements AutoCloseable {
         Map<String, BackendType> previousTypes = types;
         lock.lock();
         try {
-            validateTypes(loaded, newTypes);
+            GenerationFactory.validateTypes(loaded, newTypes);
             types = Map.copyOf(newTypes);
             if (!opened) {
                 try {
@@ -293,52 +275,12 @@ public final class HandlerRegistry implements AutoCloseable {
         return max + 1;
     }
 
+    /** Creates a configured handler's generation on the backend type the config names. */
     private Handler create(String name, int generation, BerthConfig.Handler cfg, ConfigLoader.Loaded loaded) {
         BackendType t = types.get(cfg.type());
-        try {
-            Handler h = instantiate(name, generation, t, cfg.type(), cfg.options());
-            LOG.log(System.Logger.Level.INFO, "handler \"{0}\": type {1} from plugin {2} {3}", h.label(), cfg.type(),
-                    t.pluginId(), t.pluginVersion());
-            return h;
-        } catch (BackendException e) {
-            String key = "runtimes." + name + ".options";
-            throw new ConfigException(loaded.where(key) + "runtimes." + name + ": " + e.getMessage());
-        } catch (RuntimeException | LinkageError e) {
-            throw new ConfigException("runtimes." + name + ": plugin " + t.pluginId() + " failed to create the "
-                    + "backend: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Persists the generation, then creates its backend. A failed create deletes the state directory only if it
-     * made it, and the persisted entry only if it wrote it: a directory from before (pods of a generation 0 from
-     * before generations existed) is never touched.
-     */
-    private Handler instantiate(String name, int generation, BackendType t, String type, Map<String, Object> options) {
-        Path dir = store.stateDir(name, generation);
-        boolean hadDir = Files.exists(dir);
-        boolean hadEntry = store.exists(name, generation);
-        store.save(new GenerationStore.Entry(name, generation, type, options));
-        try {
-            var ctx = CoreBackendContext.create(name, t.pluginId(), dir, root, events);
-            RuntimeBackend backend = BackendProxy.withLoader(t.classLoader(),
-                    () -> t.factory().create(name, options, ctx));
-            if (backend == null) {
-                throw new ConfigException("runtimes." + name + ": plugin " + t.pluginId() + " returned no backend");
-            }
-            String label = generation == 0 ? name : name + "@" + generation;
-            Handler h = new Handler(name, type, t.pluginId(), t.pluginVersion(), options,
-                    BackendProxy.wrap(backend, t.classLoader(), t.pluginId(), label, name, observer), generation);
-            origins.put(h, t);
-            return h;
-        } catch (RuntimeException | LinkageError e) {
-            if (!hadDir) {
-                store.delete(name, generation);
-            } else if (!hadEntry) {
-                store.forget(name, generation);
-            }
-            throw e;
-        }
+        Handler h = factory.create(name, generation, t, cfg, loaded);
+        origins.put(h, t);
+        return h;
     }
 
     /**
