@@ -1,5 +1,6 @@
 package dev.berth.core.plugin;
 
+import dev.berth.core.util.FileTrees;
 import dev.berth.spi.RuntimeBackendFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +42,6 @@ import org.pf4j.PluginWrapper;
  */
 public final class PluginHost implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PluginHost.class.getName());
-    private static final org.pf4j.VersionManager VERSIONS = new org.pf4j.DefaultVersionManager();
 
     /**
      * One plugin archive as seen by the host: its id, version, SPI range ({@code Plugin-Requires}), archive, state
@@ -56,39 +56,11 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    /** One archive the host knows, by content. */
-    private static final class Archive {
-        final String hash;
-        Path source;
-        long size;
-        FileTime modified;
-        Object fileKey;
-        Path copyDir;
-        BerthPluginManager manager;
-        String id = "";
-        String version = "";
-        String requires = "";
-        String state;
-        String error = "";
-        List<BackendType> types = List.of();
-        ClassLoader loader;
-        boolean present = true;
-
-        Archive(String hash, Path source) {
-            this.hash = hash;
-            this.source = source;
-        }
-
-        boolean loaded() {
-            return manager != null;
-        }
-    }
-
     private final Path dir;
     private final Path copies;
     private final boolean ownCopies;
-    private final List<Archive> archives = new ArrayList<>();
-    private final List<Archive> failed = new ArrayList<>();
+    private final List<LoadedArchive> archives = new ArrayList<>();
+    private final List<LoadedArchive> failed = new ArrayList<>();
     private Map<String, BackendType> types = new TreeMap<>();
 
     private PluginHost(Path dir, Path copies, boolean ownCopies) {
@@ -125,7 +97,7 @@ public final class PluginHost implements AutoCloseable {
         PluginHost host = new PluginHost(dir, copies, ownCopies);
         if (dir != null) {
             try {
-                deleteTree(copies);
+                FileTrees.deleteTree(copies);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "cannot clear old plugin copies in {0}: {1}", copies,
                         e.getMessage());
@@ -173,25 +145,25 @@ public final class PluginHost implements AutoCloseable {
         }
         failed.clear();
         archives.forEach(a -> a.present = false);
-        for (Path p : candidates()) {
-            Archive known = findUnchanged(p);
+        for (Path p : PluginFiles.candidates(dir)) {
+            LoadedArchive known = findUnchanged(p);
             if (known != null) {
                 known.present = true;
                 continue;
             }
-            Archive a;
+            LoadedArchive a;
             try {
                 a = copy(p);
             } catch (IOException | RuntimeException e) {
-                Archive f = new Archive("", p);
-                failReport(f, "cannot copy plugin archive: " + reason(e));
+                LoadedArchive f = new LoadedArchive("", p);
+                failReport(f, "cannot copy plugin archive: " + PluginFiles.reason(e));
                 nowFailed.add(p.getFileName().toString());
                 continue;
             }
-            Archive same = archives.stream().filter(x -> x.hash.equals(a.hash)).findFirst().orElse(null);
+            LoadedArchive same = archives.stream().filter(x -> x.hash.equals(a.hash)).findFirst().orElse(null);
             if (same != null) {
                 // The same content under another name, or touched: still the same plugin.
-                deleteQuietly(a.copyDir);
+                PluginFiles.deleteQuietly(a.copyDir);
                 same.source = p;
                 same.size = a.size;
                 same.modified = a.modified;
@@ -209,25 +181,25 @@ public final class PluginHost implements AutoCloseable {
             }
         }
         // Per plugin id, the current archive is the highest version still in the directory.
-        Map<String, Archive> current = new TreeMap<>();
-        for (Archive a : archives) {
+        Map<String, LoadedArchive> current = new TreeMap<>();
+        for (LoadedArchive a : archives) {
             if (a.present && (a.loaded() || "superseded".equals(a.state))) {
-                Archive c = current.get(a.id);
-                if (c == null || compare(a.version, c.version) > 0) {
+                LoadedArchive c = current.get(a.id);
+                if (c == null || PluginFiles.compare(a.version, c.version) > 0) {
                     current.put(a.id, a);
                 }
             }
         }
-        for (Archive a : List.copyOf(archives)) {
+        for (LoadedArchive a : List.copyOf(archives)) {
             boolean isCurrent = current.get(a.id) == a;
             if (isCurrent && !a.loaded()) {
                 // A superseded archive is current again (the newer one was removed): load it anew.
                 archives.remove(a);
-                Archive fresh;
+                LoadedArchive fresh;
                 try {
                     fresh = copy(a.source);
                 } catch (IOException | RuntimeException e) {
-                    failReport(new Archive("", a.source), "cannot copy plugin archive: " + reason(e));
+                    failReport(new LoadedArchive("", a.source), "cannot copy plugin archive: " + PluginFiles.reason(e));
                     continue;
                 }
                 if (loadArchive(fresh)) {
@@ -242,7 +214,7 @@ public final class PluginHost implements AutoCloseable {
             } else if (a.loaded() && !"retiring".equals(a.state)) {
                 a.state = "retiring";
                 newlyRetiring.add(a.id + " " + a.version);
-                Archive now = current.get(a.id);
+                LoadedArchive now = current.get(a.id);
                 LOG.log(System.Logger.Level.INFO, "plugin {0} {1} ({2}) is retiring: {3}; it is unloaded once no "
                         + "handler uses it", a.id, a.version, a.source.getFileName(), now != null
                         ? "version " + now.version + " from " + now.source.getFileName() + " replaces it"
@@ -252,7 +224,7 @@ public final class PluginHost implements AutoCloseable {
             }
         }
         Map<String, BackendType> next = new TreeMap<>();
-        for (Archive a : current.values()) {
+        for (LoadedArchive a : current.values()) {
             if (a.loaded()) {
                 for (BackendType t : a.types) {
                     register(next, t, a.source);
@@ -264,14 +236,14 @@ public final class PluginHost implements AutoCloseable {
     }
 
     /** Copies archive {@code p} into a directory of its own under {@link #copies}, named after its content. */
-    private Archive copy(Path p) throws IOException {
+    private LoadedArchive copy(Path p) throws IOException {
         Files.createDirectories(copies);
         Path incoming = Files.createTempDirectory(copies, ".incoming-");
         Path copied = incoming.resolve(p.getFileName());
         var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
         Files.copy(p, copied, StandardCopyOption.COPY_ATTRIBUTES);
-        String hash = sha256(copied);
-        Archive a = new Archive(hash, p);
+        String hash = PluginFiles.sha256(copied);
+        LoadedArchive a = new LoadedArchive(hash, p);
         a.size = attrs.size();
         a.modified = attrs.lastModifiedTime();
         a.fileKey = attrs.fileKey();
@@ -286,14 +258,14 @@ public final class PluginHost implements AutoCloseable {
     }
 
     /** Loads and starts the copied archive with a manager of its own; false (reported) if it fails. */
-    private boolean loadArchive(Archive a) {
+    private boolean loadArchive(LoadedArchive a) {
         Path copied = a.copyDir.resolve(a.source.getFileName());
         BerthPluginManager manager = new BerthPluginManager(a.copyDir);
         String id;
         try {
             id = manager.loadPlugin(copied);
         } catch (RuntimeException | LinkageError e) {
-            failAndDrop(a, manager, "cannot load plugin: " + reason(e));
+            failAndDrop(a, manager, "cannot load plugin: " + PluginFiles.reason(e));
             return false;
         }
         PluginWrapper w = manager.getPlugin(id);
@@ -312,20 +284,20 @@ public final class PluginHost implements AutoCloseable {
             return false;
         }
         // Two archives of one id and version in the directory at once: which one is meant is unclear.
-        for (Archive other : archives) {
-            if (other.present && other.id.equals(id) && compare(other.version, a.version) == 0) {
+        for (LoadedArchive other : archives) {
+            if (other.present && other.id.equals(id) && PluginFiles.compare(other.version, a.version) == 0) {
                 failAndDrop(a, manager, "plugin \"" + id + "\" " + a.version + " is already loaded from "
                         + other.source.getFileName() + "; a replacement needs a higher Plugin-Version");
                 return false;
             }
         }
         // An older version beside a newer one present in the directory is not loaded at all.
-        for (Archive other : archives) {
-            if (other.present && other.loaded() && other.id.equals(id) && compare(other.version, a.version) > 0) {
+        for (LoadedArchive other : archives) {
+            if (other.present && other.loaded() && other.id.equals(id) && PluginFiles.compare(other.version, a.version) > 0) {
                 a.state = "superseded";
                 a.error = "superseded by " + other.version + " (" + other.source.getFileName() + ")";
-                unloadManager(manager, id);
-                deleteQuietly(a.copyDir);
+                PluginFiles.unloadManager(manager, id);
+                PluginFiles.deleteQuietly(a.copyDir);
                 a.copyDir = null;
                 return true;
             }
@@ -333,7 +305,7 @@ public final class PluginHost implements AutoCloseable {
         try {
             PluginState state = manager.startPlugin(id);
             if (state != PluginState.STARTED) {
-                String why = w.getFailedException() != null ? reason(w.getFailedException())
+                String why = w.getFailedException() != null ? PluginFiles.reason(w.getFailedException())
                         : "requires SPI " + w.getDescriptor().getRequires() + " but berth provides "
                                 + manager.getSystemVersion();
                 failAndDrop(a, manager, "plugin \"" + id + "\" " + state.toString().toLowerCase() + ": " + why);
@@ -352,21 +324,21 @@ public final class PluginHost implements AutoCloseable {
                     a.source.getFileName(), provided.stream().map(BackendType::type).toList());
             return true;
         } catch (RuntimeException | LinkageError e) {
-            failAndDrop(a, manager, "plugin \"" + id + "\" failed to start: " + reason(e));
+            failAndDrop(a, manager, "plugin \"" + id + "\" failed to start: " + PluginFiles.reason(e));
             return false;
         }
     }
 
-    private void failAndDrop(Archive a, BerthPluginManager manager, String why) {
+    private void failAndDrop(LoadedArchive a, BerthPluginManager manager, String why) {
         for (PluginWrapper w : List.copyOf(manager.getPlugins())) {
-            unloadManager(manager, w.getPluginId());
+            PluginFiles.unloadManager(manager, w.getPluginId());
         }
-        deleteQuietly(a.copyDir);
+        PluginFiles.deleteQuietly(a.copyDir);
         a.copyDir = null;
         failReport(a, why);
     }
 
-    private void failReport(Archive a, String why) {
+    private void failReport(LoadedArchive a, String why) {
         LOG.log(System.Logger.Level.ERROR, "{0}: {1}", a.source, why);
         a.state = "failed";
         a.error = why;
@@ -381,12 +353,12 @@ public final class PluginHost implements AutoCloseable {
         List<String> unloaded = new ArrayList<>();
         Set<ClassLoader> used = Collections.newSetFromMap(new IdentityHashMap<>());
         used.addAll(inUse);
-        for (Archive a : List.copyOf(archives)) {
+        for (LoadedArchive a : List.copyOf(archives)) {
             if (!"retiring".equals(a.state) || !a.loaded() || used.contains(a.loader)) {
                 continue;
             }
-            unloadManager(a.manager, a.id);
-            deleteQuietly(a.copyDir);
+            PluginFiles.unloadManager(a.manager, a.id);
+            PluginFiles.deleteQuietly(a.copyDir);
             LOG.log(System.Logger.Level.INFO, "plugin {0} {1} unloaded: no handler uses it any more", a.id,
                     a.version);
             unloaded.add(a.id + " " + a.version);
@@ -405,10 +377,10 @@ public final class PluginHost implements AutoCloseable {
     }
 
     /** The known archive at {@code p} if the file is the same one (inode, size, modification time), else null. */
-    private Archive findUnchanged(Path p) {
+    private LoadedArchive findUnchanged(Path p) {
         try {
             var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
-            for (Archive a : archives) {
+            for (LoadedArchive a : archives) {
                 if (a.source.equals(p) && a.size == attrs.size() && attrs.lastModifiedTime().equals(a.modified)
                         && java.util.Objects.equals(attrs.fileKey(), a.fileKey)) {
                     return a;
@@ -420,62 +392,11 @@ public final class PluginHost implements AutoCloseable {
         return null;
     }
 
-    /** The archives in the directory: {@code *.jar} and {@code *.zip}, a zip skipped when a jar of its name is. */
-    private List<Path> candidates() {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        List<Path> all;
-        try (Stream<Path> s = Files.list(dir)) {
-            all = s.filter(Files::isRegularFile).filter(p -> {
-                String n = p.getFileName().toString();
-                return n.endsWith(".jar") || n.endsWith(".zip");
-            }).sorted().toList();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot list plugin directory {0}: {1}", dir, e.getMessage());
-            return List.of();
-        }
-        return all.stream().filter(p -> !p.getFileName().toString().endsWith(".zip")
-                || !all.contains(p.resolveSibling(p.getFileName().toString().replaceAll("\\.zip$", ".jar"))))
-                .toList();
-    }
-
-    private static int compare(String a, String b) {
-        try {
-            return VERSIONS.compareVersions(a, b);
-        } catch (RuntimeException e) {
-            return a.compareTo(b);
-        }
-    }
-
     private void register(Map<String, BackendType> into, BackendType t, Path from) {
         BackendType prev = into.putIfAbsent(t.type(), t);
         if (prev != null) {
             LOG.log(System.Logger.Level.WARNING, "backend type \"{0}\" from plugin {1} ({2}) is ignored: plugin {3} "
                     + "already provides it", t.type(), t.pluginId(), from, prev.pluginId());
-        }
-    }
-
-    private static String reason(Throwable e) {
-        Throwable root = e;
-        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-            sb.append(": ").append(root.getMessage());
-        }
-        return sb.toString();
-    }
-
-    private static String sha256(Path p) throws IOException {
-        try (InputStream in = Files.newInputStream(p)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[65536];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -492,59 +413,27 @@ public final class PluginHost implements AutoCloseable {
     /** Every archive the host knows: loaded ones (started, retiring), superseded ones and the failed ones. */
     public synchronized List<PluginInfo> plugins() {
         List<PluginInfo> out = new ArrayList<>();
-        List<Archive> sorted = new ArrayList<>(archives);
-        sorted.sort(Comparator.comparing((Archive a) -> a.id).thenComparing(a -> a.version));
-        for (Archive a : sorted) {
-            out.add(info(a));
+        List<LoadedArchive> sorted = new ArrayList<>(archives);
+        sorted.sort(Comparator.comparing((LoadedArchive a) -> a.id).thenComparing(a -> a.version));
+        for (LoadedArchive a : sorted) {
+            out.add(a.info());
         }
-        for (Archive a : failed) {
-            out.add(info(a));
+        for (LoadedArchive a : failed) {
+            out.add(a.info());
         }
         return List.copyOf(out);
     }
 
-    private static PluginInfo info(Archive a) {
-        return new PluginInfo(a.id, a.version, a.source, a.state, a.types.stream().map(BackendType::type).toList(),
-                a.error, a.requires, a.loader);
-    }
-
-    private static void unloadManager(BerthPluginManager manager, String id) {
-        try {
-            manager.unloadPlugin(id);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot unload plugin {0}: {1}", id, e.getMessage());
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            deleteTree(p);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1}", p, e.getMessage());
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (p == null || !Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
-    }
-
     @Override
     public synchronized void close() {
-        for (Archive a : archives) {
+        for (LoadedArchive a : archives) {
             if (a.loaded()) {
-                unloadManager(a.manager, a.id);
+                PluginFiles.unloadManager(a.manager, a.id);
                 a.manager = null;
             }
         }
         if (ownCopies) {
-            deleteQuietly(copies);
+            PluginFiles.deleteQuietly(copies);
         }
     }
 }
