@@ -2,6 +2,7 @@ package dev.berth.core.cri.container;
 
 import com.google.protobuf.ByteString;
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.ExecPreconditions;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.dispatch.Handler;
@@ -31,14 +32,13 @@ public final class ExecSync implements UnaryRpc<ExecSyncRequest, ExecSyncRespons
     public ExecSyncResponse call(ExecSyncRequest req, RpcContext ctx) {
         ContainerRecord c = cri.container(req.getContainerId());
         ctx.container(c.id()).pod(c.sandboxId());
-        if (req.getCmdCount() == 0) {
-            throw BackendException.invalid("cmd must not be empty");
-        }
+        ExecPreconditions.requireCommand(req.getCmdList());
         if (req.getTimeout() < 0) {
             throw BackendException.invalid("timeout must not be negative, got " + req.getTimeout());
         }
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
+        ExecPreconditions.requireRunning(cri, c, h, "exec in");
         ExecResult r = cri.onContainer(c, h, "exec in",
                 () -> h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout())));
         return ExecSyncResponse.newBuilder().setStdout(ByteString.copyFrom(r.stdout()))

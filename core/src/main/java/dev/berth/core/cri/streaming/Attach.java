@@ -1,6 +1,7 @@
 package dev.berth.core.cri.streaming;
 
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.ExecPreconditions;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.dispatch.Handler;
@@ -34,7 +35,7 @@ public final class Attach implements UnaryRpc<AttachRequest, AttachResponse> {
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
         h.require(StreamingIo.class, "attach");
-        cri.onContainer(c, h, "attach to", () -> h.backend().containerStatus(c.id()));
+        ExecPreconditions.requireRunning(cri, c, h, "attach to");
         return AttachResponse.newBuilder().setUrl(server.attachUrl(c.id(), req.getTty(), req.getStdin(),
                 req.getStdout(), req.getStderr()).toString()).build();
     }

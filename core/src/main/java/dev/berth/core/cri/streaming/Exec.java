@@ -1,6 +1,7 @@
 package dev.berth.core.cri.streaming;
 
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.ExecPreconditions;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.dispatch.Handler;
@@ -9,7 +10,6 @@ import dev.berth.core.streaming.StreamingServer;
 import dev.berth.cri.v1.ExecRequest;
 import dev.berth.cri.v1.ExecResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
-import dev.berth.spi.BackendException;
 import dev.berth.spi.StreamingIo;
 import io.grpc.MethodDescriptor;
 
@@ -32,13 +32,11 @@ public final class Exec implements UnaryRpc<ExecRequest, ExecResponse> {
     public ExecResponse call(ExecRequest req, RpcContext ctx) {
         ContainerRecord c = cri.container(req.getContainerId());
         ctx.container(c.id()).pod(c.sandboxId());
-        if (req.getCmdCount() == 0) {
-            throw BackendException.invalid("cmd must not be empty");
-        }
+        ExecPreconditions.requireCommand(req.getCmdList());
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
         h.require(StreamingIo.class, "exec");
-        cri.onContainer(c, h, "exec in", () -> h.backend().containerStatus(c.id()));
+        ExecPreconditions.requireRunning(cri, c, h, "exec in");
         return ExecResponse.newBuilder().setUrl(server.execUrl(c.id(), req.getCmdList(), req.getTty(),
                 req.getStdin(), req.getStdout(), req.getStderr()).toString()).build();
     }

@@ -1,0 +1,176 @@
+package dev.berth.core.cri;
+
+import static dev.berth.core.cri.CriServiceTest.assertCode;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.core.cri.container.ContainerEnvironment;
+import dev.berth.core.cri.sandbox.SandboxEnvironment;
+import dev.berth.core.environment.Node;
+import dev.berth.core.streaming.StreamingSettings;
+import dev.berth.cri.v1.AttachRequest;
+import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.ExecRequest;
+import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.RunPodSandboxRequest;
+import dev.berth.cri.v1.StartContainerRequest;
+import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.spi.BackendContext;
+import dev.berth.spi.ExecResult;
+import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.RuntimeBackendFactory;
+import dev.berth.spi.StreamingIo;
+import dev.berth.spi.testing.FakeBackend;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ExecSync, Exec and Attach refuse an empty command and a container that is not running in core, before the
+ * backend runs anything, over runtime.v1 and runtime.v1alpha2 alike.
+ */
+class ExecPreconditionsTest {
+    /** The exec and attach calls the backend got. */
+    static final List<String> RAN = new CopyOnWriteArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    CriTestHarness h;
+    dev.berth.cri.v1alpha2.RuntimeServiceGrpc.RuntimeServiceBlockingStub alpha;
+
+    /** The fake backend with streaming, recording every exec and attach it runs. */
+    static final class StreamingBackend extends FakeBackend implements StreamingIo {
+        StreamingBackend(BackendContext context, Map<String, Object> options) {
+            super(context, options);
+        }
+
+        @Override
+        public ExecResult execSync(String containerId, List<String> command, Duration timeout) {
+            RAN.add("execSync " + command);
+            return super.execSync(containerId, command, timeout);
+        }
+
+        @Override
+        public int exec(String containerId, List<String> command, Streams io) {
+            RAN.add("exec " + command);
+            return 0;
+        }
+
+        @Override
+        public void attach(String containerId, Streams io) {
+            RAN.add("attach");
+        }
+    }
+
+    static final class StreamingFactory implements RuntimeBackendFactory {
+        @Override
+        public String type() {
+            return "streaming";
+        }
+
+        @Override
+        public RuntimeBackend create(String handlerName, Map<String, Object> options, BackendContext context) {
+            return new StreamingBackend(context, options);
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        RAN.clear();
+        Node node = new Node(SandboxEnvironment.NONE, ContainerEnvironment.NONE, null, StreamingSettings.defaults(),
+                List.of());
+        h = new CriTestHarness(dir, """
+                default_runtime = "s"
+                [runtimes.s]
+                type = "streaming"
+                """, node, List.of(new StreamingFactory()));
+        alpha = dev.berth.cri.v1alpha2.RuntimeServiceGrpc.newBlockingStub(h.channel);
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    private String createdContainer(String name) {
+        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(CriTestHarness.pod(name))
+                .build()).getPodSandboxId();
+        return h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container(name)).setSandboxConfig(CriTestHarness.pod(name)).build())
+                .getContainerId();
+    }
+
+    private void assertAllRefused(String ctr, String state) {
+        String why = "container \"" + ctr + "\": it is " + state + ", not running";
+        assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo").build()),
+                Status.Code.FAILED_PRECONDITION, "cannot exec in " + why);
+        assertCode(() -> h.runtime.exec(ExecRequest.newBuilder().setContainerId(ctr).addCmd("sh").setStdout(true)
+                .build()), Status.Code.FAILED_PRECONDITION, "cannot exec in " + why);
+        assertCode(() -> h.runtime.attach(AttachRequest.newBuilder().setContainerId(ctr).setStdout(true).build()),
+                Status.Code.FAILED_PRECONDITION, "cannot attach to " + why);
+        assertCode(() -> alpha.execSync(dev.berth.cri.v1alpha2.ExecSyncRequest.newBuilder().setContainerId(ctr)
+                .addCmd("echo").build()), Status.Code.FAILED_PRECONDITION, "cannot exec in " + why);
+        assertCode(() -> alpha.exec(dev.berth.cri.v1alpha2.ExecRequest.newBuilder().setContainerId(ctr)
+                .addCmd("sh").setStdout(true).build()), Status.Code.FAILED_PRECONDITION, "cannot exec in " + why);
+        assertCode(() -> alpha.attach(dev.berth.cri.v1alpha2.AttachRequest.newBuilder().setContainerId(ctr)
+                .setStdout(true).build()), Status.Code.FAILED_PRECONDITION, "cannot attach to " + why);
+        assertThat(RAN).isEmpty();
+    }
+
+    @Test
+    void anEmptyCommandIsInvalidInBothVersions() {
+        String ctr = createdContainer("empty");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).build()),
+                Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
+        assertCode(() -> h.runtime.exec(ExecRequest.newBuilder().setContainerId(ctr).setStdout(true).build()),
+                Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
+        assertCode(() -> alpha.execSync(dev.berth.cri.v1alpha2.ExecSyncRequest.newBuilder().setContainerId(ctr)
+                .build()), Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
+        assertCode(() -> alpha.exec(dev.berth.cri.v1alpha2.ExecRequest.newBuilder().setContainerId(ctr)
+                .setStdout(true).build()), Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
+        assertThat(RAN).isEmpty();
+    }
+
+    @Test
+    void anEmptyCommandIsRefusedBeforeTheState() {
+        String ctr = createdContainer("order");
+        assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).build()),
+                Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
+    }
+
+    @Test
+    void aCreatedContainerIsNotRunning() {
+        assertAllRefused(createdContainer("created"), "CONTAINER_CREATED");
+    }
+
+    @Test
+    void anExitedContainerIsNotRunning() {
+        String ctr = createdContainer("exited");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+        assertAllRefused(ctr, "CONTAINER_EXITED");
+    }
+
+    @Test
+    void aRunningContainerReachesTheBackend() {
+        String ctr = createdContainer("running");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo").addCmd("hi")
+                .build()).getStdout().toStringUtf8()).isEqualTo("hi\n");
+        assertThat(alpha.execSync(dev.berth.cri.v1alpha2.ExecSyncRequest.newBuilder().setContainerId(ctr)
+                .addCmd("exit").addCmd("3").build()).getExitCode()).isEqualTo(3);
+        assertThat(h.runtime.exec(ExecRequest.newBuilder().setContainerId(ctr).addCmd("sh").setStdout(true).build())
+                .getUrl()).startsWith("http");
+        assertThat(alpha.attach(dev.berth.cri.v1alpha2.AttachRequest.newBuilder().setContainerId(ctr)
+                .setStdout(true).build()).getUrl()).startsWith("http");
+        assertThat(RAN).containsExactly("execSync [echo, hi]", "execSync [exit, 3]");
+    }
+}
