@@ -3,13 +3,13 @@ package dev.berth.core.dispatch;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import dev.berth.core.store.AtomicFiles;
+import dev.berth.core.util.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,13 +115,7 @@ public final class GenerationStore {
                         + "still mounted below it: {3}", dir, handler, generation, mounts);
                 return;
             }
-            if (Files.exists(dir)) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
+            FileTrees.deleteTree(dir);
             Files.deleteIfExists(file(handler, generation));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot delete state directory {0} of handler \"{1}\" generation "
