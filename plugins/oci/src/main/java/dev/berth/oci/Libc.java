@@ -1,0 +1,360 @@
+package dev.berth.oci;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * The one FFM binding of libc for the Linux backends: the calls the JDK has no API for. mount and umount2,
+ * unshare, setns and sethostname (a pod's pinned namespaces), mkfifo (conmon's pipes, a shim's stdio), signals to
+ * processes that are not our children, SOCK_SEQPACKET unix sockets (conmon's attach socket), pseudo-terminals.
+ * Calling the system directly keeps forks of mount, umount and mkfifo off the container start path. Errors become
+ * IOExceptions "{@code what}: strerror(errno)". The daemon runs with {@code --enable-native-access}.
+ */
+@SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
+public final class Libc {
+    public static final int O_RDONLY = 0;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_SEQPACKET = 5;
+    public static final int SOCK_CLOEXEC = 02000000;
+    public static final int SHUT_WR = 1;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle KILL = fn("kill", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle SOCKET = fn("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle CONNECT = fn("connect", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle READ = fn("read", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle WRITE = fn("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle SHUTDOWN = fn("shutdown", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle POSIX_OPENPT = fn("posix_openpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle GRANTPT = fn("grantpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle UNLOCKPT = fn("unlockpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle PTSNAME_R = fn("ptsname_r", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle IOCTL_PTR = LINKER.downcallHandle(LINKER.defaultLookup().find("ioctl").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+            ERRNO_OPT, Linker.Option.firstVariadicArg(2));
+    public static final int O_RDWR = 2;
+    public static final int O_NOCTTY = 0400;
+    public static final long TIOCSWINSZ = 0x5414;
+    public static final int SIGHUP = 1;
+    public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
+    public static final int SIGWINCH = 28;
+
+    private static final MethodHandle MOUNT = fn("mount", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+    private static final MethodHandle UMOUNT2 = fn("umount2", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    public static final int MNT_DETACH = 2;
+    public static final long MS_RDONLY = 1;
+    public static final long MS_NOSUID = 2;
+    public static final long MS_NODEV = 4;
+    public static final long MS_NOEXEC = 8;
+    public static final long MS_SYNCHRONOUS = 16;
+    public static final long MS_REMOUNT = 32;
+    public static final long MS_DIRSYNC = 128;
+    public static final long MS_NOATIME = 1024;
+    public static final long MS_NODIRATIME = 2048;
+    public static final long MS_BIND = 4096;
+    public static final long MS_REC = 16384;
+    public static final long MS_UNBINDABLE = 1 << 17;
+    public static final long MS_PRIVATE = 1 << 18;
+    public static final long MS_SLAVE = 1 << 19;
+    public static final long MS_SHARED = 1 << 20;
+    public static final long MS_RELATIME = 1 << 21;
+    public static final long MS_STRICTATIME = 1 << 24;
+    public static final int EINVAL = 22;
+
+    private static final MethodHandle UNSHARE = fn("unshare", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle SETNS = fn("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SETHOSTNAME = fn("sethostname", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    public static final int CLONE_NEWUTS = 0x04000000;
+    public static final int CLONE_NEWIPC = 0x08000000;
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    private static final MethodHandle MKFIFO = fn("mkfifo", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+
+    private static final MethodHandle STRERROR = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("strerror").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+
+    private Libc() {}
+
+    private static MethodHandle fn(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, ERRNO_OPT);
+    }
+
+    private static IOException error(String what, MemorySegment state) {
+        int errno = (int) ERRNO.get(state, 0L);
+        String msg;
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            msg = s.reinterpret(256).getString(0, StandardCharsets.UTF_8);
+        } catch (Throwable t) {
+            msg = "errno " + errno;
+        }
+        return new IOException(what + ": " + msg);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+    }
+
+    /** A libc call that returns 0 on success and -1 with errno set; it may allocate its arguments in the arena. */
+    @FunctionalInterface
+    private interface Call {
+        int invoke(Arena arena, MemorySegment state) throws Throwable;
+    }
+
+    /** Runs {@code call}; a non-zero result becomes an IOException "{@code what}: strerror(errno)". */
+    private static void check(String what, Call call) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if (call.invoke(a, st) != 0) {
+                throw error(what, st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int open(String path, int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC);
+            if (fd < 0) {
+                throw error("open " + path, st);
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void close(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * mount(2). {@code source}, {@code type} and {@code data} may be null. Saves forking the mount program,
+     * which costs milliseconds on every container start.
+     */
+    public static void mount(String source, String target, String type, long flags, String data) throws IOException {
+        check("mount " + (type == null ? "" : "-t " + type + " ") + (source == null ? "" : source + " ") + target,
+                (a, st) -> (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target), str(a, type), flags,
+                        str(a, data)));
+    }
+
+    /**
+     * umount2(2); {@code flags} 0 or {@link #MNT_DETACH} (a lazy unmount, as {@code umount -l}). Returns false
+     * when {@code target} is not a mount point (EINVAL).
+     */
+    public static boolean umount(String target, int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            if ((int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags) != 0) {
+                if ((int) ERRNO.get(st, 0L) == EINVAL) {
+                    return false;
+                }
+                throw error("umount " + target, st);
+            }
+            return true;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * unshare(2) of namespaces that the kernel lets one thread of a multi-threaded process leave (UTS, IPC, net):
+     * only the calling thread moves.
+     */
+    public static void unshare(int flags) throws IOException {
+        check("unshare", (a, st) -> (int) UNSHARE.invokeExact(st, flags));
+    }
+
+    /** setns(2) of the calling thread into the namespace open at {@code fd}. */
+    public static void setns(int fd, int type) throws IOException {
+        check("setns", (a, st) -> (int) SETNS.invokeExact(st, fd, type));
+    }
+
+    /** sethostname(2), in the calling thread's UTS namespace. */
+    public static void sethostname(String name) throws IOException {
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        check("sethostname " + name, (a, st) -> {
+            MemorySegment s = a.allocate(b.length + 1L);
+            MemorySegment.copy(b, 0, s, ValueLayout.JAVA_BYTE, 0, b.length);
+            return (int) SETHOSTNAME.invokeExact(st, s, (long) b.length);
+        });
+    }
+
+    private static MemorySegment str(Arena a, String s) {
+        return s == null ? MemorySegment.NULL : a.allocateFrom(s);
+    }
+
+    /** mkfifo(3): a FIFO at {@code path} with {@code mode} (before the umask), e.g. {@code 0600}. */
+    public static void mkfifo(Path path, int mode) throws IOException {
+        check("mkfifo " + path, (a, st) -> (int) MKFIFO.invokeExact(st, a.allocateFrom(path.toString()), mode));
+    }
+
+    /** kill(2): sends {@code signal} to {@code pid}, which need not be a child of this process. */
+    public static void kill(long pid, int signal) throws IOException {
+        check("kill " + pid, (a, st) -> (int) KILL.invokeExact(st, (int) pid, signal));
+    }
+
+    /** Connects a SOCK_SEQPACKET unix socket to {@code path}; returns its fd. */
+    public static int connectSeqpacket(String path) throws IOException {
+        byte[] p = path.getBytes(StandardCharsets.UTF_8);
+        if (p.length >= 108) {
+            throw new IOException("socket path too long: " + path);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                throw error("socket", st);
+            }
+            MemorySegment addr = a.allocate(110);
+            addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
+            if ((int) CONNECT.invokeExact(st, fd, addr, 2 + p.length + 1) != 0) {
+                IOException e = error("connect " + path, st);
+                close(fd);
+                throw e;
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** One read(2); returns the byte count, 0 at EOF. */
+    public static int read(int fd, byte[] buf) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment seg = a.allocate(buf.length);
+            long n = (long) READ.invokeExact(st, fd, seg, (long) buf.length);
+            if (n < 0) {
+                throw error("read", st);
+            }
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 0, buf, 0, (int) n);
+            return (int) n;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void write(int fd, byte[] buf, int off, int len) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment seg = a.allocate(Math.max(1, len));
+            MemorySegment.copy(buf, off, seg, ValueLayout.JAVA_BYTE, 0, len);
+            long done = 0;
+            while (done < len) {
+                long n = (long) WRITE.invokeExact(st, fd, seg.asSlice(done), len - done);
+                if (n < 0) {
+                    throw error("write", st);
+                }
+                done += n;
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void shutdownWrite(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) SHUTDOWN.invokeExact(a.allocate(CALL_STATE), fd, SHUT_WR);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A pseudo-terminal: the master fd, and the slave's path for a child's stdio. */
+    public record Pty(int master, String slave) {}
+
+    public static Pty openPty() throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = (int) POSIX_OPENPT.invokeExact(st, O_RDWR | O_NOCTTY | O_CLOEXEC);
+            if (fd < 0) {
+                throw error("posix_openpt", st);
+            }
+            MemorySegment name = a.allocate(128);
+            if ((int) GRANTPT.invokeExact(st, fd) != 0 || (int) UNLOCKPT.invokeExact(st, fd) != 0
+                    || (int) PTSNAME_R.invokeExact(st, fd, name, 128L) != 0) {
+                IOException e = error("pty", st);
+                close(fd);
+                throw e;
+            }
+            return new Pty(fd, name.getString(0, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Sets a terminal's size (TIOCSWINSZ). */
+    public static void setWindowSize(int fd, int rows, int cols) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment ws = a.allocate(8);
+            ws.set(ValueLayout.JAVA_SHORT, 0, (short) rows);
+            ws.set(ValueLayout.JAVA_SHORT, 2, (short) cols);
+            if ((int) IOCTL_PTR.invokeExact(st, fd, TIOCSWINSZ, ws) != 0) {
+                throw error("TIOCSWINSZ", st);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+}
