@@ -238,7 +238,7 @@ final class RuncContainers {
         }
         Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
-            Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciSpecs.updateResources(resources)));
+            Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciResources.updateResources(resources)));
             ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "

@@ -82,7 +82,7 @@ final class RuncSandboxes {
             PodSysctls.validate(id, spec.sysctls(), ns);
             // The pod's /dev/shm: a tmpfs in the bundle shared by all its containers, or the host's for host IPC.
             Path shm = ns.ipc() == NamespaceMode.NODE ? Path.of("/dev/shm") : bundle.resolve("shm");
-            String podCgroup = options.systemdCgroup() ? "" : OciSpecs.podCgroup(spec.cgroupParent(), id);
+            String podCgroup = options.systemdCgroup() ? "" : OciResources.podCgroup(spec.cgroupParent(), id);
             boolean pinned = PinnedPods.withoutPause(options, spec);
             if (pinned) {
                 bundleFiles.newBundle("sandbox", id, undo);

@@ -51,7 +51,7 @@ class FaultTest {
                         assertThat(e.kind()).isEqualTo(BackendException.Kind.INTERNAL);
                         assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ").contains("boom");
                     });
-            assertNothingLeft(ctx, id, OciSpecs.podCgroup("", id));
+            assertNothingLeft(ctx, id, OciResources.podCgroup("", id));
         }
     }
 
@@ -69,7 +69,7 @@ class FaultTest {
                         assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ")
                                 .contains("boom").doesNotContain("\tat ");
                     });
-            assertNothingLeft(ctx, id, OciSpecs.podCgroup("", id));
+            assertNothingLeft(ctx, id, OciResources.podCgroup("", id));
         }
     }
 
@@ -98,13 +98,13 @@ class FaultTest {
                             assertThat(e.getMessage()).startsWith("failed to create container \"" + id + "\": ")
                                     .contains("/no/such/program").doesNotContain("\tat ");
                         });
-                assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
+                assertNothingLeft(ctx, id, OciResources.cgroupsPath(false, "", sb, id));
                 assertThat(ProcessRunner.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
                         null, Duration.ofSeconds(30)).ok()).isFalse();
             } finally {
                 backend.removeSandbox(sb);
             }
-            assertNothingLeft(ctx, sb, OciSpecs.podCgroup("", sb));
+            assertNothingLeft(ctx, sb, OciResources.podCgroup("", sb));
         }
     }
 
@@ -157,10 +157,10 @@ class FaultTest {
             backend.removeSandbox(sharedPid);
         }
         assertThat(Processes.live(pauseProcess, "pause")).as("the shared-pid pod's pause process").isFalse();
-        assertNothingLeft(ctx, sharedPid, OciSpecs.podCgroup("", sharedPid));
-        assertNothingLeft(ctx, ctr, OciSpecs.cgroupsPath(false, "", pinned, ctr));
-        assertNothingLeft(ctx, pinned, OciSpecs.podCgroup("", pinned));
-        assertNothingLeft(ctx, paused, OciSpecs.podCgroup("", paused));
+        assertNothingLeft(ctx, sharedPid, OciResources.podCgroup("", sharedPid));
+        assertNothingLeft(ctx, ctr, OciResources.cgroupsPath(false, "", pinned, ctr));
+        assertNothingLeft(ctx, pinned, OciResources.podCgroup("", pinned));
+        assertNothingLeft(ctx, paused, OciResources.podCgroup("", paused));
     }
 
     /**
@@ -220,7 +220,7 @@ class FaultTest {
             backend.createSandbox(Host.sandbox(never, rootfs, PodSecurity.DEFAULT));
             backend.stopSandbox(never, Duration.ofSeconds(10));
             backend.removeSandbox(never);
-            assertNothingLeft(ctx, never, OciSpecs.podCgroup("", never));
+            assertNothingLeft(ctx, never, OciResources.podCgroup("", never));
 
             backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
             backend.startSandbox(sb);
@@ -230,9 +230,9 @@ class FaultTest {
             backend.stopContainer(id, Duration.ofSeconds(10));
             assertThat(backend.containerStatus(id).state()).isEqualTo(dev.berth.spi.ContainerStatus.State.EXITED);
             backend.removeContainer(id);
-            assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
+            assertNothingLeft(ctx, id, OciResources.cgroupsPath(false, "", sb, id));
             backend.removeSandbox(sb);
-            assertNothingLeft(ctx, sb, OciSpecs.podCgroup("", sb));
+            assertNothingLeft(ctx, sb, OciResources.podCgroup("", sb));
         }
     }
 
@@ -269,7 +269,7 @@ class FaultTest {
                         assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
                         assertThat(e.getMessage()).contains("/nonexistent/berth-pause is not installed");
                     });
-            assertNothingLeft(base.resolve("ctx"), id, OciSpecs.podCgroup("", id));
+            assertNothingLeft(base.resolve("ctx"), id, OciResources.podCgroup("", id));
         }
     }
 }

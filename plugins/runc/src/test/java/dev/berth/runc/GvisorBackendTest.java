@@ -94,13 +94,13 @@ class GvisorBackendTest {
         assertThat(backend.containerStatus(never).state()).isEqualTo(ContainerStatus.State.EXITED);
         backend.removeContainer(never);
         backend.removeContainer(failing);
-        FaultTest.assertNothingLeft(ctx, never, OciSpecs.cgroupsPath(false, "", sandbox, never));
+        FaultTest.assertNothingLeft(ctx, never, OciResources.cgroupsPath(false, "", sandbox, never));
         String removed = sandbox;
         backend.removeSandbox(removed);
         sandbox = null;
-        FaultTest.assertNothingLeft(ctx, removed, OciSpecs.podCgroup("", removed));
+        FaultTest.assertNothingLeft(ctx, removed, OciResources.podCgroup("", removed));
         // runsc leaves the gofer of a container whose start failed running until its sandbox ends.
-        FaultTest.assertNothingLeft(ctx, failing, OciSpecs.cgroupsPath(false, "", removed, failing));
+        FaultTest.assertNothingLeft(ctx, failing, OciResources.cgroupsPath(false, "", removed, failing));
     }
 
     /** runsc 2022-12 refuses capabilities newer than CAP_AUDIT_READ; a container that asks for all of them starts. */
@@ -237,8 +237,8 @@ class GvisorBackendTest {
         assertThat(ProcessRunner.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
                 Duration.ofSeconds(30)).stdout()).isEmpty();
         for (String id : List.of(removed, first, second, exiting)) {
-            FaultTest.assertNothingLeft(ctx, id, id.equals(removed) ? OciSpecs.podCgroup("", id)
-                    : OciSpecs.cgroupsPath(false, "", removed, id));
+            FaultTest.assertNothingLeft(ctx, id, id.equals(removed) ? OciResources.podCgroup("", id)
+                    : OciResources.cgroupsPath(false, "", removed, id));
         }
     }
 }

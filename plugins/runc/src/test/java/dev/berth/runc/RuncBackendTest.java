@@ -267,7 +267,7 @@ class RuncBackendTest {
         String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
         backend.updateContainer(id, new LinuxResources(100_000, 50_000, 512, 64L << 20, 0, "", "", Map.of(),
                 Map.of(), 0));
-        String cg = OciSpecs.cgroupsPath(false, "", sb, id);
+        String cg = OciResources.cgroupsPath(false, "", sb, id);
         assertThat(Cgroups.readLong(Cgroups.dir("memory", cg).resolve("memory.limit_in_bytes")).orElseThrow())
                 .isEqualTo(64L << 20);
         assertThat(Cgroups.readLong(Cgroups.dir("cpu", cg).resolve("cpu.cfs_quota_us")).orElseThrow())
@@ -378,7 +378,7 @@ class RuncBackendTest {
         try (var root = Files.list(Files.readSymbolicLink(proc.resolve("root")))) {
             assertThat(root).as("its root: an empty directory").isEmpty();
         }
-        assertThat(Files.readString(proc.resolve("cgroup"))).contains(OciSpecs.podCgroup("", sb) + "/" + sb);
+        assertThat(Files.readString(proc.resolve("cgroup"))).contains(OciResources.podCgroup("", sb) + "/" + sb);
         String ct = run(sb, List.of("sleep", "3600"), null, null, SHARED_PID_CONTAINER);
         long ctPid = backend.containerStatus(ct).pid();
         for (String ns : List.of("net", "uts", "ipc", "pid")) {
@@ -399,7 +399,7 @@ class RuncBackendTest {
         backend.removeSandbox(sb);
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(sb);
         for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
-            assertThat(h.mountPoint().resolve(OciSpecs.podCgroup("", sb).substring(1))).doesNotExist();
+            assertThat(h.mountPoint().resolve(OciResources.podCgroup("", sb).substring(1))).doesNotExist();
         }
     }
 
@@ -450,7 +450,7 @@ class RuncBackendTest {
         backend.removeSandbox(sb);
         backend.removeSandbox(sb);
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(sb);
-        assertThat(Cgroups.dir("memory", OciSpecs.podCgroup("", sb))).doesNotExist();
+        assertThat(Cgroups.dir("memory", OciResources.podCgroup("", sb))).doesNotExist();
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(ct);
     }
 
@@ -519,7 +519,7 @@ class RuncBackendTest {
         Path pinA = base.resolve("netns").resolve(a.substring(0, 12));
         Path pinB = base.resolve("netns").resolve(b.substring(0, 12));
         String id = run(a, BURNER, null, null, ContainerSecurity.DEFAULT);
-        String cg = OciSpecs.cgroupsPath(false, "", a, id);
+        String cg = OciResources.cgroupsPath(false, "", a, id);
 
         var first = only(source.podMetrics(a));
         assertThat(first.containerId()).isEqualTo(id);
@@ -828,7 +828,7 @@ class RuncBackendTest {
                 base.image(),
                 null, null, null, null));
         backend.startSandbox(id);
-        String pod = OciSpecs.podCgroup("", id);
+        String pod = OciResources.podCgroup("", id);
         assertThat(Cgroups.readLong(Cgroups.dir("memory", pod).resolve("memory.limit_in_bytes")).orElseThrow())
                 .isEqualTo(288L << 20);
         assertThat(Cgroups.readLong(Cgroups.dir("cpu", pod).resolve("cpu.cfs_quota_us")).orElseThrow())
@@ -892,7 +892,7 @@ class RuncBackendTest {
                             assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
                         }
                     });
-            FaultTest.assertNothingLeft(base.resolve("ctx"), id, OciSpecs.podCgroup("", id));
+            FaultTest.assertNothingLeft(base.resolve("ctx"), id, OciResources.podCgroup("", id));
         }
     }
 
