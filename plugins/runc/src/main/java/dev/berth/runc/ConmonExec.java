@@ -173,7 +173,7 @@ final class ConmonExec {
      * gVisor: an exec'd process lives inside the sandbox, and killing the host's {@code runsc exec} leaves it
      * running. berth-runsc has runsc write its pid in the sandbox beside the pid file; it is killed by that pid.
      */
-    void killInSandbox(String containerId, Path pidFile) {
+    private void killInSandbox(String containerId, Path pidFile) {
         if (!options.runsc()) {
             return;
         }
@@ -184,7 +184,7 @@ final class ConmonExec {
     }
 
     /** Kills an exec'd process and its children; false if its pid file is not there (yet). */
-    static boolean killExecProcess(Path pidFile) {
+    private static boolean killExecProcess(Path pidFile) {
         try {
             if (!Files.exists(pidFile)) {
                 return false;

@@ -74,7 +74,7 @@ final class ContainerIo {
     }
 
     /** The joiner or conmon reopens asynchronously; CRI expects the new file to exist when the call returns. */
-    void awaitLogFile(String containerId) {
+    private void awaitLogFile(String containerId) {
         String log = state.requireContainer(containerId).logPath();
         if (log != null && !log.isEmpty()) {
             Processes.await(() -> Files.exists(Path.of(log)), Duration.ofSeconds(2), Duration.ofMillis(5));

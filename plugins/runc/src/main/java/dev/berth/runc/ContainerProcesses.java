@@ -106,7 +106,7 @@ final class ContainerProcesses {
         }
     }
 
-    Optional<Exit> awaitExit(String id, Duration timeout) {
+    private Optional<Exit> awaitExit(String id, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Optional<Exit> e = exit(id);
@@ -153,7 +153,7 @@ final class ContainerProcesses {
      * container has run no code of its own, so there is nothing to stop gracefully: it is deleted, and its conmon
      * (which may never see an exit) is left to {@link #destroy}.
      */
-    boolean neverStarted(String verb, String id) {
+    private boolean neverStarted(String verb, String id) {
         JsonNode runtimeState = cli.state(id);
         if (runtimeState == null || !runtimeState.path("status").asText().equals("created")) {
             return false;
@@ -207,7 +207,7 @@ final class ContainerProcesses {
         }
     }
 
-    static boolean isConmon(long pid) {
+    private static boolean isConmon(long pid) {
         return Processes.live(pid, "conmon");
     }
 

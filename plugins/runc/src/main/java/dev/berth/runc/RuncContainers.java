@@ -172,7 +172,7 @@ final class RuncContainers {
     }
 
     /** gVisor: a container that joined a pod's sandbox is started by its berth-runsc stand-in ({@link RunscShim}). */
-    ProcessRunner.Result startThroughStandIn(String containerId, long standIn) {
+    private ProcessRunner.Result startThroughStandIn(String containerId, long standIn) {
         try {
             int status = RunscShim.start(state.bundle(containerId), standIn, ConmonExec.CREATE_TIMEOUT);
             return new ProcessRunner.Result(status, "", status == 0 ? "" : "runsc start exited with status " + status

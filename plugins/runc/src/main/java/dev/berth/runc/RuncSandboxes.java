@@ -145,7 +145,7 @@ final class RuncSandboxes {
     }
 
     /** Mounts the pod's shared /dev/shm at {@code shm}, unless the pod uses the host's IPC namespace. */
-    static void mountShm(String id, Namespaces ns, Path shm) {
+    private static void mountShm(String id, Namespaces ns, Path shm) {
         if (ns.ipc() == NamespaceMode.NODE) {
             return;
         }
@@ -201,7 +201,7 @@ final class RuncSandboxes {
     }
 
     /** A marker that the pause process was started, for the status fast path; losing it only costs speed. */
-    void markStarted(String sandboxId) {
+    private void markStarted(String sandboxId) {
         try {
             Files.writeString(state.bundle(sandboxId).resolve(STARTED), "");
         } catch (IOException e) {
@@ -305,7 +305,7 @@ final class RuncSandboxes {
     }
 
     /** Pod-level limits: the sum of overhead and the containers' resources, on the pod cgroup. */
-    void applyPodLimits(String sandboxId, String podCgroup, LinuxResources overhead, LinuxResources res) {
+    private void applyPodLimits(String sandboxId, String podCgroup, LinuxResources overhead, LinuxResources res) {
         try {
             Cgroups.applyPodLimits(podCgroup, overhead, res);
         } catch (IOException e) {
