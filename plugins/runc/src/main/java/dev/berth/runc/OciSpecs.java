@@ -24,14 +24,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Builds OCI runtime specs ({@code config.json}) for pause and workload containers. Pure: everything it needs
  * from the host comes in through {@link Host}, {@link Pod} and resolved {@link Device}s, so it is tested with
- * tables and no runtime.
+ * tables and no runtime. Its cgroup side is {@link OciResources}, its mounts {@link OciMounts}.
  */
 public final class OciSpecs {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -134,33 +133,6 @@ public final class OciSpecs {
 
     private OciSpecs() {}
 
-    // ---- cgroups -------------------------------------------------------------------------------------------
-
-    /** The pod's own cgroup (cgroupfs driver): {@code <cgroup_parent or /berth>/<sandbox-id>}. */
-    public static String podCgroup(String cgroupParent, String sandboxId) {
-        String parent = cgroupParent == null || cgroupParent.isBlank() ? "/berth" : cgroupParent;
-        if (!parent.startsWith("/")) {
-            parent = "/" + parent;
-        }
-        if (parent.endsWith("/")) {
-            parent = parent.substring(0, parent.length() - 1);
-        }
-        return parent + "/" + sandboxId;
-    }
-
-    /**
-     * A container's {@code cgroupsPath}: under the pod cgroup with cgroupfs; {@code slice:prefix:name} with
-     * systemd, where the slice is the pod's cgroup parent when it names a slice.
-     */
-    public static String cgroupsPath(boolean systemd, String cgroupParent, String sandboxId, String containerId) {
-        if (systemd) {
-            String slice = cgroupParent != null && cgroupParent.endsWith(".slice")
-                    ? Path.of(cgroupParent).getFileName().toString() : "system.slice";
-            return slice + ":berth:" + containerId;
-        }
-        return podCgroup(cgroupParent, sandboxId) + "/" + containerId;
-    }
-
     // ---- specs ---------------------------------------------------------------------------------------------
 
     /** The pause container's spec: it owns the pod's namespaces and sysctls. */
@@ -186,9 +158,9 @@ public final class OciSpecs {
         if (!hostNet && !spec.hostname().isEmpty()) {
             root.put("hostname", spec.hostname());
         }
-        ArrayNode mounts = defaultMounts(spec.security().privileged(), shm);
+        ArrayNode mounts = OciMounts.defaultMounts(spec.security().privileged(), shm);
         root.set("mounts", mounts);
-        addPodFileMounts(mounts, spec.resolvConf(), spec.hostsFile(), spec.hostnameFile(), Set.of());
+        OciMounts.addPodFileMounts(mounts, spec.resolvConf(), spec.hostsFile(), spec.hostnameFile(), Set.of());
 
         ObjectNode linux = F.objectNode();
         ArrayNode namespaces = F.arrayNode();
@@ -215,8 +187,8 @@ public final class OciSpecs {
         if (!sysctl.isEmpty()) {
             linux.set("sysctl", sysctl);
         }
-        linux.put("cgroupsPath", cgroupsPath(host.systemdCgroup(), spec.cgroupParent(), spec.id(), spec.id()));
-        linux.set("resources", resources(LinuxResources.NONE, List.of(), spec.security().privileged()));
+        linux.put("cgroupsPath", OciResources.cgroupsPath(host.systemdCgroup(), spec.cgroupParent(), spec.id(), spec.id()));
+        linux.set("resources", OciResources.resources(LinuxResources.NONE, List.of(), spec.security().privileged()));
         if (!spec.security().privileged()) {
             linux.set("maskedPaths", strings(DEFAULT_MASKED));
             linux.set("readonlyPaths", strings(DEFAULT_READONLY));
@@ -255,7 +227,7 @@ public final class OciSpecs {
         root.set("process", process);
         root.set("root", root(sec.readonlyRootfs()));
 
-        ArrayNode mounts = defaultMounts(sec.privileged(), pod.shm());
+        ArrayNode mounts = OciMounts.defaultMounts(sec.privileged(), pod.shm());
         Set<String> requested = new LinkedHashSet<>();
         for (ContainerMount m : spec.mounts()) {
             requested.add(m.containerPath());
@@ -267,16 +239,16 @@ public final class OciSpecs {
             }
         }
         boolean hostNet = pod.namespaces().network() == NamespaceMode.NODE;
-        addPodFileMounts(mounts, pod.resolvConf(), pod.hostsFile(), hostNet ? null : pod.hostnameFile(), requested);
+        OciMounts.addPodFileMounts(mounts, pod.resolvConf(), pod.hostsFile(), hostNet ? null : pod.hostnameFile(), requested);
         for (ContainerMount m : spec.mounts()) {
-            mounts.add(criMount(spec.id(), m, host.recursiveReadOnly()));
+            mounts.add(OciMounts.criMount(spec.id(), m, host.recursiveReadOnly()));
         }
         root.set("mounts", mounts);
 
         ObjectNode linux = F.objectNode();
         linux.set("namespaces", containerNamespaces(spec, pod));
-        linux.put("cgroupsPath", cgroupsPath(host.systemdCgroup(), pod.cgroupParent(), pod.id(), spec.id()));
-        linux.set("resources", resources(spec.resources(), devices, sec.privileged()));
+        linux.put("cgroupsPath", OciResources.cgroupsPath(host.systemdCgroup(), pod.cgroupParent(), pod.id(), spec.id()));
+        linux.set("resources", OciResources.resources(spec.resources(), devices, sec.privileged()));
         ArrayNode devs = F.arrayNode();
         for (Device d : devices) {
             ObjectNode n = devs.addObject();
@@ -392,102 +364,6 @@ public final class OciSpecs {
         return Path.of("/proc", Long.toString(pid), "ns", ns);
     }
 
-    static ObjectNode criMount(String containerId, ContainerMount m, boolean rroSupported) {
-        if (m.hostPath().isEmpty()) {
-            throw BackendException.invalid("failed to create container \"" + containerId + "\": mount at \""
-                    + m.containerPath() + "\" has no host path");
-        }
-        ObjectNode n = F.objectNode();
-        n.put("destination", m.containerPath());
-        n.put("type", "bind");
-        n.put("source", m.hostPath());
-        ArrayNode opts = n.putArray("options");
-        opts.add("rbind");
-        opts.add(switch (m.propagation()) {
-            case PRIVATE -> "rprivate";
-            case HOST_TO_CONTAINER -> "rslave";
-            case BIDIRECTIONAL -> "rshared";
-        });
-        if (m.recursiveReadOnly()) {
-            if (!rroSupported) {
-                throw BackendException.invalid("failed to create container \"" + containerId
-                        + "\": recursive read-only mount of \"" + m.containerPath()
-                        + "\" is not supported by this runtime and kernel");
-            }
-            opts.add("rro");
-        } else if (m.readOnly()) {
-            opts.add("ro");
-        }
-        return n;
-    }
-
-    static ObjectNode resources(LinuxResources r, List<Device> devices, boolean privileged) {
-        ObjectNode res = F.objectNode();
-        ArrayNode devs = res.putArray("devices");
-        ObjectNode deny = devs.addObject();
-        deny.put("allow", privileged);
-        deny.put("access", "rwm");
-        if (!privileged) {
-            for (Device d : devices) {
-                ObjectNode a = devs.addObject();
-                a.put("allow", true);
-                a.put("type", d.type());
-                a.put("major", d.major());
-                a.put("minor", d.minor());
-                a.put("access", d.permissions());
-            }
-        }
-        ObjectNode cpu = F.objectNode();
-        if (r.cpuShares() > 0) {
-            cpu.put("shares", r.cpuShares());
-        }
-        if (r.cpuQuota() != 0) {
-            cpu.put("quota", r.cpuQuota());
-        }
-        if (r.cpuPeriod() > 0) {
-            cpu.put("period", r.cpuPeriod());
-        }
-        if (!r.cpusetCpus().isEmpty()) {
-            cpu.put("cpus", r.cpusetCpus());
-        }
-        if (!r.cpusetMems().isEmpty()) {
-            cpu.put("mems", r.cpusetMems());
-        }
-        if (!cpu.isEmpty()) {
-            res.set("cpu", cpu);
-        }
-        ObjectNode mem = F.objectNode();
-        if (r.memoryLimitBytes() > 0) {
-            mem.put("limit", r.memoryLimitBytes());
-        }
-        if (r.memorySwapLimitBytes() > 0) {
-            mem.put("swap", r.memorySwapLimitBytes());
-        }
-        if (!mem.isEmpty()) {
-            res.set("memory", mem);
-        }
-        if (!r.hugepageLimits().isEmpty()) {
-            ArrayNode hp = res.putArray("hugepageLimits");
-            new java.util.TreeMap<>(r.hugepageLimits()).forEach((size, limit) -> {
-                ObjectNode h = hp.addObject();
-                h.put("pageSize", size);
-                h.put("limit", limit);
-            });
-        }
-        if (!r.unified().isEmpty()) {
-            ObjectNode u = res.putObject("unified");
-            new java.util.TreeMap<>(r.unified()).forEach(u::put);
-        }
-        return res;
-    }
-
-    /** Resources for {@code runc update --resources -}: the same shape, without devices. */
-    public static ObjectNode updateResources(LinuxResources r) {
-        ObjectNode res = resources(r, List.of(), false);
-        res.remove("devices");
-        return res;
-    }
-
     /** Takes the fields OCI knows from a seccomp profile (OCI or Docker format). */
     static ObjectNode seccomp(String containerId, JsonNode profile) {
         try {
@@ -535,46 +411,6 @@ public final class OciSpecs {
         r.put("path", "rootfs");
         r.put("readonly", readonly);
         return r;
-    }
-
-    /** proc, dev, pts, shm (private tmpfs, or the pod's shared one bound in), mqueue, sysfs and cgroup. */
-    private static ArrayNode defaultMounts(boolean privileged, Path shm) {
-        ArrayNode m = F.arrayNode();
-        m.add(mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
-        m.add(mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
-        m.add(mount("/dev/pts", "devpts", "devpts",
-                List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")));
-        m.add(shm != null
-                ? mount("/dev/shm", "bind", shm.toString(), List.of("rbind", "rprivate", "nosuid", "noexec", "nodev"))
-                : mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
-        m.add(mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")));
-        m.add(mount("/sys", "sysfs", "sysfs", privileged ? List.of("nosuid", "noexec", "nodev")
-                : List.of("nosuid", "noexec", "nodev", "ro")));
-        m.add(mount("/sys/fs/cgroup", "cgroup", "cgroup", privileged ? List.of("nosuid", "noexec", "nodev", "relatime")
-                : List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
-        return m;
-    }
-
-    private static void addPodFileMounts(ArrayNode mounts, Path resolv, Path hosts, Path hostname,
-                                         Set<String> requested) {
-        Map<String, Path> files = new LinkedHashMap<>();
-        files.put("/etc/resolv.conf", resolv);
-        files.put("/etc/hosts", hosts);
-        files.put("/etc/hostname", hostname);
-        files.forEach((dest, src) -> {
-            if (src != null && !requested.contains(dest)) {
-                mounts.add(mount(dest, "bind", src.toString(), List.of("rbind", "rprivate")));
-            }
-        });
-    }
-
-    private static ObjectNode mount(String dest, String type, String source, List<String> options) {
-        ObjectNode n = F.objectNode();
-        n.put("destination", dest);
-        n.put("type", type);
-        n.put("source", source);
-        n.set("options", strings(options));
-        return n;
     }
 
     private static ObjectNode ns(String type, Path path) {

@@ -3,6 +3,8 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
@@ -49,7 +51,7 @@ class FaultTest {
                         assertThat(e.kind()).isEqualTo(BackendException.Kind.INTERNAL);
                         assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ").contains("boom");
                     });
-            assertNothingLeft(ctx, id, OciSpecs.podCgroup("", id));
+            assertNothingLeft(ctx, id, OciResources.podCgroup("", id));
         }
     }
 
@@ -67,7 +69,7 @@ class FaultTest {
                         assertThat(e.getMessage()).startsWith("failed to create sandbox \"" + id + "\": ")
                                 .contains("boom").doesNotContain("\tat ");
                     });
-            assertNothingLeft(ctx, id, OciSpecs.podCgroup("", id));
+            assertNothingLeft(ctx, id, OciResources.podCgroup("", id));
         }
     }
 
@@ -96,13 +98,13 @@ class FaultTest {
                             assertThat(e.getMessage()).startsWith("failed to create container \"" + id + "\": ")
                                     .contains("/no/such/program").doesNotContain("\tat ");
                         });
-                assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
-                assertThat(Programs.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
+                assertNothingLeft(ctx, id, OciResources.cgroupsPath(false, "", sb, id));
+                assertThat(ProcessRunner.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
                         null, Duration.ofSeconds(30)).ok()).isFalse();
             } finally {
                 backend.removeSandbox(sb);
             }
-            assertNothingLeft(ctx, sb, OciSpecs.podCgroup("", sb));
+            assertNothingLeft(ctx, sb, OciResources.podCgroup("", sb));
         }
     }
 
@@ -155,10 +157,10 @@ class FaultTest {
             backend.removeSandbox(sharedPid);
         }
         assertThat(Processes.live(pauseProcess, "pause")).as("the shared-pid pod's pause process").isFalse();
-        assertNothingLeft(ctx, sharedPid, OciSpecs.podCgroup("", sharedPid));
-        assertNothingLeft(ctx, ctr, OciSpecs.cgroupsPath(false, "", pinned, ctr));
-        assertNothingLeft(ctx, pinned, OciSpecs.podCgroup("", pinned));
-        assertNothingLeft(ctx, paused, OciSpecs.podCgroup("", paused));
+        assertNothingLeft(ctx, sharedPid, OciResources.podCgroup("", sharedPid));
+        assertNothingLeft(ctx, ctr, OciResources.cgroupsPath(false, "", pinned, ctr));
+        assertNothingLeft(ctx, pinned, OciResources.podCgroup("", pinned));
+        assertNothingLeft(ctx, paused, OciResources.podCgroup("", paused));
     }
 
     /**
@@ -172,8 +174,8 @@ class FaultTest {
         Path bundle = Files.createDirectories(ctx.resolve("state/b").resolve(id));
         Path sync = bundle.resolve("sync-1-1");
         Path start = bundle.resolve("start-1-1");
-        Fifos.create(sync);
-        Fifos.create(start);
+        Libc.mkfifo(sync, 0600);
+        Libc.mkfifo(start, 0600);
         // The launcher exactly as Conmon starts it, with nobody at the other end of its FIFOs.
         Process launcher = new ProcessBuilder("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"",
                 "conmon-launcher", sync.toString(), start.toString(), "/bin/true").start();
@@ -218,7 +220,7 @@ class FaultTest {
             backend.createSandbox(Host.sandbox(never, rootfs, PodSecurity.DEFAULT));
             backend.stopSandbox(never, Duration.ofSeconds(10));
             backend.removeSandbox(never);
-            assertNothingLeft(ctx, never, OciSpecs.podCgroup("", never));
+            assertNothingLeft(ctx, never, OciResources.podCgroup("", never));
 
             backend.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
             backend.startSandbox(sb);
@@ -228,9 +230,9 @@ class FaultTest {
             backend.stopContainer(id, Duration.ofSeconds(10));
             assertThat(backend.containerStatus(id).state()).isEqualTo(dev.berth.spi.ContainerStatus.State.EXITED);
             backend.removeContainer(id);
-            assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
+            assertNothingLeft(ctx, id, OciResources.cgroupsPath(false, "", sb, id));
             backend.removeSandbox(sb);
-            assertNothingLeft(ctx, sb, OciSpecs.podCgroup("", sb));
+            assertNothingLeft(ctx, sb, OciResources.podCgroup("", sb));
         }
     }
 
@@ -242,7 +244,7 @@ class FaultTest {
         for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
             assertThat(h.mountPoint().resolve(cgroup.substring(1))).as("cgroup").doesNotExist();
         }
-        Programs.Result pgrep = Programs.run(List.of("pgrep", "-f", id), null, Duration.ofSeconds(30));
+        ProcessRunner.Result pgrep = ProcessRunner.run(List.of("pgrep", "-f", id), null, Duration.ofSeconds(30));
         assertThat(pgrep.stdout()).as("processes mentioning " + id).isEmpty();
     }
 
@@ -267,7 +269,7 @@ class FaultTest {
                         assertThat(e.kind()).isEqualTo(BackendException.Kind.UNAVAILABLE);
                         assertThat(e.getMessage()).contains("/nonexistent/berth-pause is not installed");
                     });
-            assertNothingLeft(base.resolve("ctx"), id, OciSpecs.podCgroup("", id));
+            assertNothingLeft(base.resolve("ctx"), id, OciResources.podCgroup("", id));
         }
     }
 }

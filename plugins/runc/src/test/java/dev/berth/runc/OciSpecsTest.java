@@ -260,7 +260,7 @@ class OciSpecsTest {
     @Test
     void recursiveReadOnlyIsRefusedWithoutSupport() {
         ContainerMount m = new ContainerMount("/d", "/h", true, true, null, false, "");
-        assertThatThrownBy(() -> OciSpecs.criMount(CT, m, false)).isInstanceOf(BackendException.class)
+        assertThatThrownBy(() -> OciMounts.criMount(CT, m, false)).isInstanceOf(BackendException.class)
                 .hasMessageContaining("recursive read-only");
     }
 
@@ -355,19 +355,19 @@ class OciSpecsTest {
     @ParameterizedTest
     @MethodSource("cgroupCases")
     void cgroupsPaths(boolean systemd, String parent, String expected) {
-        assertThat(OciSpecs.cgroupsPath(systemd, parent, SB, CT)).isEqualTo(expected);
+        assertThat(OciResources.cgroupsPath(systemd, parent, SB, CT)).isEqualTo(expected);
     }
 
     @Test
     void resources() {
         LinuxResources r = new LinuxResources(100_000, 50_000, 256, 1L << 30, 0, "0-1", "0", Map.of("2MB", 4L << 20),
                 Map.of("memory.high", "1000000"), 2L << 30);
-        JsonNode res = OciSpecs.updateResources(r);
+        JsonNode res = OciResources.updateResources(r);
         assertThat(res.toString()).isEqualTo("{\"cpu\":{\"shares\":256,\"quota\":50000,\"period\":100000,"
                 + "\"cpus\":\"0-1\",\"mems\":\"0\"},\"memory\":{\"limit\":1073741824,\"swap\":2147483648},"
                 + "\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}],"
                 + "\"unified\":{\"memory.high\":\"1000000\"}}");
-        assertThat(OciSpecs.updateResources(LinuxResources.NONE).toString()).isEqualTo("{}");
+        assertThat(OciResources.updateResources(LinuxResources.NONE).toString()).isEqualTo("{}");
     }
 
     @Test

@@ -1,0 +1,222 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.ProcessRunner;
+import dev.berth.oci.Processes;
+import dev.berth.runc.ContainerProcesses.Exit;
+import dev.berth.runc.StateStore.ContainerRecord;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.ContainerStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The processes conmon supervises, a pause container's or a workload's: their state (from conmon's exit file,
+ * the pid berth started them with, and the runtime's {@code state}), stopping them with their stop signal and then
+ * SIGKILL, and destroying the runtime container with its conmon and log joiner.
+ */
+final class ContainerProcesses {
+    /** How long a stop waits for the exit after SIGKILL. */
+    static final Duration KILL_WAIT = Duration.ofSeconds(60);
+    /** How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two). */
+    static final Duration JOIN_WAIT = Duration.ofSeconds(1);
+
+    private final HandlerState state;
+    private final RuncOptions options;
+    private final RuntimeCli cli;
+
+    ContainerProcesses(HandlerState state) {
+        this.state = state;
+        this.options = state.options;
+        this.cli = state.cli;
+    }
+
+    /** The state of a runtime container (pause or workload), from conmon's exit file and the runtime's state. */
+    ContainerStatus processStatus(String id, String createdAt, String startedAt, String cgroupsPath) {
+        return processStatus(id, createdAt, startedAt, cgroupsPath, 0);
+    }
+
+    /**
+     * The state of a container or pause process. {@code startedPid} is its pid when berth started it: then, with no
+     * exit file and its conmon still alive, it is running, and the runtime need not be asked. The kubelet asks
+     * for status every second or so per container, and a {@code runc state} costs a fork and some 10 ms.
+     */
+    ContainerStatus processStatus(String id, String createdAt, String startedAt, String cgroupsPath,
+                                          long startedPid) {
+        Instant created = StateStore.time(createdAt);
+        Instant started = StateStore.time(startedAt);
+        Map<String, String> info = Map.of("bundle", state.bundle(id).toString(), "runtime",
+                options.binary().toString());
+        Optional<Exit> exit = exit(id);
+        if (exit.isEmpty() && startedPid > 0 && conmonAlive(id)) {
+            return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
+                    startedPid, info);
+        }
+        if (exit.isEmpty()) {
+            JsonNode runtimeState = cli.state(id);
+            String s = runtimeState == null ? "" : runtimeState.path("status").asText();
+            switch (s) {
+                case "created" -> {
+                    return new ContainerStatus(id, ContainerStatus.State.CREATED, created, null, null, 0, "", "",
+                            runtimeState.path("pid").asLong(), info);
+                }
+                case "running", "paused", "pausing" -> {
+                    return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
+                            runtimeState.path("pid").asLong(), info);
+                }
+                default -> {
+                    // Stopped or gone: conmon writes the exit file right after it reaps the process.
+                    exit = awaitExit(id, Duration.ofSeconds(runtimeState == null ? 1 : 5));
+                }
+            }
+        }
+        if (exit.isEmpty()) {
+            return new ContainerStatus(id, ContainerStatus.State.EXITED, created, started, null, 255, "Error",
+                    "the exit code is unknown: conmon is gone", 0, info);
+        }
+        // The container's last lines are in its log file once the joiner has gone (at once, normally).
+        LogJoiner.awaitDone(state.bundle(id), JOIN_WAIT);
+        Exit e = exit.get();
+        boolean oom = Files.exists(state.bundle(id).resolve("oom"))
+                || (e.code() != 0 && cgroupsPath != null && !cgroupsPath.isEmpty() && Cgroups.oomKilled(cgroupsPath));
+        String reason = oom ? "OOMKilled" : e.code() == 0 ? "Completed" : "Error";
+        return new ContainerStatus(id, ContainerStatus.State.EXITED, created, started, e.at(), e.code(), reason, "",
+                0, info);
+    }
+
+    record Exit(int code, Instant at) {}
+
+    Optional<Exit> exit(String id) {
+        Path f = state.exits.resolve(id);
+        try {
+            String s = Files.readString(f).strip();
+            if (s.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Exit(Integer.parseInt(s), Files.getLastModifiedTime(f).toInstant()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Exit> awaitExit(String id, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<Exit> e = exit(id);
+            if (e.isPresent() || System.nanoTime() > deadline) {
+                return e;
+            }
+            if (!conmonAlive(id) && exit(id).isEmpty()) {
+                return Optional.empty();
+            }
+            HandlerState.sleep(20);
+        }
+    }
+
+    /** The stop signal, then SIGKILL after {@code timeout}; returns once the process has exited. */
+    void stopProcess(String verb, String id, String stopSignal, Duration timeout) {
+        ContainerStatus st = processStatus(id, null, null, null);
+        if (st.state() == ContainerStatus.State.EXITED) {
+            return;
+        }
+        if (st.state() == ContainerStatus.State.RUNNING && timeout.toMillis() > 0) {
+            String sig = stopSignal == null || stopSignal.isEmpty() ? "SIGTERM" : stopSignal;
+            cli.run(List.of("kill", id, sig));
+            if (awaitExit(id, timeout).isPresent()) {
+                return;
+            }
+        }
+        ProcessRunner.Result r = cli.run(List.of("kill", id, "SIGKILL"));
+        if (!r.ok() && neverStarted(verb, id)) {
+            return;
+        }
+        if (awaitExit(id, KILL_WAIT).isEmpty()) {
+            JsonNode runtimeState = cli.state(id);
+            if (runtimeState != null && !runtimeState.path("status").asText().equals("stopped")) {
+                throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": "
+                        + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
+            }
+        }
+    }
+
+    /**
+     * After a refused SIGKILL: whether the runtime still holds the container as created, never started, and it
+     * was deleted. runc signals a created container, but runsc refuses ("cannot signal container ... in state
+     * created"): waiting for an exit then would wait for ever, and the container could never be removed. A created
+     * container has run no code of its own, so there is nothing to stop gracefully: it is deleted, and its conmon
+     * (which may never see an exit) is left to {@link #destroy}.
+     */
+    private boolean neverStarted(String verb, String id) {
+        JsonNode runtimeState = cli.state(id);
+        if (runtimeState == null || !runtimeState.path("status").asText().equals("created")) {
+            return false;
+        }
+        ProcessRunner.Result r = cli.run(List.of("delete", "--force", id));
+        if (!r.ok() && cli.state(id) != null) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": it was never started, and "
+                    + "the runtime refused both to kill it and to delete it: " + r.errorText());
+        }
+        awaitExit(id, Duration.ofSeconds(5));
+        return true;
+    }
+
+    /** Forcibly removes the runtime container and its conmon. Never throws. */
+    void destroy(String id) {
+        cli.run(List.of("delete", "--force", id));
+        long conmonPid = HandlerState.readPid(state.bundle(id).resolve("conmon.pid"));
+        if (conmonPid > 0) {
+            Optional<ProcessHandle> ph = ProcessHandle.of(conmonPid).filter(p -> isConmon(conmonPid));
+            if (ph.isPresent()) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (ph.get().isAlive() && isConmon(conmonPid) && System.nanoTime() < deadline) {
+                    HandlerState.sleep(20);
+                }
+                if (ph.get().isAlive() && isConmon(conmonPid)) {
+                    ph.get().destroyForcibly();
+                }
+            }
+        }
+        if (options.runsc()) {
+            RunscShim.killStandIn(state.bundle(id), id); // normally gone with its container (within a second)
+        }
+        // Without conmon the joiner reads end-of-file and finishes by itself; one that does not is killed.
+        if (!LogJoiner.awaitDone(state.bundle(id), JOIN_WAIT)) {
+            LogJoiner.kill(state.bundle(id));
+        }
+    }
+
+    /** Whether the conmon that supervises {@code id} runs: alive, not a zombie, and started for that id. */
+    boolean conmonAlive(String id) {
+        long pid = HandlerState.readPid(state.bundle(id).resolve("conmon.pid"));
+        if (pid <= 0 || !isConmon(pid)) {
+            return false;
+        }
+        try {
+            // A reused pid could be another container's conmon: its command line names the container.
+            String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+            return cmdline.contains(" -c " + id + " ");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isConmon(long pid) {
+        return Processes.live(pid, "conmon");
+    }
+
+    ContainerStatus containerStatus(String containerId) {
+        ContainerRecord rec = state.containers.get(containerId);
+        if (rec == null) {
+            throw BackendException.notFound("container", containerId);
+        }
+        return processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath(),
+                rec.startedAt() != null ? rec.pid() : 0);
+    }
+}

@@ -1,0 +1,216 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.runc.StateStore.ContainerRecord;
+import dev.berth.runc.StateStore.SandboxRecord;
+import dev.berth.spi.BackendContext;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BackendFeatures;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+
+/**
+ * What every part of one runc handler shares: its options and runtime command line, its directories under the
+ * state dir ({@code b/<id>} bundles, conmon's {@code exits} and attach sockets in {@code a}), the sandbox and
+ * container records (mirrored from {@link StateStore}), and the per-id locks that serialise operations on one id.
+ */
+final class HandlerState {
+    /** The ids core hands out; only such an id names a bundle that a removal may clean up. */
+    static final java.util.regex.Pattern HEX_ID = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+    /** Capabilities added since Linux 5.8, which runsc 2022-12 refuses ("unknown capability \"CAP_PERFMON\""). */
+    private static final Set<String> UNKNOWN_TO_RUNSC = Set.of("CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE");
+
+    final String handler;
+    final RuncOptions options;
+    final BackendContext context;
+    final System.Logger log;
+    final StateStore store;
+    final Path bundles;
+    final Path exits;
+    final Path attach;
+    final RuntimeCli cli;
+    final Map<String, SandboxRecord> sandboxes = new ConcurrentHashMap<>();
+    final Map<String, ContainerRecord> containers = new ConcurrentHashMap<>();
+    final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final OciSpecs.Host host;
+    private volatile BackendFeatures features;
+
+    HandlerState(String handler, RuncOptions options, BackendContext context) {
+        this.handler = handler;
+        this.options = options;
+        this.context = context;
+        this.log = context.logger();
+        Path state = context.stateDir();
+        try {
+            this.store = new StateStore(state);
+            this.bundles = Files.createDirectories(state.resolve("b"));
+            this.exits = Files.createDirectories(state.resolve("exits"));
+            this.attach = Files.createDirectories(state.resolve("a"));
+            Files.createDirectories(options.root());
+        } catch (IOException e) {
+            throw new BackendException(Kind.UNAVAILABLE, "failed to prepare state directory for runtime handler \""
+                    + handler + "\": " + e.getMessage());
+        }
+        this.cli = new RuntimeCli(options);
+        this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), HandlerState::readJson,
+                grantable(options));
+        load();
+    }
+
+    /**
+     * The capabilities a container may get: the host's bounding set; for runsc without those its gVisor kernel
+     * does not know (a privileged or ALL-capabilities container would not start at all).
+     */
+    private static Set<String> grantable(RuncOptions options) {
+        Set<String> caps = OciSpecs.Host.boundingSet();
+        if (!options.runsc()) {
+            return caps;
+        }
+        return caps.stream().filter(c -> !UNKNOWN_TO_RUNSC.contains(c)).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** Reads the records of the store into memory. */
+    void load() {
+        for (String id : store.sandboxIds()) {
+            store.sandbox(id).ifPresent(r -> sandboxes.put(id, r));
+        }
+        for (String id : store.containerIds()) {
+            store.container(id).ifPresent(r -> containers.put(id, r));
+        }
+    }
+
+    BackendFeatures features() {
+        BackendFeatures f = features;
+        if (f == null) {
+            f = HostChecks.features(options);
+            features = f;
+        }
+        return f;
+    }
+
+    /** The host facts for spec generation, with rro support known once features() has been asked. */
+    OciSpecs.Host host() {
+        return new OciSpecs.Host(host.ownOomScoreAdj(), features().recursiveReadOnlyMounts(), host.systemdCgroup(),
+                host.seccompLoader(), host.grantableCaps());
+    }
+
+    int ownOomScoreAdjustment() {
+        return host.ownOomScoreAdj();
+    }
+
+    ReentrantLock lock(String id) {
+        return locks.computeIfAbsent(id, k -> new ReentrantLock());
+    }
+
+    Path bundle(String id) {
+        return bundles.resolve(id);
+    }
+
+    List<ContainerRecord> containersOf(String sandboxId) {
+        return containers.values().stream().filter(c -> c.sandboxId().equals(sandboxId)).toList();
+    }
+
+    SandboxRecord requireSandbox(String id) {
+        SandboxRecord r = sandboxes.get(id);
+        if (r == null) {
+            throw BackendException.notFound("sandbox", id);
+        }
+        return r;
+    }
+
+    ContainerRecord requireContainer(String id) {
+        ContainerRecord r = containers.get(id);
+        if (r == null) {
+            throw BackendException.notFound("container", id);
+        }
+        return r;
+    }
+
+    void persist(SandboxRecord r, String verb) {
+        try {
+            store.put(r);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + r.id() + "\": " + e.getMessage());
+        }
+    }
+
+    void persist(ContainerRecord r, String verb) {
+        try {
+            store.put(r);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + r.id() + "\": " + e.getMessage());
+        }
+    }
+
+    /** Runs the undo steps a failed create registered, last first; a failing step is logged and skipped. */
+    void rollback(Deque<Runnable> undo) {
+        while (!undo.isEmpty()) {
+            try {
+                undo.pop().run();
+            } catch (RuntimeException e) {
+                log.log(Level.WARNING, "rollback step failed: {0}", e.getMessage());
+            }
+        }
+    }
+
+    /** Fails unless the runtime and conmon are installed. */
+    void requirePrograms(String verb, String id) {
+        for (Path p : List.of(options.binary(), options.conmon())) {
+            if (!Files.isExecutable(p)) {
+                throw new BackendException(Kind.UNAVAILABLE, "failed to " + verb + " \"" + id + "\": " + p
+                        + " is not installed or not executable");
+            }
+        }
+    }
+
+    static String str(Path p) {
+        return p == null ? "" : p.toString();
+    }
+
+    static Path path(String s) {
+        return s == null || s.isEmpty() ? null : Path.of(s);
+    }
+
+    static long readPid(Path file) {
+        try {
+            return Long.parseLong(Files.readString(file).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(Kind.INTERNAL, "interrupted");
+        }
+    }
+
+    private static int ownOomScoreAdj() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            return OciSpecs.JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            return null; // OciSpecs names the container and the file
+        }
+    }
+}

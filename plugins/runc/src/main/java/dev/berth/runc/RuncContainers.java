@@ -1,0 +1,269 @@
+package dev.berth.runc;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.oci.ProcessRunner;
+import dev.berth.runc.StateStore.ContainerRecord;
+import dev.berth.runc.StateStore.SandboxRecord;
+import dev.berth.spi.BackendException;
+import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.NamespaceMode;
+import dev.berth.spi.Namespaces;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Workload containers: create (bundle, log joiner, conmon running the runtime's create in the pod's namespaces),
+ * start (through berth-runsc's stand-in for gVisor), stop, status, removal, resource updates and checkpoints.
+ */
+final class RuncContainers {
+    private final HandlerState state;
+    private final RuncOptions options;
+    private final RuntimeCli cli;
+    private final Recovery recovery;
+    private final ContainerProcesses processes;
+    private final Bundles bundleFiles;
+    private final ConmonExec conmonExec;
+
+    RuncContainers(HandlerState state, ContainerProcesses processes, Bundles bundleFiles, ConmonExec conmonExec,
+                   Recovery recovery) {
+        this.state = state;
+        this.options = state.options;
+        this.cli = state.cli;
+        this.recovery = recovery;
+        this.processes = processes;
+        this.bundleFiles = bundleFiles;
+        this.conmonExec = conmonExec;
+    }
+
+    ContainerStatus createContainer(ContainerSpec spec) {
+        String id = spec.id();
+        SandboxRecord sb = state.sandboxes.get(spec.sandboxId());
+        if (sb == null) {
+            throw BackendException.notFound("sandbox", spec.sandboxId());
+        }
+        ReentrantLock lock = state.lock(id);
+        lock.lock();
+        Deque<Runnable> undo = new ArrayDeque<>();
+        try {
+            if (state.containers.containsKey(id) || state.sandboxes.containsKey(id)) {
+                throw new BackendException(Kind.ALREADY_EXISTS, "container \"" + id + "\" already exists");
+            }
+            state.requirePrograms("create container", id);
+            // The pause process is alive while conmon has written no exit file for it (no runtime call needed).
+            boolean ready = sb.pins().isEmpty()
+                    ? sb.pausePid() > 0 && processes.exit(sb.id()).isEmpty()
+                            && Files.exists(Path.of("/proc", Long.toString(sb.pausePid()), "ns", "net"))
+                    : PinnedPods.pinnedReady(state, sb);
+            if (!ready) {
+                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
+                        + "\": sandbox \"" + sb.id() + "\" is not ready");
+            }
+            long targetPid = 0;
+            Namespaces ns = spec.security().namespaces();
+            if (ns.pid() == NamespaceMode.TARGET) {
+                if (!state.containers.containsKey(ns.targetId())) {
+                    throw BackendException.notFound("target container", ns.targetId());
+                }
+                targetPid = processes.processStatus(ns.targetId(), null, null, null).pid();
+            }
+            OciSpecs.Pod pod = new OciSpecs.Pod(sb.id(), sb.cgroupParent(), sb.pausePid(),
+                    sb.netnsPath().isEmpty() ? null : Path.of(sb.netnsPath()),
+                    new Namespaces(NamespaceMode.valueOf(sb.network()), NamespaceMode.valueOf(sb.pid()),
+                            NamespaceMode.valueOf(sb.ipc()), "", null),
+                    HandlerState.path(sb.resolvConf()), HandlerState.path(sb.hostsFile()),
+                    HandlerState.path(sb.hostnameFile()), sb.supplementalGroups(),
+                    targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
+            ObjectNode config = OciSpecs.container(spec, pod, state.host(), Devices.resolve(id, spec.devices()));
+            for (var m : spec.mounts()) {
+                if (m.propagation() == dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL) {
+                    try {
+                        Mounts.ensureShared(Path.of(m.hostPath()));
+                    } catch (IOException e) {
+                        throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
+                                + "\": bidirectional mount of " + m.hostPath() + " needs a shared mount: "
+                                + e.getMessage());
+                    }
+                }
+            }
+            String logPath = spec.logPath().isEmpty() ? "/dev/null" : spec.logPath();
+            if (!spec.logPath().isEmpty()) {
+                try {
+                    Files.createDirectories(Path.of(spec.logPath()).getParent());
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
+                            + "\": cannot create log directory: " + e.getMessage());
+                }
+            }
+            bundleFiles.newBundle("container", id, undo);
+            // The joiner starts (a few ms: a process that forks) while the root file system is mounted.
+            LogJoiner.Starting joiner = null;
+            if (!spec.logPath().isEmpty() && options.logJoiner().isPresent()) {
+                LogJoiner.Starting starting = LogJoiner.startAsync(options.logJoiner().get(), state.bundle(id),
+                        logPath);
+                undo.push(starting::cancel);
+                joiner = starting;
+            }
+            bundleFiles.fillBundle("container", id, spec.rootfs(), config);
+            String cgroupsPath = config.path("linux").path("cgroupsPath").asText();
+            if (!options.systemdCgroup()) {
+                undo.push(() -> Cgroups.remove(cgroupsPath));
+            }
+            String conmonLog = logPath;
+            if (joiner != null) {
+                try {
+                    conmonLog = joiner.await().toString();
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
+                            + "\": cannot start " + LogJoiner.PROGRAM + ": " + e.getMessage());
+                }
+            }
+            long pid = conmonExec.launch("create container", id, spec.name(), conmonLog, spec.tty(), spec.stdin(),
+                    spec.stdin() && !spec.stdinOnce(), undo);
+            ContainerRecord rec = new ContainerRecord(id, sb.id(), spec.name(), Instant.now().toString(), null,
+                    spec.logPath(), spec.image().stopSignal(), options.systemdCgroup() ? "" : cgroupsPath, pid);
+            state.persist(rec, "create container");
+            state.containers.put(id, rec);
+            undo.clear();
+            return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
+                    null, 0, "", "", pid, Map.of("bundle", state.bundle(id).toString(), "runtime",
+                    options.binary().toString()));
+        } finally {
+            state.rollback(undo);
+            lock.unlock();
+        }
+    }
+
+    void startContainer(String containerId) {
+        ReentrantLock lock = state.lock(containerId);
+        lock.lock();
+        try {
+            ContainerRecord rec = state.requireContainer(containerId);
+            // Only a never-started container without an exit file can be started; the runtime checks the rest.
+            ProcessRunner.Result r = rec.startedAt() != null || processes.exit(containerId).isPresent() ? null
+                    : RunscShim.standIn(state.bundle(containerId)) ? startThroughStandIn(containerId, rec.pid())
+                    : cli.run(List.of("start", containerId));
+            if (r == null || !r.ok()) {
+                ContainerStatus st = processes.containerStatus(containerId);
+                if (st.state() != ContainerStatus.State.CREATED) {
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to start container \""
+                            + containerId + "\": it is " + st.state().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", not created");
+                }
+                throw new BackendException(Kind.INTERNAL, "failed to start container \"" + containerId + "\": "
+                        + (r == null ? "it cannot be started" : r.errorText()));
+            }
+            ContainerRecord started = rec.started(Instant.now());
+            state.persist(started, "start container");
+            state.containers.put(containerId, started);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** gVisor: a container that joined a pod's sandbox is started by its berth-runsc stand-in ({@link RunscShim}). */
+    private ProcessRunner.Result startThroughStandIn(String containerId, long standIn) {
+        try {
+            int status = RunscShim.start(state.bundle(containerId), standIn, ConmonExec.CREATE_TIMEOUT);
+            return new ProcessRunner.Result(status, "", status == 0 ? "" : "runsc start exited with status " + status
+                    + " (its message is in the container's log)", false);
+        } catch (IOException e) {
+            return new ProcessRunner.Result(255, "", e.getMessage(), false);
+        }
+    }
+
+    void stopContainer(String containerId, Duration timeout) {
+        ContainerRecord rec = state.containers.get(containerId);
+        if (rec == null) {
+            return;
+        }
+        ReentrantLock lock = state.lock(containerId);
+        lock.lock();
+        try {
+            if (state.containers.containsKey(containerId)) {
+                processes.stopProcess("stop container", containerId, rec.stopSignal(), timeout);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void removeContainer(String containerId) {
+        if (!state.containers.containsKey(containerId)) {
+            recovery.removeLeftovers("remove container", containerId);
+            return;
+        }
+        ReentrantLock lock = state.lock(containerId);
+        lock.lock();
+        try {
+            ContainerRecord rec = state.containers.get(containerId);
+            if (rec == null) {
+                return;
+            }
+            processes.stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO);
+            processes.destroy(containerId);
+            bundleFiles.cleanupBundle("remove container", containerId);
+            if (!rec.cgroupsPath().isEmpty()) {
+                Cgroups.remove(rec.cgroupsPath());
+            }
+            try {
+                state.store.deleteContainer(containerId);
+            } catch (IOException e) {
+                throw new BackendException(Kind.INTERNAL, "failed to remove container \"" + containerId + "\": "
+                        + e.getMessage());
+            }
+            state.containers.remove(containerId);
+        } finally {
+            lock.unlock();
+            state.locks.remove(containerId);
+        }
+    }
+
+    void updateContainer(String containerId, LinuxResources resources) {
+        state.requireContainer(containerId);
+        ContainerStatus st = processes.containerStatus(containerId);
+        if (st.state() == ContainerStatus.State.EXITED) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to update container \"" + containerId
+                    + "\": it has exited");
+        }
+        Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
+        try {
+            Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciResources.updateResources(resources)));
+            ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
+            if (!r.ok()) {
+                throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
+                        + r.errorText());
+            }
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
+                    + e.getMessage());
+        } finally {
+            Conmon.deleteQuietly(file);
+        }
+    }
+
+    /** CRIU through the runtime; see {@link Checkpoints}. */
+    void checkpoint(String containerId, Path location) {
+        state.requireContainer(containerId);
+        String criu = Checkpoints.criuProblem();
+        if (criu != null) {
+            throw BackendException.unimplemented("failed to checkpoint container \"" + containerId
+                    + "\": CRIU does not work on this host: " + criu);
+        }
+        if (processes.containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + containerId
+                    + "\": it is not running");
+        }
+        Checkpoints.checkpoint(cli, state.bundle(containerId), containerId, location);
+    }
+}
