@@ -43,8 +43,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
@@ -70,7 +68,7 @@ import java.util.zip.GZIPInputStream;
  * ends up using them. Unverified downloads never stay. {@link #remove} collects right away when no pull is running.
  */
 public final class ImageService implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ImageService.class.getName());
+    private static final System.Logger LOG = System.getLogger(ImageService.class.getName());
     private static final Pattern HEX = Pattern.compile("[a-f0-9]{1,64}");
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final long EMPTY_SNAPSHOT = 0;
@@ -165,7 +163,7 @@ public final class ImageService implements AutoCloseable {
         try (DirectoryStream<Path> all = Files.newDirectoryStream(snapshots)) {
             for (Path p : all) {
                 if (!known.contains(p.getFileName().toString())) {
-                    LOG.info(() -> "removing leftover snapshot " + p);
+                    LOG.log(System.Logger.Level.INFO, () -> "removing leftover snapshot " + p);
                     LayerUnpacker.deleteTree(p);
                 }
             }
@@ -313,7 +311,7 @@ public final class ImageService implements AutoCloseable {
                 LayerUnpacker.deleteTree(snapshots.resolve(Long.toString(id)));
             }
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
+            LOG.log(System.Logger.Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
         }
     }
 
@@ -1050,7 +1048,8 @@ public final class ImageService implements AutoCloseable {
                 LayerUnpacker.deleteTree(snapshots.resolve(Long.toString(l.snapshot())));
             }
             int n = content.retainOnly(blobs);
-            LOG.fine(() -> "image gc removed " + dead.size() + " snapshots and " + n + " blobs");
+            LOG.log(System.Logger.Level.DEBUG,
+                    () -> "image gc removed " + dead.size() + " snapshots and " + n + " blobs");
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to garbage-collect images: " + e.getMessage(), e);
         }
