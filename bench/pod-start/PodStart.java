@@ -16,10 +16,11 @@ import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,7 +33,6 @@ import java.util.List;
  * Usage: java -cp 'distribution/target/berth/lib/*' bench/pod-start/PodStart.java SOCKET NAME KIND LOGDIR PODS [HANDLER]
  */
 public final class PodStart {
-    @SuppressWarnings("deprecation") // EpollEventLoopGroup: what grpc-netty-shaded still takes
     public static void main(String[] args) throws Exception {
         String socket = args[0];
         String name = args[1];
@@ -40,7 +40,7 @@ public final class PodStart {
         String logDir = args[3];
         int n = Integer.parseInt(args[4]);
         String handler = args.length > 5 ? args[5] : "";
-        var group = new EpollEventLoopGroup(1);
+        var group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket))
                 .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
         List<String> pods = new ArrayList<>();

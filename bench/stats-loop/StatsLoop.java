@@ -12,10 +12,11 @@ import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,14 +30,13 @@ import java.util.List;
  * Usage: java -cp 'distribution/target/berth/lib/*' bench/stats-loop/StatsLoop.java SOCKET NAME LOGDIR PODS SECONDS
  */
 public final class StatsLoop {
-    @SuppressWarnings("deprecation") // EpollEventLoopGroup: what grpc-netty-shaded still takes
     public static void main(String[] args) throws Exception {
         String socket = args[0];
         String name = args[1];
         String logDir = args[2];
         int n = Integer.parseInt(args[3]);
         int seconds = Integer.parseInt(args[4]);
-        var group = new EpollEventLoopGroup(1);
+        var group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket))
                 .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
         List<String> pods = new ArrayList<>();

@@ -5,10 +5,11 @@ import dev.berth.cri.v1.MetricDescriptor;
 import dev.berth.cri.v1.PodSandboxMetrics;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class CriMetrics {
     public static void main(String[] args) throws Exception {
         String socket = args[0];
         String pod = args[1];
-        var group = new EpollEventLoopGroup(1);
+        var group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket))
                 .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
         try {

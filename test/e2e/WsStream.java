@@ -3,10 +3,11 @@ import dev.berth.cri.v1.ExecRequest;
 import dev.berth.cri.v1.PortForwardRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,10 +103,9 @@ public final class WsStream {
         System.out.println("close: " + collector.closeCode);
     }
 
-    @SuppressWarnings("deprecation") // EpollEventLoopGroup: what grpc-netty-shaded still takes
     private static String streamUrl(String socket, String mode, String id, boolean tty, boolean stdin, int port,
                                     List<String> command) {
-        var group = new EpollEventLoopGroup(1);
+        var group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket)).eventLoopGroup(group)
                 .channelType(EpollDomainSocketChannel.class).usePlaintext().build();
         try {

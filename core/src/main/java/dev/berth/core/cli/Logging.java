@@ -6,10 +6,13 @@ import java.util.logging.LogManager;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
-/** One-line log records on stderr, at the configured level. */
+/**
+ * The logging backend, configured here and nowhere else: berth's code logs through {@link System.Logger}, which
+ * the JDK routes to java.util.logging; this class gives it one-line records on stderr at the configured level.
+ */
 public final class Logging {
     /** JUL keeps loggers weakly: hold the ones whose level is set here, or the setting is lost on GC. */
-    private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
+    private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.netty.bootstrap");
     private static final Logger PF4J = Logger.getLogger("org.pf4j");
 
     private Logging() {}
@@ -30,8 +33,15 @@ public final class Logging {
         h.setLevel(l);
         root.setLevel(l);
         root.addHandler(h);
-        // Netty probes socket options that unix sockets lack and logs each probe; nothing is wrong.
-        NETTY_BOOTSTRAP.setLevel(Level.SEVERE);
+        quietNetty();
         PF4J.setLevel(l.intValue() <= Level.FINE.intValue() ? Level.FINE : Level.WARNING);
+    }
+
+    /**
+     * Netty probes socket options that unix sockets lack (SO_KEEPALIVE on a gRPC channel) and logs each probe;
+     * nothing is wrong. Also for tools and tests that talk to the CRI socket without configuring logging.
+     */
+    public static void quietNetty() {
+        NETTY_BOOTSTRAP.setLevel(Level.SEVERE);
     }
 }

@@ -18,7 +18,6 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -39,7 +38,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * so this does not arise in practice.
  */
 final class LayerUnpacker {
-    private static final Logger LOG = Logger.getLogger(LayerUnpacker.class.getName());
+    private static final System.Logger LOG = System.getLogger(LayerUnpacker.class.getName());
     private static final String WHITEOUT = ".wh.";
     private static final String OPAQUE = ".wh..wh..opq";
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
@@ -210,7 +209,7 @@ final class LayerUnpacker {
                 }
             }
         } else {
-            LOG.fine(() -> "skipping tar entry \"" + e.getName() + "\" of unsupported type");
+            LOG.log(System.Logger.Level.DEBUG, () -> "skipping tar entry \"" + e.getName() + "\" of unsupported type");
             return;
         }
         int uid = (int) e.getLongUserId();
@@ -249,11 +248,13 @@ final class LayerUnpacker {
 
     private static void xattr(Path target, String name, String value, String entry) throws IOException {
         if (name.startsWith("trusted.overlay.")) {
-            LOG.warning(() -> "ignoring overlay xattr \"" + name + "\" on \"" + entry + "\" in a layer");
+            LOG.log(System.Logger.Level.WARNING,
+                    () -> "ignoring overlay xattr \"" + name + "\" on \"" + entry + "\" in a layer");
             return;
         }
         if (value.indexOf('\uFFFD') >= 0) {
-            LOG.warning(() -> "ignoring binary xattr \"" + name + "\" on \"" + entry + "\": not representable");
+            LOG.log(System.Logger.Level.WARNING,
+                    () -> "ignoring binary xattr \"" + name + "\" on \"" + entry + "\": not representable");
             return;
         }
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);

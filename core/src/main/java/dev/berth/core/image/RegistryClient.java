@@ -29,7 +29,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,7 +43,7 @@ final class RegistryClient implements AutoCloseable {
     static final String OCI_INDEX = "application/vnd.oci.image.index.v1+json";
     static final String DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws";
     private static final String ACCEPT = String.join(", ", OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST);
-    private static final Logger LOG = Logger.getLogger(RegistryClient.class.getName());
+    private static final System.Logger LOG = System.getLogger(RegistryClient.class.getName());
     private static final int ATTEMPTS = 4;
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("([A-Za-z_]+)=\"([^\"]*)\"");
 
@@ -104,7 +103,8 @@ final class RegistryClient implements AutoCloseable {
                     preferred = ep;
                     return f;
                 } catch (BackendException e) {
-                    LOG.fine(() -> "manifest " + reference + " from " + ep.base() + ": " + e.getMessage());
+                    LOG.log(System.Logger.Level.DEBUG,
+                            () -> "manifest " + reference + " from " + ep.base() + ": " + e.getMessage());
                     if (first == null || first.kind() == Kind.NOT_FOUND && e.kind() != Kind.NOT_FOUND) {
                         first = e;
                     }

@@ -6,13 +6,11 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /** Small helpers for the streaming server's connections. */
 final class Connections {
 
-    private static final Logger LOG = Logger.getLogger(StreamingServer.class.getName());
+    private static final System.Logger LOG = System.getLogger(StreamingServer.class.getName());
 
     /** How long the client gets to close after the server finished a session. */
     static final long CLOSE_GRACE_SECONDS = 10;
@@ -48,13 +46,15 @@ final class Connections {
 
     static void log(Channel channel, Throwable cause) {
         if (cause instanceof java.io.IOException) {
-            LOG.log(Level.FINE, () -> "streaming connection " + channel.remoteAddress() + " failed: " + cause);
+            LOG.log(System.Logger.Level.DEBUG,
+                    () -> "streaming connection " + channel.remoteAddress() + " failed: " + cause);
         } else {
-            LOG.log(Level.WARNING, "streaming connection " + channel.remoteAddress() + " failed: " + cause);
+            LOG.log(System.Logger.Level.WARNING,
+                    "streaming connection " + channel.remoteAddress() + " failed: " + cause);
         }
     }
 
-    static Logger logger() {
+    static System.Logger logger() {
         return LOG;
     }
 }

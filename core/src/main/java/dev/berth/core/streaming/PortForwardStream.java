@@ -9,7 +9,6 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
 
 /**
  * One forwarded connection: a pair of client channels (data and error) joined to a TCP connection inside the
@@ -101,7 +100,8 @@ final class PortForwardStream {
                 socket.shutdownOutput();
             }
         } catch (IOException e) {
-            Connections.logger().log(Level.FINE, () -> "port-forward to " + port + " stopped sending: " + e);
+            Connections.logger().log(System.Logger.Level.DEBUG,
+                    () -> "port-forward to " + port + " stopped sending: " + e);
         }
     }
 
@@ -117,7 +117,7 @@ final class PortForwardStream {
             sink.dataDone();
         } catch (IOException e) {
             if (!ended.get()) {
-                Connections.logger().log(Level.FINE, () -> "port-forward from " + port + " ended: " + e);
+                Connections.logger().log(System.Logger.Level.DEBUG, () -> "port-forward from " + port + " ended: " + e);
             }
         }
         end();

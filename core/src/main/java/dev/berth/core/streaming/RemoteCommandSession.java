@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
 
 /**
  * One exec or attach session, independent of the transport: it feeds the client's stdin and resize channels to
@@ -162,7 +161,7 @@ final class RemoteCommandSession {
         } catch (BackendException e) {
             status = failure(e.getMessage());
         } catch (RuntimeException e) {
-            Connections.logger().log(Level.WARNING, "streaming " + request.kind() + " in container \""
+            Connections.logger().log(System.Logger.Level.WARNING, "streaming " + request.kind() + " in container \""
                     + containerId() + "\" failed", e);
             status = failure("failed to " + request.kind() + " in container \"" + containerId() + "\": " + e);
         } finally {
@@ -219,7 +218,7 @@ final class RemoteCommandSession {
             }
         } catch (IOException | RuntimeException e) {
             // a bad resize message or a closed connection ends resizing, not the session
-            Connections.logger().log(Level.FINE, () -> "resize stream ended: " + e);
+            Connections.logger().log(System.Logger.Level.DEBUG, () -> "resize stream ended: " + e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.berth.core.streaming;
 
+import dev.berth.core.cli.Logging;
 import dev.berth.cri.v1.AttachRequest;
 import dev.berth.cri.v1.AttachResponse;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -16,13 +17,13 @@ import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import dev.berth.spi.testing.HostRequirements;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,8 +65,7 @@ class CrictlCompatibilityTest {
     private final List<Process> processes = new ArrayList<>();
 
     static {
-        java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap")
-                .setLevel(java.util.logging.Level.SEVERE);
+        Logging.quietNetty();
     }
 
     @BeforeEach

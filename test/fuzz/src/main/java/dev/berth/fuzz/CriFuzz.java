@@ -3,6 +3,7 @@ package dev.berth.fuzz;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.berth.core.UnixSockets;
+import dev.berth.core.cli.Logging;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.CreateContainerResponse;
 import dev.berth.cri.v1.ListContainersRequest;
@@ -81,12 +82,8 @@ public final class CriFuzz {
         this.runtime = RuntimeServiceGrpc.newBlockingStub(channel);
     }
 
-    /** Kept referenced so that the level holds: Netty warns that a unix socket has no SO_KEEPALIVE. */
-    private static final java.util.logging.Logger NETTY_BOOTSTRAP =
-            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
-
     public static void main(String[] args) throws Exception {
-        NETTY_BOOTSTRAP.setLevel(java.util.logging.Level.SEVERE);
+        Logging.quietNetty(); // Netty warns that a unix socket has no SO_KEEPALIVE
         System.exit(run(args));
     }
 
