@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Frees what no image and no container uses: blobs and unpacked layers. A collection waits for running pulls
@@ -21,7 +19,7 @@ import java.util.logging.Logger;
  * {@link #discard} unless something else uses it.
  */
 final class ImageGc {
-    private static final Logger LOG = Logger.getLogger(ImageGc.class.getName());
+    private static final System.Logger LOG = System.getLogger(ImageGc.class.getName());
 
     private final ImageStore store;
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
@@ -91,7 +89,7 @@ final class ImageGc {
                 FileTrees.deleteTree(store.snapshotDir(l.snapshot()));
             }
             int n = store.content.retainOnly(blobs);
-            LOG.fine(() -> "image gc removed " + dead.size() + " snapshots and " + n + " blobs");
+            LOG.log(System.Logger.Level.DEBUG, () -> "image gc removed " + dead.size() + " snapshots and " + n + " blobs");
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to garbage-collect images: " + e.getMessage(), e);
         }
@@ -133,7 +131,7 @@ final class ImageGc {
                 FileTrees.deleteTree(store.snapshotDir(id));
             }
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
+            LOG.log(System.Logger.Level.WARNING, "failed to remove what a failed pull wrote; image GC will", e);
         }
     }
 }

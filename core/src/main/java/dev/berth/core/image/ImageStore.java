@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -29,7 +28,7 @@ import java.util.regex.Pattern;
  * under the lock through {@link #persist()}.
  */
 final class ImageStore {
-    private static final Logger LOG = Logger.getLogger(ImageStore.class.getName());
+    private static final System.Logger LOG = System.getLogger(ImageStore.class.getName());
     private static final Pattern HEX = Pattern.compile("[a-f0-9]{1,64}");
     /** The snapshot of an image without layers: an empty directory. */
     static final long EMPTY_SNAPSHOT = 0;
@@ -82,7 +81,7 @@ final class ImageStore {
         try (DirectoryStream<Path> all = Files.newDirectoryStream(snapshots)) {
             for (Path p : all) {
                 if (!known.contains(p.getFileName().toString())) {
-                    LOG.info(() -> "removing leftover snapshot " + p);
+                    LOG.log(System.Logger.Level.INFO, () -> "removing leftover snapshot " + p);
                     FileTrees.deleteTree(p);
                 }
             }
