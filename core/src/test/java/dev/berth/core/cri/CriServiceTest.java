@@ -3,7 +3,9 @@ package dev.berth.core.cri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.cri.v1.ContainerEventResponse;
 import dev.berth.cri.v1.ContainerEventType;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.ContainerFilter;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ContainerStateValue;
@@ -284,34 +286,58 @@ class CriServiceTest {
 
     /** Each lifecycle step reaches GetContainerEvents once: core's for the calls, the backend's for the exit. */
     @Test
-    void everyContainerEventArrivesOnce() {
+    void everyContainerEventArrivesOnce() throws InterruptedException {
         String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
                 .setConfig(CriTestHarness.pod("events")).build()).getPodSandboxId();
-        var events = h.runtime.withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
-                .getContainerEvents(GetEventsRequest.getDefaultInstance());
-        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(CriTestHarness.container("app")).setSandboxConfig(CriTestHarness.pod("events")).build())
-                .getContainerId();
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
-        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
-        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
-        h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(ctr).build());
-        // A second container's creation marks the end of the first one's events.
-        String marker = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(CriTestHarness.container("marker")).setSandboxConfig(CriTestHarness.pod("events")).build())
-                .getContainerId();
-        var seen = new java.util.ArrayList<ContainerEventType>();
-        while (events.hasNext()) {
-            var e = events.next();
-            if (e.getContainerId().equals(marker)) {
-                break;
+        var events = new java.util.concurrent.LinkedBlockingQueue<ContainerEventResponse>();
+        var call = io.grpc.Context.current().withCancellation();
+        call.run(() -> RuntimeServiceGrpc.newStub(h.channel).getContainerEvents(GetEventsRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override public void onNext(ContainerEventResponse e) { events.add(e); }
+                    @Override public void onError(Throwable t) { }
+                    @Override public void onCompleted() { }
+                }));
+        try {
+            // The server registers a subscription asynchronously: primer containers are created until one's event
+            // arrives, which shows the subscription is in place before the container under test exists.
+            boolean subscribed = false;
+            for (int i = 0; i < 50 && !subscribed; i++) {
+                String primer = createContainer(pod, "primer-" + i);
+                ContainerEventResponse e;
+                while (!subscribed && (e = events.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
+                    subscribed = e.getContainerId().equals(primer);
+                }
             }
-            if (e.getContainerId().equals(ctr)) {
-                seen.add(e.getContainerEventType());
+            assertThat(subscribed).as("the event subscription became active").isTrue();
+            String ctr = createContainer(pod, "app");
+            h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+            h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+            h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
+            h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(ctr).build());
+            // A second container's creation marks the end of the first one's events.
+            String marker = createContainer(pod, "marker");
+            var seen = new java.util.ArrayList<ContainerEventType>();
+            while (true) {
+                var e = events.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(e).as("an event before the marker's").isNotNull();
+                if (e.getContainerId().equals(marker)) {
+                    break;
+                }
+                if (e.getContainerId().equals(ctr)) {
+                    seen.add(e.getContainerEventType());
+                }
             }
+            assertThat(seen).containsExactly(ContainerEventType.CONTAINER_CREATED_EVENT,
+                    ContainerEventType.CONTAINER_STARTED_EVENT, ContainerEventType.CONTAINER_STOPPED_EVENT,
+                    ContainerEventType.CONTAINER_DELETED_EVENT);
+        } finally {
+            call.cancel(null);
         }
-        assertThat(seen).containsExactly(ContainerEventType.CONTAINER_CREATED_EVENT,
-                ContainerEventType.CONTAINER_STARTED_EVENT, ContainerEventType.CONTAINER_STOPPED_EVENT,
-                ContainerEventType.CONTAINER_DELETED_EVENT);
+    }
+
+    private String createContainer(String pod, String name) {
+        return h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container(name)).setSandboxConfig(CriTestHarness.pod("events")).build())
+                .getContainerId();
     }
 }
