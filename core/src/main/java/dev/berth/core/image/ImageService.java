@@ -324,7 +324,8 @@ public final class ImageService implements AutoCloseable {
             put(scratch, top.digest(), top.body());
             RegistryClient.Fetched manifest = top;
             if (top.mediaType().equals(RegistryClient.OCI_INDEX) || top.mediaType().equals(RegistryClient.DOCKER_LIST)) {
-                String chosen = selectPlatform(ref, parse(top.body(), "index of \"" + ref + "\""));
+                String chosen = PlatformMatcher.forNode(settings.platformOs(), settings.platformArchitecture(),
+                        settings.platformVariant()).select(ref, parse(top.body(), "index of \"" + ref + "\""));
                 manifest = session.manifest(chosen);
                 if (!manifest.mediaType().equals(RegistryClient.OCI_MANIFEST)
                         && !manifest.mediaType().equals(RegistryClient.DOCKER_MANIFEST)) {
@@ -474,41 +475,6 @@ public final class ImageService implements AutoCloseable {
     private String platform() {
         return settings.platformOs() + "/" + settings.platformArchitecture()
                 + (settings.platformVariant().isEmpty() ? "" : "/" + settings.platformVariant());
-    }
-
-    /** Picks the node's platform from an index: same os and architecture, the variant matching when given. */
-    private String selectPlatform(ImageReference ref, JsonNode index) {
-        String best = null;
-        int bestScore = -1;
-        List<String> seen = new ArrayList<>();
-        for (JsonNode d : index.path("manifests")) {
-            JsonNode p = d.path("platform");
-            String os = p.path("os").asText("");
-            String arch = p.path("architecture").asText("");
-            String variant = p.path("variant").asText("");
-            seen.add(os + "/" + arch + (variant.isEmpty() ? "" : "/" + variant));
-            if (!os.equals(settings.platformOs()) || !arch.equals(settings.platformArchitecture())) {
-                continue;
-            }
-            int score;
-            if (variant.equals(settings.platformVariant())) {
-                score = 2;
-            } else if (variant.isEmpty()) {
-                score = 1;
-            } else {
-                continue;
-            }
-            if (score > bestScore) {
-                bestScore = score;
-                best = d.path("digest").asText("");
-            }
-        }
-        if (best == null) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to pull image \"" + ref
-                    + "\": no manifest for platform " + platform() + " (the index has " + String.join(", ", seen) + ")");
-        }
-        ContentStore.checkDigest(best);
-        return best;
     }
 
     private void checkConfigPlatform(ImageReference ref, JsonNode config) {
