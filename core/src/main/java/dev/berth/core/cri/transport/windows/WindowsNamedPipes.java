@@ -179,43 +179,60 @@ public final class WindowsNamedPipes {
             return h;
         }
 
+        /**
+         * Waits for the next client. A connection that fails before it is handed over (a client that went away
+         * between connecting and {@code ConnectNamedPipe}, {@code ERROR_NO_DATA}) costs only that instance: a fresh
+         * one takes its place and the wait goes on. Throws once closed, or when no new instance can be created.
+         */
         @Override
         public DuplexStream accept() throws IOException {
-            WinNT.HANDLE h;
-            synchronized (this) {
-                if (closed) {
-                    throw new IOException(pipe + " is closed");
-                }
-                accepting = true;
-                h = next;
-            }
-            int r;
-            try {
-                r = run(h, connect, p -> k32.ConnectNamedPipe(h, p), () -> closed);
-                if (r == -Kernel32Pipes.ERROR_PIPE_CONNECTED) {
-                    r = 0; // the client connected between CreateNamedPipe and ConnectNamedPipe
-                }
-            } finally {
+            while (true) {
+                WinNT.HANDLE h;
                 synchronized (this) {
+                    if (closed || next == null) {
+                        throw new IOException(pipe + " is closed");
+                    }
+                    accepting = true;
+                    h = next;
+                }
+                int r;
+                try {
+                    r = run(h, connect, p -> k32.ConnectNamedPipe(h, p), () -> closed);
+                    if (r == -Kernel32Pipes.ERROR_PIPE_CONNECTED) {
+                        r = 0; // the client connected between CreateNamedPipe and ConnectNamedPipe
+                    }
+                } catch (RuntimeException | Error e) {
+                    synchronized (this) {
+                        accepting = false;
+                    }
+                    throw e;
+                }
+                synchronized (this) {
+                    // In the same step as the closed check: a close() in between would close h as well.
                     accepting = false;
+                    if (closed) {
+                        k32.CloseHandle(h);
+                        releaseLocked();
+                        throw new IOException(pipe + " is closed");
+                    }
+                    // The next client must find an instance waiting before this one is handed over or dropped.
+                    try {
+                        next = instance(false);
+                    } catch (IOException e) {
+                        next = null; // nothing left to wait on; close() has no instance to close
+                        k32.CloseHandle(h);
+                        throw e;
+                    }
+                    if (r < 0) {
+                        k32.CloseHandle(h);
+                        System.getLogger("berth.transport").log(System.Logger.Level.DEBUG,
+                                "ConnectNamedPipe on {0} failed (Windows error {1}); waiting for the next client",
+                                pipe, -r);
+                        continue;
+                    }
                 }
+                return new PipeStream(h);
             }
-            synchronized (this) {
-                if (closed) {
-                    k32.CloseHandle(h);
-                    releaseLocked();
-                    throw new IOException(pipe + " is closed");
-                }
-                if (r < 0) {
-                    // This instance is unusable: replace it, and report the error to the accept loop.
-                    k32.CloseHandle(h);
-                    next = instance(false);
-                    throw failure("ConnectNamedPipe on " + pipe + " failed", -r);
-                }
-                // The next client must find an instance waiting before this one is handed over.
-                next = instance(false);
-            }
-            return new PipeStream(h);
         }
 
         @Override
@@ -225,7 +242,9 @@ public final class WindowsNamedPipes {
                     return;
                 }
                 closed = true;
-                if (accepting) {
+                if (next == null) {
+                    releaseLocked();
+                } else if (accepting) {
                     k32.CancelIoEx(next, null); // accept() closes the handle once ConnectNamedPipe has returned
                 } else {
                     k32.CloseHandle(next);
