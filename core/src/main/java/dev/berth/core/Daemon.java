@@ -1,6 +1,8 @@
 package dev.berth.core;
 
 import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.config.CriEndpoint;
+import dev.berth.core.cri.transport.CriTransports;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.CriServer;
 import dev.berth.core.cri.StreamingRpc;
@@ -105,6 +107,8 @@ public final class Daemon implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private Server server;
     private UnixSockets.EventLoops eventLoops;
+    /** The named-pipe or TCP transport, closed after the server; null on a unix socket or in-process. */
+    private CriTransports.Serving transport;
 
     private final StreamingServer streamingServer;
     private final Node node;
@@ -271,6 +275,22 @@ public final class Daemon implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Serves on the configured endpoint: a unix socket ({@link #serveUnix}), a Windows named pipe or TCP
+     * ({@link CriTransports}).
+     */
+    public Daemon serve(CriEndpoint endpoint) throws IOException {
+        if (endpoint instanceof CriEndpoint.Unix u) {
+            return serveUnix(u.path());
+        }
+        CriTransports.Serving serving = CriTransports.server(endpoint);
+        transport = serving;
+        serve(serving.builder());
+        serving.started();
+        LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1, runtime.v1alpha2 and runtime (proto2) on {0}", endpoint);
+        return this;
+    }
+
     /** Serves on a unix socket that only root can use (mode 0660, owner root). */
     public Daemon serveUnix(Path socket) throws IOException {
         Files.createDirectories(socket.toAbsolutePath().getParent());
@@ -346,6 +366,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (eventLoops != null) {
             eventLoops.close();
+        }
+        if (transport != null) {
+            transport.close();
         }
         if (streamingServer != null) {
             streamingServer.close();

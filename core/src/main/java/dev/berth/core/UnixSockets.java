@@ -74,6 +74,11 @@ public final class UnixSockets {
         return new OwningChannel(c, new EventLoops(List.of(group)));
     }
 
+    /** {@code channel}, which closes {@code eventLoops} once it has terminated (for other transports' channels). */
+    public static ManagedChannel owning(ManagedChannel channel, EventLoops eventLoops) {
+        return new OwningChannel(channel, eventLoops);
+    }
+
     /** A channel that closes its event loops once it has terminated. */
     static final class OwningChannel extends ManagedChannel {
         private final ManagedChannel delegate;

@@ -2,6 +2,9 @@ package dev.berth.core.cli;
 
 import dev.berth.admin.v1.AdminServiceGrpc;
 import dev.berth.core.UnixSockets;
+import dev.berth.core.config.CriEndpoint;
+import dev.berth.core.config.HostOs;
+import dev.berth.core.cri.transport.CriTransports;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -29,6 +32,18 @@ final class AdminClient implements AutoCloseable {
             return null;
         }
         return new AdminClient(UnixSockets.channel(socket));
+    }
+
+    /**
+     * A client of the daemon at {@code endpoint}, or null when no unix socket is there or (off Windows) the endpoint
+     * is a named pipe; a pipe or port nobody serves answers UNAVAILABLE, which {@link #call} reads as no daemon.
+     */
+    static AdminClient connect(CriEndpoint endpoint) {
+        return switch (endpoint) {
+            case CriEndpoint.Unix u -> connect(u.path());
+            case CriEndpoint.NamedPipe p when !HostOs.isWindows() -> null;
+            default -> new AdminClient(CriTransports.channel(endpoint));
+        };
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.berth.admin.v1.ListHandlersRequest;
 import dev.berth.admin.v1.ListPluginsRequest;
 import dev.berth.core.config.BerthConfig;
 import dev.berth.core.config.ConfigLoader;
+import dev.berth.core.config.HostOs;
+import dev.berth.core.environment.WindowsHost;
 import dev.berth.core.dispatch.GenerationStore;
 import dev.berth.core.dispatch.HandlerDrains;
 import dev.berth.core.plugin.PluginHost;
@@ -37,8 +39,13 @@ final class DoctorCommand implements Callable<Integer> {
         ConfigLoader.Loaded loaded = config.load();
         BerthConfig c = loaded.config();
         System.out.println("host:");
-        cgroups();
-        check(isRoot(), "running as root", "berth must run as root to manage namespaces, mounts and cgroups");
+        if (HostOs.isWindows()) {
+            windows(WindowsHost.checks(HostOs.current(), WindowsHost.hostProbe()));
+        } else {
+            cgroups();
+            check(isRoot(), "running as root", "berth must run as root to manage namespaces, mounts and cgroups");
+            windows(WindowsHost.checks(HostOs.current(), null));
+        }
         cni(c);
         if (!live(c)) {
             try (PluginHost plugins = ConfigOption.plugins(loaded)) {
@@ -163,6 +170,15 @@ final class DoctorCommand implements Callable<Integer> {
         }
         check(hasConf, "CNI config in " + conf, "no network config: pods get no network and NetworkReady stays "
                 + "false; install one (e.g. a bridge conflist) into " + conf);
+        if (HostOs.isWindows()) {
+            // Windows CNI plugins (microsoft/windows-container-networking, containernetworking/plugins' win-*).
+            List<String> any = List.of("sdnbridge.exe", "nat.exe", "win-bridge.exe", "win-overlay.exe", "sdnoverlay.exe");
+            boolean found = c.network().cniBinDirs().stream().anyMatch(d -> any.stream()
+                    .anyMatch(p -> Files.isRegularFile(d.resolve(p))));
+            check(found, "a Windows CNI plugin (" + String.join(", ", any) + ") in " + c.network().cniBinDirs(),
+                    "install the Windows CNI plugins into " + c.network().cniBinDirs().getFirst());
+            return;
+        }
         for (String plugin : List.of("bridge", "host-local", "loopback", "portmap")) {
             boolean found = c.network().cniBinDirs().stream().anyMatch(d -> Files.isExecutable(d.resolve(plugin)));
             check(found, "CNI plugin " + plugin + " in " + c.network().cniBinDirs(),
@@ -177,6 +193,17 @@ final class DoctorCommand implements Callable<Integer> {
                     .orElse(false);
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** The Windows host checks; off Windows, one line saying they do not apply. */
+    private void windows(List<WindowsHost.Check> checks) {
+        for (WindowsHost.Check c : checks) {
+            switch (c.level()) {
+                case OK, FAIL -> check(c.level() == WindowsHost.Level.OK, c.what(), c.advice());
+                case WARN -> System.out.println("  WARN " + c.what() + (c.advice().isEmpty() ? "" : " -> " + c.advice()));
+                case SKIP -> System.out.println("  --   " + c.what());
+            }
         }
     }
 

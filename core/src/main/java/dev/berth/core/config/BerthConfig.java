@@ -12,11 +12,12 @@ import java.util.TreeMap;
  * The daemon's effective configuration: built-in defaults, overlaid by {@code /etc/berth/config.toml} and then
  * by every {@code config.d/*.toml} drop-in in lexical order. Every key is optional.
  *
+ * @param socket where CRI is served: a unix socket, a Windows named pipe or TCP ({@link CriEndpoint})
  * @param runtimes handler name to handler config, sorted by name
  * @param healthInterval how often each handler's backend health checks run (their results are cached)
  */
 public record BerthConfig(
-        Path socket,
+        CriEndpoint socket,
         Path root,
         Path state,
         String defaultRuntime,
@@ -91,18 +92,18 @@ public record BerthConfig(
         return m;
     }
 
-    /** The built-in defaults, used when no config file exists. */
+    /** The built-in defaults, used when no config file exists; paths are this host's ({@link PlatformDefaults}). */
     public static BerthConfig defaults() {
+        PlatformDefaults p = PlatformDefaults.forHost();
         return new BerthConfig(
-                Path.of("/run/berth/berth.sock"),
-                Path.of("/var/lib/berth"),
-                Path.of("/run/berth"),
+                p.socket(),
+                p.root(),
+                p.state(),
                 "runc",
                 defaultRuntimes(),
                 null,
-                new Images(Path.of("/etc/berth/certs.d"), "registry.k8s.io/pause:3.10", 3, Duration.ofMinutes(1)),
-                new Network(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni")),
-                        Duration.ofSeconds(60)),
+                new Images(p.registryConfigPath(), "registry.k8s.io/pause:3.10", 3, Duration.ofMinutes(1)),
+                new Network(p.cniConfDir(), p.cniBinDirs(), Duration.ofSeconds(60)),
                 new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
                 "info",
                 Duration.ofSeconds(10),

@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  */
 public final class ConfigLoader {
     /** Where the daemon looks when no {@code --config} is given. */
-    public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.toml");
+    public static final Path DEFAULT_FILE = PlatformDefaults.forHost().configFile();
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
             "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
@@ -216,7 +216,7 @@ public final class ConfigLoader {
             throw error("images.max_concurrent_downloads", "must be at least 1, got " + downloads);
         }
         return new BerthConfig(
-                path(m, "socket", d.socket(), "socket"),
+                endpoint(m, d.socket()),
                 path(m, "root", d.root(), "root"),
                 path(m, "state", d.state(), "state"),
                 defaultRuntime,
@@ -292,6 +292,22 @@ public final class ConfigLoader {
             throw error(full, "expected a path, got an empty string");
         }
         return Path.of(s);
+    }
+
+    private CriEndpoint endpoint(Map<String, Object> m, CriEndpoint dflt) {
+        String s = string(m, "socket", null, "socket");
+        if (s == null) {
+            return dflt;
+        }
+        if (s.isBlank()) {
+            throw error("socket", "expected a path, unix://PATH, npipe:////./pipe/NAME or tcp://[HOST]:PORT, got an "
+                    + "empty string");
+        }
+        try {
+            return CriEndpoint.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw error("socket", e.getMessage());
+        }
     }
 
     private List<Path> paths(Map<String, Object> m, String key, List<Path> dflt, String full) {

@@ -81,12 +81,12 @@ final class ImagePuller implements AutoCloseable {
             put(scratch, top.digest(), top.body());
             RegistryClient.Fetched manifest = top;
             if (top.mediaType().equals(RegistryClient.OCI_INDEX) || top.mediaType().equals(RegistryClient.DOCKER_LIST)) {
-                String chosen = platforms.selectPlatform(ref, Metadata.parseObject(top.body(), "index of \"" + ref + "\""));
+                String chosen = platforms.select(ref, Metadata.parseObject(top.body(), "index of \"" + ref + "\""));
                 manifest = session.manifest(chosen);
                 if (!manifest.mediaType().equals(RegistryClient.OCI_MANIFEST)
                         && !manifest.mediaType().equals(RegistryClient.DOCKER_MANIFEST)) {
                     throw BackendException.invalid("failed to pull image \"" + ref + "\": the index entry for "
-                            + platforms.platform() + " is a " + manifest.mediaType() + ", not an image manifest");
+                            + platforms.describe() + " is a " + manifest.mediaType() + ", not an image manifest");
                 }
                 put(scratch, manifest.digest(), manifest.body());
             }
@@ -105,7 +105,7 @@ final class ImagePuller implements AutoCloseable {
             put(scratch, cfgDigest, cfgBytes);
             JsonNode config = Metadata.parseObject(cfgBytes, "config of \"" + ref + "\"");
             if (top == manifest) {
-                platforms.checkConfigPlatform(ref, config);
+                platforms.checkConfig(ref, config);
             }
             List<String> diffIds = new ArrayList<>();
             config.path("rootfs").path("diff_ids").forEach(d -> diffIds.add(d.asText()));

@@ -68,7 +68,8 @@ public final class ImageService implements AutoCloseable {
                 : ImageReference.parse(settings.sandboxImage()).toString();
         RegistryClient registry = new RegistryClient(new RegistryHosts(settings.registryConfigPath()),
                 settings.pullProgressTimeout(), settings.maxManifestBytes(), retryBackoff);
-        this.puller = new ImagePuller(store, gc, registry, new PlatformMatcher(settings),
+        this.puller = new ImagePuller(store, gc, registry, PlatformMatcher.forNode(settings.platformOs(), settings.platformArchitecture(),
+                settings.platformVariant()),
                 new LayerFetcher(store, settings, metrics), sandboxRef);
         this.queries = new ImageQueries(store);
         this.rootfs = new RootfsSnapshots(store, WRITABLE_LAYER_TTL);

@@ -1,5 +1,6 @@
 package dev.berth.core.image;
 
+import dev.berth.core.config.HostOs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,11 +41,11 @@ public record ImageSettings(Path root, Path registryConfigPath, String sandboxIm
         platformVariant = platformVariant == null ? "" : platformVariant;
     }
 
-    /** Defaults: no registry config, pause 3.9, 3 downloads, 1 min progress timeout, 16 GiB per layer, 4 MiB manifests. */
+    /** Defaults: this host's os (windows on Windows, else linux), no registry config, pause 3.9, 3 downloads, 1 min progress timeout, 16 GiB per layer, 4 MiB manifests. */
     public static ImageSettings defaults(Path root) {
         String arch = nodeArchitecture();
         return new ImageSettings(root, null, DEFAULT_SANDBOX_IMAGE, 3, Duration.ofMinutes(1), 16L << 30, 4L << 20,
-                "linux", arch, arch.equals("arm64") ? "v8" : "");
+                HostOs.current().imageOs(), arch, arch.equals("arm64") ? "v8" : "");
     }
 
     public ImageSettings withRegistryConfigPath(Path path) {

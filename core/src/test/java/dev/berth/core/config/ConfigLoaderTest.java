@@ -20,7 +20,7 @@ class ConfigLoaderTest {
         var loaded = ConfigLoader.load(dir.resolve("config.toml"), false);
         assertThat(loaded.files()).isEmpty();
         assertThat(loaded.config()).isEqualTo(BerthConfig.defaults());
-        assertThat(loaded.config().socket()).isEqualTo(Path.of("/run/berth/berth.sock"));
+        assertThat(loaded.config().socket()).isEqualTo(new CriEndpoint.Unix(Path.of("/run/berth/berth.sock")));
         assertThat(loaded.config().defaultHandler().type()).isEqualTo("runc");
     }
 
