@@ -485,7 +485,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
                     init.pid(), c.rec.logPath());
             save("containers", containerId, c.rec);
             startLog(c, init);
-            init.exitCode().whenComplete((code, err) -> onExit(c, code == null ? -1 : code));
+            watch(c, init);
         } finally {
             c.lock.unlock();
         }
@@ -521,6 +521,22 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
                 }
             } catch (IOException e) {
                 // the pipe broke: the process is gone
+            }
+        });
+    }
+
+    /**
+     * Follows the init's exit. A ServiceDisconnect is not an exit: the container may well run on, so its state
+     * becomes UNKNOWN until berth reconnects (a restart of berth opens it again).
+     */
+    private void watch(Ctr c, HcsProcess init) {
+        init.exitCode().whenComplete((code, err) -> {
+            if (err == null) {
+                onExit(c, code);
+            } else if (!c.exitSeen.get()) {
+                c.state = ContainerStatus.State.UNKNOWN;
+                c.message = "lost the Host Compute Service: " + (err.getCause() != null ? err.getCause() : err)
+                        .getMessage();
             }
         });
     }
@@ -813,7 +829,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
                     HcsProcess init = c.system.openProcess(rec.pid());
                     c.init = init;
                     c.state = ContainerStatus.State.RUNNING;
-                    init.exitCode().whenComplete((code, err) -> onExit(c, code == null ? -1 : code));
+                    watch(c, init);
                 } catch (HcsException e) {
                     onExit(c, -1);
                     c.message = "exited while berth was down; its exit code is unknown";
