@@ -181,6 +181,17 @@ public final class FakeHcs implements Hcs {
         }
     }
 
+    /** The parameters of every process created in system {@code id}, in order. */
+    public List<String> processParameters(String id) {
+        lock.lock();
+        try {
+            Sys s = systems.get(id);
+            return s == null ? List.of() : s.processes.stream().map(p -> p.parameters).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Handles of systems and processes not closed yet. */
     public int openHandles() {
         lock.lock();
