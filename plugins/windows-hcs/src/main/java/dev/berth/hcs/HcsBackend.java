@@ -93,7 +93,9 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
         this.context = context;
         this.bindings = bindings;
         this.hostProcessors = Math.max(1, hostProcessors);
-        this.features = new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS, true,
+        // Where HCS is missing, the backend runs nothing from images: core then pulls no image and prepares no
+        // root file system for a pod that createSandbox refuses anyway. The answer holds for the backend's life.
+        this.features = new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS, bindings.available(),
                 options.sandboxImage());
     }
 
@@ -148,7 +150,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
     public BackendFeatures.Pod podFeatures(SandboxSpec spec) {
         // The holder runs from the sandbox image; CNI attaches its HNS endpoint before the system is created, so
         // that HCS gives the silo the namespace's adapters at create.
-        return new BackendFeatures.Pod(true, true);
+        return bindings.available() ? new BackendFeatures.Pod(true, true) : new BackendFeatures.Pod(false, false);
     }
 
     @Override

@@ -66,6 +66,8 @@ class HcsBackendTest {
         assertThatThrownBy(() -> b.sandboxStatus(POD)).isInstanceOfSatisfying(BackendException.class,
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
         assertThat(b.features().userNamespaces()).isFalse();
+        assertThat(b.features().usesImages()).as("core pulls nothing for pods that cannot run").isFalse();
+        assertThat(b.podFeatures(Fixtures.sandbox(POD))).isEqualTo(new dev.berth.spi.BackendFeatures.Pod(false, false));
         b.close();
     }
 
