@@ -103,8 +103,13 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
     record PodRecord(String id, String namespace, boolean ownsNamespace, String scratch, Instant createdAt,
                      String hostname, List<String> dnsSearches, List<String> holdArgs) {}
 
+    /** A container's record; {@code process} is its init's input, kept so that a recovered container can exec. */
     record CtrRecord(String id, String sandboxId, String scratch, Instant createdAt, Instant startedAt, int pid,
-                     String logPath) {}
+                     String logPath, Documents.ProcessInput process) {
+        CtrRecord started(Instant at, int initPid) {
+            return new CtrRecord(id, sandboxId, scratch, createdAt, at, initPid, logPath, process);
+        }
+    }
 
     private static final class Pod {
         final ReentrantLock lock = new ReentrantLock();
@@ -121,7 +126,6 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
     private static final class Ctr {
         final ReentrantLock lock = new ReentrantLock();
         volatile CtrRecord rec;
-        final ContainerSpec spec;
         volatile ComputeSystem system;
         volatile HcsProcess init;
         volatile ContainerStatus.State state = ContainerStatus.State.CREATED;
@@ -133,9 +137,8 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
         volatile CriLogWriter log;
         final AtomicBoolean exitSeen = new AtomicBoolean();
 
-        Ctr(CtrRecord rec, ContainerSpec spec) {
+        Ctr(CtrRecord rec) {
             this.rec = rec;
-            this.spec = spec;
         }
     }
 
@@ -428,8 +431,8 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
                     new DnsConfig(List.of(), pod.rec.dnsSearches(), List.of()), hostProcessors, null));
             ComputeSystem system = ComputeSystem.create(hcs(), spec.id(), doc, options.operationTimeout());
             CtrRecord rec = new CtrRecord(spec.id(), spec.sandboxId(), snap.scratch(), clock.instant(), null, 0,
-                    spec.logPath());
-            Ctr c = new Ctr(rec, spec);
+                    spec.logPath(), processOf(spec));
+            Ctr c = new Ctr(rec);
             c.system = system;
             try {
                 save("containers", spec.id(), rec);
@@ -468,10 +471,10 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
             HcsProcess init;
             try {
                 c.system.start(options.operationTimeout());
-                if (c.spec.processArgs().isEmpty()) {
+                if (c.rec.process().args().isEmpty()) {
                     throw BackendException.invalid(what + ": no command (the image has no entrypoint or cmd)");
                 }
-                init = c.system.createProcess(Documents.process(processOf(c.spec)), options.operationTimeout());
+                init = c.system.createProcess(Documents.process(c.rec.process()), options.operationTimeout());
             } catch (RuntimeException e) {
                 c.state = ContainerStatus.State.EXITED;
                 c.finishedAt = clock.instant();
@@ -483,8 +486,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
             c.init = init;
             c.startedAt = clock.instant();
             c.state = ContainerStatus.State.RUNNING;
-            c.rec = new CtrRecord(c.rec.id(), c.rec.sandboxId(), c.rec.scratch(), c.rec.createdAt(), c.startedAt,
-                    init.pid(), c.rec.logPath());
+            c.rec = c.rec.started(c.startedAt, init.pid());
             save("containers", containerId, c.rec);
             startLog(c, init);
             watch(c, init);
@@ -664,8 +666,9 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
         if (c.state != ContainerStatus.State.RUNNING || c.system == null) {
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, what + ": it is not running");
         }
-        var params = Documents.process(new Documents.ProcessInput(command, processOf(c.spec).user(),
-                processOf(c.spec).workingDirectory(), processOf(c.spec).env(), false, false, true, 0, 0));
+        Documents.ProcessInput init = c.rec.process();
+        var params = Documents.process(new Documents.ProcessInput(command, init.user(), init.workingDirectory(),
+                init.env(), false, false, true, 0, 0));
         HcsProcess p;
         try {
             p = c.system.createProcess(params, options.operationTimeout());
@@ -812,7 +815,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
                 lost.add(id);
                 continue;
             }
-            Ctr c = new Ctr(rec, null);
+            Ctr c = new Ctr(rec);
             c.startedAt = rec.startedAt();
             try {
                 c.system = ComputeSystem.open(hcs(), id);

@@ -172,6 +172,10 @@ class HcsBackendTest {
         assertThat(second.containerStatus(CTR).state()).isEqualTo(ContainerStatus.State.RUNNING);
         assertThat(second.containerStatus(CTR).pid()).isEqualTo(pid);
         assertThat(rig.hcs.calls()).contains("HcsOpenComputeSystem " + CTR);
+        assertThat(new String(second.execSync(CTR, List.of("cmd", "/c", "echo", "still here"), Duration.ofSeconds(10))
+                .stdout(), java.nio.charset.StandardCharsets.UTF_8)).as("exec in a recovered container")
+                .isEqualTo("still here\n");
+        assertThat(rig.hcs.processParameters(CTR).getLast()).contains("\"User\":\"ContainerUser\"");
         rig.hcs.exitProcess((int) pid, 7);
         await(() -> second.containerStatus(CTR).state() == ContainerStatus.State.EXITED, "the exit after recovery");
         assertThat(second.containerStatus(CTR).exitCode()).isEqualTo(7);
