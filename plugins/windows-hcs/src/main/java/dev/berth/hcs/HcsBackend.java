@@ -800,7 +800,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
             Pod pod = new Pod(rec);
             try {
                 pod.system = ComputeSystem.open(hcs(), id);
-                pod.ready = true;
+                pod.ready = running(pod.system);
             } catch (HcsException e) {
                 pod.ready = false;
             }
@@ -846,6 +846,19 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
             containers.put(id, c);
         }
         return new Report(lost);
+    }
+
+    /**
+     * Whether a system opened after a restart still runs: its State property (no property types asked for gives
+     * the basic properties). A system that stopped while berth was down sends no SystemExited to a new handle.
+     */
+    private boolean running(ComputeSystem system) {
+        try {
+            Schema.Properties p = system.properties(new Schema.PropertyQuery(List.of()), options.operationTimeout());
+            return p.state() == null || p.state().equals("Running");
+        } catch (HcsException e) {
+            return false;
+        }
     }
 
     // ---- state files

@@ -185,6 +185,17 @@ class HcsBackendTest {
         third.recover(List.of(POD), List.of(CTR));
         assertThat(third.containerStatus(CTR).exitCode()).as("from the exit file").isEqualTo(7);
         assertThat(third.recover(List.of("9".repeat(64)), List.of()).lost()).containsExactly("9".repeat(64));
+        assertThat(third.sandboxStatus(POD).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.READY);
+
+        // A pod whose system stopped while berth was down is found NOTREADY.
+        third.close();
+        var sys = rig.hcs.openComputeSystem(POD, 0);
+        dev.berth.hcs.handle.Operations.execute(rig.hcs, "terminate", Duration.ZERO,
+                op -> rig.hcs.terminateComputeSystem(sys.handle(), op, null));
+        rig.hcs.closeComputeSystem(sys.handle());
+        third = rig.backend(Map.of());
+        third.recover(List.of(POD), List.of(CTR));
+        assertThat(third.sandboxStatus(POD).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
         third.removeSandbox(POD);
         third.close();
         assertThat(rig.hcs.violations()).isEmpty();
