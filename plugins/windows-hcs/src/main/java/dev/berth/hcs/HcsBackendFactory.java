@@ -21,6 +21,7 @@ public class HcsBackendFactory implements RuntimeBackendFactory {
     @Override
     public RuntimeBackend create(String handlerName, Map<String, Object> options, BackendContext context) {
         HcsOptions parsed = HcsOptions.parse(handlerName, options);
-        return new HcsBackend(handlerName, parsed, context, Bindings.forHost(), Runtime.getRuntime().availableProcessors());
+        return new HcsBackend(handlerName, parsed, context, Bindings.forHost(),
+                Runtime.getRuntime().availableProcessors());
     }
 }

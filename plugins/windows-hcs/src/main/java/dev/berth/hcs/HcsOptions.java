@@ -24,7 +24,8 @@ public record HcsOptions(String sandboxImage, String isolation, Duration operati
         for (String k : options.keySet()) {
             if (!KEYS.contains(k)) {
                 throw BackendException.invalid("handler \"" + handler + "\": unknown option \"" + k
-                        + "\" for type windows-hcs (known: " + String.join(", ", KEYS.stream().sorted().toList()) + ")");
+                        + "\" for type windows-hcs (known: " + String.join(", ", KEYS.stream().sorted().toList())
+                        + ")");
             }
         }
         String image = string(handler, options, "sandbox_image", DEFAULTS.sandboxImage());

@@ -86,7 +86,8 @@ class GoldenDocumentsTest {
 
     static ContainerSpec ctr(List<ContainerMount> mounts, LinuxResources resources, Map<String, String> annotations,
                              String workingDir, List<String> env, ContainerSecurity security) {
-        return new ContainerSpec(CTR, POD, "app", 0, Fixtures.nanoserver(List.of("cmd", "/c", "echo hello & ping -t localhost")),
+        return new ContainerSpec(CTR, POD, "app", 0,
+                Fixtures.nanoserver(List.of("cmd", "/c", "echo hello & ping -t localhost")),
                 List.of(), List.of(), workingDir, env, mounts, List.of(), Map.of(), annotations, "", false, false,
                 false, resources, security, Fixtures.rootfs(CTR), null);
     }

@@ -47,8 +47,10 @@ class HcsBackendTest {
 
     @Test
     void onAHostWithoutHcsTheHandlerLoadsReportsWhyAndRefusesPods() {
-        HostRequirements.require(!System.getProperty("os.name").startsWith("Windows"), "runs on a host that is not Windows");
-        RuntimeBackend b = new HcsBackendFactory().create("windows", Map.of(), new TestingBackendContext("windows", dir));
+        HostRequirements.require(!System.getProperty("os.name").startsWith("Windows"),
+                "runs on a host that is not Windows");
+        RuntimeBackend b = new HcsBackendFactory().create("windows", Map.of(),
+                new TestingBackendContext("windows", dir));
         BackendHealth h = b.health();
         assertThat(h.ready()).isFalse();
         assertThat(h.checks()).singleElement().satisfies(c -> {
@@ -230,7 +232,8 @@ class HcsBackendTest {
                 new Namespaces.UserNamespace(List.of(), List.of())), false, false, null, null, List.of(), null, null,
                 null);
         SandboxSpec withUserns = new SandboxSpec(plain.id(), plain.metadata(), "", "", null, List.of(), Map.of(),
-                Map.of(), "", Map.of(), userns, null, null, null, plain.rootfs(), plain.image(), null, null, null, null);
+                Map.of(), "", Map.of(), userns, null, null, null, plain.rootfs(), plain.image(), null, null, null,
+                null);
         assertThatThrownBy(() -> b.createSandbox(withUserns)).isInstanceOfSatisfying(BackendException.class,
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNIMPLEMENTED));
         b.createSandbox(plain);

@@ -47,7 +47,8 @@ class WindowsHcsOnLinuxTest {
 
     @Test
     void theDaemonServesTheHandlerAsUnavailableWithTheReason() throws Exception {
-        HostRequirements.require(!System.getProperty("os.name").startsWith("Windows"), "runs on a host that is not Windows");
+        HostRequirements.require(!System.getProperty("os.name").startsWith("Windows"),
+                "runs on a host that is not Windows");
         try (RealBackendDaemon berth = new RealBackendDaemon(dir, dir.resolve("rootfs"),
                 List.of(new HcsBackendFactory()))) {
             berth.start("""

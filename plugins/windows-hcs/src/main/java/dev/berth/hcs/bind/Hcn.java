@@ -26,7 +26,10 @@ public interface Hcn {
     /** {@code HRESULT HcnCloseNamespace(HCN_NAMESPACE)}. */
     int closeNamespace(long namespace);
 
-    /** {@code HRESULT HcnCreateEndpoint(HCN_NETWORK, REFGUID id, PCWSTR settings, PHCN_ENDPOINT, PWSTR* errorRecord)}. */
+    /**
+     * {@code HRESULT HcnCreateEndpoint(HCN_NETWORK, REFGUID id, PCWSTR settings, PHCN_ENDPOINT,
+     * PWSTR* errorRecord)}.
+     */
     Result createEndpoint(long network, String id, String settings);
 
     /** {@code HRESULT HcnOpenEndpoint(REFGUID id, PHCN_ENDPOINT, PWSTR* errorRecord)}. */

@@ -33,7 +33,8 @@ public final class Documents {
     public static final String ANNOTATION_MEMORY_MB = "io.microsoft.container.memory.sizeinmb";
     /** A process-isolated container's volume: {@code \\?\Volume{GUID}\} (hcsdoc_wcow.go checks the same). */
     public static final Pattern VOLUME_PATH = Pattern.compile(
-            "^\\\\\\\\\\?\\\\Volume\\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}(\\\\)?$");
+            "^\\\\\\\\\\?\\\\Volume\\{"
+                    + "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}(\\\\)?$");
     private static final String PIPE_PREFIX = "\\\\.\\pipe\\";
 
     /**

@@ -25,7 +25,8 @@ class BindingsTest {
 
     @Test
     void thisHostWhenItIsNotWindows() {
-        HostRequirements.require(!System.getProperty("os.name").startsWith("Windows"), "runs on a host that is not Windows");
+        HostRequirements.require(!System.getProperty("os.name").startsWith("Windows"),
+                "runs on a host that is not Windows");
         assertThat(Bindings.forHost().unavailable()).isEqualTo(Bindings.NOT_WINDOWS);
     }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 class OperationsTest {
     private final FakeHcs hcs = new FakeHcs();
     private static final Schema.ComputeSystem DOC = new Schema.ComputeSystem("berth", Schema.Version.V2_1, null,
-            new Schema.Container(null, new Schema.Storage(List.of(), "\\\\?\\Volume{00000000-0000-0000-0000-000000000001}\\"),
+            new Schema.Container(null,
+                    new Schema.Storage(List.of(), "\\\\?\\Volume{00000000-0000-0000-0000-000000000001}\\"),
                     null, null, null, null, null), null, null);
 
     @AfterEach

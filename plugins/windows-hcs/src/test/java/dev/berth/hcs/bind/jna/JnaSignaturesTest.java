@@ -29,7 +29,9 @@ import org.junit.jupiter.api.Test;
 class JnaSignaturesTest {
 
     /** The kinds of C arguments and results, as they must appear in Java. */
-    enum Kind { HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID }
+    enum Kind {
+        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID
+    }
 
     record Proto(Kind result, List<Kind> args) {
         static Proto of(Kind result, Kind... args) {
@@ -80,14 +82,16 @@ class JnaSignaturesTest {
             // HRESULT WINAPI HcsGetProcessInfo(HCS_PROCESS process, HCS_OPERATION operation)
             Map.entry("HcsGetProcessInfo", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE)),
             // HRESULT WINAPI HcsSetProcessCallback(HCS_PROCESS, HCS_EVENT_OPTIONS, void* context, HCS_EVENT_CALLBACK)
-            Map.entry("HcsSetProcessCallback", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.PVOID, Kind.CALLBACK)),
+            Map.entry("HcsSetProcessCallback",
+                    Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.PVOID, Kind.CALLBACK)),
             // void WINAPI HcsCloseProcess(HCS_PROCESS process)
             Map.entry("HcsCloseProcess", Proto.of(Kind.VOID, Kind.HANDLE)));
 
     private static final Map<String, Proto> COMPUTENETWORK = Map.ofEntries(
             // HRESULT WINAPI HcnCreateNamespace(REFGUID Id, PCWSTR Settings, PHCN_NAMESPACE Namespace,
             //     PWSTR* ErrorRecord)
-            Map.entry("HcnCreateNamespace", Proto.of(Kind.HRESULT, Kind.GUID, Kind.PCWSTR, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
+            Map.entry("HcnCreateNamespace",
+                    Proto.of(Kind.HRESULT, Kind.GUID, Kind.PCWSTR, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
             Map.entry("HcnOpenNamespace", Proto.of(Kind.HRESULT, Kind.GUID, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
             Map.entry("HcnModifyNamespace", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.PCWSTR, Kind.OUT_PWSTR)),
             Map.entry("HcnDeleteNamespace", Proto.of(Kind.HRESULT, Kind.GUID, Kind.OUT_PWSTR)),
@@ -123,7 +127,8 @@ class JnaSignaturesTest {
             // prepareLayer(info *driverInfo, id string, descriptors []WC_LAYER_DESCRIPTOR) -> pointer and count
             Map.entry("PrepareLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.PVOID, Kind.DWORD)),
             // getLayerMountPath(info *driverInfo, id string, length *uintptr, buffer *uint16)
-            Map.entry("GetLayerMountPath", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.OUT_DWORD, Kind.PVOID)),
+            Map.entry("GetLayerMountPath",
+                    Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.OUT_DWORD, Kind.PVOID)),
             // nameToGuid(name string, guid *_guid)
             Map.entry("NameToGuid", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.GUID)));
 
@@ -210,7 +215,8 @@ class JnaSignaturesTest {
     void structuresHaveTheDocumentedFieldsInOrder() {
         // HCS_EVENT { HCS_EVENT_TYPE Type; PCWSTR EventData; HCS_OPERATION Operation; }
         assertThat(fields(ComputeCore.HcsEvent.class)).isEqualTo("Type:DWORD EventData:PCWSTR Operation:HANDLE");
-        // HCS_PROCESS_INFORMATION { DWORD ProcessId; DWORD Reserved; HANDLE StdInput; HANDLE StdOutput; HANDLE StdError; }
+        // HCS_PROCESS_INFORMATION { DWORD ProcessId; DWORD Reserved;
+        //                           HANDLE StdInput; HANDLE StdOutput; HANDLE StdError; }
         assertThat(fields(ComputeCore.ProcessInformation.class))
                 .isEqualTo("ProcessId:DWORD Reserved:DWORD StdInput:HANDLE StdOutput:HANDLE StdError:HANDLE");
     }
