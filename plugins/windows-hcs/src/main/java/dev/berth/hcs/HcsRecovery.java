@@ -1,0 +1,109 @@
+package dev.berth.hcs;
+
+import dev.berth.hcs.handle.ComputeSystem;
+import dev.berth.hcs.handle.HcsException;
+import dev.berth.hcs.handle.HcsProcess;
+import dev.berth.hcs.log.ExitFile;
+import dev.berth.hcs.schema.Schema;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.Recoverable.Report;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * After a restart of berth: every pod and container with a record is opened again by id, and every running init
+ * process by pid. An exit seen while berth ran is in the container's exit file; one that happened while berth was
+ * down has an unknown exit code.
+ */
+final class HcsRecovery {
+    private final HcsEnv env;
+    private final HcsRegistry registry;
+    private final HcsInit init;
+
+    HcsRecovery(HcsEnv env, HcsRegistry registry, HcsInit init) {
+        this.env = env;
+        this.registry = registry;
+        this.init = init;
+    }
+
+    Report recover(List<String> sandboxIds, List<String> containerIds) {
+        if (!env.bindings().available()) {
+            List<String> lost = new ArrayList<>(sandboxIds);
+            lost.addAll(containerIds);
+            return new Report(lost);
+        }
+        List<String> lost = new ArrayList<>();
+        for (String id : sandboxIds) {
+            if (registry.pods.containsKey(id)) {
+                continue;
+            }
+            Pod.PodRecord rec = env.state().load("pods", id, Pod.PodRecord.class);
+            if (rec == null) {
+                lost.add(id);
+                continue;
+            }
+            Pod pod = new Pod(rec);
+            try {
+                pod.system = ComputeSystem.open(env.hcs(), id);
+                pod.ready = running(pod.system);
+            } catch (HcsException e) {
+                pod.ready = false;
+            }
+            registry.pods.put(id, pod);
+        }
+        for (String id : containerIds) {
+            if (registry.containers.containsKey(id)) {
+                continue;
+            }
+            Ctr.CtrRecord rec = env.state().load("containers", id, Ctr.CtrRecord.class);
+            if (rec == null) {
+                lost.add(id);
+                continue;
+            }
+            Ctr c = new Ctr(rec);
+            c.startedAt = rec.startedAt();
+            try {
+                c.system = ComputeSystem.open(env.hcs(), id);
+            } catch (HcsException e) {
+                c.system = null;
+            }
+            var exit = ExitFile.read(env.state().file("containers", id + ".exit"));
+            if (exit.isPresent()) {
+                c.exitSeen.set(true);
+                c.state = ContainerStatus.State.EXITED;
+                c.exitCode = exit.get().code();
+                c.finishedAt = exit.get().finishedAt();
+                c.reason = c.exitCode == 0 ? "Completed" : "Error";
+            } else if (rec.pid() != 0 && c.system != null) {
+                try {
+                    HcsProcess process = c.system.openProcess(rec.pid());
+                    c.init = process;
+                    c.state = ContainerStatus.State.RUNNING;
+                    init.watch(c, process);
+                } catch (HcsException e) {
+                    init.onExit(c, -1);
+                    c.message = "exited while berth was down; its exit code is unknown";
+                }
+            } else if (rec.pid() != 0) {
+                init.onExit(c, -1);
+                c.message = "its compute system is gone; exit code unknown";
+            }
+            registry.containers.put(id, c);
+        }
+        return new Report(lost);
+    }
+
+    /**
+     * Whether a system opened after a restart still runs: its State property (no property types asked for gives
+     * the basic properties). A system that stopped while berth was down sends no SystemExited to a new handle.
+     */
+    private boolean running(ComputeSystem system) {
+        try {
+            Schema.Properties p = system.properties(new Schema.PropertyQuery(List.of()),
+                    env.options().operationTimeout());
+            return p.state() == null || p.state().equals("Running");
+        } catch (HcsException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.berth.hcs.bind.jna;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.jna.Callback;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+import com.sun.jna.WString;
+import com.sun.jna.platform.win32.Guid.GUID;
+import com.sun.jna.platform.win32.WinNT.HANDLE;
+import com.sun.jna.platform.win32.WinNT.HANDLEByReference;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.PointerByReference;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JNA interfaces against the C prototypes of Microsoft's HCS, HCN and computestorage references (and the
+ * vmcompute layer functions as hcsshim's {@code internal/wclayer} declares them), by reflection only: nothing is
+ * loaded from a DLL. Each prototype is its name, return kind and argument kinds; every function of the table must
+ * be declared, with nothing more.
+ */
+class JnaSignaturesTest {
+
+    /** The kinds of C arguments and results, as they must appear in Java. */
+    enum Kind {
+        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID
+    }
+
+    record Proto(Kind result, List<Kind> args) {
+        static Proto of(Kind result, Kind... args) {
+            return new Proto(result, List.of(args));
+        }
+    }
+
+    private static final Map<String, Proto> COMPUTECORE = Map.ofEntries(
+            // HCS_OPERATION WINAPI HcsCreateOperation(const void* context, HCS_OPERATION_COMPLETION callback)
+            Map.entry("HcsCreateOperation", Proto.of(Kind.HANDLE, Kind.PVOID, Kind.CALLBACK)),
+            // void WINAPI HcsCloseOperation(HCS_OPERATION operation)
+            Map.entry("HcsCloseOperation", Proto.of(Kind.VOID, Kind.HANDLE)),
+            // HRESULT WINAPI HcsWaitForOperationResult(HCS_OPERATION, DWORD timeoutMs, PWSTR* resultDocument)
+            Map.entry("HcsWaitForOperationResult", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.OUT_PWSTR)),
+            // HRESULT WINAPI HcsWaitForOperationResultAndProcessInfo(HCS_OPERATION, DWORD timeoutMs,
+            //     HCS_PROCESS_INFORMATION* processInformation, PWSTR* resultDocument)
+            Map.entry("HcsWaitForOperationResultAndProcessInfo",
+                    Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.STRUCT_PTR, Kind.OUT_PWSTR)),
+            // HRESULT WINAPI HcsCancelOperation(HCS_OPERATION operation)
+            Map.entry("HcsCancelOperation", Proto.of(Kind.HRESULT, Kind.HANDLE)),
+            // HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR configuration, HCS_OPERATION operation,
+            //     const SECURITY_DESCRIPTOR* securityDescriptor, HCS_SYSTEM* computeSystem)
+            Map.entry("HcsCreateComputeSystem",
+                    Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.PCWSTR, Kind.HANDLE, Kind.PVOID, Kind.OUT_HANDLE)),
+            // HRESULT WINAPI HcsOpenComputeSystem(PCWSTR id, DWORD requestedAccess, HCS_SYSTEM* computeSystem)
+            Map.entry("HcsOpenComputeSystem", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.DWORD, Kind.OUT_HANDLE)),
+            // void WINAPI HcsCloseComputeSystem(HCS_SYSTEM computeSystem)
+            Map.entry("HcsCloseComputeSystem", Proto.of(Kind.VOID, Kind.HANDLE)),
+            // HRESULT WINAPI HcsStartComputeSystem(HCS_SYSTEM, HCS_OPERATION, PCWSTR options), and the same shape for
+            // HcsShutDownComputeSystem, HcsTerminateComputeSystem and HcsGetComputeSystemProperties(..., propertyQuery)
+            Map.entry("HcsStartComputeSystem", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE, Kind.PCWSTR)),
+            Map.entry("HcsShutDownComputeSystem", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE, Kind.PCWSTR)),
+            Map.entry("HcsTerminateComputeSystem", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE, Kind.PCWSTR)),
+            Map.entry("HcsGetComputeSystemProperties", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsSetComputeSystemCallback(HCS_SYSTEM, HCS_EVENT_OPTIONS callbackOptions,
+            //     const void* context, HCS_EVENT_CALLBACK callback)
+            Map.entry("HcsSetComputeSystemCallback",
+                    Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.PVOID, Kind.CALLBACK)),
+            // HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM, PCWSTR processParameters, HCS_OPERATION,
+            //     const SECURITY_DESCRIPTOR* securityDescriptor, HCS_PROCESS* process)
+            Map.entry("HcsCreateProcess",
+                    Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.PCWSTR, Kind.HANDLE, Kind.PVOID, Kind.OUT_HANDLE)),
+            // HRESULT WINAPI HcsOpenProcess(HCS_SYSTEM, DWORD processId, DWORD requestedAccess, HCS_PROCESS* process)
+            Map.entry("HcsOpenProcess", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.DWORD, Kind.OUT_HANDLE)),
+            // HRESULT WINAPI HcsSignalProcess(HCS_PROCESS, HCS_OPERATION, PCWSTR options); HcsTerminateProcess alike
+            Map.entry("HcsSignalProcess", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE, Kind.PCWSTR)),
+            Map.entry("HcsTerminateProcess", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsGetProcessInfo(HCS_PROCESS process, HCS_OPERATION operation)
+            Map.entry("HcsGetProcessInfo", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.HANDLE)),
+            // HRESULT WINAPI HcsSetProcessCallback(HCS_PROCESS, HCS_EVENT_OPTIONS, void* context, HCS_EVENT_CALLBACK)
+            Map.entry("HcsSetProcessCallback",
+                    Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.DWORD, Kind.PVOID, Kind.CALLBACK)),
+            // void WINAPI HcsCloseProcess(HCS_PROCESS process)
+            Map.entry("HcsCloseProcess", Proto.of(Kind.VOID, Kind.HANDLE)));
+
+    private static final Map<String, Proto> COMPUTENETWORK = Map.ofEntries(
+            // HRESULT WINAPI HcnCreateNamespace(REFGUID Id, PCWSTR Settings, PHCN_NAMESPACE Namespace,
+            //     PWSTR* ErrorRecord)
+            Map.entry("HcnCreateNamespace",
+                    Proto.of(Kind.HRESULT, Kind.GUID, Kind.PCWSTR, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
+            Map.entry("HcnOpenNamespace", Proto.of(Kind.HRESULT, Kind.GUID, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
+            Map.entry("HcnModifyNamespace", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.PCWSTR, Kind.OUT_PWSTR)),
+            Map.entry("HcnDeleteNamespace", Proto.of(Kind.HRESULT, Kind.GUID, Kind.OUT_PWSTR)),
+            Map.entry("HcnCloseNamespace", Proto.of(Kind.HRESULT, Kind.HANDLE)),
+            // HRESULT WINAPI HcnCreateEndpoint(HCN_NETWORK Network, REFGUID Id, PCWSTR Settings,
+            //     PHCN_ENDPOINT Endpoint, PWSTR* ErrorRecord)
+            Map.entry("HcnCreateEndpoint",
+                    Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.GUID, Kind.PCWSTR, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
+            Map.entry("HcnOpenEndpoint", Proto.of(Kind.HRESULT, Kind.GUID, Kind.OUT_HANDLE, Kind.OUT_PWSTR)),
+            Map.entry("HcnModifyEndpoint", Proto.of(Kind.HRESULT, Kind.HANDLE, Kind.PCWSTR, Kind.OUT_PWSTR)),
+            Map.entry("HcnDeleteEndpoint", Proto.of(Kind.HRESULT, Kind.GUID, Kind.OUT_PWSTR)),
+            Map.entry("HcnCloseEndpoint", Proto.of(Kind.HRESULT, Kind.HANDLE)));
+
+    private static final Map<String, Proto> COMPUTESTORAGE = Map.ofEntries(
+            // HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR layerData)
+            Map.entry("HcsImportLayer", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.PCWSTR, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsInitializeWritableLayer(PCWSTR writableLayerPath, PCWSTR layerData, PCWSTR options)
+            Map.entry("HcsInitializeWritableLayer", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.PCWSTR, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsAttachLayerStorageFilter(PCWSTR layerPath, PCWSTR layerData)
+            Map.entry("HcsAttachLayerStorageFilter", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsDetachLayerStorageFilter(PCWSTR layerPath)
+            Map.entry("HcsDetachLayerStorageFilter", Proto.of(Kind.HRESULT, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsDestroyLayer(PCWSTR layerPath)
+            Map.entry("HcsDestroyLayer", Proto.of(Kind.HRESULT, Kind.PCWSTR)),
+            // HRESULT WINAPI HcsSetupBaseOSLayer(PCWSTR layerPath, HANDLE vhdHandle, PCWSTR options)
+            Map.entry("HcsSetupBaseOSLayer", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.HANDLE, Kind.PCWSTR)));
+
+    private static final Map<String, Proto> VMCOMPUTE = Map.ofEntries(
+            // hcsshim internal/wclayer: activateLayer(info *driverInfo, id string), and alike
+            Map.entry("ActivateLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR)),
+            Map.entry("DeactivateLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR)),
+            Map.entry("UnprepareLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR)),
+            // prepareLayer(info *driverInfo, id string, descriptors []WC_LAYER_DESCRIPTOR) -> pointer and count
+            Map.entry("PrepareLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.PVOID, Kind.DWORD)),
+            // getLayerMountPath(info *driverInfo, id string, length *uintptr, buffer *uint16)
+            Map.entry("GetLayerMountPath",
+                    Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.OUT_DWORD, Kind.PVOID)),
+            // nameToGuid(name string, guid *_guid)
+            Map.entry("NameToGuid", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.GUID)));
+
+    static Kind kind(Class<?> c, boolean result) {
+        if (c == int.class) {
+            return result ? Kind.HRESULT : Kind.DWORD;
+        }
+        if (c == void.class) {
+            return Kind.VOID;
+        }
+        if (c == HANDLE.class) {
+            return Kind.HANDLE;
+        }
+        if (c == WString.class) {
+            return Kind.PCWSTR;
+        }
+        if (c == Pointer.class) {
+            return Kind.PVOID;
+        }
+        if (c == HANDLEByReference.class) {
+            return Kind.OUT_HANDLE;
+        }
+        if (c == PointerByReference.class) {
+            return Kind.OUT_PWSTR;
+        }
+        if (c == IntByReference.class) {
+            return Kind.OUT_DWORD;
+        }
+        if (c == GUID.class) {
+            return Kind.GUID;
+        }
+        if (Callback.class.isAssignableFrom(c)) {
+            return Kind.CALLBACK;
+        }
+        if (Structure.class.isAssignableFrom(c)) {
+            return Kind.STRUCT_PTR;
+        }
+        throw new AssertionError("a JNA type berth does not map: " + c.getName());
+    }
+
+    static Map<String, Proto> declared(Class<?> library) {
+        Map<String, Proto> out = new TreeMap<>();
+        for (Method m : library.getDeclaredMethods()) {
+            if (Modifier.isStatic(m.getModifiers()) || m.isDefault()) {
+                continue;
+            }
+            out.put(m.getName(), new Proto(kind(m.getReturnType(), true),
+                    Arrays.stream(m.getParameterTypes()).map(t -> kind(t, false)).toList()));
+        }
+        return out;
+    }
+
+    @Test
+    void computecore() {
+        assertThat(declared(ComputeCore.class)).isEqualTo(new TreeMap<>(COMPUTECORE));
+    }
+
+    @Test
+    void computenetwork() {
+        assertThat(declared(ComputeNetwork.class)).isEqualTo(new TreeMap<>(COMPUTENETWORK));
+    }
+
+    @Test
+    void computestorage() {
+        assertThat(declared(ComputeStorage.class)).isEqualTo(new TreeMap<>(COMPUTESTORAGE));
+    }
+
+    @Test
+    void vmcomputeLayerFunctions() {
+        assertThat(declared(Vmcompute.class)).isEqualTo(new TreeMap<>(VMCOMPUTE));
+    }
+
+    @Test
+    void callbacksMatchTheirTypedefs() {
+        // typedef void (CALLBACK *HCS_OPERATION_COMPLETION)(HCS_OPERATION operation, void* context)
+        assertThat(declared(ComputeCore.OperationCompletion.class))
+                .isEqualTo(Map.of("invoke", Proto.of(Kind.VOID, Kind.HANDLE, Kind.PVOID)));
+        // typedef void (CALLBACK *HCS_EVENT_CALLBACK)(HCS_EVENT* event, void* context)
+        assertThat(declared(ComputeCore.EventCallback.class))
+                .isEqualTo(Map.of("invoke", Proto.of(Kind.VOID, Kind.STRUCT_PTR, Kind.PVOID)));
+    }
+
+    @Test
+    void structuresHaveTheDocumentedFieldsInOrder() {
+        // HCS_EVENT { HCS_EVENT_TYPE Type; PCWSTR EventData; HCS_OPERATION Operation; }
+        assertThat(fields(ComputeCore.HcsEvent.class)).isEqualTo("Type:DWORD EventData:PCWSTR Operation:HANDLE");
+        // HCS_PROCESS_INFORMATION { DWORD ProcessId; DWORD Reserved;
+        //                           HANDLE StdInput; HANDLE StdOutput; HANDLE StdError; }
+        assertThat(fields(ComputeCore.ProcessInformation.class))
+                .isEqualTo("ProcessId:DWORD Reserved:DWORD StdInput:HANDLE StdOutput:HANDLE StdError:HANDLE");
+    }
+
+    private static String fields(Class<? extends Structure> s) {
+        List<String> order = List.of(s.getAnnotation(Structure.FieldOrder.class).value());
+        return order.stream().map(n -> {
+            try {
+                return n + ":" + kind(s.getField(n).getType(), false);
+            } catch (NoSuchFieldException e) {
+                throw new AssertionError(e);
+            }
+        }).collect(Collectors.joining(" "));
+    }
+}
