@@ -3,14 +3,6 @@ package dev.berth.oci;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.PodMetricsSource;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -28,30 +20,10 @@ import java.util.concurrent.TimeoutException;
  * metrics. setns(2) moves only the calling
  * thread, and a socket keeps the namespace it was created in, so a short-lived platform thread joins the
  * namespace, connects, and ends: no other work ever runs in the pod's namespace. Needs CAP_SYS_ADMIN and
- * native access (the daemon runs with {@code --enable-native-access}).
+ * native access ({@link Libc}).
  */
-@SuppressWarnings("restricted") // FFM downcalls
 public final class NetworkNamespaces {
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 02000000;
-    private static final int CLONE_NEWNET = 0x40000000;
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
-    private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle SETNS = fn("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
-
     private NetworkNamespaces() {}
-
-    private static MethodHandle fn(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, ERRNO_OPT);
-    }
 
     /**
      * A port-forward connection: to {@code port} on the loopback of the pod's network namespace {@code netns}, or
@@ -150,23 +122,18 @@ public final class NetworkNamespaces {
     }
 
     private static void join(Path netns) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int fd = (int) OPEN.invokeExact(st, a.allocateFrom(netns.toString()), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-                throw new IOException("cannot open network namespace " + netns + ": errno " + ERRNO.get(st, 0L));
-            }
-            try {
-                if ((int) SETNS.invokeExact(st, fd, CLONE_NEWNET) != 0) {
-                    throw new IOException("cannot join network namespace " + netns + ": errno " + ERRNO.get(st, 0L));
-                }
-            } finally {
-                int ignored = (int) CLOSE.invokeExact(st, fd);
-            }
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+        int fd;
+        try {
+            fd = Libc.open(netns.toString(), Libc.O_RDONLY);
+        } catch (IOException e) {
+            throw new IOException("cannot open network namespace " + netns + ": " + e.getMessage());
+        }
+        try {
+            Libc.setns(fd, Libc.CLONE_NEWNET);
+        } catch (IOException e) {
+            throw new IOException("cannot join network namespace " + netns + ": " + e.getMessage());
+        } finally {
+            Libc.close(fd);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.berth.runc;
 
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import java.io.IOException;
@@ -22,7 +24,7 @@ final class Checkpoints {
         if (!Files.isExecutable(criu)) {
             return "criu is not installed";
         }
-        Programs.Result r = Programs.run(List.of(criu.toString(), "check"), null, Duration.ofSeconds(60));
+        ProcessRunner.Result r = ProcessRunner.run(List.of(criu.toString(), "check"), null, Duration.ofSeconds(60));
         return r.ok() ? null : "criu check: " + r.errorText();
     }
 
@@ -30,7 +32,7 @@ final class Checkpoints {
         Path work = bundle.resolve("checkpoint-" + System.nanoTime());
         try {
             Files.createDirectories(work.resolve("image"));
-            Programs.Result r = cli.run(List.of("checkpoint", "--leave-running", "--image-path",
+            ProcessRunner.Result r = cli.run(List.of("checkpoint", "--leave-running", "--image-path",
                     work.resolve("image").toString(), "--work-path", work.toString(), id));
             if (!r.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id + "\": "
@@ -39,7 +41,7 @@ final class Checkpoints {
             if (location.getParent() != null) {
                 Files.createDirectories(location.getParent());
             }
-            Programs.Result tar = Programs.run(List.of("tar", "-C", work.resolve("image").toString(), "-czf",
+            ProcessRunner.Result tar = ProcessRunner.run(List.of("tar", "-C", work.resolve("image").toString(), "-czf",
                     location.toString(), "."), null, Duration.ofMinutes(10));
             if (!tar.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id
@@ -50,7 +52,7 @@ final class Checkpoints {
                     + e.getMessage());
         } finally {
             try {
-                RuncBackend.deleteTree(work);
+                FileTrees.deleteTree(work);
             } catch (IOException ignored) {
                 // a leftover work dir goes with the bundle on remove
             }

@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.Libc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -48,8 +49,8 @@ final class Conmon {
         Path launchLog = workDir.resolve("conmon-launch.log");
         Process p = null;
         try {
-            Fifos.create(sync);
-            Fifos.create(start);
+            Libc.mkfifo(sync, 0600);
+            Libc.mkfifo(start, 0600);
             try (SyncPipe pipe = new SyncPipe(sync, n -> n.has(key) || n.has("message"));
                  FileChannel startPipe = FileChannel.open(start, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 startPipe.write(ByteBuffer.wrap(new byte[] {0}));

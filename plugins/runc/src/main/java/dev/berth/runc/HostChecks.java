@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendHealth;
 import java.io.IOException;
@@ -25,7 +26,7 @@ final class HostChecks {
     }
 
     private static boolean runtimeSupportsRro(Path binary) {
-        Programs.Result r = Programs.run(List.of(binary.toString(), "features"), null, Duration.ofSeconds(20));
+        ProcessRunner.Result r = ProcessRunner.run(List.of(binary.toString(), "features"), null, Duration.ofSeconds(20));
         if (!r.ok()) {
             return false; // crun 1.8 and runc < 1.1 have no "features" command
         }
@@ -71,7 +72,7 @@ final class HostChecks {
         if (PASSED.containsKey(cmd)) {
             return new BackendHealth.Check(true, what, "");
         }
-        Programs.Result r = Programs.run(cmd, null, Duration.ofSeconds(20));
+        ProcessRunner.Result r = ProcessRunner.run(cmd, null, Duration.ofSeconds(20));
         if (r.ok()) {
             PASSED.put(cmd, true);
             return new BackendHealth.Check(true, what, "");
@@ -98,7 +99,7 @@ final class HostChecks {
     /** The runtime, conmon, the log joiner, the pause process, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
     static BackendHealth health(RuncOptions options) {
         List<BackendHealth.Check> checks = new ArrayList<>();
-        Programs.Result v = Programs.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
+        ProcessRunner.Result v = ProcessRunner.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
         checks.add(new BackendHealth.Check(v.ok(), "runtime " + options.binary(),
                 v.ok() ? "" : "install " + options.runtimeName() + " or set the handler's binary option: " + v.errorText()));
         if (v.ok() && options.runsc()) {

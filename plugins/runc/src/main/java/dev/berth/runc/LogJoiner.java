@@ -1,5 +1,7 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,8 +46,8 @@ final class LogJoiner {
     static Path start(Path program, Path bundle, String logPath) throws IOException {
         Path fifo = bundle.resolve(FIFO);
         Files.deleteIfExists(fifo);
-        Fifos.create(fifo);
-        Programs.Result r = Programs.run(List.of(program.toString(), fifo.toString(), logPath,
+        Libc.mkfifo(fifo, 0600);
+        ProcessRunner.Result r = ProcessRunner.run(List.of(program.toString(), fifo.toString(), logPath,
                 bundle.resolve(PID_FILE).toString()), null, Duration.ofSeconds(10));
         if (!r.ok()) {
             throw new IOException(r.timedOut() ? PROGRAM + " did not start within 10s" : r.errorText());
@@ -121,7 +123,7 @@ final class LogJoiner {
         if (pid.isEmpty()) {
             return false;
         }
-        Native.kill(pid.get(), SIGHUP);
+        Libc.kill(pid.get(), SIGHUP);
         return true;
     }
 
@@ -129,7 +131,7 @@ final class LogJoiner {
     static void kill(Path bundle) {
         running(bundle).ifPresent(pid -> {
             try {
-                Native.kill(pid, SIGKILL);
+                Libc.kill(pid, SIGKILL);
             } catch (IOException ignored) {
                 // gone meanwhile
             }

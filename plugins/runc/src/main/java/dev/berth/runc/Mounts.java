@@ -1,5 +1,7 @@
 package dev.berth.runc;
 
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.Libc;
 import dev.berth.spi.MountSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,39 +15,21 @@ import java.util.Map;
  * umount2(2). Calling the system directly, not the mount program, keeps forks off the container start path.
  */
 final class Mounts {
-    static final long MS_RDONLY = 1;
-    static final long MS_NOSUID = 2;
-    static final long MS_NODEV = 4;
-    static final long MS_NOEXEC = 8;
-    static final long MS_SYNCHRONOUS = 16;
-    static final long MS_REMOUNT = 32;
-    static final long MS_DIRSYNC = 128;
-    static final long MS_NOATIME = 1024;
-    static final long MS_NODIRATIME = 2048;
-    static final long MS_BIND = 4096;
-    static final long MS_REC = 16384;
-    static final long MS_UNBINDABLE = 1 << 17;
-    static final long MS_PRIVATE = 1 << 18;
-    static final long MS_SLAVE = 1 << 19;
-    static final long MS_SHARED = 1 << 20;
-    static final long MS_RELATIME = 1 << 21;
-    static final long MS_STRICTATIME = 1 << 24;
-
     /** Options that are mount flags, as mount(8) reads them; a flag with a zero bit clears. */
     private static final Map<String, long[]> FLAGS = Map.ofEntries(
-            Map.entry("ro", new long[] {MS_RDONLY, 1}), Map.entry("rw", new long[] {MS_RDONLY, 0}),
-            Map.entry("nosuid", new long[] {MS_NOSUID, 1}), Map.entry("suid", new long[] {MS_NOSUID, 0}),
-            Map.entry("nodev", new long[] {MS_NODEV, 1}), Map.entry("dev", new long[] {MS_NODEV, 0}),
-            Map.entry("noexec", new long[] {MS_NOEXEC, 1}), Map.entry("exec", new long[] {MS_NOEXEC, 0}),
-            Map.entry("sync", new long[] {MS_SYNCHRONOUS, 1}), Map.entry("async", new long[] {MS_SYNCHRONOUS, 0}),
-            Map.entry("dirsync", new long[] {MS_DIRSYNC, 1}),
-            Map.entry("noatime", new long[] {MS_NOATIME, 1}), Map.entry("atime", new long[] {MS_NOATIME, 0}),
-            Map.entry("nodiratime", new long[] {MS_NODIRATIME, 1}),
-            Map.entry("diratime", new long[] {MS_NODIRATIME, 0}),
-            Map.entry("relatime", new long[] {MS_RELATIME, 1}), Map.entry("norelatime", new long[] {MS_RELATIME, 0}),
-            Map.entry("strictatime", new long[] {MS_STRICTATIME, 1}),
-            Map.entry("remount", new long[] {MS_REMOUNT, 1}),
-            Map.entry("bind", new long[] {MS_BIND, 1}), Map.entry("rbind", new long[] {MS_BIND | MS_REC, 1}),
+            Map.entry("ro", new long[] {Libc.MS_RDONLY, 1}), Map.entry("rw", new long[] {Libc.MS_RDONLY, 0}),
+            Map.entry("nosuid", new long[] {Libc.MS_NOSUID, 1}), Map.entry("suid", new long[] {Libc.MS_NOSUID, 0}),
+            Map.entry("nodev", new long[] {Libc.MS_NODEV, 1}), Map.entry("dev", new long[] {Libc.MS_NODEV, 0}),
+            Map.entry("noexec", new long[] {Libc.MS_NOEXEC, 1}), Map.entry("exec", new long[] {Libc.MS_NOEXEC, 0}),
+            Map.entry("sync", new long[] {Libc.MS_SYNCHRONOUS, 1}), Map.entry("async", new long[] {Libc.MS_SYNCHRONOUS, 0}),
+            Map.entry("dirsync", new long[] {Libc.MS_DIRSYNC, 1}),
+            Map.entry("noatime", new long[] {Libc.MS_NOATIME, 1}), Map.entry("atime", new long[] {Libc.MS_NOATIME, 0}),
+            Map.entry("nodiratime", new long[] {Libc.MS_NODIRATIME, 1}),
+            Map.entry("diratime", new long[] {Libc.MS_NODIRATIME, 0}),
+            Map.entry("relatime", new long[] {Libc.MS_RELATIME, 1}), Map.entry("norelatime", new long[] {Libc.MS_RELATIME, 0}),
+            Map.entry("strictatime", new long[] {Libc.MS_STRICTATIME, 1}),
+            Map.entry("remount", new long[] {Libc.MS_REMOUNT, 1}),
+            Map.entry("bind", new long[] {Libc.MS_BIND, 1}), Map.entry("rbind", new long[] {Libc.MS_BIND | Libc.MS_REC, 1}),
             Map.entry("defaults", new long[] {0, 1}));
 
     private Mounts() {}
@@ -79,20 +63,20 @@ final class Mounts {
                 mount(m, target);
             }
         } catch (IOException | RuntimeException e) {
-            unmountAll(rootfs);
+            FileTrees.unmountAll(rootfs);
             throw e;
         }
     }
 
     private static void mount(MountSpec m, Path target) throws IOException {
         Options o = parse(m.options());
-        if (m.type().equals("bind") || (o.flags() & MS_BIND) != 0) {
-            long bind = MS_BIND | (o.flags() & MS_REC);
-            Native.mount(m.source(), target.toString(), null, bind, null);
+        if (m.type().equals("bind") || (o.flags() & Libc.MS_BIND) != 0) {
+            long bind = Libc.MS_BIND | (o.flags() & Libc.MS_REC);
+            Libc.mount(m.source(), target.toString(), null, bind, null);
             // A bind mount ignores every other flag; they take effect on a remount.
-            long rest = o.flags() & ~(MS_BIND | MS_REC);
+            long rest = o.flags() & ~(Libc.MS_BIND | Libc.MS_REC);
             if (rest != 0) {
-                Native.mount(null, target.toString(), null, MS_REMOUNT | MS_BIND | rest, null);
+                Libc.mount(null, target.toString(), null, Libc.MS_REMOUNT | Libc.MS_BIND | rest, null);
             }
             return;
         }
@@ -101,53 +85,7 @@ final class Mounts {
 
     /** A plain mount(2) of a file system: {@code mount -t type -o options source target}. */
     static void mount(String source, Path target, String type, long flags, String data) throws IOException {
-        Native.mount(source, target.toString(), type, flags, data);
-    }
-
-    /** Mount points at or below {@code dir}, deepest first, from /proc/self/mountinfo. */
-    static List<String> mountsUnder(Path dir) {
-        String prefix = dir.toString();
-        List<String> out = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] f = line.split(" ");
-                if (f.length > 4) {
-                    String mp = unescape(f[4]);
-                    if (mp.equals(prefix) || mp.startsWith(prefix + "/")) {
-                        out.add(mp);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            return List.of();
-        }
-        // Later mounts stack on earlier ones: unmount in reverse order of appearance.
-        java.util.Collections.reverse(out);
-        return out;
-    }
-
-    static boolean isMounted(Path dir) {
-        return !mountsUnder(dir).isEmpty();
-    }
-
-    /** Unmounts everything at and below {@code dir}; falls back to a lazy unmount when busy. */
-    static void unmountAll(Path dir) throws IOException {
-        for (int attempt = 0; attempt < 3; attempt++) {
-            List<String> mounts = mountsUnder(dir);
-            if (mounts.isEmpty()) {
-                return;
-            }
-            for (String mp : mounts) {
-                try {
-                    Native.umount(mp, attempt > 0 ? Native.MNT_DETACH : 0);
-                } catch (IOException busy) {
-                    // EBUSY and the like: the next round detaches it lazily.
-                }
-            }
-        }
-        if (isMounted(dir)) {
-            throw new IOException("cannot unmount " + mountsUnder(dir).getFirst());
-        }
+        Libc.mount(source, target.toString(), type, flags, data);
     }
 
     /**
@@ -175,7 +113,7 @@ final class Mounts {
             }
         }
         if (best != null && !shared) {
-            Native.mount(null, best, null, MS_SHARED, null);
+            Libc.mount(null, best, null, Libc.MS_SHARED, null);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,7 +61,7 @@ final class PauseProcess {
                 cmd.addAll(List.of("--cgroup", dir.toString()));
             }
         }
-        Programs.Result r = Programs.run(cmd, null, Duration.ofSeconds(10));
+        ProcessRunner.Result r = ProcessRunner.run(cmd, null, Duration.ofSeconds(10));
         if (!r.ok()) {
             // It undoes its own work on failure; on a timeout it was killed part-way, so look for a started child.
             kill(bundle, pins);
@@ -110,7 +112,7 @@ final class PauseProcess {
             return;
         }
         try {
-            Native.kill(pid.getAsLong(), SIGKILL);
+            Libc.kill(pid.getAsLong(), SIGKILL);
         } catch (IOException e) {
             return; // gone meanwhile
         }

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Libc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,7 +25,7 @@ import java.util.concurrent.ExecutionException;
 final class PodNamespaces {
     /** The namespaces a pod can pin, by their names in an OCI spec and under /proc/PID/ns. */
     enum Kind {
-        UTS("uts", Native.CLONE_NEWUTS), IPC("ipc", Native.CLONE_NEWIPC);
+        UTS("uts", Libc.CLONE_NEWUTS), IPC("ipc", Libc.CLONE_NEWIPC);
 
         final String file;
         final int flag;
@@ -57,13 +58,13 @@ final class PodNamespaces {
             onFreshThread("pinning the pod's namespaces", () -> {
                 List<int[]> originals = saveNamespaces(kinds.stream().map(k -> k.file).toList());
                 try {
-                    Native.unshare(unshareFlags);
+                    Libc.unshare(unshareFlags);
                     if (kinds.contains(Kind.UTS) && !hostname.isEmpty()) {
-                        Native.sethostname(hostname);
+                        Libc.sethostname(hostname);
                     }
                     for (Kind k : kinds) {
-                        Native.mount("/proc/thread-self/ns/" + k.file, dir.resolve(k.file).toString(), null,
-                                Mounts.MS_BIND, null);
+                        Libc.mount("/proc/thread-self/ns/" + k.file, dir.resolve(k.file).toString(), null,
+                                Libc.MS_BIND, null);
                     }
                 } finally {
                     restoreNamespaces(originals);
@@ -90,7 +91,7 @@ final class PodNamespaces {
             List<int[]> originals = saveNamespaces(List.of("net", "ipc", "uts"));
             try {
                 if (netns != null) {
-                    setns(netns, Native.CLONE_NEWNET);
+                    setns(netns, Libc.CLONE_NEWNET);
                 }
                 for (Kind k : Kind.values()) {
                     if (pinned(pins, List.of(k))) {
@@ -115,11 +116,11 @@ final class PodNamespaces {
     }
 
     private static void setns(Path file, int type) throws IOException {
-        int fd = Native.open(file.toString(), Native.O_RDONLY);
+        int fd = Libc.open(file.toString(), Libc.O_RDONLY);
         try {
-            Native.setns(fd, type);
+            Libc.setns(fd, type);
         } finally {
-            Native.close(fd);
+            Libc.close(fd);
         }
     }
 
@@ -129,11 +130,11 @@ final class PodNamespaces {
         try {
             for (String k : kinds) {
                 int flag = switch (k) {
-                    case "net" -> Native.CLONE_NEWNET;
-                    case "ipc" -> Native.CLONE_NEWIPC;
-                    default -> Native.CLONE_NEWUTS;
+                    case "net" -> Libc.CLONE_NEWNET;
+                    case "ipc" -> Libc.CLONE_NEWIPC;
+                    default -> Libc.CLONE_NEWUTS;
                 };
-                originals.add(new int[] {Native.open("/proc/thread-self/ns/" + k, Native.O_RDONLY), flag});
+                originals.add(new int[] {Libc.open("/proc/thread-self/ns/" + k, Libc.O_RDONLY), flag});
             }
         } catch (IOException e) {
             restoreNamespaces(originals);
@@ -146,11 +147,11 @@ final class PodNamespaces {
     private static void restoreNamespaces(List<int[]> originals) {
         for (int[] o : originals) {
             try {
-                Native.setns(o[0], o[1]);
+                Libc.setns(o[0], o[1]);
             } catch (IOException ignored) {
                 // see above
             }
-            Native.close(o[0]);
+            Libc.close(o[0]);
         }
     }
 
@@ -216,7 +217,7 @@ final class PodNamespaces {
         }
         for (Kind k : Kind.values()) {
             Path p = dir.resolve(k.file);
-            for (int i = 0; i < 8 && Files.exists(p) && Native.umount(p.toString(), Native.MNT_DETACH); i++) {
+            for (int i = 0; i < 8 && Files.exists(p) && Libc.umount(p.toString(), Libc.MNT_DETACH); i++) {
                 // peel every mount stacked on the pin
             }
             Files.deleteIfExists(p);

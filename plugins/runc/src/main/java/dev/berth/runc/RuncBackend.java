@@ -2,6 +2,9 @@ package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
@@ -30,7 +33,6 @@ import dev.berth.spi.StatsProvider;
 import dev.berth.spi.StreamingIo;
 import dev.berth.spi.PortForwarding;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -42,14 +44,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 
 /**
  * One handler of type {@code runc}. A sandbox owns the pod's namespaces and cgroup, and workload containers join
@@ -314,7 +314,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         }
         try {
             Files.createDirectories(shm);
-            Mounts.mount("shm", shm, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC,
+            Mounts.mount("shm", shm, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC,
                     "mode=1777,size=65536k");
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id
@@ -341,7 +341,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 return;
             }
             // Try first, ask later: the status costs a runtime call, and a created sandbox is the usual case.
-            Programs.Result r = exit(sandboxId).isPresent() ? null : cli.run(List.of("start", sandboxId));
+            ProcessRunner.Result r = exit(sandboxId).isPresent() ? null : cli.run(List.of("start", sandboxId));
             if (r != null && r.ok()) {
                 markStarted(sandboxId);
             }
@@ -587,7 +587,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         try {
             ContainerRecord rec = requireContainer(containerId);
             // Only a never-started container without an exit file can be started; the runtime checks the rest.
-            Programs.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
+            ProcessRunner.Result r = rec.startedAt() != null || exit(containerId).isPresent() ? null
                     : RunscShim.standIn(bundle(containerId)) ? startThroughStandIn(containerId, rec.pid())
                     : cli.run(List.of("start", containerId));
             if (r == null || !r.ok()) {
@@ -609,13 +609,13 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     /** gVisor: a container that joined a pod's sandbox is started by its berth-runsc stand-in ({@link RunscShim}). */
-    private Programs.Result startThroughStandIn(String containerId, long standIn) {
+    private ProcessRunner.Result startThroughStandIn(String containerId, long standIn) {
         try {
             int status = RunscShim.start(bundle(containerId), standIn, CREATE_TIMEOUT);
-            return new Programs.Result(status, "", status == 0 ? "" : "runsc start exited with status " + status
+            return new ProcessRunner.Result(status, "", status == 0 ? "" : "runsc start exited with status " + status
                     + " (its message is in the container's log)", false);
         } catch (IOException e) {
-            return new Programs.Result(255, "", e.getMessage(), false);
+            return new ProcessRunner.Result(255, "", e.getMessage(), false);
         }
     }
 
@@ -689,7 +689,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         Path file = bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
             Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciSpecs.updateResources(resources)));
-            Programs.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
+            ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
                         + r.errorText());
@@ -1137,7 +1137,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                 return;
             }
         }
-        Programs.Result r = cli.run(List.of("kill", id, "SIGKILL"));
+        ProcessRunner.Result r = cli.run(List.of("kill", id, "SIGKILL"));
         if (!r.ok() && neverStarted(verb, id)) {
             return;
         }
@@ -1162,7 +1162,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         if (state == null || !state.path("status").asText().equals("created")) {
             return false;
         }
-        Programs.Result r = cli.run(List.of("delete", "--force", id));
+        ProcessRunner.Result r = cli.run(List.of("delete", "--force", id));
         if (!r.ok() && cli.state(id) != null) {
             throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": it was never started, and "
                     + "the runtime refused both to kill it and to delete it: " + r.errorText());
@@ -1228,14 +1228,14 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         Path bundle = bundle(id);
         try {
             if (Files.exists(bundle)) {
-                Mounts.unmountAll(bundle);
-                deleteTree(bundle);
+                FileTrees.unmountAll(bundle);
+                FileTrees.deleteTree(bundle);
             }
             Files.createDirectories(bundle);
             undo.push(() -> {
                 try {
-                    Mounts.unmountAll(bundle);
-                    deleteTree(bundle);
+                    FileTrees.unmountAll(bundle);
+                    FileTrees.deleteTree(bundle);
                 } catch (IOException e) {
                     log.log(Level.WARNING, "cannot clean up bundle {0}: {1}", bundle, e.getMessage());
                 }
@@ -1386,8 +1386,8 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
                     verb, id, stuck);
         }
         try {
-            Mounts.unmountAll(bundle);
-            deleteTree(bundle);
+            FileTrees.unmountAll(bundle);
+            FileTrees.deleteTree(bundle);
             Files.deleteIfExists(exits.resolve(id));
             Files.deleteIfExists(attach.resolve(id));
         } catch (IOException e) {
@@ -1466,22 +1466,6 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
 
     private static Path path(String s) {
         return s == null || s.isEmpty() ? null : Path.of(s);
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        if (Mounts.isMounted(dir)) {
-            throw new IOException(dir + " is still mounted");
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 
     private static void sleep(long millis) {

@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.ProcessRunner;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,13 +27,13 @@ final class RuntimeCli {
         return cmd;
     }
 
-    Programs.Result run(List<String> args) {
-        return Programs.run(command(args), null, TIMEOUT);
+    ProcessRunner.Result run(List<String> args) {
+        return ProcessRunner.run(command(args), null, TIMEOUT);
     }
 
     /** {@code state <id>} as JSON, or null when the runtime does not know the container. */
     JsonNode state(String id) {
-        Programs.Result r = run(List.of("state", id));
+        ProcessRunner.Result r = run(List.of("state", id));
         if (!r.ok()) {
             return null;
         }

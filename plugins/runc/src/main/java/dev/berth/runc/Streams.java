@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Libc;
 import dev.berth.spi.StreamingIo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,12 +54,12 @@ final class Streams {
     }
 
     private static int execTty(List<String> command, StreamingIo.Streams io) throws IOException, InterruptedException {
-        Native.Pty pty = Native.openPty();
+        Libc.Pty pty = Libc.openPty();
         try {
             // A size the client sent before the start applies from the start: runc copies it at once.
             StreamingIo.TerminalSize initial = io.resize().poll();
             if (initial != null) {
-                Native.setWindowSize(pty.master(), initial.height(), initial.width());
+                Libc.setWindowSize(pty.master(), initial.height(), initial.width());
             }
             java.io.File slave = new java.io.File(pty.slave());
             Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(slave))
@@ -69,8 +70,8 @@ final class Streams {
                     while (p.isAlive()) {
                         StreamingIo.TerminalSize size = io.resize().poll(200, TimeUnit.MILLISECONDS);
                         if (size != null) {
-                            Native.setWindowSize(pty.master(), size.height(), size.width());
-                            Native.kill(p.pid(), Native.SIGWINCH); // runc copies the size into the container
+                            Libc.setWindowSize(pty.master(), size.height(), size.width());
+                            Libc.kill(p.pid(), Libc.SIGWINCH); // runc copies the size into the container
                         }
                     }
                 } catch (InterruptedException | IOException e) {
@@ -82,7 +83,7 @@ final class Streams {
                     byte[] buf = new byte[8192];
                     try (InputStream in = io.stdin()) {
                         for (int n; (n = in.read(buf)) > 0; ) {
-                            Native.write(pty.master(), buf, 0, n);
+                            Libc.write(pty.master(), buf, 0, n);
                         }
                     } catch (IOException e) {
                         // client gone or process over
@@ -92,7 +93,7 @@ final class Streams {
             Thread out = Thread.ofPlatform().daemon().start(() -> {
                 byte[] buf = new byte[8192];
                 try {
-                    for (int n; (n = Native.read(pty.master(), buf)) > 0; ) {
+                    for (int n; (n = Libc.read(pty.master(), buf)) > 0; ) {
                         io.stdout().write(buf, 0, n);
                         io.stdout().flush();
                     }
@@ -105,19 +106,19 @@ final class Streams {
             resizer.interrupt();
             return code;
         } finally {
-            Native.close(pty.master());
+            Libc.close(pty.master());
         }
     }
 
     /** Copies conmon's attach socket to {@code io} until the container exits or the client goes away. */
     static void attach(Path bundle, StreamingIo.Streams io, Path winsz) throws IOException {
         // A bundle path can exceed sun_path's 108 bytes; /proc/self/fd/N/attach never does.
-        int dir = Native.open(bundle.toString(), Native.O_RDONLY);
+        int dir = Libc.open(bundle.toString(), Libc.O_RDONLY);
         int fd;
         try {
-            fd = Native.connectSeqpacket("/proc/self/fd/" + dir + "/attach");
+            fd = Libc.connectSeqpacket("/proc/self/fd/" + dir + "/attach");
         } finally {
-            Native.close(dir);
+            Libc.close(dir);
         }
         try {
             Thread in = null;
@@ -126,9 +127,9 @@ final class Streams {
                     byte[] buf = new byte[8192];
                     try (InputStream s = io.stdin()) {
                         for (int n; (n = s.read(buf)) > 0; ) {
-                            Native.write(fd, buf, 0, n);
+                            Libc.write(fd, buf, 0, n);
                         }
-                        Native.shutdownWrite(fd);
+                        Libc.shutdownWrite(fd);
                     } catch (IOException e) {
                         // client or container gone
                     }
@@ -153,7 +154,7 @@ final class Streams {
             }
             byte[] buf = new byte[65536];
             try {
-                for (int n; (n = Native.read(fd, buf)) > 0; ) {
+                for (int n; (n = Libc.read(fd, buf)) > 0; ) {
                     OutputStream target = buf[0] == STDERR && io.stderr() != null ? io.stderr()
                             : buf[0] == STDOUT || buf[0] == STDERR ? io.stdout() : null;
                     if (target != null && n > 1) {
@@ -171,7 +172,7 @@ final class Streams {
                 resizer.interrupt();
             }
         } finally {
-            Native.close(fd);
+            Libc.close(fd);
         }
     }
 

@@ -3,6 +3,8 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
@@ -97,7 +99,7 @@ class FaultTest {
                                     .contains("/no/such/program").doesNotContain("\tat ");
                         });
                 assertNothingLeft(ctx, id, OciSpecs.cgroupsPath(false, "", sb, id));
-                assertThat(Programs.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
+                assertThat(ProcessRunner.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
                         null, Duration.ofSeconds(30)).ok()).isFalse();
             } finally {
                 backend.removeSandbox(sb);
@@ -172,8 +174,8 @@ class FaultTest {
         Path bundle = Files.createDirectories(ctx.resolve("state/b").resolve(id));
         Path sync = bundle.resolve("sync-1-1");
         Path start = bundle.resolve("start-1-1");
-        Fifos.create(sync);
-        Fifos.create(start);
+        Libc.mkfifo(sync, 0600);
+        Libc.mkfifo(start, 0600);
         // The launcher exactly as Conmon starts it, with nobody at the other end of its FIFOs.
         Process launcher = new ProcessBuilder("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"",
                 "conmon-launcher", sync.toString(), start.toString(), "/bin/true").start();
@@ -242,7 +244,7 @@ class FaultTest {
         for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
             assertThat(h.mountPoint().resolve(cgroup.substring(1))).as("cgroup").doesNotExist();
         }
-        Programs.Result pgrep = Programs.run(List.of("pgrep", "-f", id), null, Duration.ofSeconds(30));
+        ProcessRunner.Result pgrep = ProcessRunner.run(List.of("pgrep", "-f", id), null, Duration.ofSeconds(30));
         assertThat(pgrep.stdout()).as("processes mentioning " + id).isEmpty();
     }
 

@@ -4,6 +4,7 @@ import static dev.berth.spi.testing.HostRequirements.require;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.ProcessRunner;
 import dev.berth.spi.BackendHealth;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
@@ -62,8 +63,8 @@ class GvisorBackendTest {
             }
             backend.close();
         }
-        Programs.run(List.of("runsc", "--root", ctx.resolve("state/runtime").toString(), "list", "-quiet"), null,
-                Duration.ofSeconds(30)).stdout().lines().forEach(id -> Programs.run(List.of("runsc", "--root",
+        ProcessRunner.run(List.of("runsc", "--root", ctx.resolve("state/runtime").toString(), "list", "-quiet"), null,
+                Duration.ofSeconds(30)).stdout().lines().forEach(id -> ProcessRunner.run(List.of("runsc", "--root",
                 ctx.resolve("state/runtime").toString(), "delete", "--force", id), null, Duration.ofSeconds(30)));
         Host.deleteTree(base);
     }
@@ -127,7 +128,7 @@ class GvisorBackendTest {
     void onePodIsOneSandboxAndOutlivesBerth() throws Exception {
         Path netns = Host.netns(base.resolve("netns"));
         // An interface only the pod's network namespace has: both containers must see it.
-        Programs.Result dummy = Programs.run(List.of("nsenter", "--net=" + netns, "ip", "link", "add", "berthgvt0",
+        ProcessRunner.Result dummy = ProcessRunner.run(List.of("nsenter", "--net=" + netns, "ip", "link", "add", "berthgvt0",
                 "type", "veth", "peer", "name", "berthgvt1"), null, Duration.ofSeconds(30));
         assertThat(dummy.ok()).as(dummy.errorText()).isTrue();
 
@@ -168,11 +169,11 @@ class GvisorBackendTest {
         // that is the only gVisor kernel (runsc-sandbox process) under this handler's root.
         String root = ctx.resolve("state/runtime").toString();
         for (String id : List.of(sandbox, first, second)) {
-            var state = OciSpecs.JSON.readTree(Programs.run(List.of("runsc", "--root", root, "state", id), null,
+            var state = OciSpecs.JSON.readTree(ProcessRunner.run(List.of("runsc", "--root", root, "state", id), null,
                     Duration.ofSeconds(30)).stdout());
             assertThat(state.path("pid").asLong()).as("sandbox pid of " + id).isEqualTo(pod.pid());
         }
-        Programs.Result kernels = Programs.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
+        ProcessRunner.Result kernels = ProcessRunner.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
                 Duration.ofSeconds(30));
         assertThat(kernels.stdout().lines().toList()).containsExactly(Long.toString(pod.pid()));
 
@@ -229,11 +230,11 @@ class GvisorBackendTest {
         backend.removeSandbox(sandbox);
         String removed = sandbox;
         sandbox = null;
-        Programs.Result list = Programs.run(List.of("runsc", "--root", root, "list", "-quiet"), null,
+        ProcessRunner.Result list = ProcessRunner.run(List.of("runsc", "--root", root, "list", "-quiet"), null,
                 Duration.ofSeconds(30));
         assertThat(list.ok()).as(list.errorText()).isTrue();
         assertThat(list.stdout().strip()).isEmpty();
-        assertThat(Programs.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
+        assertThat(ProcessRunner.run(List.of("pgrep", "-f", "^runsc-sandbox --root=" + root + " "), null,
                 Duration.ofSeconds(30)).stdout()).isEmpty();
         for (String id : List.of(removed, first, second, exiting)) {
             FaultTest.assertNothingLeft(ctx, id, id.equals(removed) ? OciSpecs.podCgroup("", id)

@@ -2,6 +2,8 @@ package dev.berth.runc;
 
 import static dev.berth.spi.testing.HostRequirements.require;
 
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
@@ -44,7 +46,7 @@ final class Host {
             boolean v1 = hs.stream().anyMatch(h -> !h.v2() && h.controllers().contains(c));
             if (!v1) {
                 Path dir = Path.of("/sys/fs/cgroup", c);
-                Programs.Result r = Programs.run(List.of("sh", "-c", "mkdir -p " + dir + " && mount -t cgroup -o "
+                ProcessRunner.Result r = ProcessRunner.run(List.of("sh", "-c", "mkdir -p " + dir + " && mount -t cgroup -o "
                         + c + " cgroup " + dir), null, Duration.ofSeconds(30));
                 require(r.ok(), "cannot apply the crun hybrid cgroup fix: " + r.errorText());
             }
@@ -63,7 +65,7 @@ final class Host {
             Files.createDirectories(dir.resolve(d));
         }
         Files.copy(BUSYBOX, dir.resolve("bin/busybox"));
-        String applets = Programs.run(List.of(BUSYBOX.toString(), "--list"), null, Duration.ofSeconds(30)).stdout();
+        String applets = ProcessRunner.run(List.of(BUSYBOX.toString(), "--list"), null, Duration.ofSeconds(30)).stdout();
         for (String a : applets.split("\n")) {
             if (!a.isBlank() && !a.equals("busybox")) {
                 Files.createSymbolicLink(dir.resolve("bin").resolve(a.strip()), Path.of("busybox"));
@@ -100,7 +102,7 @@ final class Host {
         Files.createDirectories(pin.getParent());
         Files.deleteIfExists(pin);
         Files.createFile(pin);
-        Programs.Result r = Programs.run(List.of("unshare", "--net=" + pin, "ip", "link", "set", "lo", "up"), null,
+        ProcessRunner.Result r = ProcessRunner.run(List.of("unshare", "--net=" + pin, "ip", "link", "set", "lo", "up"), null,
                 Duration.ofSeconds(30));
         if (!r.ok()) {
             throw new IOException("cannot pin a network namespace at " + pin + ": " + r.errorText());
@@ -125,7 +127,7 @@ final class Host {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
-        Mounts.unmountAll(dir);
+        FileTrees.unmountAll(dir);
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.oci.Libc;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -15,16 +16,16 @@ class MountsTest {
     static Stream<Arguments> options() {
         return Stream.of(
                 Arguments.of("", 0L, null),
-                Arguments.of("ro", Mounts.MS_RDONLY, null),
+                Arguments.of("ro", Libc.MS_RDONLY, null),
                 Arguments.of("ro,rw", 0L, null),
                 Arguments.of("nosuid,nodev,noexec,mode=1777,size=65536k",
-                        Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC, "mode=1777,size=65536k"),
+                        Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, "mode=1777,size=65536k"),
                 Arguments.of("lowerdir=/a:/b,upperdir=/u,workdir=/w", 0L, "lowerdir=/a:/b,upperdir=/u,workdir=/w"),
-                Arguments.of("rbind,ro", Mounts.MS_BIND | Mounts.MS_REC | Mounts.MS_RDONLY, null),
-                Arguments.of("bind,nosuid,suid", Mounts.MS_BIND, null),
-                Arguments.of("defaults,relatime,index=off", Mounts.MS_RELATIME, "index=off"),
+                Arguments.of("rbind,ro", Libc.MS_BIND | Libc.MS_REC | Libc.MS_RDONLY, null),
+                Arguments.of("bind,nosuid,suid", Libc.MS_BIND, null),
+                Arguments.of("defaults,relatime,index=off", Libc.MS_RELATIME, "index=off"),
                 Arguments.of("noatime,nodiratime,strictatime",
-                        Mounts.MS_NOATIME | Mounts.MS_NODIRATIME | Mounts.MS_STRICTATIME, null));
+                        Libc.MS_NOATIME | Libc.MS_NODIRATIME | Libc.MS_STRICTATIME, null));
     }
 
     @ParameterizedTest(name = "[{index}] \"{0}\"")

@@ -3,6 +3,7 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,7 +54,7 @@ class PauseProcessTest {
             assertThat(Files.readString(Path.of("/proc", Long.toString(pidA), "cmdline"), StandardCharsets.UTF_8))
                     .isEqualTo("/pause\0");
             // A process started into the pin is in that namespace, as a container's runtime puts it there.
-            Programs.Result r = Programs.run(List.of("nsenter", "--pid=" + a.resolve("ns/pid"), "--", "sh", "-c",
+            ProcessRunner.Result r = ProcessRunner.run(List.of("nsenter", "--pid=" + a.resolve("ns/pid"), "--", "sh", "-c",
                     "echo $$"), null, Duration.ofSeconds(30));
             assertThat(r.ok()).as(r.errorText()).isTrue();
             assertThat(r.stdout().strip()).isNotEqualTo("1").matches("[0-9]+");
@@ -70,7 +71,7 @@ class PauseProcessTest {
     void aFailedStartSaysWhyAndLeavesNoProcessOrMount() throws Exception {
         Path c = bundle("c");
         Files.writeString(c.resolve(PauseProcess.ROOT), "not a directory");
-        Programs.Result r = Programs.run(List.of(program.toString(), "--pid-pin", c.resolve("ns/pid").toString(),
+        ProcessRunner.Result r = ProcessRunner.run(List.of(program.toString(), "--pid-pin", c.resolve("ns/pid").toString(),
                 "--pid-file", c.resolve(PauseProcess.PID_FILE).toString(), "--root",
                 c.resolve(PauseProcess.ROOT).toString()), null, Duration.ofSeconds(30));
         assertThat(r.exitCode()).isEqualTo(1);
@@ -84,7 +85,7 @@ class PauseProcessTest {
         assertThat(d.resolve(PauseProcess.PID_FILE)).doesNotExist();
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(d.toString());
 
-        Programs.Result usage = Programs.run(List.of(program.toString(), "--pid-pin", "x"), null,
+        ProcessRunner.Result usage = ProcessRunner.run(List.of(program.toString(), "--pid-pin", "x"), null,
                 Duration.ofSeconds(30));
         assertThat(usage.exitCode()).isEqualTo(1);
         assertThat(usage.stderr()).startsWith("usage: berth-pause");

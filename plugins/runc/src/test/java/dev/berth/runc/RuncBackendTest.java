@@ -3,6 +3,8 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendException;
@@ -174,7 +176,7 @@ class RuncBackendTest {
                     .as("runtime calls for ten status queries").isEmpty();
             long pid = b.containerStatus(id).pid();
             assertThat(pid).isPositive();
-            Native.kill(pid, 9);
+            Libc.kill(pid, 9);
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (b.containerStatus(id).state() != ContainerStatus.State.EXITED && System.nanoTime() < deadline) {
                 Thread.sleep(20);
@@ -426,7 +428,7 @@ class RuncBackendTest {
     void aPodWhosePauseProcessDiedIsNotReady() throws Exception {
         String sb = pod(SHARED_PID_POD);
         long pause = backend.sandboxStatus(sb).pid();
-        Native.kill(pause, 9);
+        Libc.kill(pause, 9);
         await(() -> !Processes.live(pause, "pause"), "the pause process to die");
         assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
         assertThatThrownBy(() -> backend.createContainer(Host.container(newId(), sb, rootfs, List.of("true"), null,
@@ -558,17 +560,17 @@ class RuncBackendTest {
                 .isGreaterThanOrEqualTo(m.usage().processCount());
 
         // Two pods joined by a veth pair, as a CNI bridge would join them through the host.
-        Programs.Result link = Programs.run(List.of("nsenter", "--net=" + pinA, "sh", "-c",
+        ProcessRunner.Result link = ProcessRunner.run(List.of("nsenter", "--net=" + pinA, "sh", "-c",
                 "ip link add mA type veth peer name mB netns " + pinB + " && ip addr add 10.254.77.1/30 dev mA"
                         + " && ip link set mA up"), null, Duration.ofSeconds(30));
         assertThat(link.ok()).as(link.errorText()).isTrue();
-        Programs.Result up = Programs.run(List.of("nsenter", "--net=" + pinB, "sh", "-c",
+        ProcessRunner.Result up = ProcessRunner.run(List.of("nsenter", "--net=" + pinB, "sh", "-c",
                 "ip addr add 10.254.77.2/30 dev mB && ip link set mB up"), null, Duration.ofSeconds(30));
         assertThat(up.ok()).as(up.errorText()).isTrue();
         var beforeA = iface(source.podMetrics(a), "mA");
         var beforeB = iface(source.podMetrics(b), "mB");
         assertThat(source.podMetrics(a).interfaces()).extracting(i -> i.name()).contains("lo");
-        Programs.Result ping = Programs.run(List.of("nsenter", "--net=" + pinA, Host.BUSYBOX.toString(), "ping",
+        ProcessRunner.Result ping = ProcessRunner.run(List.of("nsenter", "--net=" + pinA, Host.BUSYBOX.toString(), "ping",
                 "-c", "5", "-i", "0.2", "-s", "1000", "10.254.77.2"), null, Duration.ofSeconds(60));
         assertThat(ping.ok()).as(ping.stdout() + ping.errorText()).isTrue();
         var afterA = iface(source.podMetrics(a), "mA");
@@ -781,7 +783,7 @@ class RuncBackendTest {
     void recursiveReadOnlyMountCoversSubmountsOrIsRefused() throws Exception {
         Path vol = Files.createDirectories(base.resolve("vol-" + System.nanoTime()));
         Path sub = Files.createDirectories(vol.resolve("sub"));
-        Programs.Result m = Programs.run(List.of("mount", "-t", "tmpfs", "tmpfs", sub.toString()), null,
+        ProcessRunner.Result m = ProcessRunner.run(List.of("mount", "-t", "tmpfs", "tmpfs", sub.toString()), null,
                 Duration.ofSeconds(30));
         assertThat(m.ok()).as(m.errorText()).isTrue();
         try {
@@ -808,7 +810,7 @@ class RuncBackendTest {
             assertThat(new String(r.stderr(), StandardCharsets.UTF_8)).contains("Read-only file system");
             backend.removeContainer(id);
         } finally {
-            Programs.run(List.of("umount", sub.toString()), null, Duration.ofSeconds(30));
+            ProcessRunner.run(List.of("umount", sub.toString()), null, Duration.ofSeconds(30));
         }
     }
 
@@ -899,7 +901,7 @@ class RuncBackendTest {
         String sb = pod(PodSecurity.DEFAULT);
         String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
         Path archive = base.resolve("checkpoints/" + id + ".tar.gz");
-        Programs.Result check = Programs.run(List.of("criu", "check"), null, Duration.ofSeconds(60));
+        ProcessRunner.Result check = ProcessRunner.run(List.of("criu", "check"), null, Duration.ofSeconds(60));
         if (check.ok()) {
             ((dev.berth.spi.Checkpointing) backend).checkpoint(id, archive);
             assertThat(Files.size(archive)).isPositive();

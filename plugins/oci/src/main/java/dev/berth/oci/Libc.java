@@ -1,4 +1,4 @@
-package dev.berth.runc;
+package dev.berth.oci;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -10,21 +10,23 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
- * The few libc calls the JDK has no API for: mount and umount, unshare, setns and sethostname (a pod's pinned
- * namespaces), SOCK_SEQPACKET unix sockets (conmon's attach socket), signals to non-child processes,
- * pseudo-terminals. (Joining a pod's network namespace for port-forward lives in berth-oci's
- * {@code NetworkNamespaces}, shared with the kata plugin.) Errors become IOExceptions carrying {@code strerror}.
+ * The one FFM binding of libc for the Linux backends: the calls the JDK has no API for. mount and umount2,
+ * unshare, setns and sethostname (a pod's pinned namespaces), mkfifo (conmon's pipes, a shim's stdio), signals to
+ * processes that are not our children, SOCK_SEQPACKET unix sockets (conmon's attach socket), pseudo-terminals.
+ * Calling the system directly keeps forks of mount, umount and mkfifo off the container start path. Errors become
+ * IOExceptions "{@code what}: strerror(errno)". The daemon runs with {@code --enable-native-access}.
  */
 @SuppressWarnings("restricted") // FFM downcalls; the daemon runs with --enable-native-access
-final class Native {
-    static final int O_RDONLY = 0;
-    static final int O_CLOEXEC = 02000000;
-    static final int AF_UNIX = 1;
-    static final int SOCK_SEQPACKET = 5;
-    static final int SOCK_CLOEXEC = 02000000;
-    static final int SHUT_WR = 1;
+public final class Libc {
+    public static final int O_RDONLY = 0;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_SEQPACKET = 5;
+    public static final int SOCK_CLOEXEC = 02000000;
+    public static final int SHUT_WR = 1;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
@@ -58,17 +60,37 @@ final class Native {
     private static final MethodHandle IOCTL_PTR = LINKER.downcallHandle(LINKER.defaultLookup().find("ioctl").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
             ERRNO_OPT, Linker.Option.firstVariadicArg(2));
-    static final int O_RDWR = 2;
-    static final int O_NOCTTY = 0400;
-    static final long TIOCSWINSZ = 0x5414;
-    static final int SIGWINCH = 28;
+    public static final int O_RDWR = 2;
+    public static final int O_NOCTTY = 0400;
+    public static final long TIOCSWINSZ = 0x5414;
+    public static final int SIGHUP = 1;
+    public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
+    public static final int SIGWINCH = 28;
 
     private static final MethodHandle MOUNT = fn("mount", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
     private static final MethodHandle UMOUNT2 = fn("umount2", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    static final int MNT_DETACH = 2;
-    static final int EINVAL = 22;
+    public static final int MNT_DETACH = 2;
+    public static final long MS_RDONLY = 1;
+    public static final long MS_NOSUID = 2;
+    public static final long MS_NODEV = 4;
+    public static final long MS_NOEXEC = 8;
+    public static final long MS_SYNCHRONOUS = 16;
+    public static final long MS_REMOUNT = 32;
+    public static final long MS_DIRSYNC = 128;
+    public static final long MS_NOATIME = 1024;
+    public static final long MS_NODIRATIME = 2048;
+    public static final long MS_BIND = 4096;
+    public static final long MS_REC = 16384;
+    public static final long MS_UNBINDABLE = 1 << 17;
+    public static final long MS_PRIVATE = 1 << 18;
+    public static final long MS_SLAVE = 1 << 19;
+    public static final long MS_SHARED = 1 << 20;
+    public static final long MS_RELATIME = 1 << 21;
+    public static final long MS_STRICTATIME = 1 << 24;
+    public static final int EINVAL = 22;
 
     private static final MethodHandle UNSHARE = fn("unshare", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT));
@@ -76,15 +98,18 @@ final class Native {
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle SETHOSTNAME = fn("sethostname", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    static final int CLONE_NEWUTS = 0x04000000;
-    static final int CLONE_NEWIPC = 0x08000000;
-    static final int CLONE_NEWNET = 0x40000000;
+    public static final int CLONE_NEWUTS = 0x04000000;
+    public static final int CLONE_NEWIPC = 0x08000000;
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    private static final MethodHandle MKFIFO = fn("mkfifo", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
-    private Native() {}
+    private Libc() {}
 
     private static MethodHandle fn(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, ERRNO_OPT);
@@ -126,7 +151,7 @@ final class Native {
         }
     }
 
-    static int open(String path, int flags) throws IOException {
+    public static int open(String path, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC);
@@ -141,7 +166,7 @@ final class Native {
         }
     }
 
-    static void close(int fd) {
+    public static void close(int fd) {
         try (Arena a = Arena.ofConfined()) {
             int rc = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
         } catch (Throwable t) {
@@ -153,14 +178,17 @@ final class Native {
      * mount(2). {@code source}, {@code type} and {@code data} may be null. Saves forking the mount program,
      * which costs milliseconds on every container start.
      */
-    static void mount(String source, String target, String type, long flags, String data) throws IOException {
+    public static void mount(String source, String target, String type, long flags, String data) throws IOException {
         check("mount " + (type == null ? "" : "-t " + type + " ") + (source == null ? "" : source + " ") + target,
                 (a, st) -> (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target), str(a, type), flags,
                         str(a, data)));
     }
 
-    /** umount2(2); returns false when {@code target} is not a mount point (EINVAL). */
-    static boolean umount(String target, int flags) throws IOException {
+    /**
+     * umount2(2); {@code flags} 0 or {@link #MNT_DETACH} (a lazy unmount, as {@code umount -l}). Returns false
+     * when {@code target} is not a mount point (EINVAL).
+     */
+    public static boolean umount(String target, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             if ((int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags) != 0) {
@@ -181,17 +209,17 @@ final class Native {
      * unshare(2) of namespaces that the kernel lets one thread of a multi-threaded process leave (UTS, IPC, net):
      * only the calling thread moves.
      */
-    static void unshare(int flags) throws IOException {
+    public static void unshare(int flags) throws IOException {
         check("unshare", (a, st) -> (int) UNSHARE.invokeExact(st, flags));
     }
 
     /** setns(2) of the calling thread into the namespace open at {@code fd}. */
-    static void setns(int fd, int type) throws IOException {
+    public static void setns(int fd, int type) throws IOException {
         check("setns", (a, st) -> (int) SETNS.invokeExact(st, fd, type));
     }
 
     /** sethostname(2), in the calling thread's UTS namespace. */
-    static void sethostname(String name) throws IOException {
+    public static void sethostname(String name) throws IOException {
         byte[] b = name.getBytes(StandardCharsets.UTF_8);
         check("sethostname " + name, (a, st) -> {
             MemorySegment s = a.allocate(b.length + 1L);
@@ -204,12 +232,18 @@ final class Native {
         return s == null ? MemorySegment.NULL : a.allocateFrom(s);
     }
 
-    static void kill(long pid, int signal) throws IOException {
+    /** mkfifo(3): a FIFO at {@code path} with {@code mode} (before the umask), e.g. {@code 0600}. */
+    public static void mkfifo(Path path, int mode) throws IOException {
+        check("mkfifo " + path, (a, st) -> (int) MKFIFO.invokeExact(st, a.allocateFrom(path.toString()), mode));
+    }
+
+    /** kill(2): sends {@code signal} to {@code pid}, which need not be a child of this process. */
+    public static void kill(long pid, int signal) throws IOException {
         check("kill " + pid, (a, st) -> (int) KILL.invokeExact(st, (int) pid, signal));
     }
 
     /** Connects a SOCK_SEQPACKET unix socket to {@code path}; returns its fd. */
-    static int connectSeqpacket(String path) throws IOException {
+    public static int connectSeqpacket(String path) throws IOException {
         byte[] p = path.getBytes(StandardCharsets.UTF_8);
         if (p.length >= 108) {
             throw new IOException("socket path too long: " + path);
@@ -237,7 +271,7 @@ final class Native {
     }
 
     /** One read(2); returns the byte count, 0 at EOF. */
-    static int read(int fd, byte[] buf) throws IOException {
+    public static int read(int fd, byte[] buf) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             MemorySegment seg = a.allocate(buf.length);
@@ -254,7 +288,7 @@ final class Native {
         }
     }
 
-    static void write(int fd, byte[] buf, int off, int len) throws IOException {
+    public static void write(int fd, byte[] buf, int off, int len) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             MemorySegment seg = a.allocate(Math.max(1, len));
@@ -274,7 +308,7 @@ final class Native {
         }
     }
 
-    static void shutdownWrite(int fd) {
+    public static void shutdownWrite(int fd) {
         try (Arena a = Arena.ofConfined()) {
             int rc = (int) SHUTDOWN.invokeExact(a.allocate(CALL_STATE), fd, SHUT_WR);
         } catch (Throwable t) {
@@ -283,9 +317,9 @@ final class Native {
     }
 
     /** A pseudo-terminal: the master fd, and the slave's path for a child's stdio. */
-    record Pty(int master, String slave) {}
+    public record Pty(int master, String slave) {}
 
-    static Pty openPty() throws IOException {
+    public static Pty openPty() throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             int fd = (int) POSIX_OPENPT.invokeExact(st, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -308,7 +342,7 @@ final class Native {
     }
 
     /** Sets a terminal's size (TIOCSWINSZ). */
-    static void setWindowSize(int fd, int rows, int cols) throws IOException {
+    public static void setWindowSize(int fd, int rows, int cols) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             MemorySegment ws = a.allocate(8);
