@@ -24,8 +24,6 @@ final class KataHealth {
                 : options.isKataShim()
                         ? "install Kata Containers (it ships containerd-shim-kata-v2) or set the handler's shim option"
                         : "install " + options.shim() + " or fix the handler's shim option"));
-        boolean mkfifo = resolve("mkfifo") != null;
-        checks.add(new BackendHealth.Check(mkfifo, "mkfifo (coreutils)", mkfifo ? "" : "install coreutils"));
         if (!options.configPath().isEmpty()) {
             boolean ok = Files.isReadable(Path.of(options.configPath()));
             checks.add(new BackendHealth.Check(ok, "shim config " + options.configPath(),

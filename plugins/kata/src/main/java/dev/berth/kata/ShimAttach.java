@@ -5,8 +5,8 @@ import static dev.berth.kata.ShimRegistry.task;
 
 import dev.berth.kata.shim.CriLog;
 import dev.berth.kata.ttrpc.TtrpcException;
-import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.StreamingIo.Streams;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -13,12 +13,13 @@ import dev.berth.kata.proto.task.StateResponse;
 import dev.berth.kata.proto.task.UpdateTaskRequest;
 import dev.berth.kata.proto.types.Status;
 import dev.berth.kata.shim.CriLog;
-import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.ShimLauncher;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
-import dev.berth.spi.BackendException;
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.Libc;
 import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.LinuxResources;
@@ -100,17 +101,17 @@ final class ShimContainers {
             BundleProperties.store(bundle, props);
             // Output always goes through FIFOs and berth's copier, to the CRI log or, without one, nowhere: attach
             // taps the copier, and the runc shim hangs in Create when given stdin without stdout.
-            Host.mkfifo(bundle.resolve("stdout"));
+            Libc.mkfifo(bundle.resolve("stdout"), 0600);
             String stdout = bundle.resolve("stdout").toString();
             String stderr = "";
             if (!spec.tty()) {
-                Host.mkfifo(bundle.resolve("stderr"));
+                Libc.mkfifo(bundle.resolve("stderr"), 0600);
                 stderr = bundle.resolve("stderr").toString();
             }
             c.criLog = openLog(c);
             String stdin = "";
             if (spec.stdin()) {
-                Host.mkfifo(bundle.resolve("stdin"));
+                Libc.mkfifo(bundle.resolve("stdin"), 0600);
                 stdin = bundle.resolve("stdin").toString();
                 c.stdin = openStdin(c);
             }
@@ -310,8 +311,8 @@ final class ShimContainers {
             l.close();
         }
         try {
-            Host.unmountAll(c.bundle);
-            Host.deleteTree(c.bundle);
+            FileTrees.unmountAll(c.bundle);
+            FileTrees.deleteTree(c.bundle);
         } catch (IOException e) {
             problems.add(e.getMessage());
         }

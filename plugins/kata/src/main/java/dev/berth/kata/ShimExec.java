@@ -12,11 +12,12 @@ import dev.berth.kata.proto.task.ExecProcessRequest;
 import dev.berth.kata.proto.task.WaitResponse;
 import dev.berth.kata.proto.types.Status;
 import dev.berth.kata.shim.FifoReader;
-import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
-import dev.berth.spi.BackendException;
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.Libc;
 import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.StreamingIo.Streams;
 import dev.berth.spi.StreamingIo.TerminalSize;
@@ -70,8 +71,8 @@ final class ShimExec {
             t = runningTask(pod, containerId);
             Map<String, Object> process = OciSpecs.execProcess(containerProcess(c), command);
             Files.createDirectories(dir);
-            Host.mkfifo(dir.resolve("stdout"));
-            Host.mkfifo(dir.resolve("stderr"));
+            Libc.mkfifo(dir.resolve("stdout"), 0600);
+            Libc.mkfifo(dir.resolve("stderr"), 0600);
             out = new ExecCapture(dir.resolve("stdout"), execId + "-out");
             err = new ExecCapture(dir.resolve("stderr"), execId + "-err");
             t.exec(ExecProcessRequest.newBuilder().setId(containerId).setExecId(execId)
@@ -146,18 +147,18 @@ final class ShimExec {
             Files.createDirectories(dir);
             ExecProcessRequest.Builder req = ExecProcessRequest.newBuilder().setId(containerId).setExecId(execId)
                     .setTerminal(io.tty());
-            Host.mkfifo(dir.resolve("stdout"));
+            Libc.mkfifo(dir.resolve("stdout"), 0600);
             req.setStdout(dir.resolve("stdout").toString());
             readers.add(FifoReader.start(dir.resolve("stdout"), execId + "-out", chunk -> send(io.stdout(), chunk),
                     () -> { }));
             if (!io.tty()) {
-                Host.mkfifo(dir.resolve("stderr"));
+                Libc.mkfifo(dir.resolve("stderr"), 0600);
                 req.setStderr(dir.resolve("stderr").toString());
                 readers.add(FifoReader.start(dir.resolve("stderr"), execId + "-err",
                         chunk -> send(io.stderr(), chunk), () -> { }));
             }
             if (io.stdin() != null) {
-                Host.mkfifo(dir.resolve("stdin"));
+                Libc.mkfifo(dir.resolve("stdin"), 0600);
                 req.setStdin(dir.resolve("stdin").toString());
             }
             req.setSpec(processSpec(process));
@@ -250,7 +251,7 @@ final class ShimExec {
 
     private static void deleteDir(Path dir) {
         try {
-            Host.deleteTree(dir);
+            FileTrees.deleteTree(dir);
         } catch (IOException ignored) {
             // a stray FIFO in the exec dir is harmless
         }

@@ -12,13 +12,15 @@ import dev.berth.kata.proto.task.CreateTaskRequest;
 import dev.berth.kata.proto.task.StateResponse;
 import dev.berth.kata.proto.types.Status;
 import dev.berth.kata.shim.FifoReader;
-import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.ShimLauncher;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
+import dev.berth.oci.FileTrees;
+import dev.berth.oci.Libc;
+import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
-import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.NamespaceMode;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SandboxStatus;
@@ -86,7 +88,7 @@ final class ShimPods {
             Files.writeString(bundle.resolve("config.json"),
                     Json.write(OciSpecs.sandbox(spec, cgroupsPath(spec.cgroupParent(), id))), StandardCharsets.UTF_8);
             BundleProperties.store(bundle, props);
-            Host.mkfifo(bundle.resolve("log"));
+            Libc.mkfifo(bundle.resolve("log"), 0600);
             pod.shimLog = drainShimLog(pod);
             Path socket = launcher.start(id, bundle, options.createTimeout());
             pod.task = TaskClient.connect(socket, ShimLauncher.NAMESPACE);
@@ -224,11 +226,11 @@ final class ShimPods {
         }
         long shimPid = pod.shimPid > 0 ? pod.shimPid : Long.parseLong(pod.props.getProperty("shimPid", "0"));
         if (shimPid > 0 && !Processes.awaitExit(shimPid, clean ? Duration.ofSeconds(10) : Duration.ZERO)) {
-            Host.kill(shimPid, "-id " + pod.id);
+            killShim(shimPid, "-id " + pod.id);
         }
-        if (Files.exists(pod.bundle.resolve("config.json")) && (!clean || !Host.mountsUnder(pod.bundle).isEmpty())) {
+        if (Files.exists(pod.bundle.resolve("config.json")) && (!clean || FileTrees.isMounted(pod.bundle))) {
             try {
-                Host.Run r = launcher.delete(pod.id, pod.bundle, options.stopTimeout());
+                ProcessRunner.Result r = launcher.delete(pod.id, pod.bundle, options.stopTimeout());
                 if (r.exitCode() != 0 && !clean) {
                     log.log(System.Logger.Level.DEBUG, "shim delete of " + pod.id + ": " + r.errorText());
                 }
@@ -242,8 +244,8 @@ final class ShimPods {
             drain.stop();
         }
         try {
-            Host.unmountAll(pod.bundle);
-            Host.deleteTree(pod.bundle);
+            FileTrees.unmountAll(pod.bundle);
+            FileTrees.deleteTree(pod.bundle);
         } catch (IOException e) {
             problems.add(e.getMessage());
         }
@@ -251,6 +253,23 @@ final class ShimPods {
             throw new BackendException(Kind.INTERNAL, "failed to remove sandbox \"" + pod.id + "\": "
                     + String.join("; ", problems));
         }
+    }
+
+    /** SIGKILLs {@code pid} if it is alive and its command line contains {@code expect} (guards pid reuse). */
+    private static void killShim(long pid, String expect) {
+        if (!Processes.live(pid)) {
+            return;
+        }
+        try {
+            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+            if (!cmdline.contains(expect)) {
+                return;
+            }
+        } catch (IOException e) {
+            return;
+        }
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        Processes.awaitExit(pid, Duration.ofSeconds(10));
     }
 
     /**

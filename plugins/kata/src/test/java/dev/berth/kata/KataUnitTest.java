@@ -12,8 +12,8 @@ import dev.berth.kata.proto.cgroups.v1.MemoryEntry;
 import dev.berth.kata.proto.cgroups.v1.MemoryStat;
 import dev.berth.kata.proto.cgroups.v1.PidsStat;
 import dev.berth.kata.shim.CriLog;
-import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.ShimLauncher;
+import dev.berth.oci.Libc;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendHealth;
 import dev.berth.spi.ContainerSecurity;
@@ -21,9 +21,9 @@ import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.PodMetadata;
+import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SecurityProfile;
-import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.io.InputStream;
@@ -281,8 +281,8 @@ class KataUnitTest {
     void criLogWritesTimestampedRecordsAndSplitsLongLines() throws Exception {
         Path out = dir.resolve("out");
         Path err = dir.resolve("err");
-        Host.mkfifo(out);
-        Host.mkfifo(err);
+        Libc.mkfifo(out, 0600);
+        Libc.mkfifo(err, 0600);
         Path logFile = dir.resolve("c.log");
         try (CriLog log = CriLog.start(logFile, out, err, "t")) {
             try (FileChannel w = FileChannel.open(out, StandardOpenOption.WRITE);
