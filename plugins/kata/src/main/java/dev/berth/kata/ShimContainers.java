@@ -6,8 +6,7 @@ import static dev.berth.kata.ShimRegistry.task;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
-import dev.berth.kata.oci.Json;
-import dev.berth.kata.oci.OciSpecs;
+import dev.berth.kata.oci.KataSpecs;
 import dev.berth.kata.proto.task.CreateTaskRequest;
 import dev.berth.kata.proto.task.StateResponse;
 import dev.berth.kata.proto.task.UpdateTaskRequest;
@@ -18,6 +17,9 @@ import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSpec;
@@ -25,7 +27,6 @@ import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.LinuxResources;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -89,15 +90,15 @@ final class ShimContainers {
             if (!target.isEmpty()) {
                 targetPid = t.state(target, "", QUICK).getPid();
             }
-            Map<String, Object> config;
+            RuntimeSpec config;
             try {
-                config = OciSpecs.container(spec, podRef(pod, sb.getPid()), targetPid,
+                config = SpecMapper.container(spec, podRef(pod, sb.getPid()), targetPid,
                         ShimPods.cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
             } catch (IllegalArgumentException e) {
                 throw BackendException.invalid("failed to create container \"" + id + "\": " + e.getMessage());
             }
             Files.createDirectories(bundle.resolve("rootfs"));
-            Files.writeString(bundle.resolve("config.json"), Json.write(config), StandardCharsets.UTF_8);
+            OciJson.write(bundle.resolve("config.json"), config);
             BundleProperties.store(bundle, props);
             // Output always goes through FIFOs and berth's copier, to the CRI log or, without one, nowhere: attach
             // taps the copier, and the runc shim hangs in Create when given stdin without stdout.
@@ -328,10 +329,10 @@ final class ShimContainers {
     void update(String containerId, LinuxResources resources) {
         Container c = registry.container(containerId);
         Pod pod = registry.pod(c.sandboxId);
-        byte[] json = Json.write(OciSpecs.resources(resources)).getBytes(StandardCharsets.UTF_8);
+        byte[] json = OciJson.writeBytes(SpecMapper.resources(resources));
         try {
             task(pod, "update container").update(UpdateTaskRequest.newBuilder().setId(containerId)
-                    .setResources(Any.newBuilder().setTypeUrl(OciSpecs.RESOURCES_TYPE_URL)
+                    .setResources(Any.newBuilder().setTypeUrl(KataSpecs.RESOURCES_TYPE_URL)
                             .setValue(ByteString.copyFrom(json))).build(), options.stopTimeout());
         } catch (TtrpcException e) {
             throw e.toBackend("update container", containerId);
@@ -431,9 +432,9 @@ final class ShimContainers {
     }
 
     /** What a container's spec needs of its pod, from the pod's properties and the pause process's pid. */
-    private static OciSpecs.PodRef podRef(Pod pod, long pid) {
+    private static SpecMapper.PodRef podRef(Pod pod, long pid) {
         Properties p = pod.props;
-        return new OciSpecs.PodRef(pod.id, p.getProperty("name"), p.getProperty("namespace"), p.getProperty("uid"),
+        return new SpecMapper.PodRef(pod.id, p.getProperty("name"), p.getProperty("namespace"), p.getProperty("uid"),
                 pid, BundleProperties.path(p, "netns"), Boolean.parseBoolean(p.getProperty("hostNetwork")),
                 Boolean.parseBoolean(p.getProperty("hostPid")), Boolean.parseBoolean(p.getProperty("hostIpc")),
                 BundleProperties.path(p, "resolvConf"), BundleProperties.path(p, "hosts"),
@@ -445,10 +446,10 @@ final class ShimContainers {
      * cannot grant more; a VM's agent could, but the operator who limited berth did not ask for it), and Localhost
      * seccomp profiles are read from the node.
      */
-    private static final OciSpecs.Host SPEC_HOST = new OciSpecs.Host(dev.berth.oci.Capabilities.boundingSet(),
+    private static final SpecMapper.Host SPEC_HOST = new SpecMapper.Host(dev.berth.oci.Capabilities.boundingSet(),
             ref -> {
                 try {
-                    return Json.parse(Files.readString(Path.of(ref)));
+                    return OciJson.mapper().readValue(Path.of(ref).toFile(), Object.class);
                 } catch (IOException | RuntimeException e) {
                     return null;
                 }

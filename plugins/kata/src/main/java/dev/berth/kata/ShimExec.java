@@ -6,8 +6,7 @@ import static dev.berth.kata.ShimRegistry.task;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
-import dev.berth.kata.oci.Json;
-import dev.berth.kata.oci.OciSpecs;
+import dev.berth.kata.oci.KataSpecs;
 import dev.berth.kata.proto.task.ExecProcessRequest;
 import dev.berth.kata.proto.task.WaitResponse;
 import dev.berth.kata.proto.types.Status;
@@ -16,6 +15,9 @@ import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ExecResult;
@@ -27,16 +29,13 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -69,7 +68,7 @@ final class ShimExec {
         boolean added = false;
         try {
             t = runningTask(pod, containerId);
-            Map<String, Object> process = OciSpecs.execProcess(containerProcess(c), command);
+            RuntimeSpec.Process process = SpecMapper.execProcess(containerProcess(c), command);
             Files.createDirectories(dir);
             Libc.mkfifo(dir.resolve("stdout"), 0600);
             Libc.mkfifo(dir.resolve("stderr"), 0600);
@@ -134,16 +133,16 @@ final class ShimExec {
         boolean added = false;
         try {
             t = runningTask(pod, containerId);
-            Map<String, Object> process = new LinkedHashMap<>(OciSpecs.execProcess(containerProcess(c), command));
-            process.put("terminal", io.tty());
+            RuntimeSpec.ConsoleSize console = null;
             if (io.tty()) {
                 // The client's first size, if it sent one, is the console's size from the start: a ResizePty after
                 // Start can come too late for a command that asks at once (stty size).
                 TerminalSize initial = io.resize().poll(50, TimeUnit.MILLISECONDS);
                 if (initial != null) {
-                    process.put("consoleSize", Map.of("height", initial.height(), "width", initial.width()));
+                    console = new RuntimeSpec.ConsoleSize(initial.height(), initial.width());
                 }
             }
+            RuntimeSpec.Process process = containerProcess(c).forExec(command, io.tty(), console);
             Files.createDirectories(dir);
             ExecProcessRequest.Builder req = ExecProcessRequest.newBuilder().setId(containerId).setExecId(execId)
                     .setTerminal(io.tty());
@@ -229,16 +228,17 @@ final class ShimExec {
     }
 
     /** The {@code process} of the container's {@code config.json}, which an exec starts from. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> containerProcess(Container c) throws IOException {
-        Map<String, Object> config = (Map<String, Object>) Json.parse(
-                Files.readString(c.bundle.resolve("config.json"), StandardCharsets.UTF_8));
-        return (Map<String, Object>) config.get("process");
+    private static RuntimeSpec.Process containerProcess(Container c) throws IOException {
+        RuntimeSpec.Process p = OciJson.read(c.bundle.resolve("config.json")).process();
+        if (p == null) {
+            throw new IOException("the bundle's config.json has no process");
+        }
+        return p;
     }
 
-    private static Any processSpec(Map<String, Object> process) {
-        return Any.newBuilder().setTypeUrl(OciSpecs.PROCESS_TYPE_URL)
-                .setValue(ByteString.copyFromUtf8(Json.write(process))).build();
+    private static Any processSpec(RuntimeSpec.Process process) {
+        return Any.newBuilder().setTypeUrl(KataSpecs.PROCESS_TYPE_URL)
+                .setValue(ByteString.copyFrom(OciJson.writeBytes(process))).build();
     }
 
     private void deleteExec(TaskClient t, String containerId, String execId) {

@@ -5,8 +5,7 @@ import static dev.berth.kata.ShimRegistry.message;
 import static dev.berth.kata.ShimRegistry.task;
 
 import com.google.protobuf.Any;
-import dev.berth.kata.oci.Json;
-import dev.berth.kata.oci.OciSpecs;
+import dev.berth.kata.oci.KataSpecs;
 import dev.berth.kata.proto.runtimeoptions.Options;
 import dev.berth.kata.proto.task.CreateTaskRequest;
 import dev.berth.kata.proto.task.StateResponse;
@@ -19,6 +18,7 @@ import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
+import dev.berth.oci.spec.OciJson;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.NamespaceMode;
@@ -85,8 +85,7 @@ final class ShimPods {
         boolean ok = false;
         try {
             Files.createDirectories(bundle.resolve("rootfs"));
-            Files.writeString(bundle.resolve("config.json"),
-                    Json.write(OciSpecs.sandbox(spec, cgroupsPath(spec.cgroupParent(), id))), StandardCharsets.UTF_8);
+            OciJson.write(bundle.resolve("config.json"), KataSpecs.sandbox(spec, cgroupsPath(spec.cgroupParent(), id)));
             BundleProperties.store(bundle, props);
             Libc.mkfifo(bundle.resolve("log"), 0600);
             pod.shimLog = drainShimLog(pod);

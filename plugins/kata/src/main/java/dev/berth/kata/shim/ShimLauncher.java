@@ -1,7 +1,8 @@
 package dev.berth.kata.shim;
 
-import dev.berth.kata.oci.Json;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.berth.oci.ProcessRunner;
+import dev.berth.oci.spec.OciJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -99,8 +100,8 @@ public final class ShimLauncher {
         if (s.startsWith("{")) {
             Object parsed;
             try {
-                parsed = Json.parse(s);
-            } catch (IllegalArgumentException e) {
+                parsed = OciJson.mapper().readValue(s, Object.class);
+            } catch (JsonProcessingException e) {
                 throw new IOException("shim printed malformed JSON: " + s);
             }
             if (!(parsed instanceof Map<?, ?> m) || !(m.get("address") instanceof String a)) {

@@ -2,6 +2,10 @@ package dev.berth.kata.oci;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -28,9 +32,10 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The plugin's OCI output for a table of pods and containers, against golden files captured from the builder it
- * had before the typed model (src/test/resources/oci-golden). A change to the JSON berth hands the shim shows up
- * here; {@code -Dberth.golden.update=true} rewrites the files after a deliberate change.
+ * The plugin's OCI output for a table of pods and containers, against golden files captured from the map-based
+ * builder it had before the typed model (src/test/resources/oci-golden): the JSON trees must be equal (key order
+ * aside). A change to the JSON berth hands the shim shows up here; {@code -Dberth.golden.update=true} rewrites the
+ * files after a deliberate change.
  */
 class OciSpecGoldenTest {
     private static final LinuxResources SIZED = new LinuxResources(100000, 200000, 1024, 512L << 20, 0, "", "",
@@ -40,7 +45,7 @@ class OciSpecGoldenTest {
     private static final LinuxResources FULL = new LinuxResources(100000, 50000, 2, 1L << 30, 0, "0-1", "0",
             new LinkedHashMap<>(Map.of("2MB", 4L << 20)), Map.of("memory.high", "900000000"), 2L << 30);
 
-    private static final OciSpecs.Host HOST = new OciSpecs.Host(Set.of("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL"),
+    private static final SpecMapper.Host HOST = new SpecMapper.Host(Set.of("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL"),
             ref -> ref.equals("/profiles/deny-hostname.json") ? Map.of("defaultAction", "SCMP_ACT_ALLOW",
                     "syscalls", List.of(Map.of("names", List.of("sethostname"), "action", "SCMP_ACT_ERRNO")))
                     : null);
@@ -81,24 +86,24 @@ class OciSpecGoldenTest {
 
     private static Map<String, Supplier<String>> table() {
         Map<String, Supplier<String>> t = new LinkedHashMap<>();
-        var ref = OciSpecs.podRef(plainPod(), 4242);
-        var hostRef = OciSpecs.podRef(pod("sb2", hostPodSecurity(), LinuxResources.NONE, LinuxResources.NONE,
+        var ref = SpecMapper.podRef(plainPod(), 4242);
+        var hostRef = SpecMapper.podRef(pod("sb2", hostPodSecurity(), LinuxResources.NONE, LinuxResources.NONE,
                 Map.of(), null), 4343);
-        t.put("sandbox-plain", () -> Json.write(OciSpecs.sandbox(plainPod(), "/berth-kata-sb1")));
-        t.put("sandbox-sized", () -> Json.write(OciSpecs.sandbox(pod("sb1", null, OVERHEAD, SIZED, Map.of(),
+        t.put("sandbox-plain", () -> OciJson.write(KataSpecs.sandbox(plainPod(), "/berth-kata-sb1")));
+        t.put("sandbox-sized", () -> OciJson.write(KataSpecs.sandbox(pod("sb1", null, OVERHEAD, SIZED, Map.of(),
                 new ImageConfig("pid", "pause", List.of("/pause"), List.of("-v"), List.of("A=1"), "", "", 0, 0,
                         List.of(), "", Map.of())), "kubepods/pod1")));
-        t.put("sandbox-host", () -> Json.write(OciSpecs.sandbox(pod("sb2", hostPodSecurity(), LinuxResources.NONE,
+        t.put("sandbox-host", () -> OciJson.write(KataSpecs.sandbox(pod("sb2", hostPodSecurity(), LinuxResources.NONE,
                 LinuxResources.NONE, Map.of("kernel.shm_rmid_forced", "1"), null), "/berth-kata-sb2")));
-        t.put("container-default", () -> Json.write(OciSpecs.container(container("c1", null, List.of(),
+        t.put("container-default", () -> OciJson.write(SpecMapper.container(container("c1", null, List.of(),
                 LinuxResources.NONE, false, List.of("REQ=2")), ref, 0, "/berth-kata-c1", HOST)));
-        t.put("container-resources-tty", () -> Json.write(OciSpecs.container(container("c2", null, List.of(), FULL,
+        t.put("container-resources-tty", () -> OciJson.write(SpecMapper.container(container("c2", null, List.of(), FULL,
                 true, List.of("PATH=/bin")), ref, 0, "kubepods/pod1/c2", HOST)));
-        t.put("container-caps-runtime-default", () -> Json.write(OciSpecs.container(container("c3",
+        t.put("container-caps-runtime-default", () -> OciJson.write(SpecMapper.container(container("c3",
                 security(false, List.of("ALL"), List.of("CAP_KILL"), SecurityProfile.RUNTIME_DEFAULT, null, true,
                         List.of("/proc/x")), List.of(), LinuxResources.NONE, false, List.of()), ref, 0, "/c3",
                 HOST)));
-        t.put("container-localhost-mounts", () -> Json.write(OciSpecs.container(container("c4",
+        t.put("container-localhost-mounts", () -> OciJson.write(SpecMapper.container(container("c4",
                 security(false, List.of("CAP_CHOWN"), List.of(), new SecurityProfile(SecurityProfile.Type.LOCALHOST,
                         "/profiles/deny-hostname.json"), null, false, List.of()),
                 List.of(new ContainerMount("/m", "/host/m", false, false, ContainerMount.Propagation.BIDIRECTIONAL,
@@ -107,26 +112,23 @@ class OciSpecGoldenTest {
                                 false, ""),
                         new ContainerMount("/etc/hosts", "/mine/hosts", false, false, null, false, "")),
                 LinuxResources.NONE, false, List.of()), ref, 0, "/c4", HOST)));
-        t.put("container-privileged", () -> Json.write(OciSpecs.container(container("c5",
+        t.put("container-privileged", () -> OciJson.write(SpecMapper.container(container("c5",
                 security(true, List.of(), List.of(), SecurityProfile.RUNTIME_DEFAULT, null, false, List.of()),
                 List.of(), LinuxResources.NONE, false, List.of()), ref, 0, "/c5", HOST)));
-        t.put("container-target-pid", () -> Json.write(OciSpecs.container(container("c6",
+        t.put("container-target-pid", () -> OciJson.write(SpecMapper.container(container("c6",
                 security(false, List.of(), List.of(), SecurityProfile.UNCONFINED, new Namespaces(NamespaceMode.POD,
                         NamespaceMode.TARGET, NamespaceMode.POD, "c1", null), false, List.of()),
                 List.of(), LinuxResources.NONE, false, List.of()), ref, 777, "/c6", HOST)));
-        t.put("container-pod-pid-host-pod", () -> Json.write(OciSpecs.container(container("c7",
+        t.put("container-pod-pid-host-pod", () -> OciJson.write(SpecMapper.container(container("c7",
                 security(false, List.of(), List.of(), SecurityProfile.UNCONFINED, new Namespaces(NamespaceMode.NODE,
                         NamespaceMode.POD, NamespaceMode.POD, "", null), false, List.of()),
-                List.of(), LinuxResources.NONE, false, List.of()), hostRef, 0, "/c7", OciSpecs.Host.UNRESTRICTED)));
-        t.put("resources-update", () -> Json.write(OciSpecs.resources(FULL)));
-        t.put("resources-empty", () -> Json.write(OciSpecs.resources(LinuxResources.NONE)));
+                List.of(), LinuxResources.NONE, false, List.of()), hostRef, 0, "/c7", SpecMapper.Host.UNRESTRICTED)));
+        t.put("resources-update", () -> OciJson.write(SpecMapper.resources(FULL)));
+        t.put("resources-empty", () -> OciJson.write(SpecMapper.resources(LinuxResources.NONE)));
         t.put("exec-process", () -> {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> spec = (Map<String, Object>) Json.parse(Json.write(OciSpecs.container(
+            RuntimeSpec spec = read(OciJson.write(SpecMapper.container(
                     container("c8", null, List.of(), LinuxResources.NONE, true, List.of()), ref, 0, "/c8", HOST)));
-            @SuppressWarnings("unchecked")
-            Map<String, Object> process = (Map<String, Object>) spec.get("process");
-            return Json.write(OciSpecs.execProcess(process, List.of("ls", "-l")));
+            return OciJson.write(SpecMapper.execProcess(spec.process(), List.of("ls", "-l")));
         });
         return t;
     }
@@ -142,8 +144,20 @@ class OciSpecGoldenTest {
                 Files.writeString(dir.resolve(e.getKey() + ".json"), actual + "\n", StandardCharsets.UTF_8);
                 return;
             }
-            assertThat(Json.parse(actual)).as(e.getKey()).isEqualTo(Json.parse(golden(e.getKey())));
+            assertThat(tree(actual)).as(e.getKey()).isEqualTo(tree(golden(e.getKey())));
         })).toList();
+    }
+
+    private static JsonNode tree(String json) throws IOException {
+        return OciJson.mapper().readTree(json);
+    }
+
+    private static RuntimeSpec read(String json) {
+        try {
+            return OciJson.mapper().readValue(json, RuntimeSpec.class);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String golden(String name) throws IOException {
