@@ -1,6 +1,7 @@
 package dev.berth.oci.spec;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
@@ -112,5 +113,6 @@ public record RuntimeSpec(String ociVersion, Process process, Root root, String 
 
     public record Syscall(List<String> names, String action, Integer errnoRet, List<SeccompArg> args) {}
 
-    public record SeccompArg(int index, long value, Long valueTwo, String op) {}
+    /** {@code value} and {@code valueTwo} are the kernel's unsigned 64-bit numbers: BigInteger, as they can pass Long. */
+    public record SeccompArg(int index, BigInteger value, BigInteger valueTwo, String op) {}
 }

@@ -54,6 +54,12 @@ class RuntimeSpecTest {
         assertThat(rd.defaultAction()).isEqualTo("SCMP_ACT_ALLOW");
         assertThat(rd.syscalls().getFirst().errnoRet()).isEqualTo(1);
         assertThat(rd.syscalls().getFirst().names()).contains("mount", "keyctl");
+        RuntimeSpec.Seccomp masked = SpecMapper.seccomp(Map.of("defaultAction", "SCMP_ACT_ALLOW", "syscalls",
+                List.of(Map.of("names", List.of("ioctl"), "action", "SCMP_ACT_ERRNO", "args", List.of(Map.of(
+                        "index", 1, "value", new java.math.BigInteger("18446744073709551615"), "op",
+                        "SCMP_CMP_MASKED_EQ"))))));
+        assertThat(OciJson.write(masked)).as("a uint64 beyond Long.MAX_VALUE, written as given")
+                .contains("\"value\":18446744073709551615");
         assertThatThrownBy(() -> SpecMapper.seccomp(Map.of("defaultAction", "SCMP_ACT_ALLOW",
                 "syscalls", List.of(Map.of("names", "read", "action", List.of())))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unusable");
