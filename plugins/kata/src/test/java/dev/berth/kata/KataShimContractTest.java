@@ -2,6 +2,7 @@ package dev.berth.kata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.oci.FileTrees;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
@@ -45,8 +46,8 @@ class KataShimContractTest extends RuntimeBackendContractTest {
         List<Long> left = ShimHost.processesWith(context.stateDir().toString());
         ShimHost.sweep(context.stateDir(), dir);
         assertThat(left).as("shim processes left behind").isEmpty();
-        assertThat(dev.berth.kata.shim.Host.mountsUnder(dir)).as("mounts left behind").isEmpty();
-        dev.berth.kata.shim.Host.deleteTree(dir);
+        assertThat(FileTrees.mountsUnder(dir)).as("mounts left behind").isEmpty();
+        FileTrees.deleteTree(dir);
     }
 
     @Override

@@ -4,16 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Any;
-import dev.berth.kata.oci.Json;
-import dev.berth.kata.oci.OciSpecs;
+import dev.berth.kata.oci.KataSpecs;
 import dev.berth.kata.proto.cgroups.v1.CPUStat;
 import dev.berth.kata.proto.cgroups.v1.CPUUsage;
 import dev.berth.kata.proto.cgroups.v1.MemoryEntry;
 import dev.berth.kata.proto.cgroups.v1.MemoryStat;
 import dev.berth.kata.proto.cgroups.v1.PidsStat;
 import dev.berth.kata.shim.CriLog;
-import dev.berth.kata.shim.Host;
 import dev.berth.kata.shim.ShimLauncher;
+import dev.berth.oci.Libc;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendHealth;
 import dev.berth.spi.ContainerSecurity;
@@ -21,9 +23,9 @@ import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.PodMetadata;
+import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.SecurityProfile;
-import dev.berth.spi.PodMetricsSource;
 import dev.berth.spi.StatsProvider;
 import dev.berth.spi.testing.TestingBackendContext;
 import java.io.InputStream;
@@ -85,26 +87,23 @@ class KataUnitTest {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
-    void sandboxSpecCarriesGroupingAndSizingAnnotations() {
+    void sandboxSpecCarriesGroupingAndSizingAnnotations() throws Exception {
         var overhead = new LinuxResources(100000, 25000, 0, 128L << 20, 0, "", "", Map.of(), Map.of(), 0);
         var resources = new LinuxResources(100000, 200000, 1024, 512L << 20, 0, "", "", Map.of(), Map.of(), 0);
-        Map<String, Object> spec = OciSpecs.sandbox(pod("sb1", overhead, resources), "/berth-kata-sb1");
-        Map<String, Object> ann = (Map<String, Object>) spec.get("annotations");
-        assertThat(ann).containsEntry("io.kubernetes.cri.container-type", "sandbox")
+        RuntimeSpec spec = KataSpecs.sandbox(pod("sb1", overhead, resources), "/berth-kata-sb1");
+        assertThat(spec.annotations()).containsEntry("io.kubernetes.cri.container-type", "sandbox")
                 .containsEntry("io.kubernetes.cri.sandbox-id", "sb1")
                 .containsEntry("io.kubernetes.cri.sandbox-cpu-period", "100000")
                 .containsEntry("io.kubernetes.cri.sandbox-cpu-quota", "225000")
                 .containsEntry("io.kubernetes.cri.sandbox-cpu-shares", "1024")
                 .containsEntry("io.kubernetes.cri.sandbox-memory", Long.toString(640L << 20))
                 .containsEntry("team", "a");
-        Map<String, Object> linux = (Map<String, Object>) spec.get("linux");
-        assertThat((List<Object>) linux.get("namespaces")).contains(Map.of("type", "network", "path", "/var/run/netns/cni-1"));
-        assertThat(linux.get("sysctl")).isEqualTo(Map.of("net.ipv4.ip_forward", "1"));
-        assertThat(((Map<String, Object>) spec.get("process")).get("args")).isEqualTo(List.of("/pause"));
-        assertThat(spec.get("hostname")).isEqualTo("web-0");
-        // and it is valid JSON that reads back the same
-        assertThat(Json.parse(Json.write(spec))).isEqualTo(Json.parse(Json.write(Json.parse(Json.write(spec)))));
+        assertThat(spec.linux().namespaces()).contains(new RuntimeSpec.Namespace("network", "/var/run/netns/cni-1"));
+        assertThat(spec.linux().sysctl()).isEqualTo(Map.of("net.ipv4.ip_forward", "1"));
+        assertThat(spec.process().args()).isEqualTo(List.of("/pause"));
+        assertThat(spec.hostname()).isEqualTo("web-0");
+        // and it is JSON that reads back the same
+        assertThat(OciJson.mapper().readValue(OciJson.write(spec), RuntimeSpec.class)).isEqualTo(spec);
     }
 
     private static ContainerSpec secured(ContainerSecurity sec, List<dev.berth.spi.ContainerMount> mounts) {
@@ -122,43 +121,38 @@ class KataUnitTest {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void capabilitiesSeccompAndPropagationFollowTheRequestWithinWhatTheHostGrants() {
-        var sb = OciSpecs.podRef(pod("sb1", LinuxResources.NONE, LinuxResources.NONE), 4242);
-        var host = new OciSpecs.Host(java.util.Set.of("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL"),
+        var sb = SpecMapper.podRef(pod("sb1", LinuxResources.NONE, LinuxResources.NONE), 4242);
+        var host = new SpecMapper.Host(java.util.Set.of("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL"),
                 ref -> ref.equals("/profiles/deny-hostname.json") ? Map.of("defaultAction", "SCMP_ACT_ALLOW",
                         "syscalls", List.of(Map.of("names", List.of("sethostname"), "action", "SCMP_ACT_ERRNO")))
                         : null);
 
-        Map<String, Object> all = OciSpecs.container(secured(security(false, List.of("ALL"),
+        RuntimeSpec all = SpecMapper.container(secured(security(false, List.of("ALL"),
                 SecurityProfile.RUNTIME_DEFAULT), List.of()), sb, 0, "/c", host);
-        Map<String, Object> caps = (Map<String, Object>) ((Map<String, Object>) all.get("process")).get("capabilities");
-        assertThat((List<String>) caps.get("bounding")).as("ALL, within the host's bounding set")
+        assertThat(all.process().capabilities().bounding()).as("ALL, within the host's bounding set")
                 .containsExactlyInAnyOrder("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL");
-        Map<String, Object> seccomp = (Map<String, Object>) ((Map<String, Object>) all.get("linux")).get("seccomp");
+        RuntimeSpec.Seccomp seccomp = all.linux().seccomp();
         assertThat(seccomp).as("RuntimeDefault, with the calls CAP_SYS_ADMIN covers allowed").isNotNull();
-        assertThat(seccomp.toString()).contains("keyctl").doesNotContain("unshare");
+        assertThat(seccomp.syscalls().getFirst().names()).contains("keyctl").doesNotContain("unshare");
 
-        Map<String, Object> local = OciSpecs.container(secured(security(false, List.of(),
+        RuntimeSpec local = SpecMapper.container(secured(security(false, List.of(),
                 new SecurityProfile(SecurityProfile.Type.LOCALHOST, "/profiles/deny-hostname.json")),
                 List.of(new dev.berth.spi.ContainerMount("/m", "/host/m", false, false,
                         dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL, false, ""))), sb, 0, "/c", host);
-        Map<String, Object> linux = (Map<String, Object>) local.get("linux");
-        assertThat(linux.get("seccomp").toString()).contains("sethostname");
-        assertThat(linux.get("rootfsPropagation")).isEqualTo("rshared");
+        assertThat(local.linux().seccomp().syscalls().getFirst().names()).containsExactly("sethostname");
+        assertThat(local.linux().rootfsPropagation()).isEqualTo("rshared");
 
-        Map<String, Object> privileged = OciSpecs.container(secured(security(true, List.of(),
+        RuntimeSpec privileged = SpecMapper.container(secured(security(true, List.of(),
                 SecurityProfile.RUNTIME_DEFAULT), List.of()), sb, 0, "/c", host);
-        assertThat(((Map<String, Object>) privileged.get("linux"))).as("privileged: no seccomp")
-                .doesNotContainKey("seccomp");
+        assertThat(privileged.linux().seccomp()).as("privileged: no seccomp").isNull();
 
-        assertThatThrownBy(() -> OciSpecs.container(secured(security(false, List.of(),
+        assertThatThrownBy(() -> SpecMapper.container(secured(security(false, List.of(),
                 new SecurityProfile(SecurityProfile.Type.LOCALHOST, "/profiles/missing.json")), List.of()), sb, 0,
                 "/c", host)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/profiles/missing.json");
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void containerSpecJoinsThePodAndMergesImageAndRequest() {
         var sb = pod("sb1", LinuxResources.NONE, LinuxResources.NONE);
         ImageConfig image = new ImageConfig("id", "docker.io/library/nginx:1", List.of("/entry"), List.of("a"),
@@ -167,39 +161,36 @@ class KataUnitTest {
                 List.of("REQ=2"), List.of(new dev.berth.spi.ContainerMount("/data", "/host/data", true, false, null, false, "")),
                 List.of(), Map.of(), Map.of(), "", false, false, false,
                 new LinuxResources(100000, 50000, 2, 1L << 30, 0, "0-1", "", Map.of(), Map.of(), 0), null, List.of(), null);
-        Map<String, Object> spec = OciSpecs.container(c, OciSpecs.podRef(sb, 4242), 0, "/berth-kata-c1");
-        Map<String, Object> process = (Map<String, Object>) spec.get("process");
-        assertThat(process.get("args")).isEqualTo(List.of("/entry", "b"));
-        assertThat((List<String>) process.get("env")).containsSubsequence("IMG=1", "REQ=2");
-        assertThat(process.get("cwd")).isEqualTo("/srv");
-        assertThat(process.get("user")).isEqualTo(Map.of("uid", 101L, "gid", 102L, "additionalGids", List.of(102L, 7L)));
-        Map<String, Object> ann = (Map<String, Object>) spec.get("annotations");
-        assertThat(ann).containsEntry("io.kubernetes.cri.container-type", "container")
+        RuntimeSpec spec = SpecMapper.container(c, SpecMapper.podRef(sb, 4242), 0, "/berth-kata-c1",
+                SpecMapper.Host.UNRESTRICTED);
+        RuntimeSpec.Process process = spec.process();
+        assertThat(process.args()).isEqualTo(List.of("/entry", "b"));
+        assertThat(process.env()).containsSubsequence("IMG=1", "REQ=2");
+        assertThat(process.cwd()).isEqualTo("/srv");
+        assertThat(process.user()).isEqualTo(new RuntimeSpec.User(101, 102, null, List.of(102L, 7L)));
+        assertThat(spec.annotations()).containsEntry("io.kubernetes.cri.container-type", "container")
                 .containsEntry("io.kubernetes.cri.sandbox-id", "sb1")
                 .containsEntry("io.kubernetes.cri.container-name", "nginx")
                 .containsEntry("io.kubernetes.cri.image-name", "docker.io/library/nginx:1");
-        Map<String, Object> linux = (Map<String, Object>) spec.get("linux");
-        assertThat((List<Object>) linux.get("namespaces")).contains(
-                Map.of("type", "ipc", "path", "/proc/4242/ns/ipc"),
-                Map.of("type", "uts", "path", "/proc/4242/ns/uts"),
-                Map.of("type", "network", "path", "/var/run/netns/cni-1"),
-                Map.of("type", "pid"), Map.of("type", "mount"));
-        Map<String, Object> res = (Map<String, Object>) linux.get("resources");
-        assertThat(res.get("cpu")).isEqualTo(Map.of("shares", 2L, "quota", 50000L, "period", 100000L, "cpus", "0-1"));
-        assertThat(res.get("memory")).isEqualTo(Map.of("limit", 1L << 30));
-        List<Map<String, Object>> mounts = (List<Map<String, Object>>) spec.get("mounts");
-        assertThat(mounts).anyMatch(m -> m.get("destination").equals("/data")
-                && ((List<String>) m.get("options")).contains("ro"));
-        assertThat(mounts).anyMatch(m -> m.get("destination").equals("/etc/resolv.conf")
-                && m.get("source").equals("/r/resolv.conf"));
+        assertThat(spec.linux().namespaces()).contains(
+                new RuntimeSpec.Namespace("ipc", "/proc/4242/ns/ipc"),
+                new RuntimeSpec.Namespace("uts", "/proc/4242/ns/uts"),
+                new RuntimeSpec.Namespace("network", "/var/run/netns/cni-1"),
+                new RuntimeSpec.Namespace("pid", null), new RuntimeSpec.Namespace("mount", null));
+        RuntimeSpec.Resources res = spec.linux().resources();
+        assertThat(res.cpu()).isEqualTo(new RuntimeSpec.Cpu(2L, 50000L, 100000L, "0-1", null));
+        assertThat(res.memory()).isEqualTo(new RuntimeSpec.Memory(1L << 30, null, null, null));
+        assertThat(spec.mounts()).anyMatch(m -> m.destination().equals("/data") && m.options().contains("ro"));
+        assertThat(spec.mounts()).anyMatch(m -> m.destination().equals("/etc/resolv.conf")
+                && m.source().equals("/r/resolv.conf"));
         assertThat(Signals.parse(image.stopSignal())).isEqualTo(3);
         assertThat(Signals.parse("")).isEqualTo(15);
         assertThat(Signals.parse("9")).isEqualTo(9);
 
-        Map<String, Object> exec = OciSpecs.execProcess(process, List.of("ls", "-l"));
-        assertThat(exec.get("args")).isEqualTo(List.of("ls", "-l"));
-        assertThat(exec.get("terminal")).isEqualTo(false);
-        assertThat(exec.get("env")).isEqualTo(process.get("env"));
+        RuntimeSpec.Process exec = SpecMapper.execProcess(process, List.of("ls", "-l"));
+        assertThat(exec.args()).isEqualTo(List.of("ls", "-l"));
+        assertThat(exec.terminal()).isFalse();
+        assertThat(exec.env()).isEqualTo(process.env());
     }
 
     @Test
@@ -210,8 +201,7 @@ class KataUnitTest {
         assertThatThrownBy(() -> ShimLauncher.socketOf("{\"version\":2,\"address\":\"unix:///x\",\"protocol\":\"grpc\"}"))
                 .hasMessageContaining("grpc");
         assertThatThrownBy(() -> ShimLauncher.socketOf("")).hasMessageContaining("no unix socket");
-        assertThat(Json.parse("{\"a\":[1,2.5,true,null,\"x\\ny\\u0041\"]}"))
-                .isEqualTo(Map.of("a", java.util.Arrays.asList(1L, 2.5, true, null, "x\nyA")));
+        assertThatThrownBy(() -> ShimLauncher.socketOf("{\"address\":")).hasMessageContaining("malformed JSON");
     }
 
     @Test
@@ -281,8 +271,8 @@ class KataUnitTest {
     void criLogWritesTimestampedRecordsAndSplitsLongLines() throws Exception {
         Path out = dir.resolve("out");
         Path err = dir.resolve("err");
-        Host.mkfifo(out);
-        Host.mkfifo(err);
+        Libc.mkfifo(out, 0600);
+        Libc.mkfifo(err, 0600);
         Path logFile = dir.resolve("c.log");
         try (CriLog log = CriLog.start(logFile, out, err, "t")) {
             try (FileChannel w = FileChannel.open(out, StandardOpenOption.WRITE);

@@ -1,6 +1,6 @@
 package dev.berth.kata;
 
-import dev.berth.kata.shim.Host;
+import dev.berth.oci.FileTrees;
 import dev.berth.oci.Processes;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
@@ -87,7 +87,7 @@ final class ShimHost {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             Processes.awaitExit(pid, java.time.Duration.ofSeconds(10));
         }
-        Host.unmountAll(dir);
+        FileTrees.unmountAll(dir);
     }
 
     static boolean poll(java.util.function.BooleanSupplier cond, java.time.Duration timeout) {

@@ -6,7 +6,7 @@ import dev.berth.core.testing.RealBackendDaemon;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.ListPodSandboxRequest;
-import dev.berth.kata.shim.Host;
+import dev.berth.oci.FileTrees;
 import dev.berth.spi.BackendEvent;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,7 +57,7 @@ class KataReloadTest {
         } finally {
             berth.stop();
             ShimHost.sweep(berth.stateDir(), dir);
-            Host.deleteTree(dir);
+            FileTrees.deleteTree(dir);
         }
     }
 
@@ -144,7 +144,7 @@ class KataReloadTest {
         exitsOnceWithItsCode(newCtr, "new-app");
         remove(newPod);
         assertThat(ShimHost.processesWith(berth.stateDir().toString())).as("shims left").isEmpty();
-        assertThat(Host.mountsUnder(dir)).as("mounts left").isEmpty();
+        assertThat(FileTrees.mountsUnder(dir)).as("mounts left").isEmpty();
     }
 
     @Test

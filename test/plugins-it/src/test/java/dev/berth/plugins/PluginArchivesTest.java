@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The runc and kata archives as berth-plugin-parent builds them, loaded by core's plugin host as the daemon loads
  * them: each starts, provides its type, declares the SPI it was built against, and runs its bundled libraries
- * (berth-oci, from its lib/) in its own class loader, with the SPI from core.
+ * (berth-oci, Jackson, kata's protobuf-java, from its lib/) in its own class loader, with the SPI from core.
  */
 class PluginArchivesTest {
     @TempDir
@@ -53,6 +53,13 @@ class PluginArchivesTest {
                     .as("berth-oci from the archive's lib/").isSameAs(plugin);
             assertThat(Class.forName(RuntimeBackendFactory.class.getName(), false, plugin))
                     .as("the SPI from core").isSameAs(RuntimeBackendFactory.class);
+            // Every other library is the plugin's own (docs/architecture.md, "Plugin libraries"), also those core has.
+            assertThat(Class.forName("com.fasterxml.jackson.databind.ObjectMapper", false, plugin).getClassLoader())
+                    .as("Jackson from the archive's lib/").isSameAs(plugin);
+            if (id.equals("kata")) {
+                assertThat(Class.forName("com.google.protobuf.Message", false, plugin).getClassLoader())
+                        .as("protobuf-java from the archive's lib/").isSameAs(plugin);
+            }
         }
     }
 }

@@ -131,7 +131,7 @@ class ReloadTest {
         remove(newPod);
         assertThat(handlerState("runc@1")).as("the newest generation stays").isDirectory();
         assertThat(conmonsUnder(dir)).as("conmon processes left").isEmpty();
-        assertThat(Mounts.mountsUnder(dir)).as("mounts left").isEmpty();
+        assertThat(dev.berth.oci.FileTrees.mountsUnder(dir)).as("mounts left").isEmpty();
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.berth.kata.shim;
 
-import dev.berth.kata.oci.Json;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.berth.oci.ProcessRunner;
+import dev.berth.oci.spec.OciJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,18 +62,28 @@ public final class ShimLauncher {
     public Path start(String id, Path bundle, Duration timeout) throws IOException {
         List<String> cmd = base(id);
         cmd.add("start");
-        Host.Run r = Host.run(cmd, bundle, env(), timeout);
+        ProcessRunner.Result r = ProcessRunner.runDaemonizing(cmd, bundle, env(), timeout);
+        if (r.timedOut()) {
+            throw new IOException(shim + " start did not finish within " + timeout.toSeconds() + "s");
+        }
         if (r.exitCode() != 0) {
             throw new IOException(shim + " start exited with " + r.exitCode() + ": " + r.errorText());
         }
         return socketOf(r.stdout());
     }
 
-    /** Runs {@code delete} in {@code bundle}: the shim's own cleanup of a task whose shim is gone. */
-    public Host.Run delete(String id, Path bundle, Duration timeout) throws IOException {
+    /**
+     * Runs {@code delete} in {@code bundle}: the shim's own cleanup of a task whose shim is gone. Throws when it
+     * does not finish in time; its exit code is the caller's to judge.
+     */
+    public ProcessRunner.Result delete(String id, Path bundle, Duration timeout) throws IOException {
         List<String> cmd = base(id);
         cmd.addAll(List.of("-bundle", bundle.toString(), "delete"));
-        return Host.run(cmd, bundle, env(), timeout);
+        ProcessRunner.Result r = ProcessRunner.runDaemonizing(cmd, bundle, env(), timeout);
+        if (r.timedOut()) {
+            throw new IOException(shim + " delete did not finish within " + timeout.toSeconds() + "s");
+        }
+        return r;
     }
 
     /** The socket a pod's shim serves, from the {@code address} file the shim wrote into its bundle. */
@@ -88,8 +100,8 @@ public final class ShimLauncher {
         if (s.startsWith("{")) {
             Object parsed;
             try {
-                parsed = Json.parse(s);
-            } catch (IllegalArgumentException e) {
+                parsed = OciJson.mapper().readValue(s, Object.class);
+            } catch (JsonProcessingException e) {
                 throw new IOException("shim printed malformed JSON: " + s);
             }
             if (!(parsed instanceof Map<?, ?> m) || !(m.get("address") instanceof String a)) {

@@ -1,0 +1,28 @@
+package dev.berth.kata;
+
+import dev.berth.kata.shim.CriLog;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Properties;
+
+/** A container of a pod: its bundle, its log copier and berth's end of its stdin. */
+final class Container {
+    final String id;
+    final String sandboxId;
+    final Path bundle;
+    final Properties props;
+    volatile CriLog criLog;
+    /** berth's write end of the container's stdin FIFO, held open so the process sees no EOF until it should. */
+    volatile FileChannel stdin;
+    volatile boolean oomKilled;
+    /** When berth first saw the container's shim gone: the exit time it reports from then on. */
+    volatile Instant lostAt;
+
+    Container(String id, String sandboxId, Path bundle, Properties props) {
+        this.id = id;
+        this.sandboxId = sandboxId;
+        this.bundle = bundle;
+        this.props = props;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.berth.kata.oci;
+
+import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
+import dev.berth.spi.LinuxResources;
+import dev.berth.spi.SandboxSpec;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the kata plugin adds to berth's one OCI mapping ({@link SpecMapper}): the pod sizing annotations Kata reads
+ * from the sandbox container's spec to size the VM ({@code io.kubernetes.cri.sandbox-cpu-period/-quota/-shares/
+ * -memory}, overhead plus the containers' sum), and the type URLs under which the Task API carries spec parts.
+ */
+public final class KataSpecs {
+    public static final String SANDBOX_CPU_PERIOD = "io.kubernetes.cri.sandbox-cpu-period";
+    public static final String SANDBOX_CPU_QUOTA = "io.kubernetes.cri.sandbox-cpu-quota";
+    public static final String SANDBOX_CPU_SHARES = "io.kubernetes.cri.sandbox-cpu-shares";
+    public static final String SANDBOX_MEMORY = "io.kubernetes.cri.sandbox-memory";
+
+    /** Process type_url of an exec spec in ExecProcessRequest. */
+    public static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+    /** type_url of the resources in UpdateTaskRequest. */
+    public static final String RESOURCES_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
+
+    private KataSpecs() {}
+
+    /** The sandbox container's spec: {@link SpecMapper#sandbox} with the sizing annotations. */
+    public static RuntimeSpec sandbox(SandboxSpec s, String cgroupsPath) {
+        RuntimeSpec spec = SpecMapper.sandbox(s, cgroupsPath);
+        Map<String, String> ann = new LinkedHashMap<>(spec.annotations());
+        ann.putAll(sizing(s.overhead(), s.resources()));
+        return spec.withAnnotations(ann);
+    }
+
+    /** The pod sizing annotations Kata reads: overhead plus the containers' resources. */
+    public static Map<String, String> sizing(LinuxResources overhead, LinuxResources resources) {
+        Map<String, String> a = new LinkedHashMap<>();
+        long period = resources.cpuPeriod() > 0 ? resources.cpuPeriod() : overhead.cpuPeriod();
+        long quota = Math.max(0, overhead.cpuQuota()) + Math.max(0, resources.cpuQuota());
+        long shares = overhead.cpuShares() + resources.cpuShares();
+        long memory = overhead.memoryLimitBytes() + resources.memoryLimitBytes();
+        if (period > 0) {
+            a.put(SANDBOX_CPU_PERIOD, Long.toString(period));
+        }
+        if (quota > 0) {
+            a.put(SANDBOX_CPU_QUOTA, Long.toString(quota));
+        }
+        if (shares > 0) {
+            a.put(SANDBOX_CPU_SHARES, Long.toString(shares));
+        }
+        if (memory > 0) {
+            a.put(SANDBOX_MEMORY, Long.toString(memory));
+        }
+        return a;
+    }
+}
