@@ -95,7 +95,7 @@ class OciModelCoversRuncTest {
                 runcPod(null), HOST, List.of()));
         t.put("container-privileged", OciSpecs.container(container(security(true, SecurityProfile.RUNTIME_DEFAULT,
                 null, List.of()), List.of(), LinuxResources.NONE, false), runcPod(null), HOST, devices));
-        t.put("update", OciSpecs.updateResources(FULL));
+        t.put("update", OciResources.updateResources(FULL));
         t.put("exec", OciSpecs.execProcess(t.get("container").path("process"), List.of("ls"), true));
         return t;
     }
