@@ -291,7 +291,12 @@ public final class Explain implements UnaryRpc<ExplainRequest, ExplainResponse> 
     }
 
     private static ExplainResponse failedCreation(ObjectHistory.View v, int attempts) {
-        var out = ExplainResponse.newBuilder().setKind(v.kind()).setId(v.id()).setName(v.name());
+        String name = v.name();
+        String[] key = name.split("_", -1); // a pod's name key: name_namespace_uid_attempt
+        if ("pod".equals(v.kind()) && key.length == 4) {
+            name = key[1] + "/" + key[0] + " (uid " + key[2] + ", attempt " + key[3] + ")";
+        }
+        var out = ExplainResponse.newBuilder().setKind(v.kind()).setId(v.id()).setName(name);
         if (!v.errors().isEmpty()) {
             out.addCause(v.errors().getLast().what());
         }

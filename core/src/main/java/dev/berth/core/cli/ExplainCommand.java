@@ -10,11 +10,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code berth explain POD|CONTAINER}: why a pod or container is where it is, asked of the running daemon. */
-@Command(name = "explain", description = {
-        "Print everything the running daemon knows about one pod or container, the likely cause of trouble first:",
-        "its record and state history, handler and plugin, the backend's own view (processes, cgroup, bundle,",
-        "conmon or shim pid), network (netns, IPs, CNI result or error), mounts and image, recent events and the",
-        "last errors of RPCs on it. A pod whose RunPodSandbox failed and was rolled back is found by its name."})
+@Command(name = "explain", description = "Print everything the running daemon knows about one pod or container, "
+        + "the likely cause of trouble first: its record and state history, handler and plugin, the backend's own view "
+        + "(processes, cgroup, bundle, conmon or shim pid), network (netns, IPs, CNI result or error), mounts and "
+        + "image, recent events and the last errors of RPCs on it. A pod whose RunPodSandbox failed and was rolled "
+        + "back is found by its name.")
 final class ExplainCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
