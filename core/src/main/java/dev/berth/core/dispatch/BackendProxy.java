@@ -111,7 +111,7 @@ public final class BackendProxy implements InvocationHandler {
         t.setContextClassLoader(pluginLoader);
         long start = System.nanoTime();
         Throwable failure = null;
-        Tracing.Child span = Tracing.child("backend " + method.getName()).attr("berth.operation", method.getName())
+        Tracing.Child span = Tracing.child("backend ", method.getName()).attr("berth.operation", method.getName())
                 .attr("berth.handler", handlerName).attr("berth.plugin", pluginId);
         try {
             Object result = method.invoke(target, args);

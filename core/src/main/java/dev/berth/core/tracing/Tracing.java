@@ -184,6 +184,11 @@ public final class Tracing implements AutoCloseable {
         return new Child(span, parent.with(span).makeCurrent());
     }
 
+    /** {@link #child(String)} named {@code prefix + name}, concatenated only when a span is made. */
+    public static Child child(String prefix, String name) {
+        return on ? child(prefix + name) : Child.NONE;
+    }
+
     /** {@code task} bound to the current trace context, for work handed to another thread. */
     public static Runnable wrap(Runnable task) {
         return on ? Context.current().wrap(task) : task;
