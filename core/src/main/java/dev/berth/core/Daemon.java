@@ -56,6 +56,9 @@ import dev.berth.core.dispatch.HandlerHealth;
 import dev.berth.core.dispatch.HandlerRegistry;
 import dev.berth.core.admin.AdminState;
 import dev.berth.core.admin.DrainHandler;
+import dev.berth.core.admin.Explain;
+import dev.berth.core.explain.ObjectHistory;
+import dev.berth.core.tracing.Tracing;
 import dev.berth.core.admin.ListHandlers;
 import dev.berth.core.admin.ListPlugins;
 import dev.berth.core.admin.UndrainHandler;
@@ -113,6 +116,7 @@ public final class Daemon implements AutoCloseable {
     private final StreamingServer streamingServer;
     private final Node node;
     private final Metrics metrics;
+    private Tracing tracing = Tracing.off();
 
     private Daemon(HandlerRegistry registry, PluginHost plugins, HandlerHealth health, CriRuntime cri,
                    List<ServerServiceDefinition> services, StreamingServer streamingServer, Node node,
@@ -149,6 +153,10 @@ public final class Daemon implements AutoCloseable {
                 nanos -> metrics.recordWrite("sandboxes", nanos));
         var containers = new RecordStore<>(records.resolve("containers"), ContainerRecord.class, ContainerRecord::id,
                 nanos -> metrics.recordWrite("containers", nanos));
+        ObjectHistory history = new ObjectHistory();
+        sandboxes.listen(history.sandboxes());
+        containers.listen(history.containers());
+        events.listen(history.events());
         var states = ObjectGauges.register(metrics, sandboxes, containers);
         if (states != null) {
             events.listen(states);
@@ -218,10 +226,10 @@ public final class Daemon implements AutoCloseable {
         }
         AdminState admin = new AdminState(plugins, plugins.dir(), registry, health);
         unary.addAll(List.of(new ListPlugins(admin), new ListHandlers(admin), new DrainHandler(admin),
-                new UndrainHandler(admin)));
+                new UndrainHandler(admin), new Explain(cri, history, config.root().resolve("network").resolve("cni"))));
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
         health.start(config.healthInterval());
-        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics).services(),
+        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics, history).services(),
                 streamingServer, node, metrics);
     }
 
@@ -266,10 +274,23 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Traces RPCs with {@code tracing} (call before serving); the daemon closes it. Off by default, so that no
+     * SDK is started unless the config or the environment ask for tracing.
+     */
+    public Daemon tracing(Tracing t) {
+        this.tracing = t;
+        return this;
+    }
+
     /** Serves on {@code builder} (in-process in tests). */
     public Daemon serve(ServerBuilder<?> builder) throws IOException {
         metrics.listen(); // first: a metrics address that cannot be bound stops the start before CRI is served
         builder.executor(executor);
+        var interceptor = tracing.interceptor();
+        if (interceptor != null) {
+            builder.intercept(interceptor);
+        }
         services.forEach(builder::addService);
         server = builder.build().start();
         return this;
@@ -375,6 +396,7 @@ public final class Daemon implements AutoCloseable {
         }
         health.close();
         metrics.close();
+        tracing.close();
         registry.close();
         node.close();
         executor.shutdownNow();

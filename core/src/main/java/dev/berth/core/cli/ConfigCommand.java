@@ -63,6 +63,13 @@ final class ConfigCommand implements Callable<Integer> {
         s.put("idle_timeout", c.streaming().idleTimeout().toSeconds() + "s");
         m.put("streaming", s);
         m.put("metrics", Map.of("address", c.metrics().address()));
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("endpoint", c.tracing().endpoint());
+        if (c.tracing().samplingRatio() != null) {
+            t.put("sampling_ratio", c.tracing().samplingRatio());
+        }
+        t.put("service_name", c.tracing().serviceName());
+        m.put("tracing", t);
         return m;
     }
 

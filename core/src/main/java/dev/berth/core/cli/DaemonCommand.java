@@ -37,6 +37,7 @@ final class DaemonCommand implements Callable<Integer> {
                 loaded.config().state().resolve("plugins"));
         Metrics metrics = Metrics.fromConfig(loaded.config().metrics());
         Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config(), metrics), metrics);
+        daemon.tracing(dev.berth.core.tracing.Tracing.start(loaded.config().tracing(), System.getenv()));
         daemon.serve(loaded.config().socket());
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {

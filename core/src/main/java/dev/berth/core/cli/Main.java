@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionCommand.Provider.class,
         description = "A Kubernetes container runtime (CRI) with pluggable backends.",
         subcommands = {DaemonCommand.class, ConfigCommand.class, PluginsCommand.class, DoctorCommand.class,
-                HandlerCommand.class, TckCommand.class, NetworkCommand.class, VersionCommand.class,
+                HandlerCommand.class, ExplainCommand.class, TckCommand.class, NetworkCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {

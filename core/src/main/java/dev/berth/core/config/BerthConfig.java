@@ -28,7 +28,8 @@ public record BerthConfig(
         Streaming streaming,
         String logLevel,
         Duration healthInterval,
-        Metrics metrics) {
+        Metrics metrics,
+        Tracing tracing) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -80,9 +81,31 @@ public record BerthConfig(
         }
     }
 
+    /**
+     * OpenTelemetry tracing (docs/tracing.md): the OTLP/HTTP endpoint ({@code http://host:4318}, the base URL that
+     * {@code /v1/traces} is appended to), or empty for none unless the {@code OTEL_*} variables turn it on; the
+     * sampling ratio of root spans (null: the SDK's default, every span; a client's sampled parent is followed);
+     * the service name spans carry.
+     */
+    public record Tracing(String endpoint, Double samplingRatio, String serviceName) {
+        public Tracing {
+            endpoint = endpoint == null ? "" : endpoint.strip();
+            serviceName = serviceName == null || serviceName.isBlank() ? "berth" : serviceName;
+        }
+    }
+
+    /** The config as built before tracing had a table (tracing then comes from the environment only). */
+    public BerthConfig(CriEndpoint socket, Path root, Path state, String defaultRuntime, SortedMap<String, Handler> runtimes,
+                       Path pluginsDir, Images images, Network network, Streaming streaming, String logLevel,
+                       Duration healthInterval, Metrics metrics) {
+        this(socket, root, state, defaultRuntime, runtimes, pluginsDir, images, network, streaming, logLevel,
+                healthInterval, metrics, null);
+    }
+
     public BerthConfig {
         runtimes = new TreeMap<>(runtimes);
         metrics = metrics == null ? new Metrics("") : metrics;
+        tracing = tracing == null ? new Tracing("", null, "berth") : tracing;
     }
 
     /** The default handler table: one {@code runc} handler of type {@code runc}. */

@@ -34,13 +34,14 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
             "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
-            "metrics");
+            "metrics", "tracing");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
             "max_concurrent_downloads", "pull_progress_timeout");
     private static final Set<String> NETWORK = Set.of("cni_conf_dir", "cni_bin_dirs", "plugin_timeout");
     private static final Set<String> STREAMING = Set.of("address", "port", "tls_cert", "tls_key", "idle_timeout");
     private static final Set<String> METRICS = Set.of("address");
+    private static final Set<String> TRACING = Set.of("endpoint", "sampling_ratio", "service_name");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
     private final TomlMapper mapper = new TomlMapper();
@@ -168,6 +169,7 @@ public final class ConfigLoader {
             throw error("metrics.address", "expected host:port (such as \"127.0.0.1:9093\", \"[::1]:9093\" or "
                     + "\":9093\" for every interface) or \"\" for no metrics listener, got \"" + metrics.address() + "\"");
         }
+        BerthConfig.Tracing tracing = tracing(table(m, "tracing"));
 
         SortedMap<String, BerthConfig.Handler> runtimes = d.runtimes();
         if (m.containsKey("runtimes")) {
@@ -240,7 +242,40 @@ public final class ConfigLoader {
                         duration(streaming, "idle_timeout", ds.idleTimeout(), "streaming.idle_timeout")),
                 logLevel,
                 healthInterval,
-                metrics);
+                metrics,
+                tracing);
+    }
+
+    private BerthConfig.Tracing tracing(Map<String, Object> t) {
+        checkKeys(t, TRACING, "tracing.");
+        String endpoint = string(t, "endpoint", "", "tracing.endpoint").strip();
+        if (!endpoint.isEmpty()) {
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(endpoint);
+            } catch (java.net.URISyntaxException e) {
+                uri = null;
+            }
+            if (uri == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    || uri.getHost() == null) {
+                throw error("tracing.endpoint", "expected the http:// or https:// URL of an OTLP/HTTP receiver (such "
+                        + "as \"http://127.0.0.1:4318\") or \"\" for none, got \"" + endpoint + "\"");
+            }
+        }
+        Double ratio = null;
+        Object r = t.get("sampling_ratio");
+        if (r != null) {
+            if (!(r instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1)) {
+                throw error("tracing.sampling_ratio", "expected a number from 0 to 1 (the share of traces "
+                        + "sampled), got " + describe(r));
+            }
+            ratio = n.doubleValue();
+        }
+        String service = string(t, "service_name", "berth", "tracing.service_name");
+        if (service.isBlank()) {
+            throw error("tracing.service_name", "must not be empty");
+        }
+        return new BerthConfig.Tracing(endpoint, ratio, service);
     }
 
     private ConfigException error(String key, String message) {

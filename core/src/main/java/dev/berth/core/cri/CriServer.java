@@ -19,7 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import dev.berth.core.explain.ObjectHistory;
 import dev.berth.core.metrics.Metrics;
+import dev.berth.core.tracing.Tracing;
 
 /**
  * Builds the gRPC services berth serves from its RPC classes: {@code runtime.v1.RuntimeService} and
@@ -36,7 +38,9 @@ import dev.berth.core.metrics.Metrics;
  * parse is answered INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs.
  *
  * <p>Every call, answered by an RPC class or not, ends in {@link #log}: one log line, and the RPC metrics (by
- * method, API version, handler, plugin and status code).
+ * method, API version, handler, plugin and status code), the pod, container, handler and plugin as attributes of
+ * the call's span (when tracing is on), and, for calls that change or fail on a pod or container, the object's
+ * history ({@code berth explain}).
  */
 public final class CriServer {
     private static final System.Logger LOG = System.getLogger("berth.rpc");
@@ -49,13 +53,21 @@ public final class CriServer {
     private final Map<String, Function<String, ServerCallHandler<?, ?>>> handlers = new HashMap<>();
     private final Metrics metrics;
     private final Map<String, UnaryRpc<?, ?>> unaryRpcs = new HashMap<>();
+    private final ObjectHistory history;
 
     public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming) {
         this(unary, streaming, Metrics.disabled());
     }
 
     public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming, Metrics metrics) {
+        this(unary, streaming, metrics, null);
+    }
+
+    /** With every call that changes or fails on a pod or container told to {@code history} (berth explain). */
+    public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming, Metrics metrics,
+                     ObjectHistory history) {
         this.metrics = metrics;
+        this.history = history;
         for (UnaryRpc<?, ?> rpc : unary) {
             handlers.put(rpc.method().getBareMethodName(), version -> unaryHandler(rpc, version));
             unaryRpcs.put(rpc.method().getBareMethodName(), rpc);
@@ -262,6 +274,10 @@ public final class CriServer {
         long nanos = System.nanoTime() - start;
         long micros = nanos / 1000;
         metrics.rpc(name, version, ctx.handlerName(), ctx.pluginId(), s.getCode().name(), nanos);
+        Tracing.annotateRpc(ctx.podId(), ctx.containerId(), ctx.handlerName(), ctx.pluginId());
+        if (history != null && (!s.isOk() || !isRead(name)) && !ADMIN_VERSION.equals(version)) {
+            history.rpc(name, ctx.podId(), ctx.containerId(), s.getCode().name(), s.getDescription(), nanos);
+        }
         System.Logger.Level level = !s.isOk() ? System.Logger.Level.WARNING
                 : isRead(name) ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
         if (LOG.isLoggable(level)) {

@@ -27,6 +27,16 @@ public final class RpcContext {
         return this;
     }
 
+    /** The pod's id, or "" when the call touched none. */
+    String podId() {
+        return pod;
+    }
+
+    /** The container's id, or "" when the call touched none. */
+    String containerId() {
+        return container;
+    }
+
     /** The handler's name, or "" when the call touched none. */
     String handlerName() {
         return handler;

@@ -1,5 +1,6 @@
 package dev.berth.core.dispatch;
 
+import dev.berth.core.tracing.Tracing;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendHealth;
 import dev.berth.spi.RuntimeBackend;
@@ -16,7 +17,8 @@ import java.util.Set;
  * plugin's class loader as the thread context class loader, times the call, and turns anything but a
  * {@link BackendException} (a runtime exception, a {@link LinkageError} from a broken jar) into an INTERNAL
  * {@code BackendException} tagged with the plugin and handler. It reports each call's duration and failure, and
- * each health answer, to an {@link Observer} (the metrics).
+ * each health answer, to an {@link Observer} (the metrics), and makes each call a child span of the RPC's
+ * ({@code backend <operation>}) when tracing is on.
  */
 public final class BackendProxy implements InvocationHandler {
     private static final System.Logger LOG = System.getLogger(BackendProxy.class.getName());
@@ -109,6 +111,8 @@ public final class BackendProxy implements InvocationHandler {
         t.setContextClassLoader(pluginLoader);
         long start = System.nanoTime();
         Throwable failure = null;
+        Tracing.Child span = Tracing.child("backend ", method.getName()).attr("berth.operation", method.getName())
+                .attr("berth.handler", handlerName).attr("berth.plugin", pluginId);
         try {
             Object result = method.invoke(target, args);
             if (result instanceof BackendHealth h) {
@@ -133,6 +137,8 @@ public final class BackendProxy implements InvocationHandler {
             throw cause;
         } finally {
             t.setContextClassLoader(old);
+            span.fail(failure);
+            span.close();
             long took = System.nanoTime() - start;
             observer.call(pluginId, handlerName, method.getName(), failure, took);
             if (took > SLOW_NANOS) {

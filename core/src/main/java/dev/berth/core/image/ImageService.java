@@ -96,6 +96,12 @@ public final class ImageService implements AutoCloseable {
      * @param credentials credentials for the registry, or {@link RegistryCredentials#NONE}
      */
     public Image pull(String reference, RegistryCredentials credentials) {
+        try (var span = dev.berth.core.tracing.Tracing.child("image pull").attr("berth.image", reference)) {
+            return span.call(() -> pullTraced(reference, credentials));
+        }
+    }
+
+    private Image pullTraced(String reference, RegistryCredentials credentials) {
         ImageReference ref = ImageReference.parse(reference);
         String key = ref.toString();
         CompletableFuture<Image> mine = new CompletableFuture<>();

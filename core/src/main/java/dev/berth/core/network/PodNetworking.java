@@ -2,6 +2,7 @@ package dev.berth.core.network;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.core.tracing.Tracing;
 import dev.berth.core.network.CniClient.Attachment;
 import dev.berth.core.network.CniPluginExecutor.CniPluginException;
 import dev.berth.core.network.NetworkStateStore.Phase;
@@ -215,10 +216,16 @@ public final class PodNetworking implements AutoCloseable {
             throws CniPluginException {
         long start = System.nanoTime();
         boolean failed = true;
-        try {
-            ObjectNode result = client.add(config, attachment, runtimeConfig);
-            failed = false;
-            return result;
+        try (var span = Tracing.child("cni add").attr("berth.network", config.name())) {
+            try {
+                ObjectNode result = client.add(config, attachment, runtimeConfig);
+                failed = false;
+                return result;
+            } catch (CniPluginException e) {
+                throw span.fail(e);
+            } catch (RuntimeException e) {
+                throw span.fail(e);
+            }
         } finally {
             metrics.cni("add", config.name(), failed, System.nanoTime() - start);
         }
@@ -228,9 +235,15 @@ public final class PodNetworking implements AutoCloseable {
             throws CniPluginException {
         long start = System.nanoTime();
         boolean failed = true;
-        try {
-            client.del(config, attachment, runtimeConfig, cached);
-            failed = false;
+        try (var span = Tracing.child("cni del").attr("berth.network", config.name())) {
+            try {
+                client.del(config, attachment, runtimeConfig, cached);
+                failed = false;
+            } catch (CniPluginException e) {
+                throw span.fail(e);
+            } catch (RuntimeException e) {
+                throw span.fail(e);
+            }
         } finally {
             metrics.cni("del", config.name(), failed, System.nanoTime() - start);
         }

@@ -3,6 +3,7 @@ package dev.berth.core.store;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.berth.core.tracing.Tracing;
 import dev.berth.spi.BackendException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,6 +37,30 @@ public final class RecordStore<T> {
     private final Function<T, String> idOf;
     private final Map<String, T> records = new ConcurrentHashMap<>();
     private final LongConsumer writeNanos;
+    private volatile Listener<T> listener = Listener.none();
+
+    /** Told of every write and removal (after it happened), on the writing thread; must be quick and not throw. */
+    public interface Listener<T> {
+        static <T> Listener<T> none() {
+            return new Listener<>() {
+                @Override
+                public void written(T old, T now) {}
+
+                @Override
+                public void removed(T old) {}
+            };
+        }
+
+        /** {@code old} is the record it replaced, or null for a new one. */
+        void written(T old, T now);
+
+        void removed(T old);
+    }
+
+    /** Sets the one listener (the objects' histories for {@code berth explain}). */
+    public void listen(Listener<T> l) {
+        this.listener = l;
+    }
 
     public RecordStore(Path dir, Class<T> type, Function<T, String> idOf) {
         this(dir, type, idOf, nanos -> { });
@@ -84,17 +109,21 @@ public final class RecordStore<T> {
     public void put(T record) {
         String id = idOf.apply(record);
         long start = System.nanoTime();
-        try {
+        try (var span = Tracing.child("record write").attr("berth.store", dir.getFileName().toString())) {
             AtomicFiles.write(dir.resolve(id + ".json"), JSON.writeValueAsBytes(record));
             writeNanos.accept(System.nanoTime() - start);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist record " + id + " in " + dir, e);
         }
-        records.put(id, record);
+        T old = records.put(id, record);
+        listener.written(old, record);
     }
 
     public void remove(String id) {
-        records.remove(id);
+        T old = records.remove(id);
+        if (old != null) {
+            listener.removed(old);
+        }
         try {
             Files.deleteIfExists(dir.resolve(id + ".json"));
             AtomicFiles.syncDirectory(dir);

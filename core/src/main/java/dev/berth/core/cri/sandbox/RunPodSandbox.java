@@ -8,6 +8,7 @@ import dev.berth.core.cri.Validation;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.mapping.SpiMapper;
 import dev.berth.core.store.SandboxRecord;
+import dev.berth.core.tracing.Tracing;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.RunPodSandboxRequest;
@@ -96,7 +97,7 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             } else {
                 SpiMapper.Prepared unconnected = prepared;
                 network = new FutureTask<>(() -> environment.connect(id, config, unconnected));
-                Thread.ofVirtual().name("cni-add-" + id.substring(0, 12)).start(network);
+                Thread.ofVirtual().name("cni-add-" + id.substring(0, 12)).start(Tracing.wrap(network));
             }
             try {
                 handler.backend().createSandbox(spec);
