@@ -144,7 +144,8 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
                 continue;
             }
             ContainerStatus live = source.fetch(c);
-            if (live.state() != before.state() || live.exitCode() != before.exitCode()) {
+            if (live.state() != before.state() || live.exitCode() != before.exitCode()
+                    || !live.reason().equals(before.reason())) {
                 changed++;
                 synchronized (s) {
                     if (s.version == version && !s.gone) {
