@@ -15,7 +15,7 @@ subnet=${BENCH_SUBNET:-10.77.0.0/16}
 
 bench_stop() {
   if [ -n "$pid" ]; then
-    "$crictl" --runtime-endpoint "unix://$work/sock" rmp -af >/dev/null 2>&1 || true
+    "$crictl" --runtime-endpoint "unix://$work/sock" --timeout 300s rmp -af >/dev/null 2>&1 || true
     kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     pid=
   fi

@@ -107,6 +107,7 @@ public final class Daemon implements AutoCloseable {
     private final HandlerHealth health;
     private final CriRuntime cri;
     private final List<ServerServiceDefinition> services;
+    private static final java.time.Duration STATE_REFRESH = java.time.Duration.ofMinutes(1);
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private Server server;
     private UnixSockets.EventLoops eventLoops;
@@ -293,6 +294,7 @@ public final class Daemon implements AutoCloseable {
         }
         services.forEach(builder::addService);
         server = builder.build().start();
+        executor.execute(this::refreshContainerStates);
         return this;
     }
 
@@ -310,6 +312,27 @@ public final class Daemon implements AutoCloseable {
         serving.started();
         LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1, runtime.v1alpha2 and runtime (proto2) on {0}", endpoint);
         return this;
+    }
+
+    /**
+     * Every minute, asks the backends again for the containers whose status core keeps (off the RPC path): a
+     * safety net against an exit a backend failed to report. Ends when the daemon closes.
+     */
+    private void refreshContainerStates() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(STATE_REFRESH.toMillis());
+                int changed = cri.containerStates().refresh(id -> cri.containers().get(id).orElse(null));
+                if (changed > 0) {
+                    LOG.log(System.Logger.Level.WARNING, "{0} container(s) changed state without an event from "
+                            + "their backend", changed);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "container state refresh failed: " + e);
+            }
+        }
     }
 
     /** Serves on a unix socket that only root can use (mode 0660, owner root). */

@@ -27,6 +27,10 @@ public final class CriRuntime {
     private final RecordStore<ContainerRecord> containers;
     private final NameIndex names = new NameIndex();
     private final EventHub events;
+    private final ContainerStateCache states;
+    private final RecordStore.Index<ContainerRecord> containersByPod;
+    private final RecordStore.Index<ContainerRecord> containersByLabel;
+    private final RecordStore.Index<SandboxRecord> sandboxesByLabel;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private volatile String podCidr = "";
 
@@ -39,6 +43,65 @@ public final class CriRuntime {
         this.events = events;
         sandboxes.all().forEach(s -> names.reserve(s.nameKey(), s.id()));
         containers.all().forEach(c -> names.reserve(c.nameKey(), c.id()));
+        this.states = new ContainerStateCache(new ContainerStateCache.Source() {
+            @Override
+            public boolean evented(ContainerRecord c) {
+                Handler h = sandboxes.get(c.sandboxId()).map(dispatcher::forSandboxOrNull).orElse(null);
+                return h != null && h.has(dev.berth.spi.EventSource.class);
+            }
+
+            @Override
+            public dev.berth.spi.ContainerStatus fetch(ContainerRecord c) {
+                return liveStatus(c);
+            }
+        });
+        containers.listen((before, after) -> {
+            if (before == null) {
+                states.track(after.id());
+            } else if (after == null) {
+                states.forget(before.id());
+            }
+        });
+        containers.all().forEach(c -> states.track(c.id()));
+        events.listen(states);
+        this.containersByPod = containers.index(c -> java.util.List.of(c.sandboxId()));
+        this.containersByLabel = containers.index(c -> labelKeys(c.labels()));
+        this.sandboxesByLabel = sandboxes.index(s -> labelKeys(s.labels()));
+    }
+
+    /** The index keys of a record's labels: {@code key=value} each. */
+    public static java.util.List<String> labelKeys(java.util.Map<String, String> labels) {
+        return labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+    }
+
+    /** A container's status from its backend, or UNKNOWN (with the reason) when the backend cannot say. */
+    private dev.berth.spi.ContainerStatus liveStatus(ContainerRecord c) {
+        try {
+            return handlerOf(c).backend().containerStatus(c.id());
+        } catch (BackendException e) {
+            return new dev.berth.spi.ContainerStatus(c.id(), dev.berth.spi.ContainerStatus.State.UNKNOWN,
+                    c.createdAt(), null, null, 0, "Unknown", e.getMessage(), 0, java.util.Map.of());
+        }
+    }
+
+    /** Containers' last statuses, kept current by their backends' events ({@link ContainerStateCache}). */
+    public ContainerStateCache containerStates() {
+        return states;
+    }
+
+    /** The ids of the containers of a pod (by full pod id). */
+    public java.util.Set<String> containerIdsOf(String sandboxId) {
+        return containersByPod.get(sandboxId);
+    }
+
+    /** The ids of the containers with label {@code key=value}. */
+    public java.util.Set<String> containerIdsLabelled(String key, String value) {
+        return containersByLabel.get(key + "=" + value);
+    }
+
+    /** The ids of the pods with label {@code key=value}. */
+    public java.util.Set<String> sandboxIdsLabelled(String key, String value) {
+        return sandboxesByLabel.get(key + "=" + value);
     }
 
     public static String newId() {

@@ -13,8 +13,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
@@ -23,6 +27,10 @@ import java.util.stream.Stream;
  * A map of records kept in memory and persisted as one JSON file per record under a directory. Every put
  * replaces the record's file atomically, so a {@code kill -9} at any point leaves either the old or the new
  * record, never a torn one. Leftover temp files are deleted on load.
+ *
+ * <p>The records are sorted by id, so that an id prefix is a range lookup, and a store keeps any number of
+ * secondary {@link Index indexes} (e.g. containers by pod, records by label) in step with every put, remove and
+ * load, so that the List RPCs look their filters up instead of scanning every record.
  *
  * <p>Thread-safe. Writers of the same id are serialised by the caller (the RPC that owns the object).
  */
@@ -35,10 +43,9 @@ public final class RecordStore<T> {
     private final Path dir;
     private final Class<T> type;
     private final Function<T, String> idOf;
-    private final Map<String, T> records = new ConcurrentHashMap<>();
+    private final NavigableMap<String, T> records = new ConcurrentSkipListMap<>();
     private final LongConsumer writeNanos;
-    private volatile Listener<T> listener = Listener.none();
-
+    private final List<java.util.function.BiConsumer<T, T>> listeners = new CopyOnWriteArrayList<>();
     /** Told of every write and removal (after it happened), on the writing thread; must be quick and not throw. */
     public interface Listener<T> {
         static <T> Listener<T> none() {
@@ -57,9 +64,15 @@ public final class RecordStore<T> {
         void removed(T old);
     }
 
-    /** Sets the one listener (the objects' histories for {@code berth explain}). */
+    /** Adds a listener of writes and removals (the objects' histories for {@code berth explain}). */
     public void listen(Listener<T> l) {
-        this.listener = l;
+        listen((before, after) -> {
+            if (after != null) {
+                l.written(before, after);
+            } else if (before != null) {
+                l.removed(before);
+            }
+        });
     }
 
     public RecordStore(Path dir, Class<T> type, Function<T, String> idOf) {
@@ -95,7 +108,7 @@ public final class RecordStore<T> {
                     }
                     try {
                         T rec = JSON.readValue(f.toFile(), type);
-                        records.put(idOf.apply(rec), rec);
+                        changed(records.put(idOf.apply(rec), rec), rec);
                     } catch (IOException | RuntimeException e) {
                         onBroken.accept(f, e);
                     }
@@ -115,15 +128,11 @@ public final class RecordStore<T> {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist record " + id + " in " + dir, e);
         }
-        T old = records.put(id, record);
-        listener.written(old, record);
+        changed(records.put(id, record), record);
     }
 
     public void remove(String id) {
-        T old = records.remove(id);
-        if (old != null) {
-            listener.removed(old);
-        }
+        changed(records.remove(id), null);
         try {
             Files.deleteIfExists(dir.resolve(id + ".json"));
             AtomicFiles.syncDirectory(dir);
@@ -140,6 +149,94 @@ public final class RecordStore<T> {
         return List.copyOf(records.values());
     }
 
+    /** How many records there are. */
+    public int size() {
+        return records.size();
+    }
+
+    /** The records whose id starts with {@code prefix} (all for an empty one), by id. */
+    public List<T> withPrefix(String prefix) {
+        if (prefix.isEmpty()) {
+            return List.copyOf(records.values());
+        }
+        return List.copyOf(records.subMap(prefix, true, prefix + Character.MAX_VALUE, false).values());
+    }
+
+    /**
+     * A secondary index: the ids of the records each key names, {@code keys} giving a record's keys (none is
+     * fine). It is filled from the records there are and kept in step with every later put, remove and load.
+     */
+    public Index<T> index(java.util.function.Function<T, Collection<String>> keys) {
+        Index<T> index = new Index<>(keys, idOf);
+        listen(index::update);
+        records.values().forEach(r -> index.update(null, r));
+        return index;
+    }
+
+    /**
+     * Calls {@code listener} with the record before and after every change (null before for a new record, null
+     * after for a removed one), on the writer's thread after the change; it must be quick and not throw.
+     */
+    public void listen(java.util.function.BiConsumer<T, T> listener) {
+        listeners.add(listener);
+    }
+
+    private void changed(T before, T after) {
+        for (var l : listeners) {
+            l.accept(before, after);
+        }
+    }
+
+    /**
+     * The ids of the records with a key, kept by {@link RecordStore#index}. A lookup is a copy of the ids at that
+     * moment; the records may have changed by the time the caller reads them, so a caller checks the records
+     * it gets against its filter.
+     */
+    public static final class Index<T> {
+        private final java.util.function.Function<T, Collection<String>> keys;
+        private final java.util.function.Function<T, String> idOf;
+        private final Map<String, Set<String>> ids = new ConcurrentHashMap<>();
+
+        private Index(java.util.function.Function<T, Collection<String>> keys,
+                      java.util.function.Function<T, String> idOf) {
+            this.keys = keys;
+            this.idOf = idOf;
+        }
+
+        /** The ids of the records with {@code key} (empty if none). */
+        public Set<String> get(String key) {
+            Set<String> s = ids.get(key);
+            return s == null ? Set.of() : Set.copyOf(s);
+        }
+
+        /** How many keys the index holds: none is left behind by a removed record. */
+        public int keys() {
+            return ids.size();
+        }
+
+        private void update(T before, T after) {
+            Collection<String> old = before == null ? List.of() : keys.apply(before);
+            Collection<String> now = after == null ? List.of() : keys.apply(after);
+            for (String k : old) {
+                if (!now.contains(k)) {
+                    String id = idOf.apply(before);
+                    ids.computeIfPresent(k, (key, set) -> {
+                        set.remove(id);
+                        return set.isEmpty() ? null : set;
+                    });
+                }
+            }
+            for (String k : now) {
+                String id = idOf.apply(after);
+                ids.compute(k, (key, set) -> {
+                    Set<String> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+                    s.add(id);
+                    return s;
+                });
+            }
+        }
+    }
+
     /**
      * Resolves a full id or a unique prefix of one, as crictl allows. Empty when nothing matches;
      * a {@link BackendException} (INVALID_ARGUMENT) when the prefix is ambiguous.
@@ -149,12 +246,8 @@ public final class RecordStore<T> {
         if (exact != null || idOrPrefix.isEmpty()) {
             return Optional.ofNullable(exact);
         }
-        List<T> hits = new ArrayList<>();
-        for (var e : records.entrySet()) {
-            if (e.getKey().startsWith(idOrPrefix)) {
-                hits.add(e.getValue());
-            }
-        }
+        List<T> hits = new ArrayList<>(records.subMap(idOrPrefix, true, idOrPrefix + Character.MAX_VALUE, false)
+                .values());
         if (hits.size() > 1) {
             throw BackendException.invalid("id prefix \"" + idOrPrefix + "\" matches " + hits.size() + " objects");
         }

@@ -1,26 +1,20 @@
 package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.CriRuntime;
-import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.ContainerState;
-import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerStatus;
 import java.time.Instant;
-import java.util.Map;
 
-/** Reads a container's live status from its backend, or an UNKNOWN status when the backend cannot say. */
+/**
+ * A container's status: the one kept in memory while its backend's events say nothing changed, else its
+ * backend's ({@link dev.berth.core.cri.ContainerStateCache}); UNKNOWN when the backend cannot say.
+ */
 final class ContainerStates {
     private ContainerStates() {}
 
     static ContainerStatus live(CriRuntime cri, ContainerRecord c) {
-        try {
-            Handler h = cri.handlerOf(c);
-            return h.backend().containerStatus(c.id());
-        } catch (BackendException e) {
-            return new ContainerStatus(c.id(), ContainerStatus.State.UNKNOWN, c.createdAt(), null, null, 0,
-                    "Unknown", e.getMessage(), 0, Map.of());
-        }
+        return cri.containerStates().status(c);
     }
 
     static ContainerState toCri(ContainerStatus.State s) {
@@ -29,6 +23,16 @@ final class ContainerStates {
             case RUNNING -> ContainerState.CONTAINER_RUNNING;
             case EXITED -> ContainerState.CONTAINER_EXITED;
             case UNKNOWN -> ContainerState.CONTAINER_UNKNOWN;
+        };
+    }
+
+    /** The SPI state of a CRI state filter. */
+    static ContainerStatus.State fromCri(ContainerState s) {
+        return switch (s) {
+            case CONTAINER_CREATED -> ContainerStatus.State.CREATED;
+            case CONTAINER_RUNNING -> ContainerStatus.State.RUNNING;
+            case CONTAINER_EXITED -> ContainerStatus.State.EXITED;
+            default -> ContainerStatus.State.UNKNOWN;
         };
     }
 

@@ -7,15 +7,25 @@ import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.Container;
 import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.ContainerFilter;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.ListContainersRequest;
 import dev.berth.cri.v1.ListContainersResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import io.grpc.MethodDescriptor;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
-/** ListContainers lists containers, filtered by id prefix, pod id prefix, state and labels. */
+/**
+ * ListContainers lists containers, filtered by id prefix, pod id prefix, state and labels, from core's records
+ * and the states its backends' events keep current: no backend is asked per container unless its state may have
+ * changed (or its backend reports no exits).
+ */
 public final class ListContainers implements UnaryRpc<ListContainersRequest, ListContainersResponse> {
     private final CriRuntime cri;
 
@@ -32,7 +42,7 @@ public final class ListContainers implements UnaryRpc<ListContainersRequest, Lis
     public ListContainersResponse call(ListContainersRequest req, RpcContext ctx) {
         var f = req.getFilter();
         var resp = ListContainersResponse.newBuilder();
-        cri.containers().all().stream().sorted(Comparator.comparing(ContainerRecord::createdAt)).forEach(c -> {
+        candidates(f).stream().sorted(Comparator.comparing(ContainerRecord::createdAt)).forEach(c -> {
             if (!f.getId().isEmpty() && !c.id().startsWith(f.getId())) {
                 return;
             }
@@ -54,5 +64,36 @@ public final class ListContainers implements UnaryRpc<ListContainersRequest, Lis
                     .putAllLabels(c.labels()).putAllAnnotations(c.annotations()));
         });
         return resp.build();
+    }
+
+    /**
+     * The containers the filter may match, from the narrowest index it allows (id prefix, pod, a label, the
+     * state); the caller checks each against the whole filter.
+     */
+    private Collection<ContainerRecord> candidates(ContainerFilter f) {
+        if (!f.getId().isEmpty()) {
+            return cri.containers().withPrefix(f.getId());
+        }
+        List<Set<String>> sets = new ArrayList<>();
+        if (!f.getPodSandboxId().isEmpty()) {
+            Set<String> ids = new HashSet<>(cri.containerIdsOf(f.getPodSandboxId()));
+            if (ids.isEmpty()) { // a pod id prefix
+                cri.sandboxes().withPrefix(f.getPodSandboxId()).forEach(s -> ids.addAll(cri.containerIdsOf(s.id())));
+            }
+            sets.add(ids);
+        }
+        f.getLabelSelectorMap().forEach((k, v) -> sets.add(cri.containerIdsLabelled(k, v)));
+        if (f.hasState()) {
+            sets.add(cri.containerStates().candidates(ContainerStates.fromCri(f.getState().getState())));
+        }
+        if (sets.isEmpty()) {
+            return cri.containers().all();
+        }
+        Set<String> narrowest = sets.stream().min(Comparator.comparingInt(Set::size)).orElseThrow();
+        List<ContainerRecord> out = new ArrayList<>(narrowest.size());
+        for (String id : narrowest) {
+            cri.containers().get(id).ifPresent(out::add);
+        }
+        return out;
     }
 }

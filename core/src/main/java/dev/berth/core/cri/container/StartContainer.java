@@ -35,6 +35,7 @@ public final class StartContainer implements UnaryRpc<StartContainerRequest, Sta
         try {
             cri.onContainer(c, h, "start", () -> h.backend().startContainer(c.id()));
         } finally {
+            cri.containerStates().invalidate(c.id()); // also when it failed: its state may have moved
             lock.unlock();
         }
         cri.events().publish(new BackendEvent(BackendEvent.Type.STARTED, c.id(), c.sandboxId(), null));

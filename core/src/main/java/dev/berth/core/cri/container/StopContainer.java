@@ -54,6 +54,7 @@ public final class StopContainer implements UnaryRpc<StopContainerRequest, StopC
                 throw e;
             }
         } finally {
+            cri.containerStates().invalidate(c.id()); // also when it failed: its state may have moved
             lock.unlock();
         }
         // STOPPED comes from the backend, which sees the process exit (once, however the exit came about).

@@ -8,11 +8,16 @@ import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.ListPodSandboxResponse;
 import dev.berth.cri.v1.PodSandbox;
+import dev.berth.cri.v1.PodSandboxFilter;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxState;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import io.grpc.MethodDescriptor;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
 
 /** ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels. */
 public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, ListPodSandboxResponse> {
@@ -31,7 +36,7 @@ public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, Lis
     public ListPodSandboxResponse call(ListPodSandboxRequest req, RpcContext ctx) {
         var f = req.getFilter();
         var resp = ListPodSandboxResponse.newBuilder();
-        cri.sandboxes().all().stream()
+        candidates(f).stream()
                 .filter(s -> s.state() != SandboxRecord.State.CREATING)
                 .sorted(Comparator.comparing(SandboxRecord::createdAt))
                 .forEach(s -> {
@@ -53,6 +58,24 @@ public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, Lis
                             .setRuntimeHandler(s.handler()));
                 });
         return resp.build();
+    }
+
+    /** The pods the filter may match: by id prefix, else by the rarest label; the caller checks the filter. */
+    private Collection<SandboxRecord> candidates(PodSandboxFilter f) {
+        if (!f.getId().isEmpty()) {
+            return cri.sandboxes().withPrefix(f.getId());
+        }
+        if (f.getLabelSelectorMap().isEmpty()) {
+            return cri.sandboxes().all();
+        }
+        Set<String> narrowest = f.getLabelSelectorMap().entrySet().stream()
+                .map(e -> cri.sandboxIdsLabelled(e.getKey(), e.getValue()))
+                .min(Comparator.comparingInt(Set::size)).orElseThrow();
+        List<SandboxRecord> out = new ArrayList<>(narrowest.size());
+        for (String id : narrowest) {
+            cri.sandboxes().get(id).ifPresent(out::add);
+        }
+        return out;
     }
 
     private PodSandboxState state(SandboxRecord s) {

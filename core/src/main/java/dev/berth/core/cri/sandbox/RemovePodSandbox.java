@@ -60,10 +60,9 @@ public final class RemovePodSandbox implements UnaryRpc<RemovePodSandboxRequest,
         lock.lock();
         try {
             Handler h = cri.handlerFor(sandbox, cleanup, "remove its containers and sandbox");
-            for (var c : cri.containers().all()) {
-                if (c.sandboxId().equals(sandbox.id())) {
-                    cleanup.run("remove container \"" + c.id() + "\"", () -> removeContainer.remove(c, h));
-                }
+            for (String id : cri.containerIdsOf(sandbox.id())) {
+                cri.containers().get(id).ifPresent(c -> cleanup.run("remove container \"" + c.id() + "\"",
+                        () -> removeContainer.remove(c, h)));
             }
             boolean backendDone = h != null && cleanup.run("remove the sandbox from runtime handler \""
                     + h.name() + "\"", () -> h.backend().removeSandbox(sandbox.id()));

@@ -62,14 +62,14 @@ public final class StopPodSandbox implements UnaryRpc<StopPodSandboxRequest, Sto
             Handler h = cri.handlerFor(sandbox, cleanup, "stop its containers and sandbox");
             ctx.handler(h);
             if (h != null) {
-                for (var c : cri.containers().all()) {
-                    if (c.sandboxId().equals(sandbox.id())) {
-                        cleanup.run("stop container \"" + c.id() + "\"",
-                                () -> h.backend().stopContainer(c.id(), Duration.ZERO));
-                    }
+                for (String id : cri.containerIdsOf(sandbox.id())) {
+                    cri.containers().get(id).ifPresent(c -> cleanup.run("stop container \"" + c.id() + "\"",
+                            () -> h.backend().stopContainer(c.id(), Duration.ZERO)));
                 }
                 cleanup.run("stop the sandbox in runtime handler \"" + h.name() + "\"",
                         () -> h.backend().stopSandbox(sandbox.id(), Duration.ZERO));
+                // Their exits come as events; a container that never ran may have changed without one.
+                cri.containerIdsOf(sandbox.id()).forEach(cri.containerStates()::invalidate);
             }
             cleanup.run("release the pod network", () -> environment.releaseNetwork(sandbox.id()));
         } finally {

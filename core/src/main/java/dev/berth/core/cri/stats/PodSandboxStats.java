@@ -45,14 +45,16 @@ public final class PodSandboxStats implements UnaryRpc<PodSandboxStatsRequest, P
         var usage = sp.sandboxStats(s.id()).usage();
         var linux = LinuxPodSandboxStats.newBuilder().setCpu(StatsMapper.cpu(usage))
                 .setMemory(StatsMapper.memory(usage)).setProcess(StatsMapper.process(usage));
-        for (var c : cri.containers().all()) {
-            if (c.sandboxId().equals(s.id())) {
-                try {
-                    linux.addContainers(StatsMapper.container(c, sp.containerStats(c.id()).usage(),
-                            environment.writableLayer(c.rootfsKey())));
-                } catch (BackendException e) {
-                    // An exited container has no usage to report.
-                }
+        for (String id : cri.containerIdsOf(s.id())) {
+            var c = cri.containers().get(id).orElse(null);
+            if (c == null) {
+                continue;
+            }
+            try {
+                linux.addContainers(StatsMapper.container(c, sp.containerStats(c.id()).usage(),
+                        environment.writableLayer(c.rootfsKey())));
+            } catch (BackendException e) {
+                // An exited container has no usage to report.
             }
         }
         return dev.berth.cri.v1.PodSandboxStats.newBuilder().setAttributes(StatsMapper.attributes(s))

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The daemon's memory across pod churn: ROUNDS rounds (default 3) of N pods (default 100) on one berth daemon,
+# each round bench/kubelet-load/KubeletLoad.java for 5 s (start N pods, the kubelet's load, stop and remove them),
+# and the daemon's RSS before the first round and 5 s after each. With OUT=<dir>, also a class histogram
+# (jcmd, which runs a full collection) before and after, and the native memory summary when the daemon runs with
+# BERTH_JAVA_OPTS=-XX:NativeMemoryTracking=summary. IMAGE=<jlink image> measures another build; BERTH_JAVA_OPTS
+# and MALLOC_ARENA_MAX reach the daemon, to compare launcher flags.
+# Needs root, a JDK (jcmd) and the critest registry (../shared/critest/build-images.sh).
+# Usage: bench/kubelet-load/churn.sh [pods] [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+n=${1:-100}
+rounds=${2:-3}
+. bench/lib.sh
+this_image=$image
+image=${IMAGE:-$image}
+java=$(bench_java)
+jcmd=$(dirname "$java")/jcmd
+out=${OUT:-}
+bench_config berth
+bench_start berth "$work/daemon.log"
+C=("$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock")
+"${C[@]}" pull registry.k8s.io/pause:3.9 >/dev/null
+"${C[@]}" pull docker.io/library/busybox:1.36 >/dev/null
+rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status"; }
+snapshot() { # name
+  [ -n "$out" ] || return 0
+  mkdir -p "$out"
+  "$jcmd" "$pid" GC.class_histogram >"$out/histogram-$1.txt" 2>&1 || true
+  "$jcmd" "$pid" VM.native_memory summary >"$out/nmt-$1.txt" 2>&1 || true
+}
+echo "start: RSS $(rss) MiB, $(ls "/proc/$pid/task" | wc -l) threads"
+snapshot start
+for r in $(seq 1 "$rounds"); do
+  "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$this_image/lib/*" \
+    bench/kubelet-load/KubeletLoad.java "$work/sock" "churn$r" "$work/logs" "$n" 5 "$pid" "conmon.*$work" \
+    >>"$results/rounds.out" 2>>"$results/client.err"
+  sleep 5
+  echo "after round $r ($n pods started and removed): RSS $(rss) MiB, $(ls "/proc/$pid/task" | wc -l) threads"
+done
+snapshot end
+if [ -n "$out" ]; then echo "after the histogram's full collection: RSS $(rss) MiB"; fi
+bench_stop

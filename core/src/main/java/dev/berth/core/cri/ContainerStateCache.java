@@ -1,0 +1,205 @@
+package dev.berth.core.cri;
+
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.spi.BackendEvent;
+import dev.berth.spi.ContainerStatus;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The last status each container's backend gave, so that ListContainers and ContainerStatus answer from memory
+ * rather than asking the backend for every container on every call (the kubelet relists every second).
+ *
+ * <p>A status is kept only for a backend that reports its containers' exits itself ({@link Source#evented}: the
+ * SPI's {@code EventSource}), and only until something may have changed it: any event for the container
+ * (CREATED, STARTED, STOPPED: the backend's exit, also an OOM kill) and every Start, Stop or pod stop core runs
+ * ({@link #invalidate}) drop it, and the next read asks the backend once. A read that raced such a change (it
+ * asked the backend before the change and got its answer after) does not keep its answer: each container has a
+ * version that every change bumps, and an answer is kept only if the version is the one the read started
+ * with. An UNKNOWN answer (the backend cannot say, or cannot be reached) is never kept. For a backend without
+ * events every read asks it, as before.
+ *
+ * <p>The containers are those of the record store ({@link #track}, {@link #forget}, kept in step by its
+ * listener): a removed container leaves nothing behind. Each is either settled (a kept status, indexed by its
+ * state, for ListContainers' state filter) or unsettled (the next read asks the backend).
+ * {@link #refresh} asks the backend again for every settled container, a safety net against an exit the
+ * backend failed to report (run every minute, off the RPC path).
+ */
+public final class ContainerStateCache implements Consumer<BackendEvent> {
+
+    /** Where statuses come from. */
+    public interface Source {
+        /** Whether this container's backend reports its exits, so that its status can be kept. */
+        boolean evented(ContainerRecord c);
+
+        /** The container's status from its backend; UNKNOWN (never an exception) when it cannot say. */
+        ContainerStatus fetch(ContainerRecord c);
+    }
+
+    private static final class Slot {
+        long version;
+        ContainerStatus status; // null: unsettled
+        boolean gone;
+    }
+
+    private final Source source;
+    private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+    private final Map<ContainerStatus.State, Set<String>> byState = new EnumMap<>(ContainerStatus.State.class);
+    private final Set<String> unsettled = ConcurrentHashMap.newKeySet();
+
+    public ContainerStateCache(Source source) {
+        this.source = source;
+        for (ContainerStatus.State s : ContainerStatus.State.values()) {
+            byState.put(s, ConcurrentHashMap.newKeySet());
+        }
+    }
+
+    /** Starts keeping a container core has a record of (unsettled). */
+    public void track(String id) {
+        slots.computeIfAbsent(id, k -> {
+            unsettled.add(k);
+            return new Slot();
+        });
+    }
+
+    /** Forgets a removed container. */
+    public void forget(String id) {
+        Slot s = slots.remove(id);
+        if (s != null) {
+            synchronized (s) {
+                s.gone = true;
+                unsettle(id, s);
+                unsettled.remove(id);
+            }
+        }
+    }
+
+    /** Drops the kept status of a container that may have changed; the next read asks its backend. */
+    public void invalidate(String id) {
+        Slot s = slots.get(id);
+        if (s != null) {
+            synchronized (s) {
+                s.version++;
+                unsettle(id, s);
+            }
+        }
+    }
+
+    @Override
+    public void accept(BackendEvent e) {
+        if (e.type() == BackendEvent.Type.DELETED) {
+            return; // the record's removal forgets it
+        }
+        invalidate(e.containerId());
+    }
+
+    /** The container's status: the kept one, or its backend's (kept if its backend reports exits). */
+    public ContainerStatus status(ContainerRecord c) {
+        Slot s = slots.get(c.id());
+        if (s == null || !source.evented(c)) {
+            return source.fetch(c);
+        }
+        long version;
+        synchronized (s) {
+            if (s.status != null) {
+                return s.status;
+            }
+            version = s.version;
+        }
+        ContainerStatus live = source.fetch(c);
+        keep(c.id(), s, version, live);
+        return live;
+    }
+
+    /**
+     * The ids that may be in {@code state}: the settled containers in it and every unsettled one (whose state
+     * a read has to ask for). A caller checks each one's {@link #status}.
+     */
+    public Set<String> candidates(ContainerStatus.State state) {
+        Set<String> ids = new HashSet<>(byState.get(state));
+        ids.addAll(unsettled);
+        return ids;
+    }
+
+    /**
+     * Asks the backend again for every settled container and keeps what it says now; returns how many had
+     * changed (a backend that reports every exit gives 0).
+     */
+    public int refresh(java.util.function.Function<String, ContainerRecord> records) {
+        int changed = 0;
+        for (var e : slots.entrySet()) {
+            Slot s = e.getValue();
+            ContainerStatus before;
+            long version;
+            synchronized (s) {
+                before = s.status;
+                version = s.version;
+            }
+            ContainerRecord c = before == null ? null : records.apply(e.getKey());
+            if (c == null) {
+                continue;
+            }
+            ContainerStatus live = source.fetch(c);
+            if (live.state() != before.state() || live.exitCode() != before.exitCode()
+                    || !live.reason().equals(before.reason())) {
+                changed++;
+                synchronized (s) {
+                    if (s.version == version && !s.gone) {
+                        s.version++;
+                        unsettle(e.getKey(), s);
+                        settle(e.getKey(), s, live);
+                    }
+                }
+            }
+        }
+        return changed;
+    }
+
+    /** How many containers are tracked (for tests: none is left behind by a removed one). */
+    public int size() {
+        return slots.size();
+    }
+
+    /** Whether a status is kept for the container. */
+    public boolean settled(String id) {
+        Slot s = slots.get(id);
+        if (s == null) {
+            return false;
+        }
+        synchronized (s) {
+            return s.status != null;
+        }
+    }
+
+    private void keep(String id, Slot s, long version, ContainerStatus live) {
+        synchronized (s) {
+            if (!s.gone && s.version == version) {
+                settle(id, s, live);
+            }
+        }
+    }
+
+    /** Under the slot's lock, on an unsettled slot. */
+    private void settle(String id, Slot s, ContainerStatus live) {
+        if (live.state() != ContainerStatus.State.UNKNOWN) {
+            s.status = live;
+            unsettled.remove(id);
+            byState.get(live.state()).add(id);
+        }
+    }
+
+    /** Under the slot's lock. */
+    private void unsettle(String id, Slot s) {
+        if (s.status != null) {
+            byState.get(s.status.state()).remove(id);
+            s.status = null;
+        }
+        if (!s.gone) {
+            unsettled.add(id);
+        }
+    }
+}

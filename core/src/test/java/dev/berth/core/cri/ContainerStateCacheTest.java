@@ -1,0 +1,176 @@
+package dev.berth.core.cri;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.core.store.ContainerRecord;
+import dev.berth.spi.BackendEvent;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.ContainerStatus.State;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ContainerStateCacheTest {
+    /** A backend's answers, counted; {@code during} runs inside a fetch, as an event arriving meanwhile. */
+    static final class Backend implements ContainerStateCache.Source {
+        final Map<String, State> states = new HashMap<>();
+        final AtomicInteger fetches = new AtomicInteger();
+        boolean evented = true;
+        Runnable during = () -> { };
+
+        @Override
+        public boolean evented(ContainerRecord c) {
+            return evented;
+        }
+
+        @Override
+        public ContainerStatus fetch(ContainerRecord c) {
+            fetches.incrementAndGet();
+            State s = states.getOrDefault(c.id(), State.UNKNOWN);
+            Runnable r = during;
+            during = () -> { };
+            r.run();
+            return new ContainerStatus(c.id(), s, Instant.EPOCH, null, null, s == State.EXITED ? 137 : 0, "", "", 0,
+                    Map.of());
+        }
+    }
+
+    private static ContainerRecord ctr(String id) {
+        return new ContainerRecord(id, "pod", "k-" + id, id, 0, "busybox", "sha256:1", Map.of(), Map.of(),
+                Instant.EPOCH, "", null, "");
+    }
+
+    private static BackendEvent event(BackendEvent.Type type, String id) {
+        return new BackendEvent(type, id, "pod", null);
+    }
+
+    @Test
+    void aStatusIsKeptUntilAnEventForTheContainer() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+        assertEquals(1, backend.fetches.get(), "the second read is answered from memory");
+
+        backend.states.put("c1", State.EXITED); // the process exited: the backend reports it
+        cache.accept(event(BackendEvent.Type.STOPPED, "c1"));
+        ContainerStatus after = cache.status(ctr("c1"));
+        assertEquals(State.EXITED, after.state());
+        assertEquals(137, after.exitCode());
+        assertEquals(2, backend.fetches.get());
+        cache.status(ctr("c1"));
+        assertEquals(2, backend.fetches.get());
+    }
+
+    @Test
+    void anAnswerThatRacedAnEventIsNotKept() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        // The exit happens and is reported while the read waits for the backend's (now stale) answer.
+        backend.during = () -> {
+            backend.states.put("c1", State.EXITED);
+            cache.accept(event(BackendEvent.Type.STOPPED, "c1"));
+        };
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+        assertFalse(cache.settled("c1"));
+        assertEquals(State.EXITED, cache.status(ctr("c1")).state());
+        assertTrue(cache.settled("c1"));
+    }
+
+    @Test
+    void unknownIsNeverKeptAndABackendWithoutEventsIsAlwaysAsked() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        cache.status(ctr("c1")); // UNKNOWN: the backend could not say
+        cache.status(ctr("c1"));
+        assertEquals(2, backend.fetches.get());
+
+        backend.evented = false;
+        backend.states.put("c1", State.RUNNING);
+        cache.status(ctr("c1"));
+        cache.status(ctr("c1"));
+        assertEquals(4, backend.fetches.get());
+        assertFalse(cache.settled("c1"));
+    }
+
+    @Test
+    void startAndStopCallsInvalidateAsEventsDo() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        backend.states.put("c1", State.CREATED);
+        assertEquals(State.CREATED, cache.status(ctr("c1")).state());
+        backend.states.put("c1", State.RUNNING);
+        cache.invalidate("c1"); // StartContainer ran (whether or not STARTED follows)
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+    }
+
+    @Test
+    void stateCandidatesAreTheSettledOnesInTheStateAndEveryUnsettledOne() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        for (String id : new String[] {"r1", "r2", "x1", "u1"}) {
+            cache.track(id);
+        }
+        backend.states.putAll(Map.of("r1", State.RUNNING, "r2", State.RUNNING, "x1", State.EXITED));
+        for (String id : new String[] {"r1", "r2", "x1"}) {
+            cache.status(ctr(id));
+        }
+        assertEquals(Set.of("r1", "r2", "u1"), cache.candidates(State.RUNNING));
+        assertEquals(Set.of("x1", "u1"), cache.candidates(State.EXITED));
+        backend.states.put("r1", State.EXITED);
+        cache.accept(event(BackendEvent.Type.STOPPED, "r1"));
+        assertEquals(Set.of("r1", "r2", "u1"), cache.candidates(State.RUNNING), "r1 is unsettled now");
+        cache.status(ctr("r1"));
+        assertEquals(Set.of("r2", "u1"), cache.candidates(State.RUNNING));
+        assertEquals(Set.of("x1", "r1", "u1"), cache.candidates(State.EXITED));
+    }
+
+    @Test
+    void aRemovedContainerLeavesNothingBehindEvenWhenARaceReadsIt() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        backend.states.put("c1", State.EXITED);
+        backend.during = () -> cache.forget("c1"); // RemoveContainer while ListContainers asks the backend
+        cache.status(ctr("c1"));
+        assertEquals(0, cache.size());
+        assertEquals(Set.of(), cache.candidates(State.EXITED));
+        cache.track("c2");
+        backend.states.put("c2", State.RUNNING);
+        cache.status(ctr("c2"));
+        cache.forget("c2");
+        assertEquals(0, cache.size());
+        assertEquals(Set.of(), cache.candidates(State.RUNNING));
+        assertEquals(State.RUNNING, cache.status(ctr("c2")).state(), "an untracked container is still answered");
+    }
+
+    @Test
+    void refreshCatchesAnExitNoEventReported() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        cache.track("c2");
+        backend.states.put("c1", State.RUNNING);
+        backend.states.put("c2", State.RUNNING);
+        cache.status(ctr("c1"));
+        cache.status(ctr("c2"));
+        backend.states.put("c1", State.EXITED); // and the backend reported nothing
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+        assertEquals(1, cache.refresh(ContainerStateCacheTest::ctr));
+        int fetches = backend.fetches.get();
+        assertEquals(State.EXITED, cache.status(ctr("c1")).state());
+        assertEquals(fetches, backend.fetches.get(), "the refreshed status is kept");
+        assertEquals(0, cache.refresh(ContainerStateCacheTest::ctr));
+    }
+}
