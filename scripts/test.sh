@@ -33,6 +33,8 @@ env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
 echo "== metrics end to end: a real Prometheus scrapes the image's daemon through a pod lifecycle"
 test/e2e/metrics.sh
+echo "== tracing and berth explain end to end: spans reach an OTLP receiver, explain names the cause"
+test/e2e/tracing-explain.sh
 echo "== conformance: critest v1.29"
 test/critest/run.sh
 echo "== plugins: hot install, replacement, removal and drain against the running daemon"
