@@ -15,15 +15,43 @@ import java.util.List;
  * @param manifestJson that manifest, for verbose status
  * @param configJson the image config, for verbose status
  * @param diffIds the uncompressed layer digests, bottom first
+ * @param platform the platform the image's config names ({@link Platform#UNKNOWN} for images pulled before it was
+ *     recorded)
  */
 public record Image(String id, List<String> repoTags, List<String> repoDigests, long size, String user,
                     boolean pinned, String manifestDigest, String manifestJson, String configJson,
-                    List<String> diffIds) {
+                    List<String> diffIds, Platform platform) {
     public Image {
         repoTags = List.copyOf(repoTags);
         repoDigests = List.copyOf(repoDigests);
         diffIds = List.copyOf(diffIds);
         user = user == null ? "" : user;
+        platform = platform == null ? Platform.UNKNOWN : platform;
+    }
+
+    /**
+     * The platform an image's config names: {@code os}, {@code architecture} and {@code os.version} (a Windows
+     * image names the build it was made for); empty strings for what the config leaves out.
+     */
+    public record Platform(String os, String architecture, String osVersion) {
+        public static final Platform UNKNOWN = new Platform("", "", "");
+
+        public Platform {
+            os = os == null ? "" : os;
+            architecture = architecture == null ? "" : architecture;
+            osVersion = osVersion == null ? "" : osVersion;
+        }
+
+        /** From an image config. */
+        static Platform ofConfig(com.fasterxml.jackson.databind.JsonNode config) {
+            return new Platform(config.path("os").asText(""), config.path("architecture").asText(""),
+                    config.path("os.version").asText(""));
+        }
+
+        /** Whether it is a Windows image, whose layers go to the backend as blobs instead of being unpacked. */
+        public boolean windows() {
+            return WindowsLayers.isWindowsImage(os);
+        }
     }
 
     /** CRI's {@code Image.uid}: the user part of {@link #user()} when it is numeric, else empty. */

@@ -14,7 +14,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
- * Frees what no image and no container uses: blobs and unpacked layers. A collection waits for running pulls
+ * Frees what no image and no container uses: blobs and unpacked layers (a Windows image's layers are blobs only,
+ * kept while the image or a container made from it exists). A collection waits for running pulls
  * (they hold the read side of one lock, a collection its write side), and what a failed pull wrote is removed by
  * {@link #discard} unless something else uses it.
  */
@@ -70,6 +71,7 @@ final class ImageGc {
                 blobs.addAll(m.layerDigests());
                 diffIds.addAll(m.diffIds());
             }
+            store.containers.values().forEach(c -> blobs.addAll(c.blobs())); // Windows layers handed to a backend
             Set<Long> used = store.mountedLayers();
             List<LayerMeta> out = new ArrayList<>();
             for (var it = store.layers.values().iterator(); it.hasNext(); ) {

@@ -16,7 +16,8 @@ import java.util.concurrent.Executors;
 /**
  * One pull from the registry into the store: the reference's manifest (through an index to this node's platform),
  * the config, then every layer in parallel ({@link LayerFetcher}), and the image recorded last, once all its
- * content is stored and unpacked. A pull refused for its content or failing locally has what it wrote discarded
+ * content is stored and unpacked. A Windows image's layers (config {@code os: windows}) are only stored and checked:
+ * they go to the backend as blobs ({@link WindowsLayers}). A pull refused for its content or failing locally has what it wrote discarded
  * ({@link ImageGc#discard}); one cut short by the network keeps its verified blobs and layers for a retry.
  */
 final class ImagePuller implements AutoCloseable {
@@ -115,7 +116,10 @@ final class ImagePuller implements AutoCloseable {
                 throw BackendException.invalid("failed to pull image \"" + ref + "\": the manifest has "
                         + layerDescs.size() + " layers but the config lists " + diffIds.size() + " diff ids");
             }
+            Image.Platform platform = Image.Platform.ofConfig(config);
+            boolean windows = platform.windows();
             List<String> layerDigests = new ArrayList<>();
+            List<String> mediaTypes = new ArrayList<>();
             long size = cfgBytes.length;
             List<LayerJob> jobs = new ArrayList<>();
             for (int i = 0; i < layerDescs.size(); i++) {
@@ -125,14 +129,21 @@ final class ImagePuller implements AutoCloseable {
                 ContentStore.checkDigest(diffIds.get(i));
                 long layerSize = d.path("size").asLong(-1);
                 layerDigests.add(digest);
+                mediaTypes.add(d.path("mediaType").asText(""));
                 size += Math.max(0, layerSize);
                 String diffId = diffIds.get(i);
                 use(scratch, digest, diffId);
-                jobs.add(new LayerJob(() -> layers.ensureLayer(session, ref, scratch, digest, layerSize, diffId)));
+                jobs.add(new LayerJob(windows
+                        ? () -> {
+                            layers.ensureBlob(session, ref, scratch, digest, layerSize, diffId);
+                            return null;
+                        }
+                        : () -> layers.ensureLayer(session, ref, scratch, digest, layerSize, diffId)));
             }
             LayerJobs.runAll(workers, jobs, ref);
             String user = config.path("config").path("User").asText("");
-            return commit(ref, top.digest(), manifest.digest(), cfgDigest, layerDigests, diffIds, size, user);
+            return commit(ref, top.digest(), manifest.digest(), cfgDigest, layerDigests, diffIds, size, user,
+                    platform, mediaTypes);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to pull image \"" + ref + "\": " + e.getMessage(), e);
         }
@@ -140,7 +151,8 @@ final class ImagePuller implements AutoCloseable {
 
     /** Records the pulled image; the tag moves to it from any other image, which goes when nothing names it. */
     private Image commit(ImageReference ref, String topDigest, String manifestDigest, String configDigest,
-                         List<String> layerDigests, List<String> diffIds, long size, String user) {
+                         List<String> layerDigests, List<String> diffIds, long size, String user,
+                         Image.Platform platform, List<String> layerMediaTypes) {
         return store.withLock(() -> {
             String tag = ref.tagged();
             String repoDigest = ref.withDigest(topDigest);
@@ -169,7 +181,7 @@ final class ImagePuller implements AutoCloseable {
             boolean pinned = (old != null && old.pinned()) || !sandboxRef.isEmpty()
                     && (sandboxRef.equals(ref.toString()) || tags.contains(sandboxRef));
             ImageMeta meta = new ImageMeta(configDigest, List.copyOf(tags), List.copyOf(digests), topDigest,
-                    manifestDigest, configDigest, layerDigests, diffIds, size, user, pinned);
+                    manifestDigest, configDigest, layerDigests, diffIds, size, user, pinned, platform, layerMediaTypes);
             store.images.put(configDigest, meta);
             store.persist();
             return store.toImage(meta);

@@ -81,8 +81,10 @@ final class ImageQueries {
         List<Path> lowers = store.withLock(() -> image.diffIds().reversed().stream()
                 .map(store.layers::get).filter(Objects::nonNull).map(l -> store.snapshotFs(l.snapshot())).toList());
         String spec = runAs == null || runAs.isEmpty() ? cfg.path("User").asText("") : runAs;
-        UserResolver.Resolved user = UserResolver.resolve(spec, image.id(),
-                path -> ImageFiles.read(lowers, path, 4L << 20));
+        // A Windows user (ContainerUser, ContainerAdministrator) is a name the container's own system resolves;
+        // the image has no /etc/passwd and its layers are not unpacked here.
+        UserResolver.Resolved user = image.windows() ? new UserResolver.Resolved(0, 0, List.of())
+                : UserResolver.resolve(spec, image.id(), path -> ImageFiles.read(lowers, path, 4L << 20));
         Map<String, String> labels = new LinkedHashMap<>();
         cfg.path("Labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
         String ref = image.repoTags().isEmpty() ? image.repoDigests().isEmpty() ? image.id()

@@ -24,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>INTERNAL: a local I/O failure.</li>
  * </ul>
  * The store survives restarts and {@code kill -9}: an image is recorded only once all its content is stored and
- * unpacked, and leftovers of interrupted pulls are removed when the service is opened.
+ * unpacked (a Windows image's layers are stored and checked against their diff ids, not unpacked), and leftovers of interrupted pulls are removed when the service is opened.
  *
  * <p>A pull refused for its content (INVALID_ARGUMENT, FAILED_PRECONDITION) or failing locally removes, before
  * it answers, every blob and unpacked layer it wrote that no image, container or other running pull uses; its
@@ -61,6 +61,16 @@ public final class ImageService implements AutoCloseable {
     }
 
     private ImageService(ImageSettings settings, Duration retryBackoff, Metrics metrics) {
+        this(settings, retryBackoff, metrics, PlatformMatcher.forNode(settings.platformOs(),
+                settings.platformArchitecture(), settings.platformVariant()));
+    }
+
+    /** With the node's platform given (for tests: a Windows node with a host build, on any host). */
+    ImageService(ImageSettings settings, Duration retryBackoff, PlatformMatcher platforms) {
+        this(settings, retryBackoff, Metrics.disabled(), platforms);
+    }
+
+    private ImageService(ImageSettings settings, Duration retryBackoff, Metrics metrics, PlatformMatcher platforms) {
         this.metrics = metrics;
         this.store = new ImageStore(settings.root().toAbsolutePath());
         this.gc = new ImageGc(store);
@@ -68,9 +78,8 @@ public final class ImageService implements AutoCloseable {
                 : ImageReference.parse(settings.sandboxImage()).toString();
         RegistryClient registry = new RegistryClient(new RegistryHosts(settings.registryConfigPath()),
                 settings.pullProgressTimeout(), settings.maxManifestBytes(), retryBackoff);
-        this.puller = new ImagePuller(store, gc, registry, PlatformMatcher.forNode(settings.platformOs(), settings.platformArchitecture(),
-                settings.platformVariant()),
-                new LayerFetcher(store, settings, metrics), sandboxRef);
+        this.puller = new ImagePuller(store, gc, registry, platforms, new LayerFetcher(store, settings, metrics),
+                sandboxRef);
         this.queries = new ImageQueries(store);
         this.rootfs = new RootfsSnapshots(store, WRITABLE_LAYER_TTL);
         metrics.gauge("berth_image_content_store_bytes", "Bytes of the blobs (manifests, configs, compressed "
@@ -174,7 +183,10 @@ public final class ImageService implements AutoCloseable {
         queries.pin(imageId, pinned);
     }
 
-    /** Bytes and inodes used by images (blobs plus unpacked layers) and by containers' writable layers. */
+    /**
+     * Bytes and inodes used by images (blobs, which include a Windows image's layers, plus unpacked layers) and by
+     * containers' writable layers (a Windows container's scratch directory).
+     */
     public FsUsage usage() {
         return queries.usage();
     }
@@ -205,6 +217,10 @@ public final class ImageService implements AutoCloseable {
      *
      * <p>The option string lists every layer; the kernel limits it to one page, so very deep images (about 90
      * layers with a 30-character root) cannot be mounted this way.
+     *
+     * <p>For a Windows image (config {@code os: windows}), whose layers are kept as pulled and not unpacked, the
+     * root file system is {@link WindowsLayers#rootfs}: one {@code windows-layer} entry per layer blob, base first,
+     * then a {@code windows-scratch} directory private to the key, deleted by {@link #releaseRootfs}.
      *
      * @param key the container id
      * @throws BackendException NOT_FOUND for an unknown image, ALREADY_EXISTS when the key is used for another image

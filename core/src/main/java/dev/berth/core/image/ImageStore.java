@@ -144,7 +144,7 @@ final class ImageStore {
 
     Image toImage(ImageMeta m) {
         return new Image(m.id(), m.repoTags(), m.repoDigests(), m.size(), m.user(), m.pinned(), m.manifestDigest(),
-                readText(m.manifestDigest()), readText(m.configDigest()), m.diffIds());
+                readText(m.manifestDigest()), readText(m.configDigest()), m.diffIds(), m.platform());
     }
 
     private String readText(String digest) {
@@ -157,10 +157,10 @@ final class ImageStore {
 
     static ImageMeta withRefs(ImageMeta m, List<String> tags, List<String> digests, boolean pinned) {
         return new ImageMeta(m.id(), tags, digests, m.topDigest(), m.manifestDigest(), m.configDigest(),
-                m.layerDigests(), m.diffIds(), m.size(), m.user(), pinned);
+                m.layerDigests(), m.diffIds(), m.size(), m.user(), pinned, m.platform(), m.layerMediaTypes());
     }
 
-    /** Every blob and diff id the images name. */
+    /** Every blob and diff id the images name, and the Windows layer blobs containers were handed. */
     Set<String> imageContent() {
         Set<String> kept = new HashSet<>();
         for (ImageMeta m : images.values()) {
@@ -170,6 +170,7 @@ final class ImageStore {
             kept.addAll(m.layerDigests());
             kept.addAll(m.diffIds());
         }
+        containers.values().forEach(c -> kept.addAll(c.blobs()));
         return kept;
     }
 

@@ -21,7 +21,8 @@ import java.util.concurrent.Semaphore;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Fetches and unpacks layers: a layer blob is downloaded (its digest and size checked by the
+ * Fetches and unpacks layers (a Windows image's layers are fetched and checked, not unpacked: {@link #ensureBlob}):
+ * a layer blob is downloaded (its digest and size checked by the
  * {@link RegistryClient}) at most {@code maxConcurrentDownloads} at a time, unpacked into a snapshot of its own,
  * and recorded only once its uncompressed digest matches the config's diff id.
  */
@@ -31,6 +32,8 @@ final class LayerFetcher {
     private final Metrics metrics;
     private final Semaphore downloads;
     private final ConcurrentHashMap<String, CompletableFuture<LayerMeta>> unpacks = new ConcurrentHashMap<>();
+    /** "blob diffId" pairs of Windows layers whose blob was checked against the diff id. */
+    private final java.util.Set<String> verifiedBlobs = ConcurrentHashMap.newKeySet();
 
     LayerFetcher(ImageStore store, ImageSettings settings, Metrics metrics) {
         this.store = store;
@@ -80,6 +83,50 @@ final class LayerFetcher {
                 unpacks.remove(diffId, mine);
             }
         }
+    }
+
+    /**
+     * Downloads (when needed) a Windows layer's blob and checks that it decompresses to {@code diffId}, without
+     * unpacking it: the backend imports it on the host (see {@link WindowsLayers}) and keys the import by the diff
+     * id, so a diff id is only handed over once the blob is known to match it. A pair checked once is not read
+     * again while the service runs.
+     */
+    void ensureBlob(RegistryClient.Session session, ImageReference ref, PullScratch scratch, String digest, long size,
+                    String diffId) throws IOException {
+        if (!store.content.has(digest) && download(session, ref, digest, size)) {
+            scratch.wroteBlobs.add(digest);
+        }
+        String pair = digest + " " + diffId;
+        if (verifiedBlobs.contains(pair)) {
+            return;
+        }
+        MessageDigest md = ContentStore.newSha256();
+        long total = 0;
+        try (InputStream raw = Files.newInputStream(store.content.path(digest));
+             InputStream plain = decompress(new BufferedInputStream(raw, 64 * 1024))) {
+            byte[] buf = new byte[128 * 1024];
+            int n;
+            while ((n = plain.read(buf)) >= 0) {
+                total += n;
+                if (total > settings.maxUnpackedBytes()) {
+                    throw BackendException.invalid("failed to check layer \"" + digest + "\": it is larger than "
+                            + settings.maxUnpackedBytes() + " bytes uncompressed");
+                }
+                md.update(buf, 0, n);
+            }
+        } catch (java.nio.file.FileSystemException | java.nio.channels.ClosedChannelException e) {
+            throw e; // a local failure, or the pull being cancelled
+
+        } catch (IOException e) {
+            throw BackendException.invalid("failed to check layer \"" + digest + "\": bad compressed data: "
+                    + e.getMessage());
+        }
+        String actual = "sha256:" + HexFormat.of().formatHex(md.digest());
+        if (!actual.equals(diffId)) {
+            throw BackendException.invalid("failed to check layer \"" + digest + "\": its uncompressed digest is "
+                    + actual + " but the image config says " + diffId);
+        }
+        verifiedBlobs.add(pair);
     }
 
     /** The layer another pull unpacks, or null when that pull was cancelled before it finished. */

@@ -17,15 +17,26 @@ import java.util.Map;
 final class Metadata {
     static final int VERSION = 1;
 
-    /** An image. {@code topDigest} is what the reference resolved to (an index or a manifest). */
+    /**
+     * An image. {@code topDigest} is what the reference resolved to (an index or a manifest). {@code platform} and
+     * {@code layerMediaTypes} (one per layer digest) are absent from metadata written before they were recorded:
+     * they read as {@link Image.Platform#UNKNOWN} and an empty list.
+     */
     record ImageMeta(String id, List<String> repoTags, List<String> repoDigests, String topDigest,
                      String manifestDigest, String configDigest, List<String> layerDigests, List<String> diffIds,
-                     long size, String user, boolean pinned) {
+                     long size, String user, boolean pinned, Image.Platform platform, List<String> layerMediaTypes) {
         ImageMeta {
             repoTags = List.copyOf(repoTags);
             repoDigests = List.copyOf(repoDigests);
             layerDigests = List.copyOf(layerDigests);
             diffIds = List.copyOf(diffIds);
+            platform = platform == null ? Image.Platform.UNKNOWN : platform;
+            layerMediaTypes = layerMediaTypes == null ? List.of() : List.copyOf(layerMediaTypes);
+        }
+
+        /** Whether the image's layers are kept as blobs for the backend instead of being unpacked. */
+        boolean windows() {
+            return WindowsLayers.isWindowsImage(platform.os());
         }
     }
 
@@ -33,10 +44,16 @@ final class Metadata {
     record LayerMeta(String diffId, long snapshot, long bytes, long inodes) {
     }
 
-    /** A container's writable layer in {@code snapshots/<snapshot>/{fs,work}} over {@code lowers} (top first). */
-    record ContainerMeta(String key, long snapshot, String imageId, List<Long> lowers) {
+    /**
+     * A container's writable layer in {@code snapshots/<snapshot>/{fs,work}} over {@code lowers} (top first). For
+     * a Windows image {@code snapshots/<snapshot>/fs} is the backend's scratch directory, {@code lowers} is empty
+     * and {@code blobs} names the layer blobs handed to the backend, kept while the container exists (empty for
+     * Linux images and in metadata written before it was recorded).
+     */
+    record ContainerMeta(String key, long snapshot, String imageId, List<Long> lowers, List<String> blobs) {
         ContainerMeta {
             lowers = List.copyOf(lowers);
+            blobs = blobs == null ? List.of() : List.copyOf(blobs);
         }
     }
 

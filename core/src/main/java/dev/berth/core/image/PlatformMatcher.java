@@ -84,7 +84,10 @@ public final class PlatformMatcher {
         return best;
     }
 
-    /** Refuses an image whose config names another os or architecture than this node's. */
+    /**
+     * Refuses an image whose config names another os or architecture than this node's, or, on a Windows node whose
+     * build is known, a Windows build ({@code os.version}) this host cannot run (the rule of {@link #select}).
+     */
     public void checkConfig(Object ref, JsonNode config) {
         String cOs = config.path("os").asText("");
         String cArch = config.path("architecture").asText("");
@@ -92,6 +95,25 @@ public final class PlatformMatcher {
             throw new BackendException(Kind.FAILED_PRECONDITION, "failed to pull image \"" + ref
                     + "\": the image is for " + cOs + "/" + cArch + ", this node is " + describe());
         }
+        String cVersion = config.path("os.version").asText("");
+        int[] v = version(cVersion);
+        if (hostVersion != null && hostVersion.length >= 3 && v.length > 0 && !runsBuild(v)) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to pull image \"" + ref
+                    + "\": the image is for Windows os.version " + cVersion + ", which this host (os.version "
+                    + join(hostVersion) + ") cannot run with process isolation"
+                    + (hostVersion[2] < STABLE_ABI_BUILD ? " (it runs only its own build)"
+                    : " (it runs builds " + STABLE_ABI_BUILD + " to " + hostVersion[2] + " of "
+                    + hostVersion[0] + "." + hostVersion[1] + ")"));
+        }
+    }
+
+    /** Whether this Windows host (its version known) runs a container of build {@code v} (at least 3 parts). */
+    private boolean runsBuild(int[] v) {
+        if (v.length < 3 || v[0] != hostVersion[0] || v[1] != hostVersion[1]) {
+            return false;
+        }
+        int host = hostVersion[2];
+        return host < STABLE_ABI_BUILD ? v[2] == host : v[2] >= STABLE_ABI_BUILD && v[2] <= host;
     }
 
     /** How well an entry fits: negative for not at all; higher is better. */
@@ -114,15 +136,8 @@ public final class PlatformMatcher {
         if (v.length == 0) {
             return variantScore << 40; // no os.version: acceptable, below every versioned match
         }
-        if (hostVersion.length >= 3) {
-            if (v.length < 3 || v[0] != hostVersion[0] || v[1] != hostVersion[1]) {
-                return -1;
-            }
-            int host = hostVersion[2];
-            boolean compatible = host < STABLE_ABI_BUILD ? v[2] == host : v[2] >= STABLE_ABI_BUILD && v[2] <= host;
-            if (!compatible) {
-                return -1;
-            }
+        if (hostVersion.length >= 3 && !runsBuild(v)) {
+            return -1;
         }
         boolean ownBuild = hostVersion.length >= 3 && v.length >= 3 && v[2] == hostVersion[2];
         long build = v.length >= 3 ? Math.min(v[2], 0xFFFF) : 0;

@@ -17,7 +17,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** Containers' root file systems: a writable snapshot over an image's unpacked layers, mounted as overlay. */
+/**
+ * Containers' root file systems: a writable snapshot over an image's unpacked layers, mounted as overlay. For a
+ * Windows image the root file system is the hand-off of {@link WindowsLayers}: the image's layer blobs, base first,
+ * and an empty scratch directory ({@code snapshots/<id>/fs}) created and removed with the container as a writable
+ * layer is; the blobs are kept while the container exists.
+ */
 final class RootfsSnapshots implements AutoCloseable {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
@@ -29,19 +34,37 @@ final class RootfsSnapshots implements AutoCloseable {
         this.meter = new WritableLayerMeter(writableLayerTtl);
     }
 
+    /** A prepared container and, for a Windows image, the layers its root file system hands over. */
+    private record Prepared(ContainerMeta container, List<WindowsLayers.Layer> windowsLayers) {
+    }
+
     List<MountSpec> prepareRootfs(String key, String imageRefOrId) {
         if (key == null || !KEY.matcher(key).matches()) {
             throw BackendException.invalid("failed to prepare rootfs \"" + key + "\": invalid key");
         }
-        ContainerMeta c = store.withLock(() -> {
+        Prepared p = store.withLock(() -> {
             ImageMeta image = store.require(imageRefOrId);
             ContainerMeta existing = store.containers.get(key);
             if (existing != null) {
                 if (existing.imageId().equals(image.id())) {
-                    return existing;
+                    return new Prepared(existing, image.windows() ? windowsLayers(key, image) : null);
                 }
                 throw new BackendException(Kind.ALREADY_EXISTS, "failed to prepare rootfs \"" + key
                         + "\": it exists for image " + existing.imageId());
+            }
+            if (image.windows()) {
+                List<WindowsLayers.Layer> layers = windowsLayers(key, image); // checked before anything is recorded
+                long id = store.newSnapshot();
+                try {
+                    Files.createDirectories(store.snapshotFs(id));
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to prepare rootfs \"" + key + "\": "
+                            + e.getMessage(), e);
+                }
+                ContainerMeta meta = new ContainerMeta(key, id, image.id(), List.of(), image.layerDigests());
+                store.containers.put(key, meta);
+                store.persist();
+                return new Prepared(meta, layers);
             }
             List<Long> lowers = new ArrayList<>();
             for (String diffId : image.diffIds().reversed()) {
@@ -63,17 +86,36 @@ final class RootfsSnapshots implements AutoCloseable {
                 throw new BackendException(Kind.INTERNAL, "failed to prepare rootfs \"" + key + "\": "
                         + e.getMessage(), e);
             }
-            ContainerMeta meta = new ContainerMeta(key, id, image.id(), lowers);
+            ContainerMeta meta = new ContainerMeta(key, id, image.id(), lowers, List.of());
             store.containers.put(key, meta);
             store.persist();
-            return meta;
+            return new Prepared(meta, null);
         });
+        ContainerMeta c = p.container();
+        if (p.windowsLayers() != null) {
+            return WindowsLayers.rootfs(p.windowsLayers(), store.snapshotFs(c.snapshot()));
+        }
         List<String> lower = c.lowers().stream().map(l -> store.snapshotFs(l).toString()).toList();
         Path dir = store.snapshotDir(c.snapshot());
         return List.of(new MountSpec("overlay", "overlay", "", List.of(
                 "lowerdir=" + String.join(":", lower),
                 "upperdir=" + dir.resolve("fs"),
                 "workdir=" + dir.resolve("work"))));
+    }
+
+    /** A Windows image's layers as the backend gets them, base first; FAILED_PRECONDITION when a blob is gone. */
+    private List<WindowsLayers.Layer> windowsLayers(String key, ImageMeta image) {
+        List<WindowsLayers.Layer> out = new ArrayList<>();
+        for (int i = 0; i < image.layerDigests().size(); i++) {
+            String digest = image.layerDigests().get(i);
+            if (!store.content.has(digest) || image.layerMediaTypes().size() != image.layerDigests().size()) {
+                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to prepare rootfs \"" + key
+                        + "\": layer " + digest + " of image " + image.id() + " is not stored; pull it again");
+            }
+            out.add(new WindowsLayers.Layer(store.content.path(digest), digest, image.diffIds().get(i),
+                    image.layerMediaTypes().get(i)));
+        }
+        return out;
     }
 
     Set<String> rootfsKeys() {

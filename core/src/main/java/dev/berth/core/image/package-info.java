@@ -12,7 +12,7 @@
  *       auth.password, auth.auth, auth.identity_token, auth.registry_token))}; reply with {@code Image.id()}.</li>
  *   <li>{@code ImageStatus(image)}: {@code find(image.image)}; empty means "no image" (not an error). CRI's
  *       {@code Image} is {@code id, repoTags, repoDigests, size, uid(), username(), pinned}; verbose info can
- *       carry {@code manifestJson} and {@code configJson}.</li>
+ *       carry {@code platform()}, {@code manifestJson} and {@code configJson}.</li>
  *   <li>{@code ListImages(filter)}: {@code list()}, or {@code find(filter.image.image)} when a filter is set.</li>
  *   <li>{@code RemoveImage(image)}: {@code remove(image.image)}, idempotent.</li>
  *   <li>{@code ImageFsInfo}: {@code usage()} for {@code image_filesystems} and {@code container_filesystems}.</li>
@@ -32,7 +32,10 @@
  *   content/ingest/                  downloads in progress (emptied at start-up)
  *   snapshots/&lt;n&gt;/fs                 an unpacked layer (an overlay lowerdir), shared by every image that has it
  *   snapshots/&lt;n&gt;/fs, snapshots/&lt;n&gt;/work   a container's upperdir and workdir
+ *   snapshots/&lt;n&gt;/fs                 a Windows container's scratch directory (no work directory)
  * </pre>
+ * A Windows image's layers (config {@code os: windows}) are never unpacked: they stay blobs, handed to the backend
+ * by {@link dev.berth.core.image.WindowsLayers}.
  * Snapshot directories use short numeric ids so that an overlay mount's option string ({@code lowerdir=a:b:...}),
  * which the kernel limits to one page (4096 bytes), fits images with many layers: with a root of about 30
  * characters each layer costs about 40 bytes, so roughly 90 layers fit.

@@ -111,6 +111,36 @@ class PlatformMatcherTest {
                 .select("r", index("windows/amd64", "windows/amd64@10.0.17763.5"))).isEqualTo(digest(0));
     }
 
+    private static JsonNode config(String os, String version) {
+        ObjectNode c = JSON.createObjectNode().put("os", os).put("architecture", "amd64");
+        if (!version.isEmpty()) {
+            c.put("os.version", version);
+        }
+        return c;
+    }
+
+    @Test
+    void aSingleManifestsConfigIsCheckedWithTheSameBuildRule() {
+        var ltsc2022 = PlatformMatcher.of("windows", "amd64", "", "10.0.20348.2340");
+        ltsc2022.checkConfig("r", config("windows", "10.0.20348.1"));
+        ltsc2022.checkConfig("r", config("windows", "")); // no os.version: accepted, as in an index
+        for (String refused : new String[] {"10.0.17763.5329", "10.0.26100.1", "6.3.20348.1"}) {
+            assertThatThrownBy(() -> ltsc2022.checkConfig("r", config("windows", refused)))
+                    .isInstanceOf(BackendException.class)
+                    .hasMessageContaining(refused).hasMessageContaining("10.0.20348.2340")
+                    .satisfies(e -> assertThat(((BackendException) e).kind())
+                            .isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+        }
+        var ltsc2019 = PlatformMatcher.of("windows", "amd64", "", "10.0.17763.6054");
+        ltsc2019.checkConfig("r", config("windows", "10.0.17763.1"));
+        assertThatThrownBy(() -> ltsc2019.checkConfig("r", config("windows", "10.0.20348.1")))
+                .hasMessageContaining("runs only its own build");
+        // an unknown host version checks nothing; a Linux node refuses Windows by os
+        PlatformMatcher.of("windows", "amd64", "", "").checkConfig("r", config("windows", "10.0.17763.1"));
+        assertThatThrownBy(() -> PlatformMatcher.of("linux", "amd64", "", "").checkConfig("r", config("windows", "")))
+                .hasMessageContaining("windows/amd64");
+    }
+
     @Test
     void versionsParse() {
         assertThat(PlatformMatcher.version("10.0.20348.2227")).containsExactly(10, 0, 20348, 2227);

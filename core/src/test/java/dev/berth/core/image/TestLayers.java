@@ -267,9 +267,18 @@ final class TestLayers {
         /** Pushes an image whose layers are given as (compressed blob, uncompressed tar) pairs. */
         Pushed image(String repo, String tag, boolean oci, String arch, Map<String, Object> runConfig,
                      List<byte[][]> layers) throws IOException, InterruptedException {
+            return image(repo, tag, oci, "linux", arch, "", runConfig, layers);
+        }
+
+        /** As above, for an image config naming {@code os} and (when not empty) {@code os.version}. */
+        Pushed image(String repo, String tag, boolean oci, String os, String arch, String osVersion,
+                     Map<String, Object> runConfig, List<byte[][]> layers) throws IOException, InterruptedException {
             ObjectNode config = JSON.createObjectNode();
             config.put("architecture", arch);
-            config.put("os", "linux");
+            config.put("os", os);
+            if (!osVersion.isEmpty()) {
+                config.put("os.version", osVersion);
+            }
             config.set("config", JSON.valueToTree(runConfig));
             ObjectNode rootfs = config.putObject("rootfs");
             rootfs.put("type", "layers");

@@ -16,7 +16,8 @@ import java.util.Optional;
 
 /**
  * ImageStatus reports one image; an image that is not present is an empty response, not an error, as CRI
- * requires. Verbose info carries the image config and the chosen manifest.
+ * requires. Verbose info carries the image's platform (CRI's {@code Image} has no field for it), the image config
+ * and the chosen manifest.
  */
 public final class ImageStatus implements UnaryRpc<ImageStatusRequest, ImageStatusResponse> {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,6 +47,13 @@ public final class ImageStatus implements UnaryRpc<ImageStatusRequest, ImageStat
                 Map<String, Object> info = new LinkedHashMap<>();
                 info.put("imageId", i.id());
                 info.put("manifestDigest", i.manifestDigest());
+                Map<String, String> platform = new LinkedHashMap<>();
+                platform.put("os", i.platform().os());
+                platform.put("architecture", i.platform().architecture());
+                if (!i.platform().osVersion().isEmpty()) {
+                    platform.put("os.version", i.platform().osVersion());
+                }
+                info.put("platform", platform);
                 info.put("manifest", JSON.readTree(i.manifestJson()));
                 info.put("config", JSON.readTree(i.configJson()));
                 resp.putInfo("info", JSON.writeValueAsString(info));
