@@ -131,6 +131,24 @@ class JsonLoggingTest {
         assertThat(n.has("rpc")).isFalse();
     }
 
+    @Test
+    void daemonRefusesAnUnknownLogFormatAsAConfigError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        java.nio.file.Path config = java.nio.file.Files.writeString(dir.resolve("config.toml"),
+                "socket = \"" + dir.resolve("b.sock") + "\"\nstate = \"" + dir.resolve("state") + "\"\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Main.run("daemon", "--config", config.toString(), "--log-format", "xml");
+        } finally {
+            System.setErr(old);
+        }
+        assertThat(code).isEqualTo(Main.CONFIG_ERROR);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--log-format: expected text or json, got \"xml\"");
+    }
+
     /** Through System.Logger, the API berth's code uses, with the backend configured as the daemon does. */
     @Test
     void systemLoggerWritesJsonLinesToStderr() throws IOException {
