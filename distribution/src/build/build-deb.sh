@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds berth's Debian package from the assembled image, with dpkg-deb (no network, no debhelper):
 # /usr/lib/berth holds the image (its own Java runtime), /usr/bin/berth the launcher, the systemd unit, the
-# config as a conffile with every key commented at its default, bash completion and the docs.
+# config as a conffile with every key commented at its default, bash completion, the man pages and the docs.
 # Usage: build-deb.sh TARGET VERSION   (BERTH_DEB_VERSION overrides the package version)
 set -euo pipefail
 target=$1
@@ -36,6 +36,11 @@ echo /etc/berth/config.toml >"$root/DEBIAN/conffiles"
 
 # Completion scripts are sourced, not run: without picocli's hashbang line.
 "$image/bin/berth" generate-completion | sed '1{/^#!/d}' >"$root/usr/share/bash-completion/completions/berth"
+# Man pages, berth(8) and berth-<command>(8), from the commands' own definitions (dev.berth.core.cli.ManPages).
+mkdir -p "$root/usr/share/man/man8"
+"$image/runtime/bin/java" -cp "$image/lib/*" dev.berth.core.cli.ManPages "$root/usr/share/man/man8" "$debver" \
+  "$(date -u -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}" +%Y-%m-%d)" >/dev/null
+gzip -9n "$root"/usr/share/man/man8/*.8
 cp "$here/../../README.md" "$root/usr/share/doc/berth/README.md"
 cat >"$root/usr/share/doc/berth/copyright" <<TXT
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

@@ -33,6 +33,7 @@ final class ConfigCommand implements Callable<Integer> {
         m.put("state", c.state().toString());
         m.put("default_runtime", c.defaultRuntime());
         m.put("log_level", c.logLevel());
+        m.put("log_format", c.logFormat());
         if (c.pluginsDir() != null) {
             m.put("plugins_dir", c.pluginsDir().toString());
         }

@@ -28,10 +28,18 @@ final class DaemonCommand implements Callable<Integer> {
     @picocli.CommandLine.Option(names = "--exit-after-start", hidden = true)
     boolean exitAfterStart;
 
+    /** Overrides the config's {@code log_format}. */
+    @picocli.CommandLine.Option(names = "--log-format", paramLabel = "FORMAT",
+            description = "Log lines on stderr: text or json (one JSON object per line); overrides log_format.")
+    String logFormat;
+
     @Override
     public Integer call() throws Exception {
         ConfigLoader.Loaded loaded = config.load();
-        Logging.configure(loaded.config().logLevel());
+        if (logFormat != null && !logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new ConfigException("--log-format: expected text or json, got \"" + logFormat + "\"");
+        }
+        Logging.configure(loaded.config().logLevel(), logFormat != null ? logFormat : loaded.config().logFormat());
         // The daemon's plugin copies live in its state directory; SIGHUP rescans the plugins directory.
         PluginHost plugins = PluginHost.load(ConfigOption.pluginsDir(loaded),
                 loaded.config().state().resolve("plugins"));

@@ -15,6 +15,7 @@ import java.util.TreeMap;
  * @param socket where CRI is served: a unix socket, a Windows named pipe or TCP ({@link CriEndpoint})
  * @param runtimes handler name to handler config, sorted by name
  * @param healthInterval how often each handler's backend health checks run (their results are cached)
+ * @param logFormat {@code text} or {@code json} (one JSON object per line)
  */
 public record BerthConfig(
         CriEndpoint socket,
@@ -29,7 +30,8 @@ public record BerthConfig(
         String logLevel,
         Duration healthInterval,
         Metrics metrics,
-        Tracing tracing) {
+        Tracing tracing,
+        String logFormat) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -102,7 +104,16 @@ public record BerthConfig(
                 healthInterval, metrics, null);
     }
 
+    /** The config as built before it had a log format (text, then). */
+    public BerthConfig(CriEndpoint socket, Path root, Path state, String defaultRuntime, SortedMap<String, Handler> runtimes,
+                       Path pluginsDir, Images images, Network network, Streaming streaming, String logLevel,
+                       Duration healthInterval, Metrics metrics, Tracing tracing) {
+        this(socket, root, state, defaultRuntime, runtimes, pluginsDir, images, network, streaming, logLevel,
+                healthInterval, metrics, tracing, null);
+    }
+
     public BerthConfig {
+        logFormat = logFormat == null ? "text" : logFormat;
         runtimes = new TreeMap<>(runtimes);
         metrics = metrics == null ? new Metrics("") : metrics;
         tracing = tracing == null ? new Tracing("", null, "berth") : tracing;

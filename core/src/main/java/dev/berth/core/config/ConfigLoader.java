@@ -34,7 +34,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
             "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
-            "metrics", "tracing");
+            "metrics", "tracing", "log_format");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
             "max_concurrent_downloads", "pull_progress_timeout");
@@ -201,6 +201,10 @@ public final class ConfigLoader {
         if (!Set.of("error", "warn", "info", "debug").contains(logLevel)) {
             throw error("log_level", "expected one of error, warn, info, debug, got \"" + logLevel + "\"");
         }
+        String logFormat = string(m, "log_format", d.logFormat(), "log_format");
+        if (!Set.of("text", "json").contains(logFormat)) {
+            throw error("log_format", "expected text or json, got \"" + logFormat + "\"");
+        }
         Duration healthInterval = duration(m, "health_interval", d.healthInterval(), "health_interval");
         if (healthInterval.toMillis() < 100) {
             throw error("health_interval", "must be at least 100ms, got " + healthInterval.toMillis() + "ms");
@@ -243,7 +247,8 @@ public final class ConfigLoader {
                 logLevel,
                 healthInterval,
                 metrics,
-                tracing);
+                tracing,
+                logFormat);
     }
 
     private BerthConfig.Tracing tracing(Map<String, Object> t) {

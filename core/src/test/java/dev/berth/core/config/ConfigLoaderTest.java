@@ -32,6 +32,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void logFormatIsTextByDefaultAndTakesJson() throws Exception {
+        assertThat(BerthConfig.defaults().logFormat()).isEqualTo("text");
+        Path main = write("config.toml", "log_format = \"json\"\n");
+        assertThat(ConfigLoader.load(main, true).config().logFormat()).isEqualTo("json");
+    }
+
+    @Test
+    void unknownLogFormatIsAnErrorNamingTheKey() throws Exception {
+        Path main = write("config.toml", "log_format = \"xml\"\n");
+        assertThatThrownBy(() -> ConfigLoader.load(main, true))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("log_format")
+                .hasMessageContaining("expected text or json, got \"xml\"");
+    }
+
+    @Test
     void missingExplicitFileIsAnError() {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.toml"), true))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("nope.toml: no such file");
