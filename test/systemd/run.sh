@@ -107,6 +107,7 @@ check "the config is a conffile with every key commented" \
 check "/etc/crictl.yaml points at berth and crictl answers" 'crictl version | grep -q "RuntimeName:  berth"'
 check "the default CNI network went into the empty CNI dir" 'test -f /etc/cni/net.d/10-berth-bridge.conflist'
 check "bash completion is installed" 'grep -q "berth" /usr/share/bash-completion/completions/berth'
+check "the man pages are installed" 'for p in berth berth-daemon berth-explain berth-doctor; do test -s /usr/share/man/man8/$p.8.gz || exit 1; done'
 
 echo "== a pod whose container logs a counter"
 in_root 'for h in registry.k8s.io docker.io; do mkdir -p /etc/berth/certs.d/$h; printf "server = \"http://127.0.0.1:5000\"\n[host.\"http://127.0.0.1:5000\"]\n  capabilities = [\"pull\", \"resolve\"]\n" >/etc/berth/certs.d/$h/hosts.toml; done' >/dev/null
@@ -156,8 +157,8 @@ crictl rmp "$pod" >/dev/null
 check "no pod is left" '[ -z "$(crictl pods -q)" ]'
 in_root 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq berth' >"$logs/purge.log" 2>&1 \
   && ok "apt purge" || fail "apt purge (see $logs/purge.log)"
-check "purge removed the package, its unit, config and state" \
-  '! systemctl is-active berth && [ ! -e /usr/lib/systemd/system/berth.service ] && [ ! -e /etc/berth ] && [ ! -e /var/lib/berth ] && [ ! -e /usr/lib/berth ]'
+check "purge removed the package, its unit, config and state, and the crictl.yaml it wrote" \
+  '! systemctl is-active berth && [ ! -e /usr/lib/systemd/system/berth.service ] && [ ! -e /etc/berth ] && [ ! -e /var/lib/berth ] && [ ! -e /usr/lib/berth ] && [ ! -e /etc/crictl.yaml ]'
 
 echo "$checks checks, $failures failed"
 [ "$failures" = 0 ]
