@@ -140,12 +140,15 @@ final class RuncContainers {
                     options.binary().toString()));
         } finally {
             state.rollback(undo);
-            lock.unlock();
+            state.endCreate(id, lock);
         }
     }
 
     void startContainer(String containerId) {
-        ReentrantLock lock = state.lock(containerId);
+        ReentrantLock lock = state.lockIfKnown(containerId);
+        if (lock == null) {
+            throw BackendException.notFound("container", containerId);
+        }
         lock.lock();
         try {
             ContainerRecord rec = state.requireContainer(containerId);
@@ -187,7 +190,10 @@ final class RuncContainers {
         if (rec == null) {
             return;
         }
-        ReentrantLock lock = state.lock(containerId);
+        ReentrantLock lock = state.lockIfKnown(containerId);
+        if (lock == null) {
+            return; // removed meanwhile
+        }
         lock.lock();
         try {
             if (state.containers.containsKey(containerId)) {

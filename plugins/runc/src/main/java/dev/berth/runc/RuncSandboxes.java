@@ -140,7 +140,7 @@ final class RuncSandboxes {
                     Map.of("runtime", options.binary().toString(), "bundle", bundle.toString(), "cgroup", podCgroup));
         } finally {
             state.rollback(undo);
-            lock.unlock();
+            state.endCreate(id, lock);
         }
     }
 
@@ -160,7 +160,10 @@ final class RuncSandboxes {
     }
 
     void startSandbox(String sandboxId) {
-        ReentrantLock lock = state.lock(sandboxId);
+        ReentrantLock lock = state.lockIfKnown(sandboxId);
+        if (lock == null) {
+            throw BackendException.notFound("sandbox", sandboxId);
+        }
         lock.lock();
         try {
             SandboxRecord rec = state.requireSandbox(sandboxId);
@@ -216,7 +219,10 @@ final class RuncSandboxes {
         for (ContainerRecord c : state.containersOf(sandboxId)) {
             workloads.stopContainer(c.id(), timeout);
         }
-        ReentrantLock lock = state.lock(sandboxId);
+        ReentrantLock lock = state.lockIfKnown(sandboxId);
+        if (lock == null) {
+            return; // removed meanwhile
+        }
         lock.lock();
         try {
             SandboxRecord rec = state.sandboxes.get(sandboxId);
