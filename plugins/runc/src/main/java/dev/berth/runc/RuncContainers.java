@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -136,8 +135,7 @@ final class RuncContainers {
             state.containers.put(id, rec);
             undo.clear();
             return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
-                    null, 0, "", "", pid, Map.of("bundle", state.bundle(id).toString(), "runtime",
-                    options.binary().toString()));
+                    null, 0, "", "", pid, processes.containerInfo(id, pid, cgroupsPath));
         } finally {
             state.rollback(undo);
             state.endCreate(id, lock);
