@@ -287,8 +287,11 @@ class KataShimIntegrationTest {
         backend.startContainer(id);
         ContainerStatus st = awaitExit(backend, id);
         assertThat(st.exitCode()).isEqualTo(137);
-        assertThat(ShimHost.poll(() -> backend.containerStatus(id).reason().equals("OOMKilled"), LONG))
-                .as("the shim's /tasks/oom event marks the container").isTrue();
+        assertThat(ShimHost.poll(() -> context.published().stream().anyMatch(e ->
+                e.type() == BackendEvent.Type.STOPPED && e.containerId().equals(id)), LONG)).as("STOPPED").isTrue();
+        // Core reads the status once on STOPPED and keeps it: the OOM must be known by then, whatever the order
+        // of the shim's /tasks/oom and /tasks/exit.
+        assertThat(backend.containerStatus(id).reason()).isEqualTo("OOMKilled");
         backend.removeContainer(id);
     }
 
