@@ -192,6 +192,11 @@ check "explain of the crashed container: the log's last line among the causes" \
 check "explain of the crashed container: the backend's own view (its bundle)" 'grep -q "bundle" "$logs/explain-crasher.txt"'
 check "explain of the healthy pod: the backend's own view (cgroup, bundle, pause)" \
   'grep -q "cgroup" "$logs/explain-healthy.txt" && grep -q "bundle" "$logs/explain-healthy.txt"'
+explain a sleeper >"$logs/explain-sleeper.txt"
+check "explain of a running container: its conmon, process and cgroup" \
+  'grep -q "conmon_pid" "$logs/explain-sleeper.txt" && grep -q "runtime_pid" "$logs/explain-sleeper.txt" && grep -q "cgroup" "$logs/explain-sleeper.txt"'
+crictl "$A" inspect "$ctr" >"$logs/inspect-sleeper.json"
+check "verbose ContainerStatus: the backend's info names its conmon" 'grep -q "\"conmon_pid\"" "$logs/inspect-sleeper.json"'
 explain a crashy >"$logs/explain-crashy.txt"
 check "explain of the crashed container's pod: the container's exit first" \
   'head -3 "$logs/explain-crashy.txt" | grep -q "cause: container crasher exited with code 3"'

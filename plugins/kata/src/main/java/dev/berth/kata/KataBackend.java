@@ -52,6 +52,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, P
         StreamingIo, LogReopening, PortForwarding {
     private final KataOptions options;
     private final EventsServer events;
+    private final ShimEvents shimEvents;
     private final ShimPods pods;
     private final ShimContainers containers;
     private final ShimExec exec;
@@ -74,7 +75,8 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, P
         try {
             Files.createDirectories(bundles);
             Files.createDirectories(execs);
-            this.events = EventsServer.start(eventsSocket, new ShimEvents(context, registry)::accept);
+            this.shimEvents = new ShimEvents(context, registry);
+            this.events = EventsServer.start(eventsSocket, shimEvents::accept);
         } catch (IOException e) {
             throw new BackendException(Kind.UNAVAILABLE, "failed to start the events server of kata handler \""
                     + options.handler() + "\": " + e.getMessage());
@@ -197,6 +199,7 @@ final class KataBackend implements RuntimeBackend, Recoverable, StatsProvider, P
     @Override
     public void close() {
         events.close();
+        shimEvents.close();
         pods.close();
         containers.close();
     }

@@ -21,6 +21,8 @@ final class Pod {
     final Set<String> containerIds = ConcurrentHashMap.newKeySet();
     volatile TaskClient task;
     volatile long shimPid;
+    /** The shim's ttrpc socket, once known (from its start output, or the bundle's address file at recovery). */
+    volatile Path address;
     /** Why the shim connection is gone, or null while it serves. */
     volatile String lost;
     volatile FifoReader shimLog;

@@ -33,6 +33,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -132,7 +133,7 @@ final class ShimContainers {
             pod.containerIds.add(id);
             ok = true;
             return new ContainerStatus(id, ContainerStatus.State.CREATED, created, null, null, 0, "", "", 0,
-                    Map.of("bundle", bundle.toString()));
+                    info(c, pod));
         } catch (TtrpcException e) {
             throw e.toBackend("create container", id);
         } catch (IOException e) {
@@ -227,29 +228,12 @@ final class ShimContainers {
         Pod pod = registry.pods.get(c.sandboxId);
         Instant created = Instant.parse(c.props.getProperty("createdAt"));
         Instant started = c.props.containsKey("startedAt") ? Instant.parse(c.props.getProperty("startedAt")) : null;
-        Map<String, String> info = Map.of("bundle", c.bundle.toString(), "sandboxId", c.sandboxId);
+        StateResponse s;
         try {
             if (pod == null) {
                 throw new TtrpcException(TtrpcException.UNAVAILABLE, "its sandbox is gone");
             }
-            StateResponse s = task(pod, "get status of container").state(containerId, "", QUICK);
-            return switch (s.getStatus()) {
-                case CREATED -> new ContainerStatus(containerId, ContainerStatus.State.CREATED, created, null, null,
-                        0, "", "", s.getPid(), info);
-                case RUNNING, PAUSED, PAUSING -> new ContainerStatus(containerId, ContainerStatus.State.RUNNING,
-                        created, started == null ? created : started, null, 0, "", "", s.getPid(), info);
-                case STOPPED -> {
-                    int code = s.getExitStatus();
-                    Instant finished = s.hasExitedAt()
-                            ? Instant.ofEpochSecond(s.getExitedAt().getSeconds(), s.getExitedAt().getNanos())
-                            : Instant.now();
-                    String reason = c.oomKilled ? "OOMKilled" : code == 0 ? "Completed" : "Error";
-                    yield new ContainerStatus(containerId, ContainerStatus.State.EXITED, created,
-                            started == null ? finished : started, finished, code, reason, "", 0, info);
-                }
-                default -> new ContainerStatus(containerId, ContainerStatus.State.UNKNOWN, created, started, null, 0,
-                        "", "the shim reports an unknown state", 0, info);
-            };
+            s = task(pod, "get status of container").state(containerId, "", QUICK);
         } catch (TtrpcException e) {
             if (!e.is(TtrpcException.UNAVAILABLE) && !e.is(TtrpcException.NOT_FOUND)) {
                 throw e.toBackend("get status of container", containerId);
@@ -260,8 +244,41 @@ final class ShimContainers {
             }
             return new ContainerStatus(containerId, ContainerStatus.State.EXITED, created,
                     started == null ? c.lostAt : started, c.lostAt, 255, "Error",
-                    "the pod's shim is gone: " + e.getMessage(), 0, info);
+                    "the pod's shim is gone: " + e.getMessage(), 0, info(c, pod));
         }
+        Map<String, String> info = info(c, pod); // after the call, which notices a lost shim
+        return switch (s.getStatus()) {
+            case CREATED -> new ContainerStatus(containerId, ContainerStatus.State.CREATED, created, null, null,
+                    0, "", "", s.getPid(), info);
+            case RUNNING, PAUSED, PAUSING -> new ContainerStatus(containerId, ContainerStatus.State.RUNNING,
+                    created, started == null ? created : started, null, 0, "", "", s.getPid(), info);
+            case STOPPED -> {
+                int code = s.getExitStatus();
+                Instant finished = s.hasExitedAt()
+                        ? Instant.ofEpochSecond(s.getExitedAt().getSeconds(), s.getExitedAt().getNanos())
+                        : Instant.now();
+                String reason = c.oomKilled ? "OOMKilled" : code == 0 ? "Completed" : "Error";
+                yield new ContainerStatus(containerId, ContainerStatus.State.EXITED, created,
+                        started == null ? finished : started, finished, code, reason, "", 0, info);
+            }
+            default -> new ContainerStatus(containerId, ContainerStatus.State.UNKNOWN, created, started, null, 0,
+                    "", "the shim reports an unknown state", 0, info);
+        };
+    }
+
+    /**
+     * A container's status info, shown by verbose status and {@code berth explain} (keys in the plugin's README):
+     * {@code bundle}, {@code sandbox_id}, and its pod's shim ({@code shim_pid}, {@code shim_address},
+     * {@code shim_lost}), which runs the container.
+     */
+    private static Map<String, String> info(Container c, Pod pod) {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("bundle", c.bundle.toString());
+        info.put("sandbox_id", c.sandboxId);
+        if (pod != null) {
+            ShimPods.shimInfo(pod, info);
+        }
+        return info;
     }
 
     void remove(String containerId) {

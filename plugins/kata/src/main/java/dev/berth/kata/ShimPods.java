@@ -90,6 +90,7 @@ final class ShimPods {
             Libc.mkfifo(bundle.resolve("log"), 0600);
             pod.shimLog = drainShimLog(pod);
             Path socket = launcher.start(id, bundle, options.createTimeout());
+            pod.address = socket;
             pod.task = TaskClient.connect(socket, ShimLauncher.NAMESPACE);
             pod.shimPid = pod.task.connect(id, QUICK).getShimPid();
             CreateTaskRequest.Builder req = CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
@@ -316,7 +317,8 @@ final class ShimPods {
                 log.log(System.Logger.Level.DEBUG, "shim log of " + id + ": " + e.getMessage());
             }
             try {
-                pod.task = TaskClient.connect(ShimLauncher.socketFromBundle(bundle), ShimLauncher.NAMESPACE);
+                pod.address = ShimLauncher.socketFromBundle(bundle);
+                pod.task = TaskClient.connect(pod.address, ShimLauncher.NAMESPACE);
                 pod.shimPid = pod.task.connect(id, QUICK).getShimPid();
             } catch (IOException | TtrpcException e) {
                 // Keep the pod so that status reports it and remove cleans it up.
@@ -361,16 +363,36 @@ final class ShimPods {
         return dev.berth.oci.NetworkNamespaces.portForward(sandboxId, netns, port);
     }
 
+    /**
+     * A sandbox's status info, shown by verbose status and {@code berth explain} (keys in the plugin's README):
+     * {@code handler}, {@code shim} (the shim binary), {@code bundle}, then the pod's shim as for its containers
+     * ({@link #shimInfo}).
+     */
     private Map<String, String> info(Pod pod) {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("handler", options.handler());
         info.put("shim", options.shim());
         info.put("bundle", pod.bundle.toString());
-        info.put("shimPid", Long.toString(pod.shimPid));
-        if (pod.lost != null) {
-            info.put("shimLost", pod.lost);
-        }
+        shimInfo(pod, info);
         return info;
+    }
+
+    /**
+     * The pod's shim, in the info of the pod and of each of its containers: {@code shim_pid} (its process, as it
+     * answered Connect), {@code shim_address} (its ttrpc socket), and {@code shim_lost} (why berth lost it) once
+     * it is gone.
+     */
+    static void shimInfo(Pod pod, Map<String, String> info) {
+        long pid = pod.shimPid > 0 ? pod.shimPid : Long.parseLong(pod.props.getProperty("shimPid", "0"));
+        if (pid > 0) {
+            info.put("shim_pid", Long.toString(pid));
+        }
+        if (pod.address != null) {
+            info.put("shim_address", "unix://" + pod.address);
+        }
+        if (pod.lost != null) {
+            info.put("shim_lost", pod.lost);
+        }
     }
 
     /** Reads the shim's {@code log} FIFO into berth's log, so the shim never blocks on it. */

@@ -119,7 +119,7 @@ class KataShimIntegrationTest {
     }
 
     private static String shimPid(RuntimeBackend b, String sandboxId) {
-        return b.sandboxStatus(sandboxId).info().get("shimPid");
+        return b.sandboxStatus(sandboxId).info().get("shim_pid");
     }
 
     @Test
@@ -287,8 +287,11 @@ class KataShimIntegrationTest {
         backend.startContainer(id);
         ContainerStatus st = awaitExit(backend, id);
         assertThat(st.exitCode()).isEqualTo(137);
-        assertThat(ShimHost.poll(() -> backend.containerStatus(id).reason().equals("OOMKilled"), LONG))
-                .as("the shim's /tasks/oom event marks the container").isTrue();
+        assertThat(ShimHost.poll(() -> context.published().stream().anyMatch(e ->
+                e.type() == BackendEvent.Type.STOPPED && e.containerId().equals(id)), LONG)).as("STOPPED").isTrue();
+        // Core reads the status once on STOPPED and keeps it: the OOM must be known by then, whatever the order
+        // of the shim's /tasks/oom and /tasks/exit.
+        assertThat(backend.containerStatus(id).reason()).isEqualTo("OOMKilled");
         backend.removeContainer(id);
     }
 
@@ -619,12 +622,18 @@ class KataShimIntegrationTest {
         long shim = Long.parseLong(shimPid(backend, sb));
         Path socket = dev.berth.kata.shim.ShimLauncher.socketFromBundle(context.stateDir().resolve("bundles").resolve(sb));
         assertThat(socket).exists();
+        assertThat(backend.sandboxStatus(sb).info()).containsEntry("shim_address", "unix://" + socket)
+                .doesNotContainKey("shim_lost");
+        assertThat(backend.containerStatus(id).info()).as("a container names the shim that runs it")
+                .containsEntry("sandbox_id", sb).containsEntry("shim_pid", Long.toString(shim))
+                .containsEntry("shim_address", "unix://" + socket);
         ProcessHandle.of(shim).orElseThrow().destroyForcibly();
         assertThat(Processes.awaitExit(shim, LONG)).isTrue();
 
         assertThat(ShimHost.poll(() -> backend.sandboxStatus(sb).state() == SandboxStatus.State.NOTREADY, LONG)).isTrue();
-        assertThat(backend.sandboxStatus(sb).info()).containsKey("shimLost");
+        assertThat(backend.sandboxStatus(sb).info()).containsKey("shim_lost");
         ContainerStatus st = awaitExit(backend, id);
+        assertThat(st.info()).containsKey("shim_lost");
         assertThat(st.exitCode()).isEqualTo(255);
         assertThat(st.reason()).isEqualTo("Error");
         assertThat(st.message()).contains("shim");

@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import dev.berth.runc.ContainerProcesses.Exit;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +29,8 @@ final class ContainerProcesses {
     static final Duration KILL_WAIT = Duration.ofSeconds(60);
     /** How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two). */
     static final Duration JOIN_WAIT = Duration.ofSeconds(1);
+    /** Reads the cgroups path back from a bundle's config.json ({@link #containerInfo}). */
+    private static final ObjectMapper CONFIG_READER = new ObjectMapper();
 
     private final HandlerState state;
     private final RuncOptions options;
@@ -52,8 +56,7 @@ final class ContainerProcesses {
                                           long startedPid) {
         Instant created = StateStore.time(createdAt);
         Instant started = StateStore.time(startedAt);
-        Map<String, String> info = Map.of("bundle", state.bundle(id).toString(), "runtime",
-                options.binary().toString());
+        Map<String, String> info = info(id);
         Optional<Exit> exit = exit(id);
         if (exit.isEmpty() && startedPid > 0 && conmonAlive(id)) {
             return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
@@ -89,6 +92,56 @@ final class ContainerProcesses {
         String reason = oom ? "OOMKilled" : e.code() == 0 ? "Completed" : "Error";
         return new ContainerStatus(id, ContainerStatus.State.EXITED, created, started, e.at(), e.code(), reason, "",
                 0, info);
+    }
+
+    /**
+     * The status info of a runtime container (pause or workload), shown by verbose status and {@code berth explain}:
+     * {@code runtime} (the OCI runtime binary), {@code bundle}, and {@code conmon_pid} (the conmon that supervises
+     * it, while its pid file is there). Keys are listed in the plugin's README; they stay as they are.
+     */
+    Map<String, String> info(String id) {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("runtime", options.binary().toString());
+        info.put("bundle", state.bundle(id).toString());
+        long conmon = HandlerState.readPid(state.bundle(id).resolve("conmon.pid"));
+        if (conmon > 0) {
+            info.put("conmon_pid", Long.toString(conmon));
+        }
+        return info;
+    }
+
+    /**
+     * A workload container's info: {@link #info(String)}, {@code runtime_pid} (its process as conmon reported it
+     * at create, kept after it exited) and {@code cgroup} (its cgroup: a path under the cgroup root with the
+     * cgroupfs driver, the {@code slice:prefix:name} the runtime was given with the systemd driver).
+     */
+    Map<String, String> containerInfo(String id, long runtimePid, String cgroupsPath) {
+        Map<String, String> info = info(id);
+        if (runtimePid > 0) {
+            info.put("runtime_pid", Long.toString(runtimePid));
+        }
+        String cgroup = cgroupsPath == null || cgroupsPath.isEmpty() ? specCgroupsPath(id) : cgroupsPath;
+        if (!cgroup.isEmpty()) {
+            info.put("cgroup", cgroup);
+        }
+        return info;
+    }
+
+    /** The cgroups path in the bundle's config.json (records keep it only for the cgroupfs driver); else empty. */
+    private String specCgroupsPath(String id) {
+        Path config = state.bundle(id).resolve("config.json");
+        try {
+            return Files.isRegularFile(config)
+                    ? CONFIG_READER.readTree(config.toFile()).path("linux").path("cgroupsPath").asText("") : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** {@code st} with {@code info} as its info map. */
+    static ContainerStatus withInfo(ContainerStatus st, Map<String, String> info) {
+        return new ContainerStatus(st.id(), st.state(), st.createdAt(), st.startedAt(), st.finishedAt(),
+                st.exitCode(), st.reason(), st.message(), st.pid(), info);
     }
 
     record Exit(int code, Instant at) {}
@@ -216,7 +269,8 @@ final class ContainerProcesses {
         if (rec == null) {
             throw BackendException.notFound("container", containerId);
         }
-        return processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath(),
+        ContainerStatus st = processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath(),
                 rec.startedAt() != null ? rec.pid() : 0);
+        return withInfo(st, containerInfo(containerId, rec.pid(), rec.cgroupsPath()));
     }
 }

@@ -108,8 +108,29 @@ final class HandlerState {
         return host.ownOomScoreAdj();
     }
 
+    /** The id's lock, made if need be: for a create, and for a removal (which drops it again when done). */
     ReentrantLock lock(String id) {
         return locks.computeIfAbsent(id, k -> new ReentrantLock());
+    }
+
+    /**
+     * The lock of a sandbox or container berth has a record of, or null once it is removed. For work that finds an
+     * id before it takes the lock (an exit, a stop): a removal may finish in between, and {@link #lock} would then
+     * make an entry that nothing removes. A removal takes the lock (making the entry) before it drops the record, and
+     * drops the entry only after, so an id with a record always finds its entry here, and one without never adds one.
+     * The caller re-checks the record under the lock.
+     */
+    ReentrantLock lockIfKnown(String id) {
+        return locks.compute(id, (k, l) -> l != null || !sandboxes.containsKey(k) && !containers.containsKey(k) ? l
+                : new ReentrantLock());
+    }
+
+    /** Ends a create: unlocks, and drops the lock it made if the create left no record (as a removal drops it). */
+    void endCreate(String id, ReentrantLock lock) {
+        lock.unlock();
+        if (!sandboxes.containsKey(id) && !containers.containsKey(id)) {
+            locks.remove(id, lock);
+        }
     }
 
     Path bundle(String id) {

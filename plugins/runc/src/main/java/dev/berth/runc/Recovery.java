@@ -96,20 +96,29 @@ final class Recovery {
         if (!state.containers.containsKey(id)) {
             return; // a pause container, or one being removed
         }
-        // Under the container's lock, so that STOPPED never overtakes the STARTED of a quick process.
-        Thread.ofVirtual().start(() -> {
-            ReentrantLock lock = state.lock(id);
-            lock.lock();
-            try {
-                LogJoiner.awaitDone(state.bundle(id), ContainerProcesses.JOIN_WAIT);
-                ContainerRecord rec = state.containers.get(id);
-                if (rec != null) {
-                    state.context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(),
-                            processes.exit(id).map(Exit::at).orElse(null)));
-                }
-            } finally {
-                lock.unlock();
+        Thread.ofVirtual().start(() -> publishExit(id));
+    }
+
+    /**
+     * Publishes STOPPED for a container's exit, under the container's lock, so that STOPPED never overtakes the
+     * STARTED of a quick process. The container may have been removed since {@link #onExit} saw it: then there is
+     * nothing to publish, and no lock is made for it (it would stay in the map for good).
+     */
+    void publishExit(String id) {
+        ReentrantLock lock = state.lockIfKnown(id);
+        if (lock == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            LogJoiner.awaitDone(state.bundle(id), ContainerProcesses.JOIN_WAIT);
+            ContainerRecord rec = state.containers.get(id);
+            if (rec != null) {
+                state.context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(),
+                        processes.exit(id).map(Exit::at).orElse(null)));
             }
-        });
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -136,16 +135,18 @@ final class RuncContainers {
             state.containers.put(id, rec);
             undo.clear();
             return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
-                    null, 0, "", "", pid, Map.of("bundle", state.bundle(id).toString(), "runtime",
-                    options.binary().toString()));
+                    null, 0, "", "", pid, processes.containerInfo(id, pid, cgroupsPath));
         } finally {
             state.rollback(undo);
-            lock.unlock();
+            state.endCreate(id, lock);
         }
     }
 
     void startContainer(String containerId) {
-        ReentrantLock lock = state.lock(containerId);
+        ReentrantLock lock = state.lockIfKnown(containerId);
+        if (lock == null) {
+            throw BackendException.notFound("container", containerId);
+        }
         lock.lock();
         try {
             ContainerRecord rec = state.requireContainer(containerId);
@@ -187,7 +188,10 @@ final class RuncContainers {
         if (rec == null) {
             return;
         }
-        ReentrantLock lock = state.lock(containerId);
+        ReentrantLock lock = state.lockIfKnown(containerId);
+        if (lock == null) {
+            return; // removed meanwhile
+        }
         lock.lock();
         try {
             if (state.containers.containsKey(containerId)) {

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -137,10 +138,10 @@ final class RuncSandboxes {
             state.sandboxes.put(id, rec);
             undo.clear();
             return new SandboxStatus(id, SandboxStatus.State.NOTREADY, StateStore.time(rec.createdAt()), 0,
-                    Map.of("runtime", options.binary().toString(), "bundle", bundle.toString(), "cgroup", podCgroup));
+                    info(rec));
         } finally {
             state.rollback(undo);
-            lock.unlock();
+            state.endCreate(id, lock);
         }
     }
 
@@ -160,7 +161,10 @@ final class RuncSandboxes {
     }
 
     void startSandbox(String sandboxId) {
-        ReentrantLock lock = state.lock(sandboxId);
+        ReentrantLock lock = state.lockIfKnown(sandboxId);
+        if (lock == null) {
+            throw BackendException.notFound("sandbox", sandboxId);
+        }
         lock.lock();
         try {
             SandboxRecord rec = state.requireSandbox(sandboxId);
@@ -216,7 +220,10 @@ final class RuncSandboxes {
         for (ContainerRecord c : state.containersOf(sandboxId)) {
             workloads.stopContainer(c.id(), timeout);
         }
-        ReentrantLock lock = state.lock(sandboxId);
+        ReentrantLock lock = state.lockIfKnown(sandboxId);
+        if (lock == null) {
+            return; // removed meanwhile
+        }
         lock.lock();
         try {
             SandboxRecord rec = state.sandboxes.get(sandboxId);
@@ -241,18 +248,39 @@ final class RuncSandboxes {
         if (!rec.pins().isEmpty()) {
             boolean ready = PinnedPods.pinnedReady(state, rec);
             return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
-                    StateStore.time(rec.createdAt()), ready ? rec.pausePid() : 0,
-                    Map.of("runtime", options.binary().toString(), "bundle", state.bundle(sandboxId).toString(),
-                            "cgroup", rec.podCgroup(), "pause", rec.pausePid() == 0 ? "none (namespaces pinned)"
-                                    : PauseProcess.PROGRAM + " (pid " + rec.pausePid() + ", namespaces pinned)"));
+                    StateStore.time(rec.createdAt()), ready ? rec.pausePid() : 0, info(rec));
         }
         ContainerStatus pause = processes.processStatus(sandboxId, rec.createdAt(), null, null,
                 Files.exists(state.bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
         boolean ready = pause.state() == ContainerStatus.State.RUNNING;
         return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
-                StateStore.time(rec.createdAt()), ready ? pause.pid() : 0,
-                Map.of("runtime", options.binary().toString(), "bundle", state.bundle(sandboxId).toString(),
-                        "cgroup", rec.podCgroup()));
+                StateStore.time(rec.createdAt()), ready ? pause.pid() : 0, info(rec));
+    }
+
+    /**
+     * A sandbox's status info, shown by verbose status and {@code berth explain} (keys in the plugin's README):
+     * {@code runtime}, {@code bundle}, {@code cgroup} (the pod cgroup, with the cgroupfs driver); with a pause
+     * container also {@code conmon_pid} and {@code runtime_pid} (the pause process as conmon reported it), for a pod
+     * with pinned namespaces {@code pause} (its berth-pause process, if it has one).
+     */
+    private Map<String, String> info(SandboxRecord rec) {
+        Map<String, String> info;
+        if (rec.pins().isEmpty()) {
+            info = processes.info(rec.id());
+            if (rec.pausePid() > 0) {
+                info.put("runtime_pid", Long.toString(rec.pausePid()));
+            }
+        } else {
+            info = new LinkedHashMap<>();
+            info.put("runtime", options.binary().toString());
+            info.put("bundle", state.bundle(rec.id()).toString());
+            info.put("pause", rec.pausePid() == 0 ? "none (namespaces pinned)"
+                    : PauseProcess.PROGRAM + " (pid " + rec.pausePid() + ", namespaces pinned)");
+        }
+        if (!rec.podCgroup().isEmpty()) {
+            info.put("cgroup", rec.podCgroup());
+        }
+        return info;
     }
 
     void removeSandbox(String sandboxId) {

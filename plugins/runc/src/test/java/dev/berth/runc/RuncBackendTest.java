@@ -172,6 +172,14 @@ class RuncBackendTest {
                 assertThat(b.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
                 assertThat(b.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.READY);
             }
+            // The info maps (verbose status, berth explain) name conmon and the process, also without a runtime call.
+            ContainerStatus running = b.containerStatus(id);
+            assertThat(running.info()).containsEntry("runtime_pid", Long.toString(running.pid()))
+                    .containsKeys("bundle", "cgroup", "runtime");
+            assertThat(Processes.live(Long.parseLong(running.info().get("conmon_pid")), "conmon")).isTrue();
+            var pod = b.sandboxStatus(sb);
+            assertThat(pod.info()).containsEntry("runtime_pid", Long.toString(pod.pid()));
+            assertThat(Processes.live(Long.parseLong(pod.info().get("conmon_pid")), "conmon")).isTrue();
             assertThat(Files.exists(calls) ? Files.readAllLines(calls) : List.<String>of())
                     .as("runtime calls for ten status queries").isEmpty();
             long pid = b.containerStatus(id).pid();
