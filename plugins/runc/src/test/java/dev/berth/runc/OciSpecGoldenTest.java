@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -137,8 +138,8 @@ class OciSpecGoldenTest {
                 List.of()));
         t.put("update", () -> OciResources.updateResources(FULL));
         t.put("update-empty", () -> OciResources.updateResources(LinuxResources.NONE));
-        t.put("exec", () -> OciSpecs.execProcess(((JsonNode) OciJson.mapper().valueToTree(table().get("container")
-                .get())).path("process"), List.of("ls", "-l"), false));
+        t.put("exec", () -> OciSpecs.execProcess(((RuntimeSpec) table().get("container").get()).process(),
+                List.of("ls", "-l"), false));
         return t;
     }
 
