@@ -1,7 +1,8 @@
 package dev.berth.runc;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.oci.FileTrees;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import java.io.IOException;
@@ -51,21 +52,21 @@ final class Bundles {
     }
 
     /** Creates the bundle: directory, mounted rootfs, config.json; registers their undo first. */
-    void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config,
+    void prepareBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, RuntimeSpec config,
                                Deque<Runnable> undo) {
         newBundle(what, id, undo);
         fillBundle(what, id, rootfs, config);
     }
 
     /** Mounts the root file system into a new bundle and writes its config.json. */
-    void fillBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, ObjectNode config) {
+    void fillBundle(String what, String id, List<dev.berth.spi.MountSpec> rootfs, RuntimeSpec config) {
         Path bundle = state.bundle(id);
         try {
             if (rootfs.isEmpty()) {
                 throw BackendException.invalid("failed to create " + what + " \"" + id + "\": no root file system");
             }
             Mounts.mountAll(rootfs, bundle.resolve("rootfs"));
-            StateStore.write(bundle.resolve("config.json"), OciSpecs.JSON.writerWithDefaultPrettyPrinter()
+            StateStore.write(bundle.resolve("config.json"), OciJson.mapper().writerWithDefaultPrettyPrinter()
                     .writeValueAsBytes(config));
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to create " + what + " \"" + id + "\": "

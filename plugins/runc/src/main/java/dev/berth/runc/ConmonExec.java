@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
@@ -101,8 +102,8 @@ final class ConmonExec {
         Path logFile = bundle.resolve(tag + ".log");
         Path pidFile = bundle.resolve(tag + ".pid");
         try {
-            JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
-            Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, false)));
+            RuntimeSpec.Process process = OciJson.read(bundle.resolve("config.json")).process();
+            Files.write(spec, OciJson.writeBytes(OciSpecs.execProcess(process, command, false)));
             List<String> args = new ArrayList<>(List.of("-c", containerId, "-n", rec.name(), "-r",
                     runtimeForConmon(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
                     "--socket-dir-path", state.attach.toString(), "--sync", "--log-global-size-max", "16777216",

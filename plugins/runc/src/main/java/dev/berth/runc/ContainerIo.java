@@ -1,7 +1,8 @@
 package dev.berth.runc;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.oci.Processes;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
@@ -90,8 +91,8 @@ final class ContainerIo {
         Path bundle = state.bundle(containerId);
         Path spec = bundle.resolve("exec-" + System.nanoTime() + ".json");
         try {
-            JsonNode process = OciSpecs.JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
-            Files.write(spec, OciSpecs.JSON.writeValueAsBytes(OciSpecs.execProcess(process, command, io.tty())));
+            RuntimeSpec.Process process = OciJson.read(bundle.resolve("config.json")).process();
+            Files.write(spec, OciJson.writeBytes(OciSpecs.execProcess(process, command, io.tty())));
             List<String> runtimeExec = cli.command(List.of("exec", "--process", spec.toString(), containerId));
             if (options.runsc() && io.tty()) {
                 // runsc passes a host terminal through as plain stdio: berth-runsc has gVisor make the terminal.

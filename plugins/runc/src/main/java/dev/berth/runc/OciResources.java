@@ -1,11 +1,11 @@
 package dev.berth.runc;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.berth.oci.ResourceLimits;
+import dev.berth.oci.spec.RuntimeSpec.DeviceRule;
+import dev.berth.oci.spec.RuntimeSpec.Resources;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.LinuxResources;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -13,8 +13,6 @@ import java.util.List;
  * what limits they get ({@code linux.resources}, also the input of {@code runc update}).
  */
 public final class OciResources {
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
-
     private OciResources() {}
 
     /** The pod's own cgroup (cgroupfs driver): {@code <cgroup_parent or /berth>/<sandbox-id>}. */
@@ -43,33 +41,22 @@ public final class OciResources {
     }
 
     /**
-     * The spec's {@code linux.resources}: device rules (all denied but {@code devices}, or all allowed for a
-     * privileged container), then the limits ({@link ResourceLimits}).
+     * The spec's {@code linux.resources}: the limits ({@link SpecMapper#resources}) and the device rules: all
+     * denied but {@code devices}, or all allowed for a privileged container.
      */
-    static ObjectNode resources(LinuxResources r, List<OciSpecs.Device> devices, boolean privileged) {
-        ObjectNode res = F.objectNode();
-        ArrayNode devs = res.putArray("devices");
-        ObjectNode deny = devs.addObject();
-        deny.put("allow", privileged);
-        deny.put("access", "rwm");
+    static Resources resources(LinuxResources r, List<OciSpecs.Device> devices, boolean privileged) {
+        List<DeviceRule> rules = new ArrayList<>();
+        rules.add(new DeviceRule(privileged, null, null, null, "rwm"));
         if (!privileged) {
             for (OciSpecs.Device d : devices) {
-                ObjectNode a = devs.addObject();
-                a.put("allow", true);
-                a.put("type", d.type());
-                a.put("major", d.major());
-                a.put("minor", d.minor());
-                a.put("access", d.permissions());
+                rules.add(new DeviceRule(true, d.type(), d.major(), d.minor(), d.permissions()));
             }
         }
-        res.setAll((ObjectNode) OciSpecs.JSON.valueToTree(ResourceLimits.toOci(r)));
-        return res;
+        return SpecMapper.resources(r).withDevices(List.copyOf(rules));
     }
 
-    /** Resources for {@code runc update --resources -}: the same shape, without devices. */
-    public static ObjectNode updateResources(LinuxResources r) {
-        ObjectNode res = resources(r, List.of(), false);
-        res.remove("devices");
-        return res;
+    /** Resources for {@code runc update --resources -}: the limits, without devices. */
+    public static Resources updateResources(LinuxResources r) {
+        return SpecMapper.resources(r);
     }
 }

@@ -6,9 +6,15 @@ import dev.berth.oci.SeccompProfiles;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.RuntimeSpec.Linux;
+import dev.berth.oci.spec.RuntimeSpec.Mount;
+import dev.berth.oci.spec.RuntimeSpec.Namespace;
+import dev.berth.oci.spec.RuntimeSpec.Process;
+import dev.berth.oci.spec.RuntimeSpec.Root;
+import dev.berth.oci.spec.RuntimeSpec.Seccomp;
+import dev.berth.oci.spec.RuntimeSpec.User;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
@@ -26,14 +32,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
- * Builds OCI runtime specs ({@code config.json}) for pause and workload containers. Pure: everything it needs
- * from the host comes in through {@link Host}, {@link Pod} and resolved {@link Device}s, so it is tested with
- * tables and no runtime. Its cgroup side is {@link OciResources}, its mounts {@link OciMounts}.
+ * Builds OCI runtime specs ({@code config.json}) for pause and workload containers, as berth-oci's typed
+ * {@link RuntimeSpec} (written with {@link dev.berth.oci.spec.OciJson}). Pure: everything it needs from the host
+ * comes in through {@link Host}, {@link Pod} and resolved {@link Device}s, so it is tested with tables and no
+ * runtime. Its cgroup side is {@link OciResources} (limits from {@link SpecMapper#resources}), its mounts
+ * {@link OciMounts}.
  */
 public final class OciSpecs {
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
     static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /** The capabilities a non-privileged container gets unless it adds or drops some (containerd's set). */
@@ -136,34 +144,24 @@ public final class OciSpecs {
     // ---- specs ---------------------------------------------------------------------------------------------
 
     /** The pause container's spec: it owns the pod's namespaces and sysctls. */
-    public static ObjectNode sandbox(SandboxSpec spec, Host host) {
+    public static RuntimeSpec sandbox(SandboxSpec spec, Host host) {
         return sandbox(spec, host, null);
     }
 
     /** The pause container's spec, with the pod's shared /dev/shm at {@code shm} when not null. */
-    public static ObjectNode sandbox(SandboxSpec spec, Host host, Path shm) {
-        ObjectNode root = base();
+    public static RuntimeSpec sandbox(SandboxSpec spec, Host host, Path shm) {
         Namespaces ns = spec.security().namespaces();
         boolean hostNet = ns.network() == NamespaceMode.NODE;
         List<String> args = new ArrayList<>(spec.image().entrypoint());
         args.addAll(spec.image().cmd());
-        ObjectNode process = process(args.isEmpty() ? DEFAULT_PAUSE : args,
-                mergeEnv(spec.image().env(), List.of()), "/", spec.security().runAsUser().orElse(0),
-                spec.security().runAsGroup().orElse(0), spec.security().supplementalGroups(), false);
-        process.put("oomScoreAdj", Math.max(-998, host.ownOomScoreAdj()));
-        process.set("capabilities", caps(DEFAULT_CAPS));
-        process.put("noNewPrivileges", true);
-        root.set("process", process);
-        root.set("root", root(spec.security().readonlyRootfs()));
-        if (!hostNet && !spec.hostname().isEmpty()) {
-            root.put("hostname", spec.hostname());
-        }
-        ArrayNode mounts = OciMounts.defaultMounts(spec.security().privileged(), shm);
-        root.set("mounts", mounts);
+        Process process = process(args.isEmpty() ? DEFAULT_PAUSE : args, mergeEnv(spec.image().env(), List.of()),
+                "/", spec.security().runAsUser().orElse(0), spec.security().runAsGroup().orElse(0),
+                spec.security().supplementalGroups(), false, DEFAULT_CAPS, true, null,
+                Math.max(-998, host.ownOomScoreAdj()));
+        List<Mount> mounts = OciMounts.defaultMounts(spec.security().privileged(), shm);
         OciMounts.addPodFileMounts(mounts, spec.resolvConf(), spec.hostsFile(), spec.hostnameFile(), Set.of());
 
-        ObjectNode linux = F.objectNode();
-        ArrayNode namespaces = F.arrayNode();
+        List<Namespace> namespaces = new ArrayList<>();
         namespaces.add(ns("mount", null));
         if (!hostNet) {
             namespaces.add(ns("uts", null));
@@ -175,33 +173,28 @@ public final class OciSpecs {
         if (ns.pid() != NamespaceMode.NODE) {
             namespaces.add(ns("pid", null));
         }
-        linux.set("namespaces", namespaces);
-        ObjectNode sysctl = F.objectNode();
-        for (var e : new java.util.TreeMap<>(spec.sysctls()).entrySet()) {
+        Map<String, String> sysctl = new TreeMap<>();
+        for (var e : new TreeMap<>(spec.sysctls()).entrySet()) {
             if (hostNet && e.getKey().startsWith("net.")) {
                 throw BackendException.invalid("failed to create sandbox \"" + spec.id() + "\": sysctl \""
                         + e.getKey() + "\" is not allowed with host networking");
             }
             sysctl.put(e.getKey(), e.getValue());
         }
-        if (!sysctl.isEmpty()) {
-            linux.set("sysctl", sysctl);
-        }
-        linux.put("cgroupsPath", OciResources.cgroupsPath(host.systemdCgroup(), spec.cgroupParent(), spec.id(), spec.id()));
-        linux.set("resources", OciResources.resources(LinuxResources.NONE, List.of(), spec.security().privileged()));
-        if (!spec.security().privileged()) {
-            linux.set("maskedPaths", strings(DEFAULT_MASKED));
-            linux.set("readonlyPaths", strings(DEFAULT_READONLY));
-        }
-        root.set("linux", linux);
-        root.set("annotations", annotations(spec.annotations(), "sandbox", spec.id()));
-        return root;
+        boolean privileged = spec.security().privileged();
+        Linux linux = new Linux(null, null,
+                OciResources.resources(LinuxResources.NONE, List.of(), privileged),
+                OciResources.cgroupsPath(host.systemdCgroup(), spec.cgroupParent(), spec.id(), spec.id()),
+                namespaces, null, sysctl.isEmpty() ? null : sysctl, privileged ? null : DEFAULT_MASKED,
+                privileged ? null : DEFAULT_READONLY, null, null, null);
+        return new RuntimeSpec(RuntimeSpec.VERSION, process, new Root("rootfs", spec.security().readonlyRootfs()),
+                !hostNet && !spec.hostname().isEmpty() ? spec.hostname() : null, mounts, null,
+                annotations(spec.annotations(), "sandbox", spec.id()), linux);
     }
 
     /** A workload container's spec, joining the pod's namespaces. */
-    public static ObjectNode container(ContainerSpec spec, Pod pod, Host host, List<Device> devices) {
+    public static RuntimeSpec container(ContainerSpec spec, Pod pod, Host host, List<Device> devices) {
         ContainerSecurity sec = spec.security();
-        ObjectNode root = base();
         List<String> args = spec.processArgs();
         if (args.isEmpty()) {
             throw BackendException.invalid("failed to create container \"" + spec.id()
@@ -212,96 +205,60 @@ public final class OciSpecs {
         groups.addAll(pod.supplementalGroups());
         String cwd = !spec.workingDir().isEmpty() ? spec.workingDir()
                 : !spec.image().workingDir().isEmpty() ? spec.image().workingDir() : "/";
-        ObjectNode process = process(args, mergeEnv(spec.image().env(), spec.env()), cwd, user.uid(), user.gid(),
-                List.copyOf(groups), spec.tty());
-        process.put("oomScoreAdj", (int) Math.max(spec.resources().oomScoreAdj(), host.ownOomScoreAdj()));
-        List<String> wanted = capabilities(sec);
-        if (host.grantableCaps() != null) {
-            wanted = wanted.stream().filter(host.grantableCaps()::contains).toList();
-        }
-        process.set("capabilities", caps(wanted));
-        process.put("noNewPrivileges", sec.noNewPrivs());
-        if (sec.apparmor().type() == SecurityProfile.Type.LOCALHOST) {
-            process.put("apparmorProfile", sec.apparmor().localhostRef());
-        }
-        root.set("process", process);
-        root.set("root", root(sec.readonlyRootfs()));
+        List<String> caps = Capabilities.resolve(sec.privileged(), sec.addCapabilities(), sec.dropCapabilities(),
+                host.grantableCaps());
+        Process process = process(args, mergeEnv(spec.image().env(), spec.env()), cwd, user.uid(), user.gid(),
+                List.copyOf(groups), spec.tty(), caps, sec.noNewPrivs(),
+                sec.apparmor().type() == SecurityProfile.Type.LOCALHOST ? sec.apparmor().localhostRef() : null,
+                (int) Math.max(spec.resources().oomScoreAdj(), host.ownOomScoreAdj()));
 
-        ArrayNode mounts = OciMounts.defaultMounts(sec.privileged(), pod.shm());
+        List<Mount> mounts = OciMounts.defaultMounts(sec.privileged(), pod.shm());
         Set<String> requested = new LinkedHashSet<>();
         for (ContainerMount m : spec.mounts()) {
             requested.add(m.containerPath());
         }
         // CRI mounts win over the defaults at the same destination.
-        for (int i = mounts.size() - 1; i >= 0; i--) {
-            if (requested.contains(mounts.get(i).path("destination").asText())) {
-                mounts.remove(i);
-            }
-        }
+        mounts.removeIf(m -> requested.contains(m.destination()));
         boolean hostNet = pod.namespaces().network() == NamespaceMode.NODE;
-        OciMounts.addPodFileMounts(mounts, pod.resolvConf(), pod.hostsFile(), hostNet ? null : pod.hostnameFile(), requested);
+        OciMounts.addPodFileMounts(mounts, pod.resolvConf(), pod.hostsFile(), hostNet ? null : pod.hostnameFile(),
+                requested);
         for (ContainerMount m : spec.mounts()) {
             mounts.add(OciMounts.criMount(spec.id(), m, host.recursiveReadOnly()));
         }
-        root.set("mounts", mounts);
 
-        ObjectNode linux = F.objectNode();
-        linux.set("namespaces", containerNamespaces(spec, pod));
-        linux.put("cgroupsPath", OciResources.cgroupsPath(host.systemdCgroup(), pod.cgroupParent(), pod.id(), spec.id()));
-        linux.set("resources", OciResources.resources(spec.resources(), devices, sec.privileged()));
-        ArrayNode devs = F.arrayNode();
+        List<RuntimeSpec.Device> devs = new ArrayList<>();
         for (Device d : devices) {
-            ObjectNode n = devs.addObject();
-            n.put("path", d.containerPath());
-            n.put("type", d.type());
-            n.put("major", d.major());
-            n.put("minor", d.minor());
-            n.put("fileMode", d.fileMode());
-            n.put("uid", 0);
-            n.put("gid", 0);
+            devs.add(new RuntimeSpec.Device(d.containerPath(), d.type(), d.major(), d.minor(), d.fileMode(), 0L, 0L));
         }
-        if (!devs.isEmpty()) {
-            linux.set("devices", devs);
-        }
-        if (!sec.privileged()) {
-            linux.set("maskedPaths", strings(sec.maskedPaths().isEmpty() ? DEFAULT_MASKED : sec.maskedPaths()));
-            linux.set("readonlyPaths",
-                    strings(sec.readonlyPaths().isEmpty() ? DEFAULT_READONLY : sec.readonlyPaths()));
-        }
+        Seccomp seccomp = null;
         if (sec.seccomp().type() == SecurityProfile.Type.LOCALHOST && !sec.privileged()) {
             JsonNode profile = host.seccompLoader().apply(Path.of(sec.seccomp().localhostRef()));
             if (profile == null) {
                 throw BackendException.invalid("failed to create container \"" + spec.id()
                         + "\": cannot read the Localhost seccomp profile " + sec.seccomp().localhostRef());
             }
-            linux.set("seccomp", seccomp(spec.id(), profile));
+            seccomp = seccomp(spec.id(), profile);
         }
         if (sec.seccomp().type() == SecurityProfile.Type.RUNTIME_DEFAULT && !sec.privileged()) {
-            linux.set("seccomp", JSON.valueToTree(SeccompProfiles.runtimeDefault(texts(root.path("process")
-                    .path("capabilities").path("bounding")))));
+            seccomp = SpecMapper.seccomp(SeccompProfiles.runtimeDefault(caps));
         }
         if (sec.namespaces().userNamespace() != null) {
             throw BackendException.unimplemented("failed to create container \"" + spec.id()
                     + "\": user namespaces are not supported by the runc backend yet");
         }
-        Propagation.rootfs(spec.mounts()).ifPresent(p -> linux.put("rootfsPropagation", p));
-        root.set("linux", linux);
-        root.set("annotations", annotations(spec.annotations(), "container", pod.id()));
-        return root;
+        Linux linux = new Linux(null, null, OciResources.resources(spec.resources(), devices, sec.privileged()),
+                OciResources.cgroupsPath(host.systemdCgroup(), pod.cgroupParent(), pod.id(), spec.id()),
+                containerNamespaces(spec, pod), devs.isEmpty() ? null : List.copyOf(devs), null,
+                sec.privileged() ? null : sec.maskedPaths().isEmpty() ? DEFAULT_MASKED : sec.maskedPaths(),
+                sec.privileged() ? null : sec.readonlyPaths().isEmpty() ? DEFAULT_READONLY : sec.readonlyPaths(),
+                seccomp, Propagation.rootfs(spec.mounts()).orElse(null), null);
+        return new RuntimeSpec(RuntimeSpec.VERSION, process, new Root("rootfs", sec.readonlyRootfs()), null, mounts,
+                null, annotations(spec.annotations(), "container", pod.id()), linux);
     }
 
-    /** A process spec for {@code exec}: the container's process with new args and no terminal. */
-    public static ObjectNode execProcess(JsonNode containerProcess, List<String> args, boolean tty) {
-        ObjectNode p = containerProcess.deepCopy();
-        p.set("args", strings(args));
-        p.put("terminal", tty);
-        return p;
-    }
-
-    private static List<String> texts(JsonNode array) {
-        List<String> out = new java.util.ArrayList<>();
-        array.forEach(n -> out.add(n.asText()));
-        return out;
+    /** A process spec for {@code exec}: the container's process with new args and no terminal unless asked. */
+    public static Process execProcess(Process containerProcess, List<String> args, boolean tty) {
+        return containerProcess.forExec(args, tty, containerProcess.consoleSize());
     }
 
     // ---- parts ---------------------------------------------------------------------------------------------
@@ -328,10 +285,10 @@ public final class OciSpecs {
         return List.copyOf(env.values());
     }
 
-    static ArrayNode containerNamespaces(ContainerSpec spec, Pod pod) {
+    static List<Namespace> containerNamespaces(ContainerSpec spec, Pod pod) {
         Namespaces ns = spec.security().namespaces();
         Namespaces podNs = pod.namespaces();
-        ArrayNode out = F.arrayNode();
+        List<Namespace> out = new ArrayList<>();
         out.add(ns("mount", null));
         if (podNs.network() != NamespaceMode.NODE) {
             out.add(ns("network", pod.namespace("net")));
@@ -365,9 +322,9 @@ public final class OciSpecs {
     }
 
     /** Takes the fields OCI knows from a seccomp profile (OCI or Docker format). */
-    static ObjectNode seccomp(String containerId, JsonNode profile) {
+    static Seccomp seccomp(String containerId, JsonNode profile) {
         try {
-            return JSON.valueToTree(SeccompProfiles.fromProfile(profile == null ? null
+            return SpecMapper.seccomp(SeccompProfiles.fromProfile(profile == null ? null
                     : JSON.convertValue(profile, Object.class)));
         } catch (IllegalArgumentException e) {
             throw BackendException.invalid("failed to create container \"" + containerId
@@ -375,67 +332,25 @@ public final class OciSpecs {
         }
     }
 
-    private static ObjectNode base() {
-        ObjectNode root = F.objectNode();
-        root.put("ociVersion", "1.0.2");
-        return root;
+    private static Process process(List<String> args, List<String> env, String cwd, long uid, long gid,
+                                   List<Long> groups, boolean tty, List<String> caps, boolean noNewPrivileges,
+                                   String apparmorProfile, int oomScoreAdj) {
+        return new Process(tty, null, new User(uid, gid, null, groups.isEmpty() ? null : List.copyOf(groups)),
+                List.copyOf(args), env, cwd, RuntimeSpec.Capabilities.of(caps), null, noNewPrivileges,
+                apparmorProfile, oomScoreAdj, null);
     }
 
-    private static ObjectNode process(List<String> args, List<String> env, String cwd, long uid, long gid,
-                                      List<Long> groups, boolean tty) {
-        ObjectNode p = F.objectNode();
-        p.put("terminal", tty);
-        ObjectNode user = p.putObject("user");
-        user.put("uid", uid);
-        user.put("gid", gid);
-        if (!groups.isEmpty()) {
-            ArrayNode g = user.putArray("additionalGids");
-            groups.forEach(g::add);
-        }
-        p.set("args", strings(args));
-        p.set("env", strings(env));
-        p.put("cwd", cwd);
-        return p;
+    private static Namespace ns(String type, Path path) {
+        return new Namespace(type, path == null ? null : path.toString());
     }
 
-    private static ObjectNode caps(List<String> caps) {
-        ObjectNode c = F.objectNode();
-        for (String set : List.of("bounding", "effective", "permitted")) {
-            c.set(set, strings(caps));
-        }
-        return c;
-    }
-
-    private static ObjectNode root(boolean readonly) {
-        ObjectNode r = F.objectNode();
-        r.put("path", "rootfs");
-        r.put("readonly", readonly);
-        return r;
-    }
-
-    private static ObjectNode ns(String type, Path path) {
-        ObjectNode n = F.objectNode();
-        n.put("type", type);
-        if (path != null) {
-            n.put("path", path.toString());
-        }
-        return n;
-    }
-
-    private static ObjectNode annotations(Map<String, String> request, String type, String sandboxId) {
-        ObjectNode a = F.objectNode();
-        new java.util.TreeMap<>(request).forEach(a::put);
-        a.put("io.kubernetes.cri.container-type", type);
-        a.put("io.kubernetes.cri.sandbox-id", sandboxId);
+    private static Map<String, String> annotations(Map<String, String> request, String type, String sandboxId) {
+        Map<String, String> a = new LinkedHashMap<>(new TreeMap<>(request));
+        a.put(SpecMapper.CONTAINER_TYPE, type);
+        a.put(SpecMapper.SANDBOX_ID, sandboxId);
         return a;
     }
 
-    static ArrayNode strings(List<String> values) {
-        ArrayNode a = F.arrayNode();
-        values.forEach(a::add);
-        return a;
-    }
-
-    /** A mapper for the specs and state files. */
+    /** A mapper for the state files and the runtime's JSON output. */
     static final ObjectMapper JSON = new ObjectMapper();
 }

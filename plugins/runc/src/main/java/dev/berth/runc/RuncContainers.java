@@ -1,7 +1,8 @@
 package dev.berth.runc;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.oci.ProcessRunner;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendException;
@@ -83,7 +84,7 @@ final class RuncContainers {
                     HandlerState.path(sb.resolvConf()), HandlerState.path(sb.hostsFile()),
                     HandlerState.path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
-            ObjectNode config = OciSpecs.container(spec, pod, state.host(), Devices.resolve(id, spec.devices()));
+            RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.resolve(id, spec.devices()));
             for (var m : spec.mounts()) {
                 if (m.propagation() == dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL) {
                     try {
@@ -114,7 +115,7 @@ final class RuncContainers {
                 joiner = starting;
             }
             bundleFiles.fillBundle("container", id, spec.rootfs(), config);
-            String cgroupsPath = config.path("linux").path("cgroupsPath").asText();
+            String cgroupsPath = config.linux().cgroupsPath();
             if (!options.systemdCgroup()) {
                 undo.push(() -> Cgroups.remove(cgroupsPath));
             }
@@ -242,7 +243,7 @@ final class RuncContainers {
         }
         Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
-            Files.write(file, OciSpecs.JSON.writeValueAsBytes(OciResources.updateResources(resources)));
+            Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));
             ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
                 throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.spec.OciJson;
+import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
@@ -38,6 +40,10 @@ class OciSpecsTest {
     static final OciSpecs.Pod POD = new OciSpecs.Pod(SB, "", 42, null, Namespaces.POD_DEFAULT,
             Path.of("/run/pod/resolv.conf"), Path.of("/run/pod/hosts"), Path.of("/run/pod/hostname"), List.of(7L), 0);
 
+    static JsonNode tree(Object spec) {
+        return OciJson.mapper().valueToTree(spec);
+    }
+
     static JsonNode parse(String json) {
         try {
             return OciSpecs.JSON.readTree(json);
@@ -68,7 +74,7 @@ class OciSpecsTest {
     }
 
     static JsonNode container(ContainerSpec spec) {
-        return OciSpecs.container(spec, POD, HOST, List.of());
+        return tree(OciSpecs.container(spec, POD, HOST, List.of()));
     }
 
     static List<String> texts(JsonNode array) {
@@ -146,9 +152,9 @@ class OciSpecsTest {
     @MethodSource("oomCases")
     void oomScoreAdjIsNeverBelowBerthsOwn(int own, long asked, int expected) {
         LinuxResources res = new LinuxResources(0, 0, 0, 0, asked, "", "", Map.of(), Map.of(), 0);
-        JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
+        JsonNode spec = tree(OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
                 List.of(), "", List.of(), List.of(), res, null), POD, new OciSpecs.Host(own, false, false, p -> null),
-                List.of());
+                List.of()));
         assertThat(spec.path("process").path("oomScoreAdj").asInt()).isEqualTo(expected);
     }
 
@@ -195,8 +201,8 @@ class OciSpecsTest {
                 false, null, null);
         var host = new OciSpecs.Host(0, true, false, p -> null,
                 java.util.Set.copyOf(OciSpecs.ALL_CAPS.stream().filter(c -> !c.equals("CAP_SYS_RESOURCE")).toList()));
-        JsonNode caps = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
-                List.of(), "", List.of(), List.of(), null, sec), POD, host, List.of()).path("process").path("capabilities");
+        JsonNode caps = tree(OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
+                List.of(), "", List.of(), List.of(), null, sec), POD, host, List.of())).path("process").path("capabilities");
         assertThat(texts(caps.path("bounding"))).hasSize(OciSpecs.ALL_CAPS.size() - 1)
                 .doesNotContain("CAP_SYS_RESOURCE").contains("CAP_SYS_ADMIN");
     }
@@ -296,8 +302,8 @@ class OciSpecsTest {
     static String namespacesIn(OciSpecs.Pod pod, Namespaces ns) {
         ContainerSecurity sec = security(false, List.of(), List.of(), OptionalLong.empty(), OptionalLong.empty(),
                 false, null, ns);
-        JsonNode spec = OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
-                List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of());
+        JsonNode spec = tree(OciSpecs.container(spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(),
+                List.of(), "", List.of(), List.of(), null, sec), pod, HOST, List.of()));
         List<String> got = new ArrayList<>();
         spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText() + "=" + n.path("path").asText()));
         return String.join(";", got);
@@ -362,19 +368,19 @@ class OciSpecsTest {
     void resources() {
         LinuxResources r = new LinuxResources(100_000, 50_000, 256, 1L << 30, 0, "0-1", "0", Map.of("2MB", 4L << 20),
                 Map.of("memory.high", "1000000"), 2L << 30);
-        JsonNode res = OciResources.updateResources(r);
+        JsonNode res = tree(OciResources.updateResources(r));
         assertThat(res.toString()).isEqualTo("{\"cpu\":{\"shares\":256,\"quota\":50000,\"period\":100000,"
                 + "\"cpus\":\"0-1\",\"mems\":\"0\"},\"memory\":{\"limit\":1073741824,\"swap\":2147483648},"
                 + "\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}],"
                 + "\"unified\":{\"memory.high\":\"1000000\"}}");
-        assertThat(OciResources.updateResources(LinuxResources.NONE).toString()).isEqualTo("{}");
+        assertThat(tree(OciResources.updateResources(LinuxResources.NONE)).toString()).isEqualTo("{}");
     }
 
     @Test
     void devicesAreCreatedAndAllowed() {
         var dev = new OciSpecs.Device("/dev/xnull", "/dev/null", "c", 1, 3, 0666, "rw");
-        JsonNode spec = OciSpecs.container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0)), POD, HOST,
-                List.of(dev));
+        JsonNode spec = tree(OciSpecs.container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0)), POD, HOST,
+                List.of(dev)));
         assertThat(spec.path("linux").path("devices").get(0).toString())
                 .isEqualTo("{\"path\":\"/dev/xnull\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":438,\"uid\":0,\"gid\":0}");
         assertThat(spec.path("linux").path("resources").path("devices").toString())
@@ -428,7 +434,8 @@ class OciSpecsTest {
 
     @Test
     void sandboxOwnsPodNamespacesHostnameAndSysctls() {
-        JsonNode spec = OciSpecs.sandbox(sandbox(Namespaces.POD_DEFAULT, Map.of("net.ipv4.ip_forward", "1")), HOST);
+        JsonNode spec = tree(OciSpecs.sandbox(sandbox(Namespaces.POD_DEFAULT, Map.of("net.ipv4.ip_forward", "1")),
+                HOST));
         assertThat(texts(spec.path("process").path("args"))).isEqualTo(OciSpecs.DEFAULT_PAUSE);
         assertThat(spec.path("hostname").asText()).isEqualTo("myhost");
         List<String> got = new ArrayList<>();
@@ -443,12 +450,12 @@ class OciSpecsTest {
     @Test
     void hostNetworkSandboxHasNoNetworkOrUtsNamespaceAndRefusesNetSysctls() {
         Namespaces host = new Namespaces(NamespaceMode.NODE, NamespaceMode.NODE, NamespaceMode.NODE, "", null);
-        JsonNode spec = OciSpecs.sandbox(sandbox(host, Map.of()), HOST);
+        JsonNode spec = tree(OciSpecs.sandbox(sandbox(host, Map.of()), HOST));
         assertThat(spec.has("hostname")).isFalse();
         List<String> got = new ArrayList<>();
         spec.path("linux").path("namespaces").forEach(n -> got.add(n.path("type").asText()));
         assertThat(got).containsExactly("mount");
-        assertThatThrownBy(() -> OciSpecs.sandbox(sandbox(host, Map.of("net.core.somaxconn", "1024")), HOST))
+        assertThatThrownBy(() -> tree(OciSpecs.sandbox(sandbox(host, Map.of("net.core.somaxconn", "1024")), HOST)))
                 .isInstanceOfSatisfying(BackendException.class,
                         e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
     }
@@ -456,7 +463,8 @@ class OciSpecsTest {
     @Test
     void execProcessKeepsTheContainersUserAndEnv() {
         JsonNode spec = container(simple(image(List.of("x"), List.of(), List.of("A=1"), "/w", 5, 6)));
-        JsonNode p = OciSpecs.execProcess(spec.path("process"), List.of("ls", "-l"), false);
+        JsonNode p = tree(OciSpecs.execProcess(OciJson.convert(spec.path("process"), RuntimeSpec.Process.class),
+                List.of("ls", "-l"), false));
         assertThat(texts(p.path("args"))).containsExactly("ls", "-l");
         assertThat(p.path("user").path("uid").asLong()).isEqualTo(5);
         assertThat(p.path("cwd").asText()).isEqualTo("/w");
@@ -467,8 +475,8 @@ class OciSpecsTest {
     void aSharedShmIsBoundIntoTheContainer() {
         OciSpecs.Pod pod = new OciSpecs.Pod(SB, "", 42, null, Namespaces.POD_DEFAULT, null, null, null, List.of(), 0,
                 Path.of("/state/b/" + SB + "/shm"));
-        JsonNode spec = OciSpecs.container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0)), pod, HOST,
-                List.of());
+        JsonNode spec = tree(OciSpecs.container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0)), pod, HOST,
+                List.of()));
         JsonNode shm = mount(spec, "/dev/shm");
         assertThat(shm.path("type").asText()).isEqualTo("bind");
         assertThat(shm.path("source").asText()).isEqualTo("/state/b/" + SB + "/shm");

@@ -29,6 +29,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -217,7 +218,10 @@ public final class SpecMapper {
                 null, ann, linux);
     }
 
-    /** The OCI resources for {@code r}, as an update takes them: unset values are left out, no device rules. */
+    /**
+     * The OCI resources for {@code r}, as an update takes them: unset values are left out, no device rules (the
+     * plugin's); huge page limits by page size and unified keys sorted. The one resource mapping of the plugins.
+     */
     public static Resources resources(LinuxResources r) {
         Cpu cpu = new Cpu(r.cpuShares() > 0 ? r.cpuShares() : null, r.cpuQuota() != 0 ? r.cpuQuota() : null,
                 r.cpuPeriod() > 0 ? r.cpuPeriod() : null, r.cpusetCpus().isEmpty() ? null : r.cpusetCpus(),
@@ -227,13 +231,13 @@ public final class SpecMapper {
         List<HugepageLimit> huge = null;
         if (!r.hugepageLimits().isEmpty()) {
             huge = new ArrayList<>();
-            for (var e : r.hugepageLimits().entrySet()) {
+            for (var e : new TreeMap<>(r.hugepageLimits()).entrySet()) {
                 huge.add(new HugepageLimit(e.getKey(), e.getValue()));
             }
         }
         return new Resources(cpu.equals(new Cpu(null, null, null, null, null)) ? null : cpu,
                 mem.equals(new Memory(null, null, null, null)) ? null : mem, null, huge,
-                r.unified().isEmpty() ? null : new LinkedHashMap<>(r.unified()), null);
+                r.unified().isEmpty() ? null : new TreeMap<>(r.unified()), null);
     }
 
     /** An exec's process: the container's, with {@code args}, no terminal and no console size. */

@@ -6,14 +6,14 @@
  * <h2>Who uses it</h2>
  * The kata plugin writes every {@code config.json}, exec process and update from here (plus Kata's sizing
  * annotations); its golden files (plugins/kata, {@code OciSpecGoldenTest}) pin that output to what its earlier
- * map-based builder wrote. The runc plugin still has its own builder ({@code dev.berth.runc.OciSpecs}, Jackson
- * {@code ObjectNode}s); {@code OciModelCoversRuncTest} (test/plugins-it) reads each of its specs strictly into
- * {@link dev.berth.oci.spec.RuntimeSpec} and writes it back unchanged, so the model already says everything runc
- * writes.
+ * map-based builder wrote. The runc plugin builds the same records with its own policy
+ * ({@code dev.berth.runc.OciSpecs}: pod and host facts, the cgroup mount, devices, AppArmor, refusals) and takes
+ * its limits from {@link dev.berth.oci.spec.SpecMapper#resources}, the one resource mapping; its golden files
+ * (plugins/runc, {@code OciSpecGoldenTest}) were captured from its earlier {@code ObjectNode} builder.
  *
- * <h2>How the runc plugin adopts it</h2>
- * The model needs no change; the mapping grows by what only runc's builder does today, each step checked by both
- * tests above (kata's output must not move, runc's must be reproduced):
+ * <h2>What is left to share</h2>
+ * runc's sandbox and container builders and {@link dev.berth.oci.spec.SpecMapper}'s differ where the two plugins
+ * differ today; each step below is checked by both golden tests (neither output may move unless on purpose):
  * <ol>
  *   <li>Pod facts: {@link dev.berth.oci.spec.SpecMapper.PodRef} gains the cgroup parent, the pod's supplemental
  *       groups (merged into each container's), the shared {@code /dev/shm} (bound instead of a private tmpfs) and
@@ -30,10 +30,6 @@
  *       and the mapping takes a parameter.</li>
  *   <li>Refusals become {@code BackendException.invalid} in the mapping (kata maps its IllegalArgumentException
  *       to that today), with runc's messages.</li>
- *   <li>runc's {@code OciSpecs} then calls the mapping and writes with {@link dev.berth.oci.spec.OciJson} (pretty
- *       printed for bundles, as now); its {@code ObjectNode} code and its own Jackson mapper go, and
- *       {@code OciModelCoversRuncTest} becomes golden files captured from runc's builder before the switch, as
- *       kata's were.</li>
  * </ol>
  */
 package dev.berth.oci.spec;
