@@ -1,5 +1,7 @@
 package __PACKAGE__;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.PodMetadata;
 import dev.berth.spi.RuntimeBackend;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +42,12 @@ class __CLASS__ContractTest extends RuntimeBackendContractTest {
         if (backend != null) {
             backend.close();
         }
+    }
+
+    /** Besides the contract: on a host that has what the backend needs, it says it is ready to run pods. */
+    @Test
+    void theBackendIsReadyOnThisHost() {
+        assertThat(backend.health().ready()).as("health: %s", backend.health().checks()).isTrue();
     }
 
     @Override
