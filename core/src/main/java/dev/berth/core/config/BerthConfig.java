@@ -96,22 +96,6 @@ public record BerthConfig(
         }
     }
 
-    /** The config as built before tracing had a table (tracing then comes from the environment only). */
-    public BerthConfig(CriEndpoint socket, Path root, Path state, String defaultRuntime, SortedMap<String, Handler> runtimes,
-                       Path pluginsDir, Images images, Network network, Streaming streaming, String logLevel,
-                       Duration healthInterval, Metrics metrics) {
-        this(socket, root, state, defaultRuntime, runtimes, pluginsDir, images, network, streaming, logLevel,
-                healthInterval, metrics, null);
-    }
-
-    /** The config as built before it had a log format (text, then). */
-    public BerthConfig(CriEndpoint socket, Path root, Path state, String defaultRuntime, SortedMap<String, Handler> runtimes,
-                       Path pluginsDir, Images images, Network network, Streaming streaming, String logLevel,
-                       Duration healthInterval, Metrics metrics, Tracing tracing) {
-        this(socket, root, state, defaultRuntime, runtimes, pluginsDir, images, network, streaming, logLevel,
-                healthInterval, metrics, tracing, null);
-    }
-
     public BerthConfig {
         logFormat = logFormat == null ? "text" : logFormat;
         runtimes = new TreeMap<>(runtimes);
@@ -141,7 +125,9 @@ public record BerthConfig(
                 new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
                 "info",
                 Duration.ofSeconds(10),
-                new Metrics(""));
+                new Metrics(""),
+                null,
+                null);
     }
 
     /** The handler used for an empty {@code runtime_handler}. */
