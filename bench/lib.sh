@@ -86,9 +86,10 @@ TOML
 }
 
 # Starts the runtime configured by bench_config and waits for its socket: bench_start berth|containerd LOG
+# (BERTH_IMAGE names another berth image to start, for before/after comparisons)
 bench_start() {
   case $1 in
-    berth) env -u JAVA_HOME "$image/bin/berth" daemon --config "$work/berth.toml" >"$2" 2>&1 & ;;
+    berth) env -u JAVA_HOME "${BERTH_IMAGE:-$image}/bin/berth" daemon --config "$work/berth.toml" >"$2" 2>&1 & ;;
     containerd) containerd --config "$work/containerd.toml" >"$2" 2>&1 & ;;
   esac
   pid=$!

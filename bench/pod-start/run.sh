@@ -26,8 +26,11 @@
 # COMPARE=metrics measures only the cost of metrics instead: berth (runc) without and with a [metrics] address
 # scraped every second, in turns, kubelet pods over one gRPC connection, then core's MetricsBenchTest (the CPU
 # time of one pod start's recordings and of one scrape, apart from the host's noise).
+# COMPARE=build BASELINE=DIR measures two builds of berth against each other: the image in DIR (a jlink image,
+# e.g. another checkout's distribution/target/berth) and this checkout's, in turns with containerd, kubelet pods
+# over one gRPC connection, so that a change's before and after see the same host in the same run.
 # BENCH_CGROUP_PARENT gives the gRPC driver's pods a cgroup parent of their own (see bench/lib.sh for the bridge).
-# Usage: bench/pod-start/run.sh [pods-per-round]     (default 10; ROUNDS=n, COMPARE=metrics in the environment)
+# Usage: bench/pod-start/run.sh [pods-per-round]     (default 10; ROUNDS=n, COMPARE=gvisor|metrics|build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-10}
@@ -135,6 +138,25 @@ if [ "${COMPARE:-}" = gvisor ]; then
   b=$(median <"$results/berth.times"); g=$(median <"$results/berth-gvisor.times")
   c=$( [ -n "$have_containerd" ] && median <"$results/containerd.times" || echo 0)
   awk -v b="$b" -v g="$g" -v c="$c" -v n="$(wc -l <"$results/berth-gvisor.times")" 'BEGIN {printf "pod+container start median over %d pods each: berth runc %s ms, berth gvisor %s ms, containerd runc %s ms; gvisor/runc %.2f, gvisor/containerd %.2f\n", n, b, g, c, g/b, (c > 0 ? g/c : 0)}'
+  exit 0
+fi
+if [ "${COMPARE:-}" = build ]; then
+  # Before and after: the baseline image and this checkout's, in turns with containerd.
+  [ -x "${BASELINE:-}/bin/berth" ] || { echo "COMPARE=build needs BASELINE=<a berth image dir>" >&2; exit 1; }
+  echo "== baseline ($BASELINE) and this build, kubelet pods over one gRPC connection"
+  for round in $(seq 1 "$rounds"); do
+    echo " round $round"
+    BERTH_IMAGE=$BASELINE grpc_round berth-before berth "" kubelet
+    grpc_round berth-after berth "" kubelet
+    [ -n "$have_containerd" ] && grpc_round containerd containerd "" kubelet
+  done
+  b=$(median <"$results/berth-before.times"); a=$(median <"$results/berth-after.times")
+  c=$( [ -n "$have_containerd" ] && median <"$results/containerd.times" || echo 0)
+  for label in berth-before berth-after; do # the spread of the round medians: what the host's noise allows
+    meds=(); for r in $(seq 1 "$rounds"); do meds+=("$(sed -n "$(( (r - 1) * n + 1 )),$(( r * n ))p" "$results/$label.times" | median)"); done
+    echo "$label round medians: ${meds[*]} ms"
+  done
+  awk -v b="$b" -v a="$a" -v c="$c" -v n="$(wc -l <"$results/berth-after.times")" 'BEGIN {printf "pod+container start median over %d pods each: before %s ms, after %s ms, containerd %s ms; after/before %.3f, before/containerd %.2f, after/containerd %.2f\n", n, b, a, c, a/b, (c > 0 ? b/c : 0), (c > 0 ? a/c : 0)}'
   exit 0
 fi
 if [ "${COMPARE:-}" = metrics ]; then
