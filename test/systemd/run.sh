@@ -2,7 +2,8 @@
 # The Debian package under a real systemd: in a fresh Debian root booted with systemd as its PID 1
 # (../shared/tools/systemd-root.sh), `apt install ./berth_*.deb` with its dependencies, the unit starts
 # through Type=notify, passes systemd-analyze verify, doctor and crictl work, reload reloads, restart and
-# an upgrade to a newer package keep a running container's pid and its log without a gap, and purge removes
+# an upgrade to a newer package and a downgrade back keep a running container's pid and its log without a gap,
+# a package that cannot read the node's state format is refused, and purge removes
 # the package's files. Needs the critest kit (registry and crictl) beside the repository.
 # Usage (root, after mvn package): test/systemd/run.sh [bookworm|trixie] [logdir]
 set -euo pipefail
@@ -151,8 +152,31 @@ m2=$(main_pid)
 [ "$m2" != "$m1" ] && [ "$(pid_of)" = "$pid0" ] && ok "upgrade: the package restarted berth, the container kept its pid" \
   || fail "upgrade: the container should keep pid $pid0 (now $(pid_of)), berth a new pid (was $m1, now $m2)"
 check "the running package is the newer one" 'dpkg-query -W -f="\${Version}" berth | grep -q "+next1$"'
+
+echo "== downgrade, and a downgrade across a state-format change"
+check "the state directory records its format" 'test "$(cat /var/lib/berth/format)" -ge 1'
+in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades /root/berth.deb' \
+  >"$logs/downgrade.log" 2>&1 && ok "apt install of the older package (same state format)" \
+  || fail "apt install of the older package (see $logs/downgrade.log)"
 sleep 1
-if no_gap >>"$logs/checks.log" 2>&1; then ok "the container's log has every line, through reload, restart and upgrade"
+m3=$(main_pid)
+[ "$m3" != "$m2" ] && [ "$(pid_of)" = "$pid0" ] && ok "downgrade: the package restarted berth, the container kept its pid" \
+  || fail "downgrade: the container should keep pid $pid0 (now $(pid_of)), berth a new pid (was $m2, now $m3)"
+check "the running package is the older one again" '! dpkg-query -W -f="\${Version}" berth | grep -q "+next1$"'
+# As if a newer berth had changed the state's format: no package of this build may replace it.
+in_root 'cp /var/lib/berth/format /root/format.saved && echo 99 >/var/lib/berth/format' >/dev/null
+if in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /root/berth-next.deb' >"$logs/refused.log" 2>&1; then
+  fail "a package that reads an older state format should be refused"
+else
+  grep -q "holds state format 99" "$logs/refused.log" && ok "a package that cannot read the state is refused, naming the formats" \
+    || fail "the refusal should name the state format (see $logs/refused.log)"
+fi
+check "after the refusal the older package stays installed and berth active" \
+  "! dpkg-query -W -f='\${Version}' berth | grep -q '+next1\$' && dpkg -s berth | grep -q 'Status: install ok installed' && systemctl is-active berth"
+[ "$(pid_of)" = "$pid0" ] && ok "after the refusal the container still has its pid" || fail "after the refusal the container should keep pid $pid0 (now $(pid_of))"
+in_root 'mv /root/format.saved /var/lib/berth/format' >/dev/null
+sleep 1
+if no_gap >>"$logs/checks.log" 2>&1; then ok "the container's log has every line, through reload, restart, upgrade and downgrade"
 else fail "the container's log has a gap or too few lines"; fi
 
 echo "== remove and purge"

@@ -58,6 +58,11 @@ printf 'berth (%s) unstable; urgency=medium\n\n  * Built from the berth reposito
 mkdir -p "$root/usr/share/lintian/overrides"
 install -m 0644 "$here/deb/lintian-overrides" "$root/usr/share/lintian/overrides/berth"
 for s in postinst prerm postrm; do install -m 0755 "$here/deb/$s" "$root/DEBIAN/$s"; done
+# The preinst refuses a downgrade across a state-format change: it gets the newest format this build reads.
+state_format=$("$image/runtime/bin/java" -cp "$image/lib/*" dev.berth.core.store.StateFormat)
+case $state_format in ''|*[!0-9]*) echo "no state format from the image: $state_format" >&2; exit 1 ;; esac
+sed -e "s/@STATE_FORMAT@/$state_format/" -e "s/@VERSION@/$debver/" "$here/deb/preinst" >"$root/DEBIAN/preinst"
+chmod 0755 "$root/DEBIAN/preinst"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$debver/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/deb/control.in" >"$root/DEBIAN/control"
 

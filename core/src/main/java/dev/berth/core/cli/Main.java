@@ -31,6 +31,10 @@ public final class Main implements Runnable {
                 cmd.getErr().println("berth: " + ce.getMessage());
                 return CONFIG_ERROR;
             }
+            if (ex instanceof dev.berth.core.store.StateFormat.Refused refused) {
+                cmd.getErr().println("berth: " + refused.getMessage());
+                return 1;
+            }
             cmd.getErr().println("berth: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
             return 1;
         }).execute(args);
