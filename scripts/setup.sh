@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what berth needs, builds it, installs it under /opt/berth and starts the daemon on its built-in
-# defaults (no config file needed). Re-runnable. Usage: sudo scripts/setup.sh
+# Installs what berth needs, builds it, installs the Debian package the build makes, and starts berth on its
+# built-in defaults (no config file needed). Under systemd the package's unit runs berth; on a host without
+# systemd as PID 1 (a container, a chroot) this script starts the installed daemon itself. Re-runnable: a running
+# berth is replaced, and its containers keep running. Usage: sudo scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -13,26 +15,41 @@ fix_hybrid_cgroups
 echo "== building with $JAVA_HOME"
 mvn -B -q -DskipTests install
 
-echo "== installing to /opt/berth"
-prefix=/opt/berth
-if [ -S /run/berth/berth.sock ] && pgrep -f 'dev.berth.core.cli.Main daemon' >/dev/null; then
-  echo "stopping the running berth (containers keep running)"
-  pkill -TERM -f 'dev.berth.core.cli.Main daemon' || true
-  sleep 2
+deb=$(ls distribution/target/berth_*.deb | head -1)
+sock=/run/berth/berth.sock
+# The daemon serving berth's default socket, if one runs outside systemd (this script's, or an older one's).
+unmanaged_daemon() {
+  ss -xlpn 2>/dev/null | awk -v s="$sock" '$5 == s' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+}
+systemd=$([ -d /run/systemd/system ] && echo yes || true)
+old=$(unmanaged_daemon)
+if [ -n "$old" ] && ! { [ -n "$systemd" ] && [ "$(systemctl show -p MainPID --value berth 2>/dev/null)" = "$old" ]; }; then
+  echo "stopping the berth serving $sock (pid $old; its containers keep running)"
+  kill -TERM "$old"
+  for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
 fi
-rm -rf "$prefix.new" && cp -a distribution/target/berth "$prefix.new"
-rm -rf "$prefix" && mv "$prefix.new" "$prefix"
-ln -sf "$prefix/bin/berth" /usr/local/bin/berth
-mkdir -p /etc/berth
-"$prefix/bin/berth" network install-default-cni || true
+# An install by earlier versions of this script, under /opt/berth.
+if [ -d /opt/berth ] && [ -L /usr/local/bin/berth ] && [ "$(readlink /usr/local/bin/berth)" = /opt/berth/bin/berth ]; then
+  echo "removing the earlier install under /opt/berth"
+  rm -f /usr/local/bin/berth && rm -rf /opt/berth
+fi
 
-echo "== starting berth"
-mkdir -p /var/log/berth
-setsid nohup "$prefix/bin/berth" daemon >>/var/log/berth/berth.log 2>&1 < /dev/null &
-for _ in $(seq 1 100); do
-  [ -S /run/berth/berth.sock ] && break
-  sleep 0.2
-done
-[ -S /run/berth/berth.sock ] || { tail -20 /var/log/berth/berth.log; die "berth did not start; see /var/log/berth/berth.log"; }
-echo "berth is serving on unix:///run/berth/berth.sock (log: /var/log/berth/berth.log)"
-echo "try: crictl --runtime-endpoint unix:///run/berth/berth.sock version"
+echo "== installing $deb"
+apt_install --allow-downgrades "./$deb"
+
+if [ -n "$systemd" ]; then
+  # The package's postinst enabled and (re)started berth.service.
+  systemctl is-active --quiet berth || { systemctl status berth --no-pager | tail -20; die "berth.service is not active"; }
+  echo "berth is serving on unix://$sock (systemctl status berth; journalctl -u berth)"
+else
+  echo "== starting berth (no systemd here: the package's unit does not run)"
+  mkdir -p /var/log/berth
+  setsid nohup /usr/bin/berth daemon >>/var/log/berth/berth.log 2>&1 </dev/null &
+  for _ in $(seq 1 100); do
+    [ -n "$(unmanaged_daemon)" ] && break
+    sleep 0.2
+  done
+  [ -n "$(unmanaged_daemon)" ] || { tail -20 /var/log/berth/berth.log; die "berth did not start; see /var/log/berth/berth.log"; }
+  echo "berth is serving on unix://$sock (log: /var/log/berth/berth.log)"
+fi
+echo "try: crictl version     (the package wrote /etc/crictl.yaml for berth's socket if there was none)"
