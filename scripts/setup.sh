@@ -17,9 +17,15 @@ mvn -B -q -DskipTests install
 
 deb=$(ls distribution/target/berth_*.deb | head -1)
 sock=/run/berth/berth.sock
-# The daemon serving berth's default socket, if one runs outside systemd (this script's, or an older one's).
+# The daemon serving berth's default socket on this host (this script's, an older one's, or the unit's). ss lists
+# the listeners of every mount namespace that shares this network namespace (a container or a systemd root with
+# host networking has its own /run/berth/berth.sock): only a process in this mount namespace serves ours.
 unmanaged_daemon() {
-  ss -xlpn 2>/dev/null | awk -v s="$sock" '$5 == s' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+  local p mine; mine=$(readlink /proc/self/ns/mnt)
+  for p in $(ss -xlpn 2>/dev/null | awk -v s="$sock" '$5 == s' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$mine" ] && { echo "$p"; return; }
+  done
+  return 0
 }
 systemd=$([ -d /run/systemd/system ] && echo yes || true)
 old=$(unmanaged_daemon)

@@ -154,7 +154,7 @@ m2=$(main_pid)
 check "the running package is the newer one" 'dpkg-query -W -f="\${Version}" berth | grep -q "+next1$"'
 
 echo "== downgrade, and a downgrade across a state-format change"
-check "the state directory records its format" 'test "$(cat /var/lib/berth/format)" -ge 1'
+check "berth's root and state directories record their format" 'test "$(cat /var/lib/berth/format)" -ge 1 && test "$(cat /run/berth/format)" -ge 1'
 in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades /root/berth.deb' \
   >"$logs/downgrade.log" 2>&1 && ok "apt install of the older package (same state format)" \
   || fail "apt install of the older package (see $logs/downgrade.log)"
@@ -168,7 +168,7 @@ in_root 'cp /var/lib/berth/format /root/format.saved && echo 99 >/var/lib/berth/
 if in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /root/berth-next.deb' >"$logs/refused.log" 2>&1; then
   fail "a package that reads an older state format should be refused"
 else
-  grep -q "holds state format 99" "$logs/refused.log" && ok "a package that cannot read the state is refused, naming the formats" \
+  grep -q "holds data in format 99" "$logs/refused.log" && ok "a package that cannot read the state is refused, naming the formats" \
     || fail "the refusal should name the state format (see $logs/refused.log)"
 fi
 check "after the refusal the older package stays installed and berth active" \
@@ -186,7 +186,7 @@ check "no pod is left" '[ -z "$(crictl pods -q)" ]'
 in_root 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq berth' >"$logs/purge.log" 2>&1 \
   && ok "apt purge" || fail "apt purge (see $logs/purge.log)"
 check "purge removed the package, its unit, config and state, and the crictl.yaml it wrote" \
-  '! systemctl is-active berth && [ ! -e /usr/lib/systemd/system/berth.service ] && [ ! -e /etc/berth ] && [ ! -e /var/lib/berth ] && [ ! -e /usr/lib/berth ] && [ ! -e /etc/crictl.yaml ]'
+  '! systemctl is-active berth && [ ! -e /usr/lib/systemd/system/berth.service ] && [ ! -e /etc/berth ] && [ ! -e /var/lib/berth ] && [ ! -e /run/berth/records ] && [ ! -e /usr/lib/berth ] && [ ! -e /etc/crictl.yaml ]'
 
 echo "$checks checks, $failures failed"
 [ "$failures" = 0 ]

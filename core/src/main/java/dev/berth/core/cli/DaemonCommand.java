@@ -40,7 +40,9 @@ final class DaemonCommand implements Callable<Integer> {
             throw new ConfigException("--log-format: expected text or json, got \"" + logFormat + "\"");
         }
         Logging.configure(loaded.config().logLevel(), logFormat != null ? logFormat : loaded.config().logFormat());
-        // Before anything reads or writes the state: refuse a directory a newer berth wrote (a downgrade).
+        // Before anything reads or writes them: refuse directories a newer berth wrote (a downgrade). The root holds
+        // images, content and network state across reboots; the state holds the records of running pods.
+        dev.berth.core.store.StateFormat.check(loaded.config().root());
         dev.berth.core.store.StateFormat.check(loaded.config().state());
         // The daemon's plugin copies live in its state directory; SIGHUP rescans the plugins directory.
         PluginHost plugins = PluginHost.load(ConfigOption.pluginsDir(loaded),

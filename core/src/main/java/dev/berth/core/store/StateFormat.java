@@ -8,11 +8,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * The format of berth's state directory, kept in its {@code format} file: the version of the record layout that
- * wrote it. A berth reads the formats up to {@link #CURRENT}; it stamps a state directory that has none, and
- * refuses to start on one a newer berth wrote, rather than misread (or rewrite) the records of running pods. The
- * Debian package's preinst makes the same check before a downgrade, with the number {@link #main} prints at build
- * time, so that apt refuses the package instead of leaving a berth that cannot start.
+ * The format of berth's on-disk data, kept in a {@code format} file in each of its two directories: {@code root}
+ * (images, content, network state; it outlives a reboot) and {@code state} (the records of running pods). A berth
+ * reads the formats up to {@link #CURRENT}; it stamps a directory that has none, and refuses to start on one a newer
+ * berth wrote, rather than misread (or rewrite) the records of running pods or the image store. The Debian
+ * package's preinst makes the same check before a downgrade, with the number {@link #main} prints at build time,
+ * so that apt refuses the package instead of leaving a berth that cannot start.
  *
  * <p>Raise {@link #CURRENT} with any change an older berth would misread: record fields it would drop on rewrite,
  * a new directory layout. Additive, ignorable record fields do not need it.
@@ -57,9 +58,9 @@ public final class StateFormat {
                     + "\": restore it (this berth writes format " + CURRENT + ")");
         }
         if (found > CURRENT) {
-            throw new Refused("the state in " + stateDir + " has format " + found + ", written by a newer berth; this"
+            throw new Refused(stateDir + " holds data in format " + found + ", written by a newer berth; this"
                     + " berth reads formats up to " + CURRENT + ". Run a berth that reads format " + found
-                    + ", or remove every pod and the state directory to start afresh");
+                    + ", or remove every pod and the directory to start afresh");
         }
         if (found < 1) {
             throw new Refused(file + " holds format " + found + ", which no berth writes");

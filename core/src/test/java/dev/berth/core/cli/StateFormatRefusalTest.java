@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code berth daemon} on a state directory a newer berth wrote: it refuses to start, before it serves or writes. */
+/** {@code berth daemon} on a directory a newer berth wrote: it refuses to start, before it serves or writes. */
 class StateFormatRefusalTest {
     @TempDir
     Path dir;
@@ -33,7 +33,7 @@ class StateFormatRefusalTest {
         }
         assertThat(code).isEqualTo(1);
         assertThat(err.toString(StandardCharsets.UTF_8))
-                .contains("berth: the state in " + state + " has format 99")
+                .contains("berth: " + state + " holds data in format 99")
                 .contains("reads formats up to 1")
                 .doesNotContain("Exception");
         assertThat(dir.resolve("berth.sock")).doesNotExist();

@@ -31,7 +31,7 @@ class StateFormatTest {
         Files.writeString(state.resolve("format"), (StateFormat.CURRENT + 1) + "\n");
         assertThatThrownBy(() -> StateFormat.check(state))
                 .isInstanceOf(StateFormat.Refused.class)
-                .hasMessageContaining("has format " + (StateFormat.CURRENT + 1))
+                .hasMessageContaining("holds data in format " + (StateFormat.CURRENT + 1))
                 .hasMessageContaining("reads formats up to " + StateFormat.CURRENT);
         assertThat(Files.readString(state.resolve("format"))).isEqualTo((StateFormat.CURRENT + 1) + "\n");
     }
