@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of tracing and `berth explain` with the daemon from the image and crictl.
 #
-# Tracing: an OTLP/HTTP receiver of the test's own (OtlpReceiver.java: the JDK's HttpServer decoding the protobuf
-# export; no collector is packaged in Debian) on a free port; daemon A traces to it ([tracing] endpoint in its
+# Tracing: an OTLP/HTTP receiver of the tests' own (core's test OtlpReceiver.java, run as a program: the JDK's
+# HttpServer decoding the protobuf export; no collector is packaged in Debian) on a free port; daemon A traces to it ([tracing] endpoint in its
 # config, OTEL_SERVICE_NAME and OTEL_BSP_SCHEDULE_DELAY from the environment). A pod lifecycle with crictl must give
 # RPC server spans with the backend calls, CNI ADD, image pull and record writes as their children, and
 # TracedCall.java's calls with a W3C traceparent must join the caller's trace.
@@ -103,7 +103,7 @@ TOML
 }
 
 echo "== OTLP/HTTP receiver"
-"${jrun[@]}" test/e2e/OtlpReceiver.java "$work/otlp.port" "$logs/spans.jsonl" 2>"$logs/receiver.log" &
+"${jrun[@]}" core/src/test/java/dev/berth/core/tracing/OtlpReceiver.java "$work/otlp.port" "$logs/spans.jsonl" 2>"$logs/receiver.log" &
 receiver=$!
 for _ in $(seq 1 150); do
   [ -s "$work/otlp.port" ] && break
