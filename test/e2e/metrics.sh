@@ -4,7 +4,8 @@
 # port; not the Debian service) that scrapes it every second; runs a pod lifecycle with crictl on the runc
 # handler, then asks Prometheus's HTTP API (/api/v1/query) for the RPC counters and histograms by handler, the
 # backend, CNI, image, streaming (one crictl exec) and record metrics, the pods and containers gauges while the
-# container runs, and JVM and process metrics. Needs root, the image (distribution/target/berth) and the critest
+# container runs, and JVM and process metrics; then restarts berth over a running and an exited container and
+# checks that the gauges count them in their real state (not unknown). Needs root, the image (distribution/target/berth) and the critest
 # registry (127.0.0.1:5000).
 # Usage: test/e2e/metrics.sh [logdir]
 set -euo pipefail
@@ -19,9 +20,10 @@ command -v prometheus >/dev/null || { echo "prometheus is not installed (apt-get
 curl -sf http://127.0.0.1:5000/v2/ >/dev/null || "$kit/build-images.sh" >"$logs/build-images.log" 2>&1
 
 work=$(mktemp -d /tmp/berth-metrics.XXXXXX)
-bridge=bmetrics0
-subnet=10.93.0.0/16
-cgparent=/berth-e2e-metrics
+# E2E_NAME_SUFFIX and E2E_SUBNET_OCTET move the bridge, subnet and cgroup parent aside for a second run on one host.
+bridge=bmetrics0${E2E_NAME_SUFFIX:-}
+subnet=10.${E2E_SUBNET_OCTET:-93}.0.0/16
+cgparent=/berth-e2e-metrics${E2E_NAME_SUFFIX:-}
 daemon=
 prom=
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -76,14 +78,18 @@ cni_bin_dirs = ["/usr/lib/cni"]
 address = "127.0.0.1:$mport"
 TOML
 
+start_berth() { # log file
+  env -u JAVA_HOME "$image/bin/berth" daemon --config "$work/config.toml" >"$1" 2>&1 &
+  daemon=$!
+  for _ in $(seq 1 150); do
+    "${C[@]}" version >/dev/null 2>&1 && return 0
+    kill -0 "$daemon" 2>/dev/null || { tail -20 "$1"; exit 1; }
+    sleep 0.2
+  done
+  echo "berth did not answer" >&2; exit 1
+}
 echo "== berth from the image, metrics on 127.0.0.1:$mport"
-env -u JAVA_HOME "$image/bin/berth" daemon --config "$work/config.toml" >"$logs/berth.log" 2>&1 &
-daemon=$!
-for _ in $(seq 1 150); do
-  "${C[@]}" version >/dev/null 2>&1 && break
-  kill -0 "$daemon" 2>/dev/null || { tail -20 "$logs/berth.log"; exit 1; }
-  sleep 0.2
-done
+start_berth "$logs/berth.log"
 curl -sf "http://127.0.0.1:$mport/metrics" >/dev/null || { echo "no /metrics on 127.0.0.1:$mport" >&2; exit 1; }
 
 echo "== prometheus on 127.0.0.1:$pport, scraping berth every second"
@@ -212,6 +218,31 @@ expect "threads" 1 'jvm_threads_current > bool 0'
 expect "open fds" 1 'process_open_fds > bool 0'
 expect "resident memory" 1 'process_resident_memory_bytes > bool 0'
 expect "GC collections reported" 1 'count(jvm_gc_collection_seconds_count) > bool 0'
+
+echo "== a restart of berth over a running and an exited container"
+pod=$("${C[@]}" runp --runtime runc "$work/pod.json")
+ctr=$("${C[@]}" create "$pod" "$work/ctr.json" "$work/pod.json")
+"${C[@]}" start "$ctr" >/dev/null
+cat >"$work/exiter.json" <<JSON
+{"metadata": {"name": "exiter"}, "image": {"image": "docker.io/library/busybox:1.36"},
+ "command": ["sh", "-c", "exit 2"], "log_path": "exiter.log"}
+JSON
+ex=$("${C[@]}" create "$pod" "$work/exiter.json" "$work/pod.json")
+"${C[@]}" start "$ex" >/dev/null
+for _ in $(seq 1 100); do
+  "${C[@]}" inspect -o go-template --template '{{.status.state}}' "$ex" 2>/dev/null | grep -q EXITED && break
+  sleep 0.1
+done
+kill -TERM "$daemon"
+wait "$daemon" 2>/dev/null || true
+start_berth "$logs/berth-restarted.log"
+scraped_after_now
+expect "after the restart: the running container counted as running" 1 'berth_containers{handler="runc",state="running"}'
+expect "after the restart: the exited container counted as exited" 1 'berth_containers{handler="runc",state="exited"}'
+expect "after the restart: no container counted as unknown" none 'berth_containers{state="unknown"}'
+expect "after the restart: the pod counted as ready" 1 'berth_pods{handler="runc",state="ready"}'
+"${C[@]}" stop -t 5 "$ctr" >/dev/null
+"${C[@]}" rmp -f "$pod" >/dev/null
 
 echo "metrics end to end: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

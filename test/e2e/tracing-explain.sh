@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end check of tracing and `berth explain` with the daemon from the image and crictl.
 #
-# Tracing: an OTLP/HTTP receiver of the test's own (OtlpReceiver.java: the JDK's HttpServer decoding the protobuf
-# export; no collector is packaged in Debian) on a free port; daemon A traces to it ([tracing] endpoint in its
+# Tracing: an OTLP/HTTP receiver of the tests' own (core's test OtlpReceiver.java, run as a program: the JDK's
+# HttpServer decoding the protobuf export; no collector is packaged in Debian) on a free port; daemon A traces to it ([tracing] endpoint in its
 # config, OTEL_SERVICE_NAME and OTEL_BSP_SCHEDULE_DELAY from the environment). A pod lifecycle with crictl must give
 # RPC server spans with the backend calls, CNI ADD, image pull and record writes as their children, and
 # TracedCall.java's calls with a W3C traceparent must join the caller's trace.
 #
 # explain: `berth explain` on daemon A's healthy pod, on a container that exited with an error, and on daemon B's
-# pod whose CNI ADD failed (B reads a conf dir holding a broken conflist) must name the cause in their first lines.
+# pod whose CNI ADD failed (B reads a conf dir holding a broken conflist) must name the cause in their first lines;
+# the same for a healthy pod and a crashed container on the kata-type handler shimv2-runc (containerd's
+# containerd-shim-runc-v2 standing in for Kata's shim), whose backend view names the pod's shim.
 # Needs root, the image (distribution/target/berth), the critest registry (127.0.0.1:5000) and a JDK 25.
 # Usage: test/e2e/tracing-explain.sh [logdir]
 set -euo pipefail
@@ -29,10 +31,13 @@ done
 curl -sf http://127.0.0.1:5000/v2/ >/dev/null || "$kit/build-images.sh" >"$logs/build-images.log" 2>&1
 
 work=$(mktemp -d /tmp/berth-trace.XXXXXX)
-bridge=btrace0
-broken_bridge=btrace1
-subnet=10.94.0.0/16
-cgparent=/berth-e2e-trace
+# Bridges, subnet and cgroup parent of its own; E2E_NAME_SUFFIX and E2E_SUBNET_OCTET set others for a second run
+# on the same host.
+sfx=${E2E_NAME_SUFFIX:-}
+bridge=btrace0$sfx
+broken_bridge=btrace1$sfx
+subnet=10.${E2E_SUBNET_OCTET:-94}.0.0/16
+cgparent=/berth-e2e-trace$sfx
 daemons=()
 receiver=
 jrun=("$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$image/lib/*")
@@ -92,6 +97,10 @@ default_runtime = "runc"
 type = "runc"
 [runtimes.runc.options]
 binary = "runc"
+[runtimes.shimv2-runc]
+type = "kata"
+[runtimes.shimv2-runc.options]
+shim = "containerd-shim-runc-v2"
 [images]
 registry_config_path = "$work/certs.d"
 sandbox_image = "registry.k8s.io/pause:3.9"
@@ -103,7 +112,7 @@ TOML
 }
 
 echo "== OTLP/HTTP receiver"
-"${jrun[@]}" test/e2e/OtlpReceiver.java "$work/otlp.port" "$logs/spans.jsonl" 2>"$logs/receiver.log" &
+"${jrun[@]}" core/src/test/java/dev/berth/core/tracing/OtlpReceiver.java "$work/otlp.port" "$logs/spans.jsonl" 2>"$logs/receiver.log" &
 receiver=$!
 for _ in $(seq 1 150); do
   [ -s "$work/otlp.port" ] && break
@@ -200,6 +209,41 @@ check "verbose ContainerStatus: the backend's info names its conmon" 'grep -q "\
 explain a crashy >"$logs/explain-crashy.txt"
 check "explain of the crashed container's pod: the container's exit first" \
   'head -3 "$logs/explain-crashy.txt" | grep -q "cause: container crasher exited with code 3"'
+
+echo "== A: the kata-type handler (shimv2-runc): a healthy pod and a container that exits with an error"
+pod_json kata-healthy "$work/kata-healthy.json"
+kpod=$(crictl "$A" runp --runtime shimv2-runc "$work/kata-healthy.json")
+ctr_json kata-sleeper '["sleep", "3600"]' "$work/kata-sleeper.json"
+kctr=$(crictl "$A" create "$kpod" "$work/kata-sleeper.json" "$work/kata-healthy.json")
+crictl "$A" start "$kctr" >/dev/null
+ctr_json kata-crasher '["sh", "-c", "echo starting; echo fatal: no route to the database >&2; exit 4"]' \
+  "$work/kata-crasher.json"
+kcrash=$(crictl "$A" create "$kpod" "$work/kata-crasher.json" "$work/kata-healthy.json")
+crictl "$A" start "$kcrash" >/dev/null
+for _ in $(seq 1 100); do
+  crictl "$A" inspect -o go-template --template '{{.status.state}}' "$kcrash" 2>/dev/null | grep -q EXITED && break
+  sleep 0.1
+done
+explain a kata-sleeper >"$logs/explain-kata-sleeper.txt"
+sed 's/^/    /' "$logs/explain-kata-sleeper.txt"
+check "kata: explain of a running container: running in its first lines" \
+  'head -3 "$logs/explain-kata-sleeper.txt" | grep -q "cause: running"'
+check "kata: explain of a running container: the backend's view names the pod's shim (pid and address)" \
+  'grep -q "shim_pid" "$logs/explain-kata-sleeper.txt" && grep -q "shim_address" "$logs/explain-kata-sleeper.txt"'
+explain a kata-crasher >"$logs/explain-kata-crasher.txt"
+sed 's/^/    /' "$logs/explain-kata-crasher.txt"
+check "kata: explain of the crashed container: exit code 4 in its first lines" \
+  'head -3 "$logs/explain-kata-crasher.txt" | grep -q "cause: exited with code 4"'
+check "kata: explain of the crashed container: the log's last line among the causes" \
+  'head -6 "$logs/explain-kata-crasher.txt" | grep -q "fatal: no route to the database"'
+explain a kata-healthy >"$logs/explain-kata-pod.txt"
+sed 's/^/    /' "$logs/explain-kata-pod.txt"
+check "kata: explain of the pod: the crashed container's exit first" \
+  'head -3 "$logs/explain-kata-pod.txt" | grep -q "cause: container kata-crasher exited with code 4"'
+check "kata: explain of the pod: the backend's view names the shim binary and its pid" \
+  'grep -q "containerd-shim-runc-v2" "$logs/explain-kata-pod.txt" && grep -q "shim_pid" "$logs/explain-kata-pod.txt"'
+crictl "$A" stop -t 5 "$kctr" >/dev/null
+crictl "$A" rmp -f "$kpod" >/dev/null
 
 echo "== B: a pod whose CNI ADD fails"
 pod_json nonet "$work/nonet.json"

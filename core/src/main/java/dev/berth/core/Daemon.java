@@ -179,6 +179,13 @@ public final class Daemon implements AutoCloseable {
         HandlerHealth health = new HandlerHealth(registry);
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
         recover(cri);
+        if (states != null) {
+            // The gauge counts containers by state: give the ones from before the start the state their backend
+            // reports now (this also settles the status cache the kubelet's first relist reads).
+            for (ContainerRecord c : cri.containers().all()) {
+                states.recovered(c.id(), cri.containerStates().status(c).state());
+            }
+        }
         sandboxEnv.reconcile(cri.sandboxes().all().stream().map(SandboxRecord::id)
                 .collect(java.util.stream.Collectors.toSet()));
         containerEnv.reconcile(cri.containers().all().stream().map(ContainerRecord::rootfsKey)

@@ -4,6 +4,7 @@ import dev.berth.core.store.ContainerRecord;
 import dev.berth.core.store.RecordStore;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.spi.BackendEvent;
+import dev.berth.spi.ContainerStatus;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,8 +15,9 @@ import java.util.function.Consumer;
  *
  * <p>A pod's state is its record's. Containers have no state in their records (the backend knows it), so the
  * state here is the last one berth saw in its container events: {@code created}, {@code running} or
- * {@code exited}; a container berth has seen no event for since it started (one that ran before a restart) is
- * {@code unknown}. A container whose pod has no record counts under handler "".
+ * {@code exited}. The containers berth finds in its records when it starts get the state their backend gives
+ * once recovery is done ({@link #recovered}); one whose backend cannot say (or whose handler is gone) is
+ * {@code unknown} until its next event. A container whose pod has no record counts under handler "".
  */
 public final class ObjectGauges implements Consumer<BackendEvent> {
     private final Map<String, String> containerStates = new ConcurrentHashMap<>();
@@ -23,7 +25,7 @@ public final class ObjectGauges implements Consumer<BackendEvent> {
     private ObjectGauges() {}
 
     /** Registers the gauges; returns the event listener that keeps container states, or null when disabled. */
-    public static Consumer<BackendEvent> register(Metrics metrics, RecordStore<SandboxRecord> sandboxes,
+    public static ObjectGauges register(Metrics metrics, RecordStore<SandboxRecord> sandboxes,
                                                   RecordStore<ContainerRecord> containers) {
         if (!metrics.enabled()) {
             return null;
@@ -39,7 +41,7 @@ public final class ObjectGauges implements Consumer<BackendEvent> {
                     counts.forEach((h, byState) -> byState.forEach((state, n) -> cb.call(n, h, state)));
                 }, "handler", "state");
         metrics.gauge("berth_containers", "Containers berth has records of, by their pod's handler and the last "
-                + "state berth saw (created, running, exited; unknown before the first event since berth started).",
+                + "state berth saw (created, running, exited; unknown while its backend cannot say).",
                 cb -> {
                     Map<String, String> handlerOf = new HashMap<>();
                     for (SandboxRecord s : sandboxes.all()) {
@@ -53,6 +55,22 @@ public final class ObjectGauges implements Consumer<BackendEvent> {
                     counts.forEach((h, byState) -> byState.forEach((state, n) -> cb.call(n, h, state)));
                 }, "handler", "state");
         return g;
+    }
+
+    /**
+     * The state a container's backend gave for it after berth started and recovered (the containers of its
+     * records, which no event has described yet). An event that came first wins: it is newer. UNKNOWN is not kept.
+     */
+    public void recovered(String containerId, ContainerStatus.State state) {
+        String name = switch (state) {
+            case CREATED -> "created";
+            case RUNNING -> "running";
+            case EXITED -> "exited";
+            case UNKNOWN -> null;
+        };
+        if (name != null) {
+            containerStates.putIfAbsent(containerId, name);
+        }
     }
 
     @Override

@@ -133,6 +133,42 @@ class MetricsTest {
     }
 
     @Test
+    void containersFromBeforeARestartAreCountedInTheStateTheirBackendGives() throws Exception {
+        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(CriTestHarness.pod("web")).build()).getPodSandboxId();
+        String created = createIn(pod, "web", "fresh");
+        String running = createIn(pod, "web", "app");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(running).build());
+        String exited = createIn(pod, "web", "job");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(exited).build());
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(exited).setTimeout(1).build());
+        assertThat(created).isNotEmpty();
+
+        // A new daemon on the same state: no container event has happened since it started.
+        h.close();
+        h = new CriTestHarness(dir, CONFIG, Node.none(), List.of(new FakeBackendFactory()));
+        port = h.daemon().metrics().listen();
+        String text = scrape(null).body();
+        assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"created\"")).isEqualTo(1);
+        assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"running\"")).isEqualTo(1);
+        assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"exited\"")).isEqualTo(1);
+        assertThat(lines(text, "berth_containers", "state=\"unknown\"")).isEmpty();
+        assertThat(value(text, "berth_pods", "handler=\"fake\"", "state=\"ready\"")).isEqualTo(1);
+
+        // Events after the restart move them on as before.
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(running).setTimeout(1).build());
+        text = scrape(null).body();
+        assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"exited\"")).isEqualTo(2);
+        assertThat(lines(text, "berth_containers", "state=\"running\"")).isEmpty();
+    }
+
+    private String createIn(String pod, String podName, String name) {
+        return h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container(name)).setSandboxConfig(CriTestHarness.pod(podName)).build())
+                .getContainerId();
+    }
+
+    @Test
     void handlerHealthIsTheLastAnswerAndIsNotAskedForAtScrapeTime() throws Exception {
         // The daemon's health timer (HandlerHealth) asks each handler at start and then every health_interval; the
         // gauge is its last answer. Neither a scrape nor the Status RPC (which reads the same cache) asks again.

@@ -6,6 +6,7 @@ import com.google.protobuf.WireFormat;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -17,24 +18,81 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * An OTLP/HTTP receiver for tests: the JDK's HttpServer on a free loopback port, taking
  * {@code POST /v1/traces} with an {@code ExportTraceServiceRequest} in protobuf, decoded field by field from the
  * OTLP trace protocol's field numbers (opentelemetry-proto's trace.proto, resource.proto and common.proto), so that
- * no generated OTLP classes are needed.
+ * no generated OTLP classes are needed (only protobuf-java's wire reader, which the image has).
+ *
+ * <p>The one receiver of berth's tests: {@code TracingTest} uses it in process, and test/e2e/tracing-explain.sh runs
+ * this file as a program against the image's daemon:
+ * {@code java -cp 'IMAGE/lib/*' OtlpReceiver.java PORT_FILE OUT} writes its port to PORT_FILE once it listens and
+ * appends one JSON object per span to OUT,
+ * {@code {"trace":..,"span":..,"parent":..,"name":..,"kind":2,"status":0,"attrs":{..},"resource":{..}}}, until
+ * killed.
  */
 final class OtlpReceiver implements AutoCloseable {
+    public static void main(String[] args) throws Exception {
+        java.io.PrintStream out = new java.io.PrintStream(java.nio.file.Files.newOutputStream(Path.of(args[1])), true,
+                java.nio.charset.StandardCharsets.UTF_8);
+        OtlpReceiver receiver = new OtlpReceiver(spans -> {
+            synchronized (out) {
+                spans.forEach(s -> out.println(s.json()));
+            }
+        });
+        Path port = Path.of(args[0]);
+        Path tmp = port.resolveSibling(port.getFileName() + ".tmp");
+        java.nio.file.Files.writeString(tmp, receiver.server.getAddress().getPort() + "\n");
+        java.nio.file.Files.move(tmp, port);
+    }
+
     /** One received span. Ids are lower-case hex; attributes hold strings, longs, doubles or booleans. */
     record Span(String traceId, String spanId, String parentSpanId, String name, int kind,
-                Map<String, Object> attributes, int statusCode, String statusMessage, Map<String, Object> resource) {}
+                Map<String, Object> attributes, int statusCode, String statusMessage, Map<String, Object> resource) {
+        /** One line of JSON, as the e2e test's checks read it. */
+        String json() {
+            return "{\"trace\":\"" + traceId + "\",\"span\":\"" + spanId + "\",\"parent\":\"" + parentSpanId
+                    + "\",\"name\":" + quote(name) + ",\"kind\":" + kind + ",\"status\":" + statusCode
+                    + ",\"attrs\":" + json(attributes) + ",\"resource\":" + json(resource) + "}";
+        }
+
+        private static String json(Map<String, Object> values) {
+            StringBuilder sb = new StringBuilder("{");
+            for (var e : new java.util.TreeMap<>(values).entrySet()) {
+                Object v = e.getValue();
+                sb.append(sb.length() > 1 ? "," : "").append(quote(e.getKey())).append(':')
+                        .append(v == null ? "null" : v instanceof String str ? quote(str) : v.toString());
+            }
+            return sb.append('}').toString();
+        }
+
+        private static String quote(String s) {
+            StringBuilder sb = new StringBuilder("\"");
+            for (char c : s.toCharArray()) {
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    default -> sb.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+                }
+            }
+            return sb.append('"').toString();
+        }
+    }
 
     private final HttpServer server;
     final List<Span> spans = new CopyOnWriteArrayList<>();
     final List<String> contentTypes = new CopyOnWriteArrayList<>();
 
     OtlpReceiver() throws IOException {
+        this(received -> {});
+    }
+
+    /** A receiver that also hands each export's spans to {@code sink}. */
+    private OtlpReceiver(java.util.function.Consumer<List<Span>> sink) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/v1/traces", exchange -> {
             contentTypes.add(String.valueOf(exchange.getRequestHeaders().getFirst("Content-Type")));
             byte[] body = exchange.getRequestBody().readAllBytes();
             try {
-                spans.addAll(decode(body));
+                List<Span> received = decode(body);
+                spans.addAll(received);
+                sink.accept(received);
                 exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
                 exchange.sendResponseHeaders(200, 0); // an empty ExportTraceServiceResponse
             } catch (IOException | RuntimeException e) {
