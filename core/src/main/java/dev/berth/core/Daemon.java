@@ -180,6 +180,7 @@ public final class Daemon implements AutoCloseable {
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
         recover(cri);
         if (states != null) {
+            cri.containerStates().onRefreshChange((id, status) -> states.observed(id, status.state()));
             // The gauge counts containers by state: give the ones from before the start the state their backend
             // reports now (this also settles the status cache the kubelet's first relist reads).
             for (ContainerRecord c : cri.containers().all()) {

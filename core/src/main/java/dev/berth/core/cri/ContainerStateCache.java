@@ -50,6 +50,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
     private final Map<ContainerStatus.State, Set<String>> byState = new EnumMap<>(ContainerStatus.State.class);
     private final Set<String> unsettled = ConcurrentHashMap.newKeySet();
+    private volatile java.util.function.BiConsumer<String, ContainerStatus> refreshed = (id, status) -> { };
 
     public ContainerStateCache(Source source) {
         this.source = source;
@@ -126,6 +127,14 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     }
 
     /**
+     * Tells {@code listener} of each change {@link #refresh} finds (a container whose backend missed an event), so
+     * that what counts containers by state (the metrics' gauge) follows it as it follows events.
+     */
+    public void onRefreshChange(java.util.function.BiConsumer<String, ContainerStatus> listener) {
+        this.refreshed = listener;
+    }
+
+    /**
      * Asks the backend again for every settled container and keeps what it says now; returns how many had
      * changed (a backend that reports every exit gives 0).
      */
@@ -147,12 +156,17 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
             if (live.state() != before.state() || live.exitCode() != before.exitCode()
                     || !live.reason().equals(before.reason())) {
                 changed++;
+                boolean kept = false;
                 synchronized (s) {
                     if (s.version == version && !s.gone) {
                         s.version++;
                         unsettle(e.getKey(), s);
                         settle(e.getKey(), s, live);
+                        kept = true;
                     }
+                }
+                if (kept && live.state() != ContainerStatus.State.UNKNOWN) {
+                    refreshed.accept(e.getKey(), live);
                 }
             }
         }

@@ -73,6 +73,19 @@ public final class ObjectGauges implements Consumer<BackendEvent> {
         }
     }
 
+    /**
+     * A state berth found by asking the backend again, not from an event (the state refresh's safety net against an
+     * exit the backend did not report): it is newer than what the gauge has, so it replaces it.
+     */
+    public void observed(String containerId, ContainerStatus.State state) {
+        switch (state) {
+            case CREATED -> containerStates.put(containerId, "created");
+            case RUNNING -> containerStates.put(containerId, "running");
+            case EXITED -> containerStates.put(containerId, "exited");
+            case UNKNOWN -> { }
+        }
+    }
+
     @Override
     public void accept(BackendEvent e) {
         switch (e.type()) {

@@ -165,9 +165,12 @@ class ContainerStateCacheTest {
         backend.states.put("c2", State.RUNNING);
         cache.status(ctr("c1"));
         cache.status(ctr("c2"));
+        var told = new java.util.concurrent.ConcurrentHashMap<String, State>();
+        cache.onRefreshChange((id, status) -> told.put(id, status.state()));
         backend.states.put("c1", State.EXITED); // and the backend reported nothing
         assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
         assertEquals(1, cache.refresh(ContainerStateCacheTest::ctr));
+        assertEquals(java.util.Map.of("c1", State.EXITED), told, "the listener hears of the change, and only it");
         int fetches = backend.fetches.get();
         assertEquals(State.EXITED, cache.status(ctr("c1")).state());
         assertEquals(fetches, backend.fetches.get(), "the refreshed status is kept");
