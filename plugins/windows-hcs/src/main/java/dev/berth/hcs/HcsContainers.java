@@ -59,10 +59,10 @@ final class HcsContainers {
                         + " does not exist on Windows");
             }
         }
-        WindowsLayers.Snapshot snap = WindowsLayers.parse(spec.rootfs(), what);
+        WindowsLayers.Rootfs rootfs = WindowsLayers.parse(spec.rootfs(), what);
         Schema.Storage storage;
         try {
-            storage = WindowsLayers.mount(env.bindings().layers(), snap);
+            storage = WindowsLayers.prepare(env.layerStore(), env.bindings().layers(), spec.id(), rootfs);
         } catch (RuntimeException e) {
             throw backend(what, e);
         }
@@ -71,7 +71,7 @@ final class HcsContainers {
                     spec.mounts(), spec.resources(), spec.annotations(), pod.rec.namespace(),
                     new DnsConfig(List.of(), pod.rec.dnsSearches(), List.of()), env.hostProcessors(), null));
             ComputeSystem system = ComputeSystem.create(env.hcs(), spec.id(), doc, env.options().operationTimeout());
-            Ctr.CtrRecord rec = new Ctr.CtrRecord(spec.id(), spec.sandboxId(), snap.scratch(), env.clock().instant(),
+            Ctr.CtrRecord rec = new Ctr.CtrRecord(spec.id(), spec.sandboxId(), rootfs.scratch(), env.clock().instant(),
                     null, 0, spec.logPath(), processOf(spec));
             Ctr c = new Ctr(rec);
             c.system = system;
@@ -85,7 +85,7 @@ final class HcsContainers {
             registry.containers.put(spec.id(), c);
             return status(c);
         } catch (RuntimeException e) {
-            WindowsLayers.unmount(env.bindings().layers(), snap.scratch());
+            WindowsLayers.release(env.layerStore(), env.bindings().layers(), spec.id(), rootfs.scratch());
             throw backend(what, e);
         }
     }
@@ -200,7 +200,8 @@ final class HcsContainers {
                     // nothing left to write
                 }
             }
-            HcsException layers = WindowsLayers.unmount(env.bindings().layers(), c.rec.scratch());
+            HcsException layers = WindowsLayers.release(env.layerStore(), env.bindings().layers(), containerId,
+                    c.rec.scratch());
             if (layers != null) {
                 throw layers;
             }

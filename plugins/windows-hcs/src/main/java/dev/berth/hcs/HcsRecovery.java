@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * After a restart of berth: every pod and container with a record is opened again by id, and every running init
  * process by pid. An exit seen while berth ran is in the container's exit file; one that happened while berth was
- * down has an unknown exit code.
+ * down has an unknown exit code. Imported layers that no recovered pod or container uses are removed.
  */
 final class HcsRecovery {
     private final HcsEnv env;
@@ -90,7 +90,27 @@ final class HcsRecovery {
             }
             registry.containers.put(id, c);
         }
+        collectLayers();
         return new Report(lost);
+    }
+
+    /**
+     * The layers no pod or container uses any more (their owners were removed while berth was down, or an import
+     * was cut short) are destroyed. A failure is logged: it costs disk, not correctness.
+     */
+    private void collectLayers() {
+        java.util.Set<String> live = new java.util.HashSet<>(registry.pods.keySet());
+        live.addAll(registry.containers.keySet());
+        try {
+            List<String> removed = env.layerStore().gc(live);
+            if (!removed.isEmpty()) {
+                env.context().logger().log(System.Logger.Level.INFO, "removed " + removed.size()
+                        + " unused Windows layer(s) from " + env.layerStore().root());
+            }
+        } catch (RuntimeException e) {
+            env.context().logger().log(System.Logger.Level.WARNING, "cannot remove unused Windows layers: "
+                    + e.getMessage());
+        }
     }
 
     /**
