@@ -9,6 +9,7 @@ import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.LinuxResources;
+import dev.berth.spi.LogReopening;
 import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
@@ -40,7 +41,7 @@ import java.util.List;
  * {@link #recover}, opens every system by id and every running init process by pid. Exit codes seen while berth
  * ran are in exit files next to the records.
  */
-final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
+final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider, LogReopening {
     private final HcsEnv env;
     private final BackendFeatures features;
     private final HcsRegistry registry = new HcsRegistry();
@@ -164,6 +165,11 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
     }
 
     // ---- recovery
+
+    @Override
+    public void reopenLog(String containerId) {
+        containers.reopenLog(containerId);
+    }
 
     @Override
     public Report recover(List<String> sandboxIds, List<String> containerIds) {

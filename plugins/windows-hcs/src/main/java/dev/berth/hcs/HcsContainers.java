@@ -5,6 +5,9 @@ import static dev.berth.hcs.Failures.backend;
 import dev.berth.hcs.handle.ComputeSystem;
 import dev.berth.hcs.handle.HcsException;
 import dev.berth.hcs.handle.HcsProcess;
+import dev.berth.hcs.log.CriLogWriter;
+import dev.berth.hcs.log.LogRelay;
+import dev.berth.hcs.log.RelayRecord;
 import dev.berth.hcs.schema.Documents;
 import dev.berth.hcs.schema.Schema;
 import dev.berth.spi.BackendException;
@@ -211,6 +214,37 @@ final class HcsContainers {
             throw backend("failed to remove container \"" + containerId + "\"", e);
         } finally {
             c.lock.unlock();
+        }
+    }
+
+    /** The log file opened again: by the container's log relay if it has one, else by berth's own writer. */
+    void reopenLog(String containerId) {
+        Ctr c = registry.ctr(containerId);
+        String what = "failed to reopen the log of container \"" + containerId + "\"";
+        if (c.state != ContainerStatus.State.RUNNING) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, what + ": it is not running");
+        }
+        RelayRecord relay = c.relay;
+        if (relay != null) {
+            String answer;
+            try {
+                answer = LogRelay.send(relay.control(), "reopen");
+            } catch (java.io.UncheckedIOException e) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": " + e.getMessage(), e);
+            }
+            if (!"ok".equals(answer)) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": the log relay answered "
+                        + answer);
+            }
+            return;
+        }
+        CriLogWriter log = c.log;
+        if (log != null) {
+            try {
+                log.reopen();
+            } catch (IOException e) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": " + e.getMessage(), e);
+            }
         }
     }
 
