@@ -10,6 +10,7 @@ import com.sun.jna.WString;
 import com.sun.jna.platform.win32.Guid.GUID;
 import com.sun.jna.ptr.IntByReference;
 import dev.berth.hcs.bind.LayerApi;
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -37,12 +38,16 @@ final class JnaLayerApi implements LayerApi {
         return new WString(Path.of(layerPath).getFileName().toString());
     }
 
-    /** The parents as a {@code WC_LAYER_DESCRIPTOR} array (id from {@code NameToGuid} of the folder name, path). */
-    private record Descriptors(int hresult, Pointer first, int count) {}
+    /**
+     * The parents as a {@code WC_LAYER_DESCRIPTOR} array (id from {@code NameToGuid} of the folder name, path).
+     * {@code all} holds the structures, whose native copies of the path strings must outlive the call: callers
+     * keep the record reachable until the call returned.
+     */
+    private record Descriptors(int hresult, Pointer first, int count, Vmcompute.LayerDescriptor[] all) {}
 
     private Descriptors descriptors(List<String> parentLayerPaths) {
         if (parentLayerPaths.isEmpty()) {
-            return new Descriptors(0, null, 0);
+            return new Descriptors(0, null, 0, null);
         }
         Vmcompute.LayerDescriptor first = new Vmcompute.LayerDescriptor();
         Vmcompute.LayerDescriptor[] all = (Vmcompute.LayerDescriptor[]) first.toArray(parentLayerPaths.size());
@@ -51,13 +56,13 @@ final class JnaLayerApi implements LayerApi {
             GUID g = new GUID();
             int hr = vm.NameToGuid(new WString(Path.of(p).getFileName().toString()), g);
             if (hr < 0) {
-                return new Descriptors(hr, null, 0);
+                return new Descriptors(hr, null, 0, null);
             }
             all[i].LayerId = g;
             all[i].Path = new WString(p);
             all[i].write();
         }
-        return new Descriptors(0, first.getPointer(), all.length);
+        return new Descriptors(0, first.getPointer(), all.length, all);
     }
 
     @Override
@@ -96,7 +101,11 @@ final class JnaLayerApi implements LayerApi {
         if (d.hresult() < 0) {
             return d.hresult();
         }
-        return vm.ImportLayer(driver(layerPath), id(layerPath), w(importFolderPath), d.first(), d.count());
+        try {
+            return vm.ImportLayer(driver(layerPath), id(layerPath), w(importFolderPath), d.first(), d.count());
+        } finally {
+            Reference.reachabilityFence(d);
+        }
     }
 
     @Override
@@ -115,7 +124,11 @@ final class JnaLayerApi implements LayerApi {
         if (d.hresult() < 0) {
             return d.hresult();
         }
-        return vm.CreateSandboxLayer(driver(layerPath), id(layerPath), null, d.first(), d.count());
+        try {
+            return vm.CreateSandboxLayer(driver(layerPath), id(layerPath), null, d.first(), d.count());
+        } finally {
+            Reference.reachabilityFence(d);
+        }
     }
 
     @Override
@@ -134,7 +147,11 @@ final class JnaLayerApi implements LayerApi {
         if (d.hresult() < 0) {
             return d.hresult();
         }
-        return vm.PrepareLayer(driver(layerPath), id(layerPath), d.first(), d.count());
+        try {
+            return vm.PrepareLayer(driver(layerPath), id(layerPath), d.first(), d.count());
+        } finally {
+            Reference.reachabilityFence(d);
+        }
     }
 
     @Override
