@@ -41,6 +41,14 @@ class RelayRecoveryTest {
         }
     }
 
+    private static boolean answers(Path control) {
+        try {
+            return "ok".equals(dev.berth.hcs.log.LogRelay.send(control, "ping"));
+        } catch (java.io.UncheckedIOException e) {
+            return false;
+        }
+    }
+
     private static String read(Path p) {
         try {
             return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
@@ -84,7 +92,8 @@ class RelayRecoveryTest {
             assertThat(second.recover(List.of(POD), List.of(CTR)).lost()).isEmpty();
             assertThat(second.containerStatus(CTR).state()).isEqualTo(ContainerStatus.State.RUNNING);
 
-            await(() -> Files.exists(dir.resolve("relay.sock")), "the relay's control socket");
+            // a socket file that exists is not yet listening: wait for an answer
+            await(() -> answers(dir.resolve("relay.sock")), "the relay's control socket");
             Files.move(log, dir.resolve("ctr.log.1"));
             second.reopenLog(CTR);
             out.write("written by the relay\n".getBytes(StandardCharsets.UTF_8));

@@ -35,6 +35,14 @@ class LogRelayTest {
         }
     }
 
+    private static boolean answers(Path control) {
+        try {
+            return "ok".equals(dev.berth.hcs.log.LogRelay.send(control, "ping"));
+        } catch (java.io.UncheckedIOException e) {
+            return false;
+        }
+    }
+
     private static String read(Path p) {
         try {
             return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
@@ -91,7 +99,8 @@ class LogRelayTest {
                     r -> assertThat(r.relay().pid()).isEqualTo(relay.pid()));
 
             // the kubelet rotates the log, then asks for a reopen: the relay writes the new file
-            await(() -> Files.exists(control), "the relay's control socket");
+            // a socket file that exists is not yet listening: wait for an answer
+            await(() -> answers(control), "the relay's control socket");
             Files.move(log, dir.resolve("ctr.log.1"));
             assertThat(LogRelay.send(control, "reopen")).isEqualTo("ok");
             out.write("after rotation\nno newline at the end".getBytes(StandardCharsets.UTF_8));
