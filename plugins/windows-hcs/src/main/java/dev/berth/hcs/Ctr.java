@@ -3,6 +3,7 @@ package dev.berth.hcs;
 import dev.berth.hcs.handle.ComputeSystem;
 import dev.berth.hcs.handle.HcsProcess;
 import dev.berth.hcs.log.CriLogWriter;
+import dev.berth.hcs.log.RelayRecord;
 import dev.berth.hcs.schema.Documents;
 import dev.berth.spi.ContainerStatus;
 import java.time.Instant;
@@ -30,6 +31,8 @@ final class Ctr {
     volatile String reason = "";
     volatile String message = "";
     volatile CriLogWriter log;
+    /** The container's log relay process, when one writes its log (found again after a restart). */
+    volatile RelayRecord relay;
     final AtomicBoolean exitSeen = new AtomicBoolean();
 
     Ctr(CtrRecord rec) {

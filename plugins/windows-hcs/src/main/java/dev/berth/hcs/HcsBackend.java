@@ -1,6 +1,7 @@
 package dev.berth.hcs;
 
 import dev.berth.hcs.bind.Bindings;
+import dev.berth.hcs.layer.LayerStore;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendHealth;
@@ -8,6 +9,7 @@ import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.LinuxResources;
+import dev.berth.spi.LogReopening;
 import dev.berth.spi.Recoverable;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxSpec;
@@ -39,7 +41,7 @@ import java.util.List;
  * {@link #recover}, opens every system by id and every running init process by pid. Exit codes seen while berth
  * ran are in exit files next to the records.
  */
-final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
+final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider, LogReopening {
     private final HcsEnv env;
     private final BackendFeatures features;
     private final HcsRegistry registry = new HcsRegistry();
@@ -52,7 +54,8 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
 
     HcsBackend(String handler, HcsOptions options, BackendContext context, Bindings bindings, int hostProcessors) {
         this.env = new HcsEnv(handler, options, context, bindings, Math.max(1, hostProcessors), Clock.systemUTC(),
-                new HcsState(context));
+                new HcsState(context), new LayerStore(bindings.layers(), context.rootDir().resolve("layers"),
+                        context.stateDir().toString()));
         // Where HCS is missing, the backend runs nothing from images: core then pulls no image and prepares no
         // root file system for a pod that createSandbox refuses anyway. The answer holds for the backend's life.
         this.features = new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS, bindings.available(),
@@ -162,6 +165,11 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider {
     }
 
     // ---- recovery
+
+    @Override
+    public void reopenLog(String containerId) {
+        containers.reopenLog(containerId);
+    }
 
     @Override
     public Report recover(List<String> sandboxIds, List<String> containerIds) {

@@ -5,6 +5,9 @@ import static dev.berth.hcs.Failures.backend;
 import dev.berth.hcs.handle.ComputeSystem;
 import dev.berth.hcs.handle.HcsException;
 import dev.berth.hcs.handle.HcsProcess;
+import dev.berth.hcs.log.CriLogWriter;
+import dev.berth.hcs.log.LogRelay;
+import dev.berth.hcs.log.RelayRecord;
 import dev.berth.hcs.schema.Documents;
 import dev.berth.hcs.schema.Schema;
 import dev.berth.spi.BackendException;
@@ -59,10 +62,10 @@ final class HcsContainers {
                         + " does not exist on Windows");
             }
         }
-        WindowsLayers.Snapshot snap = WindowsLayers.parse(spec.rootfs(), what);
+        WindowsLayers.Rootfs rootfs = WindowsLayers.parse(spec.rootfs(), what);
         Schema.Storage storage;
         try {
-            storage = WindowsLayers.mount(env.bindings().layers(), snap);
+            storage = WindowsLayers.prepare(env.layerStore(), env.bindings().layers(), spec.id(), rootfs);
         } catch (RuntimeException e) {
             throw backend(what, e);
         }
@@ -71,7 +74,7 @@ final class HcsContainers {
                     spec.mounts(), spec.resources(), spec.annotations(), pod.rec.namespace(),
                     new DnsConfig(List.of(), pod.rec.dnsSearches(), List.of()), env.hostProcessors(), null));
             ComputeSystem system = ComputeSystem.create(env.hcs(), spec.id(), doc, env.options().operationTimeout());
-            Ctr.CtrRecord rec = new Ctr.CtrRecord(spec.id(), spec.sandboxId(), snap.scratch(), env.clock().instant(),
+            Ctr.CtrRecord rec = new Ctr.CtrRecord(spec.id(), spec.sandboxId(), rootfs.scratch(), env.clock().instant(),
                     null, 0, spec.logPath(), processOf(spec));
             Ctr c = new Ctr(rec);
             c.system = system;
@@ -85,7 +88,7 @@ final class HcsContainers {
             registry.containers.put(spec.id(), c);
             return status(c);
         } catch (RuntimeException e) {
-            WindowsLayers.unmount(env.bindings().layers(), snap.scratch());
+            WindowsLayers.release(env.layerStore(), env.bindings().layers(), spec.id(), rootfs.scratch());
             throw backend(what, e);
         }
     }
@@ -200,7 +203,8 @@ final class HcsContainers {
                     // nothing left to write
                 }
             }
-            HcsException layers = WindowsLayers.unmount(env.bindings().layers(), c.rec.scratch());
+            HcsException layers = WindowsLayers.release(env.layerStore(), env.bindings().layers(), containerId,
+                    c.rec.scratch());
             if (layers != null) {
                 throw layers;
             }
@@ -210,6 +214,37 @@ final class HcsContainers {
             throw backend("failed to remove container \"" + containerId + "\"", e);
         } finally {
             c.lock.unlock();
+        }
+    }
+
+    /** The log file opened again: by the container's log relay if it has one, else by berth's own writer. */
+    void reopenLog(String containerId) {
+        Ctr c = registry.ctr(containerId);
+        String what = "failed to reopen the log of container \"" + containerId + "\"";
+        if (c.state != ContainerStatus.State.RUNNING) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, what + ": it is not running");
+        }
+        RelayRecord relay = c.relay;
+        if (relay != null) {
+            String answer;
+            try {
+                answer = LogRelay.send(relay.control(), "reopen");
+            } catch (java.io.UncheckedIOException e) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": " + e.getMessage(), e);
+            }
+            if (!"ok".equals(answer)) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": the log relay answered "
+                        + answer);
+            }
+            return;
+        }
+        CriLogWriter log = c.log;
+        if (log != null) {
+            try {
+                log.reopen();
+            } catch (IOException e) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -55,7 +55,7 @@ final class HcsPods {
             throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "pod sandbox \"" + spec.id()
                     + "\" already exists");
         }
-        WindowsLayers.Snapshot snap = WindowsLayers.parse(spec.rootfs(), what);
+        WindowsLayers.Rootfs rootfs = WindowsLayers.parse(spec.rootfs(), what);
         String namespace = null;
         boolean owns = false;
         List<Runnable> undo = new ArrayList<>();
@@ -71,12 +71,14 @@ final class HcsPods {
                     undo.add(() -> deleteNamespace(ns));
                 }
             }
-            Schema.Storage storage = WindowsLayers.mount(env.bindings().layers(), snap);
-            undo.add(() -> WindowsLayers.unmount(env.bindings().layers(), snap.scratch()));
+            Schema.Storage storage = WindowsLayers.prepare(env.layerStore(), env.bindings().layers(), spec.id(),
+                    rootfs);
+            undo.add(() -> WindowsLayers.release(env.layerStore(), env.bindings().layers(), spec.id(),
+                    rootfs.scratch()));
             Schema.ComputeSystem doc = Documents.container(new Documents.ContainerInput(spec.hostname(), storage,
                     List.of(), spec.resources(), spec.annotations(), namespace, spec.dns(), env.hostProcessors(),
                     null));
-            Pod.PodRecord rec = new Pod.PodRecord(spec.id(), namespace, owns, snap.scratch(), env.clock().instant(),
+            Pod.PodRecord rec = new Pod.PodRecord(spec.id(), namespace, owns, rootfs.scratch(), env.clock().instant(),
                     spec.hostname(), spec.dns().searches(), holdArgs(spec));
             Pod pod = new Pod(rec);
             pod.system = ComputeSystem.create(env.hcs(), spec.id(), doc, env.options().operationTimeout());
@@ -211,7 +213,8 @@ final class HcsPods {
             if (pod.system != null) {
                 pod.system.close();
             }
-            HcsException layers = WindowsLayers.unmount(env.bindings().layers(), pod.rec.scratch());
+            HcsException layers = WindowsLayers.release(env.layerStore(), env.bindings().layers(), sandboxId,
+                    pod.rec.scratch());
             if (layers != null) {
                 throw layers;
             }

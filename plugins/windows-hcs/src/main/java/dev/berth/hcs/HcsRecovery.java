@@ -4,16 +4,20 @@ import dev.berth.hcs.handle.ComputeSystem;
 import dev.berth.hcs.handle.HcsException;
 import dev.berth.hcs.handle.HcsProcess;
 import dev.berth.hcs.log.ExitFile;
+import dev.berth.hcs.log.RelayRecord;
 import dev.berth.hcs.schema.Schema;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.Recoverable.Report;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * After a restart of berth: every pod and container with a record is opened again by id, and every running init
  * process by pid. An exit seen while berth ran is in the container's exit file; one that happened while berth was
- * down has an unknown exit code.
+ * down has an unknown exit code, unless the container's log relay, which outlives berth, wrote it. A log relay
+ * found running is adopted: it keeps writing the log, and reopening the log is asked of it. Imported layers that
+ * no recovered pod or container uses are removed.
  */
 final class HcsRecovery {
     private final HcsEnv env;
@@ -67,7 +71,17 @@ final class HcsRecovery {
             } catch (HcsException e) {
                 c.system = null;
             }
-            var exit = ExitFile.read(env.state().file("containers", id + ".exit"));
+            Path exitFile = env.state().file("containers", id + ".exit");
+            var relay = RelayRecord.read(env.state().file("containers", id + ".relay"));
+            boolean relayGone = false;
+            if (relay.isPresent()) {
+                if (relay.get().adopt(exitFile) instanceof RelayRecord.Running) {
+                    c.relay = relay.get();
+                } else {
+                    relayGone = true;
+                }
+            }
+            var exit = ExitFile.read(exitFile);
             if (exit.isPresent()) {
                 c.exitSeen.set(true);
                 c.state = ContainerStatus.State.EXITED;
@@ -84,13 +98,36 @@ final class HcsRecovery {
                     init.onExit(c, -1);
                     c.message = "exited while berth was down; its exit code is unknown";
                 }
+                if (relayGone && c.state == ContainerStatus.State.RUNNING) {
+                    c.message = "its log relay is gone: its output is no longer logged";
+                }
             } else if (rec.pid() != 0) {
                 init.onExit(c, -1);
                 c.message = "its compute system is gone; exit code unknown";
             }
             registry.containers.put(id, c);
         }
+        collectLayers();
         return new Report(lost);
+    }
+
+    /**
+     * The layers no pod or container uses any more (their owners were removed while berth was down, or an import
+     * was cut short) are destroyed. A failure is logged: it costs disk, not correctness.
+     */
+    private void collectLayers() {
+        java.util.Set<String> live = new java.util.HashSet<>(registry.pods.keySet());
+        live.addAll(registry.containers.keySet());
+        try {
+            List<String> removed = env.layerStore().gc(live);
+            if (!removed.isEmpty()) {
+                env.context().logger().log(System.Logger.Level.INFO, "removed " + removed.size()
+                        + " unused Windows layer(s) from " + env.layerStore().root());
+            }
+        } catch (RuntimeException e) {
+            env.context().logger().log(System.Logger.Level.WARNING, "cannot remove unused Windows layers: "
+                    + e.getMessage());
+        }
     }
 
     /**

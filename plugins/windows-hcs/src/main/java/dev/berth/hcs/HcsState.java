@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 /**
  * The backend's state directory: one small JSON record per pod ({@code pods/}) and container ({@code containers/}),
- * and a container's exit file next to its record.
+ * and a container's exit file and log relay record next to its record.
  */
 final class HcsState {
     private static final ObjectMapper STATE = new ObjectMapper()
@@ -57,6 +57,8 @@ final class HcsState {
         try {
             Files.deleteIfExists(file(kind, id + ".json"));
             Files.deleteIfExists(file(kind, id + ".exit"));
+            Files.deleteIfExists(file(kind, id + ".relay"));
+            Files.deleteIfExists(file(kind, id + ".relay.log"));
         } catch (IOException e) {
             context.logger().log(System.Logger.Level.WARNING, "cannot delete the state of " + id + ": "
                     + e.getMessage());

@@ -10,7 +10,13 @@ import dev.berth.spi.MountSpec;
 import dev.berth.spi.PodMetadata;
 import dev.berth.spi.SandboxSpec;
 import dev.berth.spi.testing.TestingBackendContext;
+import dev.berth.hcs.fake.LayerBlobs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,15 +24,66 @@ import java.util.Map;
 final class Fixtures {
     private Fixtures() {}
 
-    static final String BASE = "C:\\ProgramData\\berth\\snapshots\\1";
-    static final String NANOSERVER = "C:\\ProgramData\\berth\\snapshots\\2";
+    /** Where the image's layer blobs and the containers' scratch directories are (core's content store and state). */
+    static final Path DIR = sharedDir();
+    /** A two-layer Windows image: a base layer and one over it. */
+    static final List<LayerBlobs.Blob> IMAGE = image();
 
-    /** containerd's Windows snapshot: the scratch layer and its parents, nearest first. */
+    private static Path sharedDir() {
+        try {
+            Path d = Files.createTempDirectory("berth-hcs-fixtures");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(d)));
+            return d;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<LayerBlobs.Blob> image() {
+        try {
+            Map<String, String> base = new LinkedHashMap<>();
+            base.put("Files/Windows/System32/cmd.exe", "MZ cmd");
+            base.put("Hives/Software_Base", "regf software");
+            Map<String, String> app = new LinkedHashMap<>();
+            app.put("Files/app/hello.txt", "hello from a layer");
+            return List.of(LayerBlobs.gzip(DIR.resolve("blobs"), "base", base),
+                    LayerBlobs.gzip(DIR.resolve("blobs"), "app", app));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path d) {
+        try (var s = Files.walk(d)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a temporary directory
+        }
+    }
+
+    /**
+     * Core's Windows rootfs (core/image/WindowsLayers.rootfs): one windows-layer entry per blob, base first, then
+     * the container's own empty windows-scratch directory.
+     */
+    static List<MountSpec> rootfs(List<LayerBlobs.Blob> layers, Path scratch) {
+        try {
+            Files.createDirectories(scratch);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<MountSpec> out = new ArrayList<>();
+        for (LayerBlobs.Blob b : layers) {
+            out.add(new MountSpec("windows-layer", b.path().toString(), "", List.of("digest=" + b.digest(),
+                    "diffid=" + b.diffId(), "mediatype=" + b.mediaType())));
+        }
+        out.add(new MountSpec("windows-scratch", scratch.toString(), "", List.of()));
+        return out;
+    }
+
     static List<MountSpec> rootfs(String id) {
-        String scratch = "C:\\ProgramData\\berth\\snapshots\\" + id.substring(0, 12);
-        return List.of(new MountSpec("windows-layer", scratch, "",
-                List.of("rw", "parentLayerPaths=[\"" + NANOSERVER.replace("\\", "\\\\") + "\",\""
-                        + BASE.replace("\\", "\\\\") + "\"]")));
+        return rootfs(IMAGE, DIR.resolve("scratch").resolve(id));
     }
 
     static SandboxSpec sandbox(String id) {

@@ -100,8 +100,13 @@ class GoldenDocumentsTest {
         backend.startContainer(CTR);
         FakeHcs.Sys sandbox = rig.hcs.system(POD);
         FakeHcs.Sys container = rig.hcs.system(CTR);
-        return Map.of("sandbox", sandbox.configuration, "container", container.configuration,
+        return Map.of("sandbox", portable(sandbox.configuration), "container", portable(container.configuration),
                 "sandbox-process", processOf(POD), "container-process", processOf(CTR));
+    }
+
+    /** The layer folders are under this test's directories: named by placeholders in the golden files. */
+    private String portable(String doc) {
+        return doc.replace(dir.toString(), "<backend>").replace(Fixtures.DIR.toString(), "<core>");
     }
 
     private String processOf(String systemId) {

@@ -38,6 +38,8 @@ class HcsContractTest extends RuntimeBackendContractTest {
         assertThat(rig.hcs.openHandles()).as("compute system and process handles left open").isZero();
         assertThat(rig.hcs.registeredCallbacks()).as("callbacks left registered").isZero();
         assertThat(rig.layers.active()).as("layers left active").isEmpty();
+        assertThat(rig.layers.violations()).as("breaches of the layer API's order").isEmpty();
+        assertThat(rig.layers.layers()).as("layers left after their last pod and container").isEmpty();
         assertThat(rig.hcn.namespaces()).as("HNS namespaces left behind").isEmpty();
         assertThat(rig.hcn.openHandles()).as("HNS handles left open").isZero();
     }

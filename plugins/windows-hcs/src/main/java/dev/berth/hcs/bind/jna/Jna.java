@@ -1,6 +1,7 @@
 package dev.berth.hcs.bind.jna;
 
 import com.sun.jna.Pointer;
+import com.sun.jna.WString;
 import com.sun.jna.platform.win32.Guid.GUID;
 import com.sun.jna.platform.win32.Kernel32;
 import com.sun.jna.platform.win32.WinNT.HANDLE;
@@ -29,6 +30,11 @@ final class Jna {
         } finally {
             Kernel32.INSTANCE.LocalFree(p);
         }
+    }
+
+    /** A {@code PCWSTR} argument; null stays null. */
+    static WString w(String s) {
+        return s == null ? null : new WString(s);
     }
 
     static GUID guid(String id) {

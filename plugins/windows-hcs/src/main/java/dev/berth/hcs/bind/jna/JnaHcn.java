@@ -4,8 +4,8 @@ import static dev.berth.hcs.bind.jna.Jna.guid;
 import static dev.berth.hcs.bind.jna.Jna.handle;
 import static dev.berth.hcs.bind.jna.Jna.takeString;
 import static dev.berth.hcs.bind.jna.Jna.value;
+import static dev.berth.hcs.bind.jna.Jna.w;
 
-import com.sun.jna.WString;
 import com.sun.jna.platform.win32.WinNT.HANDLEByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.berth.hcs.bind.Hcn;
@@ -22,7 +22,7 @@ final class JnaHcn implements Hcn {
     public Result createNamespace(String id, String settings) {
         HANDLEByReference out = new HANDLEByReference();
         PointerByReference err = new PointerByReference();
-        int hr = cn.HcnCreateNamespace(guid(id), new WString(settings), out, err);
+        int hr = cn.HcnCreateNamespace(guid(id), w(settings), out, err);
         return new Result(hr, value(out.getValue()), takeString(err));
     }
 
@@ -37,7 +37,7 @@ final class JnaHcn implements Hcn {
     @Override
     public Result modifyNamespace(long namespace, String settings) {
         PointerByReference err = new PointerByReference();
-        int hr = cn.HcnModifyNamespace(handle(namespace), new WString(settings), err);
+        int hr = cn.HcnModifyNamespace(handle(namespace), w(settings), err);
         return new Result(hr, 0, takeString(err));
     }
 
@@ -57,7 +57,7 @@ final class JnaHcn implements Hcn {
     public Result createEndpoint(long network, String id, String settings) {
         HANDLEByReference out = new HANDLEByReference();
         PointerByReference err = new PointerByReference();
-        int hr = cn.HcnCreateEndpoint(handle(network), guid(id), new WString(settings), out, err);
+        int hr = cn.HcnCreateEndpoint(handle(network), guid(id), w(settings), out, err);
         return new Result(hr, value(out.getValue()), takeString(err));
     }
 
@@ -72,7 +72,7 @@ final class JnaHcn implements Hcn {
     @Override
     public Result modifyEndpoint(long endpoint, String settings) {
         PointerByReference err = new PointerByReference();
-        int hr = cn.HcnModifyEndpoint(handle(endpoint), new WString(settings), err);
+        int hr = cn.HcnModifyEndpoint(handle(endpoint), w(settings), err);
         return new Result(hr, 0, takeString(err));
     }
 

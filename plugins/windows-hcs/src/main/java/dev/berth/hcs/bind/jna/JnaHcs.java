@@ -3,8 +3,8 @@ package dev.berth.hcs.bind.jna;
 import static dev.berth.hcs.bind.jna.Jna.handle;
 import static dev.berth.hcs.bind.jna.Jna.takeString;
 import static dev.berth.hcs.bind.jna.Jna.value;
+import static dev.berth.hcs.bind.jna.Jna.w;
 
-import com.sun.jna.WString;
 import com.sun.jna.platform.win32.Kernel32;
 import com.sun.jna.platform.win32.WinError;
 import com.sun.jna.platform.win32.WinNT.HANDLE;
@@ -26,10 +26,6 @@ final class JnaHcs implements Hcs {
 
     JnaHcs(ComputeCore cc) {
         this.cc = cc;
-    }
-
-    private static WString w(String s) {
-        return s == null ? null : new WString(s);
     }
 
     @Override

@@ -1,13 +1,19 @@
 package dev.berth.hcs.bind.jna;
 
+import static dev.berth.hcs.bind.jna.Jna.handle;
+import static dev.berth.hcs.bind.jna.Jna.w;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import com.sun.jna.WString;
 import com.sun.jna.platform.win32.Guid.GUID;
 import com.sun.jna.ptr.IntByReference;
 import dev.berth.hcs.bind.LayerApi;
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /** {@link LayerApi} over computestorage.dll and vmcompute.dll. */
 final class JnaLayerApi implements LayerApi {
@@ -17,10 +23,6 @@ final class JnaLayerApi implements LayerApi {
     JnaLayerApi(ComputeStorage cs, Vmcompute vm) {
         this.cs = cs;
         this.vm = vm;
-    }
-
-    private static WString w(String s) {
-        return s == null ? null : new WString(s);
     }
 
     /** hcsshim's convention: the driver's home is the layer's parent folder, the id its folder name. */
@@ -36,34 +38,102 @@ final class JnaLayerApi implements LayerApi {
         return new WString(Path.of(layerPath).getFileName().toString());
     }
 
+    /**
+     * The parents as a {@code WC_LAYER_DESCRIPTOR} array (id from {@code NameToGuid} of the folder name, path).
+     * {@code all} holds the structures, whose native copies of the path strings must outlive the call: callers
+     * keep the record reachable until the call returned.
+     */
+    private record Descriptors(int hresult, Pointer first, int count, Vmcompute.LayerDescriptor[] all) {}
+
+    private Descriptors descriptors(List<String> parentLayerPaths) {
+        if (parentLayerPaths.isEmpty()) {
+            return new Descriptors(0, null, 0, null);
+        }
+        Vmcompute.LayerDescriptor first = new Vmcompute.LayerDescriptor();
+        Vmcompute.LayerDescriptor[] all = (Vmcompute.LayerDescriptor[]) first.toArray(parentLayerPaths.size());
+        for (int i = 0; i < all.length; i++) {
+            String p = parentLayerPaths.get(i);
+            GUID g = new GUID();
+            int hr = vm.NameToGuid(new WString(Path.of(p).getFileName().toString()), g);
+            if (hr < 0) {
+                return new Descriptors(hr, null, 0, null);
+            }
+            all[i].LayerId = g;
+            all[i].Path = new WString(p);
+            all[i].write();
+        }
+        return new Descriptors(0, first.getPointer(), all.length, all);
+    }
+
     @Override
-    public int importLayer(String layerPath, String sourceFolderPath, String layerData) {
+    public int hcsImportLayer(String layerPath, String sourceFolderPath, String layerData) {
         return cs.HcsImportLayer(w(layerPath), w(sourceFolderPath), w(layerData));
     }
 
     @Override
-    public int initializeWritableLayer(String writableLayerPath, String layerData, String options) {
+    public int hcsInitializeWritableLayer(String writableLayerPath, String layerData, String options) {
         return cs.HcsInitializeWritableLayer(w(writableLayerPath), w(layerData), w(options));
     }
 
     @Override
-    public int attachLayerStorageFilter(String layerPath, String layerData) {
+    public int hcsAttachLayerStorageFilter(String layerPath, String layerData) {
         return cs.HcsAttachLayerStorageFilter(w(layerPath), w(layerData));
     }
 
     @Override
-    public int detachLayerStorageFilter(String layerPath) {
+    public int hcsDetachLayerStorageFilter(String layerPath) {
         return cs.HcsDetachLayerStorageFilter(w(layerPath));
     }
 
     @Override
-    public int destroyLayer(String layerPath) {
+    public int hcsDestroyLayer(String layerPath) {
         return cs.HcsDestroyLayer(w(layerPath));
     }
 
     @Override
-    public int setupBaseOsLayer(String layerPath, long vhdHandle, String options) {
-        return cs.HcsSetupBaseOSLayer(w(layerPath), Jna.handle(vhdHandle), w(options));
+    public int hcsSetupBaseOsLayer(String layerPath, long vhdHandle, String options) {
+        return cs.HcsSetupBaseOSLayer(w(layerPath), handle(vhdHandle), w(options));
+    }
+
+    @Override
+    public int importLayer(String layerPath, String importFolderPath, List<String> parentLayerPaths) {
+        Descriptors d = descriptors(parentLayerPaths);
+        if (d.hresult() < 0) {
+            return d.hresult();
+        }
+        try {
+            return vm.ImportLayer(driver(layerPath), id(layerPath), w(importFolderPath), d.first(), d.count());
+        } finally {
+            Reference.reachabilityFence(d);
+        }
+    }
+
+    @Override
+    public int processBaseImage(String layerPath) {
+        return vm.ProcessBaseImage(w(layerPath));
+    }
+
+    @Override
+    public int processUtilityImage(String utilityVmPath) {
+        return vm.ProcessUtilityImage(w(utilityVmPath));
+    }
+
+    @Override
+    public int createSandboxLayer(String layerPath, List<String> parentLayerPaths) {
+        Descriptors d = descriptors(parentLayerPaths);
+        if (d.hresult() < 0) {
+            return d.hresult();
+        }
+        try {
+            return vm.CreateSandboxLayer(driver(layerPath), id(layerPath), null, d.first(), d.count());
+        } finally {
+            Reference.reachabilityFence(d);
+        }
+    }
+
+    @Override
+    public int destroyLayer(String layerPath) {
+        return vm.DestroyLayer(driver(layerPath), id(layerPath));
     }
 
     @Override
@@ -73,23 +143,15 @@ final class JnaLayerApi implements LayerApi {
 
     @Override
     public int prepareLayer(String layerPath, List<String> parentLayerPaths) {
-        if (parentLayerPaths.isEmpty()) {
-            return vm.PrepareLayer(driver(layerPath), id(layerPath), null, 0);
+        Descriptors d = descriptors(parentLayerPaths);
+        if (d.hresult() < 0) {
+            return d.hresult();
         }
-        Vmcompute.LayerDescriptor first = new Vmcompute.LayerDescriptor();
-        Vmcompute.LayerDescriptor[] all = (Vmcompute.LayerDescriptor[]) first.toArray(parentLayerPaths.size());
-        for (int i = 0; i < all.length; i++) {
-            String p = parentLayerPaths.get(i);
-            GUID g = new GUID();
-            int hr = vm.NameToGuid(new WString(Path.of(p).getFileName().toString()), g);
-            if (hr < 0) {
-                return hr;
-            }
-            all[i].LayerId = g;
-            all[i].Path = new WString(p);
-            all[i].write();
+        try {
+            return vm.PrepareLayer(driver(layerPath), id(layerPath), d.first(), d.count());
+        } finally {
+            Reference.reachabilityFence(d);
         }
-        return vm.PrepareLayer(driver(layerPath), id(layerPath), first.getPointer(), all.length);
     }
 
     @Override
@@ -122,6 +184,6 @@ final class JnaLayerApi implements LayerApi {
             return new Result(hr, null);
         }
         String s = g.toGuidString();
-        return new Result(hr, s.substring(1, s.length() - 1).toLowerCase(java.util.Locale.ROOT));
+        return new Result(hr, s.substring(1, s.length() - 1).toLowerCase(Locale.ROOT));
     }
 }

@@ -9,7 +9,9 @@ import com.sun.jna.ptr.IntByReference;
 
 /**
  * The legacy layer functions of vmcompute.dll that a process-isolated container's writable layer still goes
- * through (hcsshim {@code internal/wclayer}: {@code ActivateLayer}, {@code PrepareLayer}, {@code GetLayerMountPath}).
+ * through (hcsshim {@code internal/wclayer}: {@code ActivateLayer}, {@code PrepareLayer}, {@code GetLayerMountPath}),
+ * and those that import an image's layers and create the scratch layer ({@code ImportLayer}, {@code ProcessBaseImage},
+ * {@code CreateSandboxLayer}, {@code DestroyLayer}).
  * Each takes a {@code DriverInfo} naming the folder that holds the layer and the layer's folder name as its id.
  */
 public interface Vmcompute extends Library {
@@ -40,4 +42,14 @@ public interface Vmcompute extends Library {
     int DeactivateLayer(DriverInfo info, WString id);
 
     int NameToGuid(WString name, GUID guid);
+
+    int ImportLayer(DriverInfo info, WString id, WString path, Pointer descriptors, int count);
+
+    int ProcessBaseImage(WString path);
+
+    int ProcessUtilityImage(WString path);
+
+    int CreateSandboxLayer(DriverInfo info, WString id, Pointer parent, Pointer descriptors, int count);
+
+    int DestroyLayer(DriverInfo info, WString id);
 }

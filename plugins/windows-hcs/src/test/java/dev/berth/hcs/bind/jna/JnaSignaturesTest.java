@@ -130,7 +130,18 @@ class JnaSignaturesTest {
             Map.entry("GetLayerMountPath",
                     Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.OUT_DWORD, Kind.PVOID)),
             // nameToGuid(name string, guid *_guid)
-            Map.entry("NameToGuid", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.GUID)));
+            Map.entry("NameToGuid", Proto.of(Kind.HRESULT, Kind.PCWSTR, Kind.GUID)),
+            // importLayer(info *driverInfo, id string, path string, descriptors []WC_LAYER_DESCRIPTOR)
+            Map.entry("ImportLayer",
+                    Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.PCWSTR, Kind.PVOID, Kind.DWORD)),
+            // processBaseImage(path string), processUtilityImage(path string)
+            Map.entry("ProcessBaseImage", Proto.of(Kind.HRESULT, Kind.PCWSTR)),
+            Map.entry("ProcessUtilityImage", Proto.of(Kind.HRESULT, Kind.PCWSTR)),
+            // createSandboxLayer(info *driverInfo, id string, parent uintptr, descriptors []WC_LAYER_DESCRIPTOR)
+            Map.entry("CreateSandboxLayer",
+                    Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR, Kind.PVOID, Kind.PVOID, Kind.DWORD)),
+            // destroyLayer(info *driverInfo, id string)
+            Map.entry("DestroyLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR)));
 
     static Kind kind(Class<?> c, boolean result) {
         if (c == int.class) {
