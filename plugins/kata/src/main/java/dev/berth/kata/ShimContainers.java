@@ -91,13 +91,8 @@ final class ShimContainers {
             if (!target.isEmpty()) {
                 targetPid = t.state(target, "", QUICK).getPid();
             }
-            RuntimeSpec config;
-            try {
-                config = SpecMapper.container(spec, podRef(pod, sb.getPid()), targetPid,
-                        ShimPods.cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
-            } catch (IllegalArgumentException e) {
-                throw BackendException.invalid("failed to create container \"" + id + "\": " + e.getMessage());
-            }
+            RuntimeSpec config = KataSpecs.container(spec, podRef(pod, sb.getPid()), targetPid,
+                    ShimPods.cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
             Files.createDirectories(bundle.resolve("rootfs"));
             OciJson.write(bundle.resolve("config.json"), config);
             BundleProperties.store(bundle, props);

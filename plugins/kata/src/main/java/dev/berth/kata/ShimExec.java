@@ -68,7 +68,7 @@ final class ShimExec {
         boolean added = false;
         try {
             t = runningTask(pod, containerId);
-            RuntimeSpec.Process process = SpecMapper.execProcess(containerProcess(c), command);
+            RuntimeSpec.Process process = SpecMapper.execProcess(containerProcess(c), command, false);
             Files.createDirectories(dir);
             Libc.mkfifo(dir.resolve("stdout"), 0600);
             Libc.mkfifo(dir.resolve("stderr"), 0600);
