@@ -48,8 +48,9 @@ public final class OciSpecs {
      */
     static final SpecMapper.Conventions CONVENTIONS = new SpecMapper.Conventions(
             List.of("mount", "uts", "network", "ipc", "pid"), List.of("mount", "network", "uts", "ipc", "pid"),
-            List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID), DEFAULT_MASKED, true, true, false, false,
-            false, new DeviceRule(true, null, null, null, "rwm"));
+            List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID), DEFAULT_MASKED,
+            Set.of(SpecMapper.Option.CONFINED_PAUSE, SpecMapper.Option.CGROUP_MOUNT),
+            new DeviceRule(true, null, null, null, "rwm"));
 
     /**
      * What the spec needs from the host.

@@ -8,6 +8,7 @@ import dev.berth.spi.SandboxSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the kata plugin adds to berth's one OCI mapping ({@link SpecMapper}): its {@link #CONVENTIONS}, the pod
@@ -38,7 +39,8 @@ public final class KataSpecs {
             List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID, SpecMapper.SANDBOX_NAME,
                     SpecMapper.SANDBOX_NAMESPACE, SpecMapper.SANDBOX_UID, SpecMapper.SANDBOX_LOG_DIR,
                     SpecMapper.CONTAINER_NAME, SpecMapper.IMAGE_NAME),
-            SpecMapper.MASKED, false, false, true, true, true, null);
+            SpecMapper.MASKED, Set.of(SpecMapper.Option.HOSTNAME_WITH_HOST_NETWORK,
+                    SpecMapper.Option.STATES_READ_WRITE, SpecMapper.Option.ACCESS_BEFORE_PROPAGATION), null);
 
     private KataSpecs() {}
 

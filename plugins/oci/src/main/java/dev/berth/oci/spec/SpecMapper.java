@@ -109,26 +109,40 @@ public final class SpecMapper {
      * @param containerNamespaces the order of a container's {@code linux.namespaces}
      * @param criAnnotations which of containerd's CRI annotations the specs carry, of this class's keys
      * @param maskedPaths the masked paths of a container that is neither privileged nor names its own
-     * @param confinedPause whether the pause container gets the masked and read-only paths and the pod's
-     *     resolv.conf, hosts and hostname files, as a workload container does
-     * @param cgroupMount whether containers get {@code /sys/fs/cgroup} (read-only unless privileged)
-     * @param hostnameWithHostNetwork whether a container in a pod on the host's network gets the pod's
-     *     {@code /etc/hostname} (without it sees the node's name, in the node's UTS namespace)
-     * @param statesReadWrite whether writable mounts say {@code rw} (binds, pod files, a privileged sysfs), or only
-     *     read-only ones say {@code ro}
-     * @param accessBeforePropagation whether a bind's {@code ro}/{@code rw} comes before its propagation
+     * @param options the plugin's {@link Option}s; those it leaves out do not apply
      * @param privilegedDevices the device cgroup rule of a privileged container (all allowed), or null for none
      */
     public record Conventions(List<String> sandboxNamespaces, List<String> containerNamespaces,
-                              List<String> criAnnotations, List<String> maskedPaths, boolean confinedPause,
-                              boolean cgroupMount, boolean hostnameWithHostNetwork, boolean statesReadWrite,
-                              boolean accessBeforePropagation, DeviceRule privilegedDevices) {
+                              List<String> criAnnotations, List<String> maskedPaths, Set<Option> options,
+                              DeviceRule privilegedDevices) {
         public Conventions {
             sandboxNamespaces = List.copyOf(sandboxNamespaces);
             containerNamespaces = List.copyOf(containerNamespaces);
             criAnnotations = List.copyOf(criAnnotations);
             maskedPaths = List.copyOf(maskedPaths);
+            options = Set.copyOf(options);
         }
+
+        boolean has(Option option) {
+            return options.contains(option);
+        }
+    }
+
+    /** What a plugin's specs do beyond the common mapping, each named where the plugin lists it. */
+    public enum Option {
+        /** The pause container gets the masked and read-only paths and the pod's resolv.conf, hosts and hostname. */
+        CONFINED_PAUSE,
+        /** Containers get {@code /sys/fs/cgroup}, read-only unless privileged. */
+        CGROUP_MOUNT,
+        /**
+         * A container in a pod on the host's network gets the pod's {@code /etc/hostname} too (without it sees the
+         * node's name, in the node's UTS namespace).
+         */
+        HOSTNAME_WITH_HOST_NETWORK,
+        /** Writable mounts say {@code rw} (binds, pod files, a privileged sysfs); else only read-only ones say {@code ro}. */
+        STATES_READ_WRITE,
+        /** A bind's {@code ro}/{@code rw} comes before its propagation, not after it. */
+        ACCESS_BEFORE_PROPAGATION
     }
 
     /**
@@ -202,7 +216,7 @@ public final class SpecMapper {
                 Capabilities.DEFAULT, true, null,
                 host.ownOomScoreAdj() == null ? null : Math.max(-998, host.ownOomScoreAdj()));
         List<Mount> mounts = defaultMounts(sec.privileged(), shm);
-        if (conventions.confinedPause()) {
+        if (conventions.has(Option.CONFINED_PAUSE)) {
             addPodFiles(mounts, s.resolvConf(), s.hostsFile(), s.hostnameFile(), Set.of());
         }
 
@@ -226,7 +240,7 @@ public final class SpecMapper {
             }
             sysctl.put(e.getKey(), e.getValue());
         }
-        boolean confined = conventions.confinedPause() && !sec.privileged();
+        boolean confined = conventions.has(Option.CONFINED_PAUSE) && !sec.privileged();
         Linux linux = new Linux(null, null, cgroupResources(LinuxResources.NONE, List.of(), sec.privileged()),
                 cgroupsPath, ordered(namespaces, conventions.sandboxNamespaces()), null,
                 sysctl.isEmpty() ? null : sysctl, confined ? conventions.maskedPaths() : null,
@@ -277,7 +291,7 @@ public final class SpecMapper {
         // CRI mounts win over the defaults at the same destination.
         mounts.removeIf(m -> requested.contains(m.destination()));
         addPodFiles(mounts, pod.resolvConf(), pod.hostsFile(),
-                pod.hostNetwork() && !conventions.hostnameWithHostNetwork() ? null : pod.hostnameFile(), requested);
+                pod.hostNetwork() && !conventions.has(Option.HOSTNAME_WITH_HOST_NETWORK) ? null : pod.hostnameFile(), requested);
         for (ContainerMount m : c.mounts()) {
             mounts.add(bind(c, m));
         }
@@ -459,7 +473,7 @@ public final class SpecMapper {
                 : new Mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
         m.add(new Mount("/dev/mqueue", "mqueue", "mqueue", nodev));
         m.add(new Mount("/sys", "sysfs", "sysfs", access(nodev, !privileged)));
-        if (conventions.cgroupMount()) {
+        if (conventions.has(Option.CGROUP_MOUNT)) {
             m.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
                     privileged ? List.of("nosuid", "noexec", "nodev", "relatime")
                             : List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
@@ -470,7 +484,7 @@ public final class SpecMapper {
     /** {@code options} and the access: {@code ro}, or {@code rw} where the conventions state it. */
     private List<String> access(List<String> options, boolean readOnly) {
         List<String> out = new ArrayList<>(options);
-        if (readOnly || conventions.statesReadWrite()) {
+        if (readOnly || conventions.has(Option.STATES_READ_WRITE)) {
             out.add(readOnly ? "ro" : "rw");
         }
         return List.copyOf(out);
@@ -504,15 +518,15 @@ public final class SpecMapper {
             case BIDIRECTIONAL -> "rshared";
         };
         List<String> opts = new ArrayList<>(List.of("rbind"));
-        if (!conventions.accessBeforePropagation()) {
+        if (!conventions.has(Option.ACCESS_BEFORE_PROPAGATION)) {
             opts.add(propagation);
         }
         if (m.recursiveReadOnly()) {
             opts.add("rro");
-        } else if (m.readOnly() || conventions.statesReadWrite()) {
+        } else if (m.readOnly() || conventions.has(Option.STATES_READ_WRITE)) {
             opts.add(m.readOnly() ? "ro" : "rw");
         }
-        if (conventions.accessBeforePropagation()) {
+        if (conventions.has(Option.ACCESS_BEFORE_PROPAGATION)) {
             opts.add(propagation);
         }
         return new Mount(m.containerPath(), "bind", m.hostPath(), List.copyOf(opts));

@@ -22,8 +22,8 @@
  * capabilities, Localhost seccomp profiles).
  *
  * <h2>Where the plugins differ</h2>
- * Only through {@link dev.berth.oci.spec.SpecMapper.Conventions}, one value per plugin, each choice read in one
- * place. Most are form, kept so that neither plugin's output moved when runc's own builder was folded in:
+ * Only through {@link dev.berth.oci.spec.SpecMapper.Conventions}, one value per plugin (lists, and the named
+ * {@link dev.berth.oci.spec.SpecMapper.Option}s it takes), each choice read in one place. Most are form, kept so that neither plugin's output moved when runc's own builder was folded in:
  * <ul>
  *   <li>the order of {@code linux.namespaces} (runc mount first, kata pid first);</li>
  *   <li>whether writable mounts say {@code rw} (kata) or only read-only ones say {@code ro} (runc), and where a

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,12 +31,14 @@ import org.junit.jupiter.api.Test;
 class SpecMapperTest {
     private static final SpecMapper.Conventions A = new SpecMapper.Conventions(
             List.of("mount", "uts", "network", "ipc", "pid"), List.of("mount", "network", "uts", "ipc", "pid"),
-            List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID), SpecMapper.MASKED_WITH_POWERCAP, true, true,
-            false, false, false, new RuntimeSpec.DeviceRule(true, null, null, null, "rwm"));
+            List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID), SpecMapper.MASKED_WITH_POWERCAP,
+            Set.of(SpecMapper.Option.CONFINED_PAUSE, SpecMapper.Option.CGROUP_MOUNT),
+            new RuntimeSpec.DeviceRule(true, null, null, null, "rwm"));
     private static final SpecMapper.Conventions B = new SpecMapper.Conventions(
             List.of("pid", "ipc", "uts", "network", "mount"), List.of("pid", "ipc", "uts", "network", "mount"),
             List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID, SpecMapper.CONTAINER_NAME), SpecMapper.MASKED,
-            false, false, true, true, true, null);
+            Set.of(SpecMapper.Option.HOSTNAME_WITH_HOST_NETWORK, SpecMapper.Option.STATES_READ_WRITE,
+                    SpecMapper.Option.ACCESS_BEFORE_PROPAGATION), null);
     private static final SpecMapper.PodRef POD = new SpecMapper.PodRef("sb", "web", "prod", "uid", 42,
             Path.of("/run/netns/p"), false, false, false, Path.of("/r/resolv"), Path.of("/r/hosts"),
             Path.of("/r/hostname"));
