@@ -17,6 +17,7 @@ import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
+import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.oci.spec.SpecMapper;
@@ -42,7 +43,7 @@ import java.util.Properties;
  * Containers: tasks in their pod's shim, each with a bundle, FIFOs for its streams and berth's copier of its output
  * into the CRI log.
  */
-final class ShimContainers {
+final class ShimContainers implements LinuxBackend.Containers {
     private final KataOptions options;
     private final System.Logger log;
     private final Path bundles;
@@ -58,7 +59,8 @@ final class ShimContainers {
         this.registry = registry;
     }
 
-    ContainerStatus create(ContainerSpec spec) {
+    @Override
+    public ContainerStatus create(ContainerSpec spec) {
         String id = spec.id();
         Pod pod = registry.pod(spec.sandboxId());
         Path bundle = bundles.resolve(id);
@@ -91,13 +93,8 @@ final class ShimContainers {
             if (!target.isEmpty()) {
                 targetPid = t.state(target, "", QUICK).getPid();
             }
-            RuntimeSpec config;
-            try {
-                config = SpecMapper.container(spec, podRef(pod, sb.getPid()), targetPid,
-                        ShimPods.cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
-            } catch (IllegalArgumentException e) {
-                throw BackendException.invalid("failed to create container \"" + id + "\": " + e.getMessage());
-            }
+            RuntimeSpec config = KataSpecs.container(spec, podRef(pod, sb.getPid()), targetPid,
+                    ShimPods.cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
             Files.createDirectories(bundle.resolve("rootfs"));
             OciJson.write(bundle.resolve("config.json"), config);
             BundleProperties.store(bundle, props);
@@ -146,7 +143,8 @@ final class ShimContainers {
         }
     }
 
-    void start(String containerId) {
+    @Override
+    public void start(String containerId) {
         Container c = registry.container(containerId);
         Pod pod = registry.pod(c.sandboxId);
         pod.lock.lock();
@@ -171,7 +169,8 @@ final class ShimContainers {
         }
     }
 
-    void stop(String containerId, Duration timeout) {
+    @Override
+    public void stop(String containerId, Duration timeout) {
         Container c = registry.containers.get(containerId);
         if (c == null) {
             return;
@@ -223,7 +222,8 @@ final class ShimContainers {
         }
     }
 
-    ContainerStatus status(String containerId) {
+    @Override
+    public ContainerStatus status(String containerId) {
         Container c = registry.container(containerId);
         Pod pod = registry.pods.get(c.sandboxId);
         Instant created = Instant.parse(c.props.getProperty("createdAt"));
@@ -281,7 +281,8 @@ final class ShimContainers {
         return info;
     }
 
-    void remove(String containerId) {
+    @Override
+    public void remove(String containerId) {
         Container c = registry.containers.get(containerId);
         if (c == null) {
             return;
@@ -343,7 +344,8 @@ final class ShimContainers {
         }
     }
 
-    void update(String containerId, LinuxResources resources) {
+    @Override
+    public void update(String containerId, LinuxResources resources) {
         Container c = registry.container(containerId);
         Pod pod = registry.pod(c.sandboxId);
         byte[] json = OciJson.writeBytes(SpecMapper.resources(resources));

@@ -13,6 +13,7 @@ import dev.berth.kata.proto.types.Status;
 import dev.berth.kata.shim.FifoReader;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
+import dev.berth.oci.Failures;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
 import dev.berth.oci.spec.OciJson;
@@ -68,7 +69,7 @@ final class ShimExec {
         boolean added = false;
         try {
             t = runningTask(pod, containerId);
-            RuntimeSpec.Process process = SpecMapper.execProcess(containerProcess(c), command);
+            RuntimeSpec.Process process = SpecMapper.execProcess(containerProcess(c), command, false);
             Files.createDirectories(dir);
             Libc.mkfifo(dir.resolve("stdout"), 0600);
             Libc.mkfifo(dir.resolve("stderr"), 0600);
@@ -190,12 +191,9 @@ final class ShimExec {
         } catch (TtrpcException e) {
             throw e.toBackend("exec in container", containerId);
         } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
-                    + e.getMessage());
+            throw Failures.io("exec in container", containerId, e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackendException(Kind.UNAVAILABLE, "failed to exec in container \"" + containerId
-                    + "\": interrupted");
+            throw Failures.interrupted("exec in container", containerId);
         } finally {
             if (resizer != null) {
                 resizer.interrupt();

@@ -16,6 +16,7 @@ import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
+import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
 import dev.berth.oci.spec.OciJson;
@@ -41,7 +42,7 @@ import java.util.Properties;
  * from the sandbox bundle after a berth restart. A pod whose shim is gone stays known, so that status reports it
  * and remove cleans up after it.
  */
-final class ShimPods {
+final class ShimPods implements LinuxBackend.Sandboxes {
     private final KataOptions options;
     private final System.Logger log;
     private final Path bundles;
@@ -59,7 +60,8 @@ final class ShimPods {
         this.containers = containers;
     }
 
-    SandboxStatus create(SandboxSpec spec) {
+    @Override
+    public SandboxStatus create(SandboxSpec spec) {
         String id = spec.id();
         Path bundle = bundles.resolve(id);
         if (registry.pods.containsKey(id) || Files.exists(bundle)) {
@@ -120,7 +122,8 @@ final class ShimPods {
         }
     }
 
-    void start(String sandboxId) {
+    @Override
+    public void start(String sandboxId) {
         Pod pod = registry.pod(sandboxId);
         pod.lock.lock();
         try {
@@ -136,7 +139,8 @@ final class ShimPods {
         }
     }
 
-    void stop(String sandboxId, Duration timeout) {
+    @Override
+    public void stop(String sandboxId, Duration timeout) {
         Pod pod = registry.pods.get(sandboxId);
         if (pod == null) {
             return;
@@ -153,7 +157,8 @@ final class ShimPods {
         }
     }
 
-    SandboxStatus status(String sandboxId) {
+    @Override
+    public SandboxStatus status(String sandboxId) {
         Pod pod = registry.pod(sandboxId);
         Instant created = Instant.parse(pod.props.getProperty("createdAt"));
         SandboxStatus.State state = SandboxStatus.State.NOTREADY;
@@ -175,7 +180,8 @@ final class ShimPods {
         return new SandboxStatus(sandboxId, state, created, pid, info);
     }
 
-    void remove(String sandboxId) {
+    @Override
+    public void remove(String sandboxId) {
         Pod pod = registry.pods.get(sandboxId);
         if (pod == null) {
             return;

@@ -3,7 +3,7 @@ package dev.berth.kata;
 import dev.berth.kata.proto.types.Mount;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
-import dev.berth.spi.BackendException;
+import dev.berth.oci.Lookups;
 import dev.berth.spi.MountSpec;
 import java.time.Duration;
 import java.util.List;
@@ -22,20 +22,12 @@ final class ShimRegistry {
 
     /** The pod, or NOT_FOUND. */
     Pod pod(String id) {
-        Pod p = pods.get(id);
-        if (p == null) {
-            throw BackendException.notFound("sandbox", id);
-        }
-        return p;
+        return Lookups.require(pods, "sandbox", id);
     }
 
     /** The container, or NOT_FOUND. */
     Container container(String id) {
-        Container c = containers.get(id);
-        if (c == null) {
-            throw BackendException.notFound("container", id);
-        }
-        return c;
+        return Lookups.require(containers, "container", id);
     }
 
     /** The pod's live connection; UNAVAILABLE (as a TtrpcException) when its shim is gone. */

@@ -6,6 +6,8 @@ import static dev.berth.kata.ShimRegistry.task;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.berth.kata.proto.types.Status;
 import dev.berth.kata.ttrpc.TtrpcException;
+import dev.berth.oci.LinuxBackend;
+import dev.berth.oci.NetworkNamespaces;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.PodMetricsSource.ContainerMetrics;
@@ -14,27 +16,21 @@ import dev.berth.spi.PodMetricsSource.PodMetrics;
 import dev.berth.spi.StatsProvider.ContainerUsage;
 import dev.berth.spi.StatsProvider.SandboxUsage;
 import dev.berth.spi.StatsProvider.Usage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
 /** Usage and metrics from the shim's Stats (decoded by {@link Metrics}), and the pod's interfaces. */
-final class ShimStats {
-    private final ShimRegistry registry;
-
-    ShimStats(ShimRegistry registry) {
-        this.registry = registry;
-    }
-
-    ContainerUsage containerStats(String containerId) {
+record ShimStats(ShimRegistry registry) implements LinuxBackend.PodUsage {
+    @Override
+    public ContainerUsage containerStats(String containerId) {
         Container c = registry.container(containerId);
         return new ContainerUsage(containerId, usage(registry.pod(c.sandboxId), containerId, "container"));
     }
 
-    SandboxUsage sandboxStats(String sandboxId) {
+    @Override
+    public SandboxUsage sandboxStats(String sandboxId) {
         Pod pod = registry.pod(sandboxId);
         Usage total = usage(pod, sandboxId, "sandbox");
         for (String c : List.copyOf(pod.containerIds)) {
@@ -52,7 +48,8 @@ final class ShimStats {
      * for the sandbox carries (Kata's agent reads them in the guest), else the pod's network namespace on the host
      * (the runc shim sends none; the host side of a VM's interfaces counts the same traffic).
      */
-    PodMetrics podMetrics(String sandboxId) {
+    @Override
+    public PodMetrics podMetrics(String sandboxId) {
         Pod pod = registry.pod(sandboxId);
         List<ContainerMetrics> ctrs = new ArrayList<>();
         for (String id : List.copyOf(pod.containerIds)) {
@@ -72,23 +69,10 @@ final class ShimStats {
         } catch (TtrpcException | BackendException | InvalidProtocolBufferException e) {
             // no interfaces from the shim: read the namespace below
         }
-        Properties p = pod.props;
-        if (interfaces.isEmpty() && !Boolean.parseBoolean(p.getProperty("hostNetwork"))) {
-            Path netns = BundleProperties.path(p, "netns");
-            if (netns == null && pod.pid() > 0) {
-                netns = Path.of("/proc", Long.toString(pod.pid()), "ns", "net");
-            }
-            if (netns != null) {
-                try {
-                    interfaces = dev.berth.oci.NetworkNamespaces.interfaces(netns);
-                } catch (IOException e) {
-                    // the namespace is going away with the pod: its containers' readings still stand
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new BackendException(Kind.UNAVAILABLE, "failed to read the metrics of sandbox \""
-                            + sandboxId + "\": interrupted");
-                }
-            }
+        if (interfaces.isEmpty()) {
+            Properties p = pod.props;
+            interfaces = NetworkNamespaces.podInterfaces(sandboxId, NetworkNamespaces.ofPod(
+                    Boolean.parseBoolean(p.getProperty("hostNetwork")), BundleProperties.path(p, "netns"), pod.pid()));
         }
         return new PodMetrics(sandboxId, ctrs, interfaces);
     }

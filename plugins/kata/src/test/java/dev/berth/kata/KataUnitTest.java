@@ -128,7 +128,7 @@ class KataUnitTest {
                         "syscalls", List.of(Map.of("names", List.of("sethostname"), "action", "SCMP_ACT_ERRNO")))
                         : null);
 
-        RuntimeSpec all = SpecMapper.container(secured(security(false, List.of("ALL"),
+        RuntimeSpec all = KataSpecs.container(secured(security(false, List.of("ALL"),
                 SecurityProfile.RUNTIME_DEFAULT), List.of()), sb, 0, "/c", host);
         assertThat(all.process().capabilities().bounding()).as("ALL, within the host's bounding set")
                 .containsExactlyInAnyOrder("CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_KILL");
@@ -136,20 +136,21 @@ class KataUnitTest {
         assertThat(seccomp).as("RuntimeDefault, with the calls CAP_SYS_ADMIN covers allowed").isNotNull();
         assertThat(seccomp.syscalls().getFirst().names()).contains("keyctl").doesNotContain("unshare");
 
-        RuntimeSpec local = SpecMapper.container(secured(security(false, List.of(),
+        RuntimeSpec local = KataSpecs.container(secured(security(false, List.of(),
                 new SecurityProfile(SecurityProfile.Type.LOCALHOST, "/profiles/deny-hostname.json")),
                 List.of(new dev.berth.spi.ContainerMount("/m", "/host/m", false, false,
                         dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL, false, ""))), sb, 0, "/c", host);
         assertThat(local.linux().seccomp().syscalls().getFirst().names()).containsExactly("sethostname");
         assertThat(local.linux().rootfsPropagation()).isEqualTo("rshared");
 
-        RuntimeSpec privileged = SpecMapper.container(secured(security(true, List.of(),
+        RuntimeSpec privileged = KataSpecs.container(secured(security(true, List.of(),
                 SecurityProfile.RUNTIME_DEFAULT), List.of()), sb, 0, "/c", host);
         assertThat(privileged.linux().seccomp()).as("privileged: no seccomp").isNull();
 
-        assertThatThrownBy(() -> SpecMapper.container(secured(security(false, List.of(),
+        assertThatThrownBy(() -> KataSpecs.container(secured(security(false, List.of(),
                 new SecurityProfile(SecurityProfile.Type.LOCALHOST, "/profiles/missing.json")), List.of()), sb, 0,
-                "/c", host)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/profiles/missing.json");
+                "/c", host)).isInstanceOf(BackendException.class)
+                .hasMessageContaining("failed to create container \"c2\"").hasMessageContaining("/profiles/missing.json");
     }
 
     @Test
@@ -161,7 +162,7 @@ class KataUnitTest {
                 List.of("REQ=2"), List.of(new dev.berth.spi.ContainerMount("/data", "/host/data", true, false, null, false, "")),
                 List.of(), Map.of(), Map.of(), "", false, false, false,
                 new LinuxResources(100000, 50000, 2, 1L << 30, 0, "0-1", "", Map.of(), Map.of(), 0), null, List.of(), null);
-        RuntimeSpec spec = SpecMapper.container(c, SpecMapper.podRef(sb, 4242), 0, "/berth-kata-c1",
+        RuntimeSpec spec = KataSpecs.container(c, SpecMapper.podRef(sb, 4242), 0, "/berth-kata-c1",
                 SpecMapper.Host.UNRESTRICTED);
         RuntimeSpec.Process process = spec.process();
         assertThat(process.args()).isEqualTo(List.of("/entry", "b"));
@@ -187,7 +188,7 @@ class KataUnitTest {
         assertThat(Signals.parse("")).isEqualTo(15);
         assertThat(Signals.parse("9")).isEqualTo(9);
 
-        RuntimeSpec.Process exec = SpecMapper.execProcess(process, List.of("ls", "-l"));
+        RuntimeSpec.Process exec = SpecMapper.execProcess(process, List.of("ls", "-l"), false);
         assertThat(exec.args()).isEqualTo(List.of("ls", "-l"));
         assertThat(exec.terminal()).isFalse();
         assertThat(exec.env()).isEqualTo(process.env());

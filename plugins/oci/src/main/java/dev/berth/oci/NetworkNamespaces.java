@@ -70,6 +70,38 @@ public final class NetworkNamespaces {
     }
 
     /**
+     * A pod's network namespace: {@code netns} where one is pinned, else the one of the pod's process {@code pid}
+     * while it lives; null for a pod on the host's network, and where neither is left.
+     */
+    public static Path ofPod(boolean hostNetwork, Path netns, long pid) {
+        if (hostNetwork) {
+            return null;
+        }
+        if (netns != null) {
+            return netns;
+        }
+        return pid > 0 && Processes.live(pid) ? Path.of("/proc", Long.toString(pid), "ns", "net") : null;
+    }
+
+    /**
+     * The interfaces of a pod's metrics: those of its network namespace {@code netns} ({@link #interfaces}); none
+     * when it has none of its own (null) or the namespace is going away with the pod, whose containers' readings
+     * still stand. UNAVAILABLE, naming the sandbox, when interrupted.
+     */
+    public static List<PodMetricsSource.InterfaceMetrics> podInterfaces(String sandboxId, Path netns) {
+        if (netns == null) {
+            return List.of();
+        }
+        try {
+            return interfaces(netns);
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            throw Failures.interrupted("read the metrics of sandbox", sandboxId);
+        }
+    }
+
+    /**
      * The counters of every interface in the network namespace pinned or named at {@code netns}, read from
      * {@code /proc/thread-self/net/dev} by a short-lived thread that joins it (the file shows the reading thread's
      * namespace).

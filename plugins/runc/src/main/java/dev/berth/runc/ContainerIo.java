@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Failures;
 import dev.berth.oci.Processes;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
@@ -103,12 +104,9 @@ final class ContainerIo {
             }
             return dev.berth.runc.Streams.exec(runtimeExec, io);
         } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
-                    + e.getMessage());
+            throw Failures.io("exec in container", containerId, e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId
-                    + "\": interrupted");
+            throw Failures.interrupted("exec in container", containerId);
         } finally {
             Conmon.deleteQuietly(spec);
         }
@@ -135,7 +133,7 @@ final class ContainerIo {
             if (!rec.netnsPath().isEmpty()) {
                 netns = Path.of(rec.netnsPath());
             } else {
-                SandboxStatus st = pods.sandboxStatus(sandboxId);
+                SandboxStatus st = pods.status(sandboxId);
                 if (st.state() != SandboxStatus.State.READY) {
                     throw new BackendException(Kind.FAILED_PRECONDITION, "failed to port-forward to sandbox \""
                             + sandboxId + "\": it is not ready");

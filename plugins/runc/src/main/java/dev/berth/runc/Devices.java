@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.DeviceSpec;
 import java.io.IOException;
@@ -12,8 +13,8 @@ import java.util.List;
 final class Devices {
     private Devices() {}
 
-    static List<OciSpecs.Device> resolve(String containerId, List<DeviceSpec> specs) {
-        List<OciSpecs.Device> out = new ArrayList<>();
+    static List<SpecMapper.HostDevice> resolve(String containerId, List<DeviceSpec> specs) {
+        List<SpecMapper.HostDevice> out = new ArrayList<>();
         for (DeviceSpec d : specs) {
             try {
                 Path p = Path.of(d.hostPath());
@@ -28,7 +29,7 @@ final class Devices {
                 // glibc's major()/minor() for the 64-bit dev_t
                 long major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL);
                 long minor = (rdev & 0xff) | ((rdev >> 12) & ~0xffL);
-                out.add(new OciSpecs.Device(d.containerPath(), d.hostPath(), type, major, minor, mode & 07777,
+                out.add(new SpecMapper.HostDevice(d.containerPath(), d.hostPath(), type, major, minor, mode & 07777,
                         d.permissions()));
             } catch (IOException e) {
                 throw BackendException.invalid("failed to create container \"" + containerId + "\": device "

@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.oci.Lookups;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendContext;
@@ -142,19 +143,11 @@ final class HandlerState {
     }
 
     SandboxRecord requireSandbox(String id) {
-        SandboxRecord r = sandboxes.get(id);
-        if (r == null) {
-            throw BackendException.notFound("sandbox", id);
-        }
-        return r;
+        return Lookups.require(sandboxes, "sandbox", id);
     }
 
     ContainerRecord requireContainer(String id) {
-        ContainerRecord r = containers.get(id);
-        if (r == null) {
-            throw BackendException.notFound("container", id);
-        }
-        return r;
+        return Lookups.require(containers, "container", id);
     }
 
     void persist(SandboxRecord r, String verb) {

@@ -1,16 +1,13 @@
 package dev.berth.runc;
 
-import dev.berth.oci.spec.RuntimeSpec.DeviceRule;
 import dev.berth.oci.spec.RuntimeSpec.Resources;
 import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.LinuxResources;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The cgroup side of an OCI spec: where a pod's and a container's cgroups go ({@code linux.cgroupsPath}) and
- * what limits they get ({@code linux.resources}, also the input of {@code runc update}).
+ * the limits of an update ({@code runc update}; a spec's own are {@link SpecMapper}'s).
  */
 public final class OciResources {
     private OciResources() {}
@@ -38,21 +35,6 @@ public final class OciResources {
             return slice + ":berth:" + containerId;
         }
         return podCgroup(cgroupParent, sandboxId) + "/" + containerId;
-    }
-
-    /**
-     * The spec's {@code linux.resources}: the limits ({@link SpecMapper#resources}) and the device rules: all
-     * denied but {@code devices}, or all allowed for a privileged container.
-     */
-    static Resources resources(LinuxResources r, List<OciSpecs.Device> devices, boolean privileged) {
-        List<DeviceRule> rules = new ArrayList<>();
-        rules.add(new DeviceRule(privileged, null, null, null, "rwm"));
-        if (!privileged) {
-            for (OciSpecs.Device d : devices) {
-                rules.add(new DeviceRule(true, d.type(), d.major(), d.minor(), d.permissions()));
-            }
-        }
-        return SpecMapper.resources(r).withDevices(List.copyOf(rules));
     }
 
     /** Resources for {@code runc update --resources -}: the limits, without devices. */

@@ -1,28 +1,13 @@
 package dev.berth.runc;
 
+import dev.berth.oci.LinuxBackend;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendFeatures;
-import dev.berth.spi.BackendHealth;
 import dev.berth.spi.Checkpointing;
-import dev.berth.spi.ContainerSpec;
-import dev.berth.spi.ContainerStatus;
-import dev.berth.spi.EventSource;
-import dev.berth.spi.ExecResult;
 import dev.berth.spi.LinuxResources;
-import dev.berth.spi.LogReopening;
-import dev.berth.spi.PodMetricsSource;
-import dev.berth.spi.PortForwarding;
-import dev.berth.spi.Recoverable;
-import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SandboxResizing;
 import dev.berth.spi.SandboxSpec;
-import dev.berth.spi.SandboxStatus;
-import dev.berth.spi.StatsProvider;
-import dev.berth.spi.StreamingIo;
-import java.nio.channels.ByteChannel;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 
 /**
  * One handler of type {@code runc}. A sandbox owns the pod's namespaces and cgroup, and workload containers join
@@ -34,50 +19,35 @@ import java.util.List;
  *
  * <p>Operations on one container or sandbox are serialised by a per-id lock; different ids run in parallel.
  *
- * <p>This class is the SPI's face and only delegates: {@link RuncSandboxes} and {@link RuncContainers} hold the
- * lifecycles, {@link ContainerProcesses} the state and stopping of what conmon supervises, {@link Bundles} the
+ * <p>This class wires the parts behind the SPI face the Linux plugins share ({@link LinuxBackend}) and adds what
+ * only runc offers (per-pod features, pod resizing, checkpoints): {@link RuncSandboxes} and {@link RuncContainers}
+ * hold the lifecycles, {@link ContainerProcesses} the state and stopping of what conmon supervises, {@link Bundles} the
  * bundle directories, {@link ConmonExec} what runs through conmon, {@link ContainerIo} streams and logs,
  * {@link PodStats} usage and metrics, {@link Recovery} what survives a restart; {@link HandlerState} is what they
  * share.
  */
-public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
-        SandboxResizing, StreamingIo, PortForwarding, Checkpointing, PodMetricsSource {
+public final class RuncBackend extends LinuxBackend implements SandboxResizing, Checkpointing {
     private final HandlerState state;
-    private final ContainerProcesses processes;
     private final RuncSandboxes sandboxes;
     private final RuncContainers containers;
-    private final ConmonExec conmonExec;
-    private final ContainerIo io;
-    private final PodStats stats;
-    private final Recovery recovery;
-    private final ExitWatcher watcher;
 
     RuncBackend(String handler, RuncOptions options, BackendContext context) {
-        this.state = new HandlerState(handler, options, context);
-        this.processes = new ContainerProcesses(state);
+        HandlerState state = new HandlerState(handler, options, context);
+        ContainerProcesses processes = new ContainerProcesses(state);
         Bundles bundles = new Bundles(state);
-        this.conmonExec = new ConmonExec(state, processes);
-        this.recovery = new Recovery(state, processes, bundles);
-        this.containers = new RuncContainers(state, processes, bundles, conmonExec, recovery);
-        this.sandboxes = new RuncSandboxes(state, processes, bundles, conmonExec, containers, recovery);
-        this.io = new ContainerIo(state, processes, conmonExec, sandboxes);
-        this.stats = new PodStats(state);
-        this.watcher = new ExitWatcher(state.exits, recovery::onExit, state.log);
+        ConmonExec conmonExec = new ConmonExec(state, processes);
+        Recovery recovery = new Recovery(state, processes, bundles);
+        RuncContainers containers = new RuncContainers(state, processes, bundles, conmonExec, recovery);
+        RuncSandboxes sandboxes = new RuncSandboxes(state, processes, bundles, conmonExec, containers, recovery);
+        ContainerIo io = new ContainerIo(state, processes, conmonExec, sandboxes);
+        ExitWatcher watcher = new ExitWatcher(state.exits, recovery::onExit, state.log);
+        super(new Parts(state::features, () -> HostChecks.health(state.options), sandboxes, containers,
+                conmonExec::execSync, io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state),
+                recovery::recover, watcher::close));
+        this.state = state;
+        this.sandboxes = sandboxes;
+        this.containers = containers;
     }
-
-    // ---- features and health -------------------------------------------------------------------------------
-
-    @Override
-    public BackendFeatures features() {
-        return state.features();
-    }
-
-    @Override
-    public BackendHealth health() {
-        return HostChecks.health(state.options);
-    }
-
-    // ---- sandboxes -----------------------------------------------------------------------------------------
 
     @Override
     public BackendFeatures.Pod podFeatures(SandboxSpec spec) {
@@ -85,123 +55,14 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     }
 
     @Override
-    public SandboxStatus createSandbox(SandboxSpec spec) {
-        return sandboxes.createSandbox(spec);
-    }
-
-    @Override
-    public void startSandbox(String sandboxId) {
-        sandboxes.startSandbox(sandboxId);
-    }
-
-    @Override
-    public void stopSandbox(String sandboxId, Duration timeout) {
-        sandboxes.stopSandbox(sandboxId, timeout);
-    }
-
-    @Override
-    public SandboxStatus sandboxStatus(String sandboxId) {
-        return sandboxes.sandboxStatus(sandboxId);
-    }
-
-    @Override
-    public void removeSandbox(String sandboxId) {
-        sandboxes.removeSandbox(sandboxId);
-    }
-
-    @Override
     public void updateSandboxResources(String sandboxId, LinuxResources overhead, LinuxResources resources) {
         sandboxes.updateSandboxResources(sandboxId, overhead, resources);
-    }
-
-    // ---- containers ----------------------------------------------------------------------------------------
-
-    @Override
-    public ContainerStatus createContainer(ContainerSpec spec) {
-        return containers.createContainer(spec);
-    }
-
-    @Override
-    public void startContainer(String containerId) {
-        containers.startContainer(containerId);
-    }
-
-    @Override
-    public void stopContainer(String containerId, Duration timeout) {
-        containers.stopContainer(containerId, timeout);
-    }
-
-    @Override
-    public ContainerStatus containerStatus(String containerId) {
-        return processes.containerStatus(containerId);
-    }
-
-    @Override
-    public void removeContainer(String containerId) {
-        containers.removeContainer(containerId);
-    }
-
-    @Override
-    public void updateContainer(String containerId, LinuxResources resources) {
-        containers.updateContainer(containerId, resources);
-    }
-
-    @Override
-    public ExecResult execSync(String containerId, List<String> command, Duration timeout) {
-        return conmonExec.execSync(containerId, command, timeout);
-    }
-
-    // ---- capabilities --------------------------------------------------------------------------------------
-
-    @Override
-    public void reopenLog(String containerId) {
-        io.reopenLog(containerId);
-    }
-
-    @Override
-    public int exec(String containerId, List<String> command, Streams streams) {
-        return io.exec(containerId, command, streams);
-    }
-
-    @Override
-    public void attach(String containerId, Streams streams) {
-        io.attach(containerId, streams);
-    }
-
-    @Override
-    public ByteChannel connect(String sandboxId, int port) {
-        return io.connect(sandboxId, port);
     }
 
     /** CRIU through the runtime; see {@link Checkpoints}. */
     @Override
     public void checkpoint(String containerId, Path location) {
         containers.checkpoint(containerId, location);
-    }
-
-    @Override
-    public ContainerUsage containerStats(String containerId) {
-        return stats.containerStats(containerId);
-    }
-
-    @Override
-    public SandboxUsage sandboxStats(String sandboxId) {
-        return stats.sandboxStats(sandboxId);
-    }
-
-    @Override
-    public PodMetrics podMetrics(String sandboxId) {
-        return stats.podMetrics(sandboxId);
-    }
-
-    @Override
-    public Report recover(List<String> sandboxIds, List<String> containerIds) {
-        return recovery.recover(sandboxIds, containerIds);
-    }
-
-    @Override
-    public void close() {
-        watcher.close();
     }
 
     /** The bundle directory of a container or sandbox (for tests). */

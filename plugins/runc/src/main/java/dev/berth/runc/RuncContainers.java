@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
@@ -26,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Workload containers: create (bundle, log joiner, conmon running the runtime's create in the pod's namespaces),
  * start (through berth-runsc's stand-in for gVisor), stop, status, removal, resource updates and checkpoints.
  */
-final class RuncContainers {
+final class RuncContainers implements LinuxBackend.Containers {
     private final HandlerState state;
     private final RuncOptions options;
     private final RuntimeCli cli;
@@ -46,7 +47,8 @@ final class RuncContainers {
         this.conmonExec = conmonExec;
     }
 
-    ContainerStatus createContainer(ContainerSpec spec) {
+    @Override
+    public ContainerStatus create(ContainerSpec spec) {
         String id = spec.id();
         SandboxRecord sb = state.sandboxes.get(spec.sandboxId());
         if (sb == null) {
@@ -143,7 +145,8 @@ final class RuncContainers {
         }
     }
 
-    void startContainer(String containerId) {
+    @Override
+    public void start(String containerId) {
         ReentrantLock lock = state.lockIfKnown(containerId);
         if (lock == null) {
             throw BackendException.notFound("container", containerId);
@@ -184,7 +187,8 @@ final class RuncContainers {
         }
     }
 
-    void stopContainer(String containerId, Duration timeout) {
+    @Override
+    public void stop(String containerId, Duration timeout) {
         ContainerRecord rec = state.containers.get(containerId);
         if (rec == null) {
             return;
@@ -203,7 +207,13 @@ final class RuncContainers {
         }
     }
 
-    void removeContainer(String containerId) {
+    @Override
+    public ContainerStatus status(String containerId) {
+        return processes.containerStatus(containerId);
+    }
+
+    @Override
+    public void remove(String containerId) {
         if (!state.containers.containsKey(containerId)) {
             recovery.removeLeftovers("remove container", containerId);
             return;
@@ -234,7 +244,8 @@ final class RuncContainers {
         }
     }
 
-    void updateContainer(String containerId, LinuxResources resources) {
+    @Override
+    public void update(String containerId, LinuxResources resources) {
         state.requireContainer(containerId);
         ContainerStatus st = processes.containerStatus(containerId);
         if (st.state() == ContainerStatus.State.EXITED) {

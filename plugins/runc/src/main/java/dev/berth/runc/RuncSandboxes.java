@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import dev.berth.oci.Libc;
+import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
@@ -30,8 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * container) or its pinned namespaces ({@link PinnedPods}) with an optional {@link PauseProcess}; their start,
  * stop, status and removal, which stop and remove the pod's containers first.
  */
-final class RuncSandboxes {
-    /** A file in a sandbox bundle: its pause process was started, or a pod without one is (see sandboxStatus). */
+final class RuncSandboxes implements LinuxBackend.Sandboxes {
+    /** A file in a sandbox bundle: its pause process was started, or a pod without one is (see status). */
     static final String STARTED = "started";
     /** The directory in a sandbox bundle that holds its pinned namespaces when it has no pause container. */
     static final String PINS = "ns";
@@ -69,7 +70,8 @@ final class RuncSandboxes {
                 spec.sysctls().keySet().stream().anyMatch(k -> k.startsWith("net.")));
     }
 
-    SandboxStatus createSandbox(SandboxSpec spec) {
+    @Override
+    public SandboxStatus create(SandboxSpec spec) {
         String id = spec.id();
         ReentrantLock lock = state.lock(id);
         lock.lock();
@@ -160,7 +162,8 @@ final class RuncSandboxes {
         }
     }
 
-    void startSandbox(String sandboxId) {
+    @Override
+    public void start(String sandboxId) {
         ReentrantLock lock = state.lockIfKnown(sandboxId);
         if (lock == null) {
             throw BackendException.notFound("sandbox", sandboxId);
@@ -213,12 +216,13 @@ final class RuncSandboxes {
         }
     }
 
-    void stopSandbox(String sandboxId, Duration timeout) {
+    @Override
+    public void stop(String sandboxId, Duration timeout) {
         if (!state.sandboxes.containsKey(sandboxId)) {
             return;
         }
         for (ContainerRecord c : state.containersOf(sandboxId)) {
-            workloads.stopContainer(c.id(), timeout);
+            workloads.stop(c.id(), timeout);
         }
         ReentrantLock lock = state.lockIfKnown(sandboxId);
         if (lock == null) {
@@ -243,7 +247,8 @@ final class RuncSandboxes {
         }
     }
 
-    SandboxStatus sandboxStatus(String sandboxId) {
+    @Override
+    public SandboxStatus status(String sandboxId) {
         SandboxRecord rec = state.requireSandbox(sandboxId);
         if (!rec.pins().isEmpty()) {
             boolean ready = PinnedPods.pinnedReady(state, rec);
@@ -283,14 +288,15 @@ final class RuncSandboxes {
         return info;
     }
 
-    void removeSandbox(String sandboxId) {
+    @Override
+    public void remove(String sandboxId) {
         if (!state.sandboxes.containsKey(sandboxId)) {
             recovery.removeLeftovers("remove sandbox", sandboxId);
             return;
         }
-        stopSandbox(sandboxId, Duration.ZERO);
+        stop(sandboxId, Duration.ZERO);
         for (ContainerRecord c : state.containersOf(sandboxId)) {
-            workloads.removeContainer(c.id());
+            workloads.remove(c.id());
         }
         ReentrantLock lock = state.lock(sandboxId);
         lock.lock();

@@ -105,11 +105,11 @@ class HandlerLocksTest {
         container(id, sb);
         removed(id);
         removed(sb);
-        containers.stopContainer(id, Duration.ZERO);
-        sandboxes.stopSandbox(sb, Duration.ZERO);
-        assertThatThrownBy(() -> containers.startContainer(id)).isInstanceOfSatisfying(BackendException.class,
+        containers.stop(id, Duration.ZERO);
+        sandboxes.stop(sb, Duration.ZERO);
+        assertThatThrownBy(() -> containers.start(id)).isInstanceOfSatisfying(BackendException.class,
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
-        assertThatThrownBy(() -> sandboxes.startSandbox(sb)).isInstanceOfSatisfying(BackendException.class,
+        assertThatThrownBy(() -> sandboxes.start(sb)).isInstanceOfSatisfying(BackendException.class,
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
         assertThat(state.locks).isEmpty();
     }
@@ -120,7 +120,7 @@ class HandlerLocksTest {
         String id = RuncBackendTest.newId();
         sandbox(sb);
         // The pod is not ready (or, on a host without runc and conmon, they are missing): refused under the lock.
-        assertThatThrownBy(() -> containers.createContainer(Host.container(id, sb, dir.resolve("rootfs"),
+        assertThatThrownBy(() -> containers.create(Host.container(id, sb, dir.resolve("rootfs"),
                 List.of("true"), null, null, ContainerSecurity.DEFAULT)))
                 .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
                         .isIn(BackendException.Kind.FAILED_PRECONDITION, BackendException.Kind.UNAVAILABLE));
@@ -129,7 +129,7 @@ class HandlerLocksTest {
         // A create refused because the id exists keeps that id's lock.
         container(id, sb);
         ContainerRecord before = state.containers.get(id);
-        assertThatThrownBy(() -> containers.createContainer(Host.container(id, sb, dir.resolve("rootfs"),
+        assertThatThrownBy(() -> containers.create(Host.container(id, sb, dir.resolve("rootfs"),
                 List.of("true"), null, null, ContainerSecurity.DEFAULT)))
                 .isInstanceOfSatisfying(BackendException.class,
                         e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.ALREADY_EXISTS));

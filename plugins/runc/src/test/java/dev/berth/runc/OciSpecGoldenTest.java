@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -90,9 +91,9 @@ class OciSpecGoldenTest {
                 Path.of("/r/resolv.conf"), Path.of("/r/hosts"), Path.of("/r/hostname"), List.of(7L, 9L), 0, shm);
     }
 
-    private static final List<OciSpecs.Device> DEVICES = List.of(
-            new OciSpecs.Device("/dev/fuse", "/dev/fuse", "c", 10, 229, 0666, "rwm"),
-            new OciSpecs.Device("/dev/xnull", "/dev/null", "c", 1, 3, 0640, "rw"));
+    private static final List<SpecMapper.HostDevice> DEVICES = List.of(
+            new SpecMapper.HostDevice("/dev/fuse", "/dev/fuse", "c", 10, 229, 0666, "rwm"),
+            new SpecMapper.HostDevice("/dev/xnull", "/dev/null", "c", 1, 3, 0640, "rw"));
 
     private static Map<String, Supplier<Object>> table() {
         Map<String, Supplier<Object>> t = new LinkedHashMap<>();

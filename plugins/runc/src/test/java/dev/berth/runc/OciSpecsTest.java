@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
@@ -266,7 +267,10 @@ class OciSpecsTest {
     @Test
     void recursiveReadOnlyIsRefusedWithoutSupport() {
         ContainerMount m = new ContainerMount("/d", "/h", true, true, null, false, "");
-        assertThatThrownBy(() -> OciMounts.criMount(CT, m, false)).isInstanceOf(BackendException.class)
+        ContainerSpec c = spec(image(List.of("x"), List.of(), List.of(), "", 0, 0), List.of(), List.of(), "",
+                List.of(), List.of(m), null, null);
+        OciSpecs.Host noRro = new OciSpecs.Host(0, false, false, p -> null);
+        assertThatThrownBy(() -> OciSpecs.container(c, POD, noRro, List.of())).isInstanceOf(BackendException.class)
                 .hasMessageContaining("recursive read-only");
     }
 
@@ -378,7 +382,7 @@ class OciSpecsTest {
 
     @Test
     void devicesAreCreatedAndAllowed() {
-        var dev = new OciSpecs.Device("/dev/xnull", "/dev/null", "c", 1, 3, 0666, "rw");
+        var dev = new SpecMapper.HostDevice("/dev/xnull", "/dev/null", "c", 1, 3, 0666, "rw");
         JsonNode spec = tree(OciSpecs.container(simple(image(List.of("x"), List.of(), List.of(), "", 0, 0)), POD, HOST,
                 List.of(dev)));
         assertThat(spec.path("linux").path("devices").get(0).toString())

@@ -2,13 +2,17 @@ package dev.berth.kata.oci;
 
 import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.oci.spec.SpecMapper;
+import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.SandboxSpec;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * What the kata plugin adds to berth's one OCI mapping ({@link SpecMapper}): the pod sizing annotations Kata reads
+ * What the kata plugin adds to berth's one OCI mapping ({@link SpecMapper}): its {@link #CONVENTIONS}, the pod
+ * sizing annotations Kata reads
  * from the sandbox container's spec to size the VM ({@code io.kubernetes.cri.sandbox-cpu-period/-quota/-shares/
  * -memory}, overhead plus the containers' sum), and the type URLs under which the Task API carries spec parts.
  */
@@ -23,11 +27,32 @@ public final class KataSpecs {
     /** type_url of the resources in UpdateTaskRequest. */
     public static final String RESOURCES_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
 
+    /**
+     * How kata's specs are written where the Linux plugins differ in form: namespaces pid first, all of
+     * containerd's CRI annotations (the shim groups a pod's containers into one VM by them), containerd's masked
+     * paths before powercap, a bare pause container; no cgroup file system mount (the agent sets up the guest's);
+     * the pod's {@code /etc/hostname} also with host networking; {@code rw} stated, a bind's access before its
+     * propagation; and no device cgroup rule for a privileged container.
+     */
+    public static final SpecMapper.Conventions CONVENTIONS = new SpecMapper.Conventions(
+            List.of("pid", "ipc", "uts", "network", "mount"), List.of("pid", "ipc", "uts", "network", "mount"),
+            List.of(SpecMapper.CONTAINER_TYPE, SpecMapper.SANDBOX_ID, SpecMapper.SANDBOX_NAME,
+                    SpecMapper.SANDBOX_NAMESPACE, SpecMapper.SANDBOX_UID, SpecMapper.SANDBOX_LOG_DIR,
+                    SpecMapper.CONTAINER_NAME, SpecMapper.IMAGE_NAME),
+            SpecMapper.MASKED, Set.of(SpecMapper.Option.HOSTNAME_WITH_HOST_NETWORK,
+                    SpecMapper.Option.STATES_READ_WRITE, SpecMapper.Option.ACCESS_BEFORE_PROPAGATION), null);
+
     private KataSpecs() {}
+
+    /** A workload container's spec: {@link SpecMapper#container} with kata's conventions and no host devices. */
+    public static RuntimeSpec container(ContainerSpec c, SpecMapper.PodRef pod, long targetPid, String cgroupsPath,
+                                        SpecMapper.Host host) {
+        return new SpecMapper(CONVENTIONS, host).container(c, pod, targetPid, cgroupsPath, List.of());
+    }
 
     /** The sandbox container's spec: {@link SpecMapper#sandbox} with the sizing annotations. */
     public static RuntimeSpec sandbox(SandboxSpec s, String cgroupsPath) {
-        RuntimeSpec spec = SpecMapper.sandbox(s, cgroupsPath);
+        RuntimeSpec spec = new SpecMapper(CONVENTIONS, SpecMapper.Host.UNRESTRICTED).sandbox(s, cgroupsPath, null);
         Map<String, String> ann = new LinkedHashMap<>(spec.annotations());
         ann.putAll(sizing(s.overhead(), s.resources()));
         return spec.withAnnotations(ann);

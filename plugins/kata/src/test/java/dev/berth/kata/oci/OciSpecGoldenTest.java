@@ -95,15 +95,15 @@ class OciSpecGoldenTest {
                         List.of(), "", Map.of())), "kubepods/pod1")));
         t.put("sandbox-host", () -> OciJson.write(KataSpecs.sandbox(pod("sb2", hostPodSecurity(), LinuxResources.NONE,
                 LinuxResources.NONE, Map.of("kernel.shm_rmid_forced", "1"), null), "/berth-kata-sb2")));
-        t.put("container-default", () -> OciJson.write(SpecMapper.container(container("c1", null, List.of(),
+        t.put("container-default", () -> OciJson.write(KataSpecs.container(container("c1", null, List.of(),
                 LinuxResources.NONE, false, List.of("REQ=2")), ref, 0, "/berth-kata-c1", HOST)));
-        t.put("container-resources-tty", () -> OciJson.write(SpecMapper.container(container("c2", null, List.of(), FULL,
+        t.put("container-resources-tty", () -> OciJson.write(KataSpecs.container(container("c2", null, List.of(), FULL,
                 true, List.of("PATH=/bin")), ref, 0, "kubepods/pod1/c2", HOST)));
-        t.put("container-caps-runtime-default", () -> OciJson.write(SpecMapper.container(container("c3",
+        t.put("container-caps-runtime-default", () -> OciJson.write(KataSpecs.container(container("c3",
                 security(false, List.of("ALL"), List.of("CAP_KILL"), SecurityProfile.RUNTIME_DEFAULT, null, true,
                         List.of("/proc/x")), List.of(), LinuxResources.NONE, false, List.of()), ref, 0, "/c3",
                 HOST)));
-        t.put("container-localhost-mounts", () -> OciJson.write(SpecMapper.container(container("c4",
+        t.put("container-localhost-mounts", () -> OciJson.write(KataSpecs.container(container("c4",
                 security(false, List.of("CAP_CHOWN"), List.of(), new SecurityProfile(SecurityProfile.Type.LOCALHOST,
                         "/profiles/deny-hostname.json"), null, false, List.of()),
                 List.of(new ContainerMount("/m", "/host/m", false, false, ContainerMount.Propagation.BIDIRECTIONAL,
@@ -112,23 +112,23 @@ class OciSpecGoldenTest {
                                 false, ""),
                         new ContainerMount("/etc/hosts", "/mine/hosts", false, false, null, false, "")),
                 LinuxResources.NONE, false, List.of()), ref, 0, "/c4", HOST)));
-        t.put("container-privileged", () -> OciJson.write(SpecMapper.container(container("c5",
+        t.put("container-privileged", () -> OciJson.write(KataSpecs.container(container("c5",
                 security(true, List.of(), List.of(), SecurityProfile.RUNTIME_DEFAULT, null, false, List.of()),
                 List.of(), LinuxResources.NONE, false, List.of()), ref, 0, "/c5", HOST)));
-        t.put("container-target-pid", () -> OciJson.write(SpecMapper.container(container("c6",
+        t.put("container-target-pid", () -> OciJson.write(KataSpecs.container(container("c6",
                 security(false, List.of(), List.of(), SecurityProfile.UNCONFINED, new Namespaces(NamespaceMode.POD,
                         NamespaceMode.TARGET, NamespaceMode.POD, "c1", null), false, List.of()),
                 List.of(), LinuxResources.NONE, false, List.of()), ref, 777, "/c6", HOST)));
-        t.put("container-pod-pid-host-pod", () -> OciJson.write(SpecMapper.container(container("c7",
+        t.put("container-pod-pid-host-pod", () -> OciJson.write(KataSpecs.container(container("c7",
                 security(false, List.of(), List.of(), SecurityProfile.UNCONFINED, new Namespaces(NamespaceMode.NODE,
                         NamespaceMode.POD, NamespaceMode.POD, "", null), false, List.of()),
                 List.of(), LinuxResources.NONE, false, List.of()), hostRef, 0, "/c7", SpecMapper.Host.UNRESTRICTED)));
         t.put("resources-update", () -> OciJson.write(SpecMapper.resources(FULL)));
         t.put("resources-empty", () -> OciJson.write(SpecMapper.resources(LinuxResources.NONE)));
         t.put("exec-process", () -> {
-            RuntimeSpec spec = read(OciJson.write(SpecMapper.container(
+            RuntimeSpec spec = read(OciJson.write(KataSpecs.container(
                     container("c8", null, List.of(), LinuxResources.NONE, true, List.of()), ref, 0, "/c8", HOST)));
-            return OciJson.write(SpecMapper.execProcess(spec.process(), List.of("ls", "-l")));
+            return OciJson.write(SpecMapper.execProcess(spec.process(), List.of("ls", "-l"), false));
         });
         return t;
     }

@@ -15,6 +15,7 @@ import dev.berth.oci.spec.RuntimeSpec.Resources;
 import dev.berth.oci.spec.RuntimeSpec.Root;
 import dev.berth.oci.spec.RuntimeSpec.Seccomp;
 import dev.berth.oci.spec.RuntimeSpec.User;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerMount;
 import dev.berth.spi.ContainerSecurity;
 import dev.berth.spi.ContainerSpec;
@@ -22,6 +23,7 @@ import dev.berth.spi.LinuxResources;
 import dev.berth.spi.NamespaceMode;
 import dev.berth.spi.ProcessUser;
 import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SecurityProfile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,9 +35,12 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * The one mapping from the SPI's pod and container specs to the OCI {@link RuntimeSpec}: the sandbox (pause)
- * container that owns the pod's namespaces, a workload container joining them, resources for an update, and the
- * process of an exec. Pure functions, no I/O: what comes from the host is passed in ({@link Host}, {@link PodRef}).
+ * The one mapping from the SPI's pod and container specs to the OCI {@link RuntimeSpec}, for every Linux plugin:
+ * the sandbox (pause) container that owns the pod's namespaces, a workload container joining them, resources for
+ * an update, and the process of an exec. Pure, no I/O: what comes from the host is passed in ({@link Host},
+ * {@link PodRef}, resolved {@link HostDevice}s), and where the plugins write the same meaning in another form, the
+ * plugin's {@link Conventions} say which. A request that cannot be honoured is refused with
+ * {@link BackendException#invalid} naming the container, before anything is created.
  *
  * <p>The annotations are containerd's CRI annotations, which VM shims read to group a pod
  * ({@code io.kubernetes.cri.container-type}, {@code sandbox-id}, names, image). Capabilities and seccomp are in the
@@ -51,29 +56,143 @@ public final class SpecMapper {
     public static final String CONTAINER_NAME = "io.kubernetes.cri.container-name";
     public static final String IMAGE_NAME = "io.kubernetes.cri.image-name";
 
-    /** containerd's default masked and read-only paths, for containers that are not privileged. */
+    /** containerd's default masked paths before it masked powercap, for containers that are not privileged. */
     public static final List<String> MASKED = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
             "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
             "/sys/firmware");
+    /** {@link #MASKED} and {@code /sys/devices/virtual/powercap} (containerd 1.7 on): energy readings leak data. */
+    public static final List<String> MASKED_WITH_POWERCAP = List.of("/proc/acpi", "/proc/asound", "/proc/kcore",
+            "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+            "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
     public static final List<String> READONLY = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
             "/proc/sysrq-trigger");
-    private static final String PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** The pause process when the sandbox image names none. */
+    public static final List<String> DEFAULT_PAUSE = List.of("/pause");
 
-    private SpecMapper() {}
+    private final Conventions conventions;
+    private final Host host;
 
-    /**
-     * What the spec takes from the host: the capabilities the runtime may grant (null: all) and a reader of
-     * Localhost seccomp profiles (the parsed JSON of the file, or null when unreadable).
-     */
-    public record Host(Set<String> grantableCaps, Function<String, Object> localhostProfile) {
-        /** Every capability; no Localhost profile can be read. */
-        public static final Host UNRESTRICTED = new Host(null, ref -> null);
+    /** The mapping with a plugin's {@code conventions}, for {@code host}. */
+    public SpecMapper(Conventions conventions, Host host) {
+        this.conventions = conventions;
+        this.host = host;
     }
 
-    /** What a container needs to know about its pod's sandbox. */
+    /**
+     * What the spec takes from the host and its runtime.
+     *
+     * @param grantableCaps the capabilities the runtime may grant (berth's bounding set for a runtime on the host);
+     *     null: all
+     * @param localhostProfile reads a Localhost seccomp profile: its parsed JSON, or null when unreadable
+     * @param ownOomScoreAdj berth's own oom_score_adj, the floor of every process's {@code oomScoreAdj} (without
+     *     CAP_SYS_RESOURCE nothing lower can be set); null: the spec sets no {@code oomScoreAdj}
+     * @param recursiveReadOnly whether runtime and kernel support {@code rro}; without, such a mount is refused
+     * @param appArmor whether the runtime applies a Localhost AppArmor profile ({@code apparmorProfile})
+     */
+    public record Host(Set<String> grantableCaps, Function<String, Object> localhostProfile, Integer ownOomScoreAdj,
+                       boolean recursiveReadOnly, boolean appArmor) {
+        /** Every capability; no Localhost profile can be read. */
+        public static final Host UNRESTRICTED = new Host(null, ref -> null);
+
+        /** A runtime that sets no oom score, has no {@code rro} and no AppArmor. */
+        public Host(Set<String> grantableCaps, Function<String, Object> localhostProfile) {
+            this(grantableCaps, localhostProfile, null, false, false);
+        }
+    }
+
+    /**
+     * Where the Linux plugins' specs differ in form or in what they add, not in what the request means; one value
+     * per plugin, next to its other policy. Each choice is read in one place of the mapping.
+     *
+     * @param sandboxNamespaces the order of the sandbox's {@code linux.namespaces} (types, as {@code network})
+     * @param containerNamespaces the order of a container's {@code linux.namespaces}
+     * @param criAnnotations which of containerd's CRI annotations the specs carry, of this class's keys
+     * @param maskedPaths the masked paths of a container that is neither privileged nor names its own
+     * @param options the plugin's {@link Option}s; those it leaves out do not apply
+     * @param privilegedDevices the device cgroup rule of a privileged container (all allowed), or null for none
+     */
+    public record Conventions(List<String> sandboxNamespaces, List<String> containerNamespaces,
+                              List<String> criAnnotations, List<String> maskedPaths, Set<Option> options,
+                              DeviceRule privilegedDevices) {
+        public Conventions {
+            sandboxNamespaces = List.copyOf(sandboxNamespaces);
+            containerNamespaces = List.copyOf(containerNamespaces);
+            criAnnotations = List.copyOf(criAnnotations);
+            maskedPaths = List.copyOf(maskedPaths);
+            options = Set.copyOf(options);
+        }
+
+        boolean has(Option option) {
+            return options.contains(option);
+        }
+    }
+
+    /** What a plugin's specs do beyond the common mapping, each named where the plugin lists it. */
+    public enum Option {
+        /** The pause container gets the masked and read-only paths and the pod's resolv.conf, hosts and hostname. */
+        CONFINED_PAUSE,
+        /** Containers get {@code /sys/fs/cgroup}, read-only unless privileged. */
+        CGROUP_MOUNT,
+        /**
+         * A container in a pod on the host's network gets the pod's {@code /etc/hostname} too (without it sees the
+         * node's name, in the node's UTS namespace).
+         */
+        HOSTNAME_WITH_HOST_NETWORK,
+        /** Writable mounts say {@code rw} (binds, pod files, a privileged sysfs); else only read-only ones say {@code ro}. */
+        STATES_READ_WRITE,
+        /** A bind's {@code ro}/{@code rw} comes before its propagation, not after it. */
+        ACCESS_BEFORE_PROPAGATION
+    }
+
+    /**
+     * What a container needs to know about its pod's sandbox.
+     *
+     * @param pid the pause process, whose namespaces containers join; in a pod with {@code pins} the process whose
+     *     pid namespace is pinned at {@code pins/pid}, 0 if none
+     * @param supplementalGroups groups every container of the pod gets on top of its own
+     * @param shm the pod's shared /dev/shm on the host, or null for a private tmpfs per container
+     * @param pins the directory of the pod's pinned UTS and IPC (and pid) namespaces when it has no pause
+     *     process, else null
+     */
     public record PodRef(String id, String name, String namespace, String uid, long pid, Path netnsPath,
                          boolean hostNetwork, boolean hostPid, boolean hostIpc, Path resolvConf, Path hostsFile,
-                         Path hostnameFile) {}
+                         Path hostnameFile, List<Long> supplementalGroups, Path shm, Path pins) {
+        public PodRef {
+            supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
+        }
+
+        /** A pod with a pause process, no shared /dev/shm and no groups of its own for its containers. */
+        public PodRef(String id, String name, String namespace, String uid, long pid, Path netnsPath,
+                      boolean hostNetwork, boolean hostPid, boolean hostIpc, Path resolvConf, Path hostsFile,
+                      Path hostnameFile) {
+            this(id, name, namespace, uid, pid, netnsPath, hostNetwork, hostPid, hostIpc, resolvConf, hostsFile,
+                    hostnameFile, List.of(), null, null);
+        }
+
+        /**
+         * Where a container joins the pod's namespace {@code ns} ({@code net}, {@code uts}, {@code ipc}, {@code pid});
+         * null for a pid namespace of its own, the only kind a pod without any pause process has.
+         */
+        public Path namespace(String ns) {
+            if (ns.equals("net") && netnsPath != null) {
+                return netnsPath;
+            }
+            if (pins != null) {
+                return switch (ns) {
+                    case "uts", "ipc" -> pins.resolve(ns);
+                    case "pid" -> pid > 0 ? pins.resolve("pid") : null;
+                    default -> throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                            "the sandbox has no pause process and no pinned " + ns + " namespace");
+                };
+            }
+            return nsPath(pid, ns);
+        }
+    }
+
+    /** A host device resolved to its node numbers ({@code type} is {@code c} or {@code b}). */
+    public record HostDevice(String containerPath, String hostPath, String type, long major, long minor,
+                             int fileMode, String permissions) {}
 
     /** The pod's reference as containers see it, from its spec and the pause process's pid. */
     public static PodRef podRef(SandboxSpec s, long pid) {
@@ -83,144 +202,131 @@ public final class SpecMapper {
                 s.resolvConf(), s.hostsFile(), s.hostnameFile());
     }
 
-    /** The sandbox container: the image's command (else {@code /pause}), the pod's new namespaces and sysctls. */
-    public static RuntimeSpec sandbox(SandboxSpec s, String cgroupsPath) {
+    /**
+     * The sandbox container: the image's command (else {@code /pause}), the pod's new namespaces and sysctls;
+     * {@code shm} the pod's shared /dev/shm, or null for a private one.
+     */
+    public RuntimeSpec sandbox(SandboxSpec s, String cgroupsPath, Path shm) {
         var sec = s.security();
+        boolean hostNet = s.hostNetwork();
         List<String> args = new ArrayList<>(s.image().entrypoint());
         args.addAll(s.image().cmd());
-        if (args.isEmpty()) {
-            args.add("/pause");
+        Process process = process(args.isEmpty() ? DEFAULT_PAUSE : args, mergeEnv(s.image().env(), List.of()), "/",
+                sec.runAsUser().orElse(0), sec.runAsGroup().orElse(0), sec.supplementalGroups(), false,
+                Capabilities.DEFAULT, true, null,
+                host.ownOomScoreAdj() == null ? null : Math.max(-998, host.ownOomScoreAdj()));
+        List<Mount> mounts = defaultMounts(sec.privileged(), shm);
+        if (conventions.has(Option.CONFINED_PAUSE)) {
+            addPodFiles(mounts, s.resolvConf(), s.hostsFile(), s.hostnameFile(), Set.of());
         }
-        List<String> env = new ArrayList<>(List.of(PATH_ENV));
-        env.addAll(s.image().env());
-        Process process = process(args, env, "/", sec.runAsUser().orElse(0), sec.runAsGroup().orElse(0),
-                sec.supplementalGroups(), Capabilities.DEFAULT, true, false);
 
-        Map<String, String> ann = new LinkedHashMap<>(s.annotations());
-        ann.put(CONTAINER_TYPE, "sandbox");
-        ann.put(SANDBOX_ID, s.id());
-        ann.put(SANDBOX_NAME, s.metadata().name());
-        ann.put(SANDBOX_NAMESPACE, s.metadata().namespace());
-        ann.put(SANDBOX_UID, s.metadata().uid());
-        ann.put(SANDBOX_LOG_DIR, s.logDirectory());
+        Map<String, Namespace> namespaces = new LinkedHashMap<>();
+        namespaces.put("mount", ns("mount", null));
+        if (!hostNet) {
+            namespaces.put("uts", ns("uts", null));
+            namespaces.put("network", ns("network", s.netnsPath()));
+        }
+        if (sec.namespaces().ipc() != NamespaceMode.NODE) {
+            namespaces.put("ipc", ns("ipc", null));
+        }
+        if (sec.namespaces().pid() != NamespaceMode.NODE) {
+            namespaces.put("pid", ns("pid", null));
+        }
+        Map<String, String> sysctl = new TreeMap<>();
+        for (var e : new TreeMap<>(s.sysctls()).entrySet()) {
+            if (hostNet && e.getKey().startsWith("net.")) {
+                throw BackendException.invalid("failed to create sandbox \"" + s.id() + "\": sysctl \""
+                        + e.getKey() + "\" is not allowed with host networking");
+            }
+            sysctl.put(e.getKey(), e.getValue());
+        }
+        boolean confined = conventions.has(Option.CONFINED_PAUSE) && !sec.privileged();
+        Linux linux = new Linux(null, null, cgroupResources(LinuxResources.NONE, List.of(), sec.privileged()),
+                cgroupsPath, ordered(namespaces, conventions.sandboxNamespaces()), null,
+                sysctl.isEmpty() ? null : sysctl, confined ? conventions.maskedPaths() : null,
+                confined ? READONLY : null, null, null, null);
 
-        List<Namespace> namespaces = new ArrayList<>();
-        var ns = sec.namespaces();
-        if (ns.pid() != NamespaceMode.NODE) {
-            namespaces.add(ns("pid", null));
-        }
-        if (ns.ipc() != NamespaceMode.NODE) {
-            namespaces.add(ns("ipc", null));
-        }
-        if (!s.hostNetwork()) {
-            namespaces.add(ns("uts", null));
-            namespaces.add(ns("network", s.netnsPath()));
-        }
-        namespaces.add(ns("mount", null));
-        Linux linux = new Linux(null, null, cgroupResources(LinuxResources.NONE, sec.privileged()), cgroupsPath,
-                namespaces, null, s.sysctls().isEmpty() ? null : new LinkedHashMap<>(s.sysctls()), null, null, null,
-                null, null);
+        Map<String, String> cri = new LinkedHashMap<>();
+        cri.put(CONTAINER_TYPE, "sandbox");
+        cri.put(SANDBOX_ID, s.id());
+        cri.put(SANDBOX_NAME, s.metadata().name());
+        cri.put(SANDBOX_NAMESPACE, s.metadata().namespace());
+        cri.put(SANDBOX_UID, s.metadata().uid());
+        cri.put(SANDBOX_LOG_DIR, s.logDirectory());
         return new RuntimeSpec(RuntimeSpec.VERSION, process, new Root("rootfs", sec.readonlyRootfs()),
-                !s.hostNetwork() && !s.hostname().isEmpty() ? s.hostname() : null, defaultMounts(sec.privileged()),
-                null, ann, linux);
+                !hostNet && !s.hostname().isEmpty() ? s.hostname() : null, mounts, null,
+                annotations(s.annotations(), cri), linux);
     }
 
     /**
      * A workload container joining its pod's namespaces ({@code targetPid}: the process whose pid namespace a
-     * TARGET container joins). Throws {@link IllegalArgumentException} for a request that cannot be honoured (no
-     * command, an unusable Localhost seccomp profile).
+     * TARGET container joins, 0 if none), with {@code devices} created in it and allowed.
      */
-    public static RuntimeSpec container(ContainerSpec c, PodRef pod, long targetPid, String cgroupsPath, Host host) {
+    public RuntimeSpec container(ContainerSpec c, PodRef pod, long targetPid, String cgroupsPath,
+                                 List<HostDevice> devices) {
         ContainerSecurity sec = c.security();
         List<String> args = c.processArgs();
         if (args.isEmpty()) {
-            throw new IllegalArgumentException("no command: the image has no entrypoint or cmd and the request none");
+            throw refused(c, "no command given and the image has neither entrypoint nor cmd");
         }
-        List<String> env = new ArrayList<>();
-        if (c.image().env().stream().noneMatch(e -> e.startsWith("PATH="))
-                && c.env().stream().noneMatch(e -> e.startsWith("PATH="))) {
-            env.add(PATH_ENV);
-        }
-        env.addAll(c.image().env());
-        env.addAll(c.env());
+        ProcessUser user = c.processUser();
+        Set<Long> groups = new LinkedHashSet<>(user.additionalGids());
+        groups.addAll(pod.supplementalGroups());
         String cwd = !c.workingDir().isEmpty() ? c.workingDir()
                 : !c.image().workingDir().isEmpty() ? c.image().workingDir() : "/";
-        ProcessUser user = c.processUser();
         List<String> caps = Capabilities.resolve(sec.privileged(), sec.addCapabilities(), sec.dropCapabilities(),
                 host.grantableCaps());
-        Process process = process(args, env, cwd, user.uid(), user.gid(), user.additionalGids(), caps,
-                sec.noNewPrivs(), c.tty());
+        String apparmor = host.appArmor() && sec.apparmor().type() == SecurityProfile.Type.LOCALHOST
+                ? sec.apparmor().localhostRef() : null;
+        Process process = process(args, mergeEnv(c.image().env(), c.env()), cwd, user.uid(), user.gid(),
+                List.copyOf(groups), c.tty(), caps, sec.noNewPrivs(), apparmor,
+                host.ownOomScoreAdj() == null ? null
+                        : (int) Math.max(c.resources().oomScoreAdj(), host.ownOomScoreAdj()));
 
-        List<Mount> mounts = new ArrayList<>(defaultMounts(sec.privileged()));
-        Set<String> targets = new LinkedHashSet<>();
+        List<Mount> mounts = defaultMounts(sec.privileged(), pod.shm());
+        Set<String> requested = new LinkedHashSet<>();
         for (ContainerMount m : c.mounts()) {
-            targets.add(m.containerPath());
+            requested.add(m.containerPath());
         }
-        addFile(mounts, targets, "/etc/resolv.conf", pod.resolvConf());
-        addFile(mounts, targets, "/etc/hosts", pod.hostsFile());
-        addFile(mounts, targets, "/etc/hostname", pod.hostnameFile());
+        // CRI mounts win over the defaults at the same destination.
+        mounts.removeIf(m -> requested.contains(m.destination()));
+        addPodFiles(mounts, pod.resolvConf(), pod.hostsFile(),
+                pod.hostNetwork() && !conventions.has(Option.HOSTNAME_WITH_HOST_NETWORK) ? null : pod.hostnameFile(), requested);
         for (ContainerMount m : c.mounts()) {
-            mounts.add(new Mount(m.containerPath(), "bind", m.hostPath(), List.of("rbind", m.readOnly() ? "ro" : "rw",
-                    switch (m.propagation()) {
-                        case PRIVATE -> "rprivate";
-                        case HOST_TO_CONTAINER -> "rslave";
-                        case BIDIRECTIONAL -> "rshared";
-                    })));
+            mounts.add(bind(c, m));
         }
 
-        Map<String, String> ann = new LinkedHashMap<>(c.annotations());
-        ann.put(CONTAINER_TYPE, "container");
-        ann.put(SANDBOX_ID, pod.id());
-        ann.put(SANDBOX_NAME, pod.name());
-        ann.put(SANDBOX_NAMESPACE, pod.namespace());
-        ann.put(SANDBOX_UID, pod.uid());
-        ann.put(CONTAINER_NAME, c.name());
-        ann.put(IMAGE_NAME, c.image().imageRef());
+        List<RuntimeSpec.Device> devs = new ArrayList<>();
+        for (HostDevice d : devices) {
+            devs.add(new RuntimeSpec.Device(d.containerPath(), d.type(), d.major(), d.minor(), d.fileMode(), 0L, 0L));
+        }
+        Seccomp seccomp = sec.privileged() ? null : switch (sec.seccomp().type()) {
+            case RUNTIME_DEFAULT -> seccomp(SeccompProfiles.runtimeDefault(caps));
+            case LOCALHOST -> localhostSeccomp(c);
+            default -> null;
+        };
+        Linux linux = new Linux(null, null, cgroupResources(c.resources(), devices, sec.privileged()), cgroupsPath,
+                ordered(containerNamespaces(c, pod, targetPid), conventions.containerNamespaces()),
+                devs.isEmpty() ? null : List.copyOf(devs), null,
+                sec.privileged() ? null : sec.maskedPaths().isEmpty() ? conventions.maskedPaths() : sec.maskedPaths(),
+                sec.privileged() ? null : sec.readonlyPaths().isEmpty() ? READONLY : sec.readonlyPaths(),
+                seccomp, Propagation.rootfs(c.mounts()).orElse(null), null);
 
-        var ns = sec.namespaces();
-        List<Namespace> namespaces = new ArrayList<>();
-        switch (ns.pid()) {
-            case CONTAINER -> namespaces.add(ns("pid", null));
-            case POD -> namespaces.add(ns("pid", pod.hostPid() ? null : procNs(pod.pid(), "pid")));
-            case TARGET -> namespaces.add(ns("pid", procNs(targetPid, "pid")));
-            case NODE -> { }
-        }
-        if (ns.ipc() != NamespaceMode.NODE && !pod.hostIpc()) {
-            namespaces.add(ns("ipc", procNs(pod.pid(), "ipc")));
-        }
-        if (!pod.hostNetwork()) {
-            namespaces.add(ns("uts", procNs(pod.pid(), "uts")));
-            namespaces.add(ns("network", pod.netnsPath() != null ? pod.netnsPath() : procNs(pod.pid(), "net")));
-        }
-        namespaces.add(ns("mount", null));
-        List<String> masked = null;
-        List<String> readonly = null;
-        Seccomp seccomp = null;
-        if (!sec.privileged()) {
-            masked = sec.maskedPaths().isEmpty() ? MASKED : sec.maskedPaths();
-            readonly = sec.readonlyPaths().isEmpty() ? READONLY : sec.readonlyPaths();
-            seccomp = switch (sec.seccomp().type()) {
-                case RUNTIME_DEFAULT -> seccomp(SeccompProfiles.runtimeDefault(caps));
-                case LOCALHOST -> {
-                    Object profile = host.localhostProfile().apply(sec.seccomp().localhostRef());
-                    if (profile == null) {
-                        throw new IllegalArgumentException("cannot read the Localhost seccomp profile "
-                                + sec.seccomp().localhostRef());
-                    }
-                    yield seccomp(SeccompProfiles.fromProfile(profile));
-                }
-                default -> null;
-            };
-        }
-        Linux linux = new Linux(null, null, cgroupResources(c.resources(), sec.privileged()), cgroupsPath,
-                namespaces, null, null, masked, readonly, seccomp, Propagation.rootfs(c.mounts()).orElse(null), null);
+        Map<String, String> cri = new LinkedHashMap<>();
+        cri.put(CONTAINER_TYPE, "container");
+        cri.put(SANDBOX_ID, pod.id());
+        cri.put(SANDBOX_NAME, pod.name());
+        cri.put(SANDBOX_NAMESPACE, pod.namespace());
+        cri.put(SANDBOX_UID, pod.uid());
+        cri.put(CONTAINER_NAME, c.name());
+        cri.put(IMAGE_NAME, c.image().imageRef());
         return new RuntimeSpec(RuntimeSpec.VERSION, process, new Root("rootfs", sec.readonlyRootfs()), null, mounts,
-                null, ann, linux);
+                null, annotations(c.annotations(), cri), linux);
     }
 
     /**
      * The OCI resources for {@code r}, as an update takes them: unset values are left out, no device rules (the
-     * plugin's); huge page limits by page size and unified keys sorted. The one resource mapping of the plugins.
+     * container's); huge page limits by page size and unified keys sorted. The one resource mapping of the plugins.
      */
     public static Resources resources(LinuxResources r) {
         Cpu cpu = new Cpu(r.cpuShares() > 0 ? r.cpuShares() : null, r.cpuQuota() != 0 ? r.cpuQuota() : null,
@@ -240,9 +346,9 @@ public final class SpecMapper {
                 r.unified().isEmpty() ? null : new TreeMap<>(r.unified()), null);
     }
 
-    /** An exec's process: the container's, with {@code args}, no terminal and no console size. */
-    public static Process execProcess(Process containerProcess, List<String> args) {
-        return containerProcess.forExec(args, false, null);
+    /** An exec's process: the container's, with {@code args}, a terminal if asked and no console size. */
+    public static Process execProcess(Process containerProcess, List<String> args, boolean tty) {
+        return containerProcess.forExec(args, tty, null);
     }
 
     /** A seccomp profile in OCI form, as {@link SeccompProfiles} builds it, as the model's record. */
@@ -254,42 +360,191 @@ public final class SpecMapper {
         }
     }
 
-    /** A container's resources: {@link #resources} and, unless privileged, a rule denying every device. */
-    private static Resources cgroupResources(LinuxResources r, boolean privileged) {
-        Resources res = resources(r);
-        return privileged ? res : res.withDevices(List.of(new DeviceRule(false, null, null, null, "rwm")));
+    /** Image env first, then the request's, a later KEY replacing an earlier one in place; PATH first if none. */
+    public static List<String> mergeEnv(List<String> image, List<String> request) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (List<String> list : List.of(image, request)) {
+            for (String kv : list) {
+                int eq = kv.indexOf('=');
+                env.put(eq < 0 ? kv : kv.substring(0, eq), kv);
+            }
+        }
+        if (!env.containsKey("PATH")) {
+            Map<String, String> withPath = new LinkedHashMap<>();
+            withPath.put("PATH", DEFAULT_PATH);
+            withPath.putAll(env);
+            env = withPath;
+        }
+        return List.copyOf(env.values());
     }
 
-    private static Process process(List<String> args, List<String> env, String cwd, long uid, long gid,
-                                   List<Long> groups, List<String> caps, boolean noNewPrivs, boolean terminal) {
-        return new Process(terminal, null, new User(uid, gid, null, groups.isEmpty() ? null : List.copyOf(groups)),
-                List.copyOf(args), List.copyOf(env), cwd, RuntimeSpec.Capabilities.of(caps), null, noNewPrivs,
-                null, null, null);
+    // ---- parts ---------------------------------------------------------------------------------------------
+
+    private Map<String, Namespace> containerNamespaces(ContainerSpec c, PodRef pod, long targetPid) {
+        var ns = c.security().namespaces();
+        Map<String, Namespace> out = new LinkedHashMap<>();
+        out.put("mount", ns("mount", null));
+        if (!pod.hostNetwork()) {
+            out.put("network", ns("network", pod.namespace("net")));
+            out.put("uts", ns("uts", pod.namespace("uts")));
+        }
+        if (!pod.hostIpc() && ns.ipc() != NamespaceMode.NODE) {
+            out.put("ipc", ns("ipc", pod.namespace("ipc")));
+        }
+        // A pod on the host's pid namespace has no other to share: its containers are in the host's too.
+        switch (pod.hostPid() ? NamespaceMode.NODE : ns.pid()) {
+            case NODE -> { }
+            case POD -> out.put("pid", ns("pid", pod.namespace("pid")));
+            case CONTAINER -> out.put("pid", ns("pid", null));
+            case TARGET -> {
+                if (targetPid <= 0) {
+                    throw refused(c, "target container \"" + ns.targetId() + "\" for the pid namespace is not running");
+                }
+                out.put("pid", ns("pid", nsPath(targetPid, "pid")));
+            }
+        }
+        return out;
     }
 
-    /** proc, dev, pts, shm (a private tmpfs), mqueue and sysfs (read-only unless privileged). */
-    public static List<Mount> defaultMounts(boolean privileged) {
-        return List.of(
-                new Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
-                new Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")),
-                new Mount("/dev/pts", "devpts", "devpts",
-                        List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
-                new Mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")),
-                new Mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")),
-                new Mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", privileged ? "rw" : "ro")));
+    private static List<Namespace> ordered(Map<String, Namespace> namespaces, List<String> order) {
+        return order.stream().filter(namespaces::containsKey).map(namespaces::get).toList();
     }
 
-    private static void addFile(List<Mount> mounts, Set<String> userTargets, String target, Path host) {
-        if (host != null && !userTargets.contains(target)) {
-            mounts.add(new Mount(target, "bind", host.toString(), List.of("rbind", "rprivate", "rw")));
+    private Seccomp localhostSeccomp(ContainerSpec c) {
+        String ref = c.security().seccomp().localhostRef();
+        Object profile = host.localhostProfile().apply(ref);
+        if (profile == null) {
+            throw refused(c, "cannot read the Localhost seccomp profile " + ref);
+        }
+        try {
+            return seccomp(SeccompProfiles.fromProfile(profile));
+        } catch (IllegalArgumentException e) {
+            throw refused(c, "the Localhost seccomp profile is unusable: " + e.getMessage());
         }
     }
 
-    private static Namespace ns(String type, Object path) {
+    /** The request's annotations (sorted) and those of {@code cri} the plugin's conventions name. */
+    private Map<String, String> annotations(Map<String, String> request, Map<String, String> cri) {
+        Map<String, String> a = new LinkedHashMap<>(new TreeMap<>(request));
+        for (String key : conventions.criAnnotations()) {
+            if (cri.containsKey(key)) {
+                a.put(key, cri.get(key));
+            }
+        }
+        return a;
+    }
+
+    /**
+     * A container's {@code linux.resources}: the limits ({@link #resources}) and the device rules: all denied but
+     * {@code devices}, or for a privileged container the conventions' rule.
+     */
+    private Resources cgroupResources(LinuxResources r, List<HostDevice> devices, boolean privileged) {
+        Resources res = resources(r);
+        if (privileged) {
+            DeviceRule all = conventions.privilegedDevices();
+            return all == null ? res : res.withDevices(List.of(all));
+        }
+        List<DeviceRule> rules = new ArrayList<>();
+        rules.add(new DeviceRule(false, null, null, null, "rwm"));
+        for (HostDevice d : devices) {
+            rules.add(new DeviceRule(true, d.type(), d.major(), d.minor(), d.permissions()));
+        }
+        return res.withDevices(List.copyOf(rules));
+    }
+
+    private static Process process(List<String> args, List<String> env, String cwd, long uid, long gid,
+                                   List<Long> groups, boolean terminal, List<String> caps, boolean noNewPrivs,
+                                   String apparmorProfile, Integer oomScoreAdj) {
+        return new Process(terminal, null, new User(uid, gid, null, groups.isEmpty() ? null : List.copyOf(groups)),
+                List.copyOf(args), env, cwd, RuntimeSpec.Capabilities.of(caps), null, noNewPrivs, apparmorProfile,
+                oomScoreAdj, null);
+    }
+
+    /** proc, dev, pts, shm (private tmpfs, or the pod's shared one bound in), mqueue, sysfs and maybe cgroup. */
+    private List<Mount> defaultMounts(boolean privileged, Path shm) {
+        List<String> nodev = List.of("nosuid", "noexec", "nodev");
+        List<Mount> m = new ArrayList<>();
+        m.add(new Mount("/proc", "proc", "proc", nodev));
+        m.add(new Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
+        m.add(new Mount("/dev/pts", "devpts", "devpts",
+                List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")));
+        m.add(shm != null
+                ? new Mount("/dev/shm", "bind", shm.toString(), List.of("rbind", "rprivate", "nosuid", "noexec", "nodev"))
+                : new Mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
+        m.add(new Mount("/dev/mqueue", "mqueue", "mqueue", nodev));
+        m.add(new Mount("/sys", "sysfs", "sysfs", access(nodev, !privileged)));
+        if (conventions.has(Option.CGROUP_MOUNT)) {
+            m.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                    privileged ? List.of("nosuid", "noexec", "nodev", "relatime")
+                            : List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
+        }
+        return m;
+    }
+
+    /** {@code options} and the access: {@code ro}, or {@code rw} where the conventions state it. */
+    private List<String> access(List<String> options, boolean readOnly) {
+        List<String> out = new ArrayList<>(options);
+        if (readOnly || conventions.has(Option.STATES_READ_WRITE)) {
+            out.add(readOnly ? "ro" : "rw");
+        }
+        return List.copyOf(out);
+    }
+
+    /** The pod's resolv.conf, hosts and hostname files, bound in unless null or requested at the same place. */
+    private void addPodFiles(List<Mount> mounts, Path resolv, Path hosts, Path hostname, Set<String> requested) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        files.put("/etc/resolv.conf", resolv);
+        files.put("/etc/hosts", hosts);
+        files.put("/etc/hostname", hostname);
+        files.forEach((dest, src) -> {
+            if (src != null && !requested.contains(dest)) {
+                mounts.add(new Mount(dest, "bind", src.toString(), access(List.of("rbind", "rprivate"), false)));
+            }
+        });
+    }
+
+    /** A CRI mount: a recursive bind with its propagation and access; {@code rro} only where supported. */
+    private Mount bind(ContainerSpec c, ContainerMount m) {
+        if (m.hostPath().isEmpty()) {
+            throw refused(c, "mount at \"" + m.containerPath() + "\" has no host path");
+        }
+        if (m.recursiveReadOnly() && !host.recursiveReadOnly()) {
+            throw refused(c, "recursive read-only mount of \"" + m.containerPath()
+                    + "\" is not supported by this runtime and kernel");
+        }
+        String propagation = switch (m.propagation()) {
+            case PRIVATE -> "rprivate";
+            case HOST_TO_CONTAINER -> "rslave";
+            case BIDIRECTIONAL -> "rshared";
+        };
+        List<String> opts = new ArrayList<>(List.of("rbind"));
+        if (!conventions.has(Option.ACCESS_BEFORE_PROPAGATION)) {
+            opts.add(propagation);
+        }
+        if (m.recursiveReadOnly()) {
+            opts.add("rro");
+        } else if (m.readOnly() || conventions.has(Option.STATES_READ_WRITE)) {
+            opts.add(m.readOnly() ? "ro" : "rw");
+        }
+        if (conventions.has(Option.ACCESS_BEFORE_PROPAGATION)) {
+            opts.add(propagation);
+        }
+        return new Mount(m.containerPath(), "bind", m.hostPath(), List.copyOf(opts));
+    }
+
+    private static BackendException refused(ContainerSpec c, String why) {
+        return BackendException.invalid("failed to create container \"" + c.id() + "\": " + why);
+    }
+
+    private static Namespace ns(String type, Path path) {
         return new Namespace(type, path == null ? null : path.toString());
     }
 
-    private static String procNs(long pid, String ns) {
-        return "/proc/" + pid + "/ns/" + ns;
+    private static Path nsPath(long pid, String ns) {
+        if (pid <= 0) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                    "the sandbox's pause process is not running, cannot join its " + ns + " namespace");
+        }
+        return Path.of("/proc", Long.toString(pid), "ns", ns);
     }
 }
