@@ -269,7 +269,7 @@ final class ContainerProcesses {
         if (rec == null) {
             throw BackendException.notFound("container", containerId);
         }
-        ContainerStatus st = processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath(),
+        ContainerStatus st = processStatus(containerId, rec.createdAt(), rec.startedAt(), state.cgroupOf(rec),
                 rec.startedAt() != null ? rec.pid() : 0);
         return withInfo(st, containerInfo(containerId, rec.pid(), rec.cgroupsPath()));
     }

@@ -25,12 +25,12 @@ final class PodStats {
 
     ContainerUsage containerStats(String containerId) {
         ContainerRecord rec = state.requireContainer(containerId);
-        return new ContainerUsage(containerId, Stats.read(rec.cgroupsPath()));
+        return new ContainerUsage(containerId, Stats.read(state.cgroupOf(rec)));
     }
 
     SandboxUsage sandboxStats(String sandboxId) {
         SandboxRecord rec = state.requireSandbox(sandboxId);
-        return new SandboxUsage(sandboxId, Stats.read(rec.podCgroup()), -1, -1);
+        return new SandboxUsage(sandboxId, Stats.read(state.podCgroupOf(rec)), -1, -1);
     }
 
     /**
@@ -42,7 +42,7 @@ final class PodStats {
         SandboxRecord rec = state.requireSandbox(sandboxId);
         List<ContainerMetrics> ctrs = new ArrayList<>();
         for (ContainerRecord c : state.containersOf(sandboxId)) {
-            ContainerMetrics m = Stats.metrics(c.id(), c.cgroupsPath());
+            ContainerMetrics m = Stats.metrics(c.id(), state.cgroupOf(c));
             if (m != null) {
                 ctrs.add(m);
             }

@@ -71,10 +71,19 @@ final class RuncSandboxes {
 
     SandboxStatus createSandbox(SandboxSpec spec) {
         String id = spec.id();
+        String slice = options.systemdCgroup() ? podSlice(spec) : null;
         ReentrantLock lock = state.lock(id);
         lock.lock();
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
+            if (slice != null) {
+                try {
+                    state.slices.creating(slice);
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
+                            + e.getMessage());
+                }
+            }
             if (state.sandboxes.containsKey(id) || state.containers.containsKey(id)) {
                 throw new BackendException(Kind.ALREADY_EXISTS, "sandbox \"" + id + "\" already exists");
             }
@@ -142,6 +151,18 @@ final class RuncSandboxes {
         } finally {
             state.rollback(undo);
             state.endCreate(id, lock);
+            if (slice != null) {
+                state.slices.created(slice);
+            }
+        }
+    }
+
+    /** The systemd driver's slice for a pod: its cgroup parent must name one. */
+    private static String podSlice(SandboxSpec spec) {
+        try {
+            return SystemdCgroups.slice(spec.cgroupParent());
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid("failed to create sandbox \"" + spec.id() + "\": " + e.getMessage());
         }
     }
 
@@ -294,6 +315,7 @@ final class RuncSandboxes {
         }
         ReentrantLock lock = state.lock(sandboxId);
         lock.lock();
+        SandboxRecord removed = null;
         try {
             SandboxRecord rec = state.sandboxes.get(sandboxId);
             if (rec == null) {
@@ -319,9 +341,16 @@ final class RuncSandboxes {
                         + e.getMessage());
             }
             state.sandboxes.remove(sandboxId);
+            removed = rec;
         } finally {
             lock.unlock();
             state.locks.remove(sandboxId);
+        }
+        if (removed != null && options.systemdCgroup()) {
+            String slice = PodSlices.sliceOf(removed);
+            if (slice != null) {
+                state.slices.removed(slice);
+            }
         }
     }
 
