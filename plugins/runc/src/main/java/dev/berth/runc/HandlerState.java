@@ -114,7 +114,8 @@ final class HandlerState {
 
     /**
      * The cgroup a container's usage is read from: its record's with the cgroupfs driver; with the systemd driver
-     * the cgroup systemd made for its scope ({@link SystemdCgroups#cgroup}), or empty when its pod is gone.
+     * the cgroup systemd made for its scope ({@link SystemdCgroups#cgroup}) or crun's subgroup of it, or empty
+     * when its pod is gone.
      */
     String cgroupOf(ContainerRecord c) {
         if (!options.systemdCgroup()) {
@@ -124,11 +125,21 @@ final class HandlerState {
         if (sb == null) {
             return "";
         }
+        String scope;
         try {
-            return SystemdCgroups.cgroup(systemdRoot(), SystemdCgroups.cgroupsPath(sb.cgroupParent(), c.id()));
+            scope = SystemdCgroups.cgroup(systemdRoot(), SystemdCgroups.cgroupsPath(sb.cgroupParent(), c.id()));
         } catch (IllegalArgumentException e) {
             return "";
         }
+        // crun puts the process in a subgroup of its scope, "container" unless told otherwise; the scope's own
+        // cgroup.procs is then empty.
+        String sub = scope + "/" + SystemdCgroups.CRUN_SUBGROUP;
+        for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
+            if (Files.isDirectory(h.mountPoint().resolve(sub.replaceFirst("^/+", "")))) {
+                return sub;
+            }
+        }
+        return scope;
     }
 
     /**

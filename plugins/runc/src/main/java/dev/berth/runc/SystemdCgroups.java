@@ -16,6 +16,8 @@ import java.util.List;
 final class SystemdCgroups {
     /** The scope prefix: a container's unit is {@code berth-<id>.scope}. */
     static final String PREFIX = "berth";
+    /** The sub-cgroup of its scope crun runs a container's processes in. */
+    static final String CRUN_SUBGROUP = "container";
     /** Slices systemd itself keeps: never stopped by berth. */
     private static final List<String> SYSTEM_SLICES = List.of("-.slice", "system.slice", "user.slice",
             "machine.slice");
