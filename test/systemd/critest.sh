@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The systemd cgroup driver under a real systemd, in a root booted by ../shared/tools/systemd-root.sh with berth's
 # package installed (test/systemd/run.sh calls this after its install checks): a config.d drop-in turns on
-# systemd_cgroup for the runc handler, berth restarts, a pod with kubelet's kind of cgroup parent
+# systemd_cgroup for the runc handler and a crun one, berth restarts, and per handler a pod with kubelet's kind of cgroup parent
 # (/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice) must put its pause container and
 # its container in berth-<id>.scope units in that slice, with stats read from there, through a restart of berth;
 # removing the pod removes the slice berth made. Then critest v1.29 runs inside the root (critest asks
 # RuntimeConfig for the driver and puts its pods in /test.slice), and afterwards no berth scope, pod slice or
-# test.slice is left, neither as a unit nor in the cgroup tree.
+# test.slice is left, neither as a unit nor in the cgroup tree. BERTH_SYSTEMD_CRITEST_CRUN=1 runs critest with crun too.
 # Usage (root): test/systemd/critest.sh SUITE LOGDIR   (the root of SUITE booted, berth installed)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -160,7 +160,7 @@ echo "== remove and purge"
 crictl stopp "$pod" >/dev/null
 crictl rmp "$pod" >/dev/null
 check "no pod is left" '[ -z "$(crictl pods -q)" ]'
-# The systemd cgroup driver, with critest: one release only (it takes some three minutes).
+# The systemd cgroup driver, with critest: one release only (about two minutes).
 if [ "$suite" = trixie ]; then
   if test/systemd/critest.sh "$suite" "$logs"; then ok "the systemd cgroup driver (test/systemd/critest.sh)"
   else fail "the systemd cgroup driver (test/systemd/critest.sh; see $logs)"; fi
