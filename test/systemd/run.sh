@@ -3,8 +3,9 @@
 # (../shared/tools/systemd-root.sh), `apt install ./berth_*.deb` with its dependencies, the unit starts
 # through Type=notify, passes systemd-analyze verify, doctor and crictl work, reload reloads, restart and
 # an upgrade to a newer package and a downgrade back keep a running container's pid and its log without a gap,
-# a package that cannot read the node's state format is refused, and purge removes
-# the package's files. Needs the critest kit (registry and crictl) beside the repository.
+# a package that cannot read the node's state format is refused, and purge removes the package's files. On
+# Debian 13, test/systemd/critest.sh runs the runc handler on the systemd cgroup driver (scopes, slices, stats,
+# critest). Needs the critest kit (registry, crictl, critest) beside the repository.
 # Usage (root, after mvn package): test/systemd/run.sh [bookworm|trixie] [logdir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -183,6 +184,11 @@ echo "== remove and purge"
 crictl stopp "$pod" >/dev/null
 crictl rmp "$pod" >/dev/null
 check "no pod is left" '[ -z "$(crictl pods -q)" ]'
+# The systemd cgroup driver, with critest: one release only (about two minutes).
+if [ "$suite" = trixie ]; then
+  if test/systemd/critest.sh "$suite" "$logs"; then ok "the systemd cgroup driver (test/systemd/critest.sh)"
+  else fail "the systemd cgroup driver (test/systemd/critest.sh; see $logs)"; fi
+fi
 in_root 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq berth' >"$logs/purge.log" 2>&1 \
   && ok "apt purge" || fail "apt purge (see $logs/purge.log)"
 check "purge removed the package, its unit, config and state, and the crictl.yaml it wrote" \

@@ -48,6 +48,36 @@ final class Cgroups {
         return out;
     }
 
+    /**
+     * The hierarchy systemd tracks its units in: the v1 {@code name=systemd} one (legacy and hybrid layouts), else
+     * the cgroup2 mount; null when neither is mounted.
+     */
+    static Path systemdHierarchy() {
+        Path v2 = null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                int dash = line.indexOf(" - ");
+                if (dash < 0) {
+                    continue;
+                }
+                String[] pre = line.substring(0, dash).split(" ");
+                String[] post = line.substring(dash + 3).split(" ");
+                if (post.length < 3 || pre.length < 5) {
+                    continue;
+                }
+                if (post[0].equals("cgroup") && List.of(post[2].split(",")).contains("name=systemd")) {
+                    return Path.of(pre[4]);
+                }
+                if (post[0].equals("cgroup2") && v2 == null) {
+                    v2 = Path.of(pre[4]);
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return v2;
+    }
+
     /** The only cgroup2 mount is at /sys/fs/cgroup with no v1 hierarchies. */
     static boolean unifiedOnly(List<Hierarchy> hs) {
         return !hs.isEmpty() && hs.stream().allMatch(Hierarchy::v2);

@@ -160,8 +160,16 @@ final class ContainerProcesses {
     }
 
     private Optional<Exit> awaitExit(String id, Duration timeout) {
+        return awaitExit(id, timeout, null);
+    }
+
+    /** Waits for the exit; {@code poll}, while not null, runs on each round until it says it is done. */
+    private Optional<Exit> awaitExit(String id, Duration timeout, java.util.function.BooleanSupplier poll) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            if (poll != null && poll.getAsBoolean()) {
+                poll = null;
+            }
             Optional<Exit> e = exit(id);
             if (e.isPresent() || System.nanoTime() > deadline) {
                 return e;
@@ -181,8 +189,16 @@ final class ContainerProcesses {
         }
         if (st.state() == ContainerStatus.State.RUNNING && timeout.toMillis() > 0) {
             String sig = stopSignal == null || stopSignal.isEmpty() ? "SIGTERM" : stopSignal;
+            int number = LateHandlers.number(sig);
+            boolean dropped = LateHandlers.dropped(st.pid(), number);
             cli.run(List.of("kill", id, sig));
-            if (awaitExit(id, timeout).isPresent()) {
+            if (awaitExit(id, timeout, dropped ? () -> {
+                if (LateHandlers.catches(st.pid(), number)) {
+                    cli.run(List.of("kill", id, sig)); // the first one came before its handler: dropped
+                    return true;
+                }
+                return false;
+            } : null).isPresent()) {
                 return;
             }
         }
@@ -269,7 +285,7 @@ final class ContainerProcesses {
         if (rec == null) {
             throw BackendException.notFound("container", containerId);
         }
-        ContainerStatus st = processStatus(containerId, rec.createdAt(), rec.startedAt(), rec.cgroupsPath(),
+        ContainerStatus st = processStatus(containerId, rec.createdAt(), rec.startedAt(), state.cgroupOf(rec),
                 rec.startedAt() != null ? rec.pid() : 0);
         return withInfo(st, containerInfo(containerId, rec.pid(), rec.cgroupsPath()));
     }

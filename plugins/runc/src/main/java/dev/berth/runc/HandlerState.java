@@ -45,6 +45,9 @@ final class HandlerState {
     final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final OciSpecs.Host host;
     private volatile BackendFeatures features;
+    private volatile String systemdRoot;
+    /** The pod slices berth made with the systemd driver: systemd made them for its scopes ({@link PodSlices}). */
+    final PodSlices slices;
 
     HandlerState(String handler, RuncOptions options, BackendContext context) {
         this.handler = handler;
@@ -63,6 +66,7 @@ final class HandlerState {
                     + handler + "\": " + e.getMessage());
         }
         this.cli = new RuntimeCli(options);
+        this.slices = new PodSlices(this, state.resolve("slices"));
         this.host = new OciSpecs.Host(ownOomScoreAdj(), false, options.systemdCgroup(), HandlerState::readJson,
                 grantable(options));
         load();
@@ -107,6 +111,63 @@ final class HandlerState {
 
     int ownOomScoreAdjustment() {
         return host.ownOomScoreAdj();
+    }
+
+    /**
+     * The cgroup a container's usage is read from: its record's with the cgroupfs driver; with the systemd driver
+     * the cgroup systemd made for its scope ({@link SystemdCgroups#cgroup}) or crun's subgroup of it, or empty
+     * when its pod is gone.
+     */
+    String cgroupOf(ContainerRecord c) {
+        if (!options.systemdCgroup()) {
+            return c.cgroupsPath();
+        }
+        SandboxRecord sb = sandboxes.get(c.sandboxId());
+        if (sb == null) {
+            return "";
+        }
+        String scope;
+        try {
+            scope = SystemdCgroups.cgroup(systemdRoot(), SystemdCgroups.cgroupsPath(sb.cgroupParent(), c.id()));
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+        // crun puts the process in a subgroup of its scope, "container" unless told otherwise; the scope's own
+        // cgroup.procs is then empty.
+        String sub = scope + "/" + SystemdCgroups.CRUN_SUBGROUP;
+        for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
+            if (Files.isDirectory(h.mountPoint().resolve(sub.replaceFirst("^/+", "")))) {
+                return sub;
+            }
+        }
+        return scope;
+    }
+
+    /**
+     * A pod's cgroup, for its usage: the pod cgroup with the cgroupfs driver; with the systemd driver its slice,
+     * or its pause container's scope when the slice is one of systemd's own (no cgroup parent) and holds more.
+     */
+    String podCgroupOf(SandboxRecord sb) {
+        if (!options.systemdCgroup()) {
+            return sb.podCgroup();
+        }
+        try {
+            String slice = SystemdCgroups.slice(sb.cgroupParent());
+            return SystemdCgroups.stoppable(slice) ? SystemdCgroups.sliceCgroup(systemdRoot(), slice)
+                    : SystemdCgroups.cgroup(systemdRoot(), SystemdCgroups.cgroupsPath(sb.cgroupParent(), sb.id()));
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+    }
+
+    /** systemd's root cgroup ({@link SystemdCgroups#root()}), read once. */
+    String systemdRoot() {
+        String r = systemdRoot;
+        if (r == null) {
+            r = SystemdCgroups.root();
+            systemdRoot = r;
+        }
+        return r;
     }
 
     /** The id's lock, made if need be: for a create, and for a removal (which drops it again when done). */

@@ -3,7 +3,6 @@ package dev.berth.runc;
 import dev.berth.oci.spec.RuntimeSpec.Resources;
 import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.LinuxResources;
-import java.nio.file.Path;
 
 /**
  * The cgroup side of an OCI spec: where a pod's and a container's cgroups go ({@code linux.cgroupsPath}) and
@@ -25,14 +24,17 @@ public final class OciResources {
     }
 
     /**
-     * A container's {@code cgroupsPath}: under the pod cgroup with cgroupfs; {@code slice:prefix:name} with
-     * systemd, where the slice is the pod's cgroup parent when it names a slice.
+     * A container's {@code cgroupsPath}: under the pod cgroup with cgroupfs; {@code slice:berth:<id>} with
+     * systemd, where the slice is the last element of the pod's cgroup parent ({@link SystemdCgroups#slice}). A
+     * create refuses a pod whose parent names no slice; a spec made for one anyway goes to {@code system.slice}.
      */
     public static String cgroupsPath(boolean systemd, String cgroupParent, String sandboxId, String containerId) {
         if (systemd) {
-            String slice = cgroupParent != null && cgroupParent.endsWith(".slice")
-                    ? Path.of(cgroupParent).getFileName().toString() : "system.slice";
-            return slice + ":berth:" + containerId;
+            try {
+                return SystemdCgroups.cgroupsPath(cgroupParent, containerId);
+            } catch (IllegalArgumentException e) {
+                return SystemdCgroups.cgroupsPath("", containerId);
+            }
         }
         return podCgroup(cgroupParent, sandboxId) + "/" + containerId;
     }

@@ -17,12 +17,14 @@ import java.util.List;
 record PodStats(HandlerState state) implements LinuxBackend.PodUsage {
     @Override
     public ContainerUsage containerStats(String containerId) {
-        return new ContainerUsage(containerId, Stats.read(state.requireContainer(containerId).cgroupsPath()));
+        ContainerRecord rec = state.requireContainer(containerId);
+        return new ContainerUsage(containerId, Stats.read(state.cgroupOf(rec)));
     }
 
     @Override
     public SandboxUsage sandboxStats(String sandboxId) {
-        return new SandboxUsage(sandboxId, Stats.read(state.requireSandbox(sandboxId).podCgroup()), -1, -1);
+        SandboxRecord rec = state.requireSandbox(sandboxId);
+        return new SandboxUsage(sandboxId, Stats.read(state.podCgroupOf(rec)), -1, -1);
     }
 
     /**
@@ -35,7 +37,7 @@ record PodStats(HandlerState state) implements LinuxBackend.PodUsage {
         SandboxRecord rec = state.requireSandbox(sandboxId);
         List<ContainerMetrics> ctrs = new ArrayList<>();
         for (ContainerRecord c : state.containersOf(sandboxId)) {
-            ContainerMetrics m = Stats.metrics(c.id(), c.cgroupsPath());
+            ContainerMetrics m = Stats.metrics(c.id(), state.cgroupOf(c));
             if (m != null) {
                 ctrs.add(m);
             }

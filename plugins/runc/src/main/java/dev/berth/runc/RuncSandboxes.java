@@ -73,10 +73,19 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
     @Override
     public SandboxStatus create(SandboxSpec spec) {
         String id = spec.id();
+        String slice = options.systemdCgroup() ? podSlice(spec) : null;
         ReentrantLock lock = state.lock(id);
         lock.lock();
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
+            if (slice != null) {
+                try {
+                    state.slices.creating(slice);
+                } catch (IOException e) {
+                    throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
+                            + e.getMessage());
+                }
+            }
             if (state.sandboxes.containsKey(id) || state.containers.containsKey(id)) {
                 throw new BackendException(Kind.ALREADY_EXISTS, "sandbox \"" + id + "\" already exists");
             }
@@ -144,6 +153,18 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
         } finally {
             state.rollback(undo);
             state.endCreate(id, lock);
+            if (slice != null) {
+                state.slices.created(slice);
+            }
+        }
+    }
+
+    /** The systemd driver's slice for a pod: its cgroup parent must name one. */
+    private static String podSlice(SandboxSpec spec) {
+        try {
+            return SystemdCgroups.slice(spec.cgroupParent());
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid("failed to create sandbox \"" + spec.id() + "\": " + e.getMessage());
         }
     }
 
@@ -300,6 +321,7 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
         }
         ReentrantLock lock = state.lock(sandboxId);
         lock.lock();
+        SandboxRecord removed = null;
         try {
             SandboxRecord rec = state.sandboxes.get(sandboxId);
             if (rec == null) {
@@ -325,9 +347,16 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
                         + e.getMessage());
             }
             state.sandboxes.remove(sandboxId);
+            removed = rec;
         } finally {
             lock.unlock();
             state.locks.remove(sandboxId);
+        }
+        if (removed != null && options.systemdCgroup()) {
+            String slice = PodSlices.sliceOf(removed);
+            if (slice != null) {
+                state.slices.removed(slice);
+            }
         }
     }
 

@@ -359,6 +359,7 @@ class OciSpecsTest {
                 Arguments.of(false, "/kubepods/besteffort/pod1", "/kubepods/besteffort/pod1/" + SB + "/" + CT),
                 Arguments.of(false, "kubepods/", "/kubepods/" + SB + "/" + CT),
                 Arguments.of(true, "/kubepods.slice/kubepods-pod1.slice", "kubepods-pod1.slice:berth:" + CT),
+                Arguments.of(true, "kubepods-besteffort-pod1.slice", "kubepods-besteffort-pod1.slice:berth:" + CT),
                 Arguments.of(true, "", "system.slice:berth:" + CT));
     }
 
