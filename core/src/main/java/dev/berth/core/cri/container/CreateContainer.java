@@ -100,16 +100,25 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         }
     }
 
-    /** The absolute log path: the pod's log directory joined with the container's relative log path. */
+    /**
+     * The absolute log path: the pod's log directory joined with the container's relative log path. CRI defines
+     * {@code log_path} relative to the pod's {@code log_directory}: with either empty the container has no log (as in
+     * containerd and CRI-O), rather than a path relative to wherever the daemon runs.
+     */
     static String logPath(SandboxRecord sandbox, ContainerConfig config) {
         String rel = config.getLogPath();
         if (rel.isEmpty()) {
             return "";
         }
         String dir = PodConfigs.logDirectory(sandbox);
-        Path p = dir.isEmpty() ? Path.of(rel) : Path.of(dir).resolve(rel);
-        Path normal = p.normalize();
-        if (!dir.isEmpty() && !normal.startsWith(Path.of(dir).normalize())) {
+        if (dir.isEmpty()) {
+            return "";
+        }
+        if (!Path.of(dir).isAbsolute()) {
+            throw BackendException.invalid("the pod's log_directory \"" + dir + "\" is not an absolute path");
+        }
+        Path normal = Path.of(dir).resolve(rel).normalize();
+        if (!normal.startsWith(Path.of(dir).normalize())) {
             throw BackendException.invalid("container log_path \"" + rel + "\" escapes the pod's log directory");
         }
         return normal.toString();
