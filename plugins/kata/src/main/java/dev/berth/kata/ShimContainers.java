@@ -43,21 +43,8 @@ import java.util.Properties;
  * Containers: tasks in their pod's shim, each with a bundle, FIFOs for its streams and berth's copier of its output
  * into the CRI log.
  */
-final class ShimContainers implements LinuxBackend.Containers {
-    private final KataOptions options;
-    private final System.Logger log;
-    private final Path bundles;
-    private final ShimLauncher launcher;
-    private final ShimRegistry registry;
-
-    ShimContainers(KataOptions options, System.Logger log, Path bundles, ShimLauncher launcher,
-                   ShimRegistry registry) {
-        this.options = options;
-        this.log = log;
-        this.bundles = bundles;
-        this.launcher = launcher;
-        this.registry = registry;
-    }
+record ShimContainers(KataOptions options, System.Logger log, Path bundles, ShimLauncher launcher, ShimRegistry registry)
+        implements LinuxBackend.Containers {
 
     @Override
     public ContainerStatus create(ContainerSpec spec) {

@@ -42,23 +42,8 @@ import java.util.Properties;
  * from the sandbox bundle after a berth restart. A pod whose shim is gone stays known, so that status reports it
  * and remove cleans up after it.
  */
-final class ShimPods implements LinuxBackend.Sandboxes {
-    private final KataOptions options;
-    private final System.Logger log;
-    private final Path bundles;
-    private final ShimLauncher launcher;
-    private final ShimRegistry registry;
-    private final ShimContainers containers;
-
-    ShimPods(KataOptions options, System.Logger log, Path bundles, ShimLauncher launcher, ShimRegistry registry,
-             ShimContainers containers) {
-        this.options = options;
-        this.log = log;
-        this.bundles = bundles;
-        this.launcher = launcher;
-        this.registry = registry;
-        this.containers = containers;
-    }
+record ShimPods(KataOptions options, System.Logger log, Path bundles, ShimLauncher launcher, ShimRegistry registry,
+                ShimContainers containers) implements LinuxBackend.Sandboxes {
 
     @Override
     public SandboxStatus create(SandboxSpec spec) {
