@@ -16,8 +16,12 @@ final class Cgroups {
 
     private Cgroups() {}
 
-    static List<Hierarchy> hierarchies() {
-        List<Hierarchy> out = new ArrayList<>();
+    /** A cgroup mount from /proc/self/mountinfo: where, its file system type and its super options. */
+    private record CgroupMount(Path mountPoint, String type, List<String> options) {}
+
+    /** The cgroup and cgroup2 mounts of this mount namespace, in mountinfo's order; empty if it cannot be read. */
+    private static List<CgroupMount> cgroupMounts() {
+        List<CgroupMount> out = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
                 int dash = line.indexOf(" - ");
@@ -26,24 +30,32 @@ final class Cgroups {
                 }
                 String[] pre = line.substring(0, dash).split(" ");
                 String[] post = line.substring(dash + 3).split(" ");
-                if (post.length < 3 || pre.length < 5) {
+                if (post.length < 3 || pre.length < 5 || !(post[0].equals("cgroup") || post[0].equals("cgroup2"))) {
                     continue;
                 }
-                if (post[0].equals("cgroup2")) {
-                    out.add(new Hierarchy(Path.of(pre[4]), true, List.of()));
-                } else if (post[0].equals("cgroup")) {
-                    List<String> ctrls = new ArrayList<>();
-                    for (String o : post[2].split(",")) {
-                        if (!o.equals("rw") && !o.equals("ro") && !o.contains("=") && !o.startsWith("no")
-                                && !o.equals("relatime") && !o.equals("clone_children") && !o.equals("xattr")) {
-                            ctrls.add(o);
-                        }
-                    }
-                    out.add(new Hierarchy(Path.of(pre[4]), false, ctrls));
-                }
+                out.add(new CgroupMount(Path.of(pre[4]), post[0], List.of(post[2].split(","))));
             }
         } catch (IOException e) {
             return List.of();
+        }
+        return out;
+    }
+
+    static List<Hierarchy> hierarchies() {
+        List<Hierarchy> out = new ArrayList<>();
+        for (CgroupMount m : cgroupMounts()) {
+            if (m.type().equals("cgroup2")) {
+                out.add(new Hierarchy(m.mountPoint(), true, List.of()));
+            } else {
+                List<String> ctrls = new ArrayList<>();
+                for (String o : m.options()) {
+                    if (!o.equals("rw") && !o.equals("ro") && !o.contains("=") && !o.startsWith("no")
+                            && !o.equals("relatime") && !o.equals("clone_children") && !o.equals("xattr")) {
+                        ctrls.add(o);
+                    }
+                }
+                out.add(new Hierarchy(m.mountPoint(), false, ctrls));
+            }
         }
         return out;
     }
@@ -54,26 +66,13 @@ final class Cgroups {
      */
     static Path systemdHierarchy() {
         Path v2 = null;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                int dash = line.indexOf(" - ");
-                if (dash < 0) {
-                    continue;
-                }
-                String[] pre = line.substring(0, dash).split(" ");
-                String[] post = line.substring(dash + 3).split(" ");
-                if (post.length < 3 || pre.length < 5) {
-                    continue;
-                }
-                if (post[0].equals("cgroup") && List.of(post[2].split(",")).contains("name=systemd")) {
-                    return Path.of(pre[4]);
-                }
-                if (post[0].equals("cgroup2") && v2 == null) {
-                    v2 = Path.of(pre[4]);
-                }
+        for (CgroupMount m : cgroupMounts()) {
+            if (m.type().equals("cgroup") && m.options().contains("name=systemd")) {
+                return m.mountPoint();
             }
-        } catch (IOException e) {
-            return null;
+            if (m.type().equals("cgroup2") && v2 == null) {
+                v2 = m.mountPoint();
+            }
         }
         return v2;
     }
