@@ -337,8 +337,8 @@ final class RuncSandboxes {
         try {
             Cgroups.applyPodLimits(podCgroup, overhead, res);
         } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to update sandbox resources \"" + sandboxId + "\": "
-                    + e.getMessage());
+            throw new BackendException(RuncErrors.kindOf(e.getMessage()), "failed to update sandbox resources \""
+                    + sandboxId + "\": " + e.getMessage());
         }
     }
 }
