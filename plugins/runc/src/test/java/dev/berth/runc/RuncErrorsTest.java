@@ -14,6 +14,10 @@ class RuncErrorsTest {
         "level=error msg=\"invalid configuration: cannot use unified on cgroup v1\"|FAILED_PRECONDITION",
         // runc update with CPUs the node does not have
         "failed to write \"7-9\": write /sys/fs/cgroup/cpuset/berth/p/c/cpuset.cpus: invalid argument|INVALID_ARGUMENT",
+        // runc update with a CPU past the kernel's NR_CPUS (ERANGE)
+        "failed to write \"4000\": write /sys/fs/cgroup/cpuset/berth/p/c/cpuset.cpus: numerical result out of range|INVALID_ARGUMENT",
+        // runc update with a memory limit below the use (EBUSY, in runc's words)
+        "level=error msg=\"unable to set memory limit to 4096 (current usage: 417792, peak usage: 2027520)\"|FAILED_PRECONDITION",
         // a pod cgroup write the kernel refused (Cgroups.write)
         "cannot write 4 to cpu.cfs_period_us: Invalid argument|INVALID_ARGUMENT",
         "cannot write 4 to memory.limit_in_bytes: Device or resource busy|FAILED_PRECONDITION",
