@@ -117,6 +117,22 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     }
 
     /**
+     * The status kept for the container without asking its backend, or null when none is (not yet read since a
+     * change, or its backend reports no exits). A kept status other than RUNNING stays true until core changes the
+     * container (a Start drops it); a kept RUNNING may be behind for a moment: the process may have exited and its
+     * STOPPED event not arrived yet.
+     */
+    public ContainerStatus kept(String id) {
+        Slot s = slots.get(id);
+        if (s == null) {
+            return null;
+        }
+        synchronized (s) {
+            return s.status;
+        }
+    }
+
+    /**
      * The ids that may be in {@code state}: the settled containers in it and every unsettled one (whose state
      * a read has to ask for). A caller checks each one's {@link #status}.
      */

@@ -23,17 +23,37 @@ public final class ExecPreconditions {
     }
 
     /**
-     * Asks the container's backend for its state; FAILED_PRECONDITION unless it is running (a container the backend
-     * does not have is FAILED_PRECONDITION too, as {@link CriRuntime#onContainer} words it).
+     * FAILED_PRECONDITION unless the container runs, naming its state. The state is ContainerStatus's where that is
+     * the truth, and the backend's where it may not be:
+     * <ul>
+     *   <li>a status kept in memory other than RUNNING ({@link ContainerStateCache#kept}) is what ContainerStatus
+     *       answers and cannot be behind (only a Start, which drops it, makes a container run): refused without
+     *       asking the backend;</li>
+     *   <li>a kept RUNNING may be behind: in the window between the process's exit and its STOPPED event
+     *       ContainerStatus still says RUNNING, and an exec would run on an exited container. So the backend is
+     *       asked, as it is when nothing is kept; its answer is not kept (the exit shows in ContainerStatus once
+     *       the backend's event says so, after its log is complete). In that window this refuses with the
+     *       backend's state while ContainerStatus still says RUNNING: the exec cannot run, so saying it may would
+     *       be wrong.</li>
+     * </ul>
+     * A container the backend does not have is FAILED_PRECONDITION too, as {@link CriRuntime#onContainer} words it.
      *
      * @param action what the RPC would do, as in "exec in" or "attach to"
      */
     public static void requireRunning(CriRuntime cri, ContainerRecord c, Handler h, String action) {
+        ContainerStatus kept = cri.containerStates().kept(c.id());
+        if (kept != null && kept.state() != ContainerStatus.State.RUNNING) {
+            throw notRunning(c, kept, action);
+        }
         ContainerStatus s = cri.onContainer(c, h, action, () -> h.backend().containerStatus(c.id()));
         if (s == null || s.state() != ContainerStatus.State.RUNNING) {
-            String state = s == null ? "unknown" : "CONTAINER_" + s.state();
-            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot " + action
-                    + " container \"" + c.id() + "\": it is " + state + ", not running");
+            throw notRunning(c, s, action);
         }
+    }
+
+    private static BackendException notRunning(ContainerRecord c, ContainerStatus s, String action) {
+        String state = s == null ? "unknown" : "CONTAINER_" + s.state();
+        return new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot " + action
+                + " container \"" + c.id() + "\": it is " + state + ", not running");
     }
 }

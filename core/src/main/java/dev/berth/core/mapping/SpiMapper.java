@@ -81,8 +81,8 @@ public final class SpiMapper {
                     default -> PortMapping.Protocol.TCP;
                 }, pm.getContainerPort(), pm.getHostPort(), pm.getHostIp())).toList(),
                 c.getLabelsMap(), c.getAnnotationsMap(), linux.getCgroupParent(), linux.getSysctlsMap(), security,
-                linux.hasOverhead() ? linuxResources(linux.getOverhead()) : LinuxResources.NONE,
-                linux.hasResources() ? linuxResources(linux.getResources()) : LinuxResources.NONE,
+                linux.hasOverhead() ? linuxResources(linux.getOverhead(), "linux.overhead") : LinuxResources.NONE,
+                linux.hasResources() ? linuxResources(linux.getResources(), "linux.resources") : LinuxResources.NONE,
                 p.netnsPath(), p.rootfs(), p.image(), p.resolvConf(), p.hosts(), p.hostname(), c.toByteArray());
     }
 
@@ -103,7 +103,7 @@ public final class SpiMapper {
                 c.getDevicesList().stream().map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(),
                         d.getPermissions())).toList(),
                 c.getLabelsMap(), c.getAnnotationsMap(), logPath, c.getStdin(), c.getStdinOnce(), c.getTty(),
-                linux.hasResources() ? linuxResources(linux.getResources()) : LinuxResources.NONE,
+                linux.hasResources() ? linuxResources(linux.getResources(), "linux.resources") : LinuxResources.NONE,
                 linux.hasSecurityContext() ? security(linux.getSecurityContext()) : ContainerSecurity.DEFAULT,
                 rootfs, c.toByteArray());
     }
@@ -155,9 +155,12 @@ public final class SpiMapper {
                 }, m.getSelinuxRelabel(), m.hasImage() ? m.getImage().getImage() : "");
     }
 
-    /** The resources of a request; INVALID_ARGUMENT if they do not fit (negative values). */
-    public static LinuxResources resources(LinuxContainerResources r) {
-        return fromRequest(() -> linuxResources(r));
+    /**
+     * The resources of a request; INVALID_ARGUMENT naming {@code field} (the message's path in the request, e.g.
+     * {@code linux}) and the value if they do not fit ({@link ResourceRules}).
+     */
+    public static LinuxResources resources(LinuxContainerResources r, String field) {
+        return fromRequest(() -> linuxResources(r, field));
     }
 
     /** Runs a mapping of request values; a record constructor's refusal is the client's error. */
@@ -169,7 +172,8 @@ public final class SpiMapper {
         }
     }
 
-    private static LinuxResources linuxResources(LinuxContainerResources r) {
+    private static LinuxResources linuxResources(LinuxContainerResources r, String field) {
+        ResourceRules.check(r, field);
         Map<String, Long> huge = new LinkedHashMap<>();
         r.getHugepageLimitsList().forEach(h -> huge.put(h.getPageSize(), h.getLimit()));
         return new LinuxResources(r.getCpuPeriod(), r.getCpuQuota(), r.getCpuShares(), r.getMemoryLimitInBytes(),

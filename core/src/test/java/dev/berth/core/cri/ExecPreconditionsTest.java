@@ -14,7 +14,12 @@ import dev.berth.cri.v1.ExecSyncRequest;
 import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.ContainerState;
+import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.spi.BackendContext;
+import dev.berth.spi.BackendEvent;
+import dev.berth.spi.ContainerStatus;
+import dev.berth.spi.EventSource;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.RuntimeBackendFactory;
@@ -23,9 +28,13 @@ import dev.berth.spi.testing.FakeBackend;
 import io.grpc.Status;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +55,7 @@ class ExecPreconditionsTest {
     dev.berth.cri.v1alpha2.RuntimeServiceGrpc.RuntimeServiceBlockingStub alpha;
 
     /** The fake backend with streaming, recording every exec and attach it runs. */
-    static final class StreamingBackend extends FakeBackend implements StreamingIo {
+    static class StreamingBackend extends FakeBackend implements StreamingIo {
         StreamingBackend(BackendContext context, Map<String, Object> options) {
             super(context, options);
         }
@@ -81,16 +90,58 @@ class ExecPreconditionsTest {
         }
     }
 
+    /** Containers whose process exited without the backend's STOPPED event yet (the exit window). */
+    static final Set<String> EXITED_SILENTLY = ConcurrentHashMap.newKeySet();
+    /** How often the evented backend was asked for a container's status. */
+    static final AtomicInteger STATUS_CALLS = new AtomicInteger();
+    /** Where the evented backend publishes its events. */
+    static volatile BackendContext.EventSink sink;
+
+    /** The streaming fake with events, so that core keeps its containers' statuses in memory. */
+    static final class EventedBackend extends StreamingBackend implements EventSource {
+        EventedBackend(BackendContext context, Map<String, Object> options) {
+            super(context, options);
+            sink = context.events();
+        }
+
+        @Override
+        public ContainerStatus containerStatus(String containerId) {
+            STATUS_CALLS.incrementAndGet();
+            ContainerStatus s = super.containerStatus(containerId);
+            if (!EXITED_SILENTLY.contains(containerId)) {
+                return s;
+            }
+            return new ContainerStatus(s.id(), ContainerStatus.State.EXITED, s.createdAt(), s.startedAt(),
+                    Instant.now(), 0, "Completed", "", 0, s.info());
+        }
+    }
+
+    static final class EventedFactory implements RuntimeBackendFactory {
+        @Override
+        public String type() {
+            return "evented";
+        }
+
+        @Override
+        public RuntimeBackend create(String handlerName, Map<String, Object> options, BackendContext context) {
+            return new EventedBackend(context, options);
+        }
+    }
+
     @BeforeEach
     void start() throws Exception {
         RAN.clear();
+        EXITED_SILENTLY.clear();
+        STATUS_CALLS.set(0);
         Node node = new Node(SandboxEnvironment.NONE, ContainerEnvironment.NONE, null, StreamingSettings.defaults(),
                 List.of());
         h = new CriTestHarness(dir, """
                 default_runtime = "s"
                 [runtimes.s]
                 type = "streaming"
-                """, node, List.of(new StreamingFactory()));
+                [runtimes.e]
+                type = "evented"
+                """, node, List.of(new StreamingFactory(), new EventedFactory()));
         alpha = dev.berth.cri.v1alpha2.RuntimeServiceGrpc.newBlockingStub(h.channel);
     }
 
@@ -100,8 +151,12 @@ class ExecPreconditionsTest {
     }
 
     private String createdContainer(String name) {
+        return createdContainer(name, "");
+    }
+
+    private String createdContainer(String name, String handler) {
         String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(CriTestHarness.pod(name))
-                .build()).getPodSandboxId();
+                .setRuntimeHandler(handler).build()).getPodSandboxId();
         return h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
                 .setConfig(CriTestHarness.container(name)).setSandboxConfig(CriTestHarness.pod(name)).build())
                 .getContainerId();
@@ -172,5 +227,58 @@ class ExecPreconditionsTest {
         assertThat(alpha.attach(dev.berth.cri.v1alpha2.AttachRequest.newBuilder().setContainerId(ctr)
                 .setStdout(true).build()).getUrl()).startsWith("http");
         assertThat(RAN).containsExactly("execSync [echo, hi]", "execSync [exit, 3]");
+    }
+
+    private ContainerState statusOf(String ctr) {
+        return h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build()).getStatus()
+                .getState();
+    }
+
+    @Test
+    void aStateKeptInMemoryOtherThanRunningIsWhatContainerStatusSaysAndTheBackendIsNotAsked() {
+        String created = createdContainer("kept-created", "e");
+        assertThat(statusOf(created)).isEqualTo(ContainerState.CONTAINER_CREATED);
+        String exited = createdContainer("kept-exited", "e");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(exited).build());
+        h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(exited).setTimeout(1).build());
+        assertThat(statusOf(exited)).isEqualTo(ContainerState.CONTAINER_EXITED);
+        int calls = STATUS_CALLS.get();
+        assertAllRefused(created, "CONTAINER_CREATED");
+        assertAllRefused(exited, "CONTAINER_EXITED");
+        assertThat(STATUS_CALLS.get()).as("refused from the kept states").isEqualTo(calls);
+    }
+
+    @Test
+    void inTheExitWindowTheBackendsExitIsTheAnswerAndContainerStatusCatchesUpWithTheEvent() {
+        String ctr = createdContainer("window", "e");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(statusOf(ctr)).isEqualTo(ContainerState.CONTAINER_RUNNING);
+        assertThat(h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo").addCmd("up")
+                .build()).getStdout().toStringUtf8()).isEqualTo("up\n");
+        RAN.clear();
+
+        EXITED_SILENTLY.add(ctr); // the process exited; its STOPPED event has not come
+        assertThat(statusOf(ctr)).as("ContainerStatus answers from memory until the event").isEqualTo(
+                ContainerState.CONTAINER_RUNNING);
+        assertAllRefused(ctr, "CONTAINER_EXITED");
+        assertThat(statusOf(ctr)).as("the exec checks keep nothing: the exit shows with its event").isEqualTo(
+                ContainerState.CONTAINER_RUNNING);
+
+        sink.publish(new BackendEvent(BackendEvent.Type.STOPPED, ctr, "", null));
+        assertThat(statusOf(ctr)).isEqualTo(ContainerState.CONTAINER_EXITED);
+        int calls = STATUS_CALLS.get();
+        assertAllRefused(ctr, "CONTAINER_EXITED");
+        assertThat(STATUS_CALLS.get()).isEqualTo(calls);
+    }
+
+    @Test
+    void aKeptRunningIsCheckedWithTheBackendBeforeAnExec() {
+        String ctr = createdContainer("kept-running", "e");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(statusOf(ctr)).isEqualTo(ContainerState.CONTAINER_RUNNING);
+        int calls = STATUS_CALLS.get();
+        h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo").build());
+        assertThat(STATUS_CALLS.get()).isEqualTo(calls + 1);
+        assertThat(RAN).containsExactly("execSync [echo]");
     }
 }

@@ -347,14 +347,14 @@ class SpiMapperTableTest {
     @Test
     void theResourcesOfAnUpdateMapLikeThoseOfACreate() {
         var r = SpiMapper.resources(LinuxContainerResources.newBuilder().setCpuShares(256).setMemoryLimitInBytes(1 << 24)
-                .putUnified("pids.max", "10").build());
+                .putUnified("pids.max", "10").build(), "linux");
         assertThat(List.of(r.cpuShares(), r.memoryLimitBytes())).containsExactly(256L, (long) (1 << 24));
         assertThat(r.unified()).containsEntry("pids.max", "10");
     }
 
     @Test
     void aValueTheRecordRefusesIsInvalidArgument() {
-        assertThatThrownBy(() -> SpiMapper.resources(LinuxContainerResources.newBuilder().setCpuShares(-1).build()))
+        assertThatThrownBy(() -> SpiMapper.resources(LinuxContainerResources.newBuilder().setCpuShares(-1).build(), "linux"))
                 .isInstanceOfSatisfying(BackendException.class,
                         e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
         assertThatThrownBy(() -> container(CTR.toBuilder().setLinux(dev.berth.cri.v1.LinuxContainerConfig.newBuilder()

@@ -13,9 +13,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /** What a test client received, per stream or channel; tests wait on it with generous timeouts. */
-final class Inbox {
+public final class Inbox {
 
-    static final Duration WAIT = Duration.ofSeconds(30);
+    public static final Duration WAIT = Duration.ofSeconds(30);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -78,7 +78,7 @@ final class Inbox {
         }
     }
 
-    byte[] bytes(int id) {
+    public byte[] bytes(int id) {
         lock.lock();
         try {
             ByteArrayOutputStream out = data.get(id);
@@ -88,11 +88,11 @@ final class Inbox {
         }
     }
 
-    String text(int id) {
+    public String text(int id) {
         return new String(bytes(id), StandardCharsets.UTF_8);
     }
 
-    long count(int id) {
+    public long count(int id) {
         lock.lock();
         try {
             return counts.getOrDefault(id, 0L);
@@ -119,7 +119,7 @@ final class Inbox {
         }
     }
 
-    boolean closed() {
+    public boolean closed() {
         lock.lock();
         try {
             return closed;
@@ -129,7 +129,7 @@ final class Inbox {
     }
 
     /** Waits until {@code condition} holds, re-checking whenever something arrives. */
-    void await(String what, BooleanSupplier condition) throws InterruptedException, TimeoutException {
+    public void await(String what, BooleanSupplier condition) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         lock.lock();
         try {
@@ -145,13 +145,13 @@ final class Inbox {
         }
     }
 
-    String awaitText(int id, String expected) throws InterruptedException, TimeoutException {
+    public String awaitText(int id, String expected) throws InterruptedException, TimeoutException {
         await("\"" + expected + "\" on " + id + " (have \"" + text(id) + "\")", () -> text(id).contains(expected));
         return text(id);
     }
 
     /** Waits for the end of a stream (FIN) or of the connection, and returns all it carried. */
-    String awaitEnd(int id) throws InterruptedException, TimeoutException {
+    public String awaitEnd(int id) throws InterruptedException, TimeoutException {
         await("end of " + id, () -> finished(id) || closed());
         return text(id);
     }

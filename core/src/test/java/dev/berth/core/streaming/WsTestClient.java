@@ -28,9 +28,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A WebSocket client of the Kubernetes channel protocol: binary messages prefixed by the channel byte. */
-final class WsTestClient implements AutoCloseable {
+public final class WsTestClient implements AutoCloseable {
 
-    final Inbox inbox = new Inbox();
+    public final Inbox inbox = new Inbox();
     /** The subprotocol the server chose, or the HTTP status code of a refused upgrade, as text. */
     final CompletableFuture<String> handshake = new CompletableFuture<>();
     volatile int closeStatus = -1;
@@ -63,7 +63,7 @@ final class WsTestClient implements AutoCloseable {
         handshaker.handshake(channel);
     }
 
-    static WsTestClient connect(EventLoopGroup group, URI url, String protocols) throws Exception {
+    public static WsTestClient connect(EventLoopGroup group, URI url, String protocols) throws Exception {
         return new WsTestClient(group, url, protocols, null);
     }
 
@@ -71,7 +71,7 @@ final class WsTestClient implements AutoCloseable {
         return new WsTestClient(group, url, protocols, ssl);
     }
 
-    String awaitHandshake() throws Exception {
+    public String awaitHandshake() throws Exception {
         String protocol = handshake.get(Inbox.WAIT.toSeconds(), TimeUnit.SECONDS);
         // Netty adds the frame encoder from the listener of the upgrade request's write, not in finishHandshake;
         // a frame sent before it is in the pipeline reaches the socket unencoded (seen once in CI).
@@ -82,19 +82,19 @@ final class WsTestClient implements AutoCloseable {
         return protocol;
     }
 
-    void send(int ch, byte[] data) {
+    public void send(int ch, byte[] data) {
         ByteBuf buf = Unpooled.buffer(data.length + 1);
         buf.writeByte(ch);
         buf.writeBytes(data);
         channel.writeAndFlush(new BinaryWebSocketFrame(buf)).syncUninterruptibly();
     }
 
-    void send(int ch, String text) {
+    public void send(int ch, String text) {
         send(ch, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** The v5 close signal for a channel. */
-    void closeChannel(int ch) {
+    public void closeChannel(int ch) {
         channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {(byte) 255, (byte) ch})))
                 .syncUninterruptibly();
     }

@@ -58,6 +58,7 @@ public final class RealBackendDaemon implements AutoCloseable {
     private Thread pump;
     private BlockingQueue<BackendEvent> queue;
     private RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
+    private dev.berth.core.streaming.StreamingSettings streaming;
 
     /**
      * @param dir the test's directory, short (see {@link #stateDir}): config, state, root, logs
@@ -71,9 +72,15 @@ public final class RealBackendDaemon implements AutoCloseable {
     }
 
     /** Starts (or restarts) the daemon with {@code handlers}, TOML for {@code default_runtime} and its tables. */
+    /** Serves the streaming RPCs' URLs too (on a free loopback port) from the next {@link #start}. */
+    public RealBackendDaemon withStreaming() {
+        streaming = dev.berth.core.streaming.StreamingSettings.defaults();
+        return this;
+    }
+
     public RealBackendDaemon start(String handlers) throws IOException {
         daemon = Daemon.create(config(handlers), PluginHost.of(factories), new Node(new Pods(), new Containers(),
-                null, null, List.of()));
+                null, streaming, List.of()));
         queue = daemon.cri().events().subscribe();
         BlockingQueue<BackendEvent> q = queue;
         pump = Thread.ofVirtual().start(() -> {

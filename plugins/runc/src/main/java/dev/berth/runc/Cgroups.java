@@ -279,25 +279,34 @@ final class Cgroups {
             }
             if (h.v2()) {
                 if (memory > 0 && Files.exists(d.resolve("memory.max"))) {
-                    Files.writeString(d.resolve("memory.max"), Long.toString(memory));
+                    write(d.resolve("memory.max"), Long.toString(memory));
                 }
                 if (quota > 0 && Files.exists(d.resolve("cpu.max"))) {
-                    Files.writeString(d.resolve("cpu.max"), quota + " " + period);
+                    write(d.resolve("cpu.max"), quota + " " + period);
                 }
             } else {
                 if (memory > 0 && h.controllers().contains("memory")) {
-                    Files.writeString(d.resolve("memory.limit_in_bytes"), Long.toString(memory));
+                    write(d.resolve("memory.limit_in_bytes"), Long.toString(memory));
                 }
                 if (h.controllers().contains("cpu")) {
                     if (shares > 0) {
-                        Files.writeString(d.resolve("cpu.shares"), Long.toString(shares));
+                        write(d.resolve("cpu.shares"), Long.toString(shares));
                     }
                     if (quota > 0) {
-                        Files.writeString(d.resolve("cpu.cfs_period_us"), Long.toString(period));
-                        Files.writeString(d.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+                        write(d.resolve("cpu.cfs_period_us"), Long.toString(period));
+                        write(d.resolve("cpu.cfs_quota_us"), Long.toString(quota));
                     }
                 }
             }
+        }
+    }
+
+    /** Writes a limit; the failure names the file and the value beside the kernel's reason. */
+    private static void write(Path file, String value) throws IOException {
+        try {
+            Files.writeString(file, value);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + value + " to " + file.getFileName() + ": " + e.getMessage(), e);
         }
     }
 }

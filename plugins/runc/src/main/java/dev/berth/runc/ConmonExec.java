@@ -146,8 +146,8 @@ final class ConmonExec {
                     throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
                             + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
                 }
-                throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
-                        + f.getMessage());
+                throw new BackendException(RuncErrors.kindOf(f.getMessage()), "failed to exec in container \""
+                        + containerId + "\": " + f.getMessage());
             } finally {
                 if (killer != null) {
                     killer.interrupt();

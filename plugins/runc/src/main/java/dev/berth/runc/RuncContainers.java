@@ -257,8 +257,8 @@ final class RuncContainers implements LinuxBackend.Containers {
             Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));
             ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
-                throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "
-                        + r.errorText());
+                throw new BackendException(RuncErrors.kindOf(r.errorText()), "failed to update container \""
+                        + containerId + "\": " + r.errorText());
             }
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "

@@ -372,8 +372,8 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
         try {
             Cgroups.applyPodLimits(podCgroup, overhead, res);
         } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to update sandbox resources \"" + sandboxId + "\": "
-                    + e.getMessage());
+            throw new BackendException(RuncErrors.kindOf(e.getMessage()), "failed to update sandbox resources \""
+                    + sandboxId + "\": " + e.getMessage());
         }
     }
 }

@@ -288,6 +288,33 @@ class RuncBackendTest {
     }
 
     @Test
+    void whatTheNodeRefusesIsTheClientsErrorNotInternal() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        // A CPU no node of this size has: the kernel's EINVAL on cpuset.cpus.
+        assertThatThrownBy(() -> backend.updateContainer(id, new LinuxResources(0, 0, 0, 0, 0, "4000", "", Map.of(),
+                Map.of(), 0))).isInstanceOfSatisfying(BackendException.class,
+                        e -> assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
+        // A memory limit below what the container uses now: the kernel's EBUSY.
+        assertThatThrownBy(() -> backend.updateContainer(id, new LinuxResources(0, 0, 0, 4096, 0, "", "", Map.of(),
+                Map.of(), 0))).isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
+                        .as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+        // A program the container does not have (the fuzzer's "true" in the pause image).
+        assertThatThrownBy(() -> backend.execSync(id, List.of("/no/such/program"), Duration.ofSeconds(30)))
+                .isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
+                    assertThat(e.getMessage()).contains("/no/such/program");
+                });
+        if (!Cgroups.unifiedOnly(Cgroups.hierarchies())) {
+            assertThatThrownBy(() -> backend.updateContainer(id, new LinuxResources(0, 0, 0, 0, 0, "", "", Map.of(),
+                    Map.of("memory.high", "100000000"), 0))).isInstanceOfSatisfying(BackendException.class,
+                            e -> assertThat(e.kind()).as(e.getMessage())
+                                    .isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+        }
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+    }
+
+    @Test
     void hostNetworkAndHostPidPodsSeeTheHost() throws Exception {
         Namespaces host = new Namespaces(NamespaceMode.NODE, NamespaceMode.NODE, NamespaceMode.NODE, "", null);
         PodSecurity sec = new PodSecurity(host, false, false, OptionalLong.empty(), OptionalLong.empty(), List.of(),

@@ -228,6 +228,20 @@ public final class CriFuzz {
                     + m.bytes().length + " bytes " + HexFormat.of().formatHex(m.bytes(), 0,
                     Math.min(48, m.bytes().length)) + "): " + description);
         }
+        if (code == Status.Code.INTERNAL) {
+            // Not a failure of the run, but bad input should get a named status: show the request to rerun it.
+            System.out.println("fuzz: INTERNAL from " + t.method().getFullMethodName() + " (" + m.kind() + "): "
+                    + requestText(t, m.bytes()) + ": " + description);
+        }
+    }
+
+    /** The request as one line of protobuf text, or its first bytes in hex if it does not parse. */
+    private static String requestText(Target t, byte[] bytes) {
+        try {
+            return com.google.protobuf.TextFormat.shortDebugString(t.prototype().getParserForType().parseFrom(bytes));
+        } catch (InvalidProtocolBufferException e) {
+            return HexFormat.of().formatHex(bytes, 0, Math.min(48, bytes.length));
+        }
     }
 
     /** Keeps the ids of what the calls made, to aim later calls at them. */

@@ -2,12 +2,15 @@ package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.core.streaming.WsTestClient;
 import dev.berth.core.testing.RealBackendDaemon;
+import dev.berth.seeds.runtime001.AttachRequest;
 import dev.berth.seeds.runtime001.ContainerConfig;
 import dev.berth.seeds.runtime001.ContainerMetadata;
 import dev.berth.seeds.runtime001.ContainerState;
 import dev.berth.seeds.runtime001.ContainerStatusRequest;
 import dev.berth.seeds.runtime001.CreateContainerRequest;
+import dev.berth.seeds.runtime001.ExecRequest;
 import dev.berth.seeds.runtime001.ExecSyncRequest;
 import dev.berth.seeds.runtime001.ImageSpec;
 import dev.berth.seeds.runtime001.LinuxContainerConfig;
@@ -17,6 +20,7 @@ import dev.berth.seeds.runtime001.ListPodSandboxRequest;
 import dev.berth.seeds.runtime001.PodSandboxConfig;
 import dev.berth.seeds.runtime001.PodSandboxMetadata;
 import dev.berth.seeds.runtime001.PodSandboxState;
+import dev.berth.seeds.runtime001.PortForwardRequest;
 import dev.berth.seeds.runtime001.PodSandboxStatusRequest;
 import dev.berth.seeds.runtime001.RemoveContainerRequest;
 import dev.berth.seeds.runtime001.RemovePodSandboxRequest;
@@ -27,7 +31,12 @@ import dev.berth.seeds.runtime001.StatusRequest;
 import dev.berth.seeds.runtime001.StopContainerRequest;
 import dev.berth.seeds.runtime001.StopPodSandboxRequest;
 import dev.berth.seeds.runtime001.VersionRequest;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +53,9 @@ import org.junit.jupiter.api.Test;
  * Clients generated from the seed documents (core's test copies of the proto2 CRI and the first CRI draft) drive
  * real containers through berth's daemon with the runc backend: the proto2 CRI runs a pod and a container whose
  * log, ExecSync and status are checked, with its security context's user and PID namespace mapped as the
- * contract meant them; the draft's CreatePodSandbox runs a pod through to RemovePodSandbox.
+ * contract meant them; its Exec, Attach and PortForward give URLs that berth's streaming server serves against the
+ * running container (over WebSocket, with core's test client); the draft's CreatePodSandbox runs a pod through to
+ * RemovePodSandbox.
  */
 class SeedApiRuncTest {
     private static final Duration LONG = Duration.ofSeconds(30);
@@ -61,7 +72,7 @@ class SeedApiRuncTest {
         } while (Files.exists(dir));
         Files.createDirectories(dir);
         berth = new RealBackendDaemon(dir, RealBackendDaemon.busyboxRootfs(dir.resolve("rootfs")),
-                List.of(new RuncBackendFactory()));
+                List.of(new RuncBackendFactory())).withStreaming();
         berth.start("""
                 default_runtime = "runc"
                 [runtimes.runc]
@@ -160,6 +171,78 @@ class SeedApiRuncTest {
         rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
         pods.remove(pod);
         assertThat(rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+    }
+
+    @Test
+    void theProto2CrisExecAttachAndPortForwardUrlsStreamFromARunningContainer() throws Exception {
+        PodSandboxConfig podConfig = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName("streams").setNamespace("default")
+                        .setUid("uid-streams"))
+                .setHostname("streams").setLogDirectory(dir.resolve("logs").resolve("streams").toString())
+                .build();
+        String pod = rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(podConfig).build())
+                .getPodSandboxId();
+        pods.add(pod);
+        // One container writes a numbered line every 200 ms (for attach) and one serves a line on a port in the
+        // pod's network namespace (for port-forward), each connection answered by a fresh nc.
+        String ticker = runningContainer(pod, podConfig, "ticker",
+                "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done");
+        int port = 18080;
+        runningContainer(pod, podConfig, "server",
+                "while true; do echo served from the pod | busybox nc -l -p " + port + "; done");
+
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            URI exec = URI.create(rt().exec(ExecRequest.newBuilder().setContainerId(ticker).addCmd("sh")
+                    .addCmd("-c").addCmd("echo exec out; echo exec err >&2").build()).getUrl());
+            try (WsTestClient c = WsTestClient.connect(group, exec, "v4.channel.k8s.io")) {
+                assertThat(c.awaitHandshake()).isEqualTo("v4.channel.k8s.io");
+                assertThat(c.inbox.awaitText(1, "exec out\n")).isEqualTo("exec out\n");
+                assertThat(c.inbox.awaitText(2, "exec err\n")).isEqualTo("exec err\n");
+                assertThat(c.inbox.awaitEnd(3)).as("the status on the error channel").contains("Success");
+            }
+
+            URI attach = URI.create(rt().attach(AttachRequest.newBuilder().setContainerId(ticker).build())
+                    .getUrl());
+            try (WsTestClient c = WsTestClient.connect(group, attach, "v4.channel.k8s.io")) {
+                assertThat(c.awaitHandshake()).isEqualTo("v4.channel.k8s.io");
+                c.inbox.await("two lines the container wrote after the attach", () ->
+                        c.inbox.text(1).split("\n").length >= 3);
+                assertThat(c.inbox.text(1)).containsPattern("tick \\d+\ntick \\d+\n");
+            }
+
+            URI forward = URI.create(rt().portForward(PortForwardRequest.newBuilder().setPodSandboxId(pod)
+                    .addPort(port).build()).getUrl());
+            try (WsTestClient c = WsTestClient.connect(group, forward, "v4.channel.k8s.io")) {
+                assertThat(c.awaitHandshake()).isEqualTo("v4.channel.k8s.io");
+                byte[] prefix = {(byte) (port & 0xff), (byte) (port >> 8)};
+                c.inbox.await("the port prefixes", () -> c.inbox.count(0) >= 2 && c.inbox.count(1) >= 2);
+                assertThat(c.inbox.bytes(1)).isEqualTo(prefix);
+                c.send(0, "hello\n");
+                c.inbox.await("the server's line", () -> new String(c.inbox.bytes(0), StandardCharsets.ISO_8859_1)
+                        .contains("served from the pod"));
+                byte[] got = c.inbox.bytes(0);
+                assertThat(new String(got, 2, got.length - 2, StandardCharsets.UTF_8))
+                        .isEqualTo("served from the pod\n");
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** A started busybox container running {@code script} under sh. */
+    private String runningContainer(String pod, PodSandboxConfig podConfig, String name, String script) {
+        String ctr = rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(ContainerConfig.newBuilder()
+                        .setMetadata(ContainerMetadata.newBuilder().setName(name))
+                        .setImage(ImageSpec.newBuilder().setImage("busybox"))
+                        .addCommand("sh").addArgs("-c").addArgs(script)
+                        .setLogPath(name + ".log"))
+                .setSandboxConfig(podConfig).build()).getContainerId();
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build()).getStatus()
+                .getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+        return ctr;
     }
 
     @Test

@@ -40,13 +40,14 @@ public final class UpdateContainerResources
         if (!req.hasLinux()) {
             throw BackendException.invalid("linux resources are required (windows resources are not supported)");
         }
+        var resources = SpiMapper.resources(req.getLinux(), "linux");
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
         var lock = cri.lockFor(c.id());
         lock.lock();
         try {
             cri.onContainer(c, h, "update the resources of",
-                    () -> h.backend().updateContainer(c.id(), SpiMapper.resources(req.getLinux())));
+                    () -> h.backend().updateContainer(c.id(), resources));
             ContainerRecord now = cri.containers().get(c.id()).orElse(null);
             if (now != null) {
                 cri.containers().put(now.withConfig(inForce(ContainerStatus.config(now), req.getLinux())

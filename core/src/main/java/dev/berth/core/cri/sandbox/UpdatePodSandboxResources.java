@@ -36,8 +36,10 @@ public final class UpdatePodSandboxResources
     public UpdatePodSandboxResourcesResponse call(UpdatePodSandboxResourcesRequest req, RpcContext ctx) {
         SandboxRecord s = cri.sandbox(req.getPodSandboxId());
         ctx.pod(s.id());
-        LinuxResources overhead = req.hasOverhead() ? SpiMapper.resources(req.getOverhead()) : LinuxResources.NONE;
-        LinuxResources resources = req.hasResources() ? SpiMapper.resources(req.getResources()) : LinuxResources.NONE;
+        LinuxResources overhead = req.hasOverhead() ? SpiMapper.resources(req.getOverhead(), "overhead")
+                : LinuxResources.NONE;
+        LinuxResources resources = req.hasResources() ? SpiMapper.resources(req.getResources(), "resources")
+                : LinuxResources.NONE;
         Handler h = cri.dispatcher().forSandbox(s);
         ctx.handler(h);
         SandboxResizing resizing = h.require(SandboxResizing.class, "resizing pod sandboxes");

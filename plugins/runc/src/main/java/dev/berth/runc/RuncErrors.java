@@ -1,0 +1,40 @@
+package dev.berth.runc;
+
+import dev.berth.spi.BackendException.Kind;
+import java.util.Locale;
+
+/**
+ * The kind of a failure the OCI runtime or the kernel reported about what a request asked for, so that a value
+ * the node refuses is the client's error with a name rather than INTERNAL. Core refuses what no Linux node takes
+ * (its resource rules); what is left depends on this node:
+ * <ul>
+ *   <li>the kernel's EINVAL or ERANGE on a cgroup write ({@code invalid argument}, {@code numerical result out of
+ *       range}: a CPU or memory node the node does not have, a value out of the kernel's range):
+ *       INVALID_ARGUMENT;</li>
+ *   <li>the kernel's EBUSY ({@code device or resource busy}: a memory limit below what the cgroup uses now, CPUs a
+ *       child cgroup still holds; runc words the first {@code unable to set memory limit}): FAILED_PRECONDITION;</li>
+ *   <li>cgroup v2 settings ({@code unified}) on a cgroup v1 node: FAILED_PRECONDITION;</li>
+ *   <li>an exec of a program the container does not have: FAILED_PRECONDITION;</li>
+ *   <li>anything else: INTERNAL.</li>
+ * </ul>
+ */
+final class RuncErrors {
+    private RuncErrors() {}
+
+    static Kind kindOf(String text) {
+        String t = text == null ? "" : text.toLowerCase(Locale.ROOT);
+        if (t.contains("cannot use unified on cgroup v1")) {
+            return Kind.FAILED_PRECONDITION;
+        }
+        if (t.contains("executable file not found") || t.contains("exec:") && t.contains("no such file or directory")) {
+            return Kind.FAILED_PRECONDITION;
+        }
+        if (t.contains("device or resource busy") || t.contains("unable to set memory limit")) {
+            return Kind.FAILED_PRECONDITION;
+        }
+        if (t.contains("invalid argument") || t.contains("numerical result out of range")) {
+            return Kind.INVALID_ARGUMENT;
+        }
+        return Kind.INTERNAL;
+    }
+}

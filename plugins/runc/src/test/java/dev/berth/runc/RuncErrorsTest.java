@@ -1,0 +1,34 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.spi.BackendException.Kind;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** What runc and the kernel said about a request's values, as the kind of failure the client gets. */
+class RuncErrorsTest {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        // runc update on a cgroup v1 node, with unified settings (the fuzzer's seed 10)
+        "level=error msg=\"invalid configuration: cannot use unified on cgroup v1\"|FAILED_PRECONDITION",
+        // runc update with CPUs the node does not have
+        "failed to write \"7-9\": write /sys/fs/cgroup/cpuset/berth/p/c/cpuset.cpus: invalid argument|INVALID_ARGUMENT",
+        // runc update with a CPU past the kernel's NR_CPUS (ERANGE)
+        "failed to write \"4000\": write /sys/fs/cgroup/cpuset/berth/p/c/cpuset.cpus: numerical result out of range|INVALID_ARGUMENT",
+        // runc update with a memory limit below the use (EBUSY, in runc's words)
+        "level=error msg=\"unable to set memory limit to 4096 (current usage: 417792, peak usage: 2027520)\"|FAILED_PRECONDITION",
+        // a pod cgroup write the kernel refused (Cgroups.write)
+        "cannot write 4 to cpu.cfs_period_us: Invalid argument|INVALID_ARGUMENT",
+        "cannot write 4 to memory.limit_in_bytes: Device or resource busy|FAILED_PRECONDITION",
+        // ExecSync of a program the image does not have (the fuzzer's seed 10: true in the pause image)
+        "msg=\"exec failed: unable to start container process: exec: \\\"true\\\": executable file not found in $PATH\"|FAILED_PRECONDITION",
+        "exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory|FAILED_PRECONDITION",
+        // anything else stays a fault of the node or of berth
+        "conmon exited with 1 before it reported|INTERNAL",
+        "open /run/runc/x/state.json: no such file or directory|INTERNAL",
+        "|INTERNAL"})
+    void theKindNamesWhatWasWrong(String text, Kind kind) {
+        assertThat(RuncErrors.kindOf(text)).isEqualTo(kind);
+    }
+}
