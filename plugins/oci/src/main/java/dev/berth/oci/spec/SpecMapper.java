@@ -215,9 +215,9 @@ public final class SpecMapper {
                 sec.runAsUser().orElse(0), sec.runAsGroup().orElse(0), sec.supplementalGroups(), false,
                 Capabilities.DEFAULT, true, null,
                 host.ownOomScoreAdj() == null ? null : Math.max(-998, host.ownOomScoreAdj()));
-        List<Mount> mounts = defaultMounts(sec.privileged(), shm);
+        List<Mount> mounts = mounts().defaults(sec.privileged(), shm);
         if (conventions.has(Option.CONFINED_PAUSE)) {
-            addPodFiles(mounts, s.resolvConf(), s.hostsFile(), s.hostnameFile(), Set.of());
+            mounts().addPodFiles(mounts, s.resolvConf(), s.hostsFile(), s.hostnameFile(), Set.of());
         }
 
         Map<String, Namespace> namespaces = new LinkedHashMap<>();
@@ -283,17 +283,17 @@ public final class SpecMapper {
                 host.ownOomScoreAdj() == null ? null
                         : (int) Math.max(c.resources().oomScoreAdj(), host.ownOomScoreAdj()));
 
-        List<Mount> mounts = defaultMounts(sec.privileged(), pod.shm());
+        List<Mount> mounts = mounts().defaults(sec.privileged(), pod.shm());
         Set<String> requested = new LinkedHashSet<>();
         for (ContainerMount m : c.mounts()) {
             requested.add(m.containerPath());
         }
         // CRI mounts win over the defaults at the same destination.
         mounts.removeIf(m -> requested.contains(m.destination()));
-        addPodFiles(mounts, pod.resolvConf(), pod.hostsFile(),
+        mounts().addPodFiles(mounts, pod.resolvConf(), pod.hostsFile(),
                 pod.hostNetwork() && !conventions.has(Option.HOSTNAME_WITH_HOST_NETWORK) ? null : pod.hostnameFile(), requested);
         for (ContainerMount m : c.mounts()) {
-            mounts.add(bind(c, m));
+            mounts.add(mounts().bind(c, m));
         }
 
         List<RuntimeSpec.Device> devs = new ArrayList<>();
@@ -378,6 +378,10 @@ public final class SpecMapper {
         return List.copyOf(env.values());
     }
 
+    private SpecMounts mounts() {
+        return new SpecMounts(conventions, host.recursiveReadOnly());
+    }
+
     // ---- parts ---------------------------------------------------------------------------------------------
 
     private Map<String, Namespace> containerNamespaces(ContainerSpec c, PodRef pod, long targetPid) {
@@ -460,79 +464,7 @@ public final class SpecMapper {
                 oomScoreAdj, null);
     }
 
-    /** proc, dev, pts, shm (private tmpfs, or the pod's shared one bound in), mqueue, sysfs and maybe cgroup. */
-    private List<Mount> defaultMounts(boolean privileged, Path shm) {
-        List<String> nodev = List.of("nosuid", "noexec", "nodev");
-        List<Mount> m = new ArrayList<>();
-        m.add(new Mount("/proc", "proc", "proc", nodev));
-        m.add(new Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
-        m.add(new Mount("/dev/pts", "devpts", "devpts",
-                List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")));
-        m.add(shm != null
-                ? new Mount("/dev/shm", "bind", shm.toString(), List.of("rbind", "rprivate", "nosuid", "noexec", "nodev"))
-                : new Mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
-        m.add(new Mount("/dev/mqueue", "mqueue", "mqueue", nodev));
-        m.add(new Mount("/sys", "sysfs", "sysfs", access(nodev, !privileged)));
-        if (conventions.has(Option.CGROUP_MOUNT)) {
-            m.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
-                    privileged ? List.of("nosuid", "noexec", "nodev", "relatime")
-                            : List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
-        }
-        return m;
-    }
-
-    /** {@code options} and the access: {@code ro}, or {@code rw} where the conventions state it. */
-    private List<String> access(List<String> options, boolean readOnly) {
-        List<String> out = new ArrayList<>(options);
-        if (readOnly || conventions.has(Option.STATES_READ_WRITE)) {
-            out.add(readOnly ? "ro" : "rw");
-        }
-        return List.copyOf(out);
-    }
-
-    /** The pod's resolv.conf, hosts and hostname files, bound in unless null or requested at the same place. */
-    private void addPodFiles(List<Mount> mounts, Path resolv, Path hosts, Path hostname, Set<String> requested) {
-        Map<String, Path> files = new LinkedHashMap<>();
-        files.put("/etc/resolv.conf", resolv);
-        files.put("/etc/hosts", hosts);
-        files.put("/etc/hostname", hostname);
-        files.forEach((dest, src) -> {
-            if (src != null && !requested.contains(dest)) {
-                mounts.add(new Mount(dest, "bind", src.toString(), access(List.of("rbind", "rprivate"), false)));
-            }
-        });
-    }
-
-    /** A CRI mount: a recursive bind with its propagation and access; {@code rro} only where supported. */
-    private Mount bind(ContainerSpec c, ContainerMount m) {
-        if (m.hostPath().isEmpty()) {
-            throw refused(c, "mount at \"" + m.containerPath() + "\" has no host path");
-        }
-        if (m.recursiveReadOnly() && !host.recursiveReadOnly()) {
-            throw refused(c, "recursive read-only mount of \"" + m.containerPath()
-                    + "\" is not supported by this runtime and kernel");
-        }
-        String propagation = switch (m.propagation()) {
-            case PRIVATE -> "rprivate";
-            case HOST_TO_CONTAINER -> "rslave";
-            case BIDIRECTIONAL -> "rshared";
-        };
-        List<String> opts = new ArrayList<>(List.of("rbind"));
-        if (!conventions.has(Option.ACCESS_BEFORE_PROPAGATION)) {
-            opts.add(propagation);
-        }
-        if (m.recursiveReadOnly()) {
-            opts.add("rro");
-        } else if (m.readOnly() || conventions.has(Option.STATES_READ_WRITE)) {
-            opts.add(m.readOnly() ? "ro" : "rw");
-        }
-        if (conventions.has(Option.ACCESS_BEFORE_PROPAGATION)) {
-            opts.add(propagation);
-        }
-        return new Mount(m.containerPath(), "bind", m.hostPath(), List.copyOf(opts));
-    }
-
-    private static BackendException refused(ContainerSpec c, String why) {
+    static BackendException refused(ContainerSpec c, String why) {
         return BackendException.invalid("failed to create container \"" + c.id() + "\": " + why);
     }
 
