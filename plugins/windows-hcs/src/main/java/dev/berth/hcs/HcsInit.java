@@ -39,14 +39,22 @@ final class HcsInit {
      */
     RelayRecord startRelay(Ctr c, HcsProcess init) throws IOException {
         String id = c.rec.id();
-        RelayHandOver handOver = env.bindings().relays();
-        if (handOver == null) {
-            throw new IOException("these bindings cannot start a log relay");
-        }
         Path record = env.state().file("containers", id + ".relay");
         Path control = controlSocket(id);
-        Path logPath = c.rec.logPath().isEmpty() ? null : Path.of(c.rec.logPath());
-        List<String> command = launcher().command(logPath, env.state().file("containers", id + ".exit"), control);
+        RelayHandOver handOver = env.bindings().relays();
+        List<String> command;
+        try {
+            if (handOver == null) {
+                throw new IOException("these bindings cannot start a log relay");
+            }
+            Path logPath = c.rec.logPath().isEmpty() ? null : Path.of(c.rec.logPath());
+            command = launcher().command(logPath, env.state().file("containers", id + ".exit"), control);
+        } catch (IOException | RuntimeException e) {
+            // nothing was handed over: the pipe ends are still berth's to close
+            closeQuietly(init.stdout());
+            closeQuietly(init.stderr());
+            throw e;
+        }
         ProcessHandle relay = handOver.start(command, record.resolveSibling(id + ".relay.log"), id, init.pid(),
                 init.stdoutHandle(), init.stderrHandle());
         RelayRecord r = RelayRecord.of(relay, control);
@@ -57,6 +65,16 @@ final class HcsInit {
             throw e;
         }
         return r;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // the pipe is gone already
+            }
+        }
     }
 
     private LogRelayLauncher launcher() {
