@@ -2,7 +2,6 @@ package dev.berth.hcs;
 
 import dev.berth.hcs.handle.ComputeSystem;
 import dev.berth.hcs.handle.HcsProcess;
-import dev.berth.hcs.log.CriLogWriter;
 import dev.berth.hcs.log.RelayRecord;
 import dev.berth.hcs.schema.Documents;
 import dev.berth.spi.ContainerStatus;
@@ -30,7 +29,6 @@ final class Ctr {
     volatile int exitCode;
     volatile String reason = "";
     volatile String message = "";
-    volatile CriLogWriter log;
     /** The container's log relay process, when one writes its log (found again after a restart). */
     volatile RelayRecord relay;
     final AtomicBoolean exitSeen = new AtomicBoolean();

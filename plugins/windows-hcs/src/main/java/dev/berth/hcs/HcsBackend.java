@@ -60,7 +60,7 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider, Lo
         // root file system for a pod that createSandbox refuses anyway. The answer holds for the backend's life.
         this.features = new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS, bindings.available(),
                 options.sandboxImage());
-        HcsInit init = new HcsInit(env);
+        HcsInit init = new HcsInit(env, null);
         this.health = new HcsHealth(env);
         this.containers = new HcsContainers(env, registry, init);
         this.pods = new HcsPods(env, registry, containers);

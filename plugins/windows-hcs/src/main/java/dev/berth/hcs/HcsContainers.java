@@ -5,7 +5,6 @@ import static dev.berth.hcs.Failures.backend;
 import dev.berth.hcs.handle.ComputeSystem;
 import dev.berth.hcs.handle.HcsException;
 import dev.berth.hcs.handle.HcsProcess;
-import dev.berth.hcs.log.CriLogWriter;
 import dev.berth.hcs.log.LogRelay;
 import dev.berth.hcs.log.RelayRecord;
 import dev.berth.hcs.schema.Documents;
@@ -126,16 +125,42 @@ final class HcsContainers {
                 c.message = e.getMessage();
                 throw backend(what, e);
             }
+            RelayRecord relay;
+            try {
+                relay = init.startRelay(c, process);
+            } catch (IOException | RuntimeException e) {
+                // no half-started container: without its relay the init's output would go nowhere
+                rollBack(c, process, "cannot start its log relay: " + e.getMessage());
+                throw new BackendException(BackendException.Kind.INTERNAL, what + ": cannot start its log relay: "
+                        + e.getMessage(), e);
+            }
+            c.relay = relay;
             c.init = process;
             c.startedAt = env.clock().instant();
             c.state = ContainerStatus.State.RUNNING;
             c.rec = c.rec.started(c.startedAt, process.pid());
             env.state().save("containers", containerId, c.rec);
-            init.startLog(c, process);
             init.watch(c, process);
         } finally {
             c.lock.unlock();
         }
+    }
+
+    /** A start that failed after the init was created: the init terminated, the container exited unstarted. */
+    private void rollBack(Ctr c, HcsProcess process, String message) {
+        c.exitSeen.set(true);
+        try {
+            process.terminate();
+        } catch (HcsException e) {
+            env.context().logger().log(System.Logger.Level.WARNING, "container " + c.rec.id()
+                    + ": cannot terminate its init after a failed start: " + e.getMessage());
+        }
+        process.close();
+        c.state = ContainerStatus.State.EXITED;
+        c.finishedAt = env.clock().instant();
+        c.exitCode = 128;
+        c.reason = "StartError";
+        c.message = message;
     }
 
     void stop(String containerId, Duration timeout) {
@@ -196,13 +221,7 @@ final class HcsContainers {
             if (c.system != null) {
                 c.system.close();
             }
-            if (c.log != null) {
-                try {
-                    c.log.close();
-                } catch (IOException ignored) {
-                    // nothing left to write
-                }
-            }
+            init.endRelay(c);
             HcsException layers = WindowsLayers.release(env.layerStore(), env.bindings().layers(), containerId,
                     c.rec.scratch());
             if (layers != null) {
@@ -217,7 +236,7 @@ final class HcsContainers {
         }
     }
 
-    /** The log file opened again: by the container's log relay if it has one, else by berth's own writer. */
+    /** The log file opened again, by the container's log relay, which writes it. */
     void reopenLog(String containerId) {
         Ctr c = registry.ctr(containerId);
         String what = "failed to reopen the log of container \"" + containerId + "\"";
@@ -238,14 +257,7 @@ final class HcsContainers {
             }
             return;
         }
-        CriLogWriter log = c.log;
-        if (log != null) {
-            try {
-                log.reopen();
-            } catch (IOException e) {
-                throw new BackendException(BackendException.Kind.UNAVAILABLE, what + ": " + e.getMessage(), e);
-            }
-        }
+        // no relay: it was found gone after a restart, and the container's output is no longer logged
     }
 
     void update(String containerId) {

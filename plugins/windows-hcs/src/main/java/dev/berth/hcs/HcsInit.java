@@ -1,59 +1,140 @@
 package dev.berth.hcs;
 
+import dev.berth.hcs.bind.RelayHandOver;
 import dev.berth.hcs.handle.HcsProcess;
-import dev.berth.hcs.log.CriLogWriter;
 import dev.berth.hcs.log.ExitFile;
+import dev.berth.hcs.log.LogRelayLauncher;
+import dev.berth.hcs.log.RelayRecord;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerStatus;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * A container's init process: its stdout and stderr copied into the CRI log file, and its exit (a ProcessExited
+ * A container's init process: its stdout and stderr handed to the container's log relay, a process of its own that
+ * writes the CRI log file and outlives berth, and its exit (a ProcessExited
  * event with the exit code) turned into the container's state, an exit file next to its record and one STOPPED
  * event.
  */
 final class HcsInit {
     private final HcsEnv env;
+    private volatile LogRelayLauncher launcher;
 
-    HcsInit(HcsEnv env) {
+    HcsInit(HcsEnv env, LogRelayLauncher launcher) {
         this.env = env;
+        this.launcher = launcher;
     }
 
-    /** Copies the init's output into the CRI log (or drains it when there is no log), on two virtual threads. */
-    void startLog(Ctr c, HcsProcess init) {
-        CriLogWriter log = null;
-        if (!c.rec.logPath().isEmpty()) {
+    /**
+     * Starts the container's log relay and hands it the init's stdout and stderr ({@link RelayHandOver}): from
+     * then on the relay, not berth, writes the CRI log (or drains the output when there is none), so the log goes
+     * on while berth restarts. Its record is written next to the container's; on failure no relay runs and
+     * nothing is recorded.
+     */
+    RelayRecord startRelay(Ctr c, HcsProcess init) throws IOException {
+        String id = c.rec.id();
+        Path record = env.state().file("containers", id + ".relay");
+        Path control = controlSocket(id);
+        RelayHandOver handOver = env.bindings().relays();
+        List<String> command;
+        try {
+            if (handOver == null) {
+                throw new IOException("these bindings cannot start a log relay");
+            }
+            Path logPath = c.rec.logPath().isEmpty() ? null : Path.of(c.rec.logPath());
+            command = launcher().command(logPath, env.state().file("containers", id + ".exit"), control);
+        } catch (IOException | RuntimeException e) {
+            // nothing was handed over: the pipe ends are still berth's to close
+            closeQuietly(init.stdout());
+            closeQuietly(init.stderr());
+            throw e;
+        }
+        ProcessHandle relay = handOver.start(command, record.resolveSibling(id + ".relay.log"), id, init.pid(),
+                init.stdoutHandle(), init.stderrHandle());
+        RelayRecord r = RelayRecord.of(relay, control);
+        try {
+            r.write(record);
+        } catch (IOException e) {
+            relay.destroyForcibly();
+            throw e;
+        }
+        return r;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
             try {
-                log = new CriLogWriter(Path.of(c.rec.logPath()), env.clock());
-            } catch (IOException e) {
-                env.context().logger().log(System.Logger.Level.WARNING, "container " + c.rec.id()
-                        + ": cannot open log " + c.rec.logPath() + ": " + e.getMessage());
+                c.close();
+            } catch (Exception ignored) {
+                // the pipe is gone already
             }
         }
-        c.log = log;
-        CriLogWriter w = log;
-        relay(init.stdout(), "stdout", w);
-        relay(init.stderr(), "stderr", w);
     }
 
-    private void relay(InputStream in, String name, CriLogWriter log) {
-        if (in == null) {
+    private LogRelayLauncher launcher() {
+        LogRelayLauncher l = launcher;
+        if (l == null) {
+            l = LogRelayLauncher.forThisPlugin();
+            launcher = l;
+        }
+        return l;
+    }
+
+    /**
+     * The relay's control socket: next to the container's record, unless that path is too long for a unix
+     * domain socket (108 bytes on Linux and Windows), then in the temporary directory under a name that keeps
+     * handlers apart.
+     */
+    Path controlSocket(String id) {
+        String name = id.substring(0, Math.min(12, id.length())) + ".sock";
+        Path beside = env.state().file("containers", name).toAbsolutePath();
+        if (beside.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 100) {
+            return beside;
+        }
+        String home = Integer.toHexString(env.state().file("containers", "").toAbsolutePath().toString().hashCode());
+        return Path.of(System.getProperty("java.io.tmpdir"), "berth-hcs-" + home + "-" + name).toAbsolutePath();
+    }
+
+    /**
+     * Ends a removed container's relay: it ends by itself once the init has exited and its pipes are drained, so
+     * it is given a few seconds, then killed. Its control socket goes with it (its record goes with the
+     * container's state).
+     */
+    void endRelay(Ctr c) {
+        RelayRecord r = c.relay;
+        if (r == null) {
             return;
         }
-        Thread.ofVirtual().name("hcs-log-" + name).start(() -> {
-            try (in) {
-                if (log != null) {
-                    log.copy(in, name);
-                } else {
-                    in.transferTo(java.io.OutputStream.nullOutputStream());
+        r.process().ifPresent(p -> {
+            try {
+                p.onExit().get(5, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                env.context().logger().log(System.Logger.Level.WARNING, "container " + c.rec.id()
+                        + ": its log relay (pid " + p.pid() + ") did not end with it; killing it");
+                p.destroyForcibly();
+                try {
+                    p.onExit().get(5, TimeUnit.SECONDS);
+                } catch (TimeoutException | ExecutionException | InterruptedException again) {
+                    // logged above; the process is going
                 }
-            } catch (IOException e) {
-                // the pipe broke: the process is gone
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
             }
         });
+        try {
+            Files.deleteIfExists(r.control());
+        } catch (IOException e) {
+            env.context().logger().log(System.Logger.Level.WARNING, "container " + c.rec.id()
+                    + ": cannot delete its log relay's socket: " + e.getMessage());
+        }
+        c.relay = null;
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.berth.hcs.bind.Bindings;
 import dev.berth.hcs.fake.FakeHcn;
 import dev.berth.hcs.fake.FakeHcs;
 import dev.berth.hcs.fake.FakeLayerApi;
+import dev.berth.hcs.fake.FakeRelayHandOver;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
@@ -112,15 +113,20 @@ final class Fixtures {
         final FakeHcs hcs = new FakeHcs();
         final FakeHcn hcn = new FakeHcn();
         final FakeLayerApi layers = new FakeLayerApi();
+        final FakeRelayHandOver relays;
         final TestingBackendContext context;
 
         Rig(Path dir) {
             context = new TestingBackendContext("windows", dir);
+            relays = new FakeRelayHandOver(hcs, dir.resolve("fifos"));
+        }
+
+        Bindings bindings() {
+            return Bindings.of(hcs, hcn, layers, relays);
         }
 
         HcsBackend backend(Map<String, Object> options) {
-            return new HcsBackend("windows", HcsOptions.parse("windows", options), context,
-                    Bindings.of(hcs, hcn, layers), 4);
+            return new HcsBackend("windows", HcsOptions.parse("windows", options), context, bindings(), 4);
         }
     }
 }

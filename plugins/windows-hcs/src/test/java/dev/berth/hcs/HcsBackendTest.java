@@ -256,7 +256,7 @@ class HcsBackendTest {
     void aHyperVHandlerSaysWhatIsMissing() {
         Fixtures.Rig rig = new Fixtures.Rig(dir);
         HcsBackend b = new HcsBackend("hyperv", HcsOptions.parse("hyperv", Map.of("isolation", "hyperv")),
-                rig.context, Bindings.of(rig.hcs, rig.hcn, rig.layers), 4);
+                rig.context, rig.bindings(), 4);
         assertThat(b.health().ready()).isFalse();
         assertThatThrownBy(() -> b.createSandbox(Fixtures.sandbox(POD))).isInstanceOfSatisfying(
                 BackendException.class, e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.UNIMPLEMENTED));

@@ -42,6 +42,9 @@ class HcsContractTest extends RuntimeBackendContractTest {
         assertThat(rig.layers.layers()).as("layers left after their last pod and container").isEmpty();
         assertThat(rig.hcn.namespaces()).as("HNS namespaces left behind").isEmpty();
         assertThat(rig.hcn.openHandles()).as("HNS handles left open").isZero();
+        assertThat(ProcessHandle.current().children().filter(p -> p.isAlive() && p.info().commandLine()
+                .map(c -> c.contains("LogRelayMain")).orElse(false)).toList()).as("log relays left running").isEmpty();
+        Fixtures.deleteTree(dir);
     }
 
     @Override

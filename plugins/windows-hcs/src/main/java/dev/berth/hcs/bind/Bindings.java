@@ -8,9 +8,10 @@ import java.util.function.Supplier;
  * implementations only on Windows, by name through reflection, so that on any other system no class that links
  * a Windows DLL is even loaded.
  *
+ * @param relays      how a container's log relay is started and given the init's pipes
  * @param unavailable why the host has no HCS, or empty when the APIs are there
  */
-public record Bindings(Hcs hcs, Hcn hcn, LayerApi layers, String unavailable) {
+public record Bindings(Hcs hcs, Hcn hcn, LayerApi layers, RelayHandOver relays, String unavailable) {
     /** The reason given on every host that is not Windows. */
     public static final String NOT_WINDOWS = "the Host Compute Service exists only on Windows";
 
@@ -18,12 +19,12 @@ public record Bindings(Hcs hcs, Hcn hcn, LayerApi layers, String unavailable) {
         unavailable = unavailable == null ? "" : unavailable;
     }
 
-    public static Bindings of(Hcs hcs, Hcn hcn, LayerApi layers) {
-        return new Bindings(hcs, hcn, layers, "");
+    public static Bindings of(Hcs hcs, Hcn hcn, LayerApi layers, RelayHandOver relays) {
+        return new Bindings(hcs, hcn, layers, relays, "");
     }
 
     public static Bindings missing(String reason) {
-        return new Bindings(null, null, null, reason);
+        return new Bindings(null, null, null, null, reason);
     }
 
     public boolean available() {

@@ -24,8 +24,10 @@ public final class HcsProcess implements AutoCloseable {
     private final long handle;
     private final int pid;
     private final OutputStream stdin;
-    private final InputStream stdout;
-    private final InputStream stderr;
+    private final long stdoutHandle;
+    private final long stderrHandle;
+    private InputStream stdout; // guarded by this; opened on first use, unless the pipe was handed over
+    private InputStream stderr; // guarded by this
     private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -35,8 +37,8 @@ public final class HcsProcess implements AutoCloseable {
         this.handle = handle;
         this.pid = info.processId();
         this.stdin = info.stdInput() == 0 ? null : hcs.writePipe(info.stdInput());
-        this.stdout = info.stdOutput() == 0 ? null : hcs.readPipe(info.stdOutput());
-        this.stderr = info.stdError() == 0 ? null : hcs.readPipe(info.stdError());
+        this.stdoutHandle = info.stdOutput();
+        this.stderrHandle = info.stdError();
     }
 
     static HcsProcess create(ComputeSystem system, Schema.ProcessParameters parameters, Duration timeout) {
@@ -105,12 +107,31 @@ public final class HcsProcess implements AutoCloseable {
         return stdin;
     }
 
-    public InputStream stdout() {
+    /** The host end of the stdout pipe as a stream read in this process (null when not asked for). */
+    public synchronized InputStream stdout() {
+        if (stdout == null && stdoutHandle != 0) {
+            stdout = hcs.readPipe(stdoutHandle);
+        }
         return stdout;
     }
 
-    public InputStream stderr() {
+    public synchronized InputStream stderr() {
+        if (stderr == null && stderrHandle != 0) {
+            stderr = hcs.readPipe(stderrHandle);
+        }
         return stderr;
+    }
+
+    /**
+     * The handle values of the host ends of stdout and stderr (0: none), for a process that takes them over (the
+     * container's log relay). Whoever takes them must not use {@link #stdout()} or {@link #stderr()}.
+     */
+    public long stdoutHandle() {
+        return stdoutHandle;
+    }
+
+    public long stderrHandle() {
+        return stderrHandle;
     }
 
     /** Completes with the exit code; exceptionally when HCS disconnected. */
@@ -184,7 +205,7 @@ public final class HcsProcess implements AutoCloseable {
     }
 
     private void closeStreams() {
-        for (AutoCloseable c : new AutoCloseable[] {stdin, stdout, stderr}) {
+        for (AutoCloseable c : new AutoCloseable[] {stdin, stdout(), stderr()}) {
             if (c != null) {
                 try {
                     c.close();

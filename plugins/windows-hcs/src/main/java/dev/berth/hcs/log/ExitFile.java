@@ -19,7 +19,8 @@ public final class ExitFile {
     public record Exit(int code, Instant finishedAt) {}
 
     public static void write(Path file, Exit exit) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        // a temporary file of its own: the relay and berth may both write the same exit at the same time
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
         Files.writeString(tmp, exit.code() + " " + exit.finishedAt() + "\n", StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

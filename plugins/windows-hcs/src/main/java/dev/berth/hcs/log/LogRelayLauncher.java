@@ -47,14 +47,23 @@ public final class LogRelayLauncher {
     }
 
     /**
-     * Starts a relay; {@code record} is where its record goes, {@code logPath} may be null (output drained).
+     * The relay's command line up to its sources ({@code --stdout}, {@code --stderr}, {@code --exit}), which the
+     * hand-over of the pipes adds; {@code logPath} may be null (output drained).
+     */
+    public List<String> command(Path logPath, Path exitFile, Path control) {
+        return List.of(java, "-Xmx16m", "-XX:+UseSerialGC", "-cp", classpath, LogRelayMain.class.getName(),
+                "--log", logPath == null ? "" : logPath.toString(), "--exit-file", exitFile.toString(), "--control",
+                control.toString());
+    }
+
+    /**
+     * Starts a relay over sources named on its command line; {@code record} is where its record goes,
+     * {@code logPath} may be null (output drained).
      */
     public RelayRecord start(Path record, Path logPath, Path exitFile, Path control, String stdout, String stderr,
                              String exit) throws IOException {
-        List<String> cmd = List.of(java, "-Xmx16m", "-XX:+UseSerialGC", "-cp", classpath,
-                LogRelayMain.class.getName(), "--log", logPath == null ? "" : logPath.toString(),
-                "--exit-file", exitFile.toString(), "--control", control.toString(), "--stdout", stdout,
-                "--stderr", stderr, "--exit", exit);
+        List<String> cmd = new ArrayList<>(command(logPath, exitFile, control));
+        cmd.addAll(List.of("--stdout", stdout, "--stderr", stderr, "--exit", exit));
         Path log = record.resolveSibling(record.getFileName() + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

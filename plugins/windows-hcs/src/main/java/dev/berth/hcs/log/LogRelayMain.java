@@ -18,11 +18,14 @@ import java.util.concurrent.Callable;
  * The log relay as a process of its own, started by the backend for each container ({@link LogRelayLauncher}):
  *
  * <pre>
- * LogRelayMain --log FILE --exit-file FILE --control SOCKET --stdout SRC --stderr SRC --exit SRC
+ * LogRelayMain --log FILE --exit-file FILE --control SOCKET [--diagnostics FILE] --stdout SRC --stderr SRC --exit SRC
  * </pre>
  *
  * <p>A stream source is {@code handle:N} (on Windows: the host end of an HCS stdio pipe that berth duplicated into
- * this process, read with {@code ReadFile}) or {@code file:PATH} (a file or FIFO, read until its end). The exit source
+ * this process, read with {@code ReadFile}), {@code handle:-} (the same, but the value comes on stdin: berth
+ * duplicates the handles after it created this process, and writes one line {@code <stdout> <stderr>}, 0 for none),
+ * {@code file:PATH} (a file or FIFO, read until its end) or {@code none}. {@code --diagnostics} appends this
+ * process's own messages to a file, for a relay started without stdout and stderr. The exit source
  * is {@code hcs:SYSTEM-ID:PID} (on Windows: the init process opened by id and pid, its ProcessExited awaited) or
  * {@code file:PATH} (one line with the exit code, e.g. from a FIFO). The exit code of this process is 0 once the
  * exit file is written, 1 on a failure (its message on stderr), 2 on bad arguments.
@@ -41,11 +44,22 @@ public final class LogRelayMain {
                 System.exit(2);
             }
         }
+        if (a.containsKey("--diagnostics")) {
+            try {
+                System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(a.get("--diagnostics"), true),
+                        true, StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                // keep the inherited stderr
+            }
+        }
         try {
             String log = a.getOrDefault("--log", "");
             LogRelay relay = new LogRelay(log.isEmpty() ? null : Path.of(log), Path.of(a.get("--exit-file")),
                     Path.of(a.get("--control")), Clock.systemUTC());
-            relay.run(stream(a.get("--stdout")), stream(a.get("--stderr")), exit(a.get("--exit")));
+            long[] given = a.get("--stdout").equals("handle:-") || a.get("--stderr").equals("handle:-")
+                    ? handedOver(System.in) : null;
+            relay.run(stream(a.get("--stdout"), given == null ? 0 : given[0]),
+                    stream(a.get("--stderr"), given == null ? 0 : given[1]), exit(a.get("--exit")));
             System.exit(0);
         } catch (Exception e) {
             System.err.println("log-relay: " + e);
@@ -53,7 +67,23 @@ public final class LogRelayMain {
         }
     }
 
-    static InputStream stream(String source) throws Exception {
+    /** The line berth writes on stdin after it duplicated the pipe handles into this process. */
+    static long[] handedOver(InputStream in) throws java.io.IOException {
+        String line = new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
+        if (line == null) {
+            throw new java.io.EOFException("no pipe handles on stdin: berth did not hand them over");
+        }
+        String[] parts = line.strip().split(" ");
+        return new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])};
+    }
+
+    static InputStream stream(String source, long given) throws Exception {
+        if (source.equals("none") || source.equals("handle:-") && given == 0) {
+            return InputStream.nullInputStream();
+        }
+        if (source.equals("handle:-")) {
+            return hostBindings().hcs().readPipe(given);
+        }
         if (source.startsWith("file:")) {
             return Files.newInputStream(Path.of(source.substring(5)));
         }

@@ -19,7 +19,7 @@ class BindingsTest {
 
     @Test
     void windowsLoadsTheJnaBindings() {
-        Bindings loaded = Bindings.of(null, null, null);
+        Bindings loaded = Bindings.of(null, null, null, null);
         assertThat(Bindings.forOs("Windows Server 2022", () -> loaded)).isSameAs(loaded);
     }
 

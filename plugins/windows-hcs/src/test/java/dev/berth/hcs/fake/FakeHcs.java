@@ -102,6 +102,7 @@ public final class FakeHcs implements Hcs {
         final List<Long> handles = new ArrayList<>();
         final FakePipe stdout = new FakePipe();
         final FakePipe stderr = new FakePipe();
+        final java.util.concurrent.CompletableFuture<Integer> exited = new java.util.concurrent.CompletableFuture<>();
         public volatile Integer exitCode;
 
         Proc(int pid, Sys system, String parameters) {
@@ -187,6 +188,37 @@ public final class FakeHcs implements Hcs {
         try {
             Sys s = systems.get(id);
             return s == null ? List.of() : s.processes.stream().map(p -> p.parameters).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The exit codes of the processes of system {@code id}, in order (null: still running). */
+    public List<Integer> exitCodes(String id) {
+        lock.lock();
+        try {
+            Sys s = systems.get(id);
+            return s == null ? List.of() : s.processes.stream().map(p -> p.exitCode).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Host ends of stdio pipes that nobody read, handed over or closed. */
+    public int openPipes() {
+        lock.lock();
+        try {
+            return pipes.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the host end of a pipe ({@code CloseHandle}), as a hand-over that failed does. */
+    public void closePipe(long handle) {
+        lock.lock();
+        try {
+            pipes.remove(handle);
         } finally {
             lock.unlock();
         }
@@ -627,6 +659,7 @@ public final class FakeHcs implements Hcs {
         p.exitCode = code;
         p.stdout.close();
         p.stderr.close();
+        p.exited.complete(code);
         String data = HcsJson.write(new Schema.ProcessStatus((long) p.pid, true, (long) code, null));
         for (long h : p.handles) {
             EventListener l = callbacks.get(h);
@@ -786,6 +819,106 @@ public final class FakeHcs implements Hcs {
             return p.reader();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Hands the pipe {@code handle} to a process outside this JVM: the guest's output goes on into the FIFO
+     * {@code fifo} (made here) once a reader opens it, and the handle leaves the fake's table, as a pipe handle
+     * duplicated with {@code DUPLICATE_CLOSE_SOURCE} leaves berth's.
+     */
+    public void pipeToFifo(long handle, java.nio.file.Path fifo) throws java.io.IOException {
+        FakePipe p;
+        lock.lock();
+        try {
+            p = pipes.remove(handle);
+        } finally {
+            lock.unlock();
+        }
+        if (p == null) {
+            violations.add("hand-over of unknown pipe handle " + handle);
+            throw new java.io.IOException("no pipe with handle " + handle);
+        }
+        mkfifo(fifo);
+        InputStream in = p.reader();
+        pump("fake-hcs-pipe-" + handle, () -> {
+            try (in; OutputStream out = java.nio.file.Files.newOutputStream(fifo)) {
+                in.transferTo(out);
+            }
+        });
+    }
+
+    /**
+     * The exit code of process {@code pid} in system {@code systemId}, written as one line into the FIFO
+     * {@code fifo} (made here) once it exits and a reader has opened it: the exit a process outside this JVM
+     * awaits.
+     */
+    public void exitToFifo(String systemId, int pid, java.nio.file.Path fifo) throws java.io.IOException {
+        Proc proc = null;
+        lock.lock();
+        try {
+            Sys s = systems.get(systemId);
+            if (s != null) {
+                for (Proc p : s.processes) {
+                    if (p.pid == pid) {
+                        proc = p;
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (proc == null) {
+            throw new java.io.IOException("no process " + pid + " in " + systemId);
+        }
+        mkfifo(fifo);
+        Proc p = proc;
+        pump("fake-hcs-exit-" + pid, () -> {
+            try (OutputStream out = java.nio.file.Files.newOutputStream(fifo)) {
+                out.write((p.exited.join() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
+    /** The guest's process {@code pid} writes {@code text} to its stdout. */
+    public void print(int pid, String text) {
+        lock.lock();
+        try {
+            for (Sys s : systems.values()) {
+                for (Proc p : s.processes) {
+                    if (p.pid == pid) {
+                        p.stdout.write(text.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private interface IoBody {
+        void run() throws java.io.IOException;
+    }
+
+    private static void pump(String name, IoBody body) {
+        Thread.ofPlatform().daemon().name(name).start(() -> {
+            try {
+                body.run();
+            } catch (java.io.IOException e) {
+                // the reader went away (a relay killed): the guest's output has nowhere to go
+            }
+        });
+    }
+
+    private static void mkfifo(java.nio.file.Path fifo) throws java.io.IOException {
+        try {
+            int rc = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start().waitFor();
+            if (rc != 0) {
+                throw new java.io.IOException("mkfifo " + fifo + " failed with " + rc);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.IOException("interrupted", e);
         }
     }
 

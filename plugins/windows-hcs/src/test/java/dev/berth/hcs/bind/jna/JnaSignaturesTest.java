@@ -30,7 +30,7 @@ class JnaSignaturesTest {
 
     /** The kinds of C arguments and results, as they must appear in Java. */
     enum Kind {
-        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID
+        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID, BOOL
     }
 
     record Proto(Kind result, List<Kind> args) {
@@ -143,7 +143,41 @@ class JnaSignaturesTest {
             // destroyLayer(info *driverInfo, id string)
             Map.entry("DestroyLayer", Proto.of(Kind.HRESULT, Kind.STRUCT_PTR, Kind.PCWSTR)));
 
+    private static final Map<String, Proto> KERNEL32 = Map.ofEntries(
+            // BOOL CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
+            //     LPSECURITY_ATTRIBUTES lpProcessAttributes, LPSECURITY_ATTRIBUTES lpThreadAttributes,
+            //     BOOL bInheritHandles, DWORD dwCreationFlags, LPVOID lpEnvironment, LPCWSTR lpCurrentDirectory,
+            //     LPSTARTUPINFOW lpStartupInfo, LPPROCESS_INFORMATION lpProcessInformation)
+            // (the command line is writable: a buffer, not a PCWSTR)
+            Map.entry("CreateProcessW", Proto.of(Kind.BOOL, Kind.PCWSTR, Kind.PVOID, Kind.STRUCT_PTR, Kind.STRUCT_PTR,
+                    Kind.BOOL, Kind.DWORD, Kind.PVOID, Kind.PCWSTR, Kind.STRUCT_PTR, Kind.STRUCT_PTR)),
+            // HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId)
+            Map.entry("OpenProcess", Proto.of(Kind.HANDLE, Kind.DWORD, Kind.BOOL, Kind.DWORD)),
+            // HANDLE GetCurrentProcess(void)
+            Map.entry("GetCurrentProcess", Proto.of(Kind.HANDLE)),
+            // BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
+            //     LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions)
+            Map.entry("DuplicateHandle", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.HANDLE, Kind.HANDLE, Kind.OUT_HANDLE,
+                    Kind.DWORD, Kind.BOOL, Kind.DWORD)),
+            // BOOL CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe, LPSECURITY_ATTRIBUTES lpPipeAttributes,
+            //     DWORD nSize)
+            Map.entry("CreatePipe", Proto.of(Kind.BOOL, Kind.OUT_HANDLE, Kind.OUT_HANDLE, Kind.STRUCT_PTR,
+                    Kind.DWORD)),
+            // BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags)
+            Map.entry("SetHandleInformation", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.DWORD, Kind.DWORD)),
+            // BOOL WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrite,
+            //     LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped)
+            Map.entry("WriteFile", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.PVOID, Kind.DWORD, Kind.OUT_DWORD,
+                    Kind.PVOID)),
+            // BOOL TerminateProcess(HANDLE hProcess, UINT uExitCode)
+            Map.entry("TerminateProcess", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.DWORD)),
+            // BOOL CloseHandle(HANDLE hObject)
+            Map.entry("CloseHandle", Proto.of(Kind.BOOL, Kind.HANDLE)));
+
     static Kind kind(Class<?> c, boolean result) {
+        if (c == boolean.class) {
+            return Kind.BOOL;
+        }
         if (c == int.class) {
             return result ? Kind.HRESULT : Kind.DWORD;
         }
@@ -210,6 +244,37 @@ class JnaSignaturesTest {
     @Test
     void vmcomputeLayerFunctions() {
         assertThat(declared(Vmcompute.class)).isEqualTo(new TreeMap<>(VMCOMPUTE));
+    }
+
+    @Test
+    void kernel32ForTheLogRelay() {
+        assertThat(declared(Kernel32Relay.class)).isEqualTo(new TreeMap<>(KERNEL32));
+    }
+
+    @Test
+    void theRelaysStructuresHaveTheDocumentedFieldsInOrder() {
+        // SECURITY_ATTRIBUTES { DWORD nLength; LPVOID lpSecurityDescriptor; BOOL bInheritHandle; }
+        assertThat(List.of(com.sun.jna.platform.win32.WinBase.SECURITY_ATTRIBUTES.class
+                .getAnnotation(Structure.FieldOrder.class).value()))
+                .containsExactly("dwLength", "lpSecurityDescriptor", "bInheritHandle");
+        // PROCESS_INFORMATION { HANDLE hProcess; HANDLE hThread; DWORD dwProcessId; DWORD dwThreadId; }
+        assertThat(List.of(com.sun.jna.platform.win32.WinBase.PROCESS_INFORMATION.class
+                .getAnnotation(Structure.FieldOrder.class).value()))
+                .containsExactly("hProcess", "hThread", "dwProcessId", "dwThreadId");
+        // STARTUPINFOW ends with dwFlags, wShowWindow, cbReserved2, lpReserved2, hStdInput, hStdOutput, hStdError
+        assertThat(List.of(com.sun.jna.platform.win32.WinBase.STARTUPINFO.class
+                .getAnnotation(Structure.FieldOrder.class).value()))
+                .endsWith("dwFlags", "wShowWindow", "cbReserved2", "lpReserved2", "hStdInput", "hStdOutput",
+                        "hStdError");
+    }
+
+    @Test
+    void theRelaysCommandLineSplitsBackIntoItsArguments() {
+        // the rules of the C runtime's argv parsing (Microsoft's "Parsing C command-line arguments")
+        assertThat(JnaRelayHandOver.quote(List.of("C:\\Program Files\\berth\\java.exe", "-cp", "a.jar;b.jar",
+                "--log", "", "--x", "say \"hi\"", "C:\\dir with space\\")))
+                .isEqualTo("\"C:\\Program Files\\berth\\java.exe\" -cp a.jar;b.jar --log \"\" --x "
+                        + "\"say \\\"hi\\\"\" \"C:\\dir with space\\\\\"");
     }
 
     @Test
