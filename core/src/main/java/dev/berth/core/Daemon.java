@@ -302,6 +302,9 @@ public final class Daemon implements AutoCloseable {
         }
         services.forEach(builder::addService);
         server = builder.build().start();
+        // After a restart every container is unsettled, and the first relist would ask each one's backend: ask
+        // them now, in the background, while the daemon already serves from its records.
+        executor.execute(this::settleContainerStates);
         executor.execute(this::refreshContainerStates);
         return this;
     }
@@ -340,6 +343,17 @@ public final class Daemon implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "container state refresh failed: " + e);
             }
+        }
+    }
+
+    private void settleContainerStates() {
+        try {
+            int asked = cri.containerStates().settleUnsettled(id -> cri.containers().get(id).orElse(null));
+            if (asked > 0) {
+                LOG.log(System.Logger.Level.DEBUG, "asked the backends for the state of {0} container(s)", asked);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "container states not settled after the start: " + e);
         }
     }
 

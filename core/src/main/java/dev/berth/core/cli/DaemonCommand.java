@@ -24,7 +24,10 @@ final class DaemonCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    /** Start, serve, then shut down at once: the training run that builds the image's AOT cache. */
+    /**
+     * Start, answer the calls a kubelet makes first, then shut down: the training run that builds the image's AOT
+     * cache, so that the cache also holds what serving the first calls needs.
+     */
     @picocli.CommandLine.Option(names = "--exit-after-start", hidden = true)
     boolean exitAfterStart;
 
@@ -53,6 +56,9 @@ final class DaemonCommand implements Callable<Integer> {
         daemon.serve(loaded.config().socket());
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {
+            if (loaded.config().socket() instanceof dev.berth.core.config.CriEndpoint.Unix u) {
+                TrainingCalls.run(u.path());
+            }
             daemon.close();
             plugins.close();
             return 0;

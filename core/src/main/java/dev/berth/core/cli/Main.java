@@ -26,7 +26,18 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (for tests). */
     public static int run(String... args) {
-        return new CommandLine(new Main()).setExecutionExceptionHandler((ex, cmd, parsed) -> {
+        CommandLine cli;
+        String[] rest = args;
+        if (daemonAlone(args)) {
+            // The daemon's start path: picocli's model of the daemon command alone, not of the whole command tree
+            // (about a tenth of the daemon's CPU time to its first served call; picocli's classes, compiled for
+            // Java 5, cannot come from the AOT cache). Help and version still go through the whole tree.
+            cli = new CommandLine(new DaemonCommand()).setCommandName("berth daemon");
+            rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        } else {
+            cli = new CommandLine(new Main());
+        }
+        return cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof dev.berth.core.config.ConfigException ce) {
                 cmd.getErr().println("berth: " + ce.getMessage());
                 return CONFIG_ERROR;
@@ -37,7 +48,22 @@ public final class Main implements Runnable {
             }
             cmd.getErr().println("berth: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
             return 1;
-        }).execute(args);
+        }).execute(rest);
+    }
+
+    /** {@code berth daemon ...} without a help or version option. */
+    static boolean daemonAlone(String... args) {
+        if (args.length == 0 || !args[0].equals("daemon")) {
+            return false;
+        }
+        for (String a : args) {
+            // also any short-option cluster that may hold h or V: those take the whole tree, which is always right
+            boolean shortCluster = a.startsWith("-") && !a.startsWith("--");
+            if (a.equals("--help") || a.equals("--version") || shortCluster && (a.contains("h") || a.contains("V"))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -189,6 +189,23 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         return changed;
     }
 
+    /**
+     * Asks the backend once for every unsettled container (each as a read would), so that the first relist after
+     * a restart finds them settled; returns how many were asked. Run off the RPC path after the daemon serves: a
+     * read meanwhile asks the backend itself, and an event meanwhile wins as for any read.
+     */
+    public int settleUnsettled(java.util.function.Function<String, ContainerRecord> records) {
+        int asked = 0;
+        for (String id : java.util.List.copyOf(unsettled)) {
+            ContainerRecord c = records.apply(id);
+            if (c != null && unsettled.contains(id) && source.evented(c)) {
+                status(c);
+                asked++;
+            }
+        }
+        return asked;
+    }
+
     /** How many containers are tracked (for tests: none is left behind by a removed one). */
     public int size() {
         return slots.size();

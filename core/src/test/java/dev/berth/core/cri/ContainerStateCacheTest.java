@@ -176,4 +176,33 @@ class ContainerStateCacheTest {
         assertEquals(fetches, backend.fetches.get(), "the refreshed status is kept");
         assertEquals(0, cache.refresh(ContainerStateCacheTest::ctr));
     }
+
+    @Test
+    void settlingAfterARestartAsksOnceForEachUnsettledContainer() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        cache.track("c2");
+        backend.states.put("c1", State.RUNNING);
+        backend.states.put("c2", State.EXITED);
+        assertEquals(2, cache.settleUnsettled(ContainerStateCacheTest::ctr));
+        assertTrue(cache.settled("c1"));
+        assertTrue(cache.settled("c2"));
+        assertEquals(Set.of("c1"), cache.candidates(State.RUNNING));
+        assertEquals(0, cache.settleUnsettled(ContainerStateCacheTest::ctr), "nothing is left to ask");
+        assertEquals(State.EXITED, cache.status(ctr("c2")).state());
+        assertEquals(2, backend.fetches.get(), "the relist is answered from memory");
+    }
+
+    @Test
+    void settlingSkipsContainersWithoutARecordOrWithoutEvents() {
+        var backend = new Backend();
+        backend.evented = false;
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        cache.track("gone");
+        assertEquals(0, cache.settleUnsettled(id -> id.equals("gone") ? null : ctr(id)));
+        assertEquals(0, backend.fetches.get(), "a backend without events is asked on each read anyway");
+        assertFalse(cache.settled("c1"));
+    }
 }
