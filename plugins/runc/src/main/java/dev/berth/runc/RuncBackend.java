@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendFeatures;
+import dev.berth.spi.BundleRunning;
 import dev.berth.spi.BackendHealth;
 import dev.berth.spi.Checkpointing;
 import dev.berth.spi.ContainerSpec;
@@ -41,7 +42,7 @@ import java.util.List;
  * share.
  */
 public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopening, StatsProvider, EventSource,
-        SandboxResizing, StreamingIo, PortForwarding, Checkpointing, PodMetricsSource {
+        SandboxResizing, StreamingIo, PortForwarding, Checkpointing, PodMetricsSource, BundleRunning {
     private final HandlerState state;
     private final ContainerProcesses processes;
     private final RuncSandboxes sandboxes;
@@ -51,6 +52,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
     private final PodStats stats;
     private final Recovery recovery;
     private final ExitWatcher watcher;
+    private final BundleContainers bundleContainers;
 
     RuncBackend(String handler, RuncOptions options, BackendContext context) {
         this.state = new HandlerState(handler, options, context);
@@ -63,6 +65,7 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         this.io = new ContainerIo(state, processes, conmonExec, sandboxes);
         this.stats = new PodStats(state);
         this.watcher = new ExitWatcher(state.exits, recovery::onExit, state.log);
+        this.bundleContainers = new BundleContainers(state);
     }
 
     // ---- features and health -------------------------------------------------------------------------------
@@ -199,9 +202,62 @@ public final class RuncBackend implements RuntimeBackend, Recoverable, LogReopen
         return recovery.recover(sandboxIds, containerIds);
     }
 
+    // ---- bundles a client prepared (the containerd 0.2 API): see BundleContainers -------------------------
+
+    @Override
+    public long createBundle(String id, Path bundle, Stdio stdio) {
+        return bundleContainers.create(id, bundle, stdio);
+    }
+
+    @Override
+    public long addProcess(String id, String processId, ProcessSpec process) {
+        return bundleContainers.addProcess(id, processId, process);
+    }
+
+    @Override
+    public void signal(String id, long pid, int signal) {
+        bundleContainers.signal(id, pid, signal);
+    }
+
+    @Override
+    public void pause(String id, boolean paused) {
+        bundleContainers.pause(id, paused);
+    }
+
+    @Override
+    public BundleStatus bundleStatus(String id) {
+        return bundleContainers.status(id);
+    }
+
+    @Override
+    public BundleRunning.BundleStats bundleStats(String id) {
+        return bundleContainers.stats(id);
+    }
+
+    @Override
+    public void deleteBundle(String id) {
+        bundleContainers.delete(id);
+    }
+
+    @Override
+    public void checkpointBundle(String id, Path directory, CheckpointOptions options) {
+        bundleContainers.checkpoint(id, directory, options);
+    }
+
+    @Override
+    public List<String> recoverBundles(List<String> ids) {
+        return bundleContainers.recover(ids);
+    }
+
+    @Override
+    public void bundleEvents(java.util.function.Consumer<BundleEvent> sink) {
+        bundleContainers.events(sink);
+    }
+
     @Override
     public void close() {
         watcher.close();
+        bundleContainers.close();
     }
 
     /** The bundle directory of a container or sandbox (for tests). */
