@@ -88,6 +88,10 @@ public final class ContainerdRuntime {
     /** The handler new containers go to, with the capability, or UNIMPLEMENTED naming what it lacks. */
     Handler handlerForNew() {
         Handler h = registry.resolve(handlerName);
+        if (registry.drains().isDrained(h.name())) {
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, "runtime handler \"" + h.name()
+                    + "\" is drained: it takes no new containers while its existing ones keep running");
+        }
         wire(h.require(BundleRunning.class, CAPABILITY));
         return h;
     }
