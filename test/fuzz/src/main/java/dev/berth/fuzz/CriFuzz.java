@@ -46,8 +46,8 @@ import java.util.concurrent.TimeUnit;
  * call that outlives its deadline, an unhealthy daemon, and anything that cannot be removed.
  *
  * <p>With {@code --containerd-socket PATH}, the methods of the containerd 0.2 API ({@code types.API}) on that
- * socket are among the targets too, its {@code State} is part of each health check, and it must list no container
- * at the end.
+ * socket are among the targets too, its {@code State} is part of each health check, and at the end it must list
+ * no container it did not list at the start.
  *
  * <p>Usage: {@code CriFuzz --socket PATH [--seed N] [--calls N] [--image REF] [--pull-prefix REGISTRY]
  * [--handler NAME] [--scratch DIR] [--containerd-socket PATH]}. A PullImage request whose bytes parse and name an image is only sent when
@@ -78,6 +78,8 @@ public final class CriFuzz {
     private final List<String> containers = new ArrayList<>();
     private final Map<String, Integer> codes = new TreeMap<>();
     private final List<String> failures = new ArrayList<>();
+    /** The containerd 0.2 API's containers before the run. */
+    private final List<String> containerdBefore = new ArrayList<>();
     private int skipped;
 
     private CriFuzz(Map<String, String> opts) {
@@ -140,6 +142,9 @@ public final class CriFuzz {
         List<Target> lifecycleTargets = targets.stream().filter(t -> LIFECYCLE.contains(t.bare()) && !t.containerd())
                 .toList();
         long start = System.nanoTime();
+        if (containerd != null) {
+            containerdBefore.addAll(containerdIds()); // the daemon's own, which the run must leave as they are
+        }
         if (!healthy("start")) {
             return report(0, start);
         }
@@ -369,11 +374,10 @@ public final class CriFuzz {
         var leftPods = stub.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList();
         var leftContainers = stub.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList();
         if (containerd != null) {
-            var state = dev.berth.containerd.v02.APIGrpc.newBlockingStub(containerd)
-                    .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
-                    .state(dev.berth.containerd.v02.StateRequest.getDefaultInstance());
-            if (state.getContainersCount() > 0) {
-                failures.add("left after clean-up: " + state.getContainersCount() + " containerd 0.2 containers");
+            List<String> left = new ArrayList<>(containerdIds());
+            left.removeAll(containerdBefore);
+            if (!left.isEmpty()) {
+                failures.add("left after clean-up: containerd 0.2 containers " + left);
             }
         }
         if (!leftPods.isEmpty() || !leftContainers.isEmpty()) {
@@ -396,6 +400,14 @@ public final class CriFuzz {
             }
             failures.add("cannot remove container " + id + " (" + state + "): " + e.getStatus());
         }
+    }
+
+    /** The ids of the containerd 0.2 API's containers. */
+    private List<String> containerdIds() {
+        return dev.berth.containerd.v02.APIGrpc.newBlockingStub(containerd)
+                .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .state(dev.berth.containerd.v02.StateRequest.getDefaultInstance()).getContainersList().stream()
+                .map(dev.berth.containerd.v02.Container::getId).toList();
     }
 
     private boolean channelUp() {

@@ -30,6 +30,8 @@ public final class ContainerdRuntime {
     private static final int QUEUE = 1024;
     /** The capability's name in UNIMPLEMENTED answers. */
     static final String CAPABILITY = "running OCI bundles for the containerd 0.2 API";
+    /** How a container is bound to its handler generation, apart from pod ids. */
+    private static final String KEY = "containerd02:";
 
     private final HandlerRegistry registry;
     private final String handlerName;
@@ -63,6 +65,7 @@ public final class ContainerdRuntime {
             if (ids.isEmpty()) {
                 continue;
             }
+            ids.forEach(id -> registry.adopt(KEY + id, h.name(), h.generation()));
             if (!(h.backend() instanceof BundleRunning b)) {
                 LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" no longer runs bundles; {1} containerd 0.2 "
                         + "container(s) stay listed", h.label(), ids.size());
@@ -76,6 +79,7 @@ public final class ContainerdRuntime {
                 for (String id : lost) {
                     LOG.log(System.Logger.Level.WARNING, "containerd 0.2 container {0} could not be recovered; its "
                             + "record is dropped", id);
+                    records.get(id).ifPresent(this::release);
                     records.remove(id);
                 }
             } catch (BackendException e) {
@@ -85,15 +89,29 @@ public final class ContainerdRuntime {
         }
     }
 
-    /** The handler new containers go to, with the capability, or UNIMPLEMENTED naming what it lacks. */
-    Handler handlerForNew() {
-        Handler h = registry.resolve(handlerName);
-        if (registry.drains().isDrained(h.name())) {
-            throw new BackendException(BackendException.Kind.UNAVAILABLE, "runtime handler \"" + h.name()
-                    + "\" is drained: it takes no new containers while its existing ones keep running");
+    /**
+     * The handler a new container goes to, with the capability (else UNIMPLEMENTED naming what it lacks), and the
+     * container bound to its newest generation as a pod is, so that no reload closes that generation under it (a
+     * drained handler answers UNAVAILABLE). {@link #release} undoes the binding.
+     */
+    Handler claim(String id) {
+        Handler h = registry.claim(KEY + id, handlerName);
+        try {
+            wire(h.require(BundleRunning.class, CAPABILITY));
+        } catch (RuntimeException e) {
+            registry.release(h, KEY + id);
+            throw e;
         }
-        wire(h.require(BundleRunning.class, CAPABILITY));
         return h;
+    }
+
+    /** Unbinds a container that is gone (or was never made) from its generation. */
+    void release(BundleRecord r) {
+        for (Handler h : registry.generations()) {
+            if (h.name().equals(r.handler()) && h.generation() == r.generation()) {
+                registry.release(h, KEY + r.id());
+            }
+        }
     }
 
     /** The record of {@code id} (checked as an id first), or NOT_FOUND. */
@@ -167,6 +185,7 @@ public final class ContainerdRuntime {
                     try {
                         backend(rec).deleteBundle(rec.id());
                         records.remove(rec.id());
+                        release(rec);
                     } catch (BackendException ex) {
                         LOG.log(System.Logger.Level.WARNING, "deleting exited containerd 0.2 container {0}: {1}",
                                 rec.id(), ex.getMessage());

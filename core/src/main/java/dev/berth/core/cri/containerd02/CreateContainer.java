@@ -44,14 +44,15 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "id \"" + id
                     + "\" is a CRI pod or container's");
         }
-        Handler h = runtime.handlerForNew();
-        ctx.handler(h);
-        BundleRecord rec = new BundleRecord(id, bundle.toString(), h.name(), h.generation(), Instant.now().toString());
+        BundleRecord rec;
         synchronized (runtime) {
             if (runtime.records().get(id).isPresent()) {
                 throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "container \"" + id
                         + "\" already exists");
             }
+            Handler h = runtime.claim(id);
+            ctx.handler(h);
+            rec = new BundleRecord(id, bundle.toString(), h.name(), h.generation(), Instant.now().toString());
             runtime.records().put(rec);
         }
         long pid;
@@ -59,6 +60,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             pid = runtime.backend(rec).createBundle(id, bundle, stdio);
         } catch (RuntimeException e) {
             runtime.records().remove(id);
+            runtime.release(rec);
             throw e;
         }
         runtime.publish(ContainerdRuntime.event("start-container", rec).setPid((int) pid).build());
