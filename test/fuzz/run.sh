@@ -4,6 +4,8 @@
 # and checks nothing is left. Exits non-zero on any UNKNOWN status, hang, failed health check or unremovable
 # object; the last line is a one-line summary (with the seed to rerun it).
 # Usage: test/fuzz/run.sh SOCKET [--seed N] [--calls N] [--image REF] [--pull-prefix REGISTRY] [--handler NAME]
+#        [--containerd-socket PATH]
+#   --containerd-socket  the daemon's [legacy] containerd_api_socket: fuzz the containerd 0.2 API's methods too
 #   --image        an image the daemon has for CreateContainer, e.g. its sandbox image, which the first pod
 #                  pulls (default: a missing one, so containers are never created)
 #   --pull-prefix  the only registry PullImage requests may name: a local one, or a host the daemon mirrors to
@@ -11,7 +13,7 @@
 # Build first: mvn -o -B package -DskipTests (builds test/fuzz/target/berth-fuzz.jar and its lib/).
 # The daemon should run a throwaway config: the fuzz run creates and removes pods (mostly host-network) on it.
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n 2,12p "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,14p "$0" >&2; exit 2; }
 socket=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

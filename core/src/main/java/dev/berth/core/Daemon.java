@@ -8,6 +8,8 @@ import dev.berth.core.cri.CriServer;
 import dev.berth.core.cri.StreamingRpc;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.cri.container.CheckpointContainer;
+import dev.berth.core.cri.containerd02.ContainerdApi;
+import dev.berth.core.cri.containerd02.ContainerdRuntime;
 import dev.berth.core.cri.container.ContainerEnvironment;
 import dev.berth.core.cri.container.ContainerStatus;
 import dev.berth.core.cri.container.CreateContainer;
@@ -118,10 +120,15 @@ public final class Daemon implements AutoCloseable {
     private final Node node;
     private final Metrics metrics;
     private Tracing tracing = Tracing.off();
+    /** The containerd 0.2 API ({@code [legacy] containerd_api_socket}), null when it is not served. */
+    private final ContainerdApi containerd;
+    private Server containerdServer;
+    private UnixSockets.EventLoops containerdEventLoops;
 
     private Daemon(HandlerRegistry registry, PluginHost plugins, HandlerHealth health, CriRuntime cri,
                    List<ServerServiceDefinition> services, StreamingServer streamingServer, Node node,
-                   Metrics metrics) {
+                   Metrics metrics, ContainerdApi containerd) {
+        this.containerd = containerd;
         this.registry = registry;
         this.plugins = plugins;
         this.health = health;
@@ -239,7 +246,7 @@ public final class Daemon implements AutoCloseable {
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
         health.start(config.healthInterval());
         return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics, history).services(),
-                streamingServer, node, metrics);
+                streamingServer, node, metrics, ContainerdApi.create(config, registry, cri, metrics));
     }
 
     private static void recover(CriRuntime cri) {
@@ -370,6 +377,41 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
+     * Serves the containerd 0.2 API on its own socket ({@code [legacy] containerd_api_socket}, mode 0660), if the
+     * config names one. Call after {@link #serve}.
+     */
+    public Daemon serveLegacy() throws IOException {
+        if (containerd == null) {
+            return this;
+        }
+        Path socket = containerd.socket();
+        Files.createDirectories(socket.toAbsolutePath().getParent());
+        Files.deleteIfExists(socket);
+        UnixSockets.Server unix = UnixSockets.server(socket);
+        containerdEventLoops = unix.eventLoops();
+        serveLegacy(unix.builder());
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+        LOG.log(System.Logger.Level.INFO, "serving the containerd 0.2 API (types.API) on unix://{0}", socket);
+        return this;
+    }
+
+    /** Serves the containerd 0.2 API on {@code builder} (in-process in tests); fails if the config has no socket. */
+    public Daemon serveLegacy(ServerBuilder<?> builder) throws IOException {
+        if (containerd == null) {
+            throw new IllegalStateException("the config has no [legacy] containerd_api_socket");
+        }
+        builder.executor(executor);
+        builder.addService(containerd.service());
+        containerdServer = builder.build().start();
+        return this;
+    }
+
+    /** The containerd 0.2 API's runtime, or null when it is not configured; for tests. */
+    public ContainerdRuntime containerd() {
+        return containerd == null ? null : containerd.runtime();
+    }
+
+    /**
      * Rescans the plugins directory, then re-reads the handler table: adds handlers, gives changed ones (new
      * options, or their type now from a newer plugin archive) a new generation, retires changed and removed ones;
      * existing pods keep their generation, which is closed when its last pod is removed. A plugin that fails to
@@ -419,6 +461,12 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public void close() {
+        if (containerdServer != null) {
+            containerdServer.shutdownNow();
+        }
+        if (containerdEventLoops != null) {
+            containerdEventLoops.close();
+        }
         if (server != null) {
             server.shutdown();
             try {

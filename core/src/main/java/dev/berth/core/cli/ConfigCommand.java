@@ -71,6 +71,10 @@ final class ConfigCommand implements Callable<Integer> {
         }
         t.put("service_name", c.tracing().serviceName());
         m.put("tracing", t);
+        if (c.legacy().containerdApiSocket() != null) {
+            m.put("legacy", Map.of("containerd_api_socket", c.legacy().containerdApiSocket().toString(),
+                    "containerd_api_handler", c.legacy().containerdApiHandler()));
+        }
         return m;
     }
 

@@ -54,6 +54,7 @@ final class DaemonCommand implements Callable<Integer> {
         Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config(), metrics), metrics);
         daemon.tracing(dev.berth.core.tracing.Tracing.start(loaded.config().tracing(), System.getenv()));
         daemon.serve(loaded.config().socket());
+        daemon.serveLegacy();
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {
             if (loaded.config().socket() instanceof dev.berth.core.config.CriEndpoint.Unix u) {

@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code berth version}. */
-@Command(name = "version", description = "Print berth's version, its SPI version and the CRI versions it serves.")
+@Command(name = "version", description = "Print berth's version, its SPI version and the API versions it serves, with their sockets.")
 final class VersionCommand implements Runnable {
     @Override
     public void run() {
@@ -22,6 +22,9 @@ final class VersionCommand implements Runnable {
             "CRI on the CRI socket (config: socket, default /run/berth/berth.sock): runtime.v1, runtime.v1alpha2, "
                     + "runtime (the proto2 CRI, API " + dev.berth.core.cri.legacy.Proto2Cri.API_VERSION
                     + ", with the first CRI draft's CreatePodSandbox)",
+            "containerd 0.2 API (types.API) on a socket of its own when configured (config: [legacy] "
+                    + "containerd_api_socket, off by default), over the handler of [legacy] containerd_api_handler "
+                    + "(default: the default handler)",
             "Java " + Runtime.version()
         };
     }

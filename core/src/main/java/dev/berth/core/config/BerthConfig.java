@@ -31,7 +31,8 @@ public record BerthConfig(
         Duration healthInterval,
         Metrics metrics,
         Tracing tracing,
-        String logFormat) {
+        String logFormat,
+        Legacy legacy) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -96,7 +97,18 @@ public record BerthConfig(
         }
     }
 
+    /**
+     * Legacy APIs served on sockets of their own ({@code [legacy]}, docs/api-versions.md): the containerd 0.2 API's
+     * socket (null: not served) and the handler whose backend runs its containers (empty: the default handler).
+     */
+    public record Legacy(Path containerdApiSocket, String containerdApiHandler) {
+        public Legacy {
+            containerdApiHandler = containerdApiHandler == null ? "" : containerdApiHandler;
+        }
+    }
+
     public BerthConfig {
+        legacy = legacy == null ? new Legacy(null, "") : legacy;
         logFormat = logFormat == null ? "text" : logFormat;
         runtimes = new TreeMap<>(runtimes);
         metrics = metrics == null ? new Metrics("") : metrics;
@@ -126,6 +138,7 @@ public record BerthConfig(
                 "info",
                 Duration.ofSeconds(10),
                 new Metrics(""),
+                null,
                 null,
                 null);
     }

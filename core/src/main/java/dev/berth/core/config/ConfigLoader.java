@@ -34,7 +34,8 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
             "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
-            "metrics", "tracing", "log_format");
+            "metrics", "tracing", "log_format", "legacy");
+    private static final Set<String> LEGACY = Set.of("containerd_api_socket", "containerd_api_handler");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
             "max_concurrent_downloads", "pull_progress_timeout");
@@ -248,7 +249,19 @@ public final class ConfigLoader {
                 healthInterval,
                 metrics,
                 tracing,
-                logFormat);
+                logFormat,
+                legacy(table(m, "legacy")));
+    }
+
+    private BerthConfig.Legacy legacy(Map<String, Object> l) {
+        checkKeys(l, LEGACY, "legacy.");
+        Path socket = path(l, "containerd_api_socket", null, "legacy.containerd_api_socket");
+        if (socket != null && !socket.isAbsolute()) {
+            throw error("legacy.containerd_api_socket", "expected an absolute path of a unix socket, got \"" + socket
+                    + "\"");
+        }
+        return new BerthConfig.Legacy(socket, string(l, "containerd_api_handler", "",
+                "legacy.containerd_api_handler"));
     }
 
     private BerthConfig.Tracing tracing(Map<String, Object> t) {

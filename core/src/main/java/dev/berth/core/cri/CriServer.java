@@ -124,6 +124,19 @@ public final class CriServer {
     }
 
     /**
+     * One service of its own, every method bound to this server's RPC classes by name (or UNIMPLEMENTED), with the
+     * same lenient parsing, NUL-byte check, error mapping, log line and metrics (labelled {@code version}) as CRI:
+     * for the legacy APIs served on sockets of their own (the containerd 0.2 API).
+     */
+    public ServerServiceDefinition service(ServiceDescriptor sd, String version) {
+        var b = ServerServiceDefinition.builder(sd.getName());
+        for (MethodDescriptor<?, ?> m : sd.getMethods()) {
+            bind(b, m, m, version);
+        }
+        return b.build();
+    }
+
+    /**
      * Binds a method of an older contract to the runtime.v1 RPC class it maps to: the request is parsed as the older
      * message (leniently, like every method), checked for NUL bytes, mapped, served, and the response mapped back;
      * one log line and one error mapping, as for any RPC.

@@ -55,6 +55,7 @@ public final class RealBackendDaemon implements AutoCloseable {
     private final List<BackendEvent> events = new CopyOnWriteArrayList<>();
     private Daemon daemon;
     private ManagedChannel channel;
+    private ManagedChannel containerdChannel;
     private Thread pump;
     private BlockingQueue<BackendEvent> queue;
     private RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
@@ -96,6 +97,11 @@ public final class RealBackendDaemon implements AutoCloseable {
         daemon.serve(InProcessServerBuilder.forName(name));
         channel = InProcessChannelBuilder.forName(name).build();
         runtime = RuntimeServiceGrpc.newBlockingStub(channel);
+        if (daemon.containerd() != null) {
+            String legacy = InProcessServerBuilder.generateName();
+            daemon.serveLegacy(InProcessServerBuilder.forName(legacy));
+            containerdChannel = InProcessChannelBuilder.forName(legacy).build();
+        }
         return this;
     }
 
@@ -109,6 +115,10 @@ public final class RealBackendDaemon implements AutoCloseable {
         if (channel != null) {
             channel.shutdownNow();
             channel = null;
+        }
+        if (containerdChannel != null) {
+            containerdChannel.shutdownNow();
+            containerdChannel = null;
         }
         if (daemon != null) {
             daemon.close();
@@ -141,6 +151,14 @@ public final class RealBackendDaemon implements AutoCloseable {
     /** The in-process channel to the daemon, for clients of other CRI versions. */
     public ManagedChannel channel() {
         return channel;
+    }
+
+    /**
+     * The in-process channel to the containerd 0.2 API, when the handlers' TOML has a {@code [legacy]
+     * containerd_api_socket}; else null.
+     */
+    public ManagedChannel containerdChannel() {
+        return containerdChannel;
     }
 
     /** Every event published so far, in order. */

@@ -24,6 +24,15 @@ import java.util.concurrent.TimeoutException;
  */
 final class Conmon {
     private static final String LAUNCHER = "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"";
+    /**
+     * The launcher for conmon's passthrough log driver: conmon hands its own stdin, stdout and stderr to the
+     * container, so they become the files or FIFOs named by arguments 3 to 5 ({@code /dev/null} for none). A FIFO is
+     * opened read-write, so that the open does not wait for the client's end; a file is appended to.
+     */
+    private static final String STDIO_LAUNCHER = "exec 3>\"$1\" 4<\"$2\"; "
+            + "if [ -p \"$3\" ]; then exec 0<>\"$3\"; else exec 0<\"$3\"; fi; "
+            + "if [ -p \"$4\" ]; then exec 1<>\"$4\"; else exec 1>>\"$4\"; fi; "
+            + "if [ -p \"$5\" ]; then exec 2<>\"$5\"; else exec 2>>\"$5\"; fi; shift 5; exec \"$@\"";
 
     /** What came back on the sync pipe: the pid or exit code, and conmon's message (runtime error text). */
     record Reply(long value, String message) {}
@@ -44,6 +53,16 @@ final class Conmon {
     /** Runs conmon with {@code args}; returns the first sync message carrying {@code key}. */
     static Reply launch(Path conmon, List<String> args, Path workDir, String key, Duration timeout)
             throws Failure {
+        return launch(conmon, args, workDir, key, timeout, null);
+    }
+
+    /**
+     * Runs conmon with {@code args} and its standard streams on {@code stdio} (stdin, stdout, stderr paths), for
+     * {@code -l passthrough:}; with {@code stdio} null, on nothing. Returns the first sync message carrying
+     * {@code key}.
+     */
+    static Reply launch(Path conmon, List<String> args, Path workDir, String key, Duration timeout,
+                        List<String> stdio) throws Failure {
         Path sync = workDir.resolve("sync-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Path start = workDir.resolve("start-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Path launchLog = workDir.resolve("conmon-launch.log");
@@ -54,8 +73,12 @@ final class Conmon {
             try (SyncPipe pipe = new SyncPipe(sync, n -> n.has(key) || n.has("message"));
                  FileChannel startPipe = FileChannel.open(start, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 startPipe.write(ByteBuffer.wrap(new byte[] {0}));
-                List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "conmon-launcher",
-                        sync.toString(), start.toString(), conmon.toString()));
+                List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", stdio == null ? LAUNCHER
+                        : STDIO_LAUNCHER, "conmon-launcher", sync.toString(), start.toString()));
+                if (stdio != null) {
+                    cmd.addAll(stdio);
+                }
+                cmd.add(conmon.toString());
                 cmd.addAll(args);
                 // conmon writes an "oom" marker into its working directory, as well as into --persist-dir.
                 ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
@@ -126,7 +149,7 @@ final class Conmon {
                 } catch (IOException e) {
                     continue; // gone meanwhile
                 }
-                if (argv.length > 4 && argv[2].equals(LAUNCHER) && argv[3].equals("conmon-launcher")
+                if (argv.length > 4 && (argv[2].equals(LAUNCHER) || argv[2].equals(STDIO_LAUNCHER)) && argv[3].equals("conmon-launcher")
                         && argv[4].startsWith(prefix)) {
                     ProcessHandle.of(Long.parseLong(name)).ifPresent(ProcessHandle::destroyForcibly);
                     killed++;

@@ -3,11 +3,13 @@ package dev.berth.runc;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendFeatures;
+import dev.berth.spi.BundleRunning;
 import dev.berth.spi.Checkpointing;
 import dev.berth.spi.LinuxResources;
 import dev.berth.spi.SandboxResizing;
 import dev.berth.spi.SandboxSpec;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One handler of type {@code runc}. A sandbox owns the pod's namespaces and cgroup, and workload containers join
@@ -23,13 +25,14 @@ import java.nio.file.Path;
  * only runc offers (per-pod features, pod resizing, checkpoints): {@link RuncSandboxes} and {@link RuncContainers}
  * hold the lifecycles, {@link ContainerProcesses} the state and stopping of what conmon supervises, {@link Bundles} the
  * bundle directories, {@link ConmonExec} what runs through conmon, {@link ContainerIo} streams and logs,
- * {@link PodStats} usage and metrics, {@link Recovery} what survives a restart; {@link HandlerState} is what they
- * share.
+ * {@link PodStats} usage and metrics, {@link Recovery} what survives a restart, {@link BundleContainers} the bundles
+ * a client prepared (the containerd 0.2 API); {@link HandlerState} is what they share.
  */
-public final class RuncBackend extends LinuxBackend implements SandboxResizing, Checkpointing {
+public final class RuncBackend extends LinuxBackend implements SandboxResizing, Checkpointing, BundleRunning {
     private final HandlerState state;
     private final RuncSandboxes sandboxes;
     private final RuncContainers containers;
+    private final BundleContainers bundleContainers;
 
     RuncBackend(String handler, RuncOptions options, BackendContext context) {
         HandlerState state = new HandlerState(handler, options, context);
@@ -41,12 +44,17 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
         RuncSandboxes sandboxes = new RuncSandboxes(state, processes, bundles, conmonExec, containers, recovery);
         ContainerIo io = new ContainerIo(state, processes, conmonExec, sandboxes);
         ExitWatcher watcher = new ExitWatcher(state.exits, recovery::onExit, state.log);
+        BundleContainers bundleRuns = new BundleContainers(state);
         super(new Parts(state::features, () -> HostChecks.health(state.options), sandboxes, containers,
                 conmonExec::execSync, io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state),
-                recovery::recover, watcher::close));
+                recovery::recover, () -> {
+                    watcher.close();
+                    bundleRuns.close();
+                }));
         this.state = state;
         this.sandboxes = sandboxes;
         this.containers = containers;
+        this.bundleContainers = bundleRuns;
     }
 
     @Override
@@ -63,6 +71,58 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
     @Override
     public void checkpoint(String containerId, Path location) {
         containers.checkpoint(containerId, location);
+    }
+
+    // ---- bundles a client prepared (the containerd 0.2 API): see BundleContainers -------------------------
+
+    @Override
+    public long createBundle(String id, Path bundle, Stdio stdio) {
+        return bundleContainers.create(id, bundle, stdio);
+    }
+
+    @Override
+    public long addProcess(String id, String processId, ProcessSpec process) {
+        return bundleContainers.addProcess(id, processId, process);
+    }
+
+    @Override
+    public void signal(String id, long pid, int signal) {
+        bundleContainers.signal(id, pid, signal);
+    }
+
+    @Override
+    public void pause(String id, boolean paused) {
+        bundleContainers.pause(id, paused);
+    }
+
+    @Override
+    public BundleStatus bundleStatus(String id) {
+        return bundleContainers.status(id);
+    }
+
+    @Override
+    public BundleRunning.BundleStats bundleStats(String id) {
+        return bundleContainers.stats(id);
+    }
+
+    @Override
+    public void deleteBundle(String id) {
+        bundleContainers.delete(id);
+    }
+
+    @Override
+    public void checkpointBundle(String id, Path directory, CheckpointOptions options) {
+        bundleContainers.checkpoint(id, directory, options);
+    }
+
+    @Override
+    public List<String> recoverBundles(List<String> ids) {
+        return bundleContainers.recover(ids);
+    }
+
+    @Override
+    public void bundleEvents(java.util.function.Consumer<BundleEvent> sink) {
+        bundleContainers.events(sink);
     }
 
     /** The bundle directory of a container or sandbox (for tests). */

@@ -45,8 +45,12 @@ import java.util.concurrent.TimeUnit;
  * hundred calls, and at the end removes every pod and container it can list. It fails on any UNKNOWN status, any
  * call that outlives its deadline, an unhealthy daemon, and anything that cannot be removed.
  *
+ * <p>With {@code --containerd-socket PATH}, the methods of the containerd 0.2 API ({@code types.API}) on that
+ * socket are among the targets too, its {@code State} is part of each health check, and at the end it must list
+ * no container it did not list at the start.
+ *
  * <p>Usage: {@code CriFuzz --socket PATH [--seed N] [--calls N] [--image REF] [--pull-prefix REGISTRY]
- * [--handler NAME] [--scratch DIR]}. A PullImage request whose bytes parse and name an image is only sent when
+ * [--handler NAME] [--scratch DIR] [--containerd-socket PATH]}. A PullImage request whose bytes parse and name an image is only sent when
  * that image is under {@code --pull-prefix} (a local registry, or a host the daemon mirrors to one); without the
  * option none is, so the run never reaches a public registry. {@code --image} names an image the daemon has (or
  * will have: the sandbox image once a pod ran) for CreateContainer. Prints one summary line; exit status 0 when
@@ -67,11 +71,15 @@ public final class CriFuzz {
     private final long seed;
     private final Random random;
     private final ManagedChannel channel;
+    /** The containerd 0.2 API's socket, or null when it is not fuzzed. */
+    private final ManagedChannel containerd;
     private final RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
     private final List<String> pods = new ArrayList<>();
     private final List<String> containers = new ArrayList<>();
     private final Map<String, Integer> codes = new TreeMap<>();
     private final List<String> failures = new ArrayList<>();
+    /** The containerd 0.2 API's containers before the run. */
+    private final List<String> containerdBefore = new ArrayList<>();
     private int skipped;
 
     private CriFuzz(Map<String, String> opts) {
@@ -80,6 +88,8 @@ public final class CriFuzz {
         this.random = new Random(seed);
         this.channel = UnixSockets.channel(Path.of(opts.get("socket")));
         this.runtime = RuntimeServiceGrpc.newBlockingStub(channel);
+        this.containerd = opts.containsKey("containerd-socket")
+                ? UnixSockets.channel(Path.of(opts.get("containerd-socket"))) : null;
     }
 
     public static void main(String[] args) throws Exception {
@@ -105,12 +115,16 @@ public final class CriFuzz {
         } finally {
             fuzz.channel.shutdownNow();
             fuzz.channel.awaitTermination(5, TimeUnit.SECONDS);
+            if (fuzz.containerd != null) {
+                fuzz.containerd.shutdownNow();
+                fuzz.containerd.awaitTermination(5, TimeUnit.SECONDS);
+            }
         }
     }
 
     private static int usage() {
         System.err.println("usage: CriFuzz --socket PATH [--seed N] [--calls N] [--image REF] "
-                + "[--pull-prefix HOST:PORT] [--handler NAME] [--scratch DIR]");
+                + "[--pull-prefix HOST:PORT] [--handler NAME] [--scratch DIR] [--containerd-socket PATH]");
         return 2;
     }
 
@@ -124,9 +138,13 @@ public final class CriFuzz {
                 pullPrefix == null ? "127.0.0.1:1" : pullPrefix,
                 opts.getOrDefault("handler", ""), opts.getOrDefault("scratch", "/tmp/berth-fuzz"));
         Mutator mutator = new Mutator(random);
-        List<Target> targets = targets();
-        List<Target> lifecycleTargets = targets.stream().filter(t -> LIFECYCLE.contains(t.bare())).toList();
+        List<Target> targets = targets(containerd != null);
+        List<Target> lifecycleTargets = targets.stream().filter(t -> LIFECYCLE.contains(t.bare()) && !t.containerd())
+                .toList();
         long start = System.nanoTime();
+        if (containerd != null) {
+            containerdBefore.addAll(containerdIds()); // the daemon's own, which the run must leave as they are
+        }
         if (!healthy("start")) {
             return report(0, start);
         }
@@ -166,9 +184,13 @@ public final class CriFuzz {
     }
 
     /** One method to call: how it is named and what its request type is. */
-    private record Target(MethodDescriptor<?, ?> method, String bare, Message prototype) {}
+    private record Target(MethodDescriptor<?, ?> method, String bare, Message prototype, boolean containerd) {
+        Target(MethodDescriptor<?, ?> method, String bare, Message prototype) {
+            this(method, bare, prototype, false);
+        }
+    }
 
-    private static List<Target> targets() {
+    private static List<Target> targets(boolean withContainerd) {
         Map<String, Message> prototypes = new LinkedHashMap<>();
         for (ServiceDescriptor sd : List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
                 dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor())) {
@@ -196,6 +218,12 @@ public final class CriFuzz {
             var marshaller = (MethodDescriptor.PrototypeMarshaller<?>) m.getRequestMarshaller();
             out.add(new Target(m, m.getBareMethodName(), (Message) marshaller.getMessagePrototype()));
         }
+        if (withContainerd) {
+            for (MethodDescriptor<?, ?> m : dev.berth.containerd.v02.APIGrpc.getServiceDescriptor().getMethods()) {
+                var marshaller = (MethodDescriptor.PrototypeMarshaller<?>) m.getRequestMarshaller();
+                out.add(new Target(m, m.getBareMethodName(), (Message) marshaller.getMessagePrototype(), true));
+            }
+        }
         return out;
     }
 
@@ -209,12 +237,17 @@ public final class CriFuzz {
         String description = "";
         try {
             if (streaming) {
-                var it = ClientCalls.blockingServerStreamingCall(channel, raw, options, m.bytes());
+                var it = ClientCalls.blockingServerStreamingCall(t.containerd() ? containerd : channel, raw, options,
+                        m.bytes());
                 while (it.hasNext()) {
                     it.next();
                 }
             } else {
-                remember(t.bare(), ClientCalls.blockingUnaryCall(channel, raw, options, m.bytes()));
+                byte[] response = ClientCalls.blockingUnaryCall(t.containerd() ? containerd : channel, raw, options,
+                        m.bytes());
+                if (!t.containerd()) {
+                    remember(t.bare(), response);
+                }
             }
             code = Status.Code.OK;
         } catch (StatusRuntimeException e) {
@@ -321,6 +354,11 @@ public final class CriFuzz {
                 failures.add("health check " + when + ": runtime " + name + ", RuntimeReady " + ready);
                 return false;
             }
+            if (containerd != null) {
+                dev.berth.containerd.v02.APIGrpc.newBlockingStub(containerd)
+                        .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
+                        .state(dev.berth.containerd.v02.StateRequest.getDefaultInstance());
+            }
             return true;
         } catch (StatusRuntimeException e) {
             failures.add("health check " + when + " failed: " + e.getStatus());
@@ -349,6 +387,13 @@ public final class CriFuzz {
         }
         var leftPods = stub.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList();
         var leftContainers = stub.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList();
+        if (containerd != null) {
+            List<String> left = new ArrayList<>(containerdIds());
+            left.removeAll(containerdBefore);
+            if (!left.isEmpty()) {
+                failures.add("left after clean-up: containerd 0.2 containers " + left);
+            }
+        }
         if (!leftPods.isEmpty() || !leftContainers.isEmpty()) {
             failures.add("left after clean-up: " + leftPods.size() + " pods, " + leftContainers.size()
                     + " containers");
@@ -369,6 +414,14 @@ public final class CriFuzz {
             }
             failures.add("cannot remove container " + id + " (" + state + "): " + e.getStatus());
         }
+    }
+
+    /** The ids of the containerd 0.2 API's containers. */
+    private List<String> containerdIds() {
+        return dev.berth.containerd.v02.APIGrpc.newBlockingStub(containerd)
+                .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .state(dev.berth.containerd.v02.StateRequest.getDefaultInstance()).getContainersList().stream()
+                .map(dev.berth.containerd.v02.Container::getId).toList();
     }
 
     private boolean channelUp() {

@@ -58,7 +58,13 @@ final class Seeds {
     Message seed(String bareName, Message prototype) {
         // The proto2 CRI and the first draft (package runtime) have their own pod configs; a container's request
         // has the same field numbers as runtime.v1's.
-        boolean proto2 = prototype.getDescriptorForType().getFile().getPackage().equals("runtime");
+        String pkg = prototype.getDescriptorForType().getFile().getPackage();
+        if (pkg.equals("types")) {
+            // The containerd 0.2 API: every request filled field by field (its ids are the CRI containers' here,
+            // and its paths relative ones, so a valid seed never runs a bundle).
+            return fill(prototype.newBuilderForType(), 0, bareName).build();
+        }
+        boolean proto2 = pkg.equals("runtime");
         return switch (bareName) {
             case "RunPodSandbox" -> proto2 ? proto2PodSandbox() : runPodSandbox();
             case "CreatePodSandbox" -> draftCreatePodSandbox();
