@@ -180,7 +180,11 @@ public final class Daemon implements AutoCloseable {
         // The records say which handler generations still own pods: those are re-created with their own options.
         HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events,
                 metrics.backendObserver());
-        registry.open(loaded, sandboxes.all(), !unreadable.get());
+        // Containers of the containerd 0.2 API own generations too, served or not.
+        var bundleRecords = ContainerdApi.store(config, metrics);
+        boolean bundlesComplete = ContainerdApi.loadRecords(bundleRecords);
+        registry.open(loaded, sandboxes.all(), !unreadable.get() && bundlesComplete, bundleRecords.all().stream()
+                .map(r -> new HandlerRegistry.Owner(r.handler(), r.generation())).toList());
         // A retiring plugin (removed or replaced archive) is unloaded when the last generation using it closes.
         registry.onGenerationClosed(() -> plugins.sweep(registry.loadersInUse()));
         HandlerHealth health = new HandlerHealth(registry);
@@ -246,7 +250,7 @@ public final class Daemon implements AutoCloseable {
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
         health.start(config.healthInterval());
         return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics, history).services(),
-                streamingServer, node, metrics, ContainerdApi.create(config, registry, cri, metrics));
+                streamingServer, node, metrics, ContainerdApi.create(config, registry, cri, metrics, bundleRecords));
     }
 
     private static void recover(CriRuntime cri) {

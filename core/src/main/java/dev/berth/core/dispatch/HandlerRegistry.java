@@ -100,10 +100,23 @@ public final class HandlerRegistry implements AutoCloseable {
      *     it may own the pod of that record
      */
     public void open(ConfigLoader.Loaded loaded, Collection<SandboxRecord> records, boolean recordsComplete) {
+        open(loaded, records, recordsComplete, List.of());
+    }
+
+    /** What else binds a generation besides a pod: a container of the containerd 0.2 API, for one. */
+    public record Owner(String handler, int generation) {}
+
+    /**
+     * {@link #open(ConfigLoader.Loaded, Collection, boolean)}, with {@code others} owning generations as pods do:
+     * such a generation is re-created after a restart, not deleted with the state of what still runs on it.
+     */
+    public void open(ConfigLoader.Loaded loaded, Collection<SandboxRecord> records, boolean recordsComplete,
+                     Collection<Owner> others) {
         validateTypes(loaded);
         BerthConfig config = loaded.config();
         Set<String> owned = new HashSet<>();
         records.forEach(r -> owned.add(key(r.handler(), r.generation())));
+        others.forEach(o -> owned.add(key(o.handler(), o.generation())));
         lock.lock();
         try {
             if (opened) {

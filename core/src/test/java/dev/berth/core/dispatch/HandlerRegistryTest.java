@@ -93,6 +93,30 @@ class HandlerRegistryTest {
     }
 
     @Test
+    void aGenerationOwnedOnlyByAnotherOwnerIsReopenedAfterARestartNotDeleted() throws Exception {
+        registry.claim("p1", "a"); // keeps generation 0 through the reload
+        registry.apply(f.config(TWO));
+        assertThat(Files.isDirectory(dir.resolve("state/handlers/a@1"))).isTrue();
+        registry.close();
+
+        // A restart with no pod record left on generation 0, but a container of the containerd 0.2 API on it.
+        f = new RegistryFixture(dir);
+        registry = f.registry;
+        registry.open(f.config(TWO), List.of(), true, List.of(new HandlerRegistry.Owner("a", 0)));
+        assertThat(registry.generations()).filteredOn(h -> h.name().equals("a")).extracting(Handler::generation)
+                .containsExactlyInAnyOrder(0, 1);
+        assertThat(registry.resolve("a").generation()).isEqualTo(1);
+        registry.close();
+
+        // Without that owner the retired generation goes, with its state.
+        f = new RegistryFixture(dir);
+        registry = f.registry;
+        registry.open(f.config(TWO), List.of(), true);
+        assertThat(registry.generations()).filteredOn(h -> h.name().equals("a")).extracting(Handler::generation)
+                .containsExactly(1);
+    }
+
+    @Test
     void aRetiredGenerationWithoutPodsClosesAtOnce() throws Exception {
         Handler old = registry.resolve("a");
         registry.apply(f.config(TWO));

@@ -36,15 +36,39 @@ public final class ContainerdApi {
      * The API if the config has a {@code [legacy] containerd_api_socket}, else null: loads its records
      * ({@code <state>/records/containerd02}) and recovers its containers.
      */
-    public static ContainerdApi create(BerthConfig config, HandlerRegistry registry, CriRuntime cri, Metrics metrics) {
+    /**
+     * Loads core's records of the API's containers, whether or not the config serves the API now: the handler
+     * generations they run on must outlive a restart ({@link HandlerRegistry.Owner}). Returns whether all were read.
+     */
+    public static boolean loadRecords(RecordStore<BundleRecord> records) {
+        var complete = new java.util.concurrent.atomic.AtomicBoolean(true);
+        records.load((f, e) -> {
+            System.getLogger(ContainerdApi.class.getName()).log(System.Logger.Level.ERROR,
+                    "unreadable containerd 0.2 record {0}: {1}", f, e.getMessage());
+            complete.set(false);
+        });
+        return complete.get();
+    }
+
+    /** The store of core's records of the API's containers. */
+    public static RecordStore<BundleRecord> store(BerthConfig config, Metrics metrics) {
+        return new RecordStore<>(config.state().resolve("records").resolve("containerd02"),
+                BundleRecord.class, BundleRecord::id, nanos -> metrics.recordWrite("containerd02", nanos));
+    }
+
+    /** The API over {@code records} (loaded by {@link #loadRecords}), or null when the config names no socket. */
+    public static ContainerdApi create(BerthConfig config, HandlerRegistry registry, CriRuntime cri, Metrics metrics,
+                                       RecordStore<BundleRecord> records) {
         Path socket = config.legacy().containerdApiSocket();
         if (socket == null) {
+            if (!records.all().isEmpty()) {
+                System.getLogger(ContainerdApi.class.getName()).log(System.Logger.Level.WARNING,
+                        "{0} containerd 0.2 API container(s) are recorded but [legacy] containerd_api_socket is not set:"
+                        + " they keep running, and their handler generations are kept, until the API is served again",
+                        records.all().size());
+            }
             return null;
         }
-        var records = new RecordStore<>(config.state().resolve("records").resolve("containerd02"),
-                BundleRecord.class, BundleRecord::id, nanos -> metrics.recordWrite("containerd02", nanos));
-        records.load((f, e) -> System.getLogger(ContainerdApi.class.getName()).log(System.Logger.Level.ERROR,
-                "unreadable containerd 0.2 record {0}: {1}", f, e.getMessage()));
         var runtime = new ContainerdRuntime(registry, config.legacy().containerdApiHandler(), records, cri);
         runtime.recover();
         List<UnaryRpc<?, ?>> unary = List.of(new CreateContainer(runtime), new UpdateContainer(runtime),
