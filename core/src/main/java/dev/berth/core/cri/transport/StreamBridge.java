@@ -165,8 +165,14 @@ public final class StreamBridge {
             return;
         }
         Splice s = new Splice(stream, () -> {});
-        ch.pipeline().addLast(s.handler());
-        s.start(ch);
-        ch.config().setAutoRead(true);
+        // On the channel's event loop: a handler added from another thread is only pending until its event loop
+        // runs handlerAdded, and a read that reached the pipeline meanwhile would pass it by (the gRPC client's
+        // preface went to the pipeline's tail and was lost: the server then saw a SETTINGS ack first). Added on
+        // the loop, it is in place before the first read, which turning auto-read on starts.
+        ch.eventLoop().execute(() -> {
+            ch.pipeline().addLast(s.handler());
+            s.start(ch);
+            ch.config().setAutoRead(true);
+        });
     }
 }
