@@ -180,11 +180,10 @@ public final class Daemon implements AutoCloseable {
         // The records say which handler generations still own pods: those are re-created with their own options.
         HandlerRegistry registry = new HandlerRegistry(plugins.types(), config.state(), config.root(), events,
                 metrics.backendObserver());
-        // Containers of the containerd 0.2 API own generations too, served or not.
-        var bundleRecords = ContainerdApi.store(config, metrics);
+        var bundleRecords = ContainerdApi.store(config, metrics); // its containers own generations too, served or not
         boolean bundlesComplete = ContainerdApi.loadRecords(bundleRecords);
-        registry.open(loaded, sandboxes.all(), !unreadable.get() && bundlesComplete, bundleRecords.all().stream()
-                .map(r -> new HandlerRegistry.Owner(r.handler(), r.generation())).toList());
+        registry.open(loaded, sandboxes.all(), !unreadable.get() && bundlesComplete,
+                ContainerdApi.owners(bundleRecords));
         // A retiring plugin (removed or replaced archive) is unloaded when the last generation using it closes.
         registry.onGenerationClosed(() -> plugins.sweep(registry.loadersInUse()));
         HandlerHealth health = new HandlerHealth(registry);

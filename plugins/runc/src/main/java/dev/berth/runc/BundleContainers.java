@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -113,7 +112,7 @@ final class BundleContainers implements AutoCloseable {
                 throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INVALID_ARGUMENT,
                         "failed to create container \"" + id + "\" from bundle " + bundle + ": " + f.getMessage());
             }
-            Record rec = new Record(id, bundle.toString(), cgroupsOf(pid),
+            Record rec = new Record(id, bundle.toString(), Cgroups.ofProcess(pid),
                     List.of(new Proc(BundleRunning.INIT, pid, initArgs(config))));
             persist(rec);
             records.put(id, rec);
@@ -314,33 +313,7 @@ final class BundleContainers implements AutoCloseable {
             throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + id
                     + "\": it has exited");
         }
-        Path image = directory.resolve(options.name());
-        List<String> args = new ArrayList<>(List.of("checkpoint", "--image-path", image.toString(),
-                "--work-path", image.resolve("criu.work").toString()));
-        if (!options.exit()) {
-            args.add("--leave-running");
-        }
-        if (options.tcp()) {
-            args.add("--tcp-established");
-        }
-        if (options.unixSockets()) {
-            args.add("--ext-unix-sk");
-        }
-        if (options.shell()) {
-            args.add("--shell-job");
-        }
-        args.add(id);
-        try {
-            Files.createDirectories(image);
-        } catch (IOException e) {
-            throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id + "\": "
-                    + e.getMessage());
-        }
-        ProcessRunner.Result r = state.cli.run(args);
-        if (!r.ok()) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + id + "\": "
-                    + r.errorText());
-        }
+        Checkpoints.bundle(state.cli, id, directory.resolve(options.name()), options);
     }
 
     List<String> recover(List<String> ids) {
@@ -503,27 +476,6 @@ final class BundleContainers implements AutoCloseable {
         } catch (IOException e) {
             return List.of();
         }
-    }
-
-    /**
-     * The container's cgroup in each hierarchy, from its main process: by v1 controller, and "" for v2. The paths
-     * differ between hierarchies where berth itself runs in a cgroup of one of them.
-     */
-    private static Map<String, String> cgroupsOf(long pid) {
-        Map<String, String> byController = new LinkedHashMap<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
-                String[] f = line.split(":", 3);
-                if (f.length == 3) {
-                    for (String c : f[1].split(",")) {
-                        byController.put(c, f[2]);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            return Map.of();
-        }
-        return byController;
     }
 
     private static void waitGone(long pid) {

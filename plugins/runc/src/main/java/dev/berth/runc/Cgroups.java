@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 
@@ -308,5 +310,26 @@ final class Cgroups {
         } catch (IOException e) {
             throw new IOException("cannot write " + value + " to " + file.getFileName() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The container's cgroup in each hierarchy, from its main process: by v1 controller, and "" for v2. The paths
+     * differ between hierarchies where berth itself runs in a cgroup of one of them.
+     */
+    static Map<String, String> ofProcess(long pid) {
+        Map<String, String> byController = new LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
+                String[] f = line.split(":", 3);
+                if (f.length == 3) {
+                    for (String c : f[1].split(",")) {
+                        byController.put(c, f[2]);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return byController;
     }
 }

@@ -4,10 +4,12 @@ import dev.berth.oci.FileTrees;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
+import dev.berth.spi.BundleRunning;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -56,6 +58,39 @@ final class Checkpoints {
             } catch (IOException ignored) {
                 // a leftover work dir goes with the bundle on remove
             }
+        }
+    }
+
+    /**
+     * Checkpoints a bundle a client prepared (the containerd 0.2 API) into {@code image}, a directory of CRIU
+     * images, with the client's options; the runtime's own refusal is FAILED_PRECONDITION with its words.
+     */
+    static void bundle(RuntimeCli cli, String id, Path image, BundleRunning.CheckpointOptions options) {
+        List<String> args = new ArrayList<>(List.of("checkpoint", "--image-path", image.toString(),
+                "--work-path", image.resolve("criu.work").toString()));
+        if (!options.exit()) {
+            args.add("--leave-running");
+        }
+        if (options.tcp()) {
+            args.add("--tcp-established");
+        }
+        if (options.unixSockets()) {
+            args.add("--ext-unix-sk");
+        }
+        if (options.shell()) {
+            args.add("--shell-job");
+        }
+        args.add(id);
+        try {
+            Files.createDirectories(image);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to checkpoint container \"" + id + "\": "
+                    + e.getMessage());
+        }
+        ProcessRunner.Result r = cli.run(args);
+        if (!r.ok()) {
+            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + id + "\": "
+                    + r.errorText());
         }
     }
 }

@@ -50,6 +50,11 @@ public final class ContainerdApi {
         return complete.get();
     }
 
+    /** The handler generations the recorded containers run on. */
+    public static List<HandlerRegistry.Owner> owners(RecordStore<BundleRecord> records) {
+        return records.all().stream().map(r -> new HandlerRegistry.Owner(r.handler(), r.generation())).toList();
+    }
+
     /** The store of core's records of the API's containers. */
     public static RecordStore<BundleRecord> store(BerthConfig config, Metrics metrics) {
         return new RecordStore<>(config.state().resolve("records").resolve("containerd02"),
