@@ -26,7 +26,10 @@ final class RuncErrors {
         if (t.contains("cannot use unified on cgroup v1")) {
             return Kind.FAILED_PRECONDITION;
         }
-        if (t.contains("executable file not found") || t.contains("exec:") && t.contains("no such file or directory")) {
+        // runc: "executable file not found in $PATH", "exec: ...: no such file or directory";
+        // crun: "executable file `/x` not found in $PATH: No such file or directory"
+        if (t.contains("executable file") && t.contains("not found")
+                || t.contains("exec:") && t.contains("no such file or directory")) {
             return Kind.FAILED_PRECONDITION;
         }
         if (t.contains("device or resource busy") || t.contains("unable to set memory limit")) {

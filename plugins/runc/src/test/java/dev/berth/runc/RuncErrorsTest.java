@@ -24,6 +24,8 @@ class RuncErrorsTest {
         // ExecSync of a program the image does not have (the fuzzer's seed 10: true in the pause image)
         "msg=\"exec failed: unable to start container process: exec: \\\"true\\\": executable file not found in $PATH\"|FAILED_PRECONDITION",
         "exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory|FAILED_PRECONDITION",
+        // crun's words for the same
+        "failed to exec in container \"c1\": executable file `/no/such/program` not found in $PATH: No such file or directory|FAILED_PRECONDITION",
         // anything else stays a fault of the node or of berth
         "conmon exited with 1 before it reported|INTERNAL",
         "open /run/runc/x/state.json: no such file or directory|INTERNAL",
