@@ -350,8 +350,10 @@ snapshots=$(ls "$work/root/images/snapshots" | wc -l)
 # The handler's generation record (<state>/generations/<name>@0.toml) stays by design while the handler is
 # configured; the soak never reloads, so any other generation would be a leak.
 # state/plugins holds the daemon's copies of the plugin archives it loaded (one per archive, named by content).
+# state/format is the directory's format stamp (StateFormat), written once and kept.
 files=$(find "$work/state" "$work/root/network" -type f ! -name '*.lock' 2>/dev/null | grep -v -e '/images/' \
-  | grep -v -e "^$work/state/generations/[^/]*@0\.toml\$" -e "^$work/state/plugins/" | head -10)
+  | grep -v -e "^$work/state/generations/[^/]*@0\.toml\$" -e "^$work/state/plugins/" -e "^$work/state/format\$" \
+  | head -10)
 # A restart clears the copies of the last run, so 30 kills leave one copy per archive in the image, no more.
 copies=$(find "$work/state/plugins" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
 archives=$(find "$image/plugins" -maxdepth 1 -type f \( -name '*.zip' -o -name '*.jar' \) | wc -l)
