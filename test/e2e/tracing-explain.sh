@@ -216,7 +216,9 @@ kpod=$(crictl "$A" runp --runtime shimv2-runc "$work/kata-healthy.json")
 ctr_json kata-sleeper '["sleep", "3600"]' "$work/kata-sleeper.json"
 kctr=$(crictl "$A" create "$kpod" "$work/kata-sleeper.json" "$work/kata-healthy.json")
 crictl "$A" start "$kctr" >/dev/null
-ctr_json kata-crasher '["sh", "-c", "echo starting; echo fatal: no route to the database >&2; exit 4"]' \
+# The shim's stdout and stderr are two FIFOs copied apart, so lines written back to back on the two streams can land
+# in the log in either order (containerd's CRI has the same property): the pause makes the last line the last.
+ctr_json kata-crasher '["sh", "-c", "echo starting; sleep 0.3; echo fatal: no route to the database >&2; exit 4"]' \
   "$work/kata-crasher.json"
 kcrash=$(crictl "$A" create "$kpod" "$work/kata-crasher.json" "$work/kata-healthy.json")
 crictl "$A" start "$kcrash" >/dev/null
