@@ -273,7 +273,8 @@ class SeedApiRuncTest {
                 .getItemsList()).isEmpty();
     }
 
-    private static String read(Path p) {
+    /** A file's text, or "" while it does not exist (shared with {@link SeedContainerdApiRuncTest}). */
+    static String read(Path p) {
         try {
             return Files.exists(p) ? Files.readString(p) : "";
         } catch (IOException e) {
@@ -281,7 +282,8 @@ class SeedApiRuncTest {
         }
     }
 
-    private static List<Long> conmonsUnder(Path dir) throws IOException {
+    /** The live conmon processes whose command line names a path under {@code dir}. */
+    static List<Long> conmonsUnder(Path dir) throws IOException {
         List<Long> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.toList()) {

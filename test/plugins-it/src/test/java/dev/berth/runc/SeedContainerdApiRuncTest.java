@@ -38,7 +38,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,7 +85,7 @@ class SeedContainerdApiRuncTest {
         } finally {
             ProcessRunner.run(List.of(RuncOptions.resolveProgram("runc").toString(), "--root",
                     dir.resolve("runc-root").toString(), "delete", "--force", ID), null, Duration.ofSeconds(30));
-            for (long pid : conmonsUnder(dir)) {
+            for (long pid : SeedApiRuncTest.conmonsUnder(dir)) {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
             Host.deleteTree(dir);
@@ -126,8 +125,8 @@ class SeedContainerdApiRuncTest {
                 .setBundlePath(bundle.toString()).setStdout(out.toString()).setStderr(err.toString()).build())
                 .getPid();
         assertThat(pid).isPositive();
-        assertThat(RealBackendDaemon.await(() -> read(out).contains("hello from the bundle\n"), LONG))
-                .as("the container's stdout in " + out + ": " + read(out)).isTrue();
+        assertThat(RealBackendDaemon.await(() -> SeedApiRuncTest.read(out).contains("hello from the bundle\n"), LONG))
+                .as("the container's stdout in " + out + ": " + SeedApiRuncTest.read(out)).isTrue();
         assertThat(next(events, "start-container").getPid()).isEqualTo(pid);
 
         StateResponse state = api().state(StateRequest.getDefaultInstance());
@@ -276,34 +275,5 @@ class SeedContainerdApiRuncTest {
     private static Container only(StateResponse state) {
         assertThat(state.getContainersList()).hasSize(1);
         return state.getContainers(0);
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p) : "";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static List<Long> conmonsUnder(Path dir) throws IOException {
-        List<Long> found = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.toList()) {
-                String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmd = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
-                    if (cmd.contains("conmon") && cmd.contains(dir.toString() + "/")) {
-                        found.add(Long.parseLong(name));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // raced with an exiting process
-                }
-            }
-        }
-        return found;
     }
 }
