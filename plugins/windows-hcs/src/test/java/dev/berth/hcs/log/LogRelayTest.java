@@ -1,5 +1,8 @@
 package dev.berth.hcs.log;
 
+import static dev.berth.hcs.log.RelayTesting.answers;
+import static dev.berth.hcs.log.RelayTesting.await;
+import static dev.berth.hcs.log.RelayTesting.read;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.spi.testing.HostRequirements;
@@ -10,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,32 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LogRelayTest {
     @TempDir
     Path dir;
-
-    private static void await(Supplier<Boolean> condition, String what) throws InterruptedException {
-        Instant end = Instant.now().plusSeconds(30);
-        while (!condition.get()) {
-            if (Instant.now().isAfter(end)) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static boolean answers(Path control) {
-        try {
-            return "ok".equals(dev.berth.hcs.log.LogRelay.send(control, "ping"));
-        } catch (java.io.UncheckedIOException e) {
-            return false;
-        }
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
-    }
 
     private Path fifo(String name) throws Exception {
         Path p = dir.resolve(name);
