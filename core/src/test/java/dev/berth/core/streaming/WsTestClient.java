@@ -60,7 +60,10 @@ public final class WsTestClient implements AutoCloseable {
                 handshake.completeExceptionally(new IllegalStateException("connection closed"));
             }
         });
-        handshaker.handshake(channel);
+        // On the event loop: from another thread, the listener that adds Netty's frame encoder to the pipeline may
+        // be added after the write completed, so it runs as a later loop task; if the server's 101 is read first,
+        // finishHandshake has removed the HTTP codec, the listener finds no codec and no encoder is ever added.
+        channel.eventLoop().submit(() -> handshaker.handshake(channel)).sync();
     }
 
     public static WsTestClient connect(EventLoopGroup group, URI url, String protocols) throws Exception {
@@ -74,7 +77,7 @@ public final class WsTestClient implements AutoCloseable {
     public String awaitHandshake() throws Exception {
         String protocol = handshake.get(Inbox.WAIT.toSeconds(), TimeUnit.SECONDS);
         // Netty adds the frame encoder from the listener of the upgrade request's write, not in finishHandshake;
-        // a frame sent before it is in the pipeline reaches the socket unencoded (seen once in CI).
+        // a frame sent before it is in the pipeline would reach the socket unencoded.
         if (protocol == null || !protocol.matches("\\d+")) {
             inbox.await("the WebSocket frame encoder", () -> !channel.isActive() || channel.pipeline().toMap()
                     .values().stream().anyMatch(h -> h instanceof WebSocketFrameEncoder));
