@@ -1,6 +1,8 @@
 package dev.berth.core.cri;
 
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
 import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -8,6 +10,7 @@ import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.spi.BackendException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -50,6 +53,7 @@ public final class Validation {
             Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     private static final Pattern QUALIFIED_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Map<Descriptor, List<FieldDescriptor>> TEXT_FIELDS = new ConcurrentHashMap<>();
 
     private Validation() {}
 
@@ -101,10 +105,49 @@ public final class Validation {
      * names the field's path, e.g. {@code config.metadata.namespace}.
      */
     public static void noNulBytes(Message request) {
+        if (!hasNul(request)) {
+            return;
+        }
         String where = nulIn(request, "");
         if (where != null) {
             throw BackendException.invalid(where + " must not contain a NUL byte");
         }
+    }
+
+    /**
+     * The check every request takes, kept cheap: only the string and message fields of each type are read, by
+     * reflection on the field, with no map of set fields and no path built; {@link #nulIn} names the field.
+     */
+    private static boolean hasNul(Message m) {
+        for (FieldDescriptor f : TEXT_FIELDS.computeIfAbsent(m.getDescriptorForType(), Validation::textFields)) {
+            if (f.isRepeated()) {
+                for (int i = 0, n = m.getRepeatedFieldCount(f); i < n; i++) {
+                    if (hasNulValue(m.getRepeatedField(f, i))) {
+                        return true;
+                    }
+                }
+            } else if (f.getJavaType() == JavaType.STRING ? ((String) m.getField(f)).indexOf('\0') >= 0
+                    : m.hasField(f) && hasNul((Message) m.getField(f))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasNulValue(Object v) {
+        return switch (v) {
+            case String s -> s.indexOf('\0') >= 0;
+            case MapEntry<?, ?> entry -> entry.getKey() instanceof String k && k.indexOf('\0') >= 0
+                    || hasNulValue(entry.getValue());
+            case Message msg -> hasNul(msg);
+            default -> false;
+        };
+    }
+
+    /** The fields of a message type that can hold a string: strings, messages and maps. */
+    private static List<FieldDescriptor> textFields(Descriptor type) {
+        return type.getFields().stream()
+                .filter(f -> f.getJavaType() == JavaType.STRING || f.getJavaType() == JavaType.MESSAGE).toList();
     }
 
     private static String nulIn(Message m, String path) {
