@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.StoredConfigs;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.ContainerConfig;
@@ -74,10 +75,6 @@ public final class ContainerStatus implements UnaryRpc<ContainerStatusRequest, C
     }
 
     static ContainerConfig config(ContainerRecord c) {
-        try {
-            return ContainerConfig.parseFrom(c.config());
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            return ContainerConfig.getDefaultInstance();
-        }
+        return StoredConfigs.container(c.config());
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.StoredConfigs;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
@@ -103,10 +104,6 @@ public final class PodSandboxStatus implements UnaryRpc<PodSandboxStatusRequest,
     }
 
     static PodSandboxConfig parse(SandboxRecord r) {
-        try {
-            return PodSandboxConfig.parseFrom(r.config());
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            return PodSandboxConfig.getDefaultInstance();
-        }
+        return StoredConfigs.sandbox(r.config());
     }
 }
