@@ -167,6 +167,11 @@ wait_view() { # name, extended regex the `berth plugins` view must match (a relo
     sleep 0.5
   done
   fail "$1: \`berth plugins\` never matched /$2/ (see plugins-views.log)"
+  # What the daemon was doing: the reload runs on the JVM's signal thread (a thread dump goes to berth.log).
+  kill -QUIT "$daemon" 2>/dev/null && sleep 1
+  echo "      berth.log, the reload's threads and the last lines:"
+  awk '/^"(SIGHUP|Signal|berth-health)/,/^$/' "$logs/berth.log" | head -80 | sed 's/^/        /'
+  grep -v '^\s' "$logs/berth.log" | grep -v '^"' | tail -15 | sed 's/^/        /'
   plugins_view | sed 's/^/      /'
   return 1
 }
@@ -180,7 +185,9 @@ same_daemon() { # step
 }
 hup() { echo "---- SIGHUP: $1 ----" >>"$logs/berth.log"; kill -HUP "$daemon"; }
 
-env -u JAVA_HOME "$image/bin/berth" daemon --config "$work/config.toml" >"$logs/berth.log" 2>&1 &
+# Appending, so that the markers hup() writes are not overwritten by the daemon's next line.
+: >"$logs/berth.log"
+env -u JAVA_HOME "$image/bin/berth" daemon --config "$work/config.toml" >>"$logs/berth.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 300); do
   C version >/dev/null 2>&1 && break
