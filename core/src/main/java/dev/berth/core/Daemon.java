@@ -191,11 +191,8 @@ public final class Daemon implements AutoCloseable {
         recover(cri);
         if (states != null) {
             cri.containerStates().onRefreshChange((id, status) -> states.observed(id, status.state()));
-            // The gauge counts containers by state: give the ones from before the start the state their backend
-            // reports now (this also settles the status cache the kubelet's first relist reads).
-            for (ContainerRecord c : cri.containers().all()) {
-                states.recovered(c.id(), cri.containerStates().status(c).state());
-            }
+            // The gauge counts containers by state: the ones from before the start get theirs once the daemon serves.
+            cri.containerStates().onSettledAfterStart((id, status) -> states.recovered(id, status.state()));
         }
         sandboxEnv.reconcile(cri.sandboxes().all().stream().map(SandboxRecord::id)
                 .collect(java.util.stream.Collectors.toSet()));

@@ -51,6 +51,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     private final Map<ContainerStatus.State, Set<String>> byState = new EnumMap<>(ContainerStatus.State.class);
     private final Set<String> unsettled = ConcurrentHashMap.newKeySet();
     private volatile java.util.function.BiConsumer<String, ContainerStatus> refreshed = (id, status) -> { };
+    private volatile java.util.function.BiConsumer<String, ContainerStatus> settledAfterStart;
 
     public ContainerStateCache(Source source) {
         this.source = source;
@@ -203,7 +204,26 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
                 asked++;
             }
         }
+        java.util.function.BiConsumer<String, ContainerStatus> listener = settledAfterStart;
+        if (listener != null) {
+            // Each container's status as a read gives it: a settled one from memory, without events from its backend.
+            for (String id : java.util.List.copyOf(slots.keySet())) {
+                ContainerRecord c = records.apply(id);
+                if (c != null) {
+                    listener.accept(id, status(c));
+                }
+            }
+        }
         return asked;
+    }
+
+    /**
+     * Tells {@code listener} every container's status once {@link #settleUnsettled} has run after the start (the
+     * metrics' state gauge, for the containers from before it), so that nothing asks the backends before the daemon
+     * serves, and each container's backend is asked once.
+     */
+    public void onSettledAfterStart(java.util.function.BiConsumer<String, ContainerStatus> listener) {
+        this.settledAfterStart = listener;
     }
 
     /** How many containers are tracked (for tests: none is left behind by a removed one). */

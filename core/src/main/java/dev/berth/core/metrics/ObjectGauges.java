@@ -16,8 +16,9 @@ import java.util.function.Consumer;
  * <p>A pod's state is its record's. Containers have no state in their records (the backend knows it), so the
  * state here is the last one berth saw in its container events: {@code created}, {@code running} or
  * {@code exited}. The containers berth finds in its records when it starts get the state their backend gives
- * once recovery is done ({@link #recovered}); one whose backend cannot say (or whose handler is gone) is
- * {@code unknown} until its next event. A container whose pod has no record counts under handler "".
+ * once the daemon serves and has settled their states in the background ({@link #recovered}; a scrape before that
+ * counts them {@code unknown}); one whose backend cannot say (or whose handler is gone) is {@code unknown} until
+ * its next event. A container whose pod has no record counts under handler "".
  */
 public final class ObjectGauges implements Consumer<BackendEvent> {
     private final Map<String, String> containerStates = new ConcurrentHashMap<>();

@@ -195,6 +195,25 @@ class ContainerStateCacheTest {
     }
 
     @Test
+    void afterTheStartSettleEveryContainersStateIsToldWithOneBackendCallEach() {
+        for (boolean evented : new boolean[] {true, false}) {
+            var backend = new Backend();
+            backend.evented = evented;
+            var cache = new ContainerStateCache(backend);
+            Map<String, State> told = new HashMap<>();
+            cache.onSettledAfterStart((id, status) -> told.put(id, status.state()));
+            cache.track("c1");
+            cache.track("c2");
+            backend.states.put("c1", State.RUNNING);
+            backend.states.put("c2", State.EXITED);
+            assertTrue(told.isEmpty(), "nothing is told before the settle");
+            cache.settleUnsettled(ContainerStateCacheTest::ctr);
+            assertEquals(Map.of("c1", State.RUNNING, "c2", State.EXITED), told, "evented=" + evented);
+            assertEquals(2, backend.fetches.get(), "evented=" + evented);
+        }
+    }
+
+    @Test
     void settlingSkipsContainersWithoutARecordOrWithoutEvents() {
         var backend = new Backend();
         backend.evented = false;

@@ -148,7 +148,13 @@ class MetricsTest {
         h.close();
         h = new CriTestHarness(dir, CONFIG, Node.none(), List.of(new FakeBackendFactory()));
         port = h.daemon().metrics().listen();
+        // Their states are asked for once the daemon serves, in the background: until then they count as unknown.
         String text = scrape(null).body();
+        for (long deadline = System.nanoTime() + 30_000_000_000L;
+                !lines(text, "berth_containers", "state=\"unknown\"").isEmpty() && System.nanoTime() < deadline; ) {
+            Thread.sleep(20);
+            text = scrape(null).body();
+        }
         assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"created\"")).isEqualTo(1);
         assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"running\"")).isEqualTo(1);
         assertThat(value(text, "berth_containers", "handler=\"fake\"", "state=\"exited\"")).isEqualTo(1);
