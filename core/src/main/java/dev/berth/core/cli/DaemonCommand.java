@@ -71,7 +71,7 @@ final class DaemonCommand implements Callable<Integer> {
             daemon.close();
             plugins.close();
         }));
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+        ReloadSignal.handle(() -> {
             systemd.reloading();
             try {
                 daemon.reload(config.load());
