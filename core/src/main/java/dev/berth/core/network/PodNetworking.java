@@ -13,11 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
@@ -59,10 +57,7 @@ public final class PodNetworking implements AutoCloseable {
     private final NetworkStateStore store;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private volatile String podCidr = "";
-    /** How old a {@link #readiness} answer may be before a check runs again (in the background). */
-    static final Duration READINESS_MAX_AGE = Duration.ofSeconds(5);
-    private volatile Readiness readiness;
-    private final AtomicBoolean readinessChecking = new AtomicBoolean();
+    private final CniReadiness readiness;
     private final dev.berth.core.metrics.Metrics metrics;
 
     /** Creates the state dirs and starts watching the CNI conf dir (which need not exist yet). */
@@ -87,6 +82,7 @@ public final class PodNetworking implements AutoCloseable {
         this.store = new NetworkStateStore(settings.cniStateDir());
         this.client = new CniClient(new CniPluginExecutor(settings.cniBinDirs(), settings.pluginTimeout()));
         this.watcher = new CniConfigWatcher(settings.cniConfDir());
+        this.readiness = new CniReadiness(watcher, client);
     }
 
     public NetworkSettings settings() {
@@ -94,59 +90,12 @@ public final class PodNetworking implements AutoCloseable {
     }
 
     /**
-     * The CRI {@code NetworkReady} condition: not ready (reason {@code NetworkPluginNotReady}) while there is no usable
-     * config, a plugin it names is missing from the bin dirs, or (spec 1.1 and later) a plugin's STATUS fails.
-     *
-     * <p>The answer is the last check's, so the Status RPC the kubelet polls never stats the bin dirs or starts a
-     * plugin itself: a config change (the watcher loads a new one) is checked at once, and an answer older than
-     * {@link #READINESS_MAX_AGE} starts one check in the background while the caller gets the last answer.
+     * The CRI {@code NetworkReady} condition ({@link CniReadiness}): the last check's answer, so the Status RPC the
+     * kubelet polls never stats the bin dirs or starts a plugin itself.
      */
     public NetworkReadiness readiness() {
-        CniConfigWatcher.Loaded loaded = watcher.loaded();
-        Readiness last = readiness;
-        if (last == null || last.loaded() != loaded) {
-            return checkReadiness(loaded);
-        }
-        if (System.nanoTime() - last.checkedAt() > READINESS_MAX_AGE.toNanos()
-                && readinessChecking.compareAndSet(false, true)) {
-            Thread.ofVirtual().name("cni-readiness").start(() -> {
-                try {
-                    checkReadiness(watcher.loaded());
-                } finally {
-                    readinessChecking.set(false);
-                }
-            });
-        }
-        return last.readiness();
+        return readiness.get();
     }
-
-    private NetworkReadiness checkReadiness(CniConfigWatcher.Loaded loaded) {
-        NetworkReadiness r = readinessOf(loaded);
-        readiness = new Readiness(loaded, r, System.nanoTime());
-        return r;
-    }
-
-    private NetworkReadiness readinessOf(CniConfigWatcher.Loaded loaded) {
-        if (loaded.config() == null) {
-            return NetworkReadiness.notReady(loaded.problem());
-        }
-        CniConfig config = loaded.config();
-        for (String type : config.pluginTypes()) {
-            if (client.executor().find(type).isEmpty()) {
-                return NetworkReadiness.notReady("CNI plugin \"" + type + "\" of network \"" + config.name()
-                        + "\" (" + config.source() + ") not found in [" + client.executor().binPath() + "]");
-            }
-        }
-        try {
-            client.status(config);
-        } catch (CniPluginException e) {
-            return NetworkReadiness.notReady("network \"" + config.name() + "\": " + e.getMessage());
-        }
-        return NetworkReadiness.isReady();
-    }
-
-    /** A readiness answer, the config it was checked against, and when ({@link System#nanoTime}). */
-    private record Readiness(CniConfigWatcher.Loaded loaded, NetworkReadiness readiness, long checkedAt) {}
 
     /**
      * Sets up the network of a pod: pins a new netns at {@code <stateDir>/netns/<sandboxId>} with loopback up and runs
