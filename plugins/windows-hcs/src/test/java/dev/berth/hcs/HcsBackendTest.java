@@ -20,7 +20,6 @@ import dev.berth.spi.testing.TestingBackendContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -36,13 +35,7 @@ class HcsBackendTest {
     Path dir;
 
     private static void await(Supplier<Boolean> condition, String what) throws InterruptedException {
-        Instant end = Instant.now().plusSeconds(10);
-        while (!condition.get()) {
-            if (Instant.now().isAfter(end)) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+        dev.berth.hcs.log.RelayTesting.await(condition, what, java.time.Duration.ofSeconds(10));
     }
 
     @Test

@@ -14,7 +14,13 @@ public final class RelayTesting {
 
     /** Waits up to 30 s for {@code condition}; fails naming {@code what}. */
     public static void await(Supplier<Boolean> condition, String what) throws InterruptedException {
-        Instant end = Instant.now().plusSeconds(30);
+        await(condition, what, java.time.Duration.ofSeconds(30));
+    }
+
+    /** Waits up to {@code limit} for {@code condition}; fails naming {@code what}. */
+    public static void await(Supplier<Boolean> condition, String what, java.time.Duration limit)
+            throws InterruptedException {
+        Instant end = Instant.now().plus(limit);
         while (!condition.get()) {
             if (Instant.now().isAfter(end)) {
                 throw new AssertionError("timed out waiting for " + what);
