@@ -30,8 +30,9 @@ public final class StoredConfigs {
     }
 
     private static <T extends Message> T parsed(byte[] stored, Class<T> type, Parser<T> parser, T empty) {
-        if (type.isInstance(PARSED.get(stored))) {
-            return type.cast(PARSED.get(stored));
+        Message kept = PARSED.get(stored);
+        if (type.isInstance(kept)) {
+            return type.cast(kept);
         }
         T config;
         try {
