@@ -11,6 +11,10 @@ final class LoadedArchive {
     long size;
     FileTime modified;
     Object fileKey;
+    /** The archive file's identity for {@link PluginCopies}, or null where it cannot be told. */
+    String identity;
+    /** Whether {@link #copyDir} is a previous run's copy. */
+    boolean reused;
     Path copyDir;
     BerthPluginManager manager;
     String id = "";

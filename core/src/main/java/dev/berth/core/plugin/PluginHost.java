@@ -1,26 +1,17 @@
 package dev.berth.core.plugin;
 
-import dev.berth.core.util.FileTrees;
 import dev.berth.spi.RuntimeBackendFactory;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 
@@ -62,11 +53,14 @@ public final class PluginHost implements AutoCloseable {
     private final List<LoadedArchive> archives = new ArrayList<>();
     private final List<LoadedArchive> failed = new ArrayList<>();
     private Map<String, BackendType> types = new TreeMap<>();
+    /** The previous run's reusable copies while the first scan runs; then none. */
+    private PluginCopies copyRecords;
 
     private PluginHost(Path dir, Path copies, boolean ownCopies) {
         this.dir = dir;
         this.copies = copies;
         this.ownCopies = ownCopies;
+        this.copyRecords = PluginCopies.none(copies);
     }
 
     /**
@@ -87,7 +81,8 @@ public final class PluginHost implements AutoCloseable {
 
     /**
      * Loads and starts every plugin under {@code dir}, copying each archive below {@code copies} (the daemon's
-     * {@code <state>/plugins}); whatever a previous run left there is deleted first.
+     * {@code <state>/plugins}). A previous run's complete copy of an archive that is still the same file is used
+     * again (see {@link PluginCopies}); whatever else a previous run left there is deleted.
      */
     public static PluginHost load(Path dir, Path copies) {
         return load(dir, copies, false);
@@ -96,13 +91,12 @@ public final class PluginHost implements AutoCloseable {
     private static PluginHost load(Path dir, Path copies, boolean ownCopies) {
         PluginHost host = new PluginHost(dir, copies, ownCopies);
         if (dir != null) {
-            try {
-                FileTrees.deleteTree(copies);
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot clear old plugin copies in {0}: {1}", copies,
-                        e.getMessage());
+            if (!ownCopies) {
+                host.copyRecords = PluginCopies.scan(copies);
             }
             host.rescan();
+            host.copyRecords.dropUntaken();
+            host.copyRecords = PluginCopies.none(copies);
         }
         return host;
     }
@@ -145,15 +139,20 @@ public final class PluginHost implements AutoCloseable {
         }
         failed.clear();
         archives.forEach(a -> a.present = false);
+        List<Path> newPaths = new ArrayList<>();
         for (Path p : PluginFiles.candidates(dir)) {
             LoadedArchive known = findUnchanged(p);
             if (known != null) {
                 known.present = true;
-                continue;
+            } else {
+                newPaths.add(p);
             }
+        }
+        Map<Path, Object> prepared = copyRecords.prepareAll(newPaths);
+        for (Path p : newPaths) {
             LoadedArchive a;
             try {
-                a = copy(p);
+                a = place(prepared.get(p));
             } catch (IOException | RuntimeException e) {
                 LoadedArchive f = new LoadedArchive("", p);
                 failReport(f, "cannot copy plugin archive: " + PluginFiles.reason(e));
@@ -175,6 +174,7 @@ public final class PluginHost implements AutoCloseable {
                 archives.add(a);
                 if (a.loaded()) {
                     newlyLoaded.add(a.id + " " + a.version);
+                    copyRecords.record(a.copyDir, a.identity, a.hash);
                 }
             } else {
                 nowFailed.add(p.getFileName().toString());
@@ -197,7 +197,7 @@ public final class PluginHost implements AutoCloseable {
                 archives.remove(a);
                 LoadedArchive fresh;
                 try {
-                    fresh = copy(a.source);
+                    fresh = place(copyRecords.prepareAll(List.of(a.source)).get(a.source));
                 } catch (IOException | RuntimeException e) {
                     failReport(new LoadedArchive("", a.source), "cannot copy plugin archive: " + PluginFiles.reason(e));
                     continue;
@@ -207,6 +207,7 @@ public final class PluginHost implements AutoCloseable {
                     current.put(fresh.id, fresh);
                     if (fresh.loaded()) {
                         newlyLoaded.add(fresh.id + " " + fresh.version);
+                        copyRecords.record(fresh.copyDir, fresh.identity, fresh.hash);
                     }
                 }
             } else if (isCurrent) {
@@ -235,23 +236,24 @@ public final class PluginHost implements AutoCloseable {
         return new Changes(newlyLoaded, newlyRetiring, nowFailed);
     }
 
-    /** Copies archive {@code p} into a directory of its own under {@link #copies}, named after its content. */
-    private LoadedArchive copy(Path p) throws IOException {
-        Files.createDirectories(copies);
-        Path incoming = Files.createTempDirectory(copies, ".incoming-");
-        Path copied = incoming.resolve(p.getFileName());
-        var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
-        Files.copy(p, copied, StandardCopyOption.COPY_ATTRIBUTES);
-        String hash = PluginFiles.sha256(copied);
-        LoadedArchive a = new LoadedArchive(hash, p);
-        a.size = attrs.size();
-        a.modified = attrs.lastModifiedTime();
-        a.fileKey = attrs.fileKey();
-        Path target = copies.resolve(hash.substring(0, 16));
-        if (archives.stream().anyMatch(x -> x.hash.equals(hash)) || Files.exists(target)) {
-            a.copyDir = incoming;
-        } else {
-            Files.move(incoming, target);
+    /**
+     * Files a prepared archive (or rethrows why it could not be prepared): a new copy moves to the directory named
+     * after its hash, unless an archive of that content already has it.
+     */
+    private LoadedArchive place(Object prepared) throws IOException {
+        if (prepared instanceof IOException e) {
+            throw e;
+        }
+        if (prepared instanceof RuntimeException e) {
+            throw e;
+        }
+        LoadedArchive a = (LoadedArchive) prepared;
+        if (a.reused) {
+            return a;
+        }
+        Path target = copies.resolve(a.hash.substring(0, 16));
+        if (archives.stream().noneMatch(x -> x.hash.equals(a.hash)) && !Files.exists(target)) {
+            Files.move(a.copyDir, target);
             a.copyDir = target;
         }
         return a;
