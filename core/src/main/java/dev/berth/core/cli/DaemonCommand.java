@@ -36,6 +36,56 @@ final class DaemonCommand implements Callable<Integer> {
             description = "Log lines on stderr: text or json (one JSON object per line); overrides log_format.")
     String logFormat;
 
+    /**
+     * The command for {@code daemon} followed only by {@code -c}/{@code --config FILE}, {@code --log-format FORMAT}
+     * (each also as {@code --opt=value}) and {@code --exit-after-start}, each at most once, without picocli; null
+     * for anything else, which picocli then parses (and explains, if it is wrong).
+     */
+    static DaemonCommand fromPlainArgs(String... args) {
+        DaemonCommand d = new DaemonCommand();
+        d.config = new ConfigOption();
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            int eq = a.indexOf('=');
+            String name = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
+            String value = a.startsWith("--") && eq > 0 ? a.substring(eq + 1)
+                    : i + 1 < args.length && !args[i + 1].startsWith("-") ? args[i + 1] : null;
+            boolean inline = a.startsWith("--") && eq > 0;
+            switch (name) {
+                case "-c", "--config" -> {
+                    if (value == null || value.isEmpty() || d.config.file != null) {
+                        return null;
+                    }
+                    try {
+                        d.config.file = java.nio.file.Path.of(value);
+                    } catch (java.nio.file.InvalidPathException e) {
+                        return null;
+                    }
+                }
+                case "--log-format" -> {
+                    if (value == null || d.logFormat != null) {
+                        return null;
+                    }
+                    d.logFormat = value;
+                }
+                case "--exit-after-start" -> {
+                    if (inline || d.exitAfterStart) {
+                        return null;
+                    }
+                    d.exitAfterStart = true;
+                    continue;
+                }
+                default -> {
+                    return null;
+                }
+            }
+            if (!inline) {
+                i++;
+            }
+        }
+        return d;
+    }
+
     @Override
     public Integer call() throws Exception {
         ConfigLoader.Loaded loaded = config.load();

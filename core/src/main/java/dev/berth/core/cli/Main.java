@@ -28,6 +28,16 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cli;
         String[] rest = args;
+        DaemonCommand plain = daemonAlone(args) ? DaemonCommand.fromPlainArgs(args) : null;
+        if (plain != null) {
+            // The daemon as service units start it: picocli is not loaded at all (its classes, compiled for Java 5,
+            // are verified and interpreted at every start, about 0.1 s). Anything else takes picocli below.
+            try {
+                return plain.call();
+            } catch (Exception e) {
+                return failed(e, System.err);
+            }
+        }
         if (daemonAlone(args)) {
             // The daemon's start path: picocli's model of the daemon command alone, not of the whole command tree
             // (about a tenth of the daemon's CPU time to its first served call; picocli's classes, compiled for
@@ -37,18 +47,28 @@ public final class Main implements Runnable {
         } else {
             cli = new CommandLine(new Main());
         }
-        return cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof dev.berth.core.config.ConfigException ce) {
-                cmd.getErr().println("berth: " + ce.getMessage());
-                return CONFIG_ERROR;
-            }
-            if (ex instanceof dev.berth.core.store.StateFormat.Refused refused) {
-                cmd.getErr().println("berth: " + refused.getMessage());
-                return 1;
-            }
-            cmd.getErr().println("berth: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
+        return cli.setExecutionExceptionHandler((ex, cmd, parsed) -> failed(ex, cmd.getErr())).execute(rest);
+    }
+
+    /** The exit code for a command that threw {@code ex}, after saying why on {@code err}. */
+    private static int failed(Exception ex, java.io.PrintWriter err) {
+        if (ex instanceof dev.berth.core.config.ConfigException ce) {
+            err.println("berth: " + ce.getMessage());
+            return CONFIG_ERROR;
+        }
+        if (ex instanceof dev.berth.core.store.StateFormat.Refused refused) {
+            err.println("berth: " + refused.getMessage());
             return 1;
-        }).execute(rest);
+        }
+        err.println("berth: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
+        return 1;
+    }
+
+    private static int failed(Exception ex, java.io.PrintStream err) {
+        var w = new java.io.PrintWriter(err, true);
+        int code = failed(ex, w);
+        w.flush();
+        return code;
     }
 
     /** {@code berth daemon ...} without a help or version option. */

@@ -25,6 +25,24 @@ class MainDaemonPathTest {
     }
 
     @Test
+    void plainDaemonArgumentsAreReadWithoutPicocliAndAnythingElseIsLeftToIt() {
+        DaemonCommand bare = DaemonCommand.fromPlainArgs("daemon");
+        assertTrue(bare != null && bare.config.file == null && bare.logFormat == null && !bare.exitAfterStart);
+        DaemonCommand all = DaemonCommand.fromPlainArgs("daemon", "--config=/etc/b.toml", "--log-format", "json",
+                "--exit-after-start");
+        assertEquals(java.nio.file.Path.of("/etc/b.toml"), all.config.file);
+        assertEquals("json", all.logFormat);
+        assertTrue(all.exitAfterStart);
+        assertEquals(java.nio.file.Path.of("x.toml"), DaemonCommand.fromPlainArgs("daemon", "-c", "x.toml").config.file);
+        assertEquals("text", DaemonCommand.fromPlainArgs("daemon", "--log-format=text").logFormat);
+        for (String[] other : new String[][] {{"daemon", "--no-such-option"}, {"daemon", "-c"},
+                {"daemon", "-c", "a", "--config", "b"}, {"daemon", "-cx.toml"}, {"daemon", "--config="},
+                {"daemon", "--exit-after-start=true"}, {"daemon", "stray"}, {"daemon", "-c", "--log-format"}}) {
+            assertEquals(null, DaemonCommand.fromPlainArgs(other), String.join(" ", other));
+        }
+    }
+
+    @Test
     void aBadOptionOnTheDaemonPathIsAUsageError() {
         var err = new ByteArrayOutputStream();
         PrintStream old = System.err;
