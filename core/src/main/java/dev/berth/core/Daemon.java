@@ -108,7 +108,7 @@ public final class Daemon implements AutoCloseable {
     private final PluginHost plugins;
     private final HandlerHealth health;
     private final CriRuntime cri;
-    private final List<ServerServiceDefinition> services;
+    private final CriServer.Served services;
     private static final java.time.Duration STATE_REFRESH = java.time.Duration.ofMinutes(1);
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private Server server;
@@ -126,7 +126,7 @@ public final class Daemon implements AutoCloseable {
     private UnixSockets.EventLoops containerdEventLoops;
 
     private Daemon(HandlerRegistry registry, PluginHost plugins, HandlerHealth health, CriRuntime cri,
-                   List<ServerServiceDefinition> services, StreamingServer streamingServer, Node node,
+                   CriServer.Served services, StreamingServer streamingServer, Node node,
                    Metrics metrics, ContainerdApi containerd) {
         this.containerd = containerd;
         this.registry = registry;
@@ -245,7 +245,7 @@ public final class Daemon implements AutoCloseable {
                 new UndrainHandler(admin), new Explain(cri, history, config.root().resolve("network").resolve("cni"))));
         List<StreamingRpc<?, ?>> streaming = List.of(new GetContainerEvents(cri));
         health.start(config.healthInterval());
-        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics, history).services(),
+        return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics, history).served(),
                 streamingServer, node, metrics, ContainerdApi.create(config, registry, cri, metrics, bundleRecords));
     }
 
@@ -307,7 +307,8 @@ public final class Daemon implements AutoCloseable {
         if (interceptor != null) {
             builder.intercept(interceptor);
         }
-        services.forEach(builder::addService);
+        services.now().forEach(builder::addService);
+        builder.fallbackHandlerRegistry(services.onFirstCall());
         server = builder.build().start();
         // After a restart every container is unsettled, and the first relist would ask each one's backend: ask
         // them now, in the background, while the daemon already serves from its records.

@@ -82,22 +82,55 @@ public final class CriServer {
      * {@code runtime.RuntimeService} and {@code runtime.ImageService} ({@link Proto2Cri}), and berth's admin service.
      */
     public List<ServerServiceDefinition> services() {
+        List<ServerServiceDefinition> out = new ArrayList<>(v1AndAdmin());
+        out.addAll(olderContracts());
+        return out;
+    }
+
+    /**
+     * What a server serves: runtime.v1 and the admin service built now, and the older contracts behind a registry
+     * that builds them on the first call to any method it is asked for. Building a contract's services initialises
+     * every message class it has; a kubelet calls runtime.v1 alone, so a start need not pay for three others.
+     */
+    public record Served(List<ServerServiceDefinition> now, io.grpc.HandlerRegistry onFirstCall) {}
+
+    public Served served() {
+        return new Served(v1AndAdmin(), new OnFirstCall(this::olderContracts));
+    }
+
+    private List<ServerServiceDefinition> v1AndAdmin() {
         List<ServerServiceDefinition> out = new ArrayList<>();
-        var v1 = List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
-                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor());
-        var v1alpha2 = List.of(dev.berth.cri.v1alpha2.RuntimeServiceGrpc.getServiceDescriptor(),
-                dev.berth.cri.v1alpha2.ImageServiceGrpc.getServiceDescriptor());
-        Map<String, MethodDescriptor<?, ?>> v1Methods = new HashMap<>();
-        for (ServiceDescriptor sd : v1) {
+        for (ServiceDescriptor sd : List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
+                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor())) {
             // By name, not descriptor: the bound methods carry berth's lenient request marshaller.
             var b = ServerServiceDefinition.builder(sd.getName());
             for (MethodDescriptor<?, ?> m : sd.getMethods()) {
-                v1Methods.put(m.getBareMethodName(), m);
                 bind(b, m, m, "v1");
             }
             out.add(b.build());
         }
-        for (ServiceDescriptor sd : v1alpha2) {
+        // berth's own admin service (berth.admin.v1), bound like CRI: same logging and error mapping.
+        var admin = dev.berth.admin.v1.AdminServiceGrpc.getServiceDescriptor();
+        var ab = ServerServiceDefinition.builder(admin.getName());
+        for (MethodDescriptor<?, ?> m : admin.getMethods()) {
+            bind(ab, m, m, ADMIN_VERSION);
+        }
+        out.add(ab.build());
+        return out;
+    }
+
+    /** runtime.v1alpha2, and the proto2 CRI's and the draft's {@code runtime.*} services. */
+    private List<ServerServiceDefinition> olderContracts() {
+        List<ServerServiceDefinition> out = new ArrayList<>();
+        Map<String, MethodDescriptor<?, ?>> v1Methods = new HashMap<>();
+        for (ServiceDescriptor sd : List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
+                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor())) {
+            for (MethodDescriptor<?, ?> m : sd.getMethods()) {
+                v1Methods.put(m.getBareMethodName(), m);
+            }
+        }
+        for (ServiceDescriptor sd : List.of(dev.berth.cri.v1alpha2.RuntimeServiceGrpc.getServiceDescriptor(),
+                dev.berth.cri.v1alpha2.ImageServiceGrpc.getServiceDescriptor())) {
             var b = ServerServiceDefinition.builder(sd.getName());
             for (MethodDescriptor<?, ?> alpha : sd.getMethods()) {
                 MethodDescriptor<?, ?> m = v1Methods.get(alpha.getBareMethodName());
@@ -113,14 +146,53 @@ public final class CriServer {
             service.getValue().forEach(m -> bindLegacy(b, m));
             out.add(b.build());
         }
-        // berth's own admin service (berth.admin.v1), bound like CRI: same logging and error mapping.
-        var admin = dev.berth.admin.v1.AdminServiceGrpc.getServiceDescriptor();
-        var ab = ServerServiceDefinition.builder(admin.getName());
-        for (MethodDescriptor<?, ?> m : admin.getMethods()) {
-            bind(ab, m, m, ADMIN_VERSION);
-        }
-        out.add(ab.build());
         return out;
+    }
+
+    /** A registry of services built once, on the first lookup. */
+    static final class OnFirstCall extends io.grpc.HandlerRegistry {
+        private final java.util.function.Supplier<List<ServerServiceDefinition>> build;
+        private volatile List<ServerServiceDefinition> services;
+        private volatile Map<String, io.grpc.ServerMethodDefinition<?, ?>> methods;
+
+        OnFirstCall(java.util.function.Supplier<List<ServerServiceDefinition>> build) {
+            this.build = build;
+        }
+
+        private Map<String, io.grpc.ServerMethodDefinition<?, ?>> methods() {
+            var m = methods;
+            if (m == null) {
+                synchronized (this) {
+                    if (methods == null) {
+                        Map<String, io.grpc.ServerMethodDefinition<?, ?>> all = new HashMap<>();
+                        List<ServerServiceDefinition> built = List.copyOf(build.get());
+                        for (ServerServiceDefinition d : built) {
+                            d.getMethods().forEach(md -> all.put(md.getMethodDescriptor().getFullMethodName(), md));
+                        }
+                        services = built;
+                        methods = Map.copyOf(all);
+                    }
+                    m = methods;
+                }
+            }
+            return m;
+        }
+
+        /** Whether the services were built (for tests). */
+        boolean built() {
+            return methods != null;
+        }
+
+        @Override
+        public io.grpc.ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+            return methods().get(methodName);
+        }
+
+        @Override
+        public List<ServerServiceDefinition> getServices() {
+            methods();
+            return services;
+        }
     }
 
     /**

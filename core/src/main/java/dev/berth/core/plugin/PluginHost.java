@@ -174,7 +174,9 @@ public final class PluginHost implements AutoCloseable {
                 archives.add(a);
                 if (a.loaded()) {
                     newlyLoaded.add(a.id + " " + a.version);
-                    copyRecords.record(a.copyDir, a.identity, a.hash);
+                    if (!a.reused) {
+                        copyRecords.record(a.copyDir, a.identity, a.hash);
+                    }
                 }
             } else {
                 nowFailed.add(p.getFileName().toString());
