@@ -27,10 +27,13 @@ public final class LenientRequests {
         record Malformed<Q>(String reason) implements Parsed<Q> {}
     }
 
-    /** {@code method} with a request marshaller that keeps parse failures instead of throwing them. */
+    /**
+     * {@code method} with a request marshaller that keeps parse failures instead of throwing them, and a response
+     * marshaller that sends list items kept in wire form ({@link WireItems#encodingUnknownFields}).
+     */
     public static <Q, R> MethodDescriptor<Parsed<Q>, R> lenient(MethodDescriptor<Q, R> method) {
-        return method.toBuilder(new Marshaller<>(method.getRequestMarshaller()), method.getResponseMarshaller())
-                .build();
+        return method.toBuilder(new Marshaller<>(method.getRequestMarshaller()),
+                WireItems.encodingUnknownFields(method.getResponseMarshaller())).build();
     }
 
     private record Marshaller<Q>(MethodDescriptor.Marshaller<Q> strict)

@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.WireItems;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.Container;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -13,6 +14,7 @@ import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.ListContainersRequest;
 import dev.berth.cri.v1.ListContainersResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import com.google.protobuf.ByteString;
 import io.grpc.MethodDescriptor;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -24,13 +26,15 @@ import java.util.Set;
 /**
  * ListContainers lists containers, filtered by id prefix, pod id prefix, state and labels, from core's records
  * and the states its backends' events keep current: no backend is asked per container unless its state may have
- * changed (or its backend reports no exits).
+ * changed (or its backend reports no exits). Each item is encoded once per record and state ({@link WireItems}).
  */
 public final class ListContainers implements UnaryRpc<ListContainersRequest, ListContainersResponse> {
     private final CriRuntime cri;
+    private final WireItems<ContainerRecord> items;
 
     public ListContainers(CriRuntime cri) {
         this.cri = cri;
+        this.items = new WireItems<>(cri.containers(), ContainerRecord::id);
     }
 
     @Override
@@ -41,7 +45,7 @@ public final class ListContainers implements UnaryRpc<ListContainersRequest, Lis
     @Override
     public ListContainersResponse call(ListContainersRequest req, RpcContext ctx) {
         var f = req.getFilter();
-        var resp = ListContainersResponse.newBuilder();
+        List<ByteString> out = new ArrayList<>();
         candidates(f).stream().sorted(Comparator.comparing(ContainerRecord::createdAt)).forEach(c -> {
             if (!f.getId().isEmpty() && !c.id().startsWith(f.getId())) {
                 return;
@@ -56,14 +60,17 @@ public final class ListContainers implements UnaryRpc<ListContainersRequest, Lis
             if (f.hasState() && f.getState().getState() != state) {
                 return;
             }
-            resp.addContainers(Container.newBuilder().setId(c.id()).setPodSandboxId(c.sandboxId())
+            out.add(items.item(c.id(), c, state, () -> Container.newBuilder().setId(c.id())
+                    .setPodSandboxId(c.sandboxId())
                     .setMetadata(ContainerMetadata.newBuilder().setName(c.name()).setAttempt(c.attempt()))
                     .setImage(ImageSpec.newBuilder().setImage(c.image()))
                     .setImageRef(c.imageId()).setImageId(c.imageId())
                     .setState(state).setCreatedAt(Protos.nanos(c.createdAt()))
-                    .putAllLabels(c.labels()).putAllAnnotations(c.annotations()));
+                    .putAllLabels(c.labels()).putAllAnnotations(c.annotations()).build()));
         });
-        return resp.build();
+        // The items in wire form, each encoded once per record and state (WireItems).
+        return ListContainersResponse.newBuilder()
+                .setUnknownFields(WireItems.repeated(ListContainersResponse.CONTAINERS_FIELD_NUMBER, out)).build();
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.UnaryRpc;
+import dev.berth.core.cri.WireItems;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.ListPodSandboxResponse;
@@ -12,6 +13,7 @@ import dev.berth.cri.v1.PodSandboxFilter;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxState;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import com.google.protobuf.ByteString;
 import io.grpc.MethodDescriptor;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,12 +21,17 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
-/** ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels. */
+/**
+ * ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels; each item is encoded once
+ * per record and state ({@link WireItems}).
+ */
 public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, ListPodSandboxResponse> {
     private final CriRuntime cri;
+    private final WireItems<SandboxRecord> items;
 
     public ListPodSandbox(CriRuntime cri) {
         this.cri = cri;
+        this.items = new WireItems<>(cri.sandboxes(), SandboxRecord::id);
     }
 
     @Override
@@ -35,7 +42,7 @@ public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, Lis
     @Override
     public ListPodSandboxResponse call(ListPodSandboxRequest req, RpcContext ctx) {
         var f = req.getFilter();
-        var resp = ListPodSandboxResponse.newBuilder();
+        List<ByteString> out = new ArrayList<>();
         candidates(f).stream()
                 .filter(s -> s.state() != SandboxRecord.State.CREATING)
                 .sorted(Comparator.comparing(SandboxRecord::createdAt))
@@ -50,14 +57,15 @@ public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, Lis
                     if (!Protos.matches(f.getLabelSelectorMap(), s.labels())) {
                         return;
                     }
-                    resp.addItems(PodSandbox.newBuilder().setId(s.id())
+                    out.add(items.item(s.id(), s, state, () -> PodSandbox.newBuilder().setId(s.id())
                             .setMetadata(PodSandboxMetadata.newBuilder().setName(s.name()).setUid(s.uid())
                                     .setNamespace(s.namespace()).setAttempt(s.attempt()))
                             .setState(state).setCreatedAt(Protos.nanos(s.createdAt()))
                             .putAllLabels(s.labels()).putAllAnnotations(s.annotations())
-                            .setRuntimeHandler(s.handler()));
+                            .setRuntimeHandler(s.handler()).build()));
                 });
-        return resp.build();
+        return ListPodSandboxResponse.newBuilder()
+                .setUnknownFields(WireItems.repeated(ListPodSandboxResponse.ITEMS_FIELD_NUMBER, out)).build();
     }
 
     /** The pods the filter may match: by id prefix, else by the rarest label; the caller checks the filter. */
