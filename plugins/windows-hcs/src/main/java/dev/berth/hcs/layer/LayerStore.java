@@ -1,5 +1,6 @@
 package dev.berth.hcs.layer;
 
+import dev.berth.hcs.bind.BackupFiles;
 import dev.berth.hcs.bind.HResults;
 import dev.berth.hcs.bind.LayerApi;
 import dev.berth.hcs.handle.HcsException;
@@ -52,6 +53,7 @@ public final class LayerStore {
     private static final String LOCK = ".lock";
 
     private final LayerApi api;
+    private final BackupFiles files;
     private final Path root;
     private final Path owners;
     private final Path generationOwners;
@@ -61,11 +63,13 @@ public final class LayerStore {
     public record Source(Path blob, String diffId) {}
 
     /**
+     * @param files      how a layer's files are written (with Win32 backup semantics on Windows)
      * @param root       the store's folder (under the handler's persistent directory)
      * @param generation names this generation of the handler (its state directory), whose owners it manages
      */
-    public LayerStore(LayerApi api, Path root, String generation) {
+    public LayerStore(LayerApi api, BackupFiles files, Path root, String generation) {
         this.api = api;
+        this.files = files;
         this.root = root;
         this.owners = root.resolve("owners");
         this.generationOwners = owners.resolve(sha256(generation).substring(0, 16));
@@ -182,7 +186,7 @@ public final class LayerStore {
             try {
                 Files.createDirectories(dir);
                 if (parents.isEmpty()) {
-                    LayerTar.Written w = LayerTar.write(layer.blob(), layer.diffId(), dir);
+                    LayerTar.Written w = LayerTar.write(layer.blob(), layer.diffId(), dir, files);
                     HcsException.check("ProcessBaseImage " + dir, api.processBaseImage(dir.toString()));
                     if (w.utilityVm()) {
                         Path uvm = dir.resolve("UtilityVM");
@@ -190,7 +194,7 @@ public final class LayerStore {
                     }
                 } else {
                     Files.createDirectories(staging);
-                    LayerTar.write(layer.blob(), layer.diffId(), staging);
+                    LayerTar.write(layer.blob(), layer.diffId(), staging, files);
                     HcsException.check("ImportLayer " + dir, api.importLayer(dir.toString(), staging.toString(),
                             parents));
                     deleteTree(staging);

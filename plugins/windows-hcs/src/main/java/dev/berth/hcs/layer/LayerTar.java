@@ -1,20 +1,25 @@
 package dev.berth.hcs.layer;
 
 import com.github.luben.zstd.ZstdInputStream;
+import dev.berth.hcs.bind.BackupFiles;
+import dev.berth.hcs.bind.BackupFiles.BasicInfo;
+import dev.berth.hcs.bind.BackupStream;
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -25,9 +30,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * {@code Hives/} and {@code UtilityVM/} are written below the folder. A whiteout ({@code .wh.<name>}) is not
  * written; it becomes a line of {@code tombstones.txt}, the list of paths the layer deletes from its parents.
  *
- * <p>This is the portable part of hcsshim's layer writer. What it does not do is write the files with Win32
- * backup semantics: the security descriptors, attributes and reparse points a Windows layer tar carries in its
- * {@code MSWINDOWS.*} PAX headers are not applied (see docs/windows.md).
+ * <p>Each file, directory and link is written as hcsshim's base layer writer writes it
+ * ({@code internal/wclayer/baselayerwriter.go}, fed by {@code pkg/ociwclayer/import.go}): created with backup
+ * semantics, its {@code FILE_BASIC_INFO} set, then its Win32 backup stream written, which {@link BackupEntry} makes
+ * from the entry's {@code MSWINDOWS.*} PAX headers and data (streamed, never held whole); the tar entries
+ * {@code file:stream} that follow a file are its alternate data streams, appended to its backup stream. A hard link
+ * is made to a file written before it. Directories' times are set again at the end, innermost first, because
+ * creating their children changed them. The security descriptor is applied ({@code bProcessSecurity}) everywhere
+ * but under {@code Hives/}, as hcsshim does.
  */
 public final class LayerTar {
     /** The top-level folders of a Windows layer. */
@@ -41,7 +51,7 @@ public final class LayerTar {
     public record Written(boolean utilityVm, List<String> tombstones) {}
 
     /** Writes the layer {@code blob} (whose uncompressed tar must hash to {@code diffId}) below {@code folder}. */
-    public static Written write(Path blob, String diffId, Path folder) throws IOException {
+    public static Written write(Path blob, String diffId, Path folder, BackupFiles files) throws IOException {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -50,9 +60,11 @@ public final class LayerTar {
         }
         boolean uvm = false;
         List<String> tombstones = new ArrayList<>();
+        List<Map.Entry<Path, BasicInfo>> directories = new ArrayList<>();
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob));
              DigestInputStream tarBytes = new DigestInputStream(decompressed(raw), sha);
-             TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes)) {
+             TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes);
+             Current current = new Current()) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 String name = relative(e.getName());
@@ -66,30 +78,48 @@ public final class LayerTar {
                 }
                 uvm |= top.equals("UtilityVM");
                 String base = name.substring(name.lastIndexOf('/') + 1);
+                if (base.indexOf(':') >= 0) {
+                    current.alternate(e, name, tar);
+                    continue;
+                }
+                current.close();
                 if (base.startsWith(WHITEOUT)) {
                     String parent = name.substring(0, name.length() - base.length());
                     tombstones.add(parent + base.substring(WHITEOUT.length()));
                     continue;
                 }
                 Path target = inside(folder, name);
-                if (e.isDirectory()) {
-                    Files.createDirectories(target);
-                } else if (e.isLink()) {
+                if (e.isLink()) {
                     Files.createDirectories(target.getParent());
                     Files.deleteIfExists(target);
-                    Files.createLink(target, inside(folder, relative(e.getLinkName())));
-                } else if (e.isSymbolicLink()) {
-                    Files.createDirectories(target.getParent());
-                    Files.deleteIfExists(target);
-                    Files.createSymbolicLink(target, Path.of(e.getLinkName()));
-                } else if (e.isFile()) {
-                    Files.createDirectories(target.getParent());
-                    Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
+                    files.createHardLink(target, inside(folder, relative(e.getLinkName())));
+                    continue;
+                }
+                BackupEntry be = BackupEntry.of(e, name);
+                Files.createDirectories(target.getParent());
+                if (be.directory()) {
+                    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                        throw new IOException("entry \"" + e.getName() + "\" is a directory that is already there "
+                                + "(a second entry for it, or one after its contents)");
+                    }
+                    directories.add(Map.entry(target, be.info()));
+                } else if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new IOException("entry \"" + e.getName() + "\" would replace a directory");
                 } else {
-                    throw new IOException("entry \"" + e.getName() + "\" is of a kind a Windows layer does not hold");
+                    Files.deleteIfExists(target);
+                }
+                current.open(files.create(target, be.directory(), !top.equals("Hives")), name);
+                current.file.setBasicInfo(be.info());
+                be.writeHead(current.out);
+                if (be.kind() == BackupEntry.Kind.FILE) {
+                    copy(tar, current.out, be.size(), e);
                 }
             }
+            current.close();
             tarBytes.transferTo(OutputStream.nullOutputStream());
+        }
+        for (int i = directories.size() - 1; i >= 0; i--) {
+            files.setBasicInfo(directories.get(i).getKey(), directories.get(i).getValue());
         }
         String got = "sha256:" + HexFormat.of().formatHex(sha.digest());
         if (!got.equals(diffId)) {
@@ -104,6 +134,66 @@ public final class LayerTar {
             Files.writeString(folder.resolve(TOMBSTONES), sb.toString(), StandardCharsets.UTF_8);
         }
         return new Written(uvm, List.copyOf(tombstones));
+    }
+
+    /** The file whose backup stream is being written, open until the next entry that is not one of its streams. */
+    private static final class Current implements AutoCloseable {
+        BackupFiles.BackupFile file;
+        OutputStream out;
+        String name;
+
+        void open(BackupFiles.BackupFile f, String n) {
+            file = f;
+            name = n;
+            out = new BufferedOutputStream(new OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    f.write(b, off, len);
+                }
+            }, 1 << 16);
+        }
+
+        /** Tar entry {@code file:stream}: an alternate data stream of the file just written. */
+        void alternate(TarArchiveEntry e, String entryName, InputStream tar) throws IOException {
+            int colon = entryName.lastIndexOf('/') + entryName.substring(entryName.lastIndexOf('/') + 1).indexOf(':')
+                    + 1;
+            String stream = entryName.substring(colon + 1);
+            if (file == null || !entryName.substring(0, colon).equals(name)) {
+                throw new IOException("entry \"" + e.getName() + "\" is an alternate data stream with no file before "
+                        + "it");
+            }
+            if (!e.isFile() || e.isLink() || stream.isEmpty() || stream.indexOf(':') >= 0
+                    || stream.indexOf('\\') >= 0 || stream.indexOf('\0') >= 0) {
+                throw new IOException("entry \"" + e.getName() + "\" is not an alternate data stream a Windows "
+                        + "layer holds");
+            }
+            BackupStream.writeHeader(out, BackupEntry.alternate(stream, e.getSize()));
+            copy(tar, out, e.getSize(), e);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (file == null) {
+                return;
+            }
+            BackupFiles.BackupFile f = file;
+            file = null;
+            try (f) {
+                out.flush();
+            }
+        }
+    }
+
+    private static void copy(InputStream tar, OutputStream out, long size, TarArchiveEntry e) throws IOException {
+        long n = tar.transferTo(out);
+        if (n != size) {
+            throw new IOException("entry \"" + e.getName() + "\" has " + n + " bytes where its header says " + size);
+        }
     }
 
     /** gzip, zstd or a plain tar, by the first bytes. */

@@ -3,6 +3,7 @@ package dev.berth.hcs.layer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.hcs.bind.PortableBackupFiles;
 import dev.berth.hcs.fake.FakeLayerApi;
 import dev.berth.hcs.fake.LayerBlobs;
 import dev.berth.spi.BackendException;
@@ -21,13 +22,14 @@ class LayerStoreTest {
     @TempDir
     Path dir;
     private final FakeLayerApi api = new FakeLayerApi();
+    private final PortableBackupFiles backups = new PortableBackupFiles();
     private LayerStore store;
     private List<LayerStore.Source> image;
     private List<String> chains;
 
     @BeforeEach
     void setUp() throws Exception {
-        store = new LayerStore(api, dir.resolve("layers"), "state/windows");
+        store = new LayerStore(api, backups, dir.resolve("layers"), "state/windows");
         LayerBlobs.Blob base = LayerBlobs.gzip(dir.resolve("blobs"), "base", Map.of("Files/a.txt", "a"));
         LayerBlobs.Blob top = LayerBlobs.gzip(dir.resolve("blobs"), "top", Map.of("Files/b.txt", "b"));
         image = List.of(new LayerStore.Source(base.path(), base.diffId()),
@@ -77,7 +79,7 @@ class LayerStoreTest {
     @Test
     void gcDropsOwnersThatAreGoneAndDestroysWhatNobodyUses() throws Exception {
         store.acquire("gone", image);
-        LayerStore other = new LayerStore(api, dir.resolve("layers"), "state/windows@2");
+        LayerStore other = new LayerStore(api, backups, dir.resolve("layers"), "state/windows@2");
         other.acquire("kept", image.subList(0, 1));
         Path leftover = dir.resolve("layers").resolve("c".repeat(64) + ".import");
         Files.createDirectories(leftover);
@@ -102,16 +104,16 @@ class LayerStoreTest {
         LayerBlobs.Blob b = LayerBlobs.gzip(dir.resolve("blobs"), "wh", files);
         Path out = dir.resolve("out");
         Files.createDirectories(out);
-        LayerTar.Written w = LayerTar.write(b.path(), b.diffId(), out);
+        LayerTar.Written w = LayerTar.write(b.path(), b.diffId(), out, backups);
         assertThat(w.tombstones()).containsExactly("Files/dir/gone.txt");
         assertThat(out.resolve("Files/dir/.wh.gone.txt")).doesNotExist();
         assertThat(out.resolve(LayerTar.TOMBSTONES)).hasContent("Version 1.0\n\\Files\\dir\\gone.txt");
 
         LayerBlobs.Blob evil = LayerBlobs.gzip(dir.resolve("blobs"), "evil", Map.of("Files/../../x", "x"));
-        assertThatThrownBy(() -> LayerTar.write(evil.path(), evil.diffId(), dir.resolve("out2")))
+        assertThatThrownBy(() -> LayerTar.write(evil.path(), evil.diffId(), dir.resolve("out2"), backups))
                 .hasMessageContaining("leaves the layer");
         LayerBlobs.Blob linux = LayerBlobs.gzip(dir.resolve("blobs"), "linux", Map.of("etc/passwd", "root"));
-        assertThatThrownBy(() -> LayerTar.write(linux.path(), linux.diffId(), dir.resolve("out3")))
+        assertThatThrownBy(() -> LayerTar.write(linux.path(), linux.diffId(), dir.resolve("out3"), backups))
                 .hasMessageContaining("not a Windows layer");
     }
 }
