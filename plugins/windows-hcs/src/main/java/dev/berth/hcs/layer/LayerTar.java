@@ -65,8 +65,8 @@ public final class LayerTar {
              DigestInputStream tarBytes = new DigestInputStream(decompressed(raw), sha);
              TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes);
              Current current = new Current()) {
-            TarArchiveEntry e;
-            while ((e = tar.getNextEntry()) != null) {
+            TarArchiveEntry e = null;
+            while ((e = next(tar, e)) != null) {
                 String name = relative(e.getName());
                 if (name.isEmpty()) {
                     continue;
@@ -186,6 +186,16 @@ public final class LayerTar {
             try (f) {
                 out.flush();
             }
+        }
+    }
+
+    /** The next entry; a header the tar reader refuses is named by the entry before it. */
+    private static TarArchiveEntry next(TarArchiveInputStream tar, TarArchiveEntry previous) throws IOException {
+        try {
+            return tar.getNextEntry();
+        } catch (IOException | IllegalArgumentException x) {
+            throw new IOException("the entry after " + (previous == null ? "the start of the tar" : "entry \""
+                    + previous.getName() + "\"") + " has a header that cannot be read: " + x.getMessage(), x);
         }
     }
 

@@ -49,6 +49,21 @@ public final class WindowsLayerTars {
                     null);
         }
 
+        /**
+         * A PAX extended header entry of its own, for the next entry, with one record written as given (a record
+         * commons-compress would check when set through {@link #pax}).
+         */
+        public static Entry rawPax(String key, String value) {
+            String record = " " + key + "=" + value + "\n";
+            int len = record.length();
+            while (String.valueOf(len + String.valueOf(len).length()).length() != String.valueOf(len).length()) {
+                len++;
+            }
+            len += String.valueOf(len).length();
+            return new Entry(TarConstants.LF_PAX_EXTENDED_HEADER_LC, "PaxHeader", len + record, null,
+                    new LinkedHashMap<>(), Instant.EPOCH, null, null);
+        }
+
         public Entry pax(String key, String value) {
             Map<String, String> p = new LinkedHashMap<>(pax);
             p.put(key, value);
@@ -69,7 +84,7 @@ public final class WindowsLayerTars {
             for (Entry x : entries) {
                 TarArchiveEntry e = new TarArchiveEntry(x.name(), x.type());
                 byte[] content = x.content().getBytes(StandardCharsets.UTF_8);
-                if (x.type() == TarConstants.LF_NORMAL) {
+                if (x.type() == TarConstants.LF_NORMAL || x.type() == TarConstants.LF_PAX_EXTENDED_HEADER_LC) {
                     e.setSize(content.length);
                 }
                 if (x.link() != null) {
