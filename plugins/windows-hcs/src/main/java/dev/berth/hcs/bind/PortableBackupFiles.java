@@ -127,10 +127,11 @@ public final class PortableBackupFiles implements BackupFiles {
 
     @Override
     public void setBasicInfo(Path path, BasicInfo info) throws IOException {
-        Recorded r = recorded.get(key(path));
-        if (r == null) {
-            throw new IOException(path + " was not created through these backup files");
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new java.nio.file.NoSuchFileException(path.toString());
         }
+        Recorded r = recorded.getOrDefault(key(path), new Recorded(Files.isDirectory(path), null, null, false, null,
+                null, Map.of(), Files.isDirectory(path) ? 0 : Files.size(path), null));
         recorded.put(key(path), new Recorded(r.directory(), info, r.securityDescriptor(), r.processSecurity(),
                 r.extendedAttributes(), r.reparse(), r.alternateStreams(), r.dataSize(), r.hardLinkTarget()));
         applyTimes(path, info);

@@ -194,7 +194,7 @@ public final class LayerStore {
                     }
                 } else {
                     Files.createDirectories(staging);
-                    LayerTar.write(layer.blob(), layer.diffId(), staging, files);
+                    LayerTar.write(layer.blob(), layer.diffId(), staging, files, LayerTar.Layout.IMPORT);
                     HcsException.check("ImportLayer " + dir, api.importLayer(dir.toString(), staging.toString(),
                             parents));
                     deleteTree(staging);

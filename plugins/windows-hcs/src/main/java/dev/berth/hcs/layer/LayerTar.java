@@ -9,10 +9,13 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,7 +40,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * {@code file:stream} that follow a file are its alternate data streams, appended to its backup stream. A hard link
  * is made to a file written before it. Directories' times are set again at the end, innermost first, because
  * creating their children changed them. The security descriptor is applied ({@code bProcessSecurity}) everywhere
- * but under {@code Hives/}, as hcsshim does.
+ * but under {@code Hives/}, as hcsshim does. An entry whose attributes say directory (a directory, or a link to
+ * one) is created as a directory.
+ *
+ * <p>The import folder of a layer that is not a base layer ({@link Layout#IMPORT}) has, under {@code Files/}, the
+ * layout hcsshim's legacy layer writer gives {@code ImportLayer} ({@code internal/wclayer/legacy.go}): each file or
+ * link is a plain file holding its attributes (a little-endian DWORD) followed by its backup stream, not written
+ * with {@code BackupWrite}; a directory is a plain directory with such a file {@code <name>.$wcidirs$} next to it;
+ * the times are set on that plain file with no attributes.
  */
 public final class LayerTar {
     /** The top-level folders of a Windows layer. */
@@ -47,11 +57,23 @@ public final class LayerTar {
 
     private LayerTar() {}
 
+    /** Which folder is written: a base layer's own, or the import folder of a layer over parents. */
+    public enum Layout { BASE, IMPORT }
+
+    /** The marker file hcsshim's legacy layout keeps next to a directory: its attributes and backup stream. */
+    static final String WCIDIRS = ".$wcidirs$";
+
     /** What was written: whether the layer has a utility VM image, and the paths it deletes. */
     public record Written(boolean utilityVm, List<String> tombstones) {}
 
-    /** Writes the layer {@code blob} (whose uncompressed tar must hash to {@code diffId}) below {@code folder}. */
+    /** Writes the base layer {@code blob} (whose uncompressed tar must hash to {@code diffId}) below {@code folder}. */
     public static Written write(Path blob, String diffId, Path folder, BackupFiles files) throws IOException {
+        return write(blob, diffId, folder, files, Layout.BASE);
+    }
+
+    /** Writes the layer {@code blob} (whose uncompressed tar must hash to {@code diffId}) below {@code folder}. */
+    public static Written write(Path blob, String diffId, Path folder, BackupFiles files, Layout layout)
+            throws IOException {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -97,19 +119,33 @@ public final class LayerTar {
                 }
                 BackupEntry be = BackupEntry.of(e, name);
                 Files.createDirectories(target.getParent());
-                if (be.directory()) {
+                boolean directory = be.info().directory();
+                boolean legacy = layout == Layout.IMPORT && top.equals("Files");
+                if (directory) {
                     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                         throw new IOException("entry \"" + e.getName() + "\" is a directory that is already there "
                                 + "(a second entry for it, or one after its contents)");
                     }
-                    directories.add(Map.entry(target, be.info()));
+                    if (!legacy) {
+                        directories.add(Map.entry(target, be.info()));
+                    }
                 } else if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                     throw new IOException("entry \"" + e.getName() + "\" would replace a directory");
                 } else {
                     Files.deleteIfExists(target);
                 }
-                current.open(files.create(target, be.directory(), !top.equals("Hives")), name);
-                current.file.setBasicInfo(be.info());
+                if (legacy) {
+                    Path plain = target;
+                    if (directory) {
+                        Files.createDirectory(target);
+                        plain = target.resolveSibling(target.getFileName() + WCIDIRS);
+                        Files.deleteIfExists(plain);
+                    }
+                    current.openPlain(plain, name, files, be.info());
+                } else {
+                    current.open(files.create(target, directory, !top.equals("Hives")), name);
+                    current.file.setBasicInfo(be.info());
+                }
                 be.writeHead(current.out);
                 if (be.kind() == BackupEntry.Kind.FILE) {
                     copy(tar, current.out, be.size(), e);
@@ -141,6 +177,29 @@ public final class LayerTar {
         BackupFiles.BackupFile file;
         OutputStream out;
         String name;
+
+        /** hcsshim's legacy layout: a plain file, its attributes then its backup stream; times set when closed. */
+        void openPlain(Path plain, String n, BackupFiles files, BasicInfo info) throws IOException {
+            OutputStream o = Files.newOutputStream(plain, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            BasicInfo stripped = new BasicInfo(info.creationTime(), info.lastAccessTime(), info.lastWriteTime(),
+                    info.changeTime(), 0);
+            open(new BackupFiles.BackupFile() {
+                @Override
+                public void setBasicInfo(BasicInfo i) {}
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    o.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    o.close();
+                    files.setBasicInfo(plain, stripped);
+                }
+            }, n);
+            out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(info.attributes()).array());
+        }
 
         void open(BackupFiles.BackupFile f, String n) {
             file = f;

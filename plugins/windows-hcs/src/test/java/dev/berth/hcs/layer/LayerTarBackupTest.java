@@ -96,6 +96,41 @@ class LayerTarBackupTest {
     }
 
     @Test
+    void anImportFolderHasHcsshimsLegacyLayoutUnderFiles() throws Exception {
+        List<Entry> entries = new ArrayList<>(BackupStreamGoldenTest.table());
+        entries.add(Entry.file("Hives/System_Delta", "hive").pax("MSWINDOWS.rawsd", WindowsLayerTars.SD_BASE64));
+        LayerBlobs.Blob blob = WindowsLayerTars.blob(dir.resolve("blobs"), "import", entries);
+        Path out = dir.resolve("import");
+        Files.createDirectories(out);
+        LayerTar.write(blob.path(), blob.diffId(), out, files, LayerTar.Layout.IMPORT);
+        java.util.Map<String, String> golden = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(Path.of("src/test/resources/golden/backup-streams.txt"))) {
+            golden.put(line.substring(0, line.indexOf(' ')), line.substring(line.indexOf(' ') + 1));
+        }
+        // the attributes as a little-endian DWORD, then the same backup stream the base layout writes
+        assertThat(hexOf(out.resolve("Files/a.txt"))).isEqualTo("20000000" + golden.get("Files/a.txt"));
+        assertThat(hexOf(out.resolve("Files/link"))).isEqualTo("20040000" + golden.get("Files/link"));
+        assertThat(hexOf(out.resolve("Files/plain.txt"))).isEqualTo("00000000" + golden.get("Files/plain.txt"));
+        assertThat(out.resolve("Files/dir")).isEmptyDirectory();
+        assertThat(hexOf(out.resolve("Files/dir.$wcidirs$"))).isEqualTo("12000000" + golden.get("Files/dir"));
+        assertThat(out.resolve("Files/junc")).isEmptyDirectory();
+        assertThat(hexOf(out.resolve("Files/junc.$wcidirs$"))).isEqualTo("10040000" + golden.get("Files/junc"));
+        // the times are on the plain file, with no attributes
+        assertThat(recorded(out, "Files/a.txt").info()).isEqualTo(new BasicInfo(132_444_736_002_500_000L,
+                133_444_736_010_000_000L, 133_444_736_005_000_000L, 133_444_736_020_000_000L, 0));
+        assertThat(recorded(out, "Files/a.txt").securityDescriptor()).as("not decoded: a plain file").isNull();
+        assertThat(recorded(out, "Files/dir.$wcidirs$").info().attributes()).isZero();
+        // hives still go through BackupWrite, without their security
+        assertThat(recorded(out, "Hives/System_Delta").securityDescriptor()).isEqualTo(BackupStreamGoldenTest.SD);
+        assertThat(recorded(out, "Hives/System_Delta").processSecurity()).isFalse();
+        assertThat(out.resolve("Hives/System_Delta")).hasContent("hive");
+    }
+
+    private static String hexOf(Path p) throws IOException {
+        return java.util.HexFormat.of().formatHex(Files.readAllBytes(p));
+    }
+
+    @Test
     void theDiffIdIsStillChecked() throws Exception {
         LayerBlobs.Blob b = WindowsLayerTars.blob(dir.resolve("blobs"), "t", BackupStreamGoldenTest.table());
         Files.createDirectories(dir.resolve("out"));
