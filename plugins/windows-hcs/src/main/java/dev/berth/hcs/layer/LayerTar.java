@@ -226,7 +226,7 @@ public final class LayerTar {
                 throw new IOException("entry \"" + e.getName() + "\" is an alternate data stream with no file before "
                         + "it");
             }
-            if (!e.isFile() || e.isLink() || stream.isEmpty() || stream.indexOf(':') >= 0
+            if (!e.isFile() || e.isLink() || stream.isEmpty() || stream.length() > 255 || stream.indexOf(':') >= 0
                     || stream.indexOf('\\') >= 0 || stream.indexOf('\0') >= 0) {
                 throw new IOException("entry \"" + e.getName() + "\" is not an alternate data stream a Windows "
                         + "layer holds");
