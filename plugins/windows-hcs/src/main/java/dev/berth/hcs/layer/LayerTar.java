@@ -163,7 +163,8 @@ public final class LayerTar {
                     + ")");
         }
         if (!tombstones.isEmpty()) {
-            StringBuilder sb = new StringBuilder("Version 1.0\n");
+            // as hcsshim's legacy layer writer wrote it until 2018: a UTF-8 byte order mark, then the version line
+            StringBuilder sb = new StringBuilder("\uFEFFVersion 1.0\n");
             for (String t : tombstones) {
                 sb.append('\\').append(t.replace('/', '\\')).append('\n');
             }

@@ -107,7 +107,8 @@ class LayerStoreTest {
         LayerTar.Written w = LayerTar.write(b.path(), b.diffId(), out, backups);
         assertThat(w.tombstones()).containsExactly("Files/dir/gone.txt");
         assertThat(out.resolve("Files/dir/.wh.gone.txt")).doesNotExist();
-        assertThat(out.resolve(LayerTar.TOMBSTONES)).hasContent("Version 1.0\n\\Files\\dir\\gone.txt");
+        assertThat(out.resolve(LayerTar.TOMBSTONES)).hasBinaryContent(
+                "\uFEFFVersion 1.0\n\\Files\\dir\\gone.txt\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
         LayerBlobs.Blob evil = LayerBlobs.gzip(dir.resolve("blobs"), "evil", Map.of("Files/../../x", "x"));
         assertThatThrownBy(() -> LayerTar.write(evil.path(), evil.diffId(), dir.resolve("out2"), backups))

@@ -86,7 +86,8 @@ class LayerTarBackupTest {
 
         assertThat(recorded(out, "Files/same.txt").hardLinkTarget()).isEqualTo(out.resolve("Files/a.txt").toString());
         assertThat(out.resolve("Files/same.txt")).hasContent("hi");
-        assertThat(out.resolve(LayerTar.TOMBSTONES)).hasContent("Version 1.0\n\\Files\\dir\\gone");
+        assertThat(out.resolve(LayerTar.TOMBSTONES)).hasBinaryContent(
+                "\uFEFFVersion 1.0\n\\Files\\dir\\gone\n".getBytes(StandardCharsets.UTF_8));
 
         // FILE_FULL_EA_INFORMATION: next 0, flags 0, name length 13, value length 3, name, NUL, value, padded to 4
         assertThat(recorded(out, "Files/ea.txt").extendedAttributes()).isEqualTo(bytes(
