@@ -9,8 +9,8 @@ import java.nio.file.Path;
  * content given as a Win32 backup stream (the {@code WIN32_STREAM_ID} headers, each followed by its data, that
  * {@code BackupWrite} takes: security descriptor, extended attributes, reparse data, data, alternate data streams),
  * and their times and attributes set as a {@code FILE_BASIC_INFO}. This is what hcsshim's layer writers do with
- * go-winio's {@code BackupFileWriter} and {@code SetFileBasicInfo} (hcsshim {@code internal/wclayer/baselayerwriter.go},
- * {@code legacy.go}).
+ * go-winio's {@code BackupFileWriter} and {@code SetFileBasicInfo} (hcsshim
+ * {@code internal/wclayer/baselayerwriter.go}, {@code legacy.go}).
  *
  * <p>On Windows ({@code dev.berth.hcs.bind.jna.JnaBackupFiles}) the calls are {@code CreateFileW} with
  * {@code FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT}, {@code BackupWrite},

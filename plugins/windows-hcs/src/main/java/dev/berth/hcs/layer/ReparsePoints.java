@@ -81,7 +81,8 @@ public final class ReparsePoints {
         } else if (tag == IO_REPARSE_TAG_SYMLINK) {
             mountPoint = false;
         } else {
-            throw new IOException("reparse tag 0x" + Integer.toHexString(tag) + " is neither a symlink nor a mount point");
+            throw new IOException("reparse tag 0x" + Integer.toHexString(tag)
+                    + " is neither a symlink nor a mount point");
         }
         if (HEAD + dataLength != buf.length) {
             throw new IOException("a reparse buffer of " + buf.length + " bytes says its data is " + dataLength);

@@ -165,14 +165,16 @@ class LayerTarBackupTest {
                                 + "Time field value is invalid 'yesterday'"),
                 Arguments.of(List.of(Entry.file("Files/x:s", "1")),
                         "entry \"Files/x:s\" is an alternate data stream with no file before it"),
-                Arguments.of(List.of(Entry.file("Files/y", "1").pax("MSWINDOWS.rawsd", sd), Entry.file("Files/x:s", "1")),
+                Arguments.of(List.of(Entry.file("Files/y", "1").pax("MSWINDOWS.rawsd", sd),
+                                Entry.file("Files/x:s", "1")),
                         "entry \"Files/x:s\" is an alternate data stream with no file before it"),
                 Arguments.of(List.of(Entry.file("Files/x", "1"), Entry.dir("Files/d"), Entry.file("Files/x:s", "1")),
                         "entry \"Files/x:s\" is an alternate data stream with no file before it"),
                 Arguments.of(List.of(Entry.file("Files/x", "1"), Entry.file("Files/x:a:b", "1")),
                         "entry \"Files/x:a:b\" is not an alternate data stream a Windows layer holds"),
                 Arguments.of(List.of(Entry.file("Files/../../x", "1")), "entry \"Files/../../x\" leaves the layer"),
-                Arguments.of(List.of(Entry.file("Files/x", "1"), Entry.hardLink("Files/h", "Files/../../../etc/passwd")),
+                Arguments.of(List.of(Entry.file("Files/x", "1"),
+                                Entry.hardLink("Files/h", "Files/../../../etc/passwd")),
                         "leaves the layer"),
                 Arguments.of(List.of(Entry.symlink("Files/l", "")), "entry \"Files/l\" a link target that is empty"));
     }

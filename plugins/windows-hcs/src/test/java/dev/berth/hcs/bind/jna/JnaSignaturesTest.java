@@ -30,7 +30,8 @@ class JnaSignaturesTest {
 
     /** The kinds of C arguments and results, as they must appear in Java. */
     enum Kind {
-        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID, BOOL, LONGLONG
+        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID, BOOL,
+        LONGLONG
     }
 
     record Proto(Kind result, List<Kind> args) {
