@@ -39,9 +39,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * from the entry's {@code MSWINDOWS.*} PAX headers and data (streamed, never held whole); the tar entries
  * {@code file:stream} that follow a file are its alternate data streams, appended to its backup stream. A hard link
  * is made to a file written before it. Directories' times are set again at the end, innermost first, because
- * creating their children changed them. The security descriptor is applied ({@code bProcessSecurity}) everywhere
- * but under {@code Hives/}, as hcsshim does. An entry whose attributes say directory (a directory, or a link to
- * one) is created as a directory.
+ * creating their children changed them. The security descriptor is applied ({@code bProcessSecurity}) to every
+ * file of a base layer, and in an import folder to all but those under {@code Hives/}, as hcsshim does. An entry
+ * whose attributes say directory (a directory, or a link to one) is created as a directory.
  *
  * <p>The import folder of a layer that is not a base layer ({@link Layout#IMPORT}) has, under {@code Files/}, the
  * layout hcsshim's legacy layer writer gives {@code ImportLayer} ({@code internal/wclayer/legacy.go}): each file or
@@ -143,7 +143,8 @@ public final class LayerTar {
                     }
                     current.openPlain(plain, name, files, be.info());
                 } else {
-                    current.open(files.create(target, directory, !top.equals("Hives")), name);
+                    boolean security = layout == Layout.BASE || !top.equals("Hives");
+                    current.open(files.create(target, directory, security), name);
                     current.file.setBasicInfo(be.info());
                 }
                 be.writeHead(current.out);

@@ -81,7 +81,7 @@ class LayerTarBackupTest {
         assertThat(plain.info().creationTime()).isEqualTo(plain.info().lastWriteTime());
 
         Recorded hive = recorded(out, "Hives/System_Delta");
-        assertThat(hive.processSecurity()).as("hcsshim writes hives without their security").isFalse();
+        assertThat(hive.processSecurity()).as("hcsshim's base layer writer applies every file's security").isTrue();
         assertThat(hive.securityDescriptor()).isEqualTo(BackupStreamGoldenTest.SD);
 
         assertThat(recorded(out, "Files/same.txt").hardLinkTarget()).isEqualTo(out.resolve("Files/a.txt").toString());
@@ -121,7 +121,7 @@ class LayerTarBackupTest {
                 133_444_736_010_000_000L, 133_444_736_005_000_000L, 133_444_736_020_000_000L, 0));
         assertThat(recorded(out, "Files/a.txt").securityDescriptor()).as("not decoded: a plain file").isNull();
         assertThat(recorded(out, "Files/dir.$wcidirs$").info().attributes()).isZero();
-        // hives still go through BackupWrite, without their security
+        // hives still go through BackupWrite, without their security (hcsshim's legacy writer)
         assertThat(recorded(out, "Hives/System_Delta").securityDescriptor()).isEqualTo(BackupStreamGoldenTest.SD);
         assertThat(recorded(out, "Hives/System_Delta").processSecurity()).isFalse();
         assertThat(out.resolve("Hives/System_Delta")).hasContent("hive");
