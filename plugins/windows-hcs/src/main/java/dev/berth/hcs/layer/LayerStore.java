@@ -11,6 +11,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -173,6 +174,26 @@ public final class LayerStore {
         return Files.exists(root.resolve(hex(chainId) + MARKER)) && Files.isDirectory(folder(chainId));
     }
 
+    /** The import's hard links, made in the imported layer to its own file or the nearest parent's. */
+    private void link(Path dir, List<LayerTar.Link> links, List<String> parents) throws IOException {
+        for (LayerTar.Link l : links) {
+            Path root = l.inLayer() ? dir : null;
+            for (int i = 0; root == null && i < parents.size(); i++) {
+                if (Files.exists(Path.of(parents.get(i)).resolve(l.target()), LinkOption.NOFOLLOW_LINKS)) {
+                    root = Path.of(parents.get(i));
+                }
+            }
+            if (root == null) {
+                throw new IOException("hard link " + l.name() + ": no file " + l.target()
+                        + " in the layer or its parents");
+            }
+            Path link = LayerTar.inside(dir, l.name());
+            Files.createDirectories(link.getParent());
+            Files.deleteIfExists(link);
+            files.createHardLink(link, LayerTar.inside(root, l.target()));
+        }
+    }
+
     private void importOne(String chain, Source layer, List<String> parents) {
         String h = hex(chain);
         Path dir = root.resolve(h);
@@ -194,9 +215,11 @@ public final class LayerStore {
                     }
                 } else {
                     Files.createDirectories(staging);
-                    LayerTar.write(layer.blob(), layer.diffId(), staging, files, LayerTar.Layout.IMPORT);
+                    LayerTar.Written w = LayerTar.write(layer.blob(), layer.diffId(), staging, files,
+                            LayerTar.Layout.IMPORT);
                     HcsException.check("ImportLayer " + dir, api.importLayer(dir.toString(), staging.toString(),
                             parents));
+                    link(dir, w.links(), parents);
                     deleteTree(staging);
                 }
                 Path tmp = root.resolve(h + MARKER + ".tmp");

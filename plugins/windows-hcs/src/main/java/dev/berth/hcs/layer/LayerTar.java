@@ -20,9 +20,11 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -47,7 +49,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * layout hcsshim's legacy layer writer gives {@code ImportLayer} ({@code internal/wclayer/legacy.go}): each file or
  * link is a plain file holding its attributes (a little-endian DWORD) followed by its backup stream, not written
  * with {@code BackupWrite}; a directory is a plain directory with such a file {@code <name>.$wcidirs$} next to it;
- * the times are set on that plain file with no attributes.
+ * the times are set on that plain file with no attributes. A hard link there is not made in the import folder but
+ * returned ({@link Written#links}) to be made in the layer once it is imported.
  */
 public final class LayerTar {
     /** The top-level folders of a Windows layer. */
@@ -64,7 +67,14 @@ public final class LayerTar {
     static final String WCIDIRS = ".$wcidirs$";
 
     /** What was written: whether the layer has a utility VM image, and the paths it deletes. */
-    public record Written(boolean utilityVm, List<String> tombstones) {}
+    public record Written(boolean utilityVm, List<String> tombstones, List<Link> links) {}
+
+    /**
+     * A hard link under {@code Files/} of an import folder, made after {@code ImportLayer} in the imported layer, as
+     * hcsshim's legacy writer does ({@code AddLink}, its pending links): to a file of this layer when
+     * {@code inLayer}, else to the file of the nearest parent that has it.
+     */
+    public record Link(String name, String target, boolean inLayer) {}
 
     /** Writes the base layer {@code blob} (whose uncompressed tar must hash to {@code diffId}) below {@code folder}. */
     public static Written write(Path blob, String diffId, Path folder, BackupFiles files) throws IOException {
@@ -82,6 +92,8 @@ public final class LayerTar {
         }
         boolean uvm = false;
         List<String> tombstones = new ArrayList<>();
+        List<Link> links = new ArrayList<>();
+        Set<String> added = new HashSet<>();
         List<Map.Entry<Path, BasicInfo>> directories = new ArrayList<>();
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob));
              DigestInputStream tarBytes = new DigestInputStream(decompressed(raw), sha);
@@ -111,6 +123,18 @@ public final class LayerTar {
                     continue;
                 }
                 Path target = inside(folder, name);
+                if (e.isLink() && layout == Layout.IMPORT && top.equals("Files")) {
+                    String linked = relative(e.getLinkName());
+                    inside(folder, linked);
+                    if (!linked.startsWith("Files/")) {
+                        throw new IOException("entry \"" + e.getName() + "\" is a hard link under Files/ to \""
+                                + e.getLinkName() + "\", outside Files/");
+                    }
+                    links.add(new Link(name, linked, added.contains(linked)));
+                    added.add(name);
+                    continue;
+                }
+                added.add(name);
                 if (e.isLink()) {
                     Files.createDirectories(target.getParent());
                     Files.deleteIfExists(target);
@@ -171,7 +195,7 @@ public final class LayerTar {
             }
             Files.writeString(folder.resolve(TOMBSTONES), sb.toString(), StandardCharsets.UTF_8);
         }
-        return new Written(uvm, List.copyOf(tombstones));
+        return new Written(uvm, List.copyOf(tombstones), List.copyOf(links));
     }
 
     /** The file whose backup stream is being written, open until the next entry that is not one of its streams. */
@@ -290,7 +314,7 @@ public final class LayerTar {
         return n.endsWith("/") ? n.substring(0, n.length() - 1) : n;
     }
 
-    private static Path inside(Path folder, String name) throws IOException {
+    static Path inside(Path folder, String name) throws IOException {
         Path p = folder.resolve(name).normalize();
         if (!p.startsWith(folder.normalize()) || p.equals(folder.normalize())) {
             throw new IOException("entry \"" + name + "\" leaves the layer");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.hcs.bind.PortableBackupFiles;
 import dev.berth.hcs.fake.FakeLayerApi;
 import dev.berth.hcs.fake.LayerBlobs;
+import dev.berth.hcs.fake.WindowsLayerTars;
 import dev.berth.spi.BackendException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,6 +95,31 @@ class LayerStoreTest {
         other.release("kept");
         assertThat(store.folder(chains.get(0))).doesNotExist();
         assertThat(api.layers()).isEmpty();
+    }
+
+    @Test
+    void anImportsHardLinksAreMadeInTheImportedLayerToItsOwnFilesOrTheParents() throws Exception {
+        LayerBlobs.Blob top = WindowsLayerTars.blob(dir.resolve("blobs"), "links", List.of(
+                WindowsLayerTars.Entry.file("Files/own.txt", "o"),
+                WindowsLayerTars.Entry.hardLink("Files/own-link", "Files/own.txt"),
+                WindowsLayerTars.Entry.hardLink("Files/sub/a-link", "Files/a.txt")));
+        List<LayerStore.Source> linked = List.of(image.get(0), new LayerStore.Source(top.path(), top.diffId()));
+        store.acquire("c1", linked);
+
+        Path base = store.folder(chains.get(0));
+        Path layer = store.folder(LayerStore.chainIds(List.of(image.get(0).diffId(), top.diffId())).get(1));
+        assertThat(Files.isSameFile(layer.resolve("Files/sub/a-link"), base.resolve("Files/a.txt")))
+                .as("a link to the parent's file, made after ImportLayer").isTrue();
+        assertThat(Files.isSameFile(layer.resolve("Files/own-link"), layer.resolve("Files/own.txt"))).isTrue();
+        assertThat(api.violations()).isEmpty();
+
+        LayerBlobs.Blob dangling = WindowsLayerTars.blob(dir.resolve("blobs"), "dangling", List.of(
+                WindowsLayerTars.Entry.file("Files/x.txt", "x"),
+                WindowsLayerTars.Entry.hardLink("Files/l", "Files/nowhere.txt")));
+        assertThatThrownBy(() -> store.acquire("c2", List.of(image.get(0),
+                new LayerStore.Source(dangling.path(), dangling.diffId()))))
+                .isInstanceOf(BackendException.class)
+                .hasMessageContaining("hard link Files/l: no file Files/nowhere.txt in the layer or its parents");
     }
 
     @Test
