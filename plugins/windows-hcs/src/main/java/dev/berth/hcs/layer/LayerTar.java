@@ -45,11 +45,13 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * file of a base layer, and in an import folder to all but those under {@code Hives/}, as hcsshim does. An entry
  * whose attributes say directory (a directory, or a link to one) is created as a directory.
  *
- * <p>The import folder of a layer that is not a base layer ({@link Layout#IMPORT}) has, under {@code Files/}, the
- * layout hcsshim's legacy layer writer gives {@code ImportLayer} ({@code internal/wclayer/legacy.go}): each file or
- * link is a plain file holding its attributes (a little-endian DWORD) followed by its backup stream, not written
- * with {@code BackupWrite}; a directory is a plain directory with such a file {@code <name>.$wcidirs$} next to it;
- * the times are set on that plain file with no attributes. A hard link there is not made in the import folder but
+ * <p>The import folder of a layer that is not a base layer ({@link Layout#IMPORT}) has, under {@code Files/} and
+ * {@code Hives/}, the layout hcsshim's legacy layer writer gives {@code ImportLayer}
+ * ({@code internal/wclayer/legacy.go}): a directory is a plain directory with a file {@code <name>.$wcidirs$} next
+ * to it that stands for it; under {@code Files/} each file or link, or that file, is a plain file holding its
+ * attributes (a little-endian DWORD) followed by its backup stream, not written with {@code BackupWrite}; under
+ * {@code Hives/} it is written with {@code BackupWrite} without its security; either way its times are set with no
+ * attributes. {@code UtilityVM/} is written as in a base layer. A hard link there is not made in the import folder but
  * returned ({@link Written#links}) to be made in the layer once it is imported.
  */
 public final class LayerTar {
@@ -144,7 +146,7 @@ public final class LayerTar {
                 BackupEntry be = BackupEntry.of(e, name);
                 Files.createDirectories(target.getParent());
                 boolean directory = be.info().directory();
-                boolean legacy = layout == Layout.IMPORT && top.equals("Files");
+                boolean legacy = layout == Layout.IMPORT && !top.equals("UtilityVM");
                 if (directory) {
                     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                         throw new IOException("entry \"" + e.getName() + "\" is a directory that is already there "
@@ -165,7 +167,12 @@ public final class LayerTar {
                         plain = target.resolveSibling(target.getFileName() + WCIDIRS);
                         Files.deleteIfExists(plain);
                     }
-                    current.openPlain(plain, name, files, be.info());
+                    if (top.equals("Hives")) {
+                        current.open(files.create(plain, false, false), name);
+                        current.file.setBasicInfo(withoutAttributes(be.info()));
+                    } else {
+                        current.openPlain(plain, name, files, be.info());
+                    }
                 } else {
                     boolean security = layout == Layout.BASE || !top.equals("Hives");
                     current.open(files.create(target, directory, security), name);
@@ -207,8 +214,7 @@ public final class LayerTar {
         /** hcsshim's legacy layout: a plain file, its attributes then its backup stream; times set when closed. */
         void openPlain(Path plain, String n, BackupFiles files, BasicInfo info) throws IOException {
             OutputStream o = Files.newOutputStream(plain, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            BasicInfo stripped = new BasicInfo(info.creationTime(), info.lastAccessTime(), info.lastWriteTime(),
-                    info.changeTime(), 0);
+            BasicInfo stripped = withoutAttributes(info);
             open(new BackupFiles.BackupFile() {
                 @Override
                 public void setBasicInfo(BasicInfo i) {}
@@ -272,6 +278,10 @@ public final class LayerTar {
                 out.flush();
             }
         }
+    }
+
+    private static BasicInfo withoutAttributes(BasicInfo i) {
+        return new BasicInfo(i.creationTime(), i.lastAccessTime(), i.lastWriteTime(), i.changeTime(), 0);
     }
 
     /** The next entry; a header the tar reader refuses is named by the entry before it. */

@@ -99,7 +99,9 @@ class LayerTarBackupTest {
     @Test
     void anImportFolderHasHcsshimsLegacyLayoutUnderFiles() throws Exception {
         List<Entry> entries = new ArrayList<>(BackupStreamGoldenTest.table());
-        entries.add(Entry.file("Hives/System_Delta", "hive").pax("MSWINDOWS.rawsd", WindowsLayerTars.SD_BASE64));
+        entries.add(Entry.dir("Hives").pax("MSWINDOWS.fileattr", "16"));
+        entries.add(Entry.file("Hives/System_Delta", "hive").pax("MSWINDOWS.rawsd", WindowsLayerTars.SD_BASE64)
+                .pax("MSWINDOWS.fileattr", "32"));
         LayerBlobs.Blob blob = WindowsLayerTars.blob(dir.resolve("blobs"), "import", entries);
         Path out = dir.resolve("import");
         Files.createDirectories(out);
@@ -124,6 +126,9 @@ class LayerTarBackupTest {
         // hives still go through BackupWrite, without their security (hcsshim's legacy writer)
         assertThat(recorded(out, "Hives/System_Delta").securityDescriptor()).isEqualTo(BackupStreamGoldenTest.SD);
         assertThat(recorded(out, "Hives/System_Delta").processSecurity()).isFalse();
+        assertThat(recorded(out, "Hives/System_Delta").info().attributes()).isZero();
+        assertThat(recorded(out, "Hives.$wcidirs$").info().attributes()).as("Hives/ as a directory").isZero();
+        assertThat(out.resolve("Hives")).isDirectory();
         assertThat(out.resolve("Hives/System_Delta")).hasContent("hive");
     }
 
