@@ -54,8 +54,8 @@ final class HcsBackend implements RuntimeBackend, Recoverable, StatsProvider, Lo
 
     HcsBackend(String handler, HcsOptions options, BackendContext context, Bindings bindings, int hostProcessors) {
         this.env = new HcsEnv(handler, options, context, bindings, Math.max(1, hostProcessors), Clock.systemUTC(),
-                new HcsState(context), new LayerStore(bindings.layers(), context.rootDir().resolve("layers"),
-                        context.stateDir().toString()));
+                new HcsState(context), new LayerStore(bindings.layers(), bindings.backups(),
+                        context.rootDir().resolve("layers"), context.stateDir().toString()));
         // Where HCS is missing, the backend runs nothing from images: core then pulls no image and prepares no
         // root file system for a pod that createSandbox refuses anyway. The answer holds for the backend's life.
         this.features = new BackendFeatures(false, false, BackendFeatures.CgroupDriver.CGROUPFS, bindings.available(),

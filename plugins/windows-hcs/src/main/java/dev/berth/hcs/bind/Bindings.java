@@ -9,22 +9,30 @@ import java.util.function.Supplier;
  * a Windows DLL is even loaded.
  *
  * @param relays      how a container's log relay is started and given the init's pipes
+ * @param backups     how a layer's files are written: with Win32 backup semantics on Windows, else (and when not
+ *                    given) {@link PortableBackupFiles}
  * @param unavailable why the host has no HCS, or empty when the APIs are there
  */
-public record Bindings(Hcs hcs, Hcn hcn, LayerApi layers, RelayHandOver relays, String unavailable) {
+public record Bindings(Hcs hcs, Hcn hcn, LayerApi layers, RelayHandOver relays, BackupFiles backups,
+                       String unavailable) {
     /** The reason given on every host that is not Windows. */
     public static final String NOT_WINDOWS = "the Host Compute Service exists only on Windows";
 
     public Bindings {
         unavailable = unavailable == null ? "" : unavailable;
+        backups = backups == null ? new PortableBackupFiles() : backups;
     }
 
     public static Bindings of(Hcs hcs, Hcn hcn, LayerApi layers, RelayHandOver relays) {
-        return new Bindings(hcs, hcn, layers, relays, "");
+        return of(hcs, hcn, layers, relays, null);
+    }
+
+    public static Bindings of(Hcs hcs, Hcn hcn, LayerApi layers, RelayHandOver relays, BackupFiles backups) {
+        return new Bindings(hcs, hcn, layers, relays, backups, "");
     }
 
     public static Bindings missing(String reason) {
-        return new Bindings(null, null, null, null, reason);
+        return new Bindings(null, null, null, null, null, reason);
     }
 
     public boolean available() {

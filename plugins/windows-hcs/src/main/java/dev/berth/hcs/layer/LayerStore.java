@@ -1,5 +1,6 @@
 package dev.berth.hcs.layer;
 
+import dev.berth.hcs.bind.BackupFiles;
 import dev.berth.hcs.bind.HResults;
 import dev.berth.hcs.bind.LayerApi;
 import dev.berth.hcs.handle.HcsException;
@@ -10,6 +11,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -52,6 +54,7 @@ public final class LayerStore {
     private static final String LOCK = ".lock";
 
     private final LayerApi api;
+    private final BackupFiles files;
     private final Path root;
     private final Path owners;
     private final Path generationOwners;
@@ -61,11 +64,13 @@ public final class LayerStore {
     public record Source(Path blob, String diffId) {}
 
     /**
+     * @param files      how a layer's files are written (with Win32 backup semantics on Windows)
      * @param root       the store's folder (under the handler's persistent directory)
      * @param generation names this generation of the handler (its state directory), whose owners it manages
      */
-    public LayerStore(LayerApi api, Path root, String generation) {
+    public LayerStore(LayerApi api, BackupFiles files, Path root, String generation) {
         this.api = api;
+        this.files = files;
         this.root = root;
         this.owners = root.resolve("owners");
         this.generationOwners = owners.resolve(sha256(generation).substring(0, 16));
@@ -169,6 +174,26 @@ public final class LayerStore {
         return Files.exists(root.resolve(hex(chainId) + MARKER)) && Files.isDirectory(folder(chainId));
     }
 
+    /** The import's hard links, made in the imported layer to its own file or the nearest parent's. */
+    private void link(Path dir, List<LayerTar.Link> links, List<String> parents) throws IOException {
+        for (LayerTar.Link l : links) {
+            Path root = l.inLayer() ? dir : null;
+            for (int i = 0; root == null && i < parents.size(); i++) {
+                if (Files.exists(Path.of(parents.get(i)).resolve(l.target()), LinkOption.NOFOLLOW_LINKS)) {
+                    root = Path.of(parents.get(i));
+                }
+            }
+            if (root == null) {
+                throw new IOException("hard link " + l.name() + ": no file " + l.target()
+                        + " in the layer or its parents");
+            }
+            Path link = LayerTar.inside(dir, l.name());
+            Files.createDirectories(link.getParent());
+            Files.deleteIfExists(link);
+            files.createHardLink(link, LayerTar.inside(root, l.target()));
+        }
+    }
+
     private void importOne(String chain, Source layer, List<String> parents) {
         String h = hex(chain);
         Path dir = root.resolve(h);
@@ -182,7 +207,7 @@ public final class LayerStore {
             try {
                 Files.createDirectories(dir);
                 if (parents.isEmpty()) {
-                    LayerTar.Written w = LayerTar.write(layer.blob(), layer.diffId(), dir);
+                    LayerTar.Written w = LayerTar.write(layer.blob(), layer.diffId(), dir, files);
                     HcsException.check("ProcessBaseImage " + dir, api.processBaseImage(dir.toString()));
                     if (w.utilityVm()) {
                         Path uvm = dir.resolve("UtilityVM");
@@ -190,9 +215,11 @@ public final class LayerStore {
                     }
                 } else {
                     Files.createDirectories(staging);
-                    LayerTar.write(layer.blob(), layer.diffId(), staging);
+                    LayerTar.Written w = LayerTar.write(layer.blob(), layer.diffId(), staging, files,
+                            LayerTar.Layout.IMPORT);
                     HcsException.check("ImportLayer " + dir, api.importLayer(dir.toString(), staging.toString(),
                             parents));
+                    link(dir, w.links(), parents);
                     deleteTree(staging);
                 }
                 Path tmp = root.resolve(h + MARKER + ".tmp");

@@ -114,6 +114,18 @@ public final class FakeLayerApi implements LayerApi {
         }
         try {
             Files.createDirectories(Path.of(layerPath));
+            // ImportLayer fills the layer from the import folder; the fake copies the files as they are
+            Path from = Path.of(importFolderPath);
+            try (var walk = Files.walk(from)) {
+                for (Path p : (Iterable<Path>) walk::iterator) {
+                    Path to = Path.of(layerPath).resolve(from.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.copy(p, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
             Files.writeString(Path.of(layerPath).resolve("layer.fake"), "imported over " + parentLayerPaths);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

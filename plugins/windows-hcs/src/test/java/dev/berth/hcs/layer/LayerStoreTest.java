@@ -3,8 +3,10 @@ package dev.berth.hcs.layer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.hcs.bind.PortableBackupFiles;
 import dev.berth.hcs.fake.FakeLayerApi;
 import dev.berth.hcs.fake.LayerBlobs;
+import dev.berth.hcs.fake.WindowsLayerTars;
 import dev.berth.spi.BackendException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,13 +23,14 @@ class LayerStoreTest {
     @TempDir
     Path dir;
     private final FakeLayerApi api = new FakeLayerApi();
+    private final PortableBackupFiles backups = new PortableBackupFiles();
     private LayerStore store;
     private List<LayerStore.Source> image;
     private List<String> chains;
 
     @BeforeEach
     void setUp() throws Exception {
-        store = new LayerStore(api, dir.resolve("layers"), "state/windows");
+        store = new LayerStore(api, backups, dir.resolve("layers"), "state/windows");
         LayerBlobs.Blob base = LayerBlobs.gzip(dir.resolve("blobs"), "base", Map.of("Files/a.txt", "a"));
         LayerBlobs.Blob top = LayerBlobs.gzip(dir.resolve("blobs"), "top", Map.of("Files/b.txt", "b"));
         image = List.of(new LayerStore.Source(base.path(), base.diffId()),
@@ -77,7 +80,7 @@ class LayerStoreTest {
     @Test
     void gcDropsOwnersThatAreGoneAndDestroysWhatNobodyUses() throws Exception {
         store.acquire("gone", image);
-        LayerStore other = new LayerStore(api, dir.resolve("layers"), "state/windows@2");
+        LayerStore other = new LayerStore(api, backups, dir.resolve("layers"), "state/windows@2");
         other.acquire("kept", image.subList(0, 1));
         Path leftover = dir.resolve("layers").resolve("c".repeat(64) + ".import");
         Files.createDirectories(leftover);
@@ -95,6 +98,31 @@ class LayerStoreTest {
     }
 
     @Test
+    void anImportsHardLinksAreMadeInTheImportedLayerToItsOwnFilesOrTheParents() throws Exception {
+        LayerBlobs.Blob top = WindowsLayerTars.blob(dir.resolve("blobs"), "links", List.of(
+                WindowsLayerTars.Entry.file("Files/own.txt", "o"),
+                WindowsLayerTars.Entry.hardLink("Files/own-link", "Files/own.txt"),
+                WindowsLayerTars.Entry.hardLink("Files/sub/a-link", "Files/a.txt")));
+        List<LayerStore.Source> linked = List.of(image.get(0), new LayerStore.Source(top.path(), top.diffId()));
+        store.acquire("c1", linked);
+
+        Path base = store.folder(chains.get(0));
+        Path layer = store.folder(LayerStore.chainIds(List.of(image.get(0).diffId(), top.diffId())).get(1));
+        assertThat(Files.isSameFile(layer.resolve("Files/sub/a-link"), base.resolve("Files/a.txt")))
+                .as("a link to the parent's file, made after ImportLayer").isTrue();
+        assertThat(Files.isSameFile(layer.resolve("Files/own-link"), layer.resolve("Files/own.txt"))).isTrue();
+        assertThat(api.violations()).isEmpty();
+
+        LayerBlobs.Blob dangling = WindowsLayerTars.blob(dir.resolve("blobs"), "dangling", List.of(
+                WindowsLayerTars.Entry.file("Files/x.txt", "x"),
+                WindowsLayerTars.Entry.hardLink("Files/l", "Files/nowhere.txt")));
+        assertThatThrownBy(() -> store.acquire("c2", List.of(image.get(0),
+                new LayerStore.Source(dangling.path(), dangling.diffId()))))
+                .isInstanceOf(BackendException.class)
+                .hasMessageContaining("hard link Files/l: no file Files/nowhere.txt in the layer or its parents");
+    }
+
+    @Test
     void whiteoutsBecomeTombstonesAndEntriesMayNotLeaveTheLayer() throws Exception {
         Map<String, String> files = new LinkedHashMap<>();
         files.put("Files/keep.txt", "k");
@@ -102,16 +130,17 @@ class LayerStoreTest {
         LayerBlobs.Blob b = LayerBlobs.gzip(dir.resolve("blobs"), "wh", files);
         Path out = dir.resolve("out");
         Files.createDirectories(out);
-        LayerTar.Written w = LayerTar.write(b.path(), b.diffId(), out);
+        LayerTar.Written w = LayerTar.write(b.path(), b.diffId(), out, backups);
         assertThat(w.tombstones()).containsExactly("Files/dir/gone.txt");
         assertThat(out.resolve("Files/dir/.wh.gone.txt")).doesNotExist();
-        assertThat(out.resolve(LayerTar.TOMBSTONES)).hasContent("Version 1.0\n\\Files\\dir\\gone.txt");
+        assertThat(out.resolve(LayerTar.TOMBSTONES)).hasBinaryContent(
+                "\uFEFFVersion 1.0\n\\Files\\dir\\gone.txt\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
         LayerBlobs.Blob evil = LayerBlobs.gzip(dir.resolve("blobs"), "evil", Map.of("Files/../../x", "x"));
-        assertThatThrownBy(() -> LayerTar.write(evil.path(), evil.diffId(), dir.resolve("out2")))
+        assertThatThrownBy(() -> LayerTar.write(evil.path(), evil.diffId(), dir.resolve("out2"), backups))
                 .hasMessageContaining("leaves the layer");
         LayerBlobs.Blob linux = LayerBlobs.gzip(dir.resolve("blobs"), "linux", Map.of("etc/passwd", "root"));
-        assertThatThrownBy(() -> LayerTar.write(linux.path(), linux.diffId(), dir.resolve("out3")))
+        assertThatThrownBy(() -> LayerTar.write(linux.path(), linux.diffId(), dir.resolve("out3"), backups))
                 .hasMessageContaining("not a Windows layer");
     }
 }

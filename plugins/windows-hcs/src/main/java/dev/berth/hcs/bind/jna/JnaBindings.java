@@ -15,6 +15,7 @@ public final class JnaBindings {
         ComputeNetwork cn = Native.load("computenetwork", ComputeNetwork.class);
         ComputeStorage cs = Native.load("computestorage", ComputeStorage.class);
         Vmcompute vm = Native.load("vmcompute", Vmcompute.class);
-        return Bindings.of(new JnaHcs(cc), new JnaHcn(cn), new JnaLayerApi(cs, vm), JnaRelayHandOver.load());
+        return Bindings.of(new JnaHcs(cc), new JnaHcn(cn), new JnaLayerApi(cs, vm), JnaRelayHandOver.load(),
+                JnaBackupFiles.load());
     }
 }

@@ -30,7 +30,8 @@ class JnaSignaturesTest {
 
     /** The kinds of C arguments and results, as they must appear in Java. */
     enum Kind {
-        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID, BOOL
+        HRESULT, VOID, HANDLE, PCWSTR, DWORD, PVOID, OUT_HANDLE, OUT_PWSTR, OUT_DWORD, CALLBACK, STRUCT_PTR, GUID, BOOL,
+        LONGLONG
     }
 
     record Proto(Kind result, List<Kind> args) {
@@ -174,12 +175,51 @@ class JnaSignaturesTest {
             // BOOL CloseHandle(HANDLE hObject)
             Map.entry("CloseHandle", Proto.of(Kind.BOOL, Kind.HANDLE)));
 
+    private static final Map<String, Proto> KERNEL32_BACKUP = Map.ofEntries(
+            // HANDLE CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwShareMode,
+            //     LPSECURITY_ATTRIBUTES lpSecurityAttributes, DWORD dwCreationDisposition,
+            //     DWORD dwFlagsAndAttributes, HANDLE hTemplateFile)
+            Map.entry("CreateFileW", Proto.of(Kind.HANDLE, Kind.PCWSTR, Kind.DWORD, Kind.DWORD, Kind.STRUCT_PTR,
+                    Kind.DWORD, Kind.DWORD, Kind.HANDLE)),
+            // BOOL CreateDirectoryW(LPCWSTR lpPathName, LPSECURITY_ATTRIBUTES lpSecurityAttributes)
+            Map.entry("CreateDirectoryW", Proto.of(Kind.BOOL, Kind.PCWSTR, Kind.STRUCT_PTR)),
+            // BOOL BackupWrite(HANDLE hFile, LPBYTE lpBuffer, DWORD nNumberOfBytesToWrite,
+            //     LPDWORD lpNumberOfBytesWritten, BOOL bAbort, BOOL bProcessSecurity, LPVOID *lpContext)
+            // (the context is a pointer out and in: PointerByReference, the kind the out strings have too)
+            Map.entry("BackupWrite", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.PVOID, Kind.DWORD, Kind.OUT_DWORD,
+                    Kind.BOOL, Kind.BOOL, Kind.OUT_PWSTR)),
+            // BOOL SetFileInformationByHandle(HANDLE hFile, FILE_INFO_BY_HANDLE_CLASS FileInformationClass,
+            //     LPVOID lpFileInformation, DWORD dwBufferSize) (the information is a FILE_BASIC_INFO)
+            Map.entry("SetFileInformationByHandle", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.DWORD, Kind.STRUCT_PTR,
+                    Kind.DWORD)),
+            // BOOL CreateHardLinkW(LPCWSTR lpFileName, LPCWSTR lpExistingFileName,
+            //     LPSECURITY_ATTRIBUTES lpSecurityAttributes) (reserved, NULL)
+            Map.entry("CreateHardLinkW", Proto.of(Kind.BOOL, Kind.PCWSTR, Kind.PCWSTR, Kind.PVOID)),
+            // BOOL CloseHandle(HANDLE hObject)
+            Map.entry("CloseHandle", Proto.of(Kind.BOOL, Kind.HANDLE)),
+            // HANDLE GetCurrentProcess(void)
+            Map.entry("GetCurrentProcess", Proto.of(Kind.HANDLE)));
+
+    private static final Map<String, Proto> ADVAPI32_PRIVILEGES = Map.ofEntries(
+            // BOOL OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess, PHANDLE TokenHandle)
+            Map.entry("OpenProcessToken", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.DWORD, Kind.OUT_HANDLE)),
+            // BOOL LookupPrivilegeValueW(LPCWSTR lpSystemName, LPCWSTR lpName, PLUID lpLuid)
+            Map.entry("LookupPrivilegeValueW", Proto.of(Kind.BOOL, Kind.PCWSTR, Kind.PCWSTR, Kind.STRUCT_PTR)),
+            // BOOL AdjustTokenPrivileges(HANDLE TokenHandle, BOOL DisableAllPrivileges,
+            //     PTOKEN_PRIVILEGES NewState, DWORD BufferLength, PTOKEN_PRIVILEGES PreviousState,
+            //     PDWORD ReturnLength) (berth passes no previous state: a plain pointer, NULL)
+            Map.entry("AdjustTokenPrivileges", Proto.of(Kind.BOOL, Kind.HANDLE, Kind.BOOL, Kind.STRUCT_PTR,
+                    Kind.DWORD, Kind.PVOID, Kind.OUT_DWORD)));
+
     static Kind kind(Class<?> c, boolean result) {
         if (c == boolean.class) {
             return Kind.BOOL;
         }
         if (c == int.class) {
             return result ? Kind.HRESULT : Kind.DWORD;
+        }
+        if (c == long.class) {
+            return Kind.LONGLONG;
         }
         if (c == void.class) {
             return Kind.VOID;
@@ -249,6 +289,29 @@ class JnaSignaturesTest {
     @Test
     void kernel32ForTheLogRelay() {
         assertThat(declared(Kernel32Relay.class)).isEqualTo(new TreeMap<>(KERNEL32));
+    }
+
+    @Test
+    void kernel32ForBackupFiles() {
+        assertThat(declared(Kernel32Backup.class)).isEqualTo(new TreeMap<>(KERNEL32_BACKUP));
+    }
+
+    @Test
+    void advapi32ForTheBackupPrivileges() {
+        assertThat(declared(Advapi32Privileges.class)).isEqualTo(new TreeMap<>(ADVAPI32_PRIVILEGES));
+    }
+
+    @Test
+    void fileBasicInfoHasTheDocumentedFieldsAndSize() {
+        // FILE_BASIC_INFO { LARGE_INTEGER CreationTime; LARGE_INTEGER LastAccessTime; LARGE_INTEGER LastWriteTime;
+        //                   LARGE_INTEGER ChangeTime; DWORD FileAttributes; } : 36 bytes, 40 with its alignment
+        assertThat(fields(Kernel32Backup.FileBasicInfo.class)).isEqualTo("CreationTime:LONGLONG "
+                + "LastAccessTime:LONGLONG LastWriteTime:LONGLONG ChangeTime:LONGLONG FileAttributes:DWORD");
+        assertThat(new Kernel32Backup.FileBasicInfo().size()).isEqualTo(40);
+        // TOKEN_PRIVILEGES { DWORD PrivilegeCount; LUID_AND_ATTRIBUTES Privileges[ANYSIZE_ARRAY]; }
+        assertThat(List.of(com.sun.jna.platform.win32.WinNT.TOKEN_PRIVILEGES.class
+                .getAnnotation(Structure.FieldOrder.class).value()))
+                .containsExactly("PrivilegeCount", "Privileges");
     }
 
     @Test
