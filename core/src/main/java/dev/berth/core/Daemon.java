@@ -205,7 +205,7 @@ public final class Daemon implements AutoCloseable {
                 new Status(cri, sandboxEnv, health),
                 new RuntimeConfig(cri),
                 new UpdateRuntimeConfig(cri, sandboxEnv),
-                new RunPodSandbox(cri, sandboxEnv),
+                new RunPodSandbox(cri, sandboxEnv, health),
                 new StopPodSandbox(cri, sandboxEnv),
                 new RemovePodSandbox(cri, sandboxEnv, removeContainer),
                 new PodSandboxStatus(cri),

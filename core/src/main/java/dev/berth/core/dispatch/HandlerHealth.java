@@ -66,6 +66,27 @@ public final class HandlerHealth implements AutoCloseable {
         return r;
     }
 
+    /**
+     * The health of {@code h} for work about to start on it: the cached result if ready, else checked again now (a
+     * handler that just recovered is not refused on a stale answer).
+     */
+    public Result healthBeforeWork(Handler h) {
+        Result r = health(h);
+        if (r.health().ready()) {
+            return r;
+        }
+        r = check(h);
+        store(h, r);
+        return r;
+    }
+
+    /** The failed checks of {@code health}, as one line: "what (advice); what". */
+    public static String failures(BackendHealth health) {
+        return health.checks().stream().filter(c -> !c.ok())
+                .map(c -> c.what() + (c.advice().isEmpty() ? "" : " (" + c.advice() + ")"))
+                .collect(java.util.stream.Collectors.joining("; "));
+    }
+
     /** Rechecks at once in the background (after a reload), when the timer runs. */
     public synchronized void refresh() {
         if (timer != null) {

@@ -284,6 +284,25 @@ class CriServiceTest {
                 .isEqualTo(200 << 20);
     }
 
+    /** A handler whose backend says it cannot run is refused before anything is set up, and asked again next time. */
+    @Test
+    void anUnhealthyHandlerIsRefusedWithItsReasonsUntilItRecovers() throws Exception {
+        h.close();
+        Path flag = java.nio.file.Files.writeString(dir.resolve("sick"), "");
+        h = new CriTestHarness(dir, CriTestHarness.CONFIG + "[runtimes.sick]\ntype = \"fake\"\n"
+                + "[runtimes.sick.options]\nunhealthy_while = \"" + flag + "\"\n");
+        assertCode(() -> run("refused", "sick"), Status.Code.UNAVAILABLE,
+                "handler \"sick\" (fake) cannot run pods: fake readiness (unhealthy while sick exists)");
+        assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+        assertThat(dir.resolve("state/handlers/sick")).as("the backend was never asked to create")
+                .satisfiesAnyOf(d -> assertThat(d).doesNotExist(), d -> assertThat(d).isEmptyDirectory());
+        // The name was released: once the handler recovers, the same pod runs (its health is checked again).
+        java.nio.file.Files.delete(flag);
+        String pod = run("refused", "sick");
+        assertThat(h.runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build())
+                .getStatus().getRuntimeHandler()).isEqualTo("sick");
+    }
+
     /** Each lifecycle step reaches GetContainerEvents once: core's for the calls, the backend's for the exit. */
     @Test
     void everyContainerEventArrivesOnce() throws InterruptedException {

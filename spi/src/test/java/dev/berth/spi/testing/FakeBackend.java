@@ -36,7 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code fail_create = "true"} makes every sandbox create fail, for rollback tests; {@code network_before_create =
  * false} lets core connect the pod network while the sandbox is created, as the runc backend does. For cleanup tests, {@code fail_stop = true}
  * makes every stop of a container or sandbox throw an unexpected exception (a removal still works), and
- * {@code fail_remove_while = "<file>"} makes every removal fail while that file exists.
+ * {@code fail_remove_while = "<file>"} makes every removal fail while that file exists. {@code unhealthy_while =
+ * "<file>"} makes its health not ready while that file exists.
  */
 public class FakeBackend implements RuntimeBackend, Recoverable {
     private final BackendContext context;
@@ -44,6 +45,7 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
     private final boolean networkBeforeCreate;
     private final boolean failStop;
     private final Path failRemoveWhile;
+    private final Path unhealthyWhile;
     private final Map<String, SandboxStatus> sandboxes = new ConcurrentHashMap<>();
     private final Map<String, ContainerStatus> containers = new ConcurrentHashMap<>();
     private final Map<String, String> containerSandbox = new ConcurrentHashMap<>();
@@ -57,8 +59,11 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
         this.failStop = Boolean.parseBoolean(String.valueOf(options.getOrDefault("fail_stop", false)));
         Object removeFlag = options.get("fail_remove_while");
         this.failRemoveWhile = removeFlag == null ? null : Path.of(String.valueOf(removeFlag));
+        Object unhealthyFlag = options.get("unhealthy_while");
+        this.unhealthyWhile = unhealthyFlag == null ? null : Path.of(String.valueOf(unhealthyFlag));
         for (String key : options.keySet()) {
-            if (!List.of("fail_create", "sandbox_image", "network_before_create", "fail_stop", "fail_remove_while")
+            if (!List.of("fail_create", "sandbox_image", "network_before_create", "fail_stop", "fail_remove_while",
+                    "unhealthy_while")
                     .contains(key)) {
                 throw BackendException.invalid("unknown option \"" + key + "\" for a fake handler");
             }
@@ -78,6 +83,10 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
 
     @Override
     public BackendHealth health() {
+        if (unhealthyWhile != null && java.nio.file.Files.exists(unhealthyWhile)) {
+            return BackendHealth.of(List.of(new BackendHealth.Check(false, "fake readiness",
+                    "unhealthy while " + unhealthyWhile.getFileName() + " exists")));
+        }
         return BackendHealth.of(List.of(new BackendHealth.Check(true, "fake backend needs nothing", "")));
     }
 

@@ -17,7 +17,6 @@ import dev.berth.cri.v1.StatusResponse;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendHealth;
 import io.grpc.MethodDescriptor;
-import java.util.stream.Collectors;
 
 /**
  * Status reports RuntimeReady (the default handler's cached health, see {@link HandlerHealth}) and NetworkReady (the pod network), and lists
@@ -48,9 +47,7 @@ public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
         var runtimeReady = RuntimeCondition.newBuilder().setType("RuntimeReady").setStatus(health.ready());
         if (!health.ready()) {
             runtimeReady.setReason("RuntimeNotReady").setMessage("default handler \"" + dflt.name() + "\": "
-                    + health.checks().stream().filter(c -> !c.ok())
-                    .map(c -> c.what() + (c.advice().isEmpty() ? "" : " (" + c.advice() + ")"))
-                    .collect(Collectors.joining("; ")));
+                    + HandlerHealth.failures(health));
         }
         var net = environment.networkReadiness();
         var networkReady = RuntimeCondition.newBuilder().setType("NetworkReady").setStatus(net.ready());

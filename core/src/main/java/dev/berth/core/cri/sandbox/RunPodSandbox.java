@@ -38,10 +38,12 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
 
     private final CriRuntime cri;
     private final SandboxEnvironment environment;
+    private final dev.berth.core.dispatch.HandlerHealth health;
 
-    public RunPodSandbox(CriRuntime cri, SandboxEnvironment environment) {
+    public RunPodSandbox(CriRuntime cri, SandboxEnvironment environment, dev.berth.core.dispatch.HandlerHealth health) {
         this.cri = cri;
         this.environment = environment;
+        this.health = health;
     }
 
     @Override
@@ -65,6 +67,15 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         Handler handler = cri.dispatcher().claim(id, req.getRuntimeHandler());
         ctx.handler(handler);
         ctx.pod(id);
+        // A handler that says it cannot run pods (a missing runtime binary, a host without what the backend needs)
+        // is refused here, with its reasons, before a name, a network namespace or a network is set up.
+        var handlerHealth = health.healthBeforeWork(handler).health();
+        if (!handlerHealth.ready()) {
+            cri.dispatcher().unbind(id);
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, "handler \"" + handler.name() + "\" ("
+                    + handler.type() + ") cannot run pods: " + dev.berth.core.dispatch.HandlerHealth.failures(
+                    handlerHealth));
+        }
         String nameKey = String.join("_", md.getName(), md.getNamespace(), md.getUid(),
                 Integer.toString(md.getAttempt()));
         String holder = cri.names().reserve(nameKey, id);
