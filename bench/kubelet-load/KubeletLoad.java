@@ -55,6 +55,7 @@ import java.util.regex.Pattern;
  * and helpers under load and of the daemon after teardown, and the start and teardown time of all pods. Then,
  * with the pods still up and nothing else calling, each status call 300 times back to back: its CPU time in the
  * runtime per call (a figure the host's other load hardly moves) and its latency.
+ * With {@code -Dparallel=P} the pods are started, and at the end stopped and removed, P at a time (default 1).
  * The images must be pulled already.
  * Usage: java -cp 'distribution/target/berth/lib/*' bench/kubelet-load/KubeletLoad.java SOCKET LABEL LOGDIR N T
  *        DAEMON_PID HELPERS_REGEX [HANDLER]
@@ -81,12 +82,12 @@ public final class KubeletLoad {
         var rt = RuntimeServiceGrpc.newBlockingStub(channel);
         List<String[]> pods = new ArrayList<>(); // {pod id, container id}
         try {
+            int parallel = Math.max(1, Integer.getInteger("parallel", 1));
             long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                pods.add(start(rt, label + "-" + i, logDir, handler));
-            }
+            pods.addAll(eachOf(parallel, java.util.stream.IntStream.range(0, n).boxed().toList(),
+                    i -> start(rt, label + "-" + i, logDir, handler)));
             double startS = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("START %s %.1f%n", label, startS);
+            System.out.printf("START %s %.1f%s%n", label, startS, parallel > 1 ? " (" + parallel + " at a time)" : "");
             Thread.sleep(2000);
 
             long cpu0 = cpuTicks(daemon, helpers);
@@ -144,11 +145,12 @@ public final class KubeletLoad {
             cpuPerCall("Status", daemon, helpers, () -> rt.status(StatusRequest.getDefaultInstance()));
 
             long t1 = System.nanoTime();
-            for (String[] p : pods) {
+            eachOf(parallel, pods, p -> {
                 rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p[0]).build());
-                rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p[0]).build());
-            }
-            System.out.printf("TEARDOWN %s %.1f%n", label, (System.nanoTime() - t1) / 1e9);
+                return rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p[0]).build());
+            });
+            System.out.printf("TEARDOWN %s %.1f%s%n", label, (System.nanoTime() - t1) / 1e9,
+                    parallel > 1 ? " (" + parallel + " at a time)" : "");
             pods.clear();
             Thread.sleep(3000);
             System.out.printf("RSS-AFTER %s daemon %d kB (no pods left)%n", label, rssKb(daemon));
@@ -163,6 +165,32 @@ public final class KubeletLoad {
             }
             channel.shutdownNow();
             group.shutdownGracefully();
+        }
+    }
+
+    /** {@code work} applied to each item, {@code parallel} at a time; the results in the items' order. */
+    private static <T, R> List<R> eachOf(int parallel, List<T> items, java.util.function.Function<T, R> work)
+            throws Exception {
+        if (parallel == 1) {
+            List<R> out = new ArrayList<>();
+            for (T t : items) {
+                out.add(work.apply(t));
+            }
+            return out;
+        }
+        var pool = Executors.newFixedThreadPool(parallel);
+        try {
+            List<java.util.concurrent.Future<R>> futures = new ArrayList<>();
+            for (T t : items) {
+                futures.add(pool.submit(() -> work.apply(t)));
+            }
+            List<R> out = new ArrayList<>();
+            for (var f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdown();
         }
     }
 

@@ -15,7 +15,8 @@
 # runtime's CPU time per call, which the host's other work hardly moves, and its latency.
 # The runtimes take turns, ROUNDS rounds (default 2), because the shared host's load moves.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
-# Usage: bench/kubelet-load/run.sh [pods] [seconds]     (ROUNDS=n BASELINE=dir BENCH_CGROUP_PARENT=/x in the env)
+# PARALLEL=P starts the pods, and stops and removes them at the end, P at a time (default 1).
+# Usage: bench/kubelet-load/run.sh [pods] [seconds]     (ROUNDS=n BASELINE=dir PARALLEL=p BENCH_CGROUP_PARENT=/x in the env)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100}
@@ -35,6 +36,7 @@ round() { # label, runtime, berth image dir (for berth), helper pattern
   "${C[@]}" pull registry.k8s.io/pause:3.9 >/dev/null
   "${C[@]}" pull docker.io/library/busybox:1.36 >/dev/null
   "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$this_image/lib/*" \
+    -Dparallel="${PARALLEL:-1}" \
     bench/kubelet-load/KubeletLoad.java "$work/sock" "$label" "$work/logs" "$n" "$seconds" "$pid" "$pattern" \
     2>>"$results/client.err" | tee -a "$results/all.out"
   bench_stop
