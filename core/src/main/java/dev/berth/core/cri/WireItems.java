@@ -88,7 +88,7 @@ public final class WireItems<T> {
             @Override
             public java.io.InputStream stream(R value) {
                 if (value instanceof Message m && !m.getUnknownFields().asMap().isEmpty()) {
-                    return new Encoded(m.toByteString());
+                    return new Encoded(m);
                 }
                 return marshaller.stream(value);
             }
@@ -114,40 +114,62 @@ public final class WireItems<T> {
         };
     }
 
-    /** Encoded bytes as grpc wants a message stream: of known length, and drained in one write. */
+    /**
+     * A message as grpc wants its stream: of known length, and drained by writing the message straight into the
+     * transport's buffer (its kept items copied once). Read byte by byte (as an in-process client does), it is
+     * encoded first.
+     */
     private static final class Encoded extends java.io.InputStream implements io.grpc.KnownLength, io.grpc.Drainable {
-        private final ByteString bytes;
+        private Message message;
+        private ByteString bytes;
         private int pos;
 
-        Encoded(ByteString bytes) {
-            this.bytes = bytes;
+        Encoded(Message message) {
+            this.message = message;
         }
 
         @Override
         public int drainTo(java.io.OutputStream target) throws java.io.IOException {
+            if (message != null) {
+                int n = message.getSerializedSize();
+                message.writeTo(target);
+                message = null;
+                bytes = ByteString.EMPTY;
+                return n;
+            }
             int n = bytes.size() - pos;
             bytes.substring(pos).writeTo(target);
             pos = bytes.size();
             return n;
         }
 
+        private ByteString bytes() {
+            if (message != null) {
+                bytes = message.toByteString();
+                message = null;
+            }
+            return bytes;
+        }
+
         @Override
         public int available() {
-            return bytes.size() - pos;
+            return message != null ? message.getSerializedSize() : bytes.size() - pos;
         }
 
         @Override
         public int read() {
-            return pos < bytes.size() ? bytes.byteAt(pos++) & 0xff : -1;
+            ByteString b = bytes();
+            return pos < b.size() ? b.byteAt(pos++) & 0xff : -1;
         }
 
         @Override
-        public int read(byte[] b, int off, int len) {
-            if (pos >= bytes.size()) {
+        public int read(byte[] out, int off, int len) {
+            ByteString b = bytes();
+            if (pos >= b.size()) {
                 return len == 0 ? 0 : -1;
             }
-            int n = Math.min(len, bytes.size() - pos);
-            bytes.copyTo(b, pos, off, n);
+            int n = Math.min(len, b.size() - pos);
+            b.copyTo(out, pos, off, n);
             pos += n;
             return n;
         }

@@ -81,4 +81,30 @@ class WireItemsTest {
                 .setUnknownFields(WireItems.repeated(ListContainersResponse.CONTAINERS_FIELD_NUMBER, List.of())).build();
         assertThat(empty.toByteArray()).isEmpty();
     }
+
+    @Test
+    void aResponseWithItemsInWireFormIsStreamedAsItsBytesDrainedOrRead() throws Exception {
+        List<Container> want = List.of(container(new Rec("x", "1"), ContainerState.CONTAINER_RUNNING),
+                container(new Rec("y", "2"), ContainerState.CONTAINER_EXITED));
+        var resp = ListContainersResponse.newBuilder().setUnknownFields(WireItems.repeated(
+                ListContainersResponse.CONTAINERS_FIELD_NUMBER, want.stream().map(Container::toByteString).toList()))
+                .build();
+        var marshaller = WireItems.encodingUnknownFields(
+                io.grpc.protobuf.ProtoUtils.marshaller(ListContainersResponse.getDefaultInstance()));
+        byte[] expected = ListContainersResponse.newBuilder().addAllContainers(want).build().toByteArray();
+
+        var drained = marshaller.stream(resp);
+        assertThat(drained).isInstanceOf(io.grpc.KnownLength.class);
+        assertThat(drained.available()).isEqualTo(expected.length);
+        var out = new java.io.ByteArrayOutputStream();
+        assertThat(((io.grpc.Drainable) drained).drainTo(out)).isEqualTo(expected.length);
+        assertThat(out.toByteArray()).isEqualTo(expected);
+        assertThat(drained.available()).isZero();
+
+        // Read, as an in-process client does: the items, not the object with its unknown fields.
+        assertThat(marshaller.parse(marshaller.stream(resp)).getContainersList()).containsExactlyElementsOf(want);
+        // A response without unknown fields keeps grpc's own stream.
+        var plain = ListContainersResponse.newBuilder().addAllContainers(want).build();
+        assertThat(marshaller.parse(marshaller.stream(plain))).isSameAs(plain);
+    }
 }

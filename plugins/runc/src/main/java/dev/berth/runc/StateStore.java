@@ -45,8 +45,25 @@ final class StateStore {
 
     /** Times are kept as ISO-8601 text: no extra Jackson module needed. */
     static Instant time(String s) {
-        return s == null || s.isEmpty() ? null : Instant.parse(s);
+        if (s == null || s.isEmpty()) {
+            return null;
+        }
+        // Every status call reads its object's creation time, and Instant.parse was most of PodSandboxStatus's own
+        // CPU: parsed times are kept, a bounded number of them.
+        Instant t = PARSED.get(s);
+        if (t == null) {
+            t = Instant.parse(s);
+            if (PARSED.size() >= PARSED_MAX) {
+                PARSED.clear();
+            }
+            PARSED.put(s, t);
+        }
+        return t;
     }
+
+    private static final int PARSED_MAX = 4096;
+    private static final java.util.concurrent.ConcurrentHashMap<String, Instant> PARSED =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Path sandboxes;
     private final Path containers;

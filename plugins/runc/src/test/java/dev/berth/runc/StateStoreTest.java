@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The backend's records after a SIGKILL in the middle of a write. */
+/** The backend's records after a SIGKILL in the middle of a write, and the times they keep as text. */
 class StateStoreTest {
     @TempDir
     Path dir;
@@ -27,5 +27,16 @@ class StateStoreTest {
         assertThat(mine).exists();
         assertThat(store.sandboxIds()).isEmpty();
         assertThat(store.containerIds()).isEmpty();
+    }
+
+    @Test
+    void timesAreParsedOnceAndStillExact() {
+        String text = "2026-12-04T03:10:11.123456789Z";
+        java.time.Instant first = StateStore.time(text);
+        assertThat(first).isEqualTo(java.time.Instant.parse(text));
+        assertThat(StateStore.time(text)).isSameAs(first);
+        assertThat(StateStore.time("2026-12-04T03:10:12Z")).isEqualTo(java.time.Instant.parse("2026-12-04T03:10:12Z"));
+        assertThat(StateStore.time("")).isNull();
+        assertThat(StateStore.time(null)).isNull();
     }
 }
