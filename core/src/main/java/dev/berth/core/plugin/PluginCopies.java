@@ -81,9 +81,8 @@ final class PluginCopies {
         return new PluginCopies(copies, found);
     }
 
-    /** The copy of the archive {@code p} (whose attributes are {@code attrs}) if it can be reused; taken once. */
-    synchronized Copy take(Path p, BasicFileAttributes attrs) {
-        String id = identity(p, attrs);
+    /** The copy of the archive whose {@link #identity} is {@code id} if it can be reused; taken once. */
+    synchronized Copy take(String id) {
         return id == null ? null : byIdentity.remove(id);
     }
 
@@ -161,7 +160,7 @@ final class PluginCopies {
     private LoadedArchive prepare(Path p) throws IOException {
         var attrs = Files.readAttributes(p, BasicFileAttributes.class);
         String identity = identity(p, attrs);
-        Copy reuse = take(p, attrs);
+        Copy reuse = take(identity);
         if (reuse != null && Files.isRegularFile(reuse.dir().resolve(p.getFileName()))) {
             LoadedArchive a = archive(reuse.hash(), p, attrs, identity);
             a.copyDir = reuse.dir();
@@ -187,8 +186,7 @@ final class PluginCopies {
         }
     }
 
-    private static LoadedArchive archive(String hash, Path p, BasicFileAttributes attrs,
-                                         String identity) {
+    private static LoadedArchive archive(String hash, Path p, BasicFileAttributes attrs, String identity) {
         LoadedArchive a = new LoadedArchive(hash, p);
         a.size = attrs.size();
         a.modified = attrs.lastModifiedTime();
