@@ -47,10 +47,10 @@ final class DaemonCommand implements Callable<Integer> {
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             int eq = a.indexOf('=');
-            String name = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
-            String value = a.startsWith("--") && eq > 0 ? a.substring(eq + 1)
-                    : i + 1 < args.length && !args[i + 1].startsWith("-") ? args[i + 1] : null;
             boolean inline = a.startsWith("--") && eq > 0;
+            String name = inline ? a.substring(0, eq) : a;
+            String value = inline ? a.substring(eq + 1)
+                    : i + 1 < args.length && !args[i + 1].startsWith("-") ? args[i + 1] : null;
             switch (name) {
                 case "-c", "--config" -> {
                     if (value == null || value.isEmpty() || d.config.file != null) {

@@ -28,20 +28,20 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cli;
         String[] rest = args;
-        DaemonCommand plain = daemonAlone(args) ? DaemonCommand.fromPlainArgs(args) : null;
-        if (plain != null) {
-            // The daemon as service units start it: picocli is not loaded at all (its classes, compiled for Java 5,
-            // are verified and interpreted at every start, about 0.1 s). Anything else takes picocli below.
-            try {
-                return plain.call();
-            } catch (Exception e) {
-                return failed(e, System.err);
-            }
-        }
         if (daemonAlone(args)) {
-            // The daemon's start path: picocli's model of the daemon command alone, not of the whole command tree
-            // (about a tenth of the daemon's CPU time to its first served call; picocli's classes, compiled for
-            // Java 5, cannot come from the AOT cache). Help and version still go through the whole tree.
+            DaemonCommand plain = DaemonCommand.fromPlainArgs(args);
+            if (plain != null) {
+                // The daemon as service units start it: picocli is not loaded at all (its classes, compiled for
+                // Java 5, cannot come from the AOT cache and are verified and interpreted at every start, about
+                // 0.1 s).
+                try {
+                    return plain.call();
+                } catch (Exception e) {
+                    return failed(e, System.err);
+                }
+            }
+            // Other daemon arguments (and their errors): picocli's model of the daemon command alone, not of the
+            // whole command tree. Help and version still go through the whole tree.
             cli = new CommandLine(new DaemonCommand()).setCommandName("berth daemon");
             rest = java.util.Arrays.copyOfRange(args, 1, args.length);
         } else {
