@@ -98,10 +98,15 @@ public final class CriServer {
         return new Served(v1AndAdmin(), new OnFirstCall(this::olderContracts));
     }
 
+    /** runtime.v1's RuntimeService and ImageService. */
+    private static List<ServiceDescriptor> v1() {
+        return List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
+                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor());
+    }
+
     private List<ServerServiceDefinition> v1AndAdmin() {
         List<ServerServiceDefinition> out = new ArrayList<>();
-        for (ServiceDescriptor sd : List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
-                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor())) {
+        for (ServiceDescriptor sd : v1()) {
             // By name, not descriptor: the bound methods carry berth's lenient request marshaller.
             var b = ServerServiceDefinition.builder(sd.getName());
             for (MethodDescriptor<?, ?> m : sd.getMethods()) {
@@ -123,8 +128,7 @@ public final class CriServer {
     private List<ServerServiceDefinition> olderContracts() {
         List<ServerServiceDefinition> out = new ArrayList<>();
         Map<String, MethodDescriptor<?, ?>> v1Methods = new HashMap<>();
-        for (ServiceDescriptor sd : List.of(dev.berth.cri.v1.RuntimeServiceGrpc.getServiceDescriptor(),
-                dev.berth.cri.v1.ImageServiceGrpc.getServiceDescriptor())) {
+        for (ServiceDescriptor sd : v1()) {
             for (MethodDescriptor<?, ?> m : sd.getMethods()) {
                 v1Methods.put(m.getBareMethodName(), m);
             }
