@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  * <p>The response carries the encoded items as its repeated field in {@link UnknownFieldSet} form: a message's
  * unknown fields are written out byte for byte, and a repeated message field is on the wire nothing but its items,
  * each length-delimited under the field's number, so clients read an ordinary list. Code in berth that reads such a
- * response as a message sees the items only after a parse ({@link #parsed}). grpc's marshaller hands a response
+ * response as a message sees the items only after a parse of its bytes. grpc's marshaller hands a response
  * object to an in-process client without encoding it; {@link #encodingUnknownFields} makes every response that
  * carries unknown fields go as its bytes, so that such a client reads the items too.
  */
@@ -65,16 +65,6 @@ public final class WireItems<T> {
         var field = UnknownFieldSet.Field.newBuilder();
         items.forEach(field::addLengthDelimited);
         return UnknownFieldSet.newBuilder().addField(number, field.build()).build();
-    }
-
-    /** A response whose items are in wire form, read as the message type it is. */
-    @SuppressWarnings("unchecked")
-    public static <M extends Message> M parsed(M response) {
-        try {
-            return (M) response.getParserForType().parseFrom(response.toByteString());
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
