@@ -29,23 +29,28 @@ class PluginCopiesTest {
         return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
     }
 
-    @Test
-    void aRestartReusesTheCompleteCopyOfAnUnchangedArchive() throws Exception {
+    /** A first run with the archive alpha 1.0.0: it loads, and leaves one copy, whose directory is returned. */
+    private Path firstRun() throws Exception {
         TestPluginJar.build(dir, "alpha", "alpha-type", ">=1.0.0", false, "1.0.0", "alpha.jar");
         try (PluginHost host = PluginHost.load(dir, copies)) {
             assertThat(host.types()).containsOnlyKeys("alpha-type");
         }
-        List<Path> before = copyDirs();
-        assertThat(before).hasSize(1);
-        assertThat(before.getFirst().resolve(PluginCopies.RECORD)).exists();
-        Object copiedFile = fileKey(before.getFirst().resolve("alpha.jar"));
+        assertThat(copyDirs()).hasSize(1);
+        return copyDirs().getFirst();
+    }
+
+    @Test
+    void aRestartReusesTheCompleteCopyOfAnUnchangedArchive() throws Exception {
+        Path before = firstRun();
+        assertThat(before.resolve(PluginCopies.RECORD)).exists();
+        Object copiedFile = fileKey(before.resolve("alpha.jar"));
 
         try (PluginHost host = PluginHost.load(dir, copies)) {
             assertThat(host.types()).containsOnlyKeys("alpha-type");
             assertThat(host.plugins().getFirst().state()).isEqualTo("started");
         }
-        assertThat(copyDirs()).isEqualTo(before);
-        assertThat(fileKey(before.getFirst().resolve("alpha.jar"))).as("the same copy, not a new one")
+        assertThat(copyDirs()).containsExactly(before);
+        assertThat(fileKey(before.resolve("alpha.jar"))).as("the same copy, not a new one")
                 .isEqualTo(copiedFile);
     }
 
@@ -65,11 +70,7 @@ class PluginCopiesTest {
 
     @Test
     void copiesCutShortAndCopiesWithABadRecordAreDeleted() throws Exception {
-        TestPluginJar.build(dir, "alpha", "alpha-type", ">=1.0.0", false, "1.0.0", "alpha.jar");
-        try (PluginHost host = PluginHost.load(dir, copies)) {
-            assertThat(host.types()).containsOnlyKeys("alpha-type");
-        }
-        Path good = copyDirs().getFirst();
+        Path good = firstRun();
         Path cutShort = Files.createDirectories(copies.resolve("0123456789abcdef"));
         Files.writeString(cutShort.resolve("half.zip"), "not all of it");
         Path incoming = Files.createDirectories(copies.resolve(".incoming-123"));
@@ -85,11 +86,7 @@ class PluginCopiesTest {
 
     @Test
     void aRecordWhoseCopyLostItsArchiveIsCopiedAnew() throws Exception {
-        TestPluginJar.build(dir, "alpha", "alpha-type", ">=1.0.0", false, "1.0.0", "alpha.jar");
-        try (PluginHost host = PluginHost.load(dir, copies)) {
-            assertThat(host.types()).containsOnlyKeys("alpha-type");
-        }
-        Path copy = copyDirs().getFirst();
+        Path copy = firstRun();
         Files.delete(copy.resolve("alpha.jar"));
         try (PluginHost host = PluginHost.load(dir, copies)) {
             assertThat(host.types()).containsOnlyKeys("alpha-type");
