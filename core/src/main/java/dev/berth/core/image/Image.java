@@ -11,15 +11,14 @@ import java.util.List;
  * @param size bytes of the image's content (config plus compressed layers)
  * @param user the image config's {@code User}, as written
  * @param pinned whether the kubelet must never garbage-collect it (the sandbox image is pinned)
- * @param manifestDigest digest of the platform manifest the layers came from
- * @param manifestJson that manifest, for verbose status
- * @param configJson the image config, for verbose status
+ * @param manifestDigest digest of the platform manifest the layers came from (its bytes, and the config's, are read
+ *     from the content store only when asked for: {@link ImageService#manifestJson}, {@link ImageService#configJson})
  * @param diffIds the uncompressed layer digests, bottom first
  * @param platform the platform the image's config names ({@link Platform#UNKNOWN} for images pulled before it was
  *     recorded)
  */
 public record Image(String id, List<String> repoTags, List<String> repoDigests, long size, String user,
-                    boolean pinned, String manifestDigest, String manifestJson, String configJson,
+                    boolean pinned, String manifestDigest,
                     List<String> diffIds, Platform platform) {
     public Image {
         repoTags = List.copyOf(repoTags);

@@ -162,6 +162,16 @@ public final class ImageService implements AutoCloseable {
         return queries.find(refOrIdOrDigest);
     }
 
+    /** The manifest {@code image}'s layers came from, as stored; empty when it is gone. Read on each call. */
+    public String manifestJson(Image image) {
+        return store.readText(image.manifestDigest());
+    }
+
+    /** {@code image}'s config (its id is the config's digest), as stored; empty when it is gone. Read on each call. */
+    public String configJson(Image image) {
+        return store.readText(image.id());
+    }
+
     /** Every image in the store. */
     public List<Image> list() {
         return queries.list();

@@ -144,10 +144,11 @@ final class ImageStore {
 
     Image toImage(ImageMeta m) {
         return new Image(m.id(), m.repoTags(), m.repoDigests(), m.size(), m.user(), m.pinned(), m.manifestDigest(),
-                readText(m.manifestDigest()), readText(m.configDigest()), m.diffIds(), m.platform());
+                m.diffIds(), m.platform());
     }
 
-    private String readText(String digest) {
+    /** A blob as text, or empty when it is gone. */
+    String readText(String digest) {
         try {
             return new String(content.read(digest), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -135,8 +135,8 @@ class ImageServiceRegistryTest {
             assertThat(img.user()).isEqualTo("app");
             assertThat(img.username()).isEqualTo("app");
             assertThat(img.uid()).isEmpty();
-            assertThat(img.manifestJson()).contains(pushed.configDigest());
-            assertThat(img.configJson()).contains("diff_ids");
+            assertThat(s.manifestJson(img)).contains(pushed.configDigest());
+            assertThat(s.configJson(img)).contains("diff_ids");
             // each layer's directory holds exactly what its tar holds, entry by entry
             TestLayers.Layer[] all = {base, middle, top};
             for (int i = 0; i < 3; i++) {

@@ -54,8 +54,8 @@ public final class ImageStatus implements UnaryRpc<ImageStatusRequest, ImageStat
                     platform.put("os.version", i.platform().osVersion());
                 }
                 info.put("platform", platform);
-                info.put("manifest", JSON.readTree(i.manifestJson()));
-                info.put("config", JSON.readTree(i.configJson()));
+                info.put("manifest", JSON.readTree(images.manifestJson(i)));
+                info.put("config", JSON.readTree(images.configJson(i)));
                 resp.putInfo("info", JSON.writeValueAsString(info));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 resp.putInfo("info", "{}");
