@@ -21,8 +21,35 @@ final class Cgroups {
     /** A cgroup mount from /proc/self/mountinfo: where, its file system type and its super options. */
     private record CgroupMount(Path mountPoint, String type, List<String> options) {}
 
-    /** The cgroup and cgroup2 mounts of this mount namespace, in mountinfo's order; empty if it cannot be read. */
+    /**
+     * How long a reading of the cgroup mounts is used. Every stats reading needs them, and reading
+     * /proc/self/mountinfo costs time in proportion to the node's mounts (a few per pod, so a few thousand on a full
+     * node) under the kernel's mount lock, which runc's mounts wait for too: read per container, a stats call grew
+     * with the square of the pod count. The hierarchies do not change while a node runs; a remount shows within this.
+     */
+    static final long MOUNTS_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private record MountsReading(long at, List<CgroupMount> mounts) {}
+    private static volatile MountsReading mounts;
+    /** How often mountinfo was read, for the tests. */
+    static final java.util.concurrent.atomic.AtomicLong MOUNTINFO_READS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * The cgroup and cgroup2 mounts of this mount namespace, in mountinfo's order; empty if it cannot be read. A
+     * reading is used for {@link #MOUNTS_TTL_NANOS}; one that found nothing is not kept.
+     */
     private static List<CgroupMount> cgroupMounts() {
+        MountsReading r = mounts;
+        long now = System.nanoTime();
+        if (r != null && now - r.at() < MOUNTS_TTL_NANOS) {
+            return r.mounts();
+        }
+        List<CgroupMount> fresh = readCgroupMounts();
+        mounts = fresh.isEmpty() ? null : new MountsReading(now, fresh);
+        return fresh;
+    }
+
+    private static List<CgroupMount> readCgroupMounts() {
+        MOUNTINFO_READS.incrementAndGet();
         List<CgroupMount> out = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
@@ -40,7 +67,7 @@ final class Cgroups {
         } catch (IOException e) {
             return List.of();
         }
-        return out;
+        return List.copyOf(out);
     }
 
     static List<Hierarchy> hierarchies() {
@@ -121,6 +148,37 @@ final class Cgroups {
         } catch (IOException | NumberFormatException e) {
             return OptionalLong.empty();
         }
+    }
+
+    /**
+     * Several {@code key value} lines of a flat-keyed file from one reading of it, in the order of {@code keys}; -1
+     * for a key the file lacks, all -1 when it cannot be read.
+     */
+    static long[] readKeys(Path file, String... keys) {
+        long[] out = new long[keys.length];
+        java.util.Arrays.fill(out, -1);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            return out;
+        }
+        for (String line : lines) {
+            int sp = line.indexOf(' ');
+            if (sp <= 0 || line.indexOf(' ', sp + 1) >= 0) {
+                continue;
+            }
+            for (int i = 0; i < keys.length; i++) {
+                if (out[i] < 0 && sp == keys[i].length() && line.startsWith(keys[i])) {
+                    try {
+                        out[i] = Long.parseLong(line, sp + 1, line.length(), 10);
+                    } catch (NumberFormatException e) {
+                        // not a number: left at -1, as readKey leaves it empty
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** A {@code key value} line of a flat-keyed file such as memory.stat, memory.events or cpu.stat. */

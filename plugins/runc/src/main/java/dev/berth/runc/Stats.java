@@ -35,12 +35,12 @@ final class Stats {
                 if (usage < 0) {
                     usage = Cgroups.readLong(d.resolve("memory.current")).orElse(-1);
                     if (usage >= 0) {
-                        Path stat = d.resolve("memory.stat");
-                        long inactive = Cgroups.readKey(stat, "inactive_file").orElse(0);
-                        workingSet = Math.max(0, usage - inactive);
-                        rss = Cgroups.readKey(stat, "anon").orElse(-1);
-                        faults = Cgroups.readKey(stat, "pgfault").orElse(-1);
-                        major = Cgroups.readKey(stat, "pgmajfault").orElse(-1);
+                        long[] m = Cgroups.readKeys(d.resolve("memory.stat"), "inactive_file", "anon", "pgfault",
+                                "pgmajfault");
+                        workingSet = Math.max(0, usage - Math.max(0, m[0]));
+                        rss = m[1];
+                        faults = m[2];
+                        major = m[3];
                     }
                 }
                 if (procs < 0) {
@@ -52,12 +52,12 @@ final class Stats {
                 }
                 if (h.controllers().contains("memory")) {
                     usage = Cgroups.readLong(d.resolve("memory.usage_in_bytes")).orElse(-1);
-                    Path stat = d.resolve("memory.stat");
-                    long inactive = Cgroups.readKey(stat, "total_inactive_file").orElse(0);
-                    workingSet = usage < 0 ? -1 : Math.max(0, usage - inactive);
-                    rss = Cgroups.readKey(stat, "total_rss").orElse(-1);
-                    faults = Cgroups.readKey(stat, "total_pgfault").orElse(-1);
-                    major = Cgroups.readKey(stat, "total_pgmajfault").orElse(-1);
+                    long[] m = Cgroups.readKeys(d.resolve("memory.stat"), "total_inactive_file", "total_rss",
+                            "total_pgfault", "total_pgmajfault");
+                    workingSet = usage < 0 ? -1 : Math.max(0, usage - Math.max(0, m[0]));
+                    rss = m[1];
+                    faults = m[2];
+                    major = m[3];
                 }
                 if (h.controllers().contains("pids")) {
                     procs = Cgroups.readLong(d.resolve("pids.current")).orElse(-1);

@@ -1,0 +1,49 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CgroupsTest {
+    @Test
+    void readKeysTakesEveryKeyFromOneReadingAndMarksTheMissingOnes(@TempDir Path dir) throws Exception {
+        Path stat = dir.resolve("memory.stat");
+        Files.writeString(stat, """
+                cache 4096
+                total_rss 123
+                total_rss_huge 7
+                odd line with words
+                total_inactive_file 42
+                total_pgfault notanumber
+                """);
+        long[] v = Cgroups.readKeys(stat, "total_inactive_file", "total_rss", "total_pgfault", "total_pgmajfault",
+                "total_rss_huge");
+        assertThat(v).containsExactly(42, 123, -1, -1, 7);
+        // the same answers as reading key by key
+        assertThat(Cgroups.readKey(stat, "total_rss")).hasValue(123);
+        assertThat(Cgroups.readKey(stat, "total_pgmajfault")).isEmpty();
+        assertThat(Cgroups.readKeys(dir.resolve("gone"), "a", "b")).containsExactly(-1, -1);
+    }
+
+    @Test
+    void theCgroupMountsAreReadOncePerIntervalNotOncePerCall() {
+        // The stats of every container ask for the hierarchies; reading mountinfo each time made a stats call
+        // grow with the square of the pods.
+        Cgroups.hierarchies();
+        long before = Cgroups.MOUNTINFO_READS.get();
+        for (int i = 0; i < 1000; i++) {
+            Cgroups.hierarchies();
+            Cgroups.systemdHierarchy();
+        }
+        long reads = Cgroups.MOUNTINFO_READS.get() - before;
+        if (Cgroups.hierarchies().isEmpty()) {
+            // no cgroup mounted here (a bare build container): nothing is kept, every call reads again
+            assertThat(reads).isGreaterThanOrEqualTo(2000);
+        } else {
+            assertThat(reads).as("mountinfo readings for 2000 calls").isLessThanOrEqualTo(1);
+        }
+    }
+}
