@@ -29,6 +29,8 @@ final class ContainerProcesses {
     static final Duration KILL_WAIT = Duration.ofSeconds(60);
     /** How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two). */
     static final Duration JOIN_WAIT = Duration.ofSeconds(1);
+    /** A wait for an exit looks again after this long when no exit file appeared meanwhile (no watcher, a race). */
+    static final long EXIT_POLL_MS = 20;
     /** Reads the cgroups path back from a bundle's config.json ({@link #containerInfo}). */
     private static final ObjectMapper CONFIG_READER = new ObjectMapper();
 
@@ -163,13 +165,17 @@ final class ContainerProcesses {
         return awaitExit(id, timeout, null);
     }
 
-    /** Waits for the exit; {@code poll}, while not null, runs on each round until it says it is done. */
+    /**
+     * Waits for the exit; {@code poll}, while not null, runs on each round until it says it is done. The exit
+     * watcher's signal ends a round as soon as an exit file appears; otherwise a round lasts {@link #EXIT_POLL_MS}.
+     */
     private Optional<Exit> awaitExit(String id, Duration timeout, java.util.function.BooleanSupplier poll) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             if (poll != null && poll.getAsBoolean()) {
                 poll = null;
             }
+            long seen = state.exitSignals.generation();
             Optional<Exit> e = exit(id);
             if (e.isPresent() || System.nanoTime() > deadline) {
                 return e;
@@ -177,7 +183,13 @@ final class ContainerProcesses {
             if (!conmonAlive(id) && exit(id).isEmpty()) {
                 return Optional.empty();
             }
-            HandlerState.sleep(20);
+            try {
+                state.exitSignals.await(seen, EXIT_POLL_MS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new BackendException(Kind.INTERNAL, "interrupted while waiting for container \"" + id
+                        + "\" to exit");
+            }
         }
     }
 
@@ -243,9 +255,12 @@ final class ContainerProcesses {
         if (conmonPid > 0) {
             Optional<ProcessHandle> ph = ProcessHandle.of(conmonPid).filter(p -> isConmon(conmonPid));
             if (ph.isPresent()) {
+                // conmon leaves right after its container's exit file: look again soon, then less often.
                 long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                long pause = 1;
                 while (ph.get().isAlive() && isConmon(conmonPid) && System.nanoTime() < deadline) {
-                    HandlerState.sleep(20);
+                    HandlerState.sleep(pause);
+                    pause = Math.min(20, pause * 2);
                 }
                 if (ph.get().isAlive() && isConmon(conmonPid)) {
                     ph.get().destroyForcibly();

@@ -11,12 +11,15 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.function.Consumer;
 
-/** Watches conmon's exit directory and reports each container id whose exit file appears. */
+/**
+ * Watches conmon's exit directory and reports each container id whose exit file appears; every event also wakes
+ * the calls waiting for an exit ({@link ExitSignals}).
+ */
 final class ExitWatcher implements AutoCloseable {
     private final WatchService watch;
     private final Thread thread;
 
-    ExitWatcher(Path exits, Consumer<String> onExit, System.Logger log) {
+    ExitWatcher(Path exits, ExitSignals signals, Consumer<String> onExit, System.Logger log) {
         WatchService w;
         try {
             w = FileSystems.getDefault().newWatchService();
@@ -36,6 +39,7 @@ final class ExitWatcher implements AutoCloseable {
                     WatchKey key = watch.take();
                     for (WatchEvent<?> ev : key.pollEvents()) {
                         if (ev.context() instanceof Path p && !p.getFileName().toString().startsWith(".")) {
+                            signals.signal();
                             if (ev.kind() == StandardWatchEventKinds.ENTRY_CREATE) {
                                 onExit.accept(p.getFileName().toString());
                             }

@@ -38,6 +38,8 @@ final class HandlerState {
     final StateStore store;
     final Path bundles;
     final Path exits;
+    /** Wakes the calls waiting for an exit file in {@link #exits}. */
+    final ExitSignals exitSignals = new ExitSignals();
     final Path attach;
     final RuntimeCli cli;
     final Map<String, SandboxRecord> sandboxes = new ConcurrentHashMap<>();

@@ -43,7 +43,7 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
         RuncContainers containers = new RuncContainers(state, processes, bundles, conmonExec, recovery);
         RuncSandboxes sandboxes = new RuncSandboxes(state, processes, bundles, conmonExec, containers, recovery);
         ContainerIo io = new ContainerIo(state, processes, conmonExec, sandboxes);
-        ExitWatcher watcher = new ExitWatcher(state.exits, recovery::onExit, state.log);
+        ExitWatcher watcher = new ExitWatcher(state.exits, state.exitSignals, recovery::onExit, state.log);
         BundleContainers bundleRuns = new BundleContainers(state);
         super(new Parts(state::features, () -> HostChecks.health(state.options), sandboxes, containers,
                 conmonExec::execSync, io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state),
