@@ -151,12 +151,14 @@ final class Cgroups {
     }
 
     /**
-     * Several {@code key value} lines of a flat-keyed file from one reading of it, in the order of {@code keys}; -1
-     * for a key the file lacks, all -1 when it cannot be read.
+     * Several {@code key value} lines of a flat-keyed file such as memory.stat, memory.events or cpu.stat, from one
+     * reading of it, in the order of {@code keys}: the first line naming a key decides (empty when its value is not
+     * a number); empty for a key the file lacks, all empty when it cannot be read.
      */
-    static long[] readKeys(Path file, String... keys) {
-        long[] out = new long[keys.length];
-        java.util.Arrays.fill(out, -1);
+    static OptionalLong[] readKeys(Path file, String... keys) {
+        OptionalLong[] out = new OptionalLong[keys.length];
+        java.util.Arrays.fill(out, OptionalLong.empty());
+        boolean[] seen = new boolean[keys.length];
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
@@ -164,16 +166,17 @@ final class Cgroups {
             return out;
         }
         for (String line : lines) {
-            int sp = line.indexOf(' ');
-            if (sp <= 0 || line.indexOf(' ', sp + 1) >= 0) {
+            String[] f = line.split(" ");
+            if (f.length != 2) {
                 continue;
             }
             for (int i = 0; i < keys.length; i++) {
-                if (out[i] < 0 && sp == keys[i].length() && line.startsWith(keys[i])) {
+                if (!seen[i] && f[0].equals(keys[i])) {
+                    seen[i] = true;
                     try {
-                        out[i] = Long.parseLong(line, sp + 1, line.length(), 10);
+                        out[i] = OptionalLong.of(Long.parseLong(f[1]));
                     } catch (NumberFormatException e) {
-                        // not a number: left at -1, as readKey leaves it empty
+                        // not a number: the key stays empty
                     }
                 }
             }
@@ -181,19 +184,9 @@ final class Cgroups {
         return out;
     }
 
-    /** A {@code key value} line of a flat-keyed file such as memory.stat, memory.events or cpu.stat. */
+    /** A {@code key value} line of a flat-keyed file ({@link #readKeys} for one key). */
     static OptionalLong readKey(Path file, String key) {
-        try {
-            for (String line : Files.readAllLines(file)) {
-                String[] f = line.split(" ");
-                if (f.length == 2 && f[0].equals(key)) {
-                    return OptionalLong.of(Long.parseLong(f[1]));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty();
-        }
-        return OptionalLong.empty();
+        return readKeys(file, key)[0];
     }
 
     /** Whether the cgroup saw an OOM kill (v1 memory.oom_control, v2 memory.events). */

@@ -35,12 +35,12 @@ final class Stats {
                 if (usage < 0) {
                     usage = Cgroups.readLong(d.resolve("memory.current")).orElse(-1);
                     if (usage >= 0) {
-                        long[] m = Cgroups.readKeys(d.resolve("memory.stat"), "inactive_file", "anon", "pgfault",
-                                "pgmajfault");
-                        workingSet = Math.max(0, usage - Math.max(0, m[0]));
-                        rss = m[1];
-                        faults = m[2];
-                        major = m[3];
+                        OptionalLong[] m = Cgroups.readKeys(d.resolve("memory.stat"), "inactive_file", "anon",
+                                "pgfault", "pgmajfault");
+                        workingSet = Math.max(0, usage - m[0].orElse(0));
+                        rss = m[1].orElse(-1);
+                        faults = m[2].orElse(-1);
+                        major = m[3].orElse(-1);
                     }
                 }
                 if (procs < 0) {
@@ -52,12 +52,12 @@ final class Stats {
                 }
                 if (h.controllers().contains("memory")) {
                     usage = Cgroups.readLong(d.resolve("memory.usage_in_bytes")).orElse(-1);
-                    long[] m = Cgroups.readKeys(d.resolve("memory.stat"), "total_inactive_file", "total_rss",
+                    OptionalLong[] m = Cgroups.readKeys(d.resolve("memory.stat"), "total_inactive_file", "total_rss",
                             "total_pgfault", "total_pgmajfault");
-                    workingSet = usage < 0 ? -1 : Math.max(0, usage - Math.max(0, m[0]));
-                    rss = m[1];
-                    faults = m[2];
-                    major = m[3];
+                    workingSet = usage < 0 ? -1 : Math.max(0, usage - m[0].orElse(0));
+                    rss = m[1].orElse(-1);
+                    faults = m[2].orElse(-1);
+                    major = m[3].orElse(-1);
                 }
                 if (h.controllers().contains("pids")) {
                     procs = Cgroups.readLong(d.resolve("pids.current")).orElse(-1);
@@ -90,9 +90,9 @@ final class Stats {
             }
             if (h.v2()) {
                 if (user < 0) {
-                    Path stat = d.resolve("cpu.stat");
-                    user = micros(Cgroups.readKey(stat, "user_usec"));
-                    system = micros(Cgroups.readKey(stat, "system_usec"));
+                    OptionalLong[] cpu = Cgroups.readKeys(d.resolve("cpu.stat"), "user_usec", "system_usec");
+                    user = micros(cpu[0]);
+                    system = micros(cpu[1]);
                 }
                 if (cache < 0 && Files.exists(d.resolve("memory.current"))) {
                     cache = Cgroups.readKey(d.resolve("memory.stat"), "file").orElse(-1);
@@ -108,8 +108,9 @@ final class Stats {
                     user = Cgroups.readLong(d.resolve("cpuacct.usage_user")).orElse(-1);
                     system = Cgroups.readLong(d.resolve("cpuacct.usage_sys")).orElse(-1);
                     if (user < 0 || system < 0) { // kernels before 4.7: USER_HZ ticks
-                        user = ticks(Cgroups.readKey(d.resolve("cpuacct.stat"), "user"));
-                        system = ticks(Cgroups.readKey(d.resolve("cpuacct.stat"), "system"));
+                        OptionalLong[] cpu = Cgroups.readKeys(d.resolve("cpuacct.stat"), "user", "system");
+                        user = ticks(cpu[0]);
+                        system = ticks(cpu[1]);
                     }
                 }
                 if (h.controllers().contains("memory")) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,13 +20,15 @@ class CgroupsTest {
                 total_inactive_file 42
                 total_pgfault notanumber
                 """);
-        long[] v = Cgroups.readKeys(stat, "total_inactive_file", "total_rss", "total_pgfault", "total_pgmajfault",
-                "total_rss_huge");
-        assertThat(v).containsExactly(42, 123, -1, -1, 7);
+        OptionalLong[] v = Cgroups.readKeys(stat, "total_inactive_file", "total_rss", "total_pgfault",
+                "total_pgmajfault", "total_rss_huge");
+        assertThat(v).containsExactly(OptionalLong.of(42), OptionalLong.of(123), OptionalLong.empty(),
+                OptionalLong.empty(), OptionalLong.of(7));
         // the same answers as reading key by key
         assertThat(Cgroups.readKey(stat, "total_rss")).hasValue(123);
         assertThat(Cgroups.readKey(stat, "total_pgmajfault")).isEmpty();
-        assertThat(Cgroups.readKeys(dir.resolve("gone"), "a", "b")).containsExactly(-1, -1);
+        assertThat(Cgroups.readKeys(dir.resolve("gone"), "a", "b")).containsExactly(OptionalLong.empty(),
+                OptionalLong.empty());
     }
 
     @Test
