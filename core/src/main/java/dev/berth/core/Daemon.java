@@ -302,7 +302,8 @@ public final class Daemon implements AutoCloseable {
     /** Serves on {@code builder} (in-process in tests). */
     public Daemon serve(ServerBuilder<?> builder) throws IOException {
         metrics.listen(); // first: a metrics address that cannot be bound stops the start before CRI is served
-        builder.executor(executor);
+        // The polling reads (InlineRead) run on the transport's thread; every other call on a virtual thread.
+        builder.directExecutor().callExecutor(services.inlineReads().callExecutor(executor));
         var interceptor = tracing.interceptor();
         if (interceptor != null) {
             builder.intercept(interceptor);

@@ -1,6 +1,7 @@
 package dev.berth.core.cri;
 
 import dev.berth.core.store.ContainerRecord;
+import dev.berth.core.util.NonBlocking;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerStatus;
 import java.util.EnumMap;
@@ -103,6 +104,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     public ContainerStatus status(ContainerRecord c) {
         Slot s = slots.get(c.id());
         if (s == null || !source.evented(c)) {
+            NonBlocking.beforeBlocking();
             return source.fetch(c);
         }
         long version;
@@ -112,6 +114,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
             }
             version = s.version;
         }
+        NonBlocking.beforeBlocking();
         ContainerStatus live = source.fetch(c);
         keep(c.id(), s, version, live);
         return live;

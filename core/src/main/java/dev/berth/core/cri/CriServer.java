@@ -22,6 +22,7 @@ import java.util.function.Function;
 import dev.berth.core.explain.ObjectHistory;
 import dev.berth.core.metrics.Metrics;
 import dev.berth.core.tracing.Tracing;
+import dev.berth.core.util.NonBlocking;
 
 /**
  * Builds the gRPC services berth serves from its RPC classes: {@code runtime.v1.RuntimeService} and
@@ -54,6 +55,7 @@ public final class CriServer {
     private final Metrics metrics;
     private final Map<String, UnaryRpc<?, ?>> unaryRpcs = new HashMap<>();
     private final ObjectHistory history;
+    private final InlineReads inlineReads = new InlineReads();
 
     public CriServer(List<UnaryRpc<?, ?>> unary, List<StreamingRpc<?, ?>> streaming) {
         this(unary, streaming, Metrics.disabled());
@@ -92,10 +94,11 @@ public final class CriServer {
      * that builds them on the first call to any method it is asked for. Building a contract's services initialises
      * every message class it has; a kubelet calls runtime.v1 alone, so a start need not pay for three others.
      */
-    public record Served(List<ServerServiceDefinition> now, io.grpc.HandlerRegistry onFirstCall) {}
+    public record Served(List<ServerServiceDefinition> now, io.grpc.HandlerRegistry onFirstCall,
+                         InlineReads inlineReads) {}
 
     public Served served() {
-        return new Served(v1AndAdmin(), new OnFirstCall(this::olderContracts));
+        return new Served(v1AndAdmin(), new OnFirstCall(this::olderContracts), inlineReads);
     }
 
     /** runtime.v1's RuntimeService and ImageService. */
@@ -250,6 +253,9 @@ public final class CriServer {
                             (req, obs) -> unimplemented(name, version, (StreamObserver<?>) obs));
         } else {
             h = make.apply(version);
+            if (unaryRpcs.get(v1.getBareMethodName()) instanceof InlineRead) {
+                inlineReads.add(as.getFullMethodName());
+            }
         }
         b.addMethod(LenientRequests.lenient(as), rejectingMalformed(as.getFullMethodName(), version, h));
     }
@@ -299,26 +305,45 @@ public final class CriServer {
 
     private <Q, R> ServerCallHandler<Q, R> unaryHandler(UnaryRpc<Q, R> rpc, String version) {
         String name = rpc.method().getBareMethodName();
+        boolean inlineRead = rpc instanceof InlineRead;
         return ServerCalls.asyncUnaryCall((Q req, StreamObserver<R> obs) -> {
-            RpcContext ctx = new RpcContext();
+            java.util.concurrent.Executor offload = inlineRead ? inlineReads.offload() : null;
             long start = System.nanoTime();
-            R resp;
-            try {
-                checkStrings(req);
-                resp = rpc.call(req, ctx);
-            } catch (Throwable t) {
-                Status s = Errors.toStatus(t, name);
-                log(name, version, ctx, s, start);
-                obs.onError(s.asRuntimeException());
-                if (t instanceof Error e && !(t instanceof LinkageError)) {
-                    throw e;
-                }
-                return;
+            if (offload == null) {
+                respond(rpc, name, version, req, obs, false, start);
+            } else if (!respond(rpc, name, version, req, obs, true, start)) {
+                // It would block the transport thread: run it again where it may.
+                offload.execute(Tracing.wrap(() -> respond(rpc, name, version, req, obs, false, start)));
             }
-            log(name, version, ctx, Status.OK, start);
-            obs.onNext(resp);
-            obs.onCompleted();
         });
+    }
+
+    /**
+     * Runs one unary call and answers it; false, having done nothing, when {@code nonBlocking} and the call would
+     * block ({@link InlineRead}).
+     */
+    private <Q, R> boolean respond(UnaryRpc<Q, R> rpc, String name, String version, Q req, StreamObserver<R> obs,
+                                   boolean nonBlocking, long start) {
+        RpcContext ctx = new RpcContext();
+        R resp;
+        try {
+            checkStrings(req);
+            resp = nonBlocking ? NonBlocking.call(() -> rpc.call(req, ctx)) : rpc.call(req, ctx);
+        } catch (NonBlocking.WouldBlock wouldBlock) {
+            return false;
+        } catch (Throwable t) {
+            Status s = Errors.toStatus(t, name);
+            log(name, version, ctx, s, start);
+            obs.onError(s.asRuntimeException());
+            if (t instanceof Error e && !(t instanceof LinkageError)) {
+                throw e;
+            }
+            return true;
+        }
+        log(name, version, ctx, Status.OK, start);
+        obs.onNext(resp);
+        obs.onCompleted();
+        return true;
     }
 
     /** The checks every request gets before its RPC class sees it: no NUL byte in any string. */

@@ -1,6 +1,7 @@
 package dev.berth.core.dispatch;
 
 import dev.berth.core.store.SandboxRecord;
+import dev.berth.core.util.NonBlocking;
 import dev.berth.spi.BackendException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +58,7 @@ public final class Dispatcher {
         if (h != null) {
             return h;
         }
+        NonBlocking.beforeBlocking(); // the registry's lock is held while handlers are created
         h = registry.adopt(sandbox.id(), sandbox.handler(), sandbox.generation());
         if (h == null) {
             throw new BackendException(BackendException.Kind.UNAVAILABLE, "runtime handler \"" + sandbox.handler()

@@ -1,5 +1,6 @@
 package dev.berth.core.dispatch;
 
+import dev.berth.core.util.NonBlocking;
 import dev.berth.spi.BackendHealth;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,6 +62,7 @@ public final class HandlerHealth implements AutoCloseable {
                 return r;
             }
         }
+        NonBlocking.beforeBlocking(); // a check may start a process
         Result r = check(h);
         store(h, r);
         return r;

@@ -4,6 +4,7 @@ import dev.berth.core.image.Metadata.ContainerMeta;
 import dev.berth.core.image.Metadata.ImageMeta;
 import dev.berth.core.image.Metadata.LayerMeta;
 import dev.berth.core.util.FileTrees;
+import dev.berth.core.util.NonBlocking;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import java.io.IOException;
@@ -149,6 +150,7 @@ final class ImageStore {
 
     /** A blob as text, or empty when it is gone. */
     String readText(String digest) {
+        NonBlocking.beforeBlocking();
         try {
             return new String(content.read(digest), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -208,7 +210,10 @@ final class ImageStore {
 
     /** Runs {@code body} under the store's lock; an {@link UncheckedIOException} becomes INTERNAL. */
     <T> T withLock(Locked<T> body) {
-        lock.lock();
+        if (!lock.tryLock()) {
+            NonBlocking.beforeBlocking(); // its holder may be writing to disk
+            lock.lock();
+        }
         try {
             return body.run();
         } catch (UncheckedIOException e) {

@@ -1,6 +1,7 @@
 package dev.berth.core.network;
 
 import dev.berth.core.network.CniPluginExecutor.CniPluginException;
+import dev.berth.core.util.NonBlocking;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -31,6 +32,7 @@ final class CniReadiness {
         CniConfigWatcher.Loaded loaded = watcher.loaded();
         Answer last = answer;
         if (last == null || last.loaded() != loaded) {
+            NonBlocking.beforeBlocking(); // the check looks for the plugins' files
             return check(loaded);
         }
         if (System.nanoTime() - last.checkedAt() > MAX_AGE.toNanos()

@@ -2,9 +2,11 @@ package dev.berth.core.cri;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.core.store.ContainerRecord;
+import dev.berth.core.util.NonBlocking;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ContainerStatus.State;
@@ -223,5 +225,23 @@ class ContainerStateCacheTest {
         assertEquals(0, cache.settleUnsettled(id -> id.equals("gone") ? null : ctr(id)));
         assertEquals(0, backend.fetches.get(), "a backend without events is asked on each read anyway");
         assertFalse(cache.settled("c1"));
+    }
+
+    @Test
+    void onAThreadThatMustNotBlockOnlyAKeptStatusIsAnswered() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        // Unsettled: answering would ask the backend, so a non-blocking read gives up before it does.
+        assertThrows(NonBlocking.WouldBlock.class, () -> NonBlocking.call(() -> cache.status(ctr("c1"))));
+        assertEquals(0, backend.fetches.get());
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+        assertEquals(State.RUNNING, NonBlocking.call(() -> cache.status(ctr("c1"))).state());
+        assertEquals(1, backend.fetches.get());
+
+        backend.evented = false; // a backend without events is asked on every read
+        assertThrows(NonBlocking.WouldBlock.class, () -> NonBlocking.call(() -> cache.status(ctr("c1"))));
+        assertEquals(1, backend.fetches.get());
     }
 }

@@ -2,10 +2,10 @@ package dev.berth.core.cri.container;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.StoredConfigs;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -19,7 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** ContainerStatus reports a container from its record and its backend's live status. */
-public final class ContainerStatus implements UnaryRpc<ContainerStatusRequest, ContainerStatusResponse> {
+public final class ContainerStatus implements InlineRead<ContainerStatusRequest, ContainerStatusResponse> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final CriRuntime cri;
 

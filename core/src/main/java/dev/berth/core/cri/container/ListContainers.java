@@ -1,9 +1,9 @@
 package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.cri.WireItems;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.Container;
@@ -28,7 +28,7 @@ import java.util.Set;
  * and the states its backends' events keep current: no backend is asked per container unless its state may have
  * changed (or its backend reports no exits). Each item is encoded once per record and state ({@link WireItems}).
  */
-public final class ListContainers implements UnaryRpc<ListContainersRequest, ListContainersResponse> {
+public final class ListContainers implements InlineRead<ListContainersRequest, ListContainersResponse> {
     private final CriRuntime cri;
     private final WireItems<ContainerRecord> items;
 

@@ -2,8 +2,8 @@ package dev.berth.core.cri.image;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.cri.Errors;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.RpcContext;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.image.Image;
 import dev.berth.core.image.ImageService;
 import dev.berth.cri.v1.ImageServiceGrpc;
@@ -19,7 +19,7 @@ import java.util.Optional;
  * requires. Verbose info carries the image's platform (CRI's {@code Image} has no field for it), the image config
  * and the chosen manifest.
  */
-public final class ImageStatus implements UnaryRpc<ImageStatusRequest, ImageStatusResponse> {
+public final class ImageStatus implements InlineRead<ImageStatusRequest, ImageStatusResponse> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final ImageService images;
 

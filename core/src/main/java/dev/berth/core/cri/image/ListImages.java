@@ -1,7 +1,7 @@
 package dev.berth.core.cri.image;
 
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.RpcContext;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.image.ImageService;
 import dev.berth.cri.v1.ImageServiceGrpc;
 import dev.berth.cri.v1.ListImagesRequest;
@@ -9,7 +9,7 @@ import dev.berth.cri.v1.ListImagesResponse;
 import io.grpc.MethodDescriptor;
 
 /** ListImages lists the stored images, or only the one a filter names. */
-public final class ListImages implements UnaryRpc<ListImagesRequest, ListImagesResponse> {
+public final class ListImages implements InlineRead<ListImagesRequest, ListImagesResponse> {
     private final ImageService images;
 
     public ListImages(ImageService images) {

@@ -1,15 +1,15 @@
 package dev.berth.core.cri.runtime;
 
 import dev.berth.core.BerthVersion;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.RpcContext;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import io.grpc.MethodDescriptor;
 
 /** Version names the runtime and the CRI version it speaks. */
-public final class Version implements UnaryRpc<VersionRequest, VersionResponse> {
+public final class Version implements InlineRead<VersionRequest, VersionResponse> {
     @Override
     public MethodDescriptor<VersionRequest, VersionResponse> method() {
         return RuntimeServiceGrpc.getVersionMethod();

@@ -1,9 +1,9 @@
 package dev.berth.core.cri.sandbox;
 
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.cri.WireItems;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ListPodSandboxRequest;
@@ -25,7 +25,7 @@ import java.util.Set;
  * ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels; each item is encoded once
  * per record and state ({@link WireItems}).
  */
-public final class ListPodSandbox implements UnaryRpc<ListPodSandboxRequest, ListPodSandboxResponse> {
+public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, ListPodSandboxResponse> {
     private final CriRuntime cri;
     private final WireItems<SandboxRecord> items;
 
