@@ -315,6 +315,9 @@ public final class Daemon implements AutoCloseable {
         // them now, in the background, while the daemon already serves from its records.
         executor.execute(this::settleContainerStates);
         executor.execute(this::refreshContainerStates);
+        // Likewise the pod network's readiness, which the first Status would otherwise check itself (the CNI
+        // plugins' STATUS): the answer is kept for Status to read.
+        executor.execute(this::checkNetworkReadiness);
         return this;
     }
 
@@ -352,6 +355,14 @@ public final class Daemon implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "container state refresh failed: " + e);
             }
+        }
+    }
+
+    private void checkNetworkReadiness() {
+        try {
+            node.sandboxes().networkReadiness();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "pod network readiness not checked after the start: " + e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.berth.core.dispatch;
 
 import dev.berth.core.util.NonBlocking;
+import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendHealth;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +16,10 @@ import java.util.concurrent.TimeUnit;
  * Each active handler's health: its backend's own {@code health()} checks, run on a timer and cached, so that
  * readers (the Status RPC, {@code berth plugins}, {@code berth doctor}) never start a check of their own. A
  * generation not checked yet (just created by a reload) is checked on first read.
+ *
+ * <p>It also keeps each active handler's {@link BackendFeatures}, asked once per generation with its first check:
+ * a backend may find them out by running its runtime (the runc plugin runs {@code runc features}), which a Status
+ * call should not wait for.
  */
 public final class HandlerHealth implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HandlerHealth.class.getName());
@@ -26,6 +31,7 @@ public final class HandlerHealth implements AutoCloseable {
 
     private final HandlerRegistry registry;
     private final Map<Handler, Result> cache = new IdentityHashMap<>();
+    private final Map<Handler, BackendFeatures> features = new IdentityHashMap<>();
     private ScheduledExecutorService timer;
 
     public HandlerHealth(HandlerRegistry registry) {
@@ -48,10 +54,33 @@ public final class HandlerHealth implements AutoCloseable {
         List<Handler> active = List.copyOf(registry.active().values());
         for (Handler h : active) {
             store(h, check(h));
+            try {
+                features(h);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" could not tell its features: {1}", h.label(),
+                        e.getMessage());
+            }
         }
         synchronized (cache) {
             cache.keySet().removeIf(h -> active.stream().noneMatch(a -> a == h));
+            features.keySet().removeIf(h -> active.stream().noneMatch(a -> a == h));
         }
+    }
+
+    /** {@code h}'s features, asked of its backend once. */
+    public BackendFeatures features(Handler h) {
+        synchronized (cache) {
+            BackendFeatures f = features.get(h);
+            if (f != null) {
+                return f;
+            }
+        }
+        NonBlocking.beforeBlocking(); // a backend may run its runtime to find out
+        BackendFeatures f = h.backend().features();
+        synchronized (cache) {
+            features.put(h, f);
+        }
+        return f;
     }
 
     /** The cached health of {@code h}; checked now if it has none yet. */

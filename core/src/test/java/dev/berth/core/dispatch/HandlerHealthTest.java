@@ -23,12 +23,19 @@ class HandlerHealthTest {
     Path dir;
 
     private final AtomicInteger checks = new AtomicInteger();
+    private final AtomicInteger featureAsks = new AtomicInteger();
     private volatile Object answer = Boolean.TRUE;
 
     private final FakeBackendFactory factory = new FakeBackendFactory() {
         @Override
         public RuntimeBackend create(String handlerName, Map<String, Object> options, BackendContext context) {
             return new FakeBackend(context, options) {
+                @Override
+                public dev.berth.spi.BackendFeatures features() {
+                    featureAsks.incrementAndGet();
+                    return super.features();
+                }
+
                 @Override
                 public BackendHealth health() {
                     checks.incrementAndGet();
@@ -78,6 +85,24 @@ class HandlerHealthTest {
             var r = health.health(registry.active().get("f")).health();
             assertThat(r.ready()).isFalse();
             assertThat(r.checks()).singleElement().satisfies(c -> assertThat(c.advice()).contains("socket gone"));
+        }
+    }
+
+    @Test
+    void featuresAreAskedOnceWithTheFirstRoundAndNeverOnAThreadThatMustNotBlock() throws Exception {
+        try (var registry = registry(); var health = new HandlerHealth(registry)) {
+            Handler h = registry.active().get("f");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.berth.core.util.NonBlocking.call(
+                    () -> health.features(h))).isInstanceOf(dev.berth.core.util.NonBlocking.WouldBlock.class);
+            assertThat(featureAsks).hasValue(0);
+
+            health.checkAll();
+            assertThat(featureAsks).hasValue(1);
+            var f = dev.berth.core.util.NonBlocking.call(() -> health.features(h));
+            assertThat(f).isEqualTo(h.backend().features());
+            health.checkAll();
+            health.features(h);
+            assertThat(featureAsks).as("asked once by the rounds, once by this test").hasValue(2);
         }
     }
 }

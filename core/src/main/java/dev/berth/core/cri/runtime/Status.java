@@ -1,8 +1,8 @@
 package dev.berth.core.cri.runtime;
 
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.RpcContext;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.cri.sandbox.SandboxEnvironment;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.dispatch.HandlerHealth;
@@ -19,10 +19,11 @@ import dev.berth.spi.BackendHealth;
 import io.grpc.MethodDescriptor;
 
 /**
- * Status reports RuntimeReady (the default handler's cached health, see {@link HandlerHealth}) and NetworkReady (the pod network), and lists
- * every handler with its backend's real features, plus the {@code ""} entry for the default.
+ * Status reports RuntimeReady (the default handler's cached health, see {@link HandlerHealth}) and NetworkReady (the
+ * pod network), and lists every handler with its backend's real features (kept by {@link HandlerHealth} too), plus
+ * the {@code ""} entry for the default.
  */
-public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
+public final class Status implements InlineRead<StatusRequest, StatusResponse> {
     private final CriRuntime cri;
     private final SandboxEnvironment environment;
     private final HandlerHealth health;
@@ -56,9 +57,9 @@ public final class Status implements UnaryRpc<StatusRequest, StatusResponse> {
         }
         var resp = StatusResponse.newBuilder().setStatus(RuntimeStatus.newBuilder()
                 .addConditions(runtimeReady).addConditions(networkReady));
-        resp.addRuntimeHandlers(handler("", dflt.backend().features()));
+        resp.addRuntimeHandlers(handler("", this.health.features(dflt)));
         for (Handler h : registry.active().values()) {
-            resp.addRuntimeHandlers(handler(h.name(), h.backend().features()));
+            resp.addRuntimeHandlers(handler(h.name(), this.health.features(h)));
         }
         // Core computes every container's groups (ContainerSpec.processUser), Strict included.
         resp.setFeatures(RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(true));
