@@ -51,6 +51,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
     private final Map<ContainerStatus.State, Set<String>> byState = new EnumMap<>(ContainerStatus.State.class);
     private final Set<String> unsettled = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     private volatile java.util.function.BiConsumer<String, ContainerStatus> refreshed = (id, status) -> { };
     private volatile java.util.function.BiConsumer<String, ContainerStatus> settledAfterStart;
 
@@ -229,7 +230,15 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         this.settledAfterStart = listener;
     }
 
-    /** How many containers are tracked (for tests: none is left behind by a removed one). */
+    /**
+     * A number that grows whenever a kept status is kept or dropped: a list built from kept statuses alone is
+     * still true while it, and the records', stay the same.
+     */
+    public long changes() {
+        return changes.get();
+    }
+
+        /** How many containers are tracked (for tests: none is left behind by a removed one). */
     public int size() {
         return slots.size();
     }
@@ -259,6 +268,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
             s.status = live;
             unsettled.remove(id);
             byState.get(live.state()).add(id);
+            changes.incrementAndGet();
         }
     }
 
@@ -267,6 +277,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         if (s.status != null) {
             byState.get(s.status.state()).remove(id);
             s.status = null;
+            changes.incrementAndGet();
         }
         if (!s.gone) {
             unsettled.add(id);

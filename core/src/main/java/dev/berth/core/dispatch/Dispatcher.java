@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Dispatcher {
     private final HandlerRegistry registry;
     private final Map<String, Handler> owners = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
 
     public Dispatcher(HandlerRegistry registry) {
         this.registry = registry;
@@ -31,6 +32,7 @@ public final class Dispatcher {
     public Handler claim(String sandboxId, String runtimeHandler) {
         Handler h = registry.claim(sandboxId, runtimeHandler);
         owners.put(sandboxId, h);
+        changes.incrementAndGet();
         return h;
     }
 
@@ -38,6 +40,7 @@ public final class Dispatcher {
     public void bind(String sandboxId, Handler handler) {
         registry.attach(handler, sandboxId);
         owners.put(sandboxId, handler);
+        changes.incrementAndGet();
     }
 
     /** Forgets a removed (or never created) pod; its generation is closed if it was the last pod of a retired one. */
@@ -45,6 +48,7 @@ public final class Dispatcher {
         Handler h = owners.remove(sandboxId);
         if (h != null) {
             registry.release(h, sandboxId);
+            changes.incrementAndGet();
         }
     }
 
@@ -65,7 +69,16 @@ public final class Dispatcher {
                     + "\" of pod sandbox \"" + sandbox.id() + "\" is not configured");
         }
         Handler prev = owners.putIfAbsent(sandbox.id(), h);
+        changes.incrementAndGet();
         return prev == null ? h : prev;
+    }
+
+    /**
+     * A number that grows with every change of which pods are bound: a list built from the bindings (a pod with no
+     * reachable handler aside) is still true while it stays the same.
+     */
+    public long changes() {
+        return changes.get();
     }
 
     /** The handler if the sandbox's backend is reachable, or null. */

@@ -46,6 +46,7 @@ public final class RecordStore<T> {
     private final NavigableMap<String, T> records = new ConcurrentSkipListMap<>();
     private final LongConsumer writeNanos;
     private final List<java.util.function.BiConsumer<T, T>> listeners = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
     /** Told of every write and removal (after it happened), on the writing thread; must be quick and not throw. */
     public interface Listener<T> {
         static <T> Listener<T> none() {
@@ -185,6 +186,15 @@ public final class RecordStore<T> {
         for (var l : listeners) {
             l.accept(before, after);
         }
+        version.incrementAndGet();
+    }
+
+    /**
+     * A number that grows with every change of the records, after the change and its listeners: an answer built from
+     * the records while it stayed the same is still true as long as it stays the same.
+     */
+    public long version() {
+        return version.get();
     }
 
     /**

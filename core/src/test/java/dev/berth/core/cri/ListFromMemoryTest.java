@@ -54,8 +54,11 @@ class ListFromMemoryTest {
     }
 
     static final class Evented extends Counting implements EventSource {
+        static volatile Evented last;
+
         Evented(BackendContext context, Map<String, Object> options) {
             super(context, options);
+            last = this;
         }
     }
 
@@ -183,5 +186,41 @@ class ListFromMemoryTest {
                     .containsExactly(ContainerState.CONTAINER_RUNNING);
         }
         assertThat(STATUS_CALLS.get()).isEqualTo(calls + 3);
+    }
+
+    private List<PodSandbox> pods() {
+        return h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList();
+    }
+
+    @Test
+    void theUnfilteredListsFollowEveryChange() throws Exception {
+        h = new CriTestHarness(dir, CONFIG, Node.none(), List.of(new Factory("evented"), new Factory("polled")));
+        String p1 = pod("p1", "");
+        String a = container(p1, "p1", "a");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(a).build());
+        for (int i = 0; i < 3; i++) {
+            assertThat(list(ContainerFilter.newBuilder())).extracting(Container::getState)
+                    .containsExactly(ContainerState.CONTAINER_RUNNING);
+            assertThat(pods()).extracting(PodSandbox::getId).containsExactly(p1);
+        }
+
+        // The process exits on its own: only the backend's event tells core.
+        Evented.last.stopContainer(a, java.time.Duration.ZERO);
+        assertThat(list(ContainerFilter.newBuilder())).extracting(Container::getState)
+                .containsExactly(ContainerState.CONTAINER_EXITED);
+
+        String b = container(p1, "p1", "b");
+        assertThat(ids(list(ContainerFilter.newBuilder()))).containsExactly(a, b);
+        String p2 = pod("p2", "polled");
+        assertThat(pods()).extracting(PodSandbox::getId).containsExactly(p1, p2);
+
+        h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p1).build());
+        assertThat(pods()).extracting(PodSandbox::getState).containsExactly(
+                dev.berth.cri.v1.PodSandboxState.SANDBOX_NOTREADY, dev.berth.cri.v1.PodSandboxState.SANDBOX_READY);
+        h.runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(a).build());
+        assertThat(ids(list(ContainerFilter.newBuilder()))).containsExactly(b);
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p1).build());
+        assertThat(pods()).extracting(PodSandbox::getId).containsExactly(p2);
+        assertThat(list(ContainerFilter.newBuilder())).isEmpty();
     }
 }

@@ -2,6 +2,7 @@ package dev.berth.core.cri.container;
 
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.InlineRead;
+import dev.berth.core.cri.KeptAnswer;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.WireItems;
@@ -26,15 +27,19 @@ import java.util.Set;
 /**
  * ListContainers lists containers, filtered by id prefix, pod id prefix, state and labels, from core's records
  * and the states its backends' events keep current: no backend is asked per container unless its state may have
- * changed (or its backend reports no exits). Each item is encoded once per record and state ({@link WireItems}).
+ * changed (or its backend reports no exits). Each item is encoded once per record and state ({@link WireItems}), and
+ * the unfiltered list is answered again as it was while no record and no kept state changed ({@link KeptAnswer}).
  */
 public final class ListContainers implements InlineRead<ListContainersRequest, ListContainersResponse> {
     private final CriRuntime cri;
     private final WireItems<ContainerRecord> items;
+    /** The unfiltered list (the kubelet's relist), kept while no record and no kept state changes. */
+    private final KeptAnswer<ListContainersResponse> unfiltered;
 
     public ListContainers(CriRuntime cri) {
         this.cri = cri;
         this.items = new WireItems<>(cri.containers(), ContainerRecord::id);
+        this.unfiltered = new KeptAnswer<>(() -> cri.containers().version() + cri.containerStates().changes());
     }
 
     @Override
@@ -45,7 +50,16 @@ public final class ListContainers implements InlineRead<ListContainersRequest, L
     @Override
     public ListContainersResponse call(ListContainersRequest req, RpcContext ctx) {
         var f = req.getFilter();
+        if (f.equals(ContainerFilter.getDefaultInstance())) {
+            return unfiltered.get(() -> list(f));
+        }
+        return list(f).answer();
+    }
+
+    /** The list; keepable when every state in it is one kept from the backends' events. */
+    private KeptAnswer.Built<ListContainersResponse> list(ContainerFilter f) {
         List<ByteString> out = new ArrayList<>();
+        boolean[] allKept = {true};
         candidates(f).stream().sorted(Comparator.comparing(ContainerRecord::createdAt)).forEach(c -> {
             if (!f.getId().isEmpty() && !c.id().startsWith(f.getId())) {
                 return;
@@ -56,7 +70,11 @@ public final class ListContainers implements InlineRead<ListContainersRequest, L
             if (!Protos.matches(f.getLabelSelectorMap(), c.labels())) {
                 return;
             }
-            ContainerState state = ContainerStates.toCri(ContainerStates.live(cri, c).state());
+            dev.berth.spi.ContainerStatus kept = cri.containerStates().kept(c.id());
+            if (kept == null) {
+                allKept[0] = false;
+            }
+            ContainerState state = ContainerStates.toCri((kept != null ? kept : ContainerStates.live(cri, c)).state());
             if (f.hasState() && f.getState().getState() != state) {
                 return;
             }
@@ -69,8 +87,9 @@ public final class ListContainers implements InlineRead<ListContainersRequest, L
                     .putAllLabels(c.labels()).putAllAnnotations(c.annotations()).build()));
         });
         // The items in wire form, each encoded once per record and state (WireItems).
-        return ListContainersResponse.newBuilder()
-                .setUnknownFields(WireItems.repeated(ListContainersResponse.CONTAINERS_FIELD_NUMBER, out)).build();
+        return new KeptAnswer.Built<>(ListContainersResponse.newBuilder()
+                .setUnknownFields(WireItems.repeated(ListContainersResponse.CONTAINERS_FIELD_NUMBER, out)).build(),
+                allKept[0]);
     }
 
     /**

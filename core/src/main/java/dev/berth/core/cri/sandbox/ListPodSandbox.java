@@ -2,6 +2,7 @@ package dev.berth.core.cri.sandbox;
 
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.InlineRead;
+import dev.berth.core.cri.KeptAnswer;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.WireItems;
@@ -23,15 +24,19 @@ import java.util.Set;
 
 /**
  * ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels; each item is encoded once
- * per record and state ({@link WireItems}).
+ * per record and state ({@link WireItems}), and the unfiltered list is answered again as it was while no record and no
+ * binding of a pod to its handler changed ({@link KeptAnswer}).
  */
 public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, ListPodSandboxResponse> {
     private final CriRuntime cri;
     private final WireItems<SandboxRecord> items;
+    /** The unfiltered list (the kubelet's relist), kept while no record and no binding changes. */
+    private final KeptAnswer<ListPodSandboxResponse> unfiltered;
 
     public ListPodSandbox(CriRuntime cri) {
         this.cri = cri;
         this.items = new WireItems<>(cri.sandboxes(), SandboxRecord::id);
+        this.unfiltered = new KeptAnswer<>(() -> cri.sandboxes().version() + cri.dispatcher().changes());
     }
 
     @Override
@@ -42,19 +47,31 @@ public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, L
     @Override
     public ListPodSandboxResponse call(ListPodSandboxRequest req, RpcContext ctx) {
         var f = req.getFilter();
+        if (f.equals(PodSandboxFilter.getDefaultInstance())) {
+            return unfiltered.get(() -> list(f));
+        }
+        return list(f).answer();
+    }
+
+    /** The list; keepable when every pod in it is bound to a handler (a pod without one is looked up each time). */
+    private KeptAnswer.Built<ListPodSandboxResponse> list(PodSandboxFilter f) {
         List<ByteString> out = new ArrayList<>();
+        boolean[] allBound = {true};
         candidates(f).stream()
                 .filter(s -> s.state() != SandboxRecord.State.CREATING)
                 .sorted(Comparator.comparing(SandboxRecord::createdAt))
                 .forEach(s -> {
-                    PodSandboxState state = state(s);
                     if (!f.getId().isEmpty() && !s.id().startsWith(f.getId())) {
                         return;
                     }
-                    if (f.hasState() && f.getState().getState() != state) {
+                    if (!Protos.matches(f.getLabelSelectorMap(), s.labels())) {
                         return;
                     }
-                    if (!Protos.matches(f.getLabelSelectorMap(), s.labels())) {
+                    boolean bound = cri.dispatcher().forSandboxOrNull(s) != null;
+                    allBound[0] &= bound;
+                    PodSandboxState state = s.state() == SandboxRecord.State.READY && bound
+                            ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY;
+                    if (f.hasState() && f.getState().getState() != state) {
                         return;
                     }
                     out.add(items.item(s.id(), s, state, () -> PodSandbox.newBuilder().setId(s.id())
@@ -64,8 +81,9 @@ public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, L
                             .putAllLabels(s.labels()).putAllAnnotations(s.annotations())
                             .setRuntimeHandler(s.handler()).build()));
                 });
-        return ListPodSandboxResponse.newBuilder()
-                .setUnknownFields(WireItems.repeated(ListPodSandboxResponse.ITEMS_FIELD_NUMBER, out)).build();
+        return new KeptAnswer.Built<>(ListPodSandboxResponse.newBuilder()
+                .setUnknownFields(WireItems.repeated(ListPodSandboxResponse.ITEMS_FIELD_NUMBER, out)).build(),
+                allBound[0]);
     }
 
     /** The pods the filter may match: by id prefix, else by the rarest label; the caller checks the filter. */
@@ -84,12 +102,5 @@ public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, L
             cri.sandboxes().get(id).ifPresent(out::add);
         }
         return out;
-    }
-
-    private PodSandboxState state(SandboxRecord s) {
-        if (s.state() != SandboxRecord.State.READY || cri.dispatcher().forSandboxOrNull(s) == null) {
-            return PodSandboxState.SANDBOX_NOTREADY;
-        }
-        return PodSandboxState.SANDBOX_READY;
     }
 }
