@@ -313,7 +313,13 @@ public final class CriServer {
                 respond(rpc, name, version, req, obs, false, start);
             } else if (!respond(rpc, name, version, req, obs, true, start)) {
                 // It would block the transport thread: run it again where it may.
-                offload.execute(Tracing.wrap(() -> respond(rpc, name, version, req, obs, false, start)));
+                try {
+                    offload.execute(Tracing.wrap(() -> respond(rpc, name, version, req, obs, false, start)));
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    Status s = Status.UNAVAILABLE.withDescription("berth is shutting down");
+                    log(name, version, new RpcContext(), s, start);
+                    obs.onError(s.asRuntimeException());
+                }
             }
         });
     }
