@@ -315,6 +315,8 @@ public final class Daemon implements AutoCloseable {
         // them now, in the background, while the daemon already serves from its records.
         executor.execute(this::settleContainerStates);
         executor.execute(this::refreshContainerStates);
+        // And from now on each container's state soon after a change drops it (a Start, a Stop, an exit).
+        cri.containerStates().settleInBackground(executor, id -> cri.containers().get(id).orElse(null));
         // Likewise the pod network's readiness, which the first Status would otherwise check itself (the CNI
         // plugins' STATUS): the answer is kept for Status to read.
         executor.execute(this::checkNetworkReadiness);

@@ -54,6 +54,8 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     private volatile java.util.function.BiConsumer<String, ContainerStatus> refreshed = (id, status) -> { };
     private volatile java.util.function.BiConsumer<String, ContainerStatus> settledAfterStart;
+    private volatile java.util.concurrent.Executor settler;
+    private volatile java.util.function.Function<String, ContainerRecord> settlerRecords;
 
     public ContainerStateCache(Source source) {
         this.source = source;
@@ -82,7 +84,10 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         }
     }
 
-    /** Drops the kept status of a container that may have changed; the next read asks its backend. */
+    /**
+     * Drops the kept status of a container that may have changed; the next read asks its backend, unless the
+     * background settling ({@link #settleInBackground}) has asked it first.
+     */
     public void invalidate(String id) {
         Slot s = slots.get(id);
         if (s != null) {
@@ -90,6 +95,41 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
                 s.version++;
                 unsettle(id, s);
             }
+            settleSoon(id);
+        }
+    }
+
+    /**
+     * From now on, asks a container's backend for its status on {@code executor} as soon as a change dropped it (a
+     * Start, a Stop, the backend's exit event), so that the kubelet's next relist and ContainerStatus find it kept
+     * instead of asking the backend themselves, and can be answered on the transport's thread
+     * ({@link dev.berth.core.cri.InlineReads}).
+     */
+    public void settleInBackground(java.util.concurrent.Executor executor,
+                                   java.util.function.Function<String, ContainerRecord> records) {
+        this.settlerRecords = records;
+        this.settler = executor;
+    }
+
+    private void settleSoon(String id) {
+        java.util.concurrent.Executor executor = settler;
+        if (executor == null) {
+            return;
+        }
+        var records = settlerRecords;
+        try {
+            executor.execute(() -> {
+                try {
+                    ContainerRecord c = records.apply(id);
+                    if (c != null && slots.containsKey(id) && source.evented(c)) {
+                        status(c);
+                    }
+                } catch (RuntimeException e) {
+                    // Not settled: the next read asks the backend itself.
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // The daemon is closing.
         }
     }
 
