@@ -88,11 +88,6 @@ final class Bundles {
 
     void cleanupBundle(String verb, String id) {
         Path bundle = state.bundle(id);
-        int stuck = Conmon.killStuckLaunchers(bundle);
-        if (stuck > 0) {
-            log.log(Level.WARNING, "{0} \"{1}\": killed {2} conmon launcher(s) left waiting by an unfinished call",
-                    verb, id, stuck);
-        }
         try {
             FileTrees.unmountAll(bundle);
             FileTrees.deleteTree(bundle);

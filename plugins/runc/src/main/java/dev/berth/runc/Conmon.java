@@ -129,12 +129,16 @@ final class Conmon {
     }
 
     /**
-     * Kills launchers of {@code workDir} that wait for berth forever: a berth killed between starting the
-     * launcher and opening its end of the sync and start FIFOs leaves the {@code sh} blocked in opening them.
-     * Returns how many it killed.
+     * Kills the launchers under {@code stateDir} that wait for ever for an earlier berth: one killed between starting
+     * a launcher and opening its end of the sync and start FIFOs leaves the {@code sh} blocked in opening them. The
+     * FIFOs are named after the berth that made them ({@code sync-<pid>-...}), so this berth's own launchers, which
+     * are never left waiting (a launch that fails kills its launcher), are left alone. A launcher can only be left by
+     * an earlier berth: run once, when the handler starts, rather than at every removal (it reads every process's
+     * command line). Returns how many it killed.
      */
-    static int killStuckLaunchers(Path workDir) {
-        String prefix = workDir.toAbsolutePath() + "/";
+    static int killOrphanedLaunchers(Path stateDir) {
+        String prefix = stateDir.toAbsolutePath() + "/";
+        String ours = "sync-" + ProcessHandle.current().pid() + "-";
         int killed = 0;
         try (var procs = Files.list(Path.of("/proc"))) {
             for (Path proc : procs.toList()) {
@@ -149,8 +153,9 @@ final class Conmon {
                 } catch (IOException e) {
                     continue; // gone meanwhile
                 }
-                if (argv.length > 4 && (argv[2].equals(LAUNCHER) || argv[2].equals(STDIO_LAUNCHER)) && argv[3].equals("conmon-launcher")
-                        && argv[4].startsWith(prefix)) {
+                if (argv.length > 4 && (argv[2].equals(LAUNCHER) || argv[2].equals(STDIO_LAUNCHER))
+                        && argv[3].equals("conmon-launcher") && argv[4].startsWith(prefix)
+                        && !Path.of(argv[4]).getFileName().toString().startsWith(ours)) {
                     ProcessHandle.of(Long.parseLong(name)).ifPresent(ProcessHandle::destroyForcibly);
                     killed++;
                 }

@@ -55,6 +55,14 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
         this.sandboxes = sandboxes;
         this.containers = containers;
         this.bundleContainers = bundleRuns;
+        // Launchers an earlier berth left waiting (killed in the middle of a launch), off the start's path.
+        Thread.ofVirtual().name("berth-runc-launchers").start(() -> {
+            int killed = Conmon.killOrphanedLaunchers(context.stateDir());
+            if (killed > 0) {
+                state.log.log(System.Logger.Level.WARNING, "handler \"{0}\": killed {1} conmon launcher(s) an "
+                        + "earlier berth left waiting", handler, killed);
+            }
+        });
     }
 
     @Override

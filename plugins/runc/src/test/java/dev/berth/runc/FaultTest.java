@@ -165,32 +165,41 @@ class FaultTest {
 
     /**
      * A berth killed between starting conmon's launcher and opening its end of the FIFOs leaves the launcher
-     * blocked in open() for ever (found by test/soak/kill9.sh); removing the id it was creating kills it.
+     * blocked in open() for ever (found by test/soak/kill9.sh): the next berth's handler kills it as it starts,
+     * and a launcher of the running berth (its FIFOs named after its pid) is left alone.
      */
     @Test
-    void removalAfterAKillInTheMiddleOfALaunchKillsTheWaitingLauncher() throws Exception {
+    void aStartingHandlerKillsTheLaunchersAnEarlierBerthLeftWaiting() throws Exception {
         Path ctx = base.resolve("ctx");
         String id = RuncBackendTest.newId();
         Path bundle = Files.createDirectories(ctx.resolve("state/b").resolve(id));
-        Path sync = bundle.resolve("sync-1-1");
-        Path start = bundle.resolve("start-1-1");
-        Libc.mkfifo(sync, 0600);
-        Libc.mkfifo(start, 0600);
-        // The launcher exactly as Conmon starts it, with nobody at the other end of its FIFOs.
-        Process launcher = new ProcessBuilder("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"",
-                "conmon-launcher", sync.toString(), start.toString(), "/bin/true").start();
+        Process orphan = waitingLauncher(bundle, "1-1");
+        Process ours = waitingLauncher(bundle, ProcessHandle.current().pid() + "-1");
         try {
             Thread.sleep(200);
-            assertThat(launcher.isAlive()).as("the launcher waits in open()").isTrue();
+            assertThat(orphan.isAlive()).as("the launcher waits in open()").isTrue();
             try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(),
                     new TestingBackendContext("runc", ctx))) {
+                assertThat(orphan.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("launcher gone").isTrue();
+                assertThat(ours.isAlive()).as("this berth's own launcher").isTrue();
+                ours.destroyForcibly().waitFor();
                 backend.removeContainer(id);
             }
-            assertThat(launcher.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("launcher gone").isTrue();
             assertThat(bundle).doesNotExist();
         } finally {
-            launcher.destroyForcibly();
+            orphan.destroyForcibly();
+            ours.destroyForcibly();
         }
+    }
+
+    /** The launcher exactly as Conmon starts it, with nobody at the other end of its FIFOs. */
+    private static Process waitingLauncher(Path dir, String suffix) throws Exception {
+        Path sync = dir.resolve("sync-" + suffix);
+        Path start = dir.resolve("start-" + suffix);
+        Libc.mkfifo(sync, 0600);
+        Libc.mkfifo(start, 0600);
+        return new ProcessBuilder("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"",
+                "conmon-launcher", sync.toString(), start.toString(), "/bin/true").start();
     }
 
     /**
