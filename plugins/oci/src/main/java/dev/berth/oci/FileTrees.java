@@ -25,19 +25,32 @@ public final class FileTrees {
     /** Mount points at or below {@code dir}, in the order to unmount them: the last mounted first. */
     public static List<String> mountsUnder(Path dir) {
         String prefix = dir.toAbsolutePath().normalize().toString();
+        String below = prefix + "/";
         List<String> out = new ArrayList<>();
+        String text;
         try {
-            for (String line : Files.readAllLines(MOUNTINFO)) {
-                String[] f = line.split(" ");
-                if (f.length > 4) {
-                    String mp = unescape(f[4]);
-                    if (mp.equals(prefix) || mp.startsWith(prefix + "/")) {
-                        out.add(mp);
-                    }
-                }
-            }
+            text = Files.readString(MOUNTINFO);
         } catch (IOException e) {
             return List.of();
+        }
+        // The mount point is a line's fifth field; only it is cut out (a node with many pods has thousands of lines).
+        int at = 0;
+        while (at < text.length()) {
+            int eol = text.indexOf('\n', at);
+            int end = eol < 0 ? text.length() : eol;
+            int start = at;
+            for (int field = 0; field < 4 && start >= 0; field++) {
+                start = text.indexOf(' ', start);
+                start = start < 0 || start >= end ? -1 : start + 1;
+            }
+            if (start >= 0) {
+                int stop = text.indexOf(' ', start);
+                String mp = unescape(text.substring(start, stop < 0 || stop > end ? end : stop));
+                if (mp.equals(prefix) || mp.startsWith(below)) {
+                    out.add(mp);
+                }
+            }
+            at = end + 1;
         }
         // Later mounts stack on earlier ones: unmount in reverse order of appearance.
         Collections.reverse(out);
@@ -59,12 +72,16 @@ public final class FileTrees {
             if (mounts.isEmpty()) {
                 return;
             }
+            boolean all = true;
             for (String mp : mounts) {
                 try {
                     Libc.umount(mp, attempt > 0 ? Libc.MNT_DETACH : 0);
                 } catch (IOException busy) {
-                    // EBUSY and the like: the next round detaches it lazily.
+                    all = false; // EBUSY and the like: the next round detaches it lazily.
                 }
+            }
+            if (all) {
+                return; // every one unmounted: no need to read the mount table again (deleteTree checks it)
             }
         }
         List<String> left = mountsUnder(dir);
