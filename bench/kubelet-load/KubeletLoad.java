@@ -119,9 +119,13 @@ public final class KubeletLoad {
             long rssHelpers = helperPids(helpers).stream().mapToLong(KubeletLoad::rssKb).sum();
 
             for (var e : new TreeMap<>(TIMES).entrySet()) {
-                List<Long> s = e.getValue().stream().sorted().toList();
-                System.out.printf("CALL %s %s p50 %.2f p99 %.2f ms (%d calls)%n", label, e.getKey(),
-                        pct(s, 0.50) / 1e6, pct(s, 0.99) / 1e6, s.size());
+                List<Long> inOrder = List.copyOf(e.getValue());
+                List<Long> s = inOrder.stream().sorted().toList();
+                long max = s.getLast();
+                // Which call was the slowest (1 = the first): a first call's cold start shows here.
+                System.out.printf("CALL %s %s p50 %.2f p99 %.2f ms (%d calls; slowest %.2f ms, call %d)%n", label,
+                        e.getKey(), pct(s, 0.50) / 1e6, pct(s, 0.99) / 1e6, s.size(), max / 1e6,
+                        inOrder.indexOf(max) + 1);
             }
             System.out.printf("CPU %s %.2f s/min%n", label, (cpu1 - cpu0) / (double) HZ / minutes);
             System.out.printf("RSS %s daemon %d kB, helpers %d kB (under load)%n", label, rssDaemon, rssHelpers);

@@ -16,6 +16,7 @@
 # The runtimes take turns, ROUNDS rounds (default 2), because the shared host's load moves.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
 # PARALLEL=P starts the pods, and stops and removes them at the end, P at a time (default 1).
+# CONTAINERD=no leaves containerd out (to look at berth alone, e.g. with BERTH_JAVA_OPTS=-Xlog:gc:file=...).
 # Usage: bench/kubelet-load/run.sh [pods] [seconds]     (ROUNDS=n BASELINE=dir PARALLEL=p BENCH_CGROUP_PARENT=/x in the env)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +26,7 @@ rounds=${ROUNDS:-2}
 . bench/lib.sh
 this_image=$image
 have_containerd=$(command -v containerd >/dev/null && echo yes || true)
+[ "${CONTAINERD:-yes}" = no ] && have_containerd=
 java=$(bench_java)
 
 round() { # label, runtime, berth image dir (for berth), helper pattern
