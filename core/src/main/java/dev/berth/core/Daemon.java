@@ -53,7 +53,6 @@ import dev.berth.core.metrics.Metrics;
 import dev.berth.core.metrics.ObjectGauges;
 import dev.berth.core.streaming.StreamingServer;
 import dev.berth.core.dispatch.EventHub;
-import dev.berth.core.dispatch.Handler;
 import dev.berth.core.dispatch.HandlerHealth;
 import dev.berth.core.dispatch.HandlerRegistry;
 import dev.berth.core.admin.AdminState;
@@ -68,8 +67,6 @@ import dev.berth.core.plugin.PluginHost;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.core.store.RecordStore;
 import dev.berth.core.store.SandboxRecord;
-import dev.berth.spi.BackendException;
-import dev.berth.spi.Recoverable;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerServiceDefinition;
@@ -188,7 +185,7 @@ public final class Daemon implements AutoCloseable {
         registry.onGenerationClosed(() -> plugins.sweep(registry.loadersInUse()));
         HandlerHealth health = new HandlerHealth(registry);
         var cri = new CriRuntime(config, new Dispatcher(registry), sandboxes, containers, events);
-        recover(cri);
+        StartupRecovery.recover(cri);
         if (states != null) {
             cri.containerStates().onRefreshChange((id, status) -> states.observed(id, status.state()));
             // The gauge counts containers by state: the ones from before the start get theirs once the daemon serves.
@@ -247,47 +244,6 @@ public final class Daemon implements AutoCloseable {
         health.start(config.healthInterval());
         return new Daemon(registry, plugins, health, cri, new CriServer(unary, streaming, metrics, history).served(),
                 streamingServer, node, metrics, ContainerdApi.create(config, registry, cri, metrics, bundleRecords));
-    }
-
-    private static void recover(CriRuntime cri) {
-        for (SandboxRecord s : cri.sandboxes().all()) {
-            if (s.state() == SandboxRecord.State.CREATING) {
-                LOG.log(System.Logger.Level.WARNING, "pod sandbox {0} was being created when berth stopped; marking it "
-                        + "NOTREADY for the kubelet to remove", s.id());
-                cri.sandboxes().put(s.withState(SandboxRecord.State.NOTREADY));
-            }
-        }
-        for (Handler h : cri.dispatcher().registry().generations()) {
-            List<String> sandboxIds = new ArrayList<>();
-            for (SandboxRecord s : cri.sandboxes().all()) {
-                if (s.handler().equals(h.name()) && s.generation() == h.generation()) {
-                    sandboxIds.add(s.id());
-                    cri.dispatcher().bind(s.id(), h);
-                }
-            }
-            List<String> containerIds = cri.containers().all().stream()
-                    .filter(c -> sandboxIds.contains(c.sandboxId())).map(ContainerRecord::id).toList();
-            if (sandboxIds.isEmpty() || !(h.backend() instanceof Recoverable r)) {
-                continue;
-            }
-            try {
-                var report = r.recover(sandboxIds, containerIds);
-                LOG.log(System.Logger.Level.INFO, "handler \"{0}\" recovered {1} pods and {2} containers; {3} lost",
-                        h.label(), sandboxIds.size(), containerIds.size(), report.lost().size());
-                for (String lost : report.lost()) {
-                    LOG.log(System.Logger.Level.WARNING, "handler \"{0}\" could not recover {1}; it stays listed in an "
-                            + "unknown state", h.label(), lost);
-                }
-            } catch (BackendException e) {
-                LOG.log(System.Logger.Level.ERROR, "handler \"{0}\" failed to recover: {1}", h.label(), e.getMessage());
-            }
-        }
-        for (SandboxRecord s : cri.sandboxes().all()) {
-            if (cri.dispatcher().forSandboxOrNull(s) == null) {
-                LOG.log(System.Logger.Level.WARNING, "pod sandbox {0} belongs to handler \"{1}\", which is not "
-                        + "configured; it stays listed as NOTREADY", s.id(), s.handler());
-            }
-        }
     }
 
     /**
