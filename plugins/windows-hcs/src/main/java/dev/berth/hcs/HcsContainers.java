@@ -118,11 +118,11 @@ final class HcsContainers {
                 }
                 process = c.system.createProcess(Documents.process(c.rec.process()), env.options().operationTimeout());
             } catch (RuntimeException e) {
-                c.state = ContainerStatus.State.EXITED;
                 c.finishedAt = env.clock().instant();
                 c.exitCode = 128;
                 c.reason = "StartError";
                 c.message = e.getMessage();
+                c.state = ContainerStatus.State.EXITED; // last: a reader that sees EXITED sees the fields above
                 throw backend(what, e);
             }
             RelayRecord relay;
@@ -156,11 +156,11 @@ final class HcsContainers {
                     + ": cannot terminate its init after a failed start: " + e.getMessage());
         }
         process.close();
-        c.state = ContainerStatus.State.EXITED;
         c.finishedAt = env.clock().instant();
         c.exitCode = 128;
         c.reason = "StartError";
         c.message = message;
+        c.state = ContainerStatus.State.EXITED;
     }
 
     void stop(String containerId, Duration timeout) {
@@ -171,10 +171,10 @@ final class HcsContainers {
         c.lock.lock();
         try {
             if (c.state == ContainerStatus.State.CREATED) {
-                c.state = ContainerStatus.State.EXITED;
                 c.finishedAt = env.clock().instant();
                 c.reason = "Error";
                 c.message = "stopped before it was started";
+                c.state = ContainerStatus.State.EXITED;
             }
             HcsProcess process = c.init;
             if (process != null && !c.exitSeen.get()) {

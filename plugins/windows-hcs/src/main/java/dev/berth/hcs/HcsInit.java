@@ -161,13 +161,14 @@ final class HcsInit {
         c.exitCode = code;
         c.finishedAt = at;
         c.reason = code == 0 ? "Completed" : "Error";
-        c.state = ContainerStatus.State.EXITED;
+        // The exit file first: once a caller sees EXITED, a restart of berth must find the same exit code.
         try {
             ExitFile.write(env.state().file("containers", c.rec.id() + ".exit"), new ExitFile.Exit(code, at));
         } catch (IOException e) {
             env.context().logger().log(System.Logger.Level.WARNING, "container " + c.rec.id()
                     + ": cannot write its exit file: " + e.getMessage());
         }
+        c.state = ContainerStatus.State.EXITED;
         env.context().events().publish(new BackendEvent(BackendEvent.Type.STOPPED, c.rec.id(), c.rec.sandboxId(),
                 at));
     }
