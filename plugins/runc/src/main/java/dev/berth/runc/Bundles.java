@@ -87,14 +87,58 @@ final class Bundles {
     }
 
     void cleanupBundle(String verb, String id) {
+        cleanupBundle(verb, id, null);
+    }
+
+    /**
+     * Takes a bundle down once its container has exited. {@code alongside} (the runtime's delete and conmon's end),
+     * when given, runs while the root file system is unmounted: the two touch different things (the runtime's state
+     * and cgroup; the mount in berth's namespace) and each is some milliseconds of waiting on the kernel or on a
+     * process. The bundle's files go once both are done.
+     */
+    void cleanupBundle(String verb, String id, Runnable alongside) {
         Path bundle = state.bundle(id);
         try {
-            FileTrees.unmountAll(bundle);
+            if (alongside == null) {
+                FileTrees.unmountAll(bundle);
+            } else {
+                var failure = new java.util.concurrent.atomic.AtomicReference<IOException>();
+                Thread unmount = Thread.ofVirtual().name("unmount " + id).start(() -> {
+                    try {
+                        FileTrees.unmountAll(bundle);
+                    } catch (IOException e) {
+                        failure.set(e);
+                    }
+                });
+                try {
+                    alongside.run();
+                } finally {
+                    joinUninterruptibly(unmount);
+                }
+                if (failure.get() != null) {
+                    throw failure.get();
+                }
+            }
             FileTrees.deleteTree(bundle);
             Files.deleteIfExists(state.exits.resolve(id));
             Files.deleteIfExists(state.attach.resolve(id));
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to " + verb + " \"" + id + "\": " + e.getMessage());
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

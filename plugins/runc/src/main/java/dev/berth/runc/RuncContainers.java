@@ -226,8 +226,13 @@ final class RuncContainers implements LinuxBackend.Containers {
                 return;
             }
             processes.stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO);
-            processes.destroy(containerId);
-            bundleFiles.cleanupBundle("remove container", containerId);
+            if (options.runsc()) {
+                // gVisor's gofer serves the root file system until runsc has deleted the container: in turn
+                processes.destroy(containerId);
+                bundleFiles.cleanupBundle("remove container", containerId);
+            } else {
+                bundleFiles.cleanupBundle("remove container", containerId, () -> processes.destroy(containerId));
+            }
             if (!rec.cgroupsPath().isEmpty()) {
                 Cgroups.remove(rec.cgroupsPath());
             }
