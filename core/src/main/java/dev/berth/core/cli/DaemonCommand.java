@@ -88,6 +88,7 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        StartPhases phases = new StartPhases();
         ConfigLoader.Loaded loaded = config.load();
         if (logFormat != null && !logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException("--log-format: expected text or json, got \"" + logFormat + "\"");
@@ -97,14 +98,21 @@ final class DaemonCommand implements Callable<Integer> {
         // images, content and network state across reboots; the state holds the records of running pods.
         dev.berth.core.store.StateFormat.check(loaded.config().root());
         dev.berth.core.store.StateFormat.check(loaded.config().state());
+        phases.step("config");
         // The daemon's plugin copies live in its state directory; SIGHUP rescans the plugins directory.
         PluginHost plugins = PluginHost.load(ConfigOption.pluginsDir(loaded),
                 loaded.config().state().resolve("plugins"));
+        phases.step("plugins");
         Metrics metrics = Metrics.fromConfig(loaded.config().metrics());
-        Daemon daemon = Daemon.create(loaded, plugins, Node.fromConfig(loaded.config(), metrics), metrics);
+        Node node = Node.fromConfig(loaded.config(), metrics);
+        phases.step("node (images, network)");
+        Daemon daemon = Daemon.create(loaded, plugins, node, metrics);
+        phases.step("handlers and recovery");
         daemon.tracing(dev.berth.core.tracing.Tracing.start(loaded.config().tracing(), System.getenv()));
         daemon.serve(loaded.config().socket());
         daemon.serveLegacy();
+        phases.step("serving");
+        LOG.log(System.Logger.Level.INFO, phases.summary());
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
         if (exitAfterStart) {
             if (loaded.config().socket() instanceof dev.berth.core.config.CriEndpoint.Unix u) {
