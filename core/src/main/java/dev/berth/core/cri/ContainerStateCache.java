@@ -45,6 +45,10 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         long version;
         ContainerStatus status; // null: unsettled
         boolean gone;
+        /** A background settle is queued or asking the backend: at most one per container at a time. */
+        boolean settling;
+        /** A change came while the background settle was asking: it asks once more. */
+        boolean again;
     }
 
     private final Source source;
@@ -113,23 +117,63 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
 
     private void settleSoon(String id) {
         java.util.concurrent.Executor executor = settler;
-        if (executor == null) {
+        Slot s = slots.get(id);
+        if (executor == null || s == null) {
             return;
+        }
+        // Several changes in a row (core's Start, then the backend's STARTED event) ask the backend once: a settle
+        // already queued takes them all, and one already asking asks again when it has its answer.
+        synchronized (s) {
+            if (s.settling) {
+                s.again = true;
+                return;
+            }
+            s.settling = true;
         }
         var records = settlerRecords;
         try {
-            executor.execute(() -> {
-                try {
-                    ContainerRecord c = records.apply(id);
-                    if (c != null && slots.containsKey(id) && source.evented(c)) {
-                        status(c);
-                    }
-                } catch (RuntimeException e) {
-                    // Not settled: the next read asks the backend itself.
-                }
-            });
+            executor.execute(() -> settleNow(id, s, records));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // The daemon is closing.
+            synchronized (s) { // the daemon is closing
+                s.settling = false;
+            }
+        }
+    }
+
+    private void settleNow(String id, Slot s, java.util.function.Function<String, ContainerRecord> records) {
+        try {
+            while (true) {
+                long version;
+                synchronized (s) {
+                    s.again = false;
+                    if (s.gone || s.status != null) {
+                        s.settling = false;
+                        return;
+                    }
+                    version = s.version;
+                }
+                ContainerRecord c = records.apply(id);
+                if (c == null || !source.evented(c)) {
+                    synchronized (s) {
+                        s.settling = false;
+                    }
+                    return;
+                }
+                ContainerStatus live = source.fetch(c);
+                synchronized (s) {
+                    if (!s.gone && s.version == version) {
+                        settle(id, s, live);
+                    }
+                    if (!s.again || s.gone) {
+                        s.settling = false;
+                        return;
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            synchronized (s) { // not settled: the next read asks the backend itself
+                s.settling = false;
+            }
         }
     }
 
@@ -302,9 +346,12 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         }
     }
 
-    /** Under the slot's lock, on an unsettled slot. */
+    /** Under the slot's lock (two reads of one version may both keep their answers: the later one stays). */
     private void settle(String id, Slot s, ContainerStatus live) {
         if (live.state() != ContainerStatus.State.UNKNOWN) {
+            if (s.status != null) {
+                byState.get(s.status.state()).remove(id);
+            }
             s.status = live;
             unsettled.remove(id);
             byState.get(live.state()).add(id);

@@ -244,4 +244,65 @@ class ContainerStateCacheTest {
         assertThrows(NonBlocking.WouldBlock.class, () -> NonBlocking.call(() -> cache.status(ctr("c1"))));
         assertEquals(1, backend.fetches.get());
     }
+
+    @Test
+    void changesInARowAreSettledInTheBackgroundWithOneBackendCall() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        var queued = new java.util.ArrayList<Runnable>();
+        cache.settleInBackground(queued::add, ContainerStateCacheTest::ctr);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        cache.invalidate("c1"); // core's Start
+        cache.accept(event(BackendEvent.Type.STARTED, "c1")); // then the backend's event
+        cache.invalidate("c1");
+        assertEquals(1, queued.size(), "one settle is queued for the three changes");
+        queued.removeFirst().run();
+        assertEquals(1, backend.fetches.get());
+        assertTrue(cache.settled("c1"));
+        assertEquals(State.RUNNING, cache.kept("c1").state());
+        assertEquals(Set.of("c1"), cache.candidates(State.RUNNING));
+        assertTrue(cache.candidates(State.CREATED).isEmpty());
+    }
+
+    @Test
+    void aChangeWhileTheBackgroundSettleAsksMakesItAskAgain() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        var queued = new java.util.ArrayList<Runnable>();
+        cache.settleInBackground(queued::add, ContainerStateCacheTest::ctr);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        cache.invalidate("c1");
+        backend.during = () -> { // the process exits and its event arrives while the settle waits for its answer
+            backend.states.put("c1", State.EXITED);
+            cache.accept(event(BackendEvent.Type.STOPPED, "c1"));
+        };
+        queued.removeFirst().run();
+        assertTrue(queued.isEmpty(), "the running settle asks again itself, rather than queue another");
+        assertEquals(2, backend.fetches.get());
+        assertEquals(State.EXITED, cache.kept("c1").state(), "the stale RUNNING answer is not kept");
+        assertEquals(Set.of("c1"), cache.candidates(State.EXITED));
+        assertTrue(cache.candidates(State.RUNNING).isEmpty());
+    }
+
+    @Test
+    void aSettleThatFailsLetsTheNextChangeQueueAnother() {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        var queued = new java.util.ArrayList<Runnable>();
+        cache.settleInBackground(queued::add, ContainerStateCacheTest::ctr);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        cache.invalidate("c1");
+        backend.during = () -> {
+            throw new IllegalStateException("the backend failed");
+        };
+        queued.removeFirst().run();
+        assertFalse(cache.settled("c1"));
+        cache.invalidate("c1");
+        assertEquals(1, queued.size());
+        queued.removeFirst().run();
+        assertTrue(cache.settled("c1"));
+    }
 }
