@@ -29,6 +29,10 @@ import java.util.function.Consumer;
  * state, for ListContainers' state filter) or unsettled (the next read asks the backend).
  * {@link #refresh} asks the backend again for every settled container, a safety net against an exit the
  * backend failed to report (run every minute, off the RPC path).
+ *
+ * <p>Once the daemon serves, a change is settled in the background ({@link #settleInBackground}): one settle at a
+ * time per container, which asks again if another change comes while it asks; a read meanwhile waits for its
+ * answer (up to a few seconds) rather than ask the backend a second time.
  */
 public final class ContainerStateCache implements Consumer<BackendEvent> {
 
@@ -49,7 +53,12 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         boolean settling;
         /** A change came while the background settle was asking: it asks once more. */
         boolean again;
+        /** The background settle is asking the backend now: a read waits for its answer rather than ask too. */
+        boolean fetching;
     }
+
+    /** How long a read waits for the background settle's answer before it asks the backend itself. */
+    private static final long READ_WAITS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final Source source;
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
@@ -141,38 +150,41 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     }
 
     private void settleNow(String id, Slot s, java.util.function.Function<String, ContainerRecord> records) {
+        long version;
+        synchronized (s) {
+            if (s.gone || s.status != null) {
+                s.settling = false;
+                return;
+            }
+            version = s.version;
+            s.again = false;
+            s.fetching = true;
+        }
         try {
+            ContainerRecord c = records.apply(id);
+            if (c == null || !source.evented(c)) {
+                return;
+            }
             while (true) {
-                long version;
-                synchronized (s) {
-                    s.again = false;
-                    if (s.gone || s.status != null) {
-                        s.settling = false;
-                        return;
-                    }
-                    version = s.version;
-                }
-                ContainerRecord c = records.apply(id);
-                if (c == null || !source.evented(c)) {
-                    synchronized (s) {
-                        s.settling = false;
-                    }
-                    return;
-                }
                 ContainerStatus live = source.fetch(c);
                 synchronized (s) {
                     if (!s.gone && s.version == version) {
                         settle(id, s, live);
                     }
                     if (!s.again || s.gone) {
-                        s.settling = false;
                         return;
                     }
+                    version = s.version;
+                    s.again = false;
                 }
             }
         } catch (RuntimeException e) {
-            synchronized (s) { // not settled: the next read asks the backend itself
+            // Not settled: the next read asks the backend itself.
+        } finally {
+            synchronized (s) {
                 s.settling = false;
+                s.fetching = false;
+                s.notifyAll();
             }
         }
     }
@@ -194,6 +206,21 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         }
         long version;
         synchronized (s) {
+            if (s.status == null && s.fetching) {
+                // The background settle is asking the backend now (a Start, then at once the kubelet's read):
+                // its answer is this read's, without asking twice.
+                NonBlocking.beforeBlocking();
+                long deadline = System.nanoTime() + READ_WAITS_NANOS;
+                for (long left = READ_WAITS_NANOS; s.fetching && s.status == null && left > 0;
+                        left = deadline - System.nanoTime()) {
+                    try {
+                        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(s, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
             if (s.status != null) {
                 return s.status;
             }

@@ -305,4 +305,62 @@ class ContainerStateCacheTest {
         queued.removeFirst().run();
         assertTrue(cache.settled("c1"));
     }
+
+    @Test
+    void aReadWhileTheBackgroundSettleAsksWaitsForItsAnswer() throws Exception {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.settleInBackground(r -> Thread.ofVirtual().start(r), ContainerStateCacheTest::ctr);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        var asking = new java.util.concurrent.CountDownLatch(1);
+        var answer = new java.util.concurrent.CountDownLatch(1);
+        backend.during = () -> {
+            asking.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        cache.invalidate("c1"); // core's Start: the background settle asks the backend
+        assertTrue(asking.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        var read = new java.util.concurrent.atomic.AtomicReference<ContainerStatus>();
+        Thread reader = Thread.ofPlatform().start(() -> read.set(cache.status(ctr("c1")))); // the kubelet's read
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (reader.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(Thread.State.TIMED_WAITING, reader.getState(), "the read waits for the settle's answer");
+        answer.countDown();
+        reader.join(10_000);
+        assertEquals(State.RUNNING, read.get().state());
+        assertEquals(1, backend.fetches.get(), "the backend was asked once, by the settle");
+    }
+
+    @Test
+    void onAThreadThatMustNotBlockAReadDoesNotWaitForTheBackgroundSettle() throws Exception {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        cache.settleInBackground(r -> Thread.ofVirtual().start(r), ContainerStateCacheTest::ctr);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        var asking = new java.util.concurrent.CountDownLatch(1);
+        var answer = new java.util.concurrent.CountDownLatch(1);
+        backend.during = () -> {
+            asking.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        cache.invalidate("c1");
+        assertTrue(asking.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        try {
+            assertThrows(NonBlocking.WouldBlock.class, () -> NonBlocking.call(() -> cache.status(ctr("c1"))));
+        } finally {
+            answer.countDown();
+        }
+    }
 }
