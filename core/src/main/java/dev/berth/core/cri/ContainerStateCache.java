@@ -31,8 +31,9 @@ import java.util.function.Consumer;
  * backend failed to report (run every minute, off the RPC path).
  *
  * <p>Once the daemon serves, a change is settled in the background ({@link #settleInBackground}): one settle at a
- * time per container, which asks again if another change comes while it asks; a read meanwhile waits for its
- * answer (up to a few seconds) rather than ask the backend a second time.
+ * time per container, which asks again if another change comes while it asks. Whoever asks the backend (the
+ * settle or a read), the others wait for its answer (up to a few seconds) rather than ask a second time: one
+ * backend call per change.
  */
 public final class ContainerStateCache implements Consumer<BackendEvent> {
 
@@ -53,7 +54,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         boolean settling;
         /** A change came while the background settle was asking: it asks once more. */
         boolean again;
-        /** The background settle is asking the backend now: a read waits for its answer rather than ask too. */
+        /** Somebody (the background settle or a read) is asking the backend now: the others wait for its answer. */
         boolean fetching;
     }
 
@@ -150,41 +151,37 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     }
 
     private void settleNow(String id, Slot s, java.util.function.Function<String, ContainerRecord> records) {
-        long version;
-        synchronized (s) {
-            if (s.gone || s.status != null) {
-                s.settling = false;
-                return;
-            }
-            version = s.version;
-            s.again = false;
-            s.fetching = true;
-        }
+        boolean ended = false;
         try {
             ContainerRecord c = records.apply(id);
             if (c == null || !source.evented(c)) {
                 return;
             }
             while (true) {
-                ContainerStatus live = source.fetch(c);
                 synchronized (s) {
-                    if (!s.gone && s.version == version) {
-                        settle(id, s, live);
-                    }
-                    if (!s.again || s.gone) {
+                    s.again = false;
+                    if (s.gone || s.status != null) {
+                        s.settling = false;
+                        ended = true;
                         return;
                     }
-                    version = s.version;
-                    s.again = false;
+                }
+                ask(c, s, false);
+                synchronized (s) {
+                    if (!s.again || s.gone) {
+                        s.settling = false;
+                        ended = true;
+                        return;
+                    }
                 }
             }
         } catch (RuntimeException e) {
             // Not settled: the next read asks the backend itself.
         } finally {
-            synchronized (s) {
-                s.settling = false;
-                s.fetching = false;
-                s.notifyAll();
+            if (!ended) {
+                synchronized (s) {
+                    s.settling = false;
+                }
             }
         }
     }
@@ -204,32 +201,60 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
             NonBlocking.beforeBlocking();
             return source.fetch(c);
         }
-        long version;
         synchronized (s) {
-            if (s.status == null && s.fetching) {
-                // The background settle is asking the backend now (a Start, then at once the kubelet's read):
-                // its answer is this read's, without asking twice.
-                NonBlocking.beforeBlocking();
-                long deadline = System.nanoTime() + READ_WAITS_NANOS;
-                for (long left = READ_WAITS_NANOS; s.fetching && s.status == null && left > 0;
-                        left = deadline - System.nanoTime()) {
-                    try {
-                        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(s, left);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        break;
-                    }
+            if (s.status != null) {
+                return s.status;
+            }
+        }
+        NonBlocking.beforeBlocking();
+        return ask(c, s, true);
+    }
+
+    /**
+     * Asks the backend once per change: whoever finds the container unsettled with nobody asking asks, and keeps the
+     * answer if nothing changed meanwhile; whoever finds somebody asking (the background settle right after a Start,
+     * or another read) waits for that answer, up to {@link #READ_WAITS_NANOS}. After that a read asks itself, and
+     * the background settle gives up (null).
+     */
+    private ContainerStatus ask(ContainerRecord c, Slot s, boolean read) {
+        long version;
+        boolean mine;
+        synchronized (s) {
+            long deadline = System.nanoTime() + READ_WAITS_NANOS;
+            for (long left = READ_WAITS_NANOS; s.fetching && s.status == null && left > 0;
+                    left = deadline - System.nanoTime()) {
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(s, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
                 }
             }
             if (s.status != null) {
                 return s.status;
             }
+            mine = !s.fetching;
+            if (!mine && !read) {
+                return null;
+            }
             version = s.version;
+            s.fetching |= mine;
         }
-        NonBlocking.beforeBlocking();
-        ContainerStatus live = source.fetch(c);
-        keep(c.id(), s, version, live);
-        return live;
+        ContainerStatus live = null;
+        try {
+            live = source.fetch(c);
+            return live;
+        } finally {
+            synchronized (s) {
+                if (mine) {
+                    s.fetching = false;
+                    s.notifyAll();
+                }
+                if (live != null && !s.gone && s.version == version) {
+                    settle(c.id(), s, live);
+                }
+            }
+        }
     }
 
     /**
@@ -362,14 +387,6 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         }
         synchronized (s) {
             return s.status != null;
-        }
-    }
-
-    private void keep(String id, Slot s, long version, ContainerStatus live) {
-        synchronized (s) {
-            if (!s.gone && s.version == version) {
-                settle(id, s, live);
-            }
         }
     }
 

@@ -363,4 +363,32 @@ class ContainerStateCacheTest {
             answer.countDown();
         }
     }
+
+    @Test
+    void aSettleThatStartsWhileAReadAsksTakesTheReadsAnswer() throws Exception {
+        var backend = new Backend();
+        var cache = new ContainerStateCache(backend);
+        var queued = new java.util.ArrayList<Runnable>();
+        cache.settleInBackground(queued::add, ContainerStateCacheTest::ctr);
+        cache.track("c1");
+        backend.states.put("c1", State.RUNNING);
+        cache.invalidate("c1"); // core's Start queues a settle
+        Runnable settle = queued.removeFirst();
+        var settler = new java.util.concurrent.atomic.AtomicReference<Thread>();
+        backend.during = () -> { // the kubelet's read asks first; the settle starts while it does
+            Thread t = Thread.ofPlatform().start(settle);
+            settler.set(t);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (t.getState() != Thread.State.TIMED_WAITING && t.isAlive() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+        };
+        assertEquals(State.RUNNING, cache.status(ctr("c1")).state());
+        settler.get().join(10_000);
+        assertFalse(settler.get().isAlive());
+        assertEquals(1, backend.fetches.get(), "the settle waited for the read's answer instead of asking too");
+        assertTrue(cache.settled("c1"));
+        cache.invalidate("c1");
+        assertEquals(1, queued.size(), "the settle ended: the next change queues another");
+    }
 }
