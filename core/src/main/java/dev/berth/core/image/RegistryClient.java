@@ -165,12 +165,16 @@ final class RegistryClient implements AutoCloseable {
         boolean layer(String digest, long size, ContentStore store) {
             String what = "layer \"" + digest + "\"";
             return blob(digest, what, in -> {
+                // The timeout is the registry's: it runs while a read waits for bytes, not while the store writes
+                // or syncs what came (a slow disk is not a stalled registry).
                 AtomicLong last = new AtomicLong(System.nanoTime());
+                AtomicBoolean reading = new AtomicBoolean();
                 AtomicBoolean timedOut = new AtomicBoolean();
                 Thread reader = Thread.currentThread();
                 long period = Math.max(50, Math.min(1000, progressTimeout.toMillis() / 4));
                 ScheduledFuture<?> check = watchdog.scheduleAtFixedRate(() -> {
-                    if (System.nanoTime() - last.get() > progressTimeout.toNanos() && timedOut.compareAndSet(false, true)) {
+                    if (reading.get() && System.nanoTime() - last.get() > progressTimeout.toNanos()
+                            && timedOut.compareAndSet(false, true)) {
                         reader.interrupt();
                     }
                 }, period, period, TimeUnit.MILLISECONDS);
@@ -184,9 +188,14 @@ final class RegistryClient implements AutoCloseable {
 
                         @Override
                         public int read(byte[] b, int off, int len) throws IOException {
-                            int n = in.read(b, off, len);
                             last.set(System.nanoTime());
-                            return n;
+                            reading.set(true);
+                            try {
+                                return in.read(b, off, len);
+                            } finally {
+                                reading.set(false);
+                                last.set(System.nanoTime());
+                            }
                         }
                     });
                 } catch (IOException e) {
