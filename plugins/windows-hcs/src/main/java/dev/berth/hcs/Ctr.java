@@ -32,6 +32,8 @@ final class Ctr {
     /** The container's log relay process, when one writes its log (found again after a restart). */
     volatile RelayRecord relay;
     final AtomicBoolean exitSeen = new AtomicBoolean();
+    /** Counted down once {@code HcsInit.onExit} has recorded the exit (its file written, the state EXITED). */
+    final java.util.concurrent.CountDownLatch exitRecorded = new java.util.concurrent.CountDownLatch(1);
 
     Ctr(CtrRecord rec) {
         this.rec = rec;

@@ -189,6 +189,7 @@ final class HcsContainers {
             if (!c.exitSeen.get() && process != null) {
                 init.onExit(c, 137);
             }
+            HcsInit.awaitRecorded(c);
         } catch (HcsException e) {
             throw backend("failed to stop container \"" + containerId + "\"", e);
         } finally {

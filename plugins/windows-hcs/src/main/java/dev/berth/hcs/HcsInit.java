@@ -146,9 +146,9 @@ final class HcsInit {
             if (err == null) {
                 onExit(c, code);
             } else if (!c.exitSeen.get()) {
-                c.state = ContainerStatus.State.UNKNOWN;
                 c.message = "lost the Host Compute Service: " + (err.getCause() != null ? err.getCause() : err)
                         .getMessage();
+                c.state = ContainerStatus.State.UNKNOWN;
             }
         });
     }
@@ -169,7 +169,23 @@ final class HcsInit {
                     + ": cannot write its exit file: " + e.getMessage());
         }
         c.state = ContainerStatus.State.EXITED;
+        c.exitRecorded.countDown();
         env.context().events().publish(new BackendEvent(BackendEvent.Type.STOPPED, c.rec.id(), c.rec.sandboxId(),
                 at));
+    }
+
+    /**
+     * Waits (up to 10 s) until an exit another thread is recording (the init's exit callback won the race with a
+     * stop) is recorded: a StopContainer returns only once the container reads EXITED.
+     */
+    static void awaitRecorded(Ctr c) {
+        if (!c.exitSeen.get() || c.state == ContainerStatus.State.EXITED) {
+            return;
+        }
+        try {
+            c.exitRecorded.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -35,7 +35,7 @@ class HcsBackendTest {
     Path dir;
 
     private static void await(Supplier<Boolean> condition, String what) throws InterruptedException {
-        dev.berth.hcs.log.RelayTesting.await(condition, what, java.time.Duration.ofSeconds(10));
+        dev.berth.hcs.log.RelayTesting.await(condition, what, java.time.Duration.ofSeconds(30)); // the relay is a JVM of its own
     }
 
     @Test
