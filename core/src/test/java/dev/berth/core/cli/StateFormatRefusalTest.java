@@ -30,6 +30,7 @@ class StateFormatRefusalTest {
             code = Main.run("daemon", "--config", config.toString());
         } finally {
             System.setErr(saved);
+            Logging.configure("info"); // the daemon's log handler wrote to the captured stream
         }
         assertThat(code).isEqualTo(1);
         assertThat(err.toString(StandardCharsets.UTF_8))

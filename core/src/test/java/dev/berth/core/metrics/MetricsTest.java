@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetricsTest {
     private static final String CONFIG = """
+            health_interval = "1h"
             default_runtime = "fake"
             [runtimes.fake]
             type = "fake"

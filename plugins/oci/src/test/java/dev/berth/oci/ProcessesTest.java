@@ -22,8 +22,9 @@ class ProcessesTest {
 
     @Test
     void aChildIsGoneOnceItHasExited() throws Exception {
-        Process p = new ProcessBuilder("sleep", "0.2").start();
+        Process p = new ProcessBuilder("sleep", "30").start();
         assertThat(Processes.live(p.pid(), "sleep")).isTrue();
+        p.destroy();
         assertThat(Processes.awaitExit(p.pid(), Duration.ofSeconds(30))).isTrue();
         p.waitFor();
     }

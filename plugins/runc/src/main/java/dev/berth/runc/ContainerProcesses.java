@@ -27,8 +27,11 @@ import java.util.Optional;
 final class ContainerProcesses {
     /** How long a stop waits for the exit after SIGKILL. */
     static final Duration KILL_WAIT = Duration.ofSeconds(60);
-    /** How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two). */
-    static final Duration JOIN_WAIT = Duration.ofSeconds(1);
+    /**
+     * How long an exit waits for the log joiner to finish writing (it normally takes a millisecond or two; a loaded
+     * node can leave it unscheduled for longer, and EXITED promises the whole log).
+     */
+    static final Duration JOIN_WAIT = Duration.ofSeconds(5);
     /** A wait for an exit looks again after this long when no exit file appeared meanwhile (no watcher, a race). */
     static final long EXIT_POLL_MS = 20;
     /** Reads the cgroups path back from a bundle's config.json ({@link #containerInfo}). */
