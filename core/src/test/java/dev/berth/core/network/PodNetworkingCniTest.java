@@ -360,7 +360,8 @@ class PodNetworkingCniTest {
                         Map.of("BRIDGE", BRIDGE, "SUBNET", SUBNET, "DATADIR", ipamDir.toString()))
                 .replace("\"type\": \"portmap\"", "\"type\": \"berth-test-sleep\"");
         Files.writeString(confDir.resolve("10-test.conflist"), conf);
-        PodNetworking net = new PodNetworking(settings(Duration.ofSeconds(3)));
+        // Per plugin: the real bridge before it must fit too, on a loaded node.
+        PodNetworking net = new PodNetworking(settings(Duration.ofSeconds(10)));
         instances.add(net);
         String id = newId("t");
 
