@@ -23,7 +23,23 @@ final class TestRegistry implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * Starts the registry; a port taken by another process between {@link #freePort} and the registry's bind makes
+     * it exit, and it is tried again on another port (three times).
+     */
     static TestRegistry start(String htpasswd) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(htpasswd);
+            } catch (IOException e) {
+                if (attempt == 3 || !e.getMessage().contains("address already in use")) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static TestRegistry startOnce(String htpasswd) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("berth-registry");
         int port = freePort();
         String auth = "";

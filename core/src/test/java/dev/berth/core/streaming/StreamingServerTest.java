@@ -411,7 +411,7 @@ class StreamingServerTest {
 
     @Test
     void idleSessionIsClosed() throws Exception {
-        start(StreamingSettings.defaults().withIdleTimeout(Duration.ofSeconds(3)));
+        start(StreamingSettings.defaults().withIdleTimeout(Duration.ofSeconds(8)));
         URI url = server.execUrl("c1", List.of("wait"), false, true, true, false);
         try (SpdyTestClient c = SpdyTestClient.connect(group, url, CLIENT_GO_PROTOCOLS)) {
             int error = c.open("error");
