@@ -16,6 +16,8 @@ final class Container {
     /** berth's write end of the container's stdin FIFO, held open so the process sees no EOF until it should. */
     volatile FileChannel stdin;
     volatile boolean oomKilled;
+    /** When a failed exit was published without an OOM kill (its wait for one ended): a later OOM publishes again. */
+    volatile Instant failedExitPublished;
     /** When berth first saw the container's shim gone: the exit time it reports from then on. */
     volatile Instant lostAt;
 

@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the agent's OOM events and its wait for the process), each as a call of its own, so the OOM can arrive after the
  * exit. Core keeps a container's status from its STOPPED on, so a STOPPED published before the OOM would leave
  * the reason at {@code Error}. A failed exit is therefore held until its container's OOM arrives, or for
- * {@link #OOM_WAIT} at most; a clean exit, or one whose OOM came first, is published at once. Whether the host
+ * {@link #OOM_WAIT} at most; a clean exit, or one whose OOM came first, is published at once. An OOM that comes
+ * after the wait ended publishes the exit again, so that core reads the status once more. Whether the host
  * could tell by itself is no help: a VM's container cgroups are in the guest.
  */
 final class ShimEvents implements AutoCloseable {
@@ -117,12 +118,23 @@ final class ShimEvents implements AutoCloseable {
         Held h = held.get(c.id);
         if (h != null) {
             release(c.id, h);
+            return;
+        }
+        Instant published = c.failedExitPublished;
+        if (published != null) {
+            // Later than the wait: STOPPED again, so that core reads the status once more and finds OOMKilled
+            // (the kubelet's events see the exit twice, which it takes as the same state).
+            c.failedExitPublished = null;
+            publish(c, published);
         }
     }
 
     /** Publishes a held exit once, whichever of its OOM event and the end of the wait comes first. */
     private void release(String id, Held h) {
         if (held.remove(id, h)) {
+            if (!h.container().oomKilled) {
+                h.container().failedExitPublished = h.exitedAt();
+            }
             publish(h.container(), h.exitedAt());
         }
     }
