@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,10 +16,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -29,12 +25,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * An OCI distribution (v2) client on the JDK {@link HttpClient}: manifests and blobs, anonymous, basic and
- * bearer-token auth, retries with backoff, digest checks and a progress timeout for downloads.
+ * bearer-token auth ({@link RegistryAuth}), retries with backoff, digest checks and a progress timeout for downloads.
  */
 final class RegistryClient implements AutoCloseable {
     static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
@@ -45,7 +39,6 @@ final class RegistryClient implements AutoCloseable {
     private static final String ACCEPT = String.join(", ", OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST);
     private static final System.Logger LOG = System.getLogger(RegistryClient.class.getName());
     private static final int ATTEMPTS = 4;
-    private static final Pattern CHALLENGE_PARAM = Pattern.compile("([A-Za-z_]+)=\"([^\"]*)\"");
 
     private final RegistryHosts hosts;
     private final Duration progressTimeout;
@@ -321,7 +314,8 @@ final class RegistryClient implements AutoCloseable {
                 if (status == 401 && !authTried) {
                     authTried = true;
                     String challenge = resp.headers().firstValue("WWW-Authenticate").orElse("");
-                    authorization.put(ep.base(), authorize(ep, challenge, what));
+                    authorization.put(ep.base(), new RegistryAuth(client(ep), ref, credentials, progressTimeout, json)
+                            .authorize(ep.base(), challenge, what));
                     attempt--;
                     continue;
                 }
@@ -346,76 +340,6 @@ final class RegistryClient implements AutoCloseable {
                         + ": registry answered " + status + body);
             }
             throw unavailable("fetch " + what + " from " + ep.base(), lastIo);
-        }
-
-        /** Answers a 401 challenge: basic credentials, or a bearer token from the challenge's realm. */
-        private String authorize(RegistryHosts.Endpoint ep, String challenge, String what) {
-            String scheme = challenge.trim().split("\\s+", 2)[0].toLowerCase(Locale.ROOT);
-            if (!credentials.registryToken().isEmpty()) {
-                return "Bearer " + credentials.registryToken();
-            }
-            var userPass = credentials.userPassword();
-            if (scheme.equals("basic")) {
-                if (userPass.isEmpty()) {
-                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what + " from "
-                            + ep.base() + ": the registry requires credentials and none were given");
-                }
-                return basic(userPass.get()[0], userPass.get()[1]);
-            }
-            if (!scheme.equals("bearer")) {
-                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what + " from "
-                        + ep.base() + ": unsupported auth challenge \"" + challenge + "\"");
-            }
-            Map<String, String> params = new LinkedHashMap<>();
-            Matcher m = CHALLENGE_PARAM.matcher(challenge);
-            while (m.find()) {
-                params.put(m.group(1).toLowerCase(Locale.ROOT), m.group(2));
-            }
-            String realm = params.getOrDefault("realm", "");
-            if (realm.isEmpty()) {
-                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what + " from "
-                        + ep.base() + ": bearer challenge without a realm");
-            }
-            String scope = params.getOrDefault("scope", "repository:" + ref.path() + ":pull");
-            String service = params.getOrDefault("service", "");
-            URI realmUri;
-            try {
-                realmUri = URI.create(realm);
-            } catch (IllegalArgumentException e) {
-                throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what
-                        + ": bad token realm \"" + realm + "\"");
-            }
-            HttpRequest.Builder rb;
-            if (!credentials.identityToken().isEmpty()) {
-                String form = "grant_type=refresh_token&client_id=berth&service=" + enc(service) + "&scope="
-                        + enc(scope) + "&refresh_token=" + enc(credentials.identityToken());
-                rb = HttpRequest.newBuilder(realmUri).POST(HttpRequest.BodyPublishers.ofString(form))
-                        .header("Content-Type", "application/x-www-form-urlencoded");
-            } else {
-                String q = (service.isEmpty() ? "" : "service=" + enc(service) + "&") + "scope=" + enc(scope);
-                rb = HttpRequest.newBuilder(URI.create(realm + (realm.contains("?") ? "&" : "?") + q)).GET();
-                userPass.ifPresent(up -> rb.header("Authorization", basic(up[0], up[1])));
-            }
-            rb.timeout(progressTimeout).header("User-Agent", "berth");
-            try {
-                HttpResponse<byte[]> resp = client(ep).send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
-                if (resp.statusCode() != 200) {
-                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what
-                            + ": token server " + realmUri.getAuthority() + " answered " + resp.statusCode());
-                }
-                JsonNode tok = json.readTree(resp.body());
-                String token = tok.path("token").asText(tok.path("access_token").asText(""));
-                if (token.isEmpty()) {
-                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to fetch " + what
-                            + ": token server " + realmUri.getAuthority() + " returned no token");
-                }
-                return "Bearer " + token;
-            } catch (IOException e) {
-                throw unavailable("get a token for " + what + " from " + realmUri.getAuthority(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BackendException(Kind.UNAVAILABLE, "failed to fetch " + what + ": interrupted");
-            }
         }
     }
 
@@ -475,14 +399,6 @@ final class RegistryClient implements AutoCloseable {
         } catch (IOException e) {
             return "";
         }
-    }
-
-    private static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     private static void sleep(long millis) {
