@@ -151,38 +151,35 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
     }
 
     private void settleNow(String id, Slot s, java.util.function.Function<String, ContainerRecord> records) {
-        boolean ended = false;
         try {
             ContainerRecord c = records.apply(id);
-            if (c == null || !source.evented(c)) {
+            if (c != null && source.evented(c)) {
+                for (boolean first = true; askAgain(s, first); first = false) {
+                    ask(c, s, false);
+                }
                 return;
-            }
-            while (true) {
-                synchronized (s) {
-                    s.again = false;
-                    if (s.gone || s.status != null) {
-                        s.settling = false;
-                        ended = true;
-                        return;
-                    }
-                }
-                ask(c, s, false);
-                synchronized (s) {
-                    if (!s.again || s.gone) {
-                        s.settling = false;
-                        ended = true;
-                        return;
-                    }
-                }
             }
         } catch (RuntimeException e) {
             // Not settled: the next read asks the backend itself.
-        } finally {
-            if (!ended) {
-                synchronized (s) {
-                    s.settling = false;
-                }
+        }
+        synchronized (s) {
+            s.settling = false;
+        }
+    }
+
+    /**
+     * Whether the background settle asks (again): first unless the container is settled or gone, then only if a
+     * change came while it asked. When it does not, it ends under the same lock, so that a change after that queues
+     * a new settle.
+     */
+    private static boolean askAgain(Slot s, boolean first) {
+        synchronized (s) {
+            boolean ask = !s.gone && s.status == null && (first || s.again);
+            s.again = false;
+            if (!ask) {
+                s.settling = false;
             }
+            return ask;
         }
     }
 
@@ -238,7 +235,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
                 return null;
             }
             version = s.version;
-            s.fetching |= mine;
+            s.fetching = true; // claimed, or (a read after the wait) already set by the one still asking
         }
         ContainerStatus live = null;
         try {
