@@ -306,6 +306,19 @@ class ContainerStateCacheTest {
         assertTrue(cache.settled("c1"));
     }
 
+    /** The backend's next fetch counts {@code asking} down, then waits for {@code answer} before it answers. */
+    private static void holdFirstFetch(Backend backend, java.util.concurrent.CountDownLatch asking,
+                                       java.util.concurrent.CountDownLatch answer) {
+        backend.during = () -> {
+            asking.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+    }
+
     @Test
     void aReadWhileTheBackgroundSettleAsksWaitsForItsAnswer() throws Exception {
         var backend = new Backend();
@@ -315,14 +328,7 @@ class ContainerStateCacheTest {
         backend.states.put("c1", State.RUNNING);
         var asking = new java.util.concurrent.CountDownLatch(1);
         var answer = new java.util.concurrent.CountDownLatch(1);
-        backend.during = () -> {
-            asking.countDown();
-            try {
-                answer.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        };
+        holdFirstFetch(backend, asking, answer);
         cache.invalidate("c1"); // core's Start: the background settle asks the backend
         assertTrue(asking.await(10, java.util.concurrent.TimeUnit.SECONDS));
         var read = new java.util.concurrent.atomic.AtomicReference<ContainerStatus>();
@@ -347,14 +353,7 @@ class ContainerStateCacheTest {
         backend.states.put("c1", State.RUNNING);
         var asking = new java.util.concurrent.CountDownLatch(1);
         var answer = new java.util.concurrent.CountDownLatch(1);
-        backend.during = () -> {
-            asking.countDown();
-            try {
-                answer.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        };
+        holdFirstFetch(backend, asking, answer);
         cache.invalidate("c1");
         assertTrue(asking.await(10, java.util.concurrent.TimeUnit.SECONDS));
         try {
