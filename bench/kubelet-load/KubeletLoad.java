@@ -51,7 +51,8 @@ import java.util.regex.Pattern;
  * ListContainers) every second, ListContainerStats and ListPodSandboxStats every 10 s, an ExecSync probe
  * ({@code true}) per pod every 10 s (spread over the 10 s) and Status every 10 s; then every pod is stopped and
  * removed. Reports each call's p50/p99, the runtime's CPU time per minute during the load (the daemon and its
- * helpers matching HELPERS, each with its reaped children: utime + stime + cutime + cstime), the RSS of daemon
+ * helpers matching HELPERS, each with its reaped children: utime + stime + cutime + cstime; also split into the
+ * daemon's own, its reaped children's and the helpers'), the RSS of daemon
  * and helpers under load and of the daemon after teardown, and the start and teardown time of all pods. Then,
  * with the pods still up and nothing else calling, each status call 300 times back to back: its CPU time in the
  * runtime per call (a figure the host's other load hardly moves) and its latency.
@@ -91,6 +92,8 @@ public final class KubeletLoad {
             Thread.sleep(2000);
 
             long cpu0 = cpuTicks(daemon, helpers);
+            long own0 = ticks(daemon, 0, 2);
+            long reaped0 = ticks(daemon, 2, 4);
             long w0 = System.nanoTime();
             ScheduledExecutorService ex = Executors.newScheduledThreadPool(16);
             ex.scheduleAtFixedRate(() -> {
@@ -114,6 +117,8 @@ public final class KubeletLoad {
             ex.shutdown();
             ex.awaitTermination(30, TimeUnit.SECONDS);
             long cpu1 = cpuTicks(daemon, helpers);
+            long own1 = ticks(daemon, 0, 2);
+            long reaped1 = ticks(daemon, 2, 4);
             double minutes = (System.nanoTime() - w0) / 60e9;
             long rssDaemon = rssKb(daemon);
             long rssHelpers = helperPids(helpers).stream().mapToLong(KubeletLoad::rssKb).sum();
@@ -128,6 +133,11 @@ public final class KubeletLoad {
                         inOrder.indexOf(max) + 1);
             }
             System.out.printf("CPU %s %.2f s/min%n", label, (cpu1 - cpu0) / (double) HZ / minutes);
+            // Where it went: the daemon's own threads, the children it reaped (for berth: the exec probes' conmon
+            // and runc; for containerd: the shims' launchers), and the live helpers with their reaped children.
+            System.out.printf("CPU-SPLIT %s daemon %.2f, its reaped children %.2f, helpers %.2f s/min%n", label,
+                    (own1 - own0) / (double) HZ / minutes, (reaped1 - reaped0) / (double) HZ / minutes,
+                    (cpu1 - cpu0 - (own1 - own0) - (reaped1 - reaped0)) / (double) HZ / minutes);
             System.out.printf("RSS %s daemon %d kB, helpers %d kB (under load)%n", label, rssDaemon, rssHelpers);
 
             // What each status call costs the runtime, apart from the host's load: CALLS calls back to back,
@@ -241,11 +251,20 @@ public final class KubeletLoad {
     }
 
     private static long ticks(long pid) {
+        return ticks(pid, 0, 4);
+    }
+
+    /** The sum of stat's utime, stime, cutime and cstime from index {@code from} (0) to {@code to} (4), exclusive. */
+    private static long ticks(long pid, int from, int to) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             // fields 14..17 of stat, counted from state (field 3) at index 0
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+            long t = 0;
+            for (int i = from; i < to; i++) {
+                t += Long.parseLong(f[11 + i]);
+            }
+            return t;
         } catch (Exception e) {
             return 0;
         }
