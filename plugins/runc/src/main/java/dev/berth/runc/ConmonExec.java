@@ -1,7 +1,5 @@
 package dev.berth.runc;
 
-import dev.berth.oci.spec.OciJson;
-import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
@@ -102,8 +100,7 @@ final class ConmonExec {
         Path logFile = bundle.resolve(tag + ".log");
         Path pidFile = bundle.resolve(tag + ".pid");
         try {
-            RuntimeSpec.Process process = OciJson.read(bundle.resolve("config.json")).process();
-            Files.write(spec, OciJson.writeBytes(OciSpecs.execProcess(process, command, false)));
+            Files.write(spec, state.execSpecs.spec(containerId, bundle, command, false));
             List<String> args = new ArrayList<>(List.of("-c", containerId, "-n", rec.name(), "-r",
                     runtimeForConmon(), "-p", pidFile.toString(), "-e", "-l", "k8s-file:" + logFile,
                     "--socket-dir-path", state.attach.toString(), "--sync", "--log-global-size-max", "16777216",

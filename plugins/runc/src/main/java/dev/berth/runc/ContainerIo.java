@@ -2,8 +2,6 @@ package dev.berth.runc;
 
 import dev.berth.oci.Failures;
 import dev.berth.oci.Processes;
-import dev.berth.oci.spec.OciJson;
-import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
@@ -92,8 +90,7 @@ final class ContainerIo {
         Path bundle = state.bundle(containerId);
         Path spec = bundle.resolve("exec-" + System.nanoTime() + ".json");
         try {
-            RuntimeSpec.Process process = OciJson.read(bundle.resolve("config.json")).process();
-            Files.write(spec, OciJson.writeBytes(OciSpecs.execProcess(process, command, io.tty())));
+            Files.write(spec, state.execSpecs.spec(containerId, bundle, command, io.tty()));
             List<String> runtimeExec = cli.command(List.of("exec", "--process", spec.toString(), containerId));
             if (options.runsc() && io.tty()) {
                 // runsc passes a host terminal through as plain stdio: berth-runsc has gVisor make the terminal.

@@ -50,6 +50,8 @@ final class HandlerState {
     private volatile String systemdRoot;
     /** The pod slices berth made with the systemd driver: systemd made them for its scopes ({@link PodSlices}). */
     final PodSlices slices;
+    /** The process specs of the execs run in this handler's containers, kept per container and command. */
+    final ExecSpecs execSpecs = new ExecSpecs();
 
     HandlerState(String handler, RuncOptions options, BackendContext context) {
         this.handler = handler;

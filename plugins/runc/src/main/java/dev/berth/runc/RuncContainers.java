@@ -243,6 +243,7 @@ final class RuncContainers implements LinuxBackend.Containers {
                         + e.getMessage());
             }
             state.containers.remove(containerId);
+            state.execSpecs.forget(containerId);
         } finally {
             lock.unlock();
             state.locks.remove(containerId);
