@@ -364,6 +364,15 @@ public final class CriServer {
                 || method.equals("Version") || method.equals("ImageFsInfo") || method.equals("RuntimeConfig");
     }
 
+    /**
+     * The calls a kubelet makes all day: the reads, and ExecSync, which runs its exec probes (one per probe and pod
+     * every few seconds). When they succeed they are logged at DEBUG and left out of the object's history, which
+     * would otherwise hold nothing but probes within minutes; a failure is logged and kept like any other.
+     */
+    static boolean isPolled(String method) {
+        return isRead(method) || method.equals("ExecSync");
+    }
+
     private <Q, R> ServerCallHandler<Q, R> streamingHandler(StreamingRpc<Q, R> rpc, String version) {
         String name = rpc.method().getBareMethodName();
         return ServerCalls.asyncServerStreamingCall((Q req, StreamObserver<R> obs) -> {
@@ -395,11 +404,11 @@ public final class CriServer {
         long micros = nanos / 1000;
         metrics.rpc(name, version, ctx.handlerName(), ctx.pluginId(), s.getCode().name(), nanos);
         Tracing.annotateRpc(ctx.podId(), ctx.containerId(), ctx.handlerName(), ctx.pluginId());
-        if (history != null && (!s.isOk() || !isRead(name)) && !ADMIN_VERSION.equals(version)) {
+        if (history != null && (!s.isOk() || !isPolled(name)) && !ADMIN_VERSION.equals(version)) {
             history.rpc(name, ctx.podId(), ctx.containerId(), s.getCode().name(), s.getDescription(), nanos);
         }
         System.Logger.Level level = !s.isOk() ? System.Logger.Level.WARNING
-                : isRead(name) ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
+                : isPolled(name) ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
         if (LOG.isLoggable(level)) {
             LOG.log(level, "rpc=" + name + ctx.describe() + " code=" + s.getCode()
                     + (s.getDescription() == null ? "" : " msg=\"" + s.getDescription() + "\"")
