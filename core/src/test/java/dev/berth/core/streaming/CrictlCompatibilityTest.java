@@ -180,18 +180,22 @@ class CrictlCompatibilityTest {
     @Test
     void portForwardReachesTheEchoServer() throws Exception {
         try (EchoServer echo = new EchoServer()) {
-            int local;
-            try (ServerSocket s = new ServerSocket(0)) {
-                local = s.getLocalPort();
-            }
-            Process p = crictl("port-forward", "pod1", local + ":" + echo.port());
+            int local = 0;
             Socket socket = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (socket == null && System.nanoTime() < deadline && p.isAlive()) {
-                try {
-                    socket = new Socket("127.0.0.1", local);
-                } catch (IOException notYet) {
-                    Thread.sleep(50);
+            // The free port found here may be taken by another process before crictl binds it; crictl then exits,
+            // and the test takes another port (three tries).
+            for (int attempt = 0; attempt < 3 && socket == null; attempt++) {
+                try (ServerSocket s = new ServerSocket(0)) {
+                    local = s.getLocalPort();
+                }
+                Process p = crictl("port-forward", "pod1", local + ":" + echo.port());
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (socket == null && System.nanoTime() < deadline && p.isAlive()) {
+                    try {
+                        socket = new Socket("127.0.0.1", local);
+                    } catch (IOException notYet) {
+                        Thread.sleep(50);
+                    }
                 }
             }
             assertThat(socket).as("crictl listens on %d", local).isNotNull();
