@@ -4,14 +4,14 @@
 # connection, as the kubelet does, so these are the runtimes' own latencies without crictl's process start.
 # Prints the median of every operation for both runtimes and their ratio; keeps the raw data in
 # target/bench-critest/<runtime>/. Needs root and the critest registry (../shared/critest/build-images.sh).
-# Usage: bench/critest/run.sh
+# Usage: bench/critest/run.sh    (CONTAINERD=no leaves containerd out; BERTH_IMAGE=<jlink image> measures another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 out=$(pwd)/target/bench-critest
 rm -rf "$out"; mkdir -p "$out"
 runtimes=(berth)
-command -v containerd >/dev/null && runtimes+=(containerd)
+[ "${CONTAINERD:-yes}" != no ] && command -v containerd >/dev/null && runtimes+=(containerd)
 for rt in "${runtimes[@]}"; do
   bench_config "$rt"
   bench_start "$rt" "$out/$rt-daemon.log"
