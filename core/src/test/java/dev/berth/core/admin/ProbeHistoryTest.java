@@ -8,10 +8,7 @@ import dev.berth.admin.v1.ExplainRequest;
 import dev.berth.admin.v1.ExplainResponse;
 import dev.berth.core.cri.CriTestHarness;
 import dev.berth.core.environment.Node;
-import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.ExecSyncRequest;
-import dev.berth.cri.v1.RunPodSandboxRequest;
-import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.spi.testing.FakeBackendFactory;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
@@ -48,12 +45,7 @@ class ProbeHistoryTest {
 
     @Test
     void successfulProbesLeaveTheHistoryToWhatChangedTheContainer() {
-        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
-                .setConfig(CriTestHarness.pod("web")).build()).getPodSandboxId();
-        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(CriTestHarness.container("app")).setSandboxConfig(CriTestHarness.pod("web")).build())
-                .getContainerId();
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        String ctr = h.startedContainer("web", "app").container();
         // More probes than a history holds: before, these pushed everything else out.
         for (int i = 0; i < 80; i++) {
             assertThat(h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("exit")

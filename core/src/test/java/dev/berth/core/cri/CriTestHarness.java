@@ -82,6 +82,20 @@ public final class CriTestHarness implements AutoCloseable {
                 .build();
     }
 
+    /** The ids of a pod and of a container started in it. */
+    public record Started(String pod, String container) {}
+
+    /** Runs pod {@code podName} and creates and starts container {@code name} in it. */
+    public Started startedContainer(String podName, String name) {
+        String pod = runtime.runPodSandbox(dev.berth.cri.v1.RunPodSandboxRequest.newBuilder()
+                .setConfig(pod(podName)).build()).getPodSandboxId();
+        String ctr = runtime.createContainer(dev.berth.cri.v1.CreateContainerRequest.newBuilder()
+                .setPodSandboxId(pod).setConfig(container(name)).setSandboxConfig(pod(podName)).build())
+                .getContainerId();
+        runtime.startContainer(dev.berth.cri.v1.StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        return new Started(pod, ctr);
+    }
+
     public Daemon daemon() {
         return daemon;
     }

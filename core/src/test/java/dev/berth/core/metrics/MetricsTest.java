@@ -62,12 +62,9 @@ class MetricsTest {
 
     @Test
     void everyRpcIsCountedAndTimedByMethodVersionHandlerPluginAndCode() throws Exception {
-        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
-                .setConfig(CriTestHarness.pod("web")).build()).getPodSandboxId();
-        String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(CriTestHarness.container("app")).setSandboxConfig(CriTestHarness.pod("web")).build())
-                .getContainerId();
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        CriTestHarness.Started web = h.startedContainer("web", "app");
+        String pod = web.pod();
+        String ctr = web.container();
         assertThatThrownBy(() -> h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
                 .setConfig(CriTestHarness.pod("bad")).setRuntimeHandler("broken").build()))
                 .isInstanceOf(StatusRuntimeException.class);
