@@ -31,6 +31,7 @@ echo "== the image runs without a JDK"
 image=distribution/target/berth
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" version
 env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" plugins
+test/e2e/jit-directives.sh "$image"
 echo "== metrics end to end: a real Prometheus scrapes the image's daemon through a pod lifecycle"
 test/e2e/metrics.sh
 echo "== tracing and berth explain end to end: spans reach an OTLP receiver, explain names the cause"

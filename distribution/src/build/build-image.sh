@@ -44,6 +44,7 @@ echo "jlink modules: $modules"
   --output "$image/runtime"
 
 install -m 0755 "$here/bin/berth" "$image/bin/berth"
+install -m 0644 "$here/lib/jit-directives.json" "$image/lib/jit-directives.json"
 
 # An AOT cache (JEP 483/514) from a training run of the image's own java: the daemon starts, serves, and stops.
 # It cuts the time to the first served call by about two thirds. Best effort: without it berth runs the same.
