@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The daemon's memory across pod churn: ROUNDS rounds (default 3) of N pods (default 100) on one berth daemon,
 # each round bench/kubelet-load/KubeletLoad.java for 5 s (start N pods, the kubelet's load, stop and remove them),
-# and the daemon's RSS before the first round and 5 s after each. With OUT=<dir>, also a class histogram
-# (jcmd, which runs a full collection) before and after, and the native memory summary when the daemon runs with
-# BERTH_JAVA_OPTS=-XX:NativeMemoryTracking=summary. IMAGE=<jlink image> measures another build; BERTH_JAVA_OPTS
-# and MALLOC_ARENA_MAX reach the daemon, to compare launcher flags.
+# and the daemon's RSS before the first round and 5 s after each, with each round's start and teardown times, the
+# classes the JVM loaded and what its JIT compiled (read from its counters, without a collection). With OUT=<dir>,
+# also a class histogram (jcmd, which runs a full collection) before and after, and, when the daemon runs with
+# BERTH_JAVA_OPTS=-XX:NativeMemoryTracking=summary, the native memory summary at the start and after each round.
+# IMAGE=<jlink image> measures another build; BERTH_JAVA_OPTS and MALLOC_ARENA_MAX reach the daemon, to compare
+# launcher flags.
 # Needs root, a JDK (jcmd) and the critest registry (../shared/critest/build-images.sh).
 # Usage: bench/kubelet-load/churn.sh [pods] [rounds]
 set -euo pipefail
@@ -27,16 +29,33 @@ snapshot() { # name
   [ -n "$out" ] || return 0
   mkdir -p "$out"
   "$jcmd" "$pid" GC.class_histogram >"$out/histogram-$1.txt" 2>&1 || true
+  nmt "$1"
+}
+nmt() { # name
+  [ -n "$out" ] || return 0
+  mkdir -p "$out"
   "$jcmd" "$pid" VM.native_memory summary >"$out/nmt-$1.txt" 2>&1 || true
 }
-echo "start: RSS $(rss) MiB, $(ls "/proc/$pid/task" | wc -l) threads"
+# Classes loaded and unloaded so far, and the JIT's compiles and code, read from the JVM's counters (no collection).
+jvm() {
+  "$jcmd" "$pid" PerfCounter.print 2>/dev/null | awk -F= '
+    /^java.cls.loadedClasses=/ {l=$2} /^java.cls.unloadedClasses=/ {u=$2} /^java.cls.sharedLoadedClasses=/ {s=$2}
+    /^sun.ci.totalCompiles=/ {c=$2} /^sun.ci.nmethodSize=/ {m=$2}
+    END {printf "classes %d loaded (%d from the AOT cache), %d unloaded; %d compiles, %.1f MB of compiled methods",
+      l + s, s, u, c, m / 1e6}'
+}
+echo "start: RSS $(rss) MiB, $(ls "/proc/$pid/task" | wc -l) threads; $(jvm)"
 snapshot start
 for r in $(seq 1 "$rounds"); do
   "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$this_image/lib/*" \
     bench/kubelet-load/KubeletLoad.java "$work/sock" "churn$r" "$work/logs" "$n" 5 "$pid" "conmon.*$work" \
     >>"$results/rounds.out" 2>>"$results/client.err"
   sleep 5
-  echo "after round $r ($n pods started and removed): RSS $(rss) MiB, $(ls "/proc/$pid/task" | wc -l) threads"
+  times=$(awk -v r="churn$r" '($1 == "START" || $1 == "TEARDOWN") && $2 == r {printf "%s %s s, ", tolower($1), $3}' \
+    "$results/rounds.out")
+  echo "after round $r ($n pods started and removed: ${times}in sequence): RSS $(rss) MiB," \
+    "$(ls "/proc/$pid/task" | wc -l) threads; $(jvm)"
+  nmt "round$r"
 done
 snapshot end
 if [ -n "$out" ]; then echo "after the histogram's full collection: RSS $(rss) MiB"; fi
