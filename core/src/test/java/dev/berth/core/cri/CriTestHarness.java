@@ -6,10 +6,13 @@ import dev.berth.core.environment.Node;
 import dev.berth.core.plugin.PluginHost;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.spi.RuntimeBackendFactory;
 import dev.berth.spi.testing.FakeBackendFactory;
 import io.grpc.ManagedChannel;
@@ -87,12 +90,12 @@ public final class CriTestHarness implements AutoCloseable {
 
     /** Runs pod {@code podName} and creates and starts container {@code name} in it. */
     public Started startedContainer(String podName, String name) {
-        String pod = runtime.runPodSandbox(dev.berth.cri.v1.RunPodSandboxRequest.newBuilder()
-                .setConfig(pod(podName)).build()).getPodSandboxId();
-        String ctr = runtime.createContainer(dev.berth.cri.v1.CreateContainerRequest.newBuilder()
+        String pod = runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod(podName)).build())
+                .getPodSandboxId();
+        String ctr = runtime.createContainer(CreateContainerRequest.newBuilder()
                 .setPodSandboxId(pod).setConfig(container(name)).setSandboxConfig(pod(podName)).build())
                 .getContainerId();
-        runtime.startContainer(dev.berth.cri.v1.StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
         return new Started(pod, ctr);
     }
 
