@@ -19,6 +19,7 @@ image=${IMAGE:-$image}
 java=$(bench_java)
 jcmd=$(dirname "$java")/jcmd
 out=${OUT:-}
+[ -z "$out" ] || mkdir -p "$out"
 bench_config berth
 bench_start berth "$work/daemon.log"
 C=("$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock")
@@ -27,13 +28,11 @@ C=("$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$wo
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status"; }
 snapshot() { # name
   [ -n "$out" ] || return 0
-  mkdir -p "$out"
   "$jcmd" "$pid" GC.class_histogram >"$out/histogram-$1.txt" 2>&1 || true
   nmt "$1"
 }
 nmt() { # name
   [ -n "$out" ] || return 0
-  mkdir -p "$out"
   "$jcmd" "$pid" VM.native_memory summary >"$out/nmt-$1.txt" 2>&1 || true
 }
 # Classes loaded and unloaded so far, and the JIT's compiles and code, read from the JVM's counters (no collection).

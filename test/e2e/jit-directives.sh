@@ -10,9 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 image=${1:-distribution/target/berth}
-fails=0
+fails=0 checks=0
 check() { # description, command...
   local what=$1; shift
+  checks=$((checks + 1))
   if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
 }
 berth() { env -u JAVA_HOME PATH=/usr/sbin:/usr/bin:/sbin:/bin "$image/bin/berth" "$@"; }
@@ -33,9 +34,12 @@ check "the daemon's JVM read the image's two directives" grep -q "^2 compiler di
 check "the JDK's cryptography keeps C2 (got: ${crypto:-nothing})" test "$crypto" = "Enable:true Exclude:false"
 check "everything else is C1's alone (got: ${rest:-nothing})" test "$rest" = "Enable:true Exclude:true"
 
-# The thresholds the launcher gives the daemon, as the JVM took them.
-tiers=$(BERTH_JAVA_OPTS=-XX:+PrintFlagsFinal berth daemon --help 2>&1 |
-  awk '/\{command line\}/ && $2 ~ /^Tier/ {printf "-XX:%s=%s ", $2, $4}')
+# The compile thresholds the launcher gave the daemon's JVM (set on its command line), as JVM options.
+tier_flags() { # environment assignments...
+  ( [ $# -eq 0 ] || export "$@"; BERTH_JAVA_OPTS=-XX:+PrintFlagsFinal berth daemon --help 2>&1 ) |
+    awk '/\{command line\}/ && $2 ~ /^Tier/ {printf "-XX:%s=%s ", $2, $4}'
+}
+tiers=$(tier_flags)
 check "the daemon's JVM has the launcher's compile thresholds (got: ${tiers:-none})" \
   grep -q -- "-XX:Tier0ProfilingStartPercentage=0 " <<<"$tiers"
 probe=$(mktemp -d)
@@ -66,9 +70,8 @@ check "berth version prints no JIT line" bash -c '! grep -q "compiler directives
 out=$(BERTH_JIT_DIRECTIVES= berth daemon --help 2>&1)
 check "BERTH_JIT_DIRECTIVES= leaves the JVM's default" bash -c '! grep -q "compiler directives" <<<"$1"' _ "$out"
 check "and the daemon command still runs" grep -q "Usage: berth daemon" <<<"$out"
-tiers=$(BERTH_JIT_DIRECTIVES= BERTH_JAVA_OPTS=-XX:+PrintFlagsFinal berth daemon --help 2>&1 |
-  awk '/\{command line\}/ && $2 ~ /^Tier/ {printf "%s ", $2}')
+tiers=$(tier_flags BERTH_JIT_DIRECTIVES=)
 check "and the JVM's own compile thresholds (set on the command line: ${tiers:-none})" test -z "$tiers"
 
-echo "jit directives: $((11 - fails)) of 11 checks passed"
+echo "jit directives: $((checks - fails)) of $checks checks passed"
 [ "$fails" -eq 0 ]
