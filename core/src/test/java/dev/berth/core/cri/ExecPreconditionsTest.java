@@ -181,8 +181,7 @@ class ExecPreconditionsTest {
 
     @Test
     void anEmptyCommandIsInvalidInBothVersions() {
-        String ctr = createdContainer("empty");
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        String ctr = h.startedContainer("empty", "empty").container();
         assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).build()),
                 Status.Code.INVALID_ARGUMENT, "cmd must not be empty");
         assertCode(() -> h.runtime.exec(ExecRequest.newBuilder().setContainerId(ctr).setStdout(true).build()),
@@ -208,16 +207,14 @@ class ExecPreconditionsTest {
 
     @Test
     void anExitedContainerIsNotRunning() {
-        String ctr = createdContainer("exited");
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        String ctr = h.startedContainer("exited", "exited").container();
         h.runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(ctr).setTimeout(1).build());
         assertAllRefused(ctr, "CONTAINER_EXITED");
     }
 
     @Test
     void aRunningContainerReachesTheBackend() {
-        String ctr = createdContainer("running");
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        String ctr = h.startedContainer("running", "running").container();
         assertThat(h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo").addCmd("hi")
                 .build()).getStdout().toStringUtf8()).isEqualTo("hi\n");
         assertThat(alpha.execSync(dev.berth.cri.v1alpha2.ExecSyncRequest.newBuilder().setContainerId(ctr)

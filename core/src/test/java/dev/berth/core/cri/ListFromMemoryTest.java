@@ -205,9 +205,7 @@ class ListFromMemoryTest {
     @Test
     void aStartedContainerIsSettledInTheBackgroundBeforeTheNextRead() throws Exception {
         h = new CriTestHarness(dir, CONFIG, Node.none(), List.of(new Factory("evented"), new Factory("polled")));
-        String p = pod("p", "");
-        String a = container(p, "p", "a");
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(a).build());
+        String a = h.startedContainer("p", "a").container();
         awaitSettled(a);
         int calls = STATUS_CALLS.get();
         assertThat(list(ContainerFilter.newBuilder())).extracting(Container::getState)
@@ -224,9 +222,9 @@ class ListFromMemoryTest {
     @Test
     void theUnfilteredListsFollowEveryChange() throws Exception {
         h = new CriTestHarness(dir, CONFIG, Node.none(), List.of(new Factory("evented"), new Factory("polled")));
-        String p1 = pod("p1", "");
-        String a = container(p1, "p1", "a");
-        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(a).build());
+        CriTestHarness.Started started = h.startedContainer("p1", "a");
+        String p1 = started.pod();
+        String a = started.container();
         for (int i = 0; i < 3; i++) {
             assertThat(list(ContainerFilter.newBuilder())).extracting(Container::getState)
                     .containsExactly(ContainerState.CONTAINER_RUNNING);
