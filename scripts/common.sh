@@ -38,7 +38,7 @@ ensure_jdk() {
 }
 
 # The programs the runc backend and pod networking drive, from Debian's packages, and what builds berth: Maven,
-# and a C compiler for the runc plugin's small helpers (berth-logjoin, berth-pause, berth-runsc).
+# and a C compiler for the runc plugin's small helpers (berth-logjoin, berth-pause, berth-runsc, berth-execsync).
 RUNTIME_PACKAGES=(maven gcc libc6-dev runc crun runsc conmon containernetworking-plugins iptables iproute2 util-linux mount)
 
 # What the test suite adds: a local registry and image tools, containerd's runc shim (it stands in for Kata's

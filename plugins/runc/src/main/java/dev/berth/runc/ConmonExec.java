@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * What runs through conmon: a container's create (conmon runs the runtime's create and then supervises the
- * container) and a synchronous exec ({@code conmon --exec --sync}), with berth's own deadline on the latter.
+ * container) and, for gVisor, a synchronous exec ({@code conmon --exec --sync}), with berth's own deadline on the
+ * latter (runc and crun run their synchronous execs themselves: {@link RuntimeExec}).
  */
 final class ConmonExec {
     static final Duration CREATE_TIMEOUT = Duration.ofSeconds(120);

@@ -24,7 +24,7 @@ import java.util.List;
  * <p>This class wires the parts behind the SPI face the Linux plugins share ({@link LinuxBackend}) and adds what
  * only runc offers (per-pod features, pod resizing, checkpoints): {@link RuncSandboxes} and {@link RuncContainers}
  * hold the lifecycles, {@link ContainerProcesses} the state and stopping of what conmon supervises, {@link Bundles} the
- * bundle directories, {@link ConmonExec} what runs through conmon, {@link ContainerIo} streams and logs,
+ * bundle directories, {@link ConmonExec} what runs through conmon, {@link RuntimeExec} the exec probes, {@link ContainerIo} streams and logs,
  * {@link PodStats} usage and metrics, {@link Recovery} what survives a restart, {@link BundleContainers} the bundles
  * a client prepared (the containerd 0.2 API); {@link HandlerState} is what they share.
  */
@@ -39,6 +39,7 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
         ContainerProcesses processes = new ContainerProcesses(state);
         Bundles bundles = new Bundles(state);
         ConmonExec conmonExec = new ConmonExec(state, processes);
+        RuntimeExec runtimeExec = new RuntimeExec(state, processes);
         Recovery recovery = new Recovery(state, processes, bundles);
         RuncContainers containers = new RuncContainers(state, processes, bundles, conmonExec, recovery);
         RuncSandboxes sandboxes = new RuncSandboxes(state, processes, bundles, conmonExec, containers, recovery);
@@ -46,8 +47,8 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
         ExitWatcher watcher = new ExitWatcher(state.exits, state.exitSignals, recovery::onExit, state.log);
         BundleContainers bundleRuns = new BundleContainers(state);
         super(new Parts(state::features, () -> HostChecks.health(state.options), sandboxes, containers,
-                conmonExec::execSync, io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state),
-                recovery::recover, () -> {
+                options.runsc() || RuntimeExec.PATH.isEmpty() ? conmonExec::execSync : runtimeExec::execSync,
+                io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state), recovery::recover, () -> {
                     watcher.close();
                     bundleRuns.close();
                 }));

@@ -233,6 +233,27 @@ class RuncBackendTest {
     }
 
     @Test
+    void execSyncReportsSignalsCapsItsOutputAndDoesNotWaitForAChildHoldingIt() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        assertThat(RuntimeExec.PATH).as("the build makes target/bin/berth-execsync, which these execs go through")
+                .isPresent();
+        // A command killed by a signal: 128 + the signal, as a shell reports it.
+        assertThat(backend.execSync(id, List.of("sh", "-c", "kill -9 $$"), Duration.ofSeconds(30)).exitCode())
+                .isEqualTo(137);
+        // 20 MiB written, 16 MiB kept in all; the command is not blocked by a full pipe.
+        ExecResult big = backend.execSync(id, List.of("sh", "-c", "head -c 20971520 /dev/zero; echo err >&2"),
+                Duration.ofSeconds(60));
+        assertThat(big.exitCode()).isZero();
+        assertThat(big.stdout().length + big.stderr().length).isEqualTo(RuntimeExec.OUTPUT_LIMIT);
+        // A child that keeps the output open: the answer is what the command wrote, not a wait for the child (which
+        // would run into the 30 s deadline, as runc's foreground exec does).
+        ExecResult bg = backend.execSync(id, List.of("sh", "-c", "sleep 600 & echo started"), Duration.ofSeconds(30));
+        assertThat(bg.exitCode()).isZero();
+        assertThat(new String(bg.stdout(), StandardCharsets.UTF_8)).isEqualTo("started\n");
+    }
+
+    @Test
     void stopKillsAContainerThatIgnoresSigtermAfterTheGracePeriod() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         Path log = base.resolve("logs/term/0.log");
