@@ -3,7 +3,6 @@ package dev.berth.runc;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
-import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,10 +90,7 @@ final class ConmonExec {
 
     ExecResult execSync(String containerId, List<String> command, Duration timeout) {
         ContainerRecord rec = state.requireContainer(containerId);
-        if (processes.containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \"" + containerId
-                    + "\": it is not running");
-        }
+        processes.requireRunning(containerId, "exec in");
         Path bundle = state.bundle(containerId);
         String tag = "exec-" + System.nanoTime();
         Path spec = bundle.resolve(tag + ".json");

@@ -82,11 +82,7 @@ final class ContainerIo {
     }
 
     int exec(String containerId, List<String> command, Streams io) {
-        state.requireContainer(containerId);
-        if (processes.containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \"" + containerId
-                    + "\": it is not running");
-        }
+        processes.requireRunning(containerId, "exec in");
         Path bundle = state.bundle(containerId);
         Path spec = bundle.resolve("exec-" + System.nanoTime() + ".json");
         try {
@@ -110,11 +106,7 @@ final class ContainerIo {
     }
 
     void attach(String containerId, Streams io) {
-        state.requireContainer(containerId);
-        if (processes.containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to attach to container \"" + containerId
-                    + "\": it is not running");
-        }
+        processes.requireRunning(containerId, "attach to");
         try {
             dev.berth.runc.Streams.attach(state.bundle(containerId), io, state.bundle(containerId).resolve("winsz"));
         } catch (IOException e) {

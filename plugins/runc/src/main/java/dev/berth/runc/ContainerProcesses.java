@@ -298,6 +298,18 @@ final class ContainerProcesses {
         return Processes.live(pid, "conmon");
     }
 
+    /**
+     * Refuses {@code what} (as in "failed to {@code what} container ...") with FAILED_PRECONDITION unless the container
+     * runs; NOT_FOUND for a container this handler does not have.
+     */
+    void requireRunning(String containerId, String what) {
+        state.requireContainer(containerId);
+        if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "failed to " + what
+                    + " container \"" + containerId + "\": it is not running");
+        }
+    }
+
     ContainerStatus containerStatus(String containerId) {
         ContainerRecord rec = state.containers.get(containerId);
         if (rec == null) {

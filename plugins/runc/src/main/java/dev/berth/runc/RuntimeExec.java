@@ -2,7 +2,6 @@ package dev.berth.runc;
 
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
-import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -63,11 +62,7 @@ final class RuntimeExec {
     }
 
     ExecResult execSync(String containerId, List<String> command, Duration timeout) {
-        state.requireContainer(containerId);
-        if (processes.containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to exec in container \"" + containerId
-                    + "\": it is not running");
-        }
+        processes.requireRunning(containerId, "exec in");
         Path bundle = state.bundle(containerId);
         String tag = "exec-" + System.nanoTime();
         Path spec = bundle.resolve(tag + ".json");
