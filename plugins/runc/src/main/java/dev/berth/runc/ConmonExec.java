@@ -179,7 +179,7 @@ final class ConmonExec {
     }
 
     /** Kills an exec'd process and its children; false if its pid file is not there (yet). */
-    private static boolean killExecProcess(Path pidFile) {
+    static boolean killExecProcess(Path pidFile) {
         try {
             if (!Files.exists(pidFile)) {
                 return false;

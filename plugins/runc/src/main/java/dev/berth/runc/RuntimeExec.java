@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.ExecResult;
@@ -11,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,7 +48,7 @@ final class RuntimeExec {
     static final Duration DRAIN = Duration.ofSeconds(1);
     static final String PROGRAM = "berth-execsync";
     /** The plugin's own copy; without it, ExecSync goes through conmon. */
-    static final java.util.Optional<Path> PATH = Programs.bundled(PROGRAM);
+    static final Optional<Path> PATH = Programs.bundled(PROGRAM);
     private static final File DEV_NULL = new File("/dev/null");
     /** How long a timed-out exec's runtime may take to write the pid file of a command it is still starting. */
     private static final Duration PID_FILE_WAIT = Duration.ofSeconds(2);
@@ -70,7 +73,7 @@ final class RuntimeExec {
         Process p = null;
         try {
             Files.write(spec, state.execSpecs.spec(containerId, bundle, command, false));
-            List<String> cmd = new java.util.ArrayList<>(List.of(PATH.orElseThrow().toString(), pidFile.toString()));
+            List<String> cmd = new ArrayList<>(List.of(PATH.orElseThrow().toString(), pidFile.toString()));
             cmd.addAll(state.cli.command(List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process",
                     spec.toString(), containerId)));
             p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
@@ -137,21 +140,8 @@ final class RuntimeExec {
 
     /** Kills the command the runtime started, and its children, by the pid the runtime wrote once it had started it. */
     private static void killCommand(Path pidFile) {
-        long deadline = System.nanoTime() + PID_FILE_WAIT.toNanos();
-        try {
-            while (!Files.exists(pidFile) && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        long pid = HandlerState.readPid(pidFile);
-        if (pid > 0) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                h.descendants().forEach(ProcessHandle::destroyForcibly);
-                h.destroyForcibly();
-            });
-        }
+        Processes.await(() -> Files.exists(pidFile), PID_FILE_WAIT, Duration.ofMillis(10));
+        ConmonExec.killExecProcess(pidFile);
     }
 
     /**
