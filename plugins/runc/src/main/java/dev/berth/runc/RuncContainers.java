@@ -282,10 +282,7 @@ final class RuncContainers implements LinuxBackend.Containers {
             throw BackendException.unimplemented("failed to checkpoint container \"" + containerId
                     + "\": CRIU does not work on this host: " + criu);
         }
-        if (processes.containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
-            throw new BackendException(Kind.FAILED_PRECONDITION, "failed to checkpoint container \"" + containerId
-                    + "\": it is not running");
-        }
+        processes.requireRunning(containerId, "checkpoint");
         Checkpoints.checkpoint(cli, state.bundle(containerId), containerId, location);
     }
 }
