@@ -1,7 +1,6 @@
 package dev.berth.oci;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -21,7 +20,7 @@ public final class Processes {
             return false;
         }
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String stat = SmallFiles.read(Path.of("/proc", Long.toString(pid), "stat"), 512);
             int close = stat.lastIndexOf(')');
             return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) != 'Z';
         } catch (IOException e) {
@@ -38,7 +37,7 @@ public final class Processes {
             return false;
         }
         try {
-            return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip().equals(comm);
+            return SmallFiles.read(Path.of("/proc", Long.toString(pid), "comm"), 32).strip().equals(comm);
         } catch (IOException e) {
             return false;
         }

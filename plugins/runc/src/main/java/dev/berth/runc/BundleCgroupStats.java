@@ -32,7 +32,7 @@ final class BundleCgroupStats {
         Path pids = v1("pids", cgroups.get("pids"));
         String unified = cgroups.get("");
         Path v2 = unified == null ? null : Cgroups.hierarchies().stream().filter(Cgroups.Hierarchy::v2).findFirst()
-                .map(h -> h.mountPoint().resolve(unified.replaceFirst("^/+", ""))).orElse(null);
+                .map(h -> h.mountPoint().resolve(Cgroups.relative(unified))).orElse(null);
         long total = -1;
         long kernel = -1;
         long user = -1;
@@ -83,7 +83,7 @@ final class BundleCgroupStats {
         }
         for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
             if (!h.v2() && h.controllers().contains(controller)) {
-                return h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+                return h.mountPoint().resolve(Cgroups.relative(cgroup));
             }
         }
         return null;

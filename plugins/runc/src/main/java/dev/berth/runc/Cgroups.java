@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.SmallFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,20 +131,30 @@ final class Cgroups {
         List<Hierarchy> hs = hierarchies();
         for (Hierarchy h : hs) {
             if (!h.v2() && h.controllers().contains(controller)) {
-                return h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+                return h.mountPoint().resolve(relative(cgroup));
             }
         }
         for (Hierarchy h : hs) {
             if (h.v2()) {
-                return h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+                return h.mountPoint().resolve(relative(cgroup));
             }
         }
         return null;
     }
 
+    /** A cgroup path as a path relative to a hierarchy's mount point: without its leading slashes. */
+    static String relative(String cgroup) {
+        int i = 0;
+        while (i < cgroup.length() && cgroup.charAt(i) == '/') {
+            i++;
+        }
+        return cgroup.substring(i);
+    }
+
+    /** A file of one number, or "max" ({@link Long#MAX_VALUE}); empty if it cannot be read or is not one. */
     static OptionalLong readLong(Path file) {
         try {
-            String s = Files.readString(file).strip();
+            String s = SmallFiles.read(file, 32).strip();
             return s.equals("max") ? OptionalLong.of(Long.MAX_VALUE) : OptionalLong.of(Long.parseLong(s));
         } catch (IOException | NumberFormatException e) {
             return OptionalLong.empty();
@@ -153,33 +164,40 @@ final class Cgroups {
     /**
      * Several {@code key value} lines of a flat-keyed file such as memory.stat, memory.events or cpu.stat, from one
      * reading of it, in the order of {@code keys}: the first line naming a key decides (empty when its value is not
-     * a number); empty for a key the file lacks, all empty when it cannot be read.
+     * a number); empty for a key the file lacks, all empty when it cannot be read. Lines of other than two fields
+     * are skipped. The stats calls read these files for every container, so the lines are scanned in place.
      */
     static OptionalLong[] readKeys(Path file, String... keys) {
         OptionalLong[] out = new OptionalLong[keys.length];
         java.util.Arrays.fill(out, OptionalLong.empty());
-        boolean[] seen = new boolean[keys.length];
-        List<String> lines;
+        String text;
         try {
-            lines = Files.readAllLines(file);
+            text = SmallFiles.read(file, 2048);
         } catch (IOException e) {
             return out;
         }
-        for (String line : lines) {
-            String[] f = line.split(" ");
-            if (f.length != 2) {
-                continue;
-            }
-            for (int i = 0; i < keys.length; i++) {
-                if (!seen[i] && f[0].equals(keys[i])) {
-                    seen[i] = true;
-                    try {
-                        out[i] = OptionalLong.of(Long.parseLong(f[1]));
-                    } catch (NumberFormatException e) {
-                        // not a number: the key stays empty
+        boolean[] seen = new boolean[keys.length];
+        int left = keys.length;
+        for (int start = 0; start < text.length() && left > 0; ) {
+            int eol = text.indexOf('\n', start);
+            int end = eol < 0 ? text.length() : eol;
+            int space = text.indexOf(' ', start);
+            int second = space < 0 ? -1 : text.indexOf(' ', space + 1);
+            boolean twoFields = space > start && space < end - 1 && (second < 0 || second >= end);
+            if (twoFields) {
+                for (int i = 0; i < keys.length; i++) {
+                    if (!seen[i] && keys[i].length() == space - start && text.startsWith(keys[i], start)) {
+                        seen[i] = true;
+                        left--;
+                        try {
+                            out[i] = OptionalLong.of(Long.parseLong(text, space + 1, end, 10));
+                        } catch (NumberFormatException e) {
+                            // not a number: the key stays empty
+                        }
                     }
                 }
             }
+            start = end + 1;
         }
         return out;
     }
@@ -192,7 +210,7 @@ final class Cgroups {
     /** Whether the cgroup saw an OOM kill (v1 memory.oom_control, v2 memory.events). */
     static boolean oomKilled(String cgroup) {
         for (Hierarchy h : hierarchies()) {
-            Path d = h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+            Path d = h.mountPoint().resolve(relative(cgroup));
             if (h.v2()) {
                 if (readKey(d.resolve("memory.events"), "oom_kill").orElse(0) > 0) {
                     return true;
@@ -210,7 +228,7 @@ final class Cgroups {
     static List<Path> remove(String cgroup) {
         List<Path> left = new ArrayList<>();
         for (Hierarchy h : hierarchies()) {
-            Path d = h.mountPoint().resolve(cgroup.replaceFirst("^/+", ""));
+            Path d = h.mountPoint().resolve(relative(cgroup));
             if (!Files.isDirectory(d)) {
                 continue;
             }
@@ -250,7 +268,7 @@ final class Cgroups {
      * pod cgroup has the files its limits go into; a controller a level cannot delegate is left out.
      */
     static void create(String cgroup) throws IOException {
-        String rel = cgroup.replaceFirst("^/+", "");
+        String rel = relative(cgroup);
         for (Hierarchy h : hierarchies()) {
             if (h.v2()) {
                 Path level = h.mountPoint();
@@ -272,7 +290,7 @@ final class Cgroups {
      * returns the directories, for a process to join through their {@code cgroup.procs}.
      */
     static List<Path> createEverywhere(String cgroup) throws IOException {
-        String rel = cgroup.replaceFirst("^/+", "");
+        String rel = relative(cgroup);
         List<Path> dirs = new ArrayList<>();
         for (Hierarchy h : hierarchies()) {
             Path level = h.mountPoint();
@@ -326,7 +344,7 @@ final class Cgroups {
         long period = res.cpuPeriod() > 0 ? res.cpuPeriod() : 100_000;
         long quota = res.cpuQuota() > 0 ? res.cpuQuota() + Math.max(0, overhead.cpuQuota()) : 0;
         for (Hierarchy h : hierarchies()) {
-            Path d = h.mountPoint().resolve(podCgroup.replaceFirst("^/+", ""));
+            Path d = h.mountPoint().resolve(relative(podCgroup));
             if (!Files.isDirectory(d)) {
                 continue;
             }

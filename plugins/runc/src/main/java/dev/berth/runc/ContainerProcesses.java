@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
+import dev.berth.oci.SmallFiles;
 import dev.berth.runc.ContainerProcesses.Exit;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.spi.BackendException;
@@ -63,7 +64,7 @@ final class ContainerProcesses {
         Instant started = StateStore.time(startedAt);
         Map<String, String> info = info(id);
         Optional<Exit> exit = exit(id);
-        if (exit.isEmpty() && startedPid > 0 && conmonAlive(id)) {
+        if (startedAndSupervised(id, startedPid, exit)) {
             return new ContainerStatus(id, ContainerStatus.State.RUNNING, created, started, null, 0, "", "",
                     startedPid, info);
         }
@@ -100,6 +101,14 @@ final class ContainerProcesses {
     }
 
     /**
+     * Running for certain without asking the runtime: berth started it ({@code startedPid} above 0), it left no exit
+     * file, and its conmon is alive.
+     */
+    private boolean startedAndSupervised(String id, long startedPid, Optional<Exit> exit) {
+        return exit.isEmpty() && startedPid > 0 && conmonAlive(id);
+    }
+
+    /**
      * The status info of a runtime container (pause or workload), shown by verbose status and {@code berth explain}:
      * {@code runtime} (the OCI runtime binary), {@code bundle}, and {@code conmon_pid} (the conmon that supervises
      * it, while its pid file is there). Keys are listed in the plugin's README; they stay as they are.
@@ -132,8 +141,17 @@ final class ContainerProcesses {
         return info;
     }
 
-    /** The cgroups path in the bundle's config.json (records keep it only for the cgroupfs driver); else empty. */
+    /**
+     * The cgroups path the runtime was given, for a record that does not keep it (the systemd driver's): made again
+     * from the pod's cgroup parent as create made it, else (the pod's record gone) read from the bundle's
+     * config.json; else empty. Every exec probe asks for the container's status, so the file is not read each time.
+     */
     private String specCgroupsPath(String id) {
+        ContainerRecord rec = state.containers.get(id);
+        StateStore.SandboxRecord pod = rec == null ? null : state.sandboxes.get(rec.sandboxId());
+        if (options.systemdCgroup() && pod != null) {
+            return OciResources.cgroupsPath(true, pod.cgroupParent(), pod.id(), id);
+        }
         Path config = state.bundle(id).resolve("config.json");
         try {
             return Files.isRegularFile(config)
@@ -154,7 +172,10 @@ final class ContainerProcesses {
     Optional<Exit> exit(String id) {
         Path f = state.exits.resolve(id);
         try {
-            String s = Files.readString(f).strip();
+            if (!Files.exists(f)) { // the common case, a running container: no exception to build
+                return Optional.empty();
+            }
+            String s = SmallFiles.read(f, 16).strip();
             if (s.isEmpty()) {
                 return Optional.empty();
             }
@@ -287,8 +308,8 @@ final class ContainerProcesses {
         }
         try {
             // A reused pid could be another container's conmon: its command line names the container.
-            String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
-            return cmdline.contains(" -c " + id + " ");
+            String cmdline = SmallFiles.read(Path.of("/proc", Long.toString(pid), "cmdline"), 2048);
+            return cmdline.contains("\0-c\0" + id + "\0");
         } catch (IOException e) {
             return false;
         }
@@ -303,7 +324,10 @@ final class ContainerProcesses {
      * runs; NOT_FOUND for a container this handler does not have.
      */
     void requireRunning(String containerId, String what) {
-        state.requireContainer(containerId);
+        ContainerRecord rec = state.requireContainer(containerId);
+        if (startedAndSupervised(containerId, rec.startedAt() != null ? rec.pid() : 0, exit(containerId))) {
+            return; // every exec probe comes here: no status to build, no info to read
+        }
         if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "failed to " + what
                     + " container \"" + containerId + "\": it is not running");

@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.oci.Lookups;
+import dev.berth.oci.SmallFiles;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendContext;
@@ -140,7 +141,7 @@ final class HandlerState {
         // cgroup.procs is then empty.
         String sub = scope + "/" + SystemdCgroups.CRUN_SUBGROUP;
         for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
-            if (Files.isDirectory(h.mountPoint().resolve(sub.replaceFirst("^/+", "")))) {
+            if (Files.isDirectory(h.mountPoint().resolve(Cgroups.relative(sub)))) {
                 return sub;
             }
         }
@@ -261,11 +262,7 @@ final class HandlerState {
     }
 
     static long readPid(Path file) {
-        try {
-            return Long.parseLong(Files.readString(file).strip());
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
+        return SmallFiles.readLong(file);
     }
 
     static void sleep(long millis) {

@@ -3,6 +3,7 @@ package dev.berth.runc;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
+import dev.berth.oci.SmallFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,12 +104,7 @@ final class LogJoiner {
 
     /** The joiner's pid while it runs; empty when it has finished, was never started or is gone. */
     static Optional<Long> running(Path bundle) {
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(bundle.resolve(PID_FILE)).strip());
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        }
+        long pid = SmallFiles.readLong(bundle.resolve(PID_FILE));
         return Processes.live(pid, PROGRAM) ? Optional.of(pid) : Optional.empty();
     }
 

@@ -3,6 +3,7 @@ package dev.berth.runc;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
+import dev.berth.oci.SmallFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,11 +78,8 @@ final class PauseProcess {
 
     /** The pid in the bundle's pid file, if any. */
     static OptionalLong pid(Path bundle) {
-        try {
-            return OptionalLong.of(Long.parseLong(Files.readString(bundle.resolve(PID_FILE)).strip()));
-        } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty();
-        }
+        long pid = SmallFiles.readLong(bundle.resolve(PID_FILE));
+        return pid < 0 ? OptionalLong.empty() : OptionalLong.of(pid);
     }
 
     /**

@@ -94,11 +94,11 @@ final class PodSlices {
     private boolean exists(String slice) {
         Path h = Cgroups.systemdHierarchy();
         return h != null && Files.isDirectory(h.resolve(
-                SystemdCgroups.sliceCgroup(state.systemdRoot(), slice).replaceFirst("^/+", "")));
+                Cgroups.relative(SystemdCgroups.sliceCgroup(state.systemdRoot(), slice))));
     }
 
     private boolean empty(String slice) {
-        String rel = SystemdCgroups.sliceCgroup(state.systemdRoot(), slice).replaceFirst("^/+", "");
+        String rel = Cgroups.relative(SystemdCgroups.sliceCgroup(state.systemdRoot(), slice));
         for (Cgroups.Hierarchy h : Cgroups.hierarchies()) {
             Path d = h.mountPoint().resolve(rel);
             if (!Files.isDirectory(d)) {

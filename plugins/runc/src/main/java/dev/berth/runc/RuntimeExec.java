@@ -168,13 +168,17 @@ final class RuntimeExec {
         Stream read(InputStream in, String name) {
             Stream s = new Stream();
             Thread.ofVirtual().name("berth-exec-" + name).start(() -> {
-                byte[] buf = new byte[8192];
+                // A probe's output is mostly a line or two: a small buffer, a larger one once a read fills it.
+                byte[] buf = new byte[1024];
                 try (in) {
                     for (int n; (n = in.read(buf)) >= 0; ) {
                         int read = n;
                         int take = Math.min(n, room.getAndUpdate(r -> Math.max(0, r - read)));
                         if (take > 0) {
                             s.keep(buf, take);
+                        }
+                        if (n == buf.length && buf.length < 8192) {
+                            buf = new byte[8192];
                         }
                     }
                 } catch (IOException e) {

@@ -17,7 +17,7 @@ final class Stats {
         if (cgroup == null || cgroup.isEmpty()) {
             return new Usage(now, -1, -1, -1, -1, -1, -1, -1);
         }
-        String rel = cgroup.replaceFirst("^/+", "");
+        String rel = Cgroups.relative(cgroup);
         long cpu = -1;
         long usage = -1;
         long workingSet = -1;
@@ -77,7 +77,7 @@ final class Stats {
             return null;
         }
         Usage u = read(cgroup);
-        String rel = cgroup.replaceFirst("^/+", "");
+        String rel = Cgroups.relative(cgroup);
         long user = -1;
         long system = -1;
         long cache = -1;

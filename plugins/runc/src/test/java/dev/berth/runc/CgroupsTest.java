@@ -32,6 +32,41 @@ class CgroupsTest {
     }
 
     @Test
+    void readKeysScansEdgeLinesAsTheKernelWritesThem(@TempDir Path dir) throws Exception {
+        Path stat = dir.resolve("cpu.stat");
+        // A key that is a prefix of another, one named twice (the first decides), an empty value, and a last line
+        // without its newline; over 2 KiB of lines before it, past the first buffer.
+        StringBuilder text = new StringBuilder("usage 1\nusage_usec 2\nusage_usec 3\nempty \n");
+        for (int i = 0; i < 200; i++) {
+            text.append("filler_").append(i).append(' ').append(i).append('\n');
+        }
+        text.append("throttled_usec 99");
+        Files.writeString(stat, text);
+        assertThat(Cgroups.readKeys(stat, "usage_usec", "usage", "empty", "throttled_usec", "usage_u"))
+                .containsExactly(OptionalLong.of(2), OptionalLong.of(1), OptionalLong.empty(), OptionalLong.of(99),
+                        OptionalLong.empty());
+    }
+
+    @Test
+    void readLongTakesOneNumberOrMax(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("memory.current"), "4096\n");
+        Files.writeString(dir.resolve("memory.max"), "max\n");
+        Files.writeString(dir.resolve("odd"), "12 34\n");
+        assertThat(Cgroups.readLong(dir.resolve("memory.current"))).hasValue(4096);
+        assertThat(Cgroups.readLong(dir.resolve("memory.max"))).hasValue(Long.MAX_VALUE);
+        assertThat(Cgroups.readLong(dir.resolve("odd"))).isEmpty();
+        assertThat(Cgroups.readLong(dir.resolve("gone"))).isEmpty();
+    }
+
+    @Test
+    void aCgroupPathIsMadeRelativeToTheHierarchy() {
+        assertThat(Cgroups.relative("//kubepods/pod1")).isEqualTo("kubepods/pod1");
+        assertThat(Cgroups.relative("kubepods")).isEqualTo("kubepods");
+        assertThat(Cgroups.relative("/")).isEmpty();
+        assertThat(Cgroups.relative("")).isEmpty();
+    }
+
+    @Test
     void theCgroupMountsAreReadOncePerIntervalNotOncePerCall() {
         // The stats of every container ask for the hierarchies; reading mountinfo each time made a stats call
         // grow with the square of the pods.

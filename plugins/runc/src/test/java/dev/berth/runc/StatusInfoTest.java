@@ -88,4 +88,26 @@ class StatusInfoTest {
                     .doesNotContainKeys("conmon_pid", "runtime_pid");
         }
     }
+
+    @Test
+    void withTheSystemdDriverTheCgroupIsMadeFromThePodNotReadFromTheBundle() throws Exception {
+        TestingBackendContext context = new TestingBackendContext("runc", dir);
+        Path state = context.stateDir();
+        StateStore store = new StateStore(state);
+        store.put(new SandboxRecord(POD, "2026-12-03T15:00:00Z", "kubepods-besteffort.slice", "", "", "POD",
+                "CONTAINER", "POD", "", "", "", List.of(), 3100, "", ""));
+        store.put(new ContainerRecord(SYSTEMD_CTR, POD, "sd", "2026-12-03T15:00:01Z", null, "", "", "", 0));
+        // No config.json in the bundle: the cgroups path comes from the pod's cgroup parent, as create made it.
+        Files.createDirectories(state.resolve("b").resolve(SYSTEMD_CTR));
+        Files.createDirectories(state.resolve("exits"));
+        Files.writeString(state.resolve("exits").resolve(SYSTEMD_CTR), "0");
+
+        try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of("systemd_cgroup", true),
+                context)) {
+            assertThat(backend.containerStatus(SYSTEMD_CTR).info())
+                    .containsEntry("cgroup", OciResources.cgroupsPath(true, "kubepods-besteffort.slice", POD,
+                            SYSTEMD_CTR))
+                    .containsEntry("cgroup", "kubepods-besteffort.slice:berth:" + SYSTEMD_CTR);
+        }
+    }
 }
