@@ -20,7 +20,7 @@ final class Cgroups {
     private Cgroups() {}
 
     /** A cgroup mount from /proc/self/mountinfo: where, its file system type and its super options. */
-    private record CgroupMount(Path mountPoint, String type, List<String> options) {}
+    record CgroupMount(Path mountPoint, String type, List<String> options) {}
 
     /**
      * How long a reading of the cgroup mounts is used. Every stats reading needs them, and reading
@@ -29,7 +29,7 @@ final class Cgroups {
      * with the square of the pod count. The hierarchies do not change while a node runs; a remount shows within this.
      */
     static final long MOUNTS_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    private record MountsReading(long at, List<CgroupMount> mounts) {}
+    private record MountsReading(long at, List<CgroupMount> mounts, List<Hierarchy> hierarchies) {}
     private static volatile MountsReading mounts;
     /** How often mountinfo was read, for the tests. */
     static final java.util.concurrent.atomic.AtomicLong MOUNTINFO_READS = new java.util.concurrent.atomic.AtomicLong();
@@ -39,41 +39,62 @@ final class Cgroups {
      * reading is used for {@link #MOUNTS_TTL_NANOS}; one that found nothing is not kept.
      */
     private static List<CgroupMount> cgroupMounts() {
+        return reading().mounts();
+    }
+
+    private static MountsReading reading() {
         MountsReading r = mounts;
         long now = System.nanoTime();
         if (r != null && now - r.at() < MOUNTS_TTL_NANOS) {
-            return r.mounts();
+            return r;
         }
         List<CgroupMount> fresh = readCgroupMounts();
-        mounts = fresh.isEmpty() ? null : new MountsReading(now, fresh);
-        return fresh;
+        MountsReading reading = new MountsReading(now, fresh, hierarchiesOf(fresh));
+        mounts = fresh.isEmpty() ? null : reading;
+        return reading;
     }
 
     private static List<CgroupMount> readCgroupMounts() {
         MOUNTINFO_READS.incrementAndGet();
-        List<CgroupMount> out = new ArrayList<>();
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                int dash = line.indexOf(" - ");
-                if (dash < 0) {
-                    continue;
-                }
-                String[] pre = line.substring(0, dash).split(" ");
-                String[] post = line.substring(dash + 3).split(" ");
-                if (post.length < 3 || pre.length < 5 || !(post[0].equals("cgroup") || post[0].equals("cgroup2"))) {
-                    continue;
-                }
-                out.add(new CgroupMount(Path.of(pre[4]), post[0], List.of(post[2].split(","))));
-            }
+            return parseCgroupMounts(SmallFiles.read(Path.of("/proc/self/mountinfo"), 64 << 10));
         } catch (IOException e) {
             return List.of();
+        }
+    }
+
+    /** The cgroup and cgroup2 mounts in a mountinfo text. */
+    static List<CgroupMount> parseCgroupMounts(String text) {
+        List<CgroupMount> out = new ArrayList<>();
+        // A node has a few mounts per pod and a handful of cgroup ones: only the lines whose file system type (the
+        // first field after " - ") starts with "cgroup" are cut out of the text.
+        for (int at = 0; at < text.length(); ) {
+            int eol = text.indexOf('\n', at);
+            int end = eol < 0 ? text.length() : eol;
+            int start = at;
+            int dash = text.indexOf(" - ", start);
+            at = end + 1;
+            if (dash < 0 || dash >= end || !text.startsWith("cgroup", dash + 3)) {
+                continue;
+            }
+            String[] pre = text.substring(start, dash).split(" ");
+            String[] post = text.substring(dash + 3, end).split(" ");
+            if (post.length < 3 || pre.length < 5 || !(post[0].equals("cgroup") || post[0].equals("cgroup2"))) {
+                continue;
+            }
+            out.add(new CgroupMount(Path.of(pre[4]), post[0], List.of(post[2].split(","))));
         }
         return List.copyOf(out);
     }
 
+    /** The mounted hierarchies, from the reading of the mounts in use ({@link #MOUNTS_TTL_NANOS}). */
     static List<Hierarchy> hierarchies() {
+        return reading().hierarchies();
+    }
+
+    static List<Hierarchy> hierarchiesOf(List<CgroupMount> mounts) {
         List<Hierarchy> out = new ArrayList<>();
-        for (CgroupMount m : cgroupMounts()) {
+        for (CgroupMount m : mounts) {
             if (m.type().equals("cgroup2")) {
                 out.add(new Hierarchy(m.mountPoint(), true, List.of()));
             } else {
@@ -84,10 +105,10 @@ final class Cgroups {
                         ctrls.add(o);
                     }
                 }
-                out.add(new Hierarchy(m.mountPoint(), false, ctrls));
+                out.add(new Hierarchy(m.mountPoint(), false, List.copyOf(ctrls)));
             }
         }
-        return out;
+        return List.copyOf(out);
     }
 
     /**

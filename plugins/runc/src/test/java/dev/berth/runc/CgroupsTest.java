@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +46,26 @@ class CgroupsTest {
         assertThat(Cgroups.readKeys(stat, "usage_usec", "usage", "empty", "throttled_usec", "usage_u"))
                 .containsExactly(OptionalLong.of(2), OptionalLong.of(1), OptionalLong.empty(), OptionalLong.of(99),
                         OptionalLong.empty());
+    }
+
+    @Test
+    void theHierarchiesAreTheCgroupLinesOfMountinfo() {
+        String mountinfo = """
+                22 1 0:21 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w
+                30 22 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+                31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw
+                32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,name=systemd
+                33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct
+                40 22 0:40 / /var/lib/x/cgroup-like rw - cgroupfake none rw
+                41 22 0:41 / /run/netns/cni-1 rw - nsfs nsfs rw""";
+        var mounts = Cgroups.parseCgroupMounts(mountinfo);
+        assertThat(mounts).extracting(m -> m.mountPoint().toString()).containsExactly("/sys/fs/cgroup/unified",
+                "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/cpu,cpuacct");
+        assertThat(Cgroups.hierarchiesOf(mounts)).containsExactly(
+                new Cgroups.Hierarchy(Path.of("/sys/fs/cgroup/unified"), true, List.of()),
+                new Cgroups.Hierarchy(Path.of("/sys/fs/cgroup/systemd"), false, List.of()),
+                new Cgroups.Hierarchy(Path.of("/sys/fs/cgroup/cpu,cpuacct"), false, List.of("cpu", "cpuacct")));
+        assertThat(Cgroups.parseCgroupMounts("")).isEmpty();
     }
 
     @Test
