@@ -180,12 +180,8 @@ final class ContractChecks {
         String sb = r.runSandbox();
         String id = r.runContainer(sb);
         call("stopContainer", () -> r.backend().stopContainer(id, Duration.ZERO));
-        try {
-            r.backend().execSync(id, r.fixture().echoCommand("x"), Duration.ofSeconds(10));
-        } catch (BackendException e) {
-            return;
-        }
-        throw new ContractSuite.Failure("execSync in an EXITED container succeeded; expected a BackendException");
+        expectKind(BackendException.Kind.FAILED_PRECONDITION, "execSync in an EXITED container",
+                () -> r.backend().execSync(id, r.fixture().echoCommand("x"), Duration.ofSeconds(10)));
     }
 
     static void concurrentPods(ContractSuite.Run r) throws InterruptedException {

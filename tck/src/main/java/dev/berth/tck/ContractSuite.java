@@ -108,7 +108,8 @@ public final class ContractSuite {
                         ContractChecks::execOutputAndExitCode),
                 new Check("exec-timeout", "execSync past its timeout is DEADLINE_EXCEEDED and the container keeps "
                         + "running", ContractChecks::execTimeout),
-                new Check("exec-not-running", "execSync in an exited container fails with a BackendException",
+                new Check("exec-not-running", "execSync in an exited container fails with FAILED_PRECONDITION "
+                        + "(core relies on it: it is ExecSync's running check)",
                         ContractChecks::execNotRunning),
                 new Check("concurrent-pods", "three pods created, started, exec'd into, stopped and removed at once "
                         + "(core calls a backend concurrently)", ContractChecks::concurrentPods));

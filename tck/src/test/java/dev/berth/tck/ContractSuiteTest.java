@@ -72,6 +72,8 @@ class ContractSuiteTest {
                         "concurrent-pods",
                         // execSync loses the exit code
                         "exec-output-and-exit-code",
+                        // execSync in an exited container throws INTERNAL instead of FAILED_PRECONDITION
+                        "exec-not-running",
                         // the second stop publishes the exit again
                         "container-stop-event",
                         // removing a running container throws IllegalStateException (also in exec-timeout's
@@ -85,6 +87,8 @@ class ContractSuiteTest {
                 .contains("succeeded, expected a BackendException of kind NOT_FOUND");
         assertThat(byName.get("exec-output-and-exit-code").reason())
                 .contains("execSync(exit 3) returned exit code 0, expected 3");
+        assertThat(byName.get("exec-not-running").reason())
+                .contains("threw INTERNAL (exec failed: container not running), expected FAILED_PRECONDITION");
         assertThat(byName.get("container-stop-event").reason()).contains("2 STOPPED events for one exit");
         assertThat(byName.get("container-remove-running").reason())
                 .contains("java.lang.IllegalStateException").contains("a backend throws only BackendException");
@@ -191,6 +195,9 @@ class ContractSuiteTest {
 
         @Override
         public ExecResult execSync(String containerId, List<String> command, Duration timeout) {
+            if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
+                throw new BackendException(BackendException.Kind.INTERNAL, "exec failed: container not running");
+            }
             ExecResult r = super.execSync(containerId, command, timeout);
             return new ExecResult(r.stdout(), r.stderr(), 0);
         }

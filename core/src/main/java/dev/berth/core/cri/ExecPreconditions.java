@@ -7,10 +7,11 @@ import dev.berth.spi.ContainerStatus;
 import java.util.List;
 
 /**
- * What ExecSync, Exec and Attach (runtime.v1, and v1alpha2 and the proto2 runtime through the same classes) check
- * before a backend runs anything, so that every backend sees only well-formed calls on running containers and
- * the client gets the same status whatever the handler: an empty command is INVALID_ARGUMENT, a container that
- * is not running FAILED_PRECONDITION naming its state.
+ * What ExecSync, Exec and Attach (runtime.v1, and v1alpha2 and the proto2 runtime through the same classes) check,
+ * so that the client gets the same status whatever the handler: an empty command is INVALID_ARGUMENT before a
+ * backend runs anything, a container that is not running FAILED_PRECONDITION naming its state. Exec and Attach
+ * check the state before they hand out a URL (nothing of the backend runs until the client connects); ExecSync
+ * lets the backend's own refusal be the check and names the state only when it fails (see {@code ExecSync}).
  */
 public final class ExecPreconditions {
     private ExecPreconditions() {}
@@ -41,13 +42,21 @@ public final class ExecPreconditions {
      * @param action what the RPC would do, as in "exec in" or "attach to"
      */
     public static void requireRunning(CriRuntime cri, ContainerRecord c, Handler h, String action) {
-        ContainerStatus kept = cri.containerStates().kept(c.id());
-        if (kept != null && kept.state() != ContainerStatus.State.RUNNING) {
-            throw notRunning(c, kept, action);
-        }
+        refuseKeptNotRunning(cri, c, action);
         ContainerStatus s = cri.onContainer(c, h, action, () -> h.backend().containerStatus(c.id()));
         if (s == null || s.state() != ContainerStatus.State.RUNNING) {
             throw notRunning(c, s, action);
+        }
+    }
+
+    /**
+     * FAILED_PRECONDITION, naming the state, when a status other than RUNNING is kept in memory for the container
+     * (the first half of {@link #requireRunning}, which asks nothing of the backend).
+     */
+    public static void refuseKeptNotRunning(CriRuntime cri, ContainerRecord c, String action) {
+        ContainerStatus kept = cri.containerStates().kept(c.id());
+        if (kept != null && kept.state() != ContainerStatus.State.RUNNING) {
+            throw notRunning(c, kept, action);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.spi.BackendContext;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.EventSource;
@@ -41,11 +42,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ExecSync, Exec and Attach refuse an empty command and a container that is not running in core, before the
- * backend runs anything, over runtime.v1 and runtime.v1alpha2 alike.
+ * ExecSync, Exec and Attach refuse an empty command and a container that is not running with the same status
+ * whatever the backend, over runtime.v1 and runtime.v1alpha2 alike, and nothing runs in such a container. Exec and
+ * Attach check in core before they hand out a URL; ExecSync lets the backend's own refusal (the SPI's contract) be
+ * the check, and asks the status only to name the state.
  */
 class ExecPreconditionsTest {
-    /** The exec and attach calls the backend got. */
+    /** The exec and attach calls the backend ran (an execSync it refused is not here). */
     static final List<String> RAN = new CopyOnWriteArrayList<>();
 
     @TempDir
@@ -62,8 +65,12 @@ class ExecPreconditionsTest {
 
         @Override
         public ExecResult execSync(String containerId, List<String> command, Duration timeout) {
+            if (command.getFirst().equals("boom")) {
+                throw new BackendException(BackendException.Kind.INTERNAL, "the exec helper crashed");
+            }
+            ExecResult r = super.execSync(containerId, command, timeout);
             RAN.add("execSync " + command);
-            return super.execSync(containerId, command, timeout);
+            return r;
         }
 
         @Override
@@ -113,6 +120,15 @@ class ExecPreconditionsTest {
             }
             return new ContainerStatus(s.id(), ContainerStatus.State.EXITED, s.createdAt(), s.startedAt(),
                     Instant.now(), 0, "Completed", "", 0, s.info());
+        }
+
+        @Override
+        public ExecResult execSync(String containerId, List<String> command, Duration timeout) {
+            if (EXITED_SILENTLY.contains(containerId)) { // as a real backend sees the exit before its event
+                throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                        "container \"" + containerId + "\" has exited");
+            }
+            return super.execSync(containerId, command, timeout);
         }
     }
 
@@ -269,13 +285,23 @@ class ExecPreconditionsTest {
     }
 
     @Test
-    void aKeptRunningIsCheckedWithTheBackendBeforeAnExec() {
+    void anExecSyncOnAKeptRunningAsksTheBackendOnlyToRunIt() {
         String ctr = createdContainer("kept-running", "e");
         h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
         assertThat(statusOf(ctr)).isEqualTo(ContainerState.CONTAINER_RUNNING);
         int calls = STATUS_CALLS.get();
         h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo").build());
-        assertThat(STATUS_CALLS.get()).isEqualTo(calls + 1);
+        assertThat(STATUS_CALLS.get()).as("the backend's execSync is the running check").isEqualTo(calls);
         assertThat(RAN).containsExactly("execSync [echo]");
+    }
+
+    @Test
+    void aBackendsOtherFailureOnARunningContainerReachesTheClientAsItIs() {
+        String ctr = createdContainer("boom", "e");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        int calls = STATUS_CALLS.get();
+        assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("boom").build()),
+                Status.Code.INTERNAL, "the exec helper crashed");
+        assertThat(STATUS_CALLS.get()).as("asked once, after the failure, to name a state").isEqualTo(calls + 1);
     }
 }

@@ -117,7 +117,7 @@ final class ContainerProcesses {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("runtime", options.binary().toString());
         info.put("bundle", state.bundle(id).toString());
-        long conmon = HandlerState.readPid(state.bundle(id).resolve("conmon.pid"));
+        long conmon = SmallFiles.readLong(state.bundle(id).resolve("conmon.pid"));
         if (conmon > 0) {
             info.put("conmon_pid", Long.toString(conmon));
         }
@@ -275,7 +275,7 @@ final class ContainerProcesses {
     /** Forcibly removes the runtime container and its conmon. Never throws. */
     void destroy(String id) {
         cli.run(List.of("delete", "--force", id));
-        long conmonPid = HandlerState.readPid(state.bundle(id).resolve("conmon.pid"));
+        long conmonPid = SmallFiles.readLong(state.bundle(id).resolve("conmon.pid"));
         if (conmonPid > 0) {
             Optional<ProcessHandle> ph = ProcessHandle.of(conmonPid).filter(p -> isConmon(conmonPid));
             if (ph.isPresent()) {
@@ -302,7 +302,7 @@ final class ContainerProcesses {
 
     /** Whether the conmon that supervises {@code id} runs: alive, not a zombie, and started for that id. */
     boolean conmonAlive(String id) {
-        long pid = HandlerState.readPid(state.bundle(id).resolve("conmon.pid"));
+        long pid = SmallFiles.readLong(state.bundle(id).resolve("conmon.pid"));
         if (pid <= 0 || !isConmon(pid)) {
             return false;
         }
@@ -321,7 +321,8 @@ final class ContainerProcesses {
 
     /**
      * Refuses {@code what} (as in "failed to {@code what} container ...") with FAILED_PRECONDITION unless the container
-     * runs; NOT_FOUND for a container this handler does not have.
+     * runs; NOT_FOUND for a container this handler does not have. For ExecSync this is the only running check: core
+     * asks for the status only when the exec fails (the SPI's contract).
      */
     void requireRunning(String containerId, String what) {
         ContainerRecord rec = state.requireContainer(containerId);

@@ -15,7 +15,13 @@ import dev.berth.spi.ExecResult;
 import io.grpc.MethodDescriptor;
 import java.time.Duration;
 
-/** ExecSync runs a command in a container and returns its output and exit code; {@code timeout} is honoured. */
+/**
+ * ExecSync runs a command in a container and returns its output and exit code; {@code timeout} is honoured. The
+ * kubelet's exec probes send it every few seconds per container, so whether the container runs is checked once: a
+ * state kept in memory other than RUNNING refuses it in core, and otherwise the backend's execSync, which the SPI
+ * requires to refuse a container that does not run, is the check. Only when the backend fails is the container's
+ * status asked, to answer FAILED_PRECONDITION naming its state as Exec and Attach do.
+ */
 public final class ExecSync implements UnaryRpc<ExecSyncRequest, ExecSyncResponse> {
     private final CriRuntime cri;
 
@@ -38,9 +44,17 @@ public final class ExecSync implements UnaryRpc<ExecSyncRequest, ExecSyncRespons
         }
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
-        ExecPreconditions.requireRunning(cri, c, h, "exec in");
-        ExecResult r = cri.onContainer(c, h, "exec in",
-                () -> h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout())));
+        ExecPreconditions.refuseKeptNotRunning(cri, c, "exec in");
+        ExecResult r;
+        try {
+            r = cri.onContainer(c, h, "exec in",
+                    () -> h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout())));
+        } catch (BackendException e) {
+            // The backend's refusal is the running check (the exec probes' path asks nothing twice); the status
+            // names the state in the same words whatever the backend, as for Exec and Attach.
+            ExecPreconditions.requireRunning(cri, c, h, "exec in");
+            throw e;
+        }
         return ExecSyncResponse.newBuilder().setStdout(ByteString.copyFrom(r.stdout()))
                 .setStderr(ByteString.copyFrom(r.stderr())).setExitCode(r.exitCode()).build();
     }
