@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.SmallFiles;
 import dev.berth.spi.BundleRunning;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,7 +101,7 @@ final class BundleCgroupStats {
     private static List<Long> longs(Path file) {
         try {
             List<Long> out = new ArrayList<>();
-            for (String s : Files.readString(file).strip().split("\\s+")) {
+            for (String s : SmallFiles.read(file, 256).strip().split("\\s+")) {
                 if (!s.isEmpty()) {
                     out.add(Long.parseLong(s));
                 }
@@ -111,21 +112,27 @@ final class BundleCgroupStats {
         }
     }
 
-    private static Map<String, Long> keyed(Path file) {
-        Map<String, Long> out = new LinkedHashMap<>();
+    /** Every {@code key value} line of a flat-keyed file whose value is a number, in the file's order. */
+    static Map<String, Long> keyed(Path file) {
+        String text;
         try {
-            for (String line : Files.readAllLines(file)) {
-                String[] f = line.split(" ");
-                if (f.length == 2) {
-                    try {
-                        out.put(f[0], Long.parseLong(f[1]));
-                    } catch (NumberFormatException e) {
-                        // not a counter
-                    }
-                }
-            }
+            text = SmallFiles.read(file, 2048);
         } catch (IOException e) {
             return Map.of();
+        }
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (int start = 0; start < text.length(); ) {
+            int eol = text.indexOf('\n', start);
+            int end = eol < 0 ? text.length() : eol;
+            int space = text.indexOf(' ', start);
+            if (space > start && space < end - 1 && text.indexOf(' ', space + 1, end) < 0) {
+                try {
+                    out.put(text.substring(start, space), Long.parseLong(text, space + 1, end, 10));
+                } catch (NumberFormatException e) {
+                    // not a counter
+                }
+            }
+            start = end + 1;
         }
         return out;
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
+import dev.berth.oci.SmallFiles;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.BundleRunning;
@@ -282,7 +283,7 @@ final class BundleContainers implements AutoCloseable {
             for (Proc p : rec.processes()) {
                 // conmon exits on its own once its process is gone; one whose process was killed with the
                 // container has nothing left to supervise.
-                long conmon = HandlerState.readPid(procDir(id, p.processId()).resolve("conmon.pid"));
+                long conmon = SmallFiles.readLong(procDir(id, p.processId()).resolve("conmon.pid"));
                 if (conmon > 0 && p.processId().equals(BundleRunning.INIT)) {
                     waitGone(conmon);
                 }

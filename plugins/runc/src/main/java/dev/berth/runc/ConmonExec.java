@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.SmallFiles;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
@@ -172,7 +173,7 @@ final class ConmonExec {
         if (!options.runsc()) {
             return;
         }
-        long pid = HandlerState.readPid(pidFile.resolveSibling(pidFile.getFileName() + ".internal"));
+        long pid = SmallFiles.readLong(pidFile.resolveSibling(pidFile.getFileName() + ".internal"));
         if (pid > 0) {
             cli.run(List.of("kill", "--pid=" + pid, containerId, "SIGKILL"));
         }

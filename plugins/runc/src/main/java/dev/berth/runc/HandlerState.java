@@ -2,7 +2,6 @@ package dev.berth.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.oci.Lookups;
-import dev.berth.oci.SmallFiles;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendContext;
@@ -259,10 +258,6 @@ final class HandlerState {
 
     static Path path(String s) {
         return s == null || s.isEmpty() ? null : Path.of(s);
-    }
-
-    static long readPid(Path file) {
-        return SmallFiles.readLong(file);
     }
 
     static void sleep(long millis) {

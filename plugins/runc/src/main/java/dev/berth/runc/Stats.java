@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.SmallFiles;
 import dev.berth.spi.PodMetricsSource.ContainerMetrics;
 import dev.berth.spi.StatsProvider.Usage;
 import java.io.IOException;
@@ -145,11 +146,24 @@ final class Stats {
     }
 
     /** Lines of a cgroup list file (one process or thread id each), or -1 if it cannot be read. */
-    private static long lines(Path file) {
+    static long lines(Path file) {
+        String text;
         try {
-            return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).count();
+            text = SmallFiles.read(file, 256);
         } catch (IOException e) {
             return -1;
         }
+        long n = 0;
+        boolean blank = true;
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (ch == '\n') {
+                n += blank ? 0 : 1;
+                blank = true;
+            } else if (!Character.isWhitespace(ch)) {
+                blank = false;
+            }
+        }
+        return n + (blank ? 0 : 1);
     }
 }

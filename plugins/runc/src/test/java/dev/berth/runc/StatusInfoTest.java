@@ -28,15 +28,27 @@ class StatusInfoTest {
     static final String CTR = "c".repeat(64);
     static final String SYSTEMD_CTR = "d".repeat(64);
 
+    /** A pod's record as create writes it; its pause process {@code pid} (0: none), its pinned namespaces. */
+    private static SandboxRecord pod(String id, String cgroupParent, String cgroupPath, long pid, String pinned) {
+        return new SandboxRecord(id, "2026-12-03T15:00:00Z", cgroupParent, cgroupPath, "", "POD", "CONTAINER", "POD",
+                "", "", "", List.of(), pid, "", pinned);
+    }
+
+    /** The exit files that say these pods' and containers' processes are gone. */
+    private static void exited(Path state, String... ids) throws java.io.IOException {
+        Files.createDirectories(state.resolve("exits"));
+        for (String id : ids) {
+            Files.writeString(state.resolve("exits").resolve(id), "0");
+        }
+    }
+
     @Test
     void containersAndPodsNameTheirConmonRuntimePidBundleAndCgroup() throws Exception {
         TestingBackendContext context = new TestingBackendContext("runc", dir);
         Path state = context.stateDir();
         StateStore store = new StateStore(state);
-        store.put(new SandboxRecord(POD, "2026-12-03T15:00:00Z", "/kubepods", "/kubepods/pod-a", "", "POD",
-                "CONTAINER", "POD", "", "", "", List.of(), 3100, "", ""));
-        store.put(new SandboxRecord(PINNED, "2026-12-03T15:00:00Z", "/kubepods", "/kubepods/pod-b", "", "POD",
-                "CONTAINER", "POD", "", "", "", List.of(), 0, "", state.resolve("b").resolve(PINNED).resolve("ns")
+        store.put(pod(POD, "/kubepods", "/kubepods/pod-a", 3100, ""));
+        store.put(pod(PINNED, "/kubepods", "/kubepods/pod-b", 0, state.resolve("b").resolve(PINNED).resolve("ns")
                 .toString()));
         store.put(new ContainerRecord(CTR, POD, "app", "2026-12-03T15:00:01Z", "2026-12-03T15:00:02Z", "", "",
                 "/kubepods/pod-a/" + CTR, 3200));
@@ -49,10 +61,7 @@ class StatusInfoTest {
         Files.writeString(state.resolve("b").resolve(CTR).resolve("conmon.pid"), "3199\n");
         Files.writeString(state.resolve("b").resolve(SYSTEMD_CTR).resolve("config.json"),
                 "{\"linux\":{\"cgroupsPath\":\"kubepods.slice:berth:" + SYSTEMD_CTR + "\"}}");
-        Files.createDirectories(state.resolve("exits"));
-        for (String id : List.of(POD, CTR, SYSTEMD_CTR)) {
-            Files.writeString(state.resolve("exits").resolve(id), "0");
-        }
+        exited(state, POD, CTR, SYSTEMD_CTR);
 
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of(), context)) {
             String runtime = RuncOptions.parse("runc", Map.of(), state).binary().toString();
@@ -94,13 +103,11 @@ class StatusInfoTest {
         TestingBackendContext context = new TestingBackendContext("runc", dir);
         Path state = context.stateDir();
         StateStore store = new StateStore(state);
-        store.put(new SandboxRecord(POD, "2026-12-03T15:00:00Z", "kubepods-besteffort.slice", "", "", "POD",
-                "CONTAINER", "POD", "", "", "", List.of(), 3100, "", ""));
+        store.put(pod(POD, "kubepods-besteffort.slice", "", 3100, ""));
         store.put(new ContainerRecord(SYSTEMD_CTR, POD, "sd", "2026-12-03T15:00:01Z", null, "", "", "", 0));
         // No config.json in the bundle: the cgroups path comes from the pod's cgroup parent, as create made it.
         Files.createDirectories(state.resolve("b").resolve(SYSTEMD_CTR));
-        Files.createDirectories(state.resolve("exits"));
-        Files.writeString(state.resolve("exits").resolve(SYSTEMD_CTR), "0");
+        exited(state, SYSTEMD_CTR);
 
         try (RuntimeBackend backend = new RuncBackendFactory().create("runc", Map.of("systemd_cgroup", true),
                 context)) {
