@@ -4,6 +4,9 @@
 # connection, as the kubelet does, so these are the runtimes' own latencies without crictl's process start.
 # Prints the median of every operation for both runtimes and their ratio; keeps the raw data in
 # target/bench-critest/<runtime>/. Needs root and the critest registry (../shared/critest/build-images.sh).
+# WRITER=<MB> runs a noisy neighbour for the whole benchmark: a process that rewrites a file of that many MB on the
+# file system of the runtimes' roots, over and over, so that unwritten data is always pending there (a pod writing
+# logs or scratch data on a node's disk), as it is on a busy node. A sync of that file system waits for it.
 # Usage: bench/critest/run.sh    (CONTAINERD=no leaves containerd out; BERTH_IMAGE=<jlink image> measures another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,14 +15,25 @@ out=$(pwd)/target/bench-critest
 rm -rf "$out"; mkdir -p "$out"
 runtimes=(berth)
 [ "${CONTAINERD:-yes}" != no ] && command -v containerd >/dev/null && runtimes+=(containerd)
+writer=
+stop_writer() {
+  if [ -n "$writer" ]; then kill "$writer" 2>/dev/null || true; wait "$writer" 2>/dev/null || true; fi
+  writer=; rm -f "$work/neighbour"
+}
+trap 'stop_writer; bench_stop; rm -rf "$work" "$results"' EXIT  # bench/lib.sh's, with the writer stopped first
 for rt in "${runtimes[@]}"; do
   bench_config "$rt"
   bench_start "$rt" "$out/$rt-daemon.log"
+  if [ -n "${WRITER:-}" ]; then
+    ( while :; do dd if=/dev/zero of="$work/neighbour" bs=1M count="$WRITER" status=none; done ) &
+    writer=$!
+  fi
   mkdir -p "$out/$rt"
   "$kit/bin/critest" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" -benchmark \
     --benchmarking-params-file bench/critest/params.yaml --benchmarking-output-dir "$out/$rt" \
     --ginkgo.json-report "$out/$rt/report.json" >"$out/$rt/critest.log" 2>&1 \
     || { echo "critest -benchmark failed for $rt; see $out/$rt/critest.log" >&2; tail -20 "$out/$rt/critest.log" >&2; exit 1; }
+  stop_writer
   bench_stop
 done
 python3 bench/critest/summarize.py "$out" "${runtimes[@]}" | tee "$out/summary.md"

@@ -42,8 +42,12 @@ public record BerthConfig(
         }
     }
 
+    /**
+     * The image service's settings. {@code volatileRootfs}: containers' writable layers are mounted with overlay's
+     * {@code volatile} option where the kernel has it (see {@code RootfsSnapshots}).
+     */
     public record Images(Path registryConfigPath, String sandboxImage, int maxConcurrentDownloads,
-                         Duration pullProgressTimeout) {}
+                         Duration pullProgressTimeout, boolean volatileRootfs) {}
 
     public record Network(Path cniConfDir, List<Path> cniBinDirs, Duration pluginTimeout) {
         public Network {
@@ -132,7 +136,7 @@ public record BerthConfig(
                 "runc",
                 defaultRuntimes(),
                 null,
-                new Images(p.registryConfigPath(), "registry.k8s.io/pause:3.10", 3, Duration.ofMinutes(1)),
+                new Images(p.registryConfigPath(), "registry.k8s.io/pause:3.10", 3, Duration.ofMinutes(1), true),
                 new Network(p.cniConfDir(), p.cniBinDirs(), Duration.ofSeconds(60)),
                 new Streaming("127.0.0.1", 0, null, null, Duration.ofHours(4)),
                 "info",

@@ -38,7 +38,7 @@ public final class ConfigLoader {
     private static final Set<String> LEGACY = Set.of("containerd_api_socket", "containerd_api_handler");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
-            "max_concurrent_downloads", "pull_progress_timeout");
+            "max_concurrent_downloads", "pull_progress_timeout", "volatile_rootfs");
     private static final Set<String> NETWORK = Set.of("cni_conf_dir", "cni_bin_dirs", "plugin_timeout");
     private static final Set<String> STREAMING = Set.of("address", "port", "tls_cert", "tls_key", "idle_timeout");
     private static final Set<String> METRICS = Set.of("address");
@@ -234,7 +234,8 @@ public final class ConfigLoader {
                         string(images, "sandbox_image", di.sandboxImage(), "images.sandbox_image"),
                         downloads,
                         duration(images, "pull_progress_timeout", di.pullProgressTimeout(),
-                                "images.pull_progress_timeout")),
+                                "images.pull_progress_timeout"),
+                        bool(images, "volatile_rootfs", di.volatileRootfs(), "images.volatile_rootfs")),
                 new BerthConfig.Network(
                         path(network, "cni_conf_dir", dn.cniConfDir(), "network.cni_conf_dir"),
                         paths(network, "cni_bin_dirs", dn.cniBinDirs(), "network.cni_bin_dirs"),
@@ -393,6 +394,17 @@ public final class ConfigLoader {
             return l.intValue();
         }
         throw error(full, "expected an integer, got " + describe(v));
+    }
+
+    private boolean bool(Map<String, Object> m, String key, boolean dflt, String full) {
+        Object v = m.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        throw error(full, "expected true or false, got " + describe(v));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt, String full) {

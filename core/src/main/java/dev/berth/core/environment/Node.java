@@ -36,7 +36,8 @@ public record Node(SandboxEnvironment sandboxes, ContainerEnvironment containers
         var images = new ImageService(ImageSettings.defaults(c.root().resolve("images"))
                 .withRegistryConfigPath(c.images().registryConfigPath())
                 .withSandboxImage(c.images().sandboxImage())
-                .withLimits(c.images().maxConcurrentDownloads(), c.images().pullProgressTimeout(), 16L << 30),
+                .withLimits(c.images().maxConcurrentDownloads(), c.images().pullProgressTimeout(), 16L << 30)
+                .withVolatileRootfs(c.images().volatileRootfs()),
                 metrics);
         resources.add(images);
         try {

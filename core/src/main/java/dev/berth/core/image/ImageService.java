@@ -81,7 +81,8 @@ public final class ImageService implements AutoCloseable {
         this.puller = new ImagePuller(store, gc, registry, platforms, new LayerFetcher(store, settings, metrics),
                 sandboxRef);
         this.queries = new ImageQueries(store);
-        this.rootfs = new RootfsSnapshots(store, WRITABLE_LAYER_TTL);
+        this.rootfs = new RootfsSnapshots(store, WRITABLE_LAYER_TTL,
+                settings.volatileRootfs() && RootfsSnapshots.kernelHasVolatile(System.getProperty("os.version", "")));
         metrics.gauge("berth_image_content_store_bytes", "Bytes of the blobs (manifests, configs, compressed "
                 + "layers) in the image content store.", cb -> cb.call(WritableLayerMeter.walk(store.content.blobsDir())[0]));
         metrics.gauge("berth_image_snapshots_bytes", "Bytes of the unpacked image layers.", cb -> {

@@ -21,7 +21,8 @@ import java.util.Objects;
  */
 public record ImageSettings(Path root, Path registryConfigPath, String sandboxImage, int maxConcurrentDownloads,
                             Duration pullProgressTimeout, long maxUnpackedBytes, long maxManifestBytes,
-                            String platformOs, String platformArchitecture, String platformVariant) {
+                            String platformOs, String platformArchitecture, String platformVariant,
+                            boolean volatileRootfs) {
 
     public static final String DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.9";
 
@@ -41,31 +42,44 @@ public record ImageSettings(Path root, Path registryConfigPath, String sandboxIm
         platformVariant = platformVariant == null ? "" : platformVariant;
     }
 
-    /** Defaults: this host's os (windows on Windows, else linux), no registry config, pause 3.9, 3 downloads, 1 min progress timeout, 16 GiB per layer, 4 MiB manifests. */
+    /**
+     * Defaults: this host's os (windows on Windows, else linux), no registry config, pause 3.9, 3 downloads, 1 min
+     * progress timeout, 16 GiB per layer, 4 MiB manifests, volatile writable layers.
+     */
     public static ImageSettings defaults(Path root) {
         String arch = nodeArchitecture();
         return new ImageSettings(root, null, DEFAULT_SANDBOX_IMAGE, 3, Duration.ofMinutes(1), 16L << 30, 4L << 20,
-                HostOs.current().imageOs(), arch, arch.equals("arm64") ? "v8" : "");
+                HostOs.current().imageOs(), arch, arch.equals("arm64") ? "v8" : "", true);
     }
 
     public ImageSettings withRegistryConfigPath(Path path) {
         return new ImageSettings(root, path, sandboxImage, maxConcurrentDownloads, pullProgressTimeout,
-                maxUnpackedBytes, maxManifestBytes, platformOs, platformArchitecture, platformVariant);
+                maxUnpackedBytes, maxManifestBytes, platformOs, platformArchitecture, platformVariant,
+                volatileRootfs);
     }
 
     public ImageSettings withSandboxImage(String image) {
         return new ImageSettings(root, registryConfigPath, image, maxConcurrentDownloads, pullProgressTimeout,
-                maxUnpackedBytes, maxManifestBytes, platformOs, platformArchitecture, platformVariant);
+                maxUnpackedBytes, maxManifestBytes, platformOs, platformArchitecture, platformVariant,
+                volatileRootfs);
     }
 
     public ImageSettings withLimits(int downloads, Duration progressTimeout, long unpackedBytes) {
         return new ImageSettings(root, registryConfigPath, sandboxImage, downloads, progressTimeout, unpackedBytes,
-                maxManifestBytes, platformOs, platformArchitecture, platformVariant);
+                maxManifestBytes, platformOs, platformArchitecture, platformVariant,
+                volatileRootfs);
     }
 
     public ImageSettings withPlatform(String os, String architecture, String variant) {
         return new ImageSettings(root, registryConfigPath, sandboxImage, maxConcurrentDownloads, pullProgressTimeout,
-                maxUnpackedBytes, maxManifestBytes, os, architecture, variant);
+                maxUnpackedBytes, maxManifestBytes, os, architecture, variant, volatileRootfs);
+    }
+
+    /** Whether containers' writable layers are mounted volatile where the kernel allows ({@code RootfsSnapshots}). */
+    public ImageSettings withVolatileRootfs(boolean volatileRootfs) {
+        return new ImageSettings(root, registryConfigPath, sandboxImage, maxConcurrentDownloads, pullProgressTimeout,
+                maxUnpackedBytes, maxManifestBytes, platformOs, platformArchitecture, platformVariant,
+                volatileRootfs);
     }
 
     /** The JVM's architecture in the OCI (GOARCH) spelling. */

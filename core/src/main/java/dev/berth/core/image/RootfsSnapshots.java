@@ -22,16 +22,40 @@ import java.util.regex.Pattern;
  * Windows image the root file system is the hand-off of {@link WindowsLayers}: the image's layer blobs, base first,
  * and an empty scratch directory ({@code snapshots/<id>/fs}) created and removed with the container as a writable
  * layer is; the blobs are kept while the container exists.
+ *
+ * <p>The writable layer is mounted with overlay's {@code volatile} option (Linux 5.10 and later) unless the config
+ * says {@code images.volatile_rootfs = false}. Without it, unmounting a container's root file system syncs the whole
+ * file system its upper directory is on ({@code syncfs}), so every container removal waits for whatever any other
+ * process left unwritten there, and a container's own {@code fsync} calls reach the disk for a layer that is thrown
+ * away with the container. A Kubernetes container's writable layer does not outlive the container, and after a
+ * crash of the host its containers are not restarted but created anew, so the sync buys nothing: CRI-O mounts its
+ * containers volatile for the same reason. What it costs: data a container keeps in its writable layer is not
+ * durable across a crash of the host (volumes are not overlay and are unaffected), and overlay refuses to mount a
+ * volatile upper directory a second time, which berth never does (a container's layer is mounted once, at create,
+ * and removed with it).
  */
 final class RootfsSnapshots implements AutoCloseable {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     private final ImageStore store;
     private final WritableLayerMeter meter;
+    private final boolean volatileLayers;
 
-    RootfsSnapshots(ImageStore store, Duration writableLayerTtl) {
+    RootfsSnapshots(ImageStore store, Duration writableLayerTtl, boolean volatileLayers) {
         this.store = store;
         this.meter = new WritableLayerMeter(writableLayerTtl);
+        this.volatileLayers = volatileLayers;
+    }
+
+    /** Whether a kernel of this release ({@code uname -r}, as {@code os.version} has it) has overlay's volatile. */
+    static boolean kernelHasVolatile(String release) {
+        var m = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.lookingAt()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major > 5 || (major == 5 && minor >= 10);
     }
 
     /** A prepared container and, for a Windows image, the layers its root file system hands over. */
@@ -97,10 +121,14 @@ final class RootfsSnapshots implements AutoCloseable {
         }
         List<String> lower = c.lowers().stream().map(l -> store.snapshotFs(l).toString()).toList();
         Path dir = store.snapshotDir(c.snapshot());
-        return List.of(new MountSpec("overlay", "overlay", "", List.of(
+        List<String> options = new ArrayList<>(List.of(
                 "lowerdir=" + String.join(":", lower),
                 "upperdir=" + dir.resolve("fs"),
-                "workdir=" + dir.resolve("work"))));
+                "workdir=" + dir.resolve("work")));
+        if (volatileLayers) {
+            options.add("volatile");
+        }
+        return List.of(new MountSpec("overlay", "overlay", "", options));
     }
 
     /** A Windows image's layers as the backend gets them, base first; FAILED_PRECONDITION when a blob is gone. */

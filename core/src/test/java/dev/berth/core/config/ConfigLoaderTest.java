@@ -109,6 +109,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void writableLayersAreVolatileUnlessTheConfigSaysNot() throws Exception {
+        assertThat(ConfigLoader.load(write("config.toml", "log_level = \"info\"\n"), true).config().images()
+                .volatileRootfs()).isTrue();
+        assertThat(ConfigLoader.load(write("config.toml", "[images]\nvolatile_rootfs = false\n"), true).config()
+                .images().volatileRootfs()).isFalse();
+    }
+
+    @Test
     void runtimesInAFileReplaceTheBuiltInHandler() throws Exception {
         Path main = write("config.toml", """
                 default_runtime = "fast"
@@ -127,6 +135,7 @@ class ConfigLoaderTest {
         "[runtimes.x]\\noptions = {}|runtimes.x: handler \"x\" needs a type",
         "[network]\\ncni_bin_dirs = '/opt'|config.toml:2: network.cni_bin_dirs: expected a list of paths",
         "[images]\\npull_progress_timeout = 'soon'|config.toml:2: images.pull_progress_timeout: expected a duration",
+        "[images]\\nvolatile_rootfs = 'no'|config.toml:2: images.volatile_rootfs: expected true or false, got the string",
         "root = |config.toml:1: invalid TOML",
         "health_interval = '10ms'|config.toml:1: health_interval: must be at least 100ms",
         "[metrics]\\naddress = '127.0.0.1'|config.toml:2: metrics.address: expected host:port",

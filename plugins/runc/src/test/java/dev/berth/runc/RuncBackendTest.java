@@ -1009,6 +1009,31 @@ class RuncBackendTest {
     }
 
     @Test
+    void aVolatileOverlayRootfsIsMountedVolatileAndGoneAfterRemove() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        Path layer = Files.createDirectories(base.resolve("volatile-" + id.substring(0, 8)));
+        Path upper = Files.createDirectories(layer.resolve("upper"));
+        Path work = Files.createDirectories(layer.resolve("work"));
+        var overlay = new dev.berth.spi.MountSpec("overlay", "overlay", "", List.of("lowerdir=" + rootfs,
+                "upperdir=" + upper, "workdir=" + work, "volatile"));
+        ContainerSpec c = Host.container(id, sb, rootfs, List.of("sh", "-c", "echo kept > /rw/v && sync"), null,
+                null, ContainerSecurity.DEFAULT);
+        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
+                List.of(), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, List.of(overlay), null));
+        String mount = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.contains(id) && l.contains(" - overlay ")).findFirst().orElseThrow();
+        // Linux 5.10 to 6.x shows "volatile"; kernels with overlay's fsync= option show it as "fsync=volatile".
+        assertThat(mount).as("the container's root in mountinfo").containsPattern(",(fsync=)?volatile(,|$)");
+        assertThat(work.resolve("work/incompat/volatile")).as("overlay marks a volatile upper").isDirectory();
+        backend.startContainer(id);
+        assertThat(awaitExit(id).exitCode()).isZero();
+        assertThat(Files.readString(upper.resolve("rw/v"))).isEqualTo("kept\n");
+        backend.removeContainer(id);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+    }
+
+    @Test
     void containersOfAPodShareDevShm() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         String writer = run(sb, List.of("sh", "-c", "echo shared > /dev/shm/x; sleep 3600"), null, null,
