@@ -299,6 +299,7 @@ class ExecPreconditionsTest {
     void aBackendsOtherFailureOnARunningContainerReachesTheClientAsItIs() {
         String ctr = createdContainer("boom", "e");
         h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(statusOf(ctr)).isEqualTo(ContainerState.CONTAINER_RUNNING); // the settle after Start has asked
         int calls = STATUS_CALLS.get();
         assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("boom").build()),
                 Status.Code.INTERNAL, "the exec helper crashed");
