@@ -85,8 +85,7 @@ final class NetworkStateStore {
 
     void delete(String sandboxId) {
         try {
-            Files.deleteIfExists(file(sandboxId));
-            AtomicFiles.syncDirectory(dir);
+            Files.deleteIfExists(file(sandboxId)); // durable with the next journal commit (AtomicFiles)
         } catch (IOException e) {
             throw BackendException.internal("failed to delete network state of pod \"" + sandboxId + "\": "
                     + e.getMessage(), e);

@@ -135,8 +135,7 @@ public final class RecordStore<T> {
     public void remove(String id) {
         changed(records.remove(id), null);
         try {
-            Files.deleteIfExists(dir.resolve(id + ".json"));
-            AtomicFiles.syncDirectory(dir);
+            Files.deleteIfExists(dir.resolve(id + ".json")); // durable with the next journal commit (AtomicFiles)
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete record " + id + " in " + dir, e);
         }
