@@ -31,18 +31,4 @@ class AtomicFilesTest {
         assertThat(notTemp).exists();
         assertThat(target).exists();
     }
-
-    @Test
-    void bothWritesReplaceTheContentWholeAndCreateMissingDirectories() throws Exception {
-        Path target = dir.resolve("a/b/drained");
-        AtomicFiles.writeDurably(target, "runc\n".getBytes());
-        assertThat(Files.readString(target)).isEqualTo("runc\n");
-        AtomicFiles.write(target, "kata\n".getBytes());
-        assertThat(Files.readString(target)).isEqualTo("kata\n");
-        AtomicFiles.writeDurably(target, new byte[0]);
-        assertThat(target).isEmptyFile();
-        try (var files = Files.list(target.getParent())) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("drained");
-        }
-    }
 }
