@@ -94,7 +94,7 @@ public final class GenerationStore {
         m.put("type", e.type());
         m.put("options", e.options());
         try {
-            AtomicFiles.writeDurably(file(e.handler(), e.generation()), toml.writeValueAsBytes(m));
+            AtomicFiles.write(file(e.handler(), e.generation()), toml.writeValueAsBytes(m));
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot persist generation " + e.generation() + " of handler "
                     + e.handler(), ex);

@@ -72,7 +72,7 @@ public final class HandlerDrains {
                 Files.deleteIfExists(file);
                 AtomicFiles.syncDirectory(file.toAbsolutePath().getParent());
             } else {
-                AtomicFiles.writeDurably(file, sb.toString().getBytes(StandardCharsets.UTF_8));
+                AtomicFiles.write(file, sb.toString().getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist the drained handlers to " + file, e);

@@ -86,9 +86,8 @@ final class Metadata {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        // Durable with the file system's next journal commit, as the records are (AtomicFiles): every container
-        // created or removed rewrites this file, and a directory fsync would be a journal commit of its own.
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        ContentStore.fsyncDir(file.getParent());
     }
 
     static ObjectMapper json() {

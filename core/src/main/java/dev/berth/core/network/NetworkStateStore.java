@@ -85,7 +85,8 @@ final class NetworkStateStore {
 
     void delete(String sandboxId) {
         try {
-            Files.deleteIfExists(file(sandboxId)); // durable with the next journal commit (AtomicFiles)
+            Files.deleteIfExists(file(sandboxId));
+            AtomicFiles.syncDirectory(dir);
         } catch (IOException e) {
             throw BackendException.internal("failed to delete network state of pod \"" + sandboxId + "\": "
                     + e.getMessage(), e);

@@ -109,7 +109,7 @@ final class PluginCopies {
         try {
             var out = new java.io.StringWriter();
             props.store(out, "berth: the plugin archive this directory is a complete copy of");
-            AtomicFiles.writeDurably(dir.resolve(RECORD), out.toString().getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(dir.resolve(RECORD), out.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot record the plugin copy in {0}: {1}", dir, e.getMessage());
         }

@@ -135,7 +135,8 @@ public final class RecordStore<T> {
     public void remove(String id) {
         changed(records.remove(id), null);
         try {
-            Files.deleteIfExists(dir.resolve(id + ".json")); // durable with the next journal commit (AtomicFiles)
+            Files.deleteIfExists(dir.resolve(id + ".json"));
+            AtomicFiles.syncDirectory(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete record " + id + " in " + dir, e);
         }
