@@ -68,6 +68,10 @@ class ExecPreconditionsTest {
             if (command.getFirst().equals("boom")) {
                 throw new BackendException(BackendException.Kind.INTERNAL, "the exec helper crashed");
             }
+            if (command.getFirst().equals("slow")) {
+                STATUS_FAILS.add(containerId);
+                throw new BackendException(BackendException.Kind.DEADLINE_EXCEEDED, "timed out after 1s");
+            }
             ExecResult r = super.execSync(containerId, command, timeout);
             RAN.add("execSync " + command);
             return r;
@@ -99,6 +103,8 @@ class ExecPreconditionsTest {
 
     /** Containers whose process exited without the backend's STOPPED event yet (the exit window). */
     static final Set<String> EXITED_SILENTLY = ConcurrentHashMap.newKeySet();
+    /** Containers whose status the evented backend cannot read. */
+    static final Set<String> STATUS_FAILS = ConcurrentHashMap.newKeySet();
     /** How often the evented backend was asked for a container's status. */
     static final AtomicInteger STATUS_CALLS = new AtomicInteger();
     /** Where the evented backend publishes its events. */
@@ -114,6 +120,9 @@ class ExecPreconditionsTest {
         @Override
         public ContainerStatus containerStatus(String containerId) {
             STATUS_CALLS.incrementAndGet();
+            if (STATUS_FAILS.contains(containerId)) {
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, "the runtime does not answer");
+            }
             ContainerStatus s = super.containerStatus(containerId);
             if (!EXITED_SILENTLY.contains(containerId)) {
                 return s;
@@ -148,6 +157,7 @@ class ExecPreconditionsTest {
     void start() throws Exception {
         RAN.clear();
         EXITED_SILENTLY.clear();
+        STATUS_FAILS.clear();
         STATUS_CALLS.set(0);
         Node node = new Node(SandboxEnvironment.NONE, ContainerEnvironment.NONE, null, StreamingSettings.defaults(),
                 List.of());
@@ -304,5 +314,14 @@ class ExecPreconditionsTest {
         assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("boom").build()),
                 Status.Code.INTERNAL, "the exec helper crashed");
         assertThat(STATUS_CALLS.get()).as("asked once, after the failure, to name a state").isEqualTo(calls + 1);
+    }
+
+    @Test
+    void aTimedOutExecStaysATimeoutWhenTheStatusCannotBeRead() {
+        String ctr = createdContainer("slow", "e");
+        h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
+        assertThat(statusOf(ctr)).isEqualTo(ContainerState.CONTAINER_RUNNING);
+        assertCode(() -> h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("slow")
+                .setTimeout(1).build()), Status.Code.DEADLINE_EXCEEDED, "timed out after 1s");
     }
 }

@@ -51,11 +51,23 @@ public final class ExecSync implements UnaryRpc<ExecSyncRequest, ExecSyncRespons
                     () -> h.backend().execSync(c.id(), req.getCmdList(), Duration.ofSeconds(req.getTimeout())));
         } catch (BackendException e) {
             // The backend's refusal is the running check (the exec probes' path asks nothing twice); the status
-            // names the state in the same words whatever the backend, as for Exec and Attach.
-            ExecPreconditions.requireRunning(cri, c, h, "exec in");
-            throw e;
+            // names the state in the same words whatever the backend, as for Exec and Attach. Any other answer
+            // keeps the exec's own failure (a probe's DEADLINE_EXCEEDED stays one).
+            throw notRunningOr(c, h, e);
         }
         return ExecSyncResponse.newBuilder().setStdout(ByteString.copyFrom(r.stdout()))
                 .setStderr(ByteString.copyFrom(r.stderr())).setExitCode(r.exitCode()).build();
+    }
+
+    /** FAILED_PRECONDITION naming the state if the container does not run, else {@code failure} as it is. */
+    private BackendException notRunningOr(ContainerRecord c, Handler h, BackendException failure) {
+        try {
+            ExecPreconditions.requireRunning(cri, c, h, "exec in");
+        } catch (BackendException s) {
+            if (s.kind() == BackendException.Kind.FAILED_PRECONDITION) {
+                return s;
+            }
+        }
+        return failure;
     }
 }
