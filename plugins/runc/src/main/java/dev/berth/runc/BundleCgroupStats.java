@@ -121,19 +121,14 @@ final class BundleCgroupStats {
             return Map.of();
         }
         Map<String, Long> out = new LinkedHashMap<>();
-        for (int start = 0; start < text.length(); ) {
-            int eol = text.indexOf('\n', start);
-            int end = eol < 0 ? text.length() : eol;
-            int space = text.indexOf(' ', start);
-            if (space > start && space < end - 1 && text.indexOf(' ', space + 1, end) < 0) {
-                try {
-                    out.put(text.substring(start, space), Long.parseLong(text, space + 1, end, 10));
-                } catch (NumberFormatException e) {
-                    // not a counter
-                }
+        Cgroups.scanKeyValues(text, (t, start, space, end) -> {
+            try {
+                out.put(t.substring(start, space), Long.parseLong(t, space + 1, end, 10));
+            } catch (NumberFormatException e) {
+                // not a counter
             }
-            start = end + 1;
-        }
+            return true;
+        });
         return out;
     }
 }

@@ -198,29 +198,46 @@ final class Cgroups {
             return out;
         }
         boolean[] seen = new boolean[keys.length];
-        int left = keys.length;
-        for (int start = 0; start < text.length() && left > 0; ) {
-            int eol = text.indexOf('\n', start);
-            int end = eol < 0 ? text.length() : eol;
-            int space = text.indexOf(' ', start);
-            int second = space < 0 ? -1 : text.indexOf(' ', space + 1);
-            boolean twoFields = space > start && space < end - 1 && (second < 0 || second >= end);
-            if (twoFields) {
-                for (int i = 0; i < keys.length; i++) {
-                    if (!seen[i] && keys[i].length() == space - start && text.startsWith(keys[i], start)) {
-                        seen[i] = true;
-                        left--;
-                        try {
-                            out[i] = OptionalLong.of(Long.parseLong(text, space + 1, end, 10));
-                        } catch (NumberFormatException e) {
-                            // not a number: the key stays empty
-                        }
+        int[] left = {keys.length};
+        scanKeyValues(text, (t, start, space, end) -> {
+            for (int i = 0; i < keys.length; i++) {
+                if (!seen[i] && keys[i].length() == space - start && t.startsWith(keys[i], start)) {
+                    seen[i] = true;
+                    left[0]--;
+                    try {
+                        out[i] = OptionalLong.of(Long.parseLong(t, space + 1, end, 10));
+                    } catch (NumberFormatException e) {
+                        // not a number: the key stays empty
                     }
                 }
             }
+            return left[0] > 0;
+        });
+        return out;
+    }
+
+    /** One {@code key value} line: the key is {@code text[start, space)}, the value {@code text[space + 1, end)}. */
+    @FunctionalInterface
+    interface KeyValueLine {
+        /** Returns whether to go on to the next line. */
+        boolean accept(String text, int start, int space, int end);
+    }
+
+    /**
+     * The lines of two space-separated fields in a flat-keyed file's text (memory.stat, cpu.stat, memory.events), in
+     * order, scanned in place; other lines are skipped. Stops when {@code line} returns false.
+     */
+    static void scanKeyValues(String text, KeyValueLine line) {
+        for (int start = 0; start < text.length(); ) {
+            int eol = text.indexOf('\n', start);
+            int end = eol < 0 ? text.length() : eol;
+            int space = text.indexOf(' ', start);
+            if (space > start && space < end - 1 && text.indexOf(' ', space + 1, end) < 0
+                    && !line.accept(text, start, space, end)) {
+                return;
+            }
             start = end + 1;
         }
-        return out;
     }
 
     /** A {@code key value} line of a flat-keyed file ({@link #readKeys} for one key). */
