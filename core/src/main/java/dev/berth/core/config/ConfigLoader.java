@@ -327,14 +327,19 @@ public final class ConfigLoader {
     }
 
     private String string(Map<String, Object> m, String key, String dflt, String full) {
+        return value(m, key, String.class, dflt, full, "a string");
+    }
+
+    /** The value at {@code key} if it is a {@code type}, {@code dflt} if absent, else an error naming {@code what}. */
+    private <T> T value(Map<String, Object> m, String key, Class<T> type, T dflt, String full, String what) {
         Object v = m.get(key);
         if (v == null) {
             return dflt;
         }
-        if (v instanceof String s) {
-            return s;
+        if (type.isInstance(v)) {
+            return type.cast(v);
         }
-        throw error(full, "expected a string, got " + describe(v));
+        throw error(full, "expected " + what + ", got " + describe(v));
     }
 
     private Path path(Map<String, Object> m, String key, Path dflt, String full) {
@@ -397,14 +402,7 @@ public final class ConfigLoader {
     }
 
     private boolean bool(Map<String, Object> m, String key, boolean dflt, String full) {
-        Object v = m.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        throw error(full, "expected true or false, got " + describe(v));
+        return value(m, key, Boolean.class, dflt, full, "true or false");
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt, String full) {

@@ -36,6 +36,7 @@ import java.util.regex.Pattern;
  */
 final class RootfsSnapshots implements AutoCloseable {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern RELEASE = Pattern.compile("(\\d+)\\.(\\d+)");
 
     private final ImageStore store;
     private final WritableLayerMeter meter;
@@ -49,7 +50,7 @@ final class RootfsSnapshots implements AutoCloseable {
 
     /** Whether a kernel of this release ({@code uname -r}, as {@code os.version} has it) has overlay's volatile. */
     static boolean kernelHasVolatile(String release) {
-        var m = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)").matcher(release);
+        var m = RELEASE.matcher(release);
         if (!m.lookingAt()) {
             return false;
         }
