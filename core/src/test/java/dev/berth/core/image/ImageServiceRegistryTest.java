@@ -207,6 +207,16 @@ class ImageServiceRegistryTest {
         }
     }
 
+    @Test
+    void theSettingsCanAskForWritableLayersWithoutVolatile() throws Exception {
+        pusher.image("synced", "1", false, "amd64", Map.of(), TestLayers.layers(new TestLayers.Layer().file("a", "a")));
+        try (ImageService s = service(ImageSettings.defaults(tmp.resolve("store")).withVolatileRootfs(false))) {
+            Image img = s.pull(host + "/synced:1", RegistryCredentials.NONE);
+            assertThat(s.prepareRootfs("ctr1", img.id())).singleElement().satisfies(m -> assertThat(m.options())
+                    .doesNotContain("volatile").anyMatch(o -> o.startsWith("upperdir=")));
+        }
+    }
+
     static void exec(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -987,19 +987,31 @@ class RuncBackendTest {
         backend.removeContainer(id);
     }
 
+    /**
+     * Creates container {@code id} in pod {@code sb} running {@code command} on an overlay over the test's root file
+     * system, its upper and work directories new under {@code <base>/<name>-<id>}; returns that directory.
+     */
+    private Path createOnOverlay(String sb, String id, String name, List<String> command, String... extraOptions)
+            throws Exception {
+        Path layer = Files.createDirectories(base.resolve(name + "-" + id.substring(0, 8)));
+        Path upper = Files.createDirectories(layer.resolve("upper"));
+        Path work = Files.createDirectories(layer.resolve("work"));
+        List<String> options = new java.util.ArrayList<>(List.of("lowerdir=" + rootfs, "upperdir=" + upper,
+                "workdir=" + work));
+        options.addAll(List.of(extraOptions));
+        var overlay = new dev.berth.spi.MountSpec("overlay", "overlay", "", options);
+        ContainerSpec c = Host.container(id, sb, rootfs, command, null, null, ContainerSecurity.DEFAULT);
+        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
+                List.of(), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, List.of(overlay), null));
+        return layer;
+    }
+
     @Test
     void overlayRootfsTakesTheContainersWrites() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         String id = newId();
-        Path layer = Files.createDirectories(base.resolve("overlay-" + id.substring(0, 8)));
-        Path upper = Files.createDirectories(layer.resolve("upper"));
-        Path work = Files.createDirectories(layer.resolve("work"));
-        var overlay = new dev.berth.spi.MountSpec("overlay", "overlay", "", List.of("lowerdir=" + rootfs,
-                "upperdir=" + upper, "workdir=" + work));
-        ContainerSpec c = Host.container(id, sb, rootfs, List.of("sh", "-c", "echo written > /rw/file"), null, null,
-                ContainerSecurity.DEFAULT);
-        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
-                List.of(), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, List.of(overlay), null));
+        Path upper = createOnOverlay(sb, id, "overlay", List.of("sh", "-c", "echo written > /rw/file"))
+                .resolve("upper");
         backend.startContainer(id);
         assertThat(awaitExit(id).exitCode()).isZero();
         assertThat(Files.readString(upper.resolve("rw/file"))).isEqualTo("written\n");
@@ -1012,15 +1024,9 @@ class RuncBackendTest {
     void aVolatileOverlayRootfsIsMountedVolatileAndGoneAfterRemove() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         String id = newId();
-        Path layer = Files.createDirectories(base.resolve("volatile-" + id.substring(0, 8)));
-        Path upper = Files.createDirectories(layer.resolve("upper"));
-        Path work = Files.createDirectories(layer.resolve("work"));
-        var overlay = new dev.berth.spi.MountSpec("overlay", "overlay", "", List.of("lowerdir=" + rootfs,
-                "upperdir=" + upper, "workdir=" + work, "volatile"));
-        ContainerSpec c = Host.container(id, sb, rootfs, List.of("sh", "-c", "echo kept > /rw/v && sync"), null,
-                null, ContainerSecurity.DEFAULT);
-        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
-                List.of(), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, List.of(overlay), null));
+        Path layer = createOnOverlay(sb, id, "volatile", List.of("sh", "-c", "echo kept > /rw/v && sync"), "volatile");
+        Path upper = layer.resolve("upper");
+        Path work = layer.resolve("work");
         String mount = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .filter(l -> l.contains(id) && l.contains(" - overlay ")).findFirst().orElseThrow();
         // Linux 5.10 to 6.x shows "volatile"; kernels with overlay's fsync= option show it as "fsync=volatile".
