@@ -22,7 +22,8 @@ bench_stop() {
   grep "$work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   ip link del "$bridge" 2>/dev/null || true
 }
-trap 'bench_stop; rm -rf "$work" "$results"' EXIT
+# A bench script that starts helpers of its own stops them in a bench_before_exit function, run first.
+trap 'if declare -F bench_before_exit >/dev/null; then bench_before_exit; fi; bench_stop; rm -rf "$work" "$results"' EXIT
 
 # Writes the mirrors and CNI config, then the runtime's own config: bench_config berth|containerd
 bench_config() {

@@ -20,7 +20,7 @@ stop_writer() {
   if [ -n "$writer" ]; then kill "$writer" 2>/dev/null || true; wait "$writer" 2>/dev/null || true; fi
   writer=; rm -f "$work/neighbour"
 }
-trap 'stop_writer; bench_stop; rm -rf "$work" "$results"' EXIT  # bench/lib.sh's, with the writer stopped first
+bench_before_exit() { stop_writer; }
 for rt in "${runtimes[@]}"; do
   bench_config "$rt"
   bench_start "$rt" "$out/$rt-daemon.log"
