@@ -1,12 +1,18 @@
 package dev.berth.spi;
 
 /**
- * Optional marker: the backend publishes container lifecycle events to {@link BackendContext#events()} by
- * itself (e.g. exits it notices without being asked), so core need not poll for exits.
+ * Optional marker: the backend publishes every exit of its containers to {@link BackendContext#events()} by
+ * itself, as one {@link BackendEvent.Type#STOPPED} per exit (an OOM kill too), without being asked.
  *
- * <p>Experimental because core does not read it yet: core never polls for exits, so every backend publishes
- * {@link BackendEvent.Type#STOPPED} itself, marker or not. What is missing is core's poller for backends
- * without it; until that exists the marker only documents the backend's behaviour.
+ * <p>Core relies on it. For a backend with the marker core keeps each container's last status in memory and answers
+ * ListContainers, ContainerStatus and the exec preconditions from it until an event for the container, or a
+ * Start or Stop core runs, drops it; a refresh every minute asks again as a safety net. A backend without it is
+ * asked {@link RuntimeBackend#containerStatus} on every such read. A backend that declares the marker but misses an
+ * exit therefore shows the container running for up to a minute after it ended. The contract suite's
+ * {@code container-stop-event} check holds a backend to one STOPPED per exit.
+ *
+ * <p>Experimental because it covers containers only: a sandbox's own exit (its pause process) has no event yet, so
+ * core asks {@link RuntimeBackend#sandboxStatus} on every PodSandboxStatus.
  */
 @Experimental(eta = "2027-06-30")
 public interface EventSource {}
