@@ -218,8 +218,9 @@ final class ContainerProcesses {
     }
 
     /** The stop signal, then SIGKILL after {@code timeout}; returns once the process has exited. */
-    void stopProcess(String verb, String id, String stopSignal, Duration timeout) {
-        ContainerStatus st = processStatus(id, null, null, null);
+    void stopProcess(String verb, String id, String stopSignal, Duration timeout, long startedPid) {
+        state.createdHere.remove(id);
+        ContainerStatus st = processStatus(id, null, null, null, startedPid);
         if (st.state() == ContainerStatus.State.EXITED) {
             return;
         }
@@ -340,8 +341,22 @@ final class ContainerProcesses {
         if (rec == null) {
             throw BackendException.notFound("container", containerId);
         }
-        ContainerStatus st = processStatus(containerId, rec.createdAt(), rec.startedAt(), state.cgroupOf(rec),
-                rec.startedAt() != null ? rec.pid() : 0);
+        ContainerStatus st = createdAndSupervised(rec)
+                ? new ContainerStatus(containerId, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
+                        null, 0, "", "", rec.pid(), Map.of())
+                : processStatus(containerId, rec.createdAt(), rec.startedAt(), state.cgroupOf(rec),
+                        rec.startedAt() != null ? rec.pid() : 0);
         return withInfo(st, containerInfo(containerId, rec.pid(), rec.cgroupsPath()));
+    }
+
+    /**
+     * Created for certain without asking the runtime: this daemon created it and has not tried to start or stop
+     * it ({@link HandlerState#createdHere}), it left no exit file, and its conmon is alive. Core settles every new
+     * container's state right after CreateContainer, and a {@code runc state} there cost each pod start a fork and
+     * a Go program's start.
+     */
+    private boolean createdAndSupervised(ContainerRecord rec) {
+        return rec.startedAt() == null && rec.pid() > 0 && state.createdHere.contains(rec.id())
+                && exit(rec.id()).isEmpty() && conmonAlive(rec.id());
     }
 }

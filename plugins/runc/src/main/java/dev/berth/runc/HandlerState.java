@@ -45,6 +45,12 @@ final class HandlerState {
     final Map<String, SandboxRecord> sandboxes = new ConcurrentHashMap<>();
     final Map<String, ContainerRecord> containers = new ConcurrentHashMap<>();
     final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    /**
+     * The containers this daemon created and has not yet tried to start or stop: while conmon supervises one and has
+     * written no exit file it is created for certain, and its status needs no {@code runtime state}. Not persisted:
+     * after a restart the runtime is asked, since berth may have died after a start it did not get to record.
+     */
+    final Set<String> createdHere = ConcurrentHashMap.newKeySet();
     private final OciSpecs.Host host;
     private volatile BackendFeatures features;
     private volatile String systemdRoot;

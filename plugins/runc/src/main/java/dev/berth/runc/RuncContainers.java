@@ -136,6 +136,9 @@ final class RuncContainers implements LinuxBackend.Containers {
                     spec.logPath(), spec.image().stopSignal(), options.systemdCgroup() ? "" : cgroupsPath, pid);
             state.persist(rec, "create container");
             state.containers.put(id, rec);
+            if (!options.runsc()) {
+                state.createdHere.add(id);
+            }
             undo.clear();
             return new ContainerStatus(id, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
                     null, 0, "", "", pid, processes.containerInfo(id, pid, cgroupsPath));
@@ -154,6 +157,7 @@ final class RuncContainers implements LinuxBackend.Containers {
         lock.lock();
         try {
             ContainerRecord rec = state.requireContainer(containerId);
+            state.createdHere.remove(containerId);
             // Only a never-started container without an exit file can be started; the runtime checks the rest.
             ProcessRunner.Result r = rec.startedAt() != null || processes.exit(containerId).isPresent() ? null
                     : RunscShim.standIn(state.bundle(containerId)) ? startThroughStandIn(containerId, rec.pid())
@@ -199,8 +203,9 @@ final class RuncContainers implements LinuxBackend.Containers {
         }
         lock.lock();
         try {
-            if (state.containers.containsKey(containerId)) {
-                processes.stopProcess("stop container", containerId, rec.stopSignal(), timeout);
+            ContainerRecord current = state.containers.get(containerId);
+            if (current != null) {
+                processes.stopProcess("stop container", containerId, current.stopSignal(), timeout, startedPid(current));
             }
         } finally {
             lock.unlock();
@@ -225,7 +230,7 @@ final class RuncContainers implements LinuxBackend.Containers {
             if (rec == null) {
                 return;
             }
-            processes.stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO);
+            processes.stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO, startedPid(rec));
             if (options.runsc()) {
                 // gVisor's gofer serves the root file system until runsc has deleted the container: in turn
                 processes.destroy(containerId);
@@ -284,5 +289,10 @@ final class RuncContainers implements LinuxBackend.Containers {
         }
         processes.requireRunning(containerId, "checkpoint");
         Checkpoints.checkpoint(cli, state.bundle(containerId), containerId, location);
+    }
+
+    /** The pid of a container this handler started (its status then needs no runtime call), else 0. */
+    private static long startedPid(ContainerRecord rec) {
+        return rec.startedAt() != null ? rec.pid() : 0;
     }
 }

@@ -261,7 +261,8 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
                             + e.getMessage());
                 }
             } else if (rec != null) {
-                processes.stopProcess("stop sandbox", sandboxId, "", timeout);
+                processes.stopProcess("stop sandbox", sandboxId, "", timeout,
+                        Files.exists(state.bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
             }
         } finally {
             lock.unlock();

@@ -166,6 +166,15 @@ class RuncBackendTest {
             String id = newId();
             b.createContainer(Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
                     ContainerSecurity.DEFAULT));
+            // Created and not yet started (core settles every new container's state right after the create).
+            Files.deleteIfExists(calls);
+            for (int i = 0; i < 3; i++) {
+                ContainerStatus created = b.containerStatus(id);
+                assertThat(created.state()).isEqualTo(ContainerStatus.State.CREATED);
+                assertThat(created.pid()).isPositive();
+            }
+            assertThat(Files.exists(calls) ? Files.readAllLines(calls) : List.<String>of())
+                    .as("runtime calls for a created container's status").isEmpty();
             b.startContainer(id);
             Files.deleteIfExists(calls);
             for (int i = 0; i < 5; i++) {
@@ -192,6 +201,39 @@ class RuncBackendTest {
             ContainerStatus st = b.containerStatus(id);
             assertThat(st.state()).isEqualTo(ContainerStatus.State.EXITED);
             assertThat(st.exitCode()).isEqualTo(137);
+        } finally {
+            b.removeSandbox(sb);
+            b.close();
+        }
+    }
+
+    @Test
+    void stopAndRemoveAskTheRuntimeOnlyToSignalAndDelete() throws Exception {
+        Path calls = base.resolve("stop-calls.log");
+        Path wrapper = base.resolve("recording-stop-" + binary());
+        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + RuncOptions.resolveProgram(binary()) + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        var ctx = new TestingBackendContext("recording-stop", base.resolve("ctx-recording-stop"));
+        RuntimeBackend b = new RuncBackendFactory().create("recording-stop", Map.of("binary", wrapper.toString()), ctx);
+        String sb = newId();
+        try {
+            b.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
+            b.startSandbox(sb);
+            String id = newId();
+            b.createContainer(Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
+                    ContainerSecurity.DEFAULT));
+            b.startContainer(id);
+            Files.deleteIfExists(calls);
+            b.stopContainer(id, Duration.ofSeconds(10));
+            assertThat(b.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
+            b.removeContainer(id);
+            b.stopSandbox(sb, Duration.ofSeconds(10));
+            List<String> made = Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+            // A container and a pause process berth started are running while conmon supervises them and wrote no
+            // exit file: stopping them needs no runtime state first.
+            assertThat(made).as("runtime calls").noneMatch(l -> l.contains(" state "))
+                    .anyMatch(l -> l.contains(" kill " + id + " "))
+                    .anyMatch(l -> l.contains(" delete ") && l.contains(id));
         } finally {
             b.removeSandbox(sb);
             b.close();
