@@ -327,7 +327,7 @@ final class ContainerProcesses {
      */
     void requireRunning(String containerId, String what) {
         ContainerRecord rec = state.requireContainer(containerId);
-        if (startedAndSupervised(containerId, rec.startedAt() != null ? rec.pid() : 0, exit(containerId))) {
+        if (startedAndSupervised(containerId, rec.startedPid(), exit(containerId))) {
             return; // every exec probe comes here: no status to build, no info to read
         }
         if (containerStatus(containerId).state() != ContainerStatus.State.RUNNING) {
@@ -345,7 +345,7 @@ final class ContainerProcesses {
                 ? new ContainerStatus(containerId, ContainerStatus.State.CREATED, StateStore.time(rec.createdAt()), null,
                         null, 0, "", "", rec.pid(), Map.of())
                 : processStatus(containerId, rec.createdAt(), rec.startedAt(), state.cgroupOf(rec),
-                        rec.startedAt() != null ? rec.pid() : 0);
+                        rec.startedPid());
         return withInfo(st, containerInfo(containerId, rec.pid(), rec.cgroupsPath()));
     }
 

@@ -205,7 +205,7 @@ final class RuncContainers implements LinuxBackend.Containers {
         try {
             ContainerRecord current = state.containers.get(containerId);
             if (current != null) {
-                processes.stopProcess("stop container", containerId, current.stopSignal(), timeout, startedPid(current));
+                processes.stopProcess("stop container", containerId, current.stopSignal(), timeout, current.startedPid());
             }
         } finally {
             lock.unlock();
@@ -230,7 +230,7 @@ final class RuncContainers implements LinuxBackend.Containers {
             if (rec == null) {
                 return;
             }
-            processes.stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO, startedPid(rec));
+            processes.stopProcess("remove container", containerId, rec.stopSignal(), Duration.ZERO, rec.startedPid());
             if (options.runsc()) {
                 // gVisor's gofer serves the root file system until runsc has deleted the container: in turn
                 processes.destroy(containerId);
@@ -289,10 +289,5 @@ final class RuncContainers implements LinuxBackend.Containers {
         }
         processes.requireRunning(containerId, "checkpoint");
         Checkpoints.checkpoint(cli, state.bundle(containerId), containerId, location);
-    }
-
-    /** The pid of a container this handler started (its status then needs no runtime call), else 0. */
-    private static long startedPid(ContainerRecord rec) {
-        return rec.startedAt() != null ? rec.pid() : 0;
     }
 }

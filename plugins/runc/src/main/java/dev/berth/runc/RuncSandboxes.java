@@ -261,8 +261,7 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
                             + e.getMessage());
                 }
             } else if (rec != null) {
-                processes.stopProcess("stop sandbox", sandboxId, "", timeout,
-                        Files.exists(state.bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
+                processes.stopProcess("stop sandbox", sandboxId, "", timeout, startedPausePid(rec));
             }
         } finally {
             lock.unlock();
@@ -277,11 +276,15 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
             return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
                     StateStore.time(rec.createdAt()), ready ? rec.pausePid() : 0, info(rec));
         }
-        ContainerStatus pause = processes.processStatus(sandboxId, rec.createdAt(), null, null,
-                Files.exists(state.bundle(sandboxId).resolve(STARTED)) ? rec.pausePid() : 0);
+        ContainerStatus pause = processes.processStatus(sandboxId, rec.createdAt(), null, null, startedPausePid(rec));
         boolean ready = pause.state() == ContainerStatus.State.RUNNING;
         return new SandboxStatus(sandboxId, ready ? SandboxStatus.State.READY : SandboxStatus.State.NOTREADY,
                 StateStore.time(rec.createdAt()), ready ? pause.pid() : 0, info(rec));
+    }
+
+    /** The pause container's pid if berth started it (its status then needs no runtime call), else 0. */
+    private long startedPausePid(SandboxRecord rec) {
+        return Files.exists(state.bundle(rec.id()).resolve(STARTED)) ? rec.pausePid() : 0;
     }
 
     /**

@@ -41,6 +41,11 @@ final class StateStore {
         ContainerRecord started(Instant at) {
             return new ContainerRecord(id, sandboxId, name, createdAt, at.toString(), logPath, stopSignal, cgroupsPath, pid);
         }
+
+        /** The container's pid if berth started it (its status then needs no runtime call), else 0. */
+        long startedPid() {
+            return startedAt != null ? pid : 0;
+        }
     }
 
     /** Times are kept as ISO-8601 text: no extra Jackson module needed. */

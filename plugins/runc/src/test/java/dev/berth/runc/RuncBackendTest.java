@@ -154,11 +154,7 @@ class RuncBackendTest {
         // A runtime wrapper that records every call: status must come from berth's own state, exit files and
         // conmon, not from a runc state per call (the kubelet asks every second for every container).
         Path calls = base.resolve("runtime-calls.log");
-        Path wrapper = base.resolve("recording-" + binary());
-        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + RuncOptions.resolveProgram(binary()) + " \"$@\"\n");
-        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        var ctx = new TestingBackendContext("recording", base.resolve("ctx-recording"));
-        RuntimeBackend b = new RuncBackendFactory().create("recording", Map.of("binary", wrapper.toString()), ctx);
+        RuntimeBackend b = recordingBackend("recording", calls);
         String sb = newId();
         try {
             b.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
@@ -173,7 +169,7 @@ class RuncBackendTest {
                 assertThat(created.state()).isEqualTo(ContainerStatus.State.CREATED);
                 assertThat(created.pid()).isPositive();
             }
-            assertThat(Files.exists(calls) ? Files.readAllLines(calls) : List.<String>of())
+            assertThat(recorded(calls))
                     .as("runtime calls for a created container's status").isEmpty();
             b.startContainer(id);
             Files.deleteIfExists(calls);
@@ -189,7 +185,7 @@ class RuncBackendTest {
             var pod = b.sandboxStatus(sb);
             assertThat(pod.info()).containsEntry("runtime_pid", Long.toString(pod.pid()));
             assertThat(Processes.live(Long.parseLong(pod.info().get("conmon_pid")), "conmon")).isTrue();
-            assertThat(Files.exists(calls) ? Files.readAllLines(calls) : List.<String>of())
+            assertThat(recorded(calls))
                     .as("runtime calls for ten status queries").isEmpty();
             long pid = b.containerStatus(id).pid();
             assertThat(pid).isPositive();
@@ -207,14 +203,24 @@ class RuncBackendTest {
         }
     }
 
+    /** A backend of handler {@code name} whose runtime is a wrapper that appends each call's arguments to {@code calls}. */
+    private RuntimeBackend recordingBackend(String name, Path calls) throws Exception {
+        Path wrapper = base.resolve(name + "-" + binary());
+        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + RuncOptions.resolveProgram(binary()) + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        var ctx = new TestingBackendContext(name, base.resolve("ctx-" + name));
+        return new RuncBackendFactory().create(name, Map.of("binary", wrapper.toString()), ctx);
+    }
+
+    /** The runtime calls a {@link #recordingBackend} wrote to {@code calls}, none if it wrote nothing. */
+    private static List<String> recorded(Path calls) throws java.io.IOException {
+        return Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+    }
+
     @Test
     void stopAndRemoveAskTheRuntimeOnlyToSignalAndDelete() throws Exception {
         Path calls = base.resolve("stop-calls.log");
-        Path wrapper = base.resolve("recording-stop-" + binary());
-        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + RuncOptions.resolveProgram(binary()) + " \"$@\"\n");
-        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        var ctx = new TestingBackendContext("recording-stop", base.resolve("ctx-recording-stop"));
-        RuntimeBackend b = new RuncBackendFactory().create("recording-stop", Map.of("binary", wrapper.toString()), ctx);
+        RuntimeBackend b = recordingBackend("recording-stop", calls);
         String sb = newId();
         try {
             b.createSandbox(Host.sandbox(sb, rootfs, PodSecurity.DEFAULT));
@@ -228,7 +234,7 @@ class RuncBackendTest {
             assertThat(b.containerStatus(id).state()).isEqualTo(ContainerStatus.State.EXITED);
             b.removeContainer(id);
             b.stopSandbox(sb, Duration.ofSeconds(10));
-            List<String> made = Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+            List<String> made = recorded(calls);
             // A container and a pause process berth started are running while conmon supervises them and wrote no
             // exit file: stopping them needs no runtime state first.
             assertThat(made).as("runtime calls").noneMatch(l -> l.contains(" state "))
