@@ -11,8 +11,9 @@ package dev.berth.spi;
  * exit therefore shows the container running for up to a minute after it ended. The contract suite's
  * {@code container-stop-event} check holds a backend to one STOPPED per exit.
  *
- * <p>Experimental because it covers containers only: a sandbox's own exit (its pause process) has no event yet, so
- * core asks {@link RuntimeBackend#sandboxStatus} on every PodSandboxStatus.
+ * <p>Experimental because it covers containers only: a sandbox's own exit (its pause process) is reported by a
+ * backend that also implements {@link SandboxEventSource}; without it core asks {@link RuntimeBackend#sandboxStatus}
+ * on every PodSandboxStatus.
  */
 @Experimental(eta = "2027-06-30")
 public interface EventSource {}
