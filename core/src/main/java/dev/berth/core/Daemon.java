@@ -296,8 +296,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Every minute, asks the backends again for the containers whose status core keeps (off the RPC path): a
-     * safety net against an exit a backend failed to report. Ends when the daemon closes.
+     * Every minute, asks the backends again for the containers and sandboxes whose status core keeps (off the RPC
+     * path): a safety net against an exit a backend failed to report. Ends when the daemon closes.
      */
     private void refreshContainerStates() {
         while (!Thread.currentThread().isInterrupted()) {
@@ -307,6 +307,11 @@ public final class Daemon implements AutoCloseable {
                 if (changed > 0) {
                     LOG.log(System.Logger.Level.WARNING, "{0} container(s) changed state without an event from "
                             + "their backend", changed);
+                }
+                int pods = cri.sandboxStates().refresh(id -> cri.sandboxes().get(id).orElse(null));
+                if (pods > 0) {
+                    LOG.log(System.Logger.Level.WARNING, "{0} sandbox(es) changed state without an event from "
+                            + "their backend", pods);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -325,6 +330,13 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void settleContainerStates() {
+        try {
+            // Sandboxes first (a file read each for runc): one whose process ended while berth was down shows
+            // NOTREADY in the first relist that follows.
+            cri.sandboxStates().refresh(id -> cri.sandboxes().get(id).orElse(null));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "sandbox states not settled after the start: " + e);
+        }
         try {
             int asked = cri.containerStates().settleUnsettled(id -> cri.containers().get(id).orElse(null));
             if (asked > 0) {

@@ -28,6 +28,7 @@ public final class CriRuntime {
     private final NameIndex names = new NameIndex();
     private final EventHub events;
     private final ContainerStateCache states;
+    private final SandboxStateCache sandboxStates;
     private final RecordStore.Index<ContainerRecord> containersByPod;
     private final RecordStore.Index<ContainerRecord> containersByLabel;
     private final RecordStore.Index<SandboxRecord> sandboxesByLabel;
@@ -64,6 +65,33 @@ public final class CriRuntime {
         });
         containers.all().forEach(c -> states.track(c.id()));
         events.listen(states);
+        this.sandboxStates = new SandboxStateCache(new SandboxStateCache.Source() {
+            @Override
+            public boolean evented(SandboxRecord s) {
+                Handler h = dispatcher.forSandboxOrNull(s);
+                return h != null && h.has(dev.berth.spi.SandboxEventSource.class)
+                        && h.require(dev.berth.spi.SandboxEventSource.class, "sandbox events").reportsEnd(s.id());
+            }
+
+            @Override
+            public dev.berth.spi.SandboxStatus fetch(SandboxRecord s) {
+                Handler h = dispatcher.forSandboxOrNull(s);
+                if (h == null) {
+                    throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
+                            "runtime handler \"" + s.handler() + "\" is not configured");
+                }
+                return h.backend().sandboxStatus(s.id());
+            }
+        });
+        sandboxes.listen((before, after) -> {
+            if (before == null) {
+                sandboxStates.track(after.id());
+            } else if (after == null) {
+                sandboxStates.forget(before.id());
+            }
+        });
+        sandboxes.all().forEach(s -> sandboxStates.track(s.id()));
+        events.listen(sandboxStates);
         this.containersByPod = containers.index(c -> java.util.List.of(c.sandboxId()));
         this.containersByLabel = containers.index(c -> labelKeys(c.labels()));
         this.sandboxesByLabel = sandboxes.index(s -> labelKeys(s.labels()));
@@ -87,6 +115,11 @@ public final class CriRuntime {
     /** Containers' last statuses, kept current by their backends' events ({@link ContainerStateCache}). */
     public ContainerStateCache containerStates() {
         return states;
+    }
+
+    /** Sandboxes' last statuses and ends, kept by their backends' events ({@link SandboxStateCache}). */
+    public SandboxStateCache sandboxStates() {
+        return sandboxStates;
     }
 
     /** The ids of the containers of a pod (by full pod id). */

@@ -131,9 +131,16 @@ public final class ObjectHistory {
         }
     }
 
-    /** Follows the backends' container events. */
+    /** Follows the backends' container events, and the ends of sandboxes' own processes. */
     public Consumer<BackendEvent> events() {
         return e -> {
+            if (dev.berth.core.cri.SandboxStateCache.sandboxEnded(e)) {
+                Log pod = live.get(e.sandboxId());
+                if (pod != null) {
+                    pod.event("backend event: the sandbox's own process ended");
+                }
+                return;
+            }
             Log c = live.get(e.containerId());
             if (c != null) {
                 if (e.type() == BackendEvent.Type.STARTED) {

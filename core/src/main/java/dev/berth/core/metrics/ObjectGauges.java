@@ -89,6 +89,9 @@ public final class ObjectGauges implements Consumer<BackendEvent> {
 
     @Override
     public void accept(BackendEvent e) {
+        if (dev.berth.core.cri.SandboxStateCache.sandboxEnded(e)) {
+            return; // a sandbox's own process: not a container
+        }
         switch (e.type()) {
             case CREATED -> containerStates.putIfAbsent(e.containerId(), "created");
             // A container that exited at once may report its exit before StartContainer publishes STARTED.

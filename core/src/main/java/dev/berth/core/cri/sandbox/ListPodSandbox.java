@@ -23,7 +23,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * ListPodSandbox lists pods from core's records, filtered by id prefix, state and labels; each item is encoded once
+ * ListPodSandbox lists pods from core's records and, for a backend that reports the end of a sandbox's process, from
+ * the ends it reported ({@link dev.berth.core.cri.SandboxStateCache#notReady}), filtered by id prefix, state and
+ * labels; each item is encoded once
  * per record and state ({@link WireItems}), and the unfiltered list is answered again as it was while no record and no
  * binding of a pod to its handler changed ({@link KeptAnswer}).
  */
@@ -36,7 +38,8 @@ public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, L
     public ListPodSandbox(CriRuntime cri) {
         this.cri = cri;
         this.items = new WireItems<>(cri.sandboxes(), SandboxRecord::id);
-        this.unfiltered = new KeptAnswer<>(() -> cri.sandboxes().version() + cri.dispatcher().changes());
+        this.unfiltered = new KeptAnswer<>(
+                () -> cri.sandboxes().version() + cri.dispatcher().changes() + cri.sandboxStates().changes());
     }
 
     @Override
@@ -69,7 +72,9 @@ public final class ListPodSandbox implements InlineRead<ListPodSandboxRequest, L
                     }
                     boolean bound = cri.dispatcher().forSandboxOrNull(s) != null;
                     allBound[0] &= bound;
+                    // Ready while its record is, unless its backend reported that its process ended.
                     PodSandboxState state = s.state() == SandboxRecord.State.READY && bound
+                            && !cri.sandboxStates().notReady(s.id())
                             ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY;
                     if (f.hasState() && f.getState().getState() != state) {
                         return;

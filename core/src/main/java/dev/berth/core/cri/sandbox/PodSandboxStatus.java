@@ -3,10 +3,10 @@ package dev.berth.core.cri.sandbox;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.cri.CriRuntime;
+import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.StoredConfigs;
-import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.LinuxPodSandboxStatus;
@@ -24,11 +24,12 @@ import dev.berth.spi.SandboxStatus;
 import io.grpc.MethodDescriptor;
 
 /**
- * PodSandboxStatus reports a pod from core's record and its backend's live state. A pod whose backend is
- * unreachable (handler no longer configured, plugin missing) is reported NOTREADY with the reason in verbose
- * info, never dropped.
+ * PodSandboxStatus reports a pod from core's record and its backend's live state: the state kept in memory for a
+ * backend that reports its sandboxes' ends ({@link dev.berth.core.cri.SandboxStateCache}), so that the call runs on
+ * the transport's thread ({@link InlineRead}), else the backend's answer. A pod whose backend is unreachable (handler
+ * no longer configured, plugin missing) is reported NOTREADY with the reason in verbose info, never dropped.
  */
-public final class PodSandboxStatus implements UnaryRpc<PodSandboxStatusRequest, PodSandboxStatusResponse> {
+public final class PodSandboxStatus implements InlineRead<PodSandboxStatusRequest, PodSandboxStatusResponse> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final CriRuntime cri;
 
@@ -56,7 +57,7 @@ public final class PodSandboxStatus implements UnaryRpc<PodSandboxStatusRequest,
             problem = "runtime handler \"" + r.handler() + "\" is not configured";
         } else {
             try {
-                live = h.backend().sandboxStatus(r.id());
+                live = cri.sandboxStates().status(r);
                 if (live.state() != SandboxStatus.State.READY) {
                     state = PodSandboxState.SANDBOX_NOTREADY;
                 }

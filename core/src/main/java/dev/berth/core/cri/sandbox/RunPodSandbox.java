@@ -129,11 +129,26 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             if (prepared.netnsPath() != null) {
                 record = record.withNetwork(prepared.netnsPath().toString(), prepared.ip(), prepared.additionalIps());
             }
-            cri.sandboxes().put(record.withState(SandboxRecord.State.READY));
+            SandboxRecord ready = record.withState(SandboxRecord.State.READY);
+            cri.sandboxes().put(ready);
+            keepStatus(ready);
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException | Error e) {
             rollback(id, undo, record);
             throw e;
+        }
+    }
+
+    /**
+     * Asks the backend once for the started sandbox's status and keeps it, where the backend reports the sandbox's
+     * end, so that the kubelet's first PodSandboxStatus answers from memory. Failing here fails nothing: the
+     * status is then asked for when it is read.
+     */
+    private void keepStatus(SandboxRecord ready) {
+        try {
+            cri.sandboxStates().settle(ready);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "status of sandbox " + ready.id() + " not kept: " + e.getMessage());
         }
     }
 

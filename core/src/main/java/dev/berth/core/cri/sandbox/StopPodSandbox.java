@@ -70,6 +70,7 @@ public final class StopPodSandbox implements UnaryRpc<StopPodSandboxRequest, Sto
                         () -> h.backend().stopSandbox(sandbox.id(), Duration.ZERO));
                 // Their exits come as events; a container that never ran may have changed without one.
                 cri.containerIdsOf(sandbox.id()).forEach(cri.containerStates()::invalidate);
+                cri.sandboxStates().invalidate(sandbox.id());
             }
             cleanup.run("release the pod network", () -> environment.releaseNetwork(sandbox.id()));
         } finally {
