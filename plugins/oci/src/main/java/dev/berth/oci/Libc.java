@@ -15,7 +15,8 @@ import java.nio.file.Path;
 /**
  * The one FFM binding of libc for the Linux backends: the calls the JDK has no API for. mount and umount2,
  * unshare, setns and sethostname (a pod's pinned namespaces), mkfifo (conmon's pipes, a shim's stdio), signals to
- * processes that are not our children, SOCK_SEQPACKET unix sockets (conmon's attach socket), pseudo-terminals.
+ * processes that are not our children, SOCK_SEQPACKET unix sockets (conmon's attach socket), pseudo-terminals,
+ * pidfd_open and epoll (the end of a process that is not our child, as it happens).
  * Calling the system directly keeps forks of mount, umount and mkfifo off the container start path. Errors become
  * IOExceptions "{@code what}: strerror(errno)". The daemon runs with {@code --enable-native-access}.
  */
@@ -105,6 +106,30 @@ public final class Libc {
     private static final MethodHandle MKFIFO = fn("mkfifo", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
+    // pidfd_open(2) has no libc wrapper in older glibc: syscall(2), whose arguments after the number are variadic.
+    private static final MethodHandle SYSCALL_2 = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG), ERRNO_OPT, Linker.Option.firstVariadicArg(1));
+    private static final long SYS_PIDFD_OPEN = pidfdOpenNumber();
+    private static final MethodHandle EPOLL_CREATE1 = fn("epoll_create1", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle EPOLL_CTL = fn("epoll_ctl", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle EPOLL_WAIT = fn("epoll_wait", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle EVENTFD = fn("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_DEL = 2;
+    private static final int EPOLLIN = 1;
+    private static final int EINTR = 4;
+    /** struct epoll_event: {uint32 events; uint64 data}, packed on x86-64 (12 bytes), aligned elsewhere (16). */
+    private static final boolean EPOLL_PACKED = "amd64".equals(System.getProperty("os.arch"))
+            || "x86_64".equals(System.getProperty("os.arch"));
+    private static final long EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
+    private static final long EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
@@ -157,6 +182,108 @@ public final class Libc {
             int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC);
             if (fd < 0) {
                 throw error("open " + path, st);
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long pidfdOpenNumber() {
+        return switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64", "aarch64", "arm64", "riscv64", "ppc64le", "s390x" -> 434;
+            default -> -1;
+        };
+    }
+
+    /**
+     * pidfd_open(2): a descriptor of process {@code pid} (any process, not only a child) that polls readable once
+     * the process has ended (Linux 5.3 and later).
+     */
+    public static int pidfdOpen(long pid) throws IOException {
+        if (SYS_PIDFD_OPEN < 0) {
+            throw new IOException("pidfd_open: not known on " + System.getProperty("os.arch"));
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            long fd = (long) SYSCALL_2.invokeExact(st, SYS_PIDFD_OPEN, pid, 0L);
+            if (fd < 0) {
+                throw error("pidfd_open " + pid, st);
+            }
+            return (int) fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_create1(EPOLL_CLOEXEC). */
+    public static int epollCreate() throws IOException {
+        return fdCall("epoll_create1", (a, st) -> (int) EPOLL_CREATE1.invokeExact(st, O_CLOEXEC));
+    }
+
+    /** eventfd(0, EFD_CLOEXEC): a descriptor that polls readable once {@link #write} added to its counter. */
+    public static int eventfd() throws IOException {
+        return fdCall("eventfd", (a, st) -> (int) EVENTFD.invokeExact(st, 0, O_CLOEXEC));
+    }
+
+    /** Watches {@code fd} for reading on epoll instance {@code epfd}; {@link #epollWait} returns {@code data}. */
+    public static void epollAdd(int epfd, int fd, long data) throws IOException {
+        check("epoll_ctl add", (a, st) -> {
+            MemorySegment ev = a.allocate(EPOLL_EVENT_SIZE, 8);
+            ev.set(ValueLayout.JAVA_INT, 0, EPOLLIN);
+            ev.set(ValueLayout.JAVA_LONG_UNALIGNED, EPOLL_DATA_OFFSET, data);
+            return (int) EPOLL_CTL.invokeExact(st, epfd, EPOLL_CTL_ADD, fd, ev);
+        });
+    }
+
+    /** Stops watching {@code fd} (errors ignored: the descriptor is closed next anyway). */
+    public static void epollDelete(int epfd, int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) EPOLL_CTL.invokeExact(a.allocate(CALL_STATE), epfd, EPOLL_CTL_DEL, fd,
+                    a.allocate(EPOLL_EVENT_SIZE, 8));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * epoll_wait(2): blocks until at least one watched descriptor is ready (or {@code timeoutMillis}, -1 for none)
+     * and returns the {@code data} of each ready one; none when interrupted by a signal.
+     */
+    public static long[] epollWait(int epfd, int max, int timeoutMillis) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment evs = a.allocate(EPOLL_EVENT_SIZE * max, 8);
+            int n = (int) EPOLL_WAIT.invokeExact(st, epfd, evs, max, timeoutMillis);
+            if (n < 0) {
+                if ((int) ERRNO.get(st, 0L) == EINTR) {
+                    return new long[0];
+                }
+                throw error("epoll_wait", st);
+            }
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = evs.get(ValueLayout.JAVA_LONG_UNALIGNED, i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
+            }
+            return out;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A call that returns a new descriptor, or -1 with errno set. */
+    private static int fdCall(String what, Call call) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            int fd = call.invoke(a, st);
+            if (fd < 0) {
+                throw error(what, st);
             }
             return fd;
         } catch (IOException e) {

@@ -40,6 +40,8 @@ final class HandlerState {
     final Path exits;
     /** Wakes the calls waiting for an exit file in {@link #exits}. */
     final ExitSignals exitSignals = new ExitSignals();
+    /** The berth-pause processes whose end is reported (see {@link PauseWatcher}); closed with the backend. */
+    final PauseWatcher pauses;
     final Path attach;
     final RuntimeCli cli;
     final Map<String, SandboxRecord> sandboxes = new ConcurrentHashMap<>();
@@ -64,6 +66,7 @@ final class HandlerState {
         this.options = options;
         this.context = context;
         this.log = context.logger();
+        this.pauses = new PauseWatcher(log);
         Path state = context.stateDir();
         try {
             this.store = new StateStore(state);

@@ -2,6 +2,7 @@ package dev.berth.runc;
 
 import dev.berth.runc.ContainerProcesses.Exit;
 import dev.berth.runc.StateStore.ContainerRecord;
+import dev.berth.runc.StateStore.SandboxRecord;
 import dev.berth.spi.BackendEvent;
 import dev.berth.spi.Recoverable.Report;
 import java.io.IOException;
@@ -33,6 +34,12 @@ final class Recovery {
 
     Report recover(List<String> sandboxIds, List<String> containerIds) {
         state.load();
+        // The berth-pause processes still running: their ends are reported from now on.
+        for (SandboxRecord rec : state.sandboxes.values()) {
+            if (!rec.pins().isEmpty() && rec.pausePid() > 0 && PinnedPods.pauseProcessLives(rec)) {
+                state.pauses.watch(rec.id(), rec.pausePid(), () -> PinnedPods.pauseProcessLives(rec));
+            }
+        }
         List<String> lost = new ArrayList<>();
         for (String id : sandboxIds) {
             if (!state.sandboxes.containsKey(id) || !Files.isDirectory(state.bundle(id))) {
@@ -93,10 +100,36 @@ final class Recovery {
     }
 
     void onExit(String id) {
-        if (!state.containers.containsKey(id)) {
-            return; // a pause container, or one being removed
+        if (state.containers.containsKey(id)) {
+            Thread.ofVirtual().start(() -> publishExit(id));
+        } else if (state.sandboxes.containsKey(id)) {
+            onSandboxEnd(id); // its pause container
         }
-        Thread.ofVirtual().start(() -> publishExit(id));
+    }
+
+    /** A sandbox's pause container or berth-pause process ended. */
+    void onSandboxEnd(String id) {
+        Thread.ofVirtual().start(() -> publishSandboxEnd(id));
+    }
+
+    /**
+     * Publishes the end of a sandbox's pause container (the SPI's {@code SandboxEventSource}): STOPPED with the
+     * sandbox's id as the container's, under the sandbox's lock, unless the sandbox was removed meanwhile.
+     */
+    void publishSandboxEnd(String id) {
+        ReentrantLock lock = state.lockIfKnown(id);
+        if (lock == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (state.sandboxes.containsKey(id)) {
+                state.context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, id,
+                        processes.exit(id).map(Exit::at).orElse(null)));
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

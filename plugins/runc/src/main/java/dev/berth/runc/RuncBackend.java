@@ -6,6 +6,7 @@ import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BundleRunning;
 import dev.berth.spi.Checkpointing;
 import dev.berth.spi.LinuxResources;
+import dev.berth.spi.SandboxEventSource;
 import dev.berth.spi.SandboxResizing;
 import dev.berth.spi.SandboxSpec;
 import java.nio.file.Path;
@@ -28,7 +29,8 @@ import java.util.List;
  * {@link PodStats} usage and metrics, {@link Recovery} what survives a restart, {@link BundleContainers} the bundles
  * a client prepared (the containerd 0.2 API); {@link HandlerState} is what they share.
  */
-public final class RuncBackend extends LinuxBackend implements SandboxResizing, Checkpointing, BundleRunning {
+public final class RuncBackend extends LinuxBackend implements SandboxResizing, Checkpointing, BundleRunning,
+        SandboxEventSource {
     private final HandlerState state;
     private final RuncSandboxes sandboxes;
     private final RuncContainers containers;
@@ -50,8 +52,10 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
                 options.runsc() || RuntimeExec.PATH.isEmpty() ? conmonExec::execSync : runtimeExec::execSync,
                 io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state), recovery::recover, () -> {
                     watcher.close();
+                    state.pauses.close();
                     bundleRuns.close();
                 }));
+        state.pauses.onEnd(recovery::onSandboxEnd);
         this.state = state;
         this.sandboxes = sandboxes;
         this.containers = containers;
@@ -64,6 +68,12 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
                         + "earlier berth left waiting", handler, killed);
             }
         });
+    }
+
+    /** A pause container's end is published (its conmon's exit file), a berth-pause process's where it is watched. */
+    @Override
+    public boolean reportsEnd(String sandboxId) {
+        return sandboxes.reportsEnd(sandboxId);
     }
 
     @Override

@@ -128,6 +128,11 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
                         pid = PauseProcess.start(program, bundle, bundle.resolve(PINS),
                                 spec.hostNetwork() ? null : spec.netnsPath(),
                                 Math.max(-998, state.ownOomScoreAdjustment()), podCgroup + "/" + id);
+                        long started = pid;
+                        if (state.pauses.watch(id, started,
+                                () -> PauseProcess.alive(started, bundle.resolve(PINS)))) {
+                            undo.push(() -> state.pauses.unwatch(id));
+                        }
                     }
                 } catch (IOException e) {
                     throw new BackendException(Kind.INTERNAL, "failed to create sandbox \"" + id + "\": "
@@ -282,6 +287,18 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
                 StateStore.time(rec.createdAt()), ready ? pause.pid() : 0, info(rec));
     }
 
+    /**
+     * Whether the sandbox's end is published as an event: for a pause container (conmon writes its exit file, which
+     * {@link ExitWatcher} sees), for pinned namespaces alone (no process to end), and for a berth-pause process
+     * {@link PauseWatcher} watches (it does wherever the kernel has pidfds) or that has ended already (while berth
+     * was down: its status says so, and stays so).
+     */
+    boolean reportsEnd(String sandboxId) {
+        SandboxRecord rec = state.requireSandbox(sandboxId);
+        return rec.pins().isEmpty() || rec.pausePid() == 0 || state.pauses.watching(sandboxId)
+                || (state.pauses.available() && !PinnedPods.pauseProcessLives(rec)); // it ended: nothing to report
+    }
+
     /** The pause container's pid if berth started it (its status then needs no runtime call), else 0. */
     private long startedPausePid(SandboxRecord rec) {
         return Files.exists(state.bundle(rec.id()).resolve(STARTED)) ? rec.pausePid() : 0;
@@ -334,6 +351,7 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
             if (rec.pins().isEmpty()) {
                 processes.destroy(sandboxId);
             } else {
+                state.pauses.unwatch(sandboxId);
                 PauseProcess.kill(state.bundle(sandboxId), Path.of(rec.pins()));
             }
             bundleFiles.cleanupBundle("remove sandbox", sandboxId);

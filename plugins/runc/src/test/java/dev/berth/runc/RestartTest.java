@@ -79,8 +79,8 @@ class RestartTest {
         Path exitFile = ctx.resolve("state/exits").resolve(exiting);
         RuncBackendTest.await(() -> java.nio.file.Files.exists(exitFile), "exit file of the short container");
 
-        backend = new RuncBackendFactory().create("runc", Map.of("binary", "runc"),
-                new TestingBackendContext("runc", ctx));
+        TestingBackendContext context = new TestingBackendContext("runc", ctx);
+        backend = new RuncBackendFactory().create("runc", Map.of("binary", "runc"), context);
         Recoverable.Report report = ((Recoverable) backend).recover(List.of(sandbox, sharedSandbox),
                 List.of(running, exiting, sharing));
         assertThat(report.lost()).isEmpty();
@@ -112,6 +112,12 @@ class RestartTest {
         assertThat(java.nio.file.Files.readSymbolicLink(Path.of("/proc", Long.toString(
                 backend.containerStatus(late).pid()), "ns", "pid"))).isEqualTo(java.nio.file.Files.readSymbolicLink(
                         Path.of("/proc", Long.toString(shared.pid()), "ns", "pid")));
+        // The pause process the earlier berth started is watched again: its end is published.
+        assertThat(((dev.berth.spi.SandboxEventSource) backend).reportsEnd(sharedSandbox)).isTrue();
+        dev.berth.oci.Libc.kill(shared.pid(), 9);
+        RuncBackendTest.await(() -> context.published().stream().anyMatch(e -> e.containerId().equals(sharedSandbox)
+                && e.sandboxId().equals(sharedSandbox)), "the end of the recovered pod's pause process");
+        assertThat(backend.sandboxStatus(sharedSandbox).state()).isEqualTo(SandboxStatus.State.NOTREADY);
         backend.stopSandbox(sharedSandbox, Duration.ZERO);
         assertThat(Processes.live(shared.pid(), "pause")).as("pause process after stop").isFalse();
         assertThat(backend.containerStatus(sharing).state()).isEqualTo(ContainerStatus.State.EXITED);

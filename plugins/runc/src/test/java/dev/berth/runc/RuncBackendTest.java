@@ -540,6 +540,35 @@ class RuncBackendTest {
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
     }
 
+    /**
+     * The end of a pod's own process (berth-pause here, a pause container with {@code drop_infra_container = false})
+     * is published as STOPPED with the sandbox's id as the container's, once, without a status call: what core's
+     * relist shows NOTREADY from. Pods with pinned namespaces alone have no process to end and are reported too.
+     */
+    @Test
+    void theEndOfAPodsOwnProcessIsPublishedOnce() throws Exception {
+        var events = (dev.berth.spi.SandboxEventSource) backend;
+        String sb = pod(SHARED_PID_POD);
+        String pinned = pod(PodSecurity.DEFAULT);
+        assertThat(events.reportsEnd(sb)).isTrue();
+        assertThat(events.reportsEnd(pinned)).isTrue();
+        long pause = backend.sandboxStatus(sb).pid();
+        assertThat(pause).isPositive();
+        Libc.kill(pause, 9);
+        await(() -> context.published().stream().anyMatch(e -> e.containerId().equals(sb)),
+                "the sandbox's end to be published");
+        Thread.sleep(200); // a second event would come within this
+        assertThat(context.published()).filteredOn(e -> e.sandboxId().equals(sb)).singleElement().satisfies(e -> {
+            assertThat(e.type()).isEqualTo(dev.berth.spi.BackendEvent.Type.STOPPED);
+            assertThat(e.containerId()).isEqualTo(sb);
+        });
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(dev.berth.spi.SandboxStatus.State.NOTREADY);
+        assertThat(events.reportsEnd(sb)).as("ended: its status stays NOTREADY").isTrue();
+        assertThat(context.published()).filteredOn(e -> e.sandboxId().equals(pinned)).isEmpty();
+        backend.stopSandbox(sb, Duration.ZERO);
+        backend.removeSandbox(sb);
+    }
+
     @Test
     void stopAndRemoveOfAPodLeaveNoNamespacePinOrCgroup() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
