@@ -4,7 +4,8 @@
 # the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
 # node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
 # the writable layer in container stats, and a missing executable failing CreateContainer by name with nothing
-# left. Needs the critest registry.
+# left, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
+# handler whose backend does not report a sandbox's end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -162,6 +163,24 @@ else
   failures=$((failures + 1))
 fi
 expect "the failed container is not listed" "" "$("${C[@]}" ps -a -q --name "missing-$n")"
+
+if [ "${PARITY_SANDBOX_END:-yes}" = yes ]; then
+  echo "== a pod whose own process ended"
+  # The kubelet's relist compares the listed pod states: a pod whose pause process died must show NotReady there,
+  # not only in its status, for the kubelet to recreate it.
+  d=$(pod ended '"linux": {}')
+  pause=$("${C[@]}" inspectp "$d" | python3 -c 'import json, sys; print(json.load(sys.stdin)["info"]["pid"])')
+  kill -9 "$pause"
+  listed=
+  for _ in $(seq 1 100); do
+    listed=$("${C[@]}" pods -q --no-trunc --state NotReady --id "$d")
+    [ -n "$listed" ] && break
+    sleep 0.1
+  done
+  expect "crictl pods lists the pod NotReady once its pause process is killed" "$d" "$listed"
+  expect "crictl inspectp says the same" SANDBOX_NOTREADY \
+    "$("${C[@]}" inspectp "$d" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"]["state"])')"
+fi
 
 echo "$checks checks, $failures failed"
 [ "$failures" = 0 ]
