@@ -1,4 +1,5 @@
 import dev.berth.cri.v1.ContainerStatusRequest;
+import dev.berth.cri.v1.ExecSyncRequest;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -12,7 +13,8 @@ import io.grpc.stub.MetadataUtils;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Calls PodSandboxStatus and ContainerStatus with a W3C {@code traceparent} in the metadata, as the kubelet does
+ * Calls PodSandboxStatus, ContainerStatus and ExecSync ({@code true}, as an exec probe) with a W3C {@code traceparent}
+ * in the metadata, as the kubelet does
  * when its tracing is on (crictl sends none), so that a test can check that berth's spans join the caller's trace.
  *
  * Usage: java -cp 'IMAGE/lib/*' TracedCall.java SOCKET TRACEPARENT POD_ID CONTAINER_ID
@@ -30,6 +32,7 @@ public final class TracedCall {
                     .withDeadlineAfter(30, TimeUnit.SECONDS);
             stub.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(args[2]).build());
             stub.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(args[3]).build());
+            stub.execSync(ExecSyncRequest.newBuilder().setContainerId(args[3]).addCmd("true").setTimeout(10).build());
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

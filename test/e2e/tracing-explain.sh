@@ -295,14 +295,17 @@ say(bool(create) and "backend createContainer" in kids(create[0])
     and create[0]["attrs"].get("berth.container_id", "") != "", "CreateContainer: backend child and container id")
 traced = [s for s in spans if s["trace"] == trace and s["kind"] == 2]
 say({s["name"] for s in traced} == {"runtime.v1.RuntimeService/PodSandboxStatus",
-    "runtime.v1.RuntimeService/ContainerStatus"}, "calls with a traceparent: their server spans carry the client's trace id")
+    "runtime.v1.RuntimeService/ContainerStatus", "runtime.v1.RuntimeService/ExecSync"},
+    "calls with a traceparent: their server spans carry the client's trace id")
 say(all(s["parent"] == parent for s in traced), "calls with a traceparent: parented on the client's span")
+# PodSandboxStatus and ContainerStatus answer from the state kept in memory (asked of the backend right after the
+# start), so they have no backend child to look for; their spans carry the pod and the container.
 status = [s for s in traced if s["name"].endswith("PodSandboxStatus")]
-say(bool(status) and "backend sandboxStatus" in kids(status[0]), "PodSandboxStatus: backend sandboxStatus is its child, in the client's trace")
+say(bool(status) and status[0]["attrs"].get("berth.pod_id", "") == pod, "PodSandboxStatus: in the client's trace, with the pod id")
 cs = [s for s in traced if s["name"].endswith("/ContainerStatus")]
-# ContainerStatus answers from the state kept in memory (asked of the backend in the background after the start), so
-# it has no backend child to look for; its span carries the container.
 say(bool(cs) and cs[0]["attrs"].get("berth.container_id", "") != "", "ContainerStatus: in the client's trace, with the container id")
+ex = [s for s in traced if s["name"].endswith("/ExecSync")]
+say(bool(ex) and "backend execSync" in kids(ex[0]), "ExecSync: backend execSync is its child, in the client's trace")
 orphans = [s for s in spans if s["kind"] != 2 and s["parent"] not in by_id]
 say(not orphans, "every child span's parent was exported too" + ("" if not orphans else ": " + str([o["name"] for o in orphans][:5])))
 say(not [s for s in spans if s["kind"] != 2 and s["name"].startswith("backend health")],
