@@ -69,18 +69,13 @@ public final class CriRuntime {
             @Override
             public boolean evented(SandboxRecord s) {
                 Handler h = dispatcher.forSandboxOrNull(s);
-                return h != null && h.has(dev.berth.spi.SandboxEventSource.class)
-                        && h.require(dev.berth.spi.SandboxEventSource.class, "sandbox events").reportsEnd(s.id());
+                return h != null && h.backend() instanceof dev.berth.spi.SandboxEventSource events
+                        && events.reportsEnd(s.id());
             }
 
             @Override
             public dev.berth.spi.SandboxStatus fetch(SandboxRecord s) {
-                Handler h = dispatcher.forSandboxOrNull(s);
-                if (h == null) {
-                    throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
-                            "runtime handler \"" + s.handler() + "\" is not configured");
-                }
-                return h.backend().sandboxStatus(s.id());
+                return dispatcher.forSandbox(s).backend().sandboxStatus(s.id());
             }
         });
         sandboxes.listen((before, after) -> {
