@@ -42,6 +42,12 @@ public final class TaskClient implements AutoCloseable {
         return new TaskClient(TtrpcClient.connect(socket, Map.of(NAMESPACE_KEY, namespace)));
     }
 
+    /** Connects; {@code broken} hears once when the shim closes the connection (it exited, say) or it fails. */
+    public static TaskClient connect(Path socket, String namespace, java.util.function.Consumer<String> broken)
+            throws TtrpcException {
+        return new TaskClient(TtrpcClient.connect(socket, Map.of(NAMESPACE_KEY, namespace), broken));
+    }
+
     public boolean isOpen() {
         return ttrpc.isOpen();
     }

@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * of time fails with {@code DEADLINE_EXCEEDED} and a late answer is dropped, while other calls carry on.
  *
  * <p>A broken connection fails every pending and later call with {@code UNAVAILABLE}; there is no automatic
- * reconnect (the owner decides whether the peer is gone).
+ * reconnect (the owner decides whether the peer is gone). The owner hears of it at once, without a call: the
+ * {@code broken} listener runs once, on a thread of its own, when the peer closes the connection or it fails (not
+ * when the client closes it).
  *
  * <p>Callers never touch the socket: one writer thread sends the frames they queue. A {@link SocketChannel} is
  * closed when a thread blocked in (or entering) one of its operations is interrupted, so if callers wrote
@@ -35,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An interrupted caller only stops waiting ({@code CANCELLED}).
  */
 public final class TtrpcClient implements AutoCloseable {
+    private static final String CLOSED_BY_CLIENT = "closed by client";
     private final SocketChannel channel;
     private final List<KeyValue> metadata;
     private final java.util.concurrent.BlockingQueue<Frame> outbox = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -42,10 +45,13 @@ public final class TtrpcClient implements AutoCloseable {
     private final Map<Integer, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger nextStream = new AtomicInteger(1);
     private final Thread reader;
+    private final java.util.function.Consumer<String> broken;
     private volatile String closedReason;
 
-    private TtrpcClient(SocketChannel channel, Map<String, String> metadata) {
+    private TtrpcClient(SocketChannel channel, Map<String, String> metadata,
+                        java.util.function.Consumer<String> broken) {
         this.channel = channel;
+        this.broken = broken;
         this.metadata = metadata.entrySet().stream()
                 .map(e -> KeyValue.newBuilder().setKey(e.getKey()).setValue(e.getValue()).build())
                 .toList();
@@ -55,9 +61,18 @@ public final class TtrpcClient implements AutoCloseable {
 
     /** Connects to a unix socket; {@code metadata} goes with every request. */
     public static TtrpcClient connect(Path socket, Map<String, String> metadata) throws TtrpcException {
+        return connect(socket, metadata, reason -> { });
+    }
+
+    /**
+     * Connects to a unix socket; {@code metadata} goes with every request, and {@code broken} hears once, with the
+     * reason, when the connection breaks other than by {@link #close}.
+     */
+    public static TtrpcClient connect(Path socket, Map<String, String> metadata,
+                                      java.util.function.Consumer<String> broken) throws TtrpcException {
         try {
             SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            TtrpcClient c = new TtrpcClient(ch, metadata);
+            TtrpcClient c = new TtrpcClient(ch, metadata, broken);
             c.reader.start();
             c.writer.start();
             return c;
@@ -136,7 +151,7 @@ public final class TtrpcClient implements AutoCloseable {
                 outbox.take().writeTo(channel);
             }
         } catch (InterruptedException e) {
-            shutdown(closedReason != null ? closedReason : "closed by client");
+            shutdown(closedReason != null ? closedReason : CLOSED_BY_CLIENT);
         } catch (IOException | RuntimeException e) {
             shutdown("write failed: " + describe(e));
         }
@@ -171,8 +186,12 @@ public final class TtrpcClient implements AutoCloseable {
     }
 
     private void shutdown(String reason) {
-        if (closedReason == null) {
-            closedReason = reason;
+        boolean first;
+        synchronized (this) {
+            first = closedReason == null;
+            if (first) {
+                closedReason = reason;
+            }
         }
         try {
             channel.close();
@@ -181,11 +200,14 @@ public final class TtrpcClient implements AutoCloseable {
         }
         TtrpcException gone = new TtrpcException(TtrpcException.UNAVAILABLE, "ttrpc connection closed: " + closedReason);
         pending.values().forEach(f -> f.completeExceptionally(gone));
+        if (first && !CLOSED_BY_CLIENT.equals(reason)) {
+            Thread.ofVirtual().name("ttrpc-broken").start(() -> broken.accept(reason));
+        }
     }
 
     @Override
     public void close() {
-        shutdown("closed by client");
+        shutdown(CLOSED_BY_CLIENT);
         reader.interrupt();
         writer.interrupt();
     }

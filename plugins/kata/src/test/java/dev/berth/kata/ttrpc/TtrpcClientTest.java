@@ -320,6 +320,34 @@ class TtrpcClientTest {
     }
 
     @Test
+    void thePeerGoingAwayIsHeardOnceWithoutACallAndTheClientsOwnCloseIsNot() throws Exception {
+        CountDownLatch peerMayGo = new CountDownLatch(1);
+        Path sock = rawPeer(conn -> {
+            try {
+                peerMayGo.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // return: the peer closes the socket; no call is pending
+        });
+        java.util.concurrent.BlockingQueue<String> heard = new java.util.concurrent.LinkedBlockingQueue<>();
+        TtrpcClient c = TtrpcClient.connect(sock, Map.of(), heard::add);
+        closeables.add(c);
+        assertThat(heard.poll(200, TimeUnit.MILLISECONDS)).as("nothing while the peer is there").isNull();
+        peerMayGo.countDown();
+        assertThat(heard.poll(20, TimeUnit.SECONDS)).as("the peer's close, heard without a call").isNotNull();
+        assertThat(c.isOpen()).isFalse();
+        c.close();
+        assertThat(heard.poll(200, TimeUnit.MILLISECONDS)).as("heard once").isNull();
+
+        TtrpcServer s = echoServer(new ConcurrentHashMap<>());
+        TtrpcClient mine = TtrpcClient.connect(s.socket(), Map.of(), heard::add);
+        assertThat(say(mine, "x", LONG)).isEqualTo("echo: x");
+        mine.close();
+        assertThat(heard.poll(500, TimeUnit.MILLISECONDS)).as("the client's own close is no news").isNull();
+    }
+
+    @Test
     void serverAnswersOversizedAndGarbledRequestsAndKeepsServing() throws Exception {
         TtrpcServer s = echoServer(new ConcurrentHashMap<>());
         try (SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(s.socket()))) {
