@@ -20,6 +20,11 @@ final class Container {
     volatile Instant failedExitPublished;
     /** When berth first saw the container's shim gone: the exit time it reports from then on. */
     volatile Instant lostAt;
+    /** The exit the shim reported (its event, or a State that found the task stopped), kept for after the shim. */
+    volatile Exit exit;
+
+    /** A process's exit status and time, as the shim reported them. */
+    record Exit(int code, Instant at) {}
 
     Container(String id, String sandboxId, Path bundle, Properties props) {
         this.id = id;

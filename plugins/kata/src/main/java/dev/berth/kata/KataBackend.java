@@ -7,6 +7,7 @@ import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.Recoverable;
+import dev.berth.spi.SandboxEventSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import java.util.List;
  * container and all its containers, driven over one ttrpc connection. This class wires the parts behind the SPI
  * face the Linux plugins share ({@link LinuxBackend}): {@link ShimPods} (pods, their shims, recovery),
  * {@link ShimContainers} (containers), {@link ShimEvents}, {@link ShimExec} (exec, exec sync), {@link ShimAttach},
- * {@link ShimStats} and {@link KataHealth}; {@link ShimRegistry} holds what they share.
+ * {@link ShimStats} and {@link KataHealth}; {@link ShimRegistry} holds what they share. It reports each pod's
+ * end by itself ({@link SandboxEventSource}), so core answers the pod's status from memory.
  *
  * <h2>On-disk state</h2>
  * Every task has a bundle {@code <stateDir>/bundles/<id>} (shims require the directory name to be the id):
@@ -32,28 +34,41 @@ import java.util.List;
  * One lock per pod serialises lifecycle changes of that pod and its containers (create, stop, remove);
  * status, stats and exec calls run concurrently over the shared connection.
  */
-final class KataBackend extends LinuxBackend {
+final class KataBackend extends LinuxBackend implements SandboxEventSource {
+    private final ShimRegistry registry;
+
     KataBackend(KataOptions options, BackendContext context) {
-        super(parts(options, context));
+        ShimRegistry registry = new ShimRegistry();
+        super(parts(options, context, registry));
+        this.registry = registry;
     }
 
-    private static Parts parts(KataOptions options, BackendContext context) {
+    /**
+     * Every pod's end is published: its sandbox task's exit (the shim's event), or its shim going away (the
+     * connection closing; {@link ShimEvents#shimLost}).
+     */
+    @Override
+    public boolean reportsEnd(String sandboxId) {
+        registry.pod(sandboxId);
+        return true;
+    }
+
+    private static Parts parts(KataOptions options, BackendContext context, ShimRegistry registry) {
         Path bundles = context.stateDir().resolve("bundles");
         Path execs = context.stateDir().resolve("execs");
         Path eventsSocket = context.stateDir().resolve("events.ttrpc");
         ShimLauncher launcher = new ShimLauncher(options.shim(),
                 context.stateDir().resolve("berth-shim.sock").toString(), eventsSocket, options.shimDebug());
-        ShimRegistry registry = new ShimRegistry();
+        ShimEvents shimEvents = new ShimEvents(context, registry);
         ShimContainers containers = new ShimContainers(options, context.logger(), bundles, launcher, registry);
-        ShimPods pods = new ShimPods(options, context.logger(), bundles, launcher, registry, containers);
+        ShimPods pods = new ShimPods(options, context.logger(), bundles, launcher, registry, containers,
+                shimEvents::shimLost);
         ShimExec exec = new ShimExec(options, context.logger(), execs, registry);
         ShimAttach attach = new ShimAttach(context.logger(), registry, containers);
-        ShimEvents shimEvents;
         EventsServer events;
         try {
             Files.createDirectories(bundles);
             Files.createDirectories(execs);
-            shimEvents = new ShimEvents(context, registry);
             events = EventsServer.start(eventsSocket, shimEvents::accept);
         } catch (IOException e) {
             throw new BackendException(Kind.UNAVAILABLE, "failed to start the events server of kata handler \""

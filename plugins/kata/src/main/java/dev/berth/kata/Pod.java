@@ -26,6 +26,10 @@ final class Pod {
     /** Why the shim connection is gone, or null while it serves. */
     volatile String lost;
     volatile FifoReader shimLog;
+    /** Set when berth starts deleting the pod: its shim's going away from then on is no news. */
+    volatile boolean closing;
+    /** Whether the end of the pod's sandbox task (or of its shim) was published: once per pod. */
+    final java.util.concurrent.atomic.AtomicBoolean endPublished = new java.util.concurrent.atomic.AtomicBoolean();
 
     Pod(String id, Path bundle, Properties props) {
         this.id = id;

@@ -225,6 +225,11 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             if (!e.is(TtrpcException.UNAVAILABLE) && !e.is(TtrpcException.NOT_FOUND)) {
                 throw e.toBackend("get status of container", containerId);
             }
+            Container.Exit known = c.exit;
+            if (known != null) {
+                // It had exited before its shim went: that exit stays its status.
+                return exited(c, created, started, known, "", info(c, pod));
+            }
             // The shim died (or lost the task): the container is gone with it. Report it exited, once and stably.
             if (c.lostAt == null) {
                 c.lostAt = Instant.now();
@@ -240,17 +245,25 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             case RUNNING, PAUSED, PAUSING -> new ContainerStatus(containerId, ContainerStatus.State.RUNNING,
                     created, started == null ? created : started, null, 0, "", "", s.getPid(), info);
             case STOPPED -> {
-                int code = s.getExitStatus();
-                Instant finished = s.hasExitedAt()
-                        ? Instant.ofEpochSecond(s.getExitedAt().getSeconds(), s.getExitedAt().getNanos())
-                        : Instant.now();
-                String reason = c.oomKilled ? "OOMKilled" : code == 0 ? "Completed" : "Error";
-                yield new ContainerStatus(containerId, ContainerStatus.State.EXITED, created,
-                        started == null ? finished : started, finished, code, reason, "", 0, info);
+                Container.Exit exit = c.exit;
+                if (exit == null) {
+                    exit = new Container.Exit(s.getExitStatus(), s.hasExitedAt()
+                            ? Instant.ofEpochSecond(s.getExitedAt().getSeconds(), s.getExitedAt().getNanos())
+                            : Instant.now());
+                    c.exit = exit;
+                }
+                yield exited(c, created, started, exit, "", info);
             }
             default -> new ContainerStatus(containerId, ContainerStatus.State.UNKNOWN, created, started, null, 0,
                     "", "the shim reports an unknown state", 0, info);
         };
+    }
+
+    private static ContainerStatus exited(Container c, Instant created, Instant started, Container.Exit exit,
+                                          String message, Map<String, String> info) {
+        String reason = c.oomKilled ? "OOMKilled" : exit.code() == 0 ? "Completed" : "Error";
+        return new ContainerStatus(c.id, ContainerStatus.State.EXITED, created, started == null ? exit.at() : started,
+                exit.at(), exit.code(), reason, message, 0, info);
     }
 
     /**
@@ -380,6 +393,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             }
             Container c = new Container(id, pod.id, bundle, props);
             c.oomKilled = Boolean.parseBoolean(props.getProperty("oomKilled"));
+            c.exit = ShimEvents.storedExit(props);
             registry.containers.put(id, c);
             pod.containerIds.add(id);
             if (pod.lost == null) {

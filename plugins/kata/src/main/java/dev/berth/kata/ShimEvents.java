@@ -14,7 +14,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What the shims publish to the events server: only container exits and OOM kills concern berth.
+ * What the shims publish to the events server: only task exits and OOM kills concern berth. A container's exit
+ * is published as its STOPPED; the exit of a pod's sandbox task as the sandbox's (the SPI's
+ * {@code SandboxEventSource}: container id and sandbox id both the pod's).
+ *
+ * <p>A shim that goes away (it crashed or was killed: its connection closed while berth was not tearing the pod
+ * down) publishes nothing more, so {@link #shimLost} publishes for it: the sandbox's end, and a STOPPED for each
+ * of its containers whose exit berth had not heard of, whose status from then on says the shim is gone. A
+ * container that had exited keeps the exit the shim reported ({@link Container#exit}, also kept in its bundle).
  *
  * <p>A shim sends an OOM kill's {@code /tasks/oom} and the process's {@code /tasks/exit} from two watchers that do
  * not wait for each other (containerd's runc shim: the cgroup's {@code memory.events} and the reaper; Kata's shim:
@@ -50,6 +57,7 @@ final class ShimEvents implements AutoCloseable {
     private final BackendContext context;
     private final System.Logger log;
     private final Map<String, Container> containers;
+    private final Map<String, Pod> pods;
     private final Timer timer;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -62,6 +70,7 @@ final class ShimEvents implements AutoCloseable {
         this.context = context;
         this.log = context.logger();
         this.containers = registry.containers;
+        this.pods = registry.pods;
         this.timer = timer;
     }
 
@@ -74,10 +83,18 @@ final class ShimEvents implements AutoCloseable {
             switch (env.getTopic()) {
                 case "/tasks/exit" -> {
                     TaskExit e = TaskExit.parseFrom(env.getEvent().getValue());
+                    if (!e.getId().isEmpty() && !e.getId().equals(e.getContainerId())) {
+                        return; // an exec process's exit
+                    }
+                    Instant at = Instant.ofEpochSecond(e.getExitedAt().getSeconds(), e.getExitedAt().getNanos());
                     Container c = containers.get(e.getContainerId());
-                    if (c != null && (e.getId().isEmpty() || e.getId().equals(e.getContainerId()))) {
-                        Instant at = Instant.ofEpochSecond(e.getExitedAt().getSeconds(), e.getExitedAt().getNanos());
+                    if (c != null) {
                         exited(c, e.getExitStatus(), at);
+                    } else {
+                        Pod pod = pods.get(e.getContainerId());
+                        if (pod != null) {
+                            sandboxEnded(pod, at);
+                        }
                     }
                 }
                 case "/tasks/oom" -> {
@@ -94,6 +111,14 @@ final class ShimEvents implements AutoCloseable {
     }
 
     private void exited(Container c, int status, Instant at) {
+        c.exit = new Container.Exit(status, at);
+        c.props.setProperty("exitCode", Integer.toString(status));
+        c.props.setProperty("exitedAt", at.toString());
+        try {
+            BundleProperties.store(c.bundle, c.props); // the exit outlives the shim, also across a restart
+        } catch (IOException e) {
+            log.log(System.Logger.Level.DEBUG, "cannot record exit of " + c.id + ": " + e.getMessage());
+        }
         if (status == 0 || c.oomKilled) {
             publish(c, at); // an OOM kill never exits 0; a known one is in the status already
             return;
@@ -144,6 +169,51 @@ final class ShimEvents implements AutoCloseable {
             return; // the backend is closed, or the container was removed while its exit was held
         }
         context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, c.id, c.sandboxId, at));
+    }
+
+    /** Publishes the end of the pod's sandbox task, once, unless berth is removing the pod. */
+    private void sandboxEnded(Pod pod, Instant at) {
+        if (closed || pod.closing || pods.get(pod.id) != pod || !pod.endPublished.compareAndSet(false, true)) {
+            return;
+        }
+        context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, pod.id, pod.id, at));
+    }
+
+    /**
+     * The pod's shim closed its connection (it exited, crashed or was killed) while the pod was not being removed:
+     * nothing in the pod runs any more as far as berth can manage it. The pod is marked lost, and the end of its
+     * containers that had not exited and of its sandbox is published, as the shim itself no longer can.
+     */
+    void shimLost(Pod pod, String reason) {
+        if (closed || pod.closing || pods.get(pod.id) != pod) {
+            return;
+        }
+        if (pod.lost == null) {
+            pod.lost = "the shim exited or closed its connection (" + reason + ")";
+        }
+        log.log(System.Logger.Level.WARNING, "the shim of pod " + pod.id + " is gone: " + reason);
+        Instant at = Instant.now();
+        for (String id : pod.containerIds) {
+            Container c = containers.get(id);
+            if (c != null && c.exit == null) {
+                publish(c, at);
+            }
+        }
+        sandboxEnded(pod, at);
+    }
+
+    /** The exit kept in a container's bundle properties, or null. */
+    static Container.Exit storedExit(java.util.Properties props) {
+        String code = props.getProperty("exitCode");
+        String at = props.getProperty("exitedAt");
+        if (code == null || at == null) {
+            return null;
+        }
+        try {
+            return new Container.Exit(Integer.parseInt(code), Instant.parse(at));
+        } catch (RuntimeException e) {
+            return null; // a damaged file: the shim is asked, as for a container without one
+        }
     }
 
     /** Drops the exits still held: a closed backend publishes nothing. */

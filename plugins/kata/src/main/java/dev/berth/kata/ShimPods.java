@@ -40,10 +40,12 @@ import java.util.Properties;
 /**
  * Pods: one shim process per pod, started for the sandbox (pause) task and shut down with it, and reconnected
  * from the sandbox bundle after a berth restart. A pod whose shim is gone stays known, so that status reports it
- * and remove cleans up after it.
+ * and remove cleans up after it. {@code shimLost} hears at once when a pod's shim closes its connection (it
+ * exited or was killed) other than in berth's own teardown.
  */
 record ShimPods(KataOptions options, System.Logger log, Path bundles, ShimLauncher launcher, ShimRegistry registry,
-                ShimContainers containers) implements LinuxBackend.Sandboxes {
+                ShimContainers containers, java.util.function.BiConsumer<Pod, String> shimLost)
+        implements LinuxBackend.Sandboxes {
 
     @Override
     public SandboxStatus create(SandboxSpec spec) {
@@ -78,7 +80,7 @@ record ShimPods(KataOptions options, System.Logger log, Path bundles, ShimLaunch
             pod.shimLog = drainShimLog(pod);
             Path socket = launcher.start(id, bundle, options.createTimeout());
             pod.address = socket;
-            pod.task = TaskClient.connect(socket, ShimLauncher.NAMESPACE);
+            pod.task = TaskClient.connect(socket, ShimLauncher.NAMESPACE, reason -> shimLost.accept(pod, reason));
             pod.shimPid = pod.task.connect(id, QUICK).getShimPid();
             CreateTaskRequest.Builder req = CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
                     .addAllRootfs(ShimRegistry.mounts(spec.rootfs()));
@@ -190,6 +192,7 @@ record ShimPods(KataOptions options, System.Logger log, Path bundles, ShimLaunch
      * shim left running) and a SIGKILL of the shim process.
      */
     private void destroy(Pod pod, boolean quiet) {
+        pod.closing = true; // Kata's shim exits inside Shutdown: that is no lost shim
         List<String> problems = new ArrayList<>();
         TaskClient t = pod.task;
         boolean clean = false;
@@ -309,7 +312,8 @@ record ShimPods(KataOptions options, System.Logger log, Path bundles, ShimLaunch
             }
             try {
                 pod.address = ShimLauncher.socketFromBundle(bundle);
-                pod.task = TaskClient.connect(pod.address, ShimLauncher.NAMESPACE);
+                pod.task = TaskClient.connect(pod.address, ShimLauncher.NAMESPACE,
+                        reason -> shimLost.accept(pod, reason));
                 pod.shimPid = pod.task.connect(id, QUICK).getShimPid();
             } catch (IOException | TtrpcException e) {
                 // Keep the pod so that status reports it and remove cleans it up.

@@ -613,9 +613,42 @@ class KataShimIntegrationTest {
         assertThat(ShimHost.processesWith(context.stateDir().toString())).isEmpty();
     }
 
+    /** The STOPPED events published for {@code id} (a container's, or a sandbox's own with both ids the same). */
+    private List<BackendEvent> stoppedOf(String id) {
+        return context.published().stream()
+                .filter(e -> e.type() == BackendEvent.Type.STOPPED && e.containerId().equals(id)).toList();
+    }
+
+    @Test
+    void theEndOfAPodsSandboxTaskIsPublishedOnceAndItsRemovalPublishesNothing() throws Exception {
+        assertThat(backend).isInstanceOf(dev.berth.spi.SandboxEventSource.class);
+        assertThatThrownBy(() -> backend.reportsEnd(newId())).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+        String sb = runPod();
+        assertThat(backend.reportsEnd(sb)).isTrue();
+        long pause = backend.sandboxStatus(sb).pid();
+        assertThat(pause).isPositive();
+        assertThat(stoppedOf(sb)).isEmpty();
+        ProcessHandle.of(pause).orElseThrow().destroyForcibly();
+
+        assertThat(ShimHost.poll(() -> !stoppedOf(sb).isEmpty(), LONG))
+                .as("the sandbox task's exit, published without a status call").isTrue();
+        BackendEvent end = stoppedOf(sb).getFirst();
+        assertThat(end.sandboxId()).isEqualTo(sb);
+        assertThat(backend.sandboxStatus(sb).state()).isEqualTo(SandboxStatus.State.NOTREADY);
+        backend.stopSandbox(sb, Duration.ZERO);
+        backend.removeSandbox(sb);
+        sandboxes.remove(sb);
+        Thread.sleep(500); // an event from the shim's shutdown would come within this
+        assertThat(stoppedOf(sb)).as("once, and nothing from the removal's shim shutdown").hasSize(1);
+    }
+
     @Test
     void aKilledShimIsReportedAndCleanedUp() throws Exception {
         String sb = runPod();
+        String done = runContainer(sb, "done", List.of("true"), "");
+        assertThat(awaitExit(backend, done).exitCode()).isZero();
+        assertThat(ShimHost.poll(() -> !stoppedOf(done).isEmpty(), LONG)).isTrue();
         String id = runContainer(sb, "victim", List.of("sleep", "3600"), dir.resolve("logs/victim.log").toString());
         long containerPid = backend.containerStatus(id).pid();
         assertThat(containerPid).isPositive();
@@ -627,8 +660,20 @@ class KataShimIntegrationTest {
         assertThat(backend.containerStatus(id).info()).as("a container names the shim that runs it")
                 .containsEntry("sandbox_id", sb).containsEntry("shim_pid", Long.toString(shim))
                 .containsEntry("shim_address", "unix://" + socket);
+        assertThat(stoppedOf(sb)).isEmpty();
+        assertThat(stoppedOf(id)).isEmpty();
         ProcessHandle.of(shim).orElseThrow().destroyForcibly();
         assertThat(Processes.awaitExit(shim, LONG)).isTrue();
+
+        // Heard from the closed connection, before any call: the pod's end and its running container's.
+        assertThat(ShimHost.poll(() -> !stoppedOf(sb).isEmpty() && !stoppedOf(id).isEmpty(), LONG))
+                .as("the shim's end is published without a call").isTrue();
+        assertThat(stoppedOf(sb)).hasSize(1).allMatch(e -> e.sandboxId().equals(sb));
+        assertThat(stoppedOf(done)).as("a container that had exited is not reported again").hasSize(1);
+        ContainerStatus doneAfter = backend.containerStatus(done);
+        assertThat(doneAfter.exitCode()).as("it keeps the exit the shim reported").isZero();
+        assertThat(doneAfter.reason()).isEqualTo("Completed");
+        assertThat(doneAfter.info()).containsKey("shim_lost");
 
         assertThat(ShimHost.poll(() -> backend.sandboxStatus(sb).state() == SandboxStatus.State.NOTREADY, LONG)).isTrue();
         assertThat(backend.sandboxStatus(sb).info()).containsKey("shim_lost");
@@ -639,8 +684,10 @@ class KataShimIntegrationTest {
         assertThat(st.message()).contains("shim");
         backend.stopContainer(id, Duration.ZERO);
         backend.removeContainer(id);
+        backend.removeContainer(done);
         backend.removeSandbox(sb);
         sandboxes.remove(sb);
+        assertThat(stoppedOf(sb)).as("the removal publishes nothing more").hasSize(1);
         assertThat(ShimHost.poll(() -> !Processes.live(containerPid), LONG))
                 .as("the shim's delete action killed the orphaned container").isTrue();
         assertThat(Files.exists(context.stateDir().resolve("bundles").resolve(sb))).isFalse();
