@@ -177,18 +177,7 @@ public final class Libc {
     }
 
     public static int open(String path, int flags) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC);
-            if (fd < 0) {
-                throw error("open " + path, st);
-            }
-            return fd;
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return fdCall("open " + path, (a, st) -> (int) OPEN.invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC));
     }
 
     private static long pidfdOpenNumber() {

@@ -34,9 +34,10 @@ final class Recovery {
 
     Report recover(List<String> sandboxIds, List<String> containerIds) {
         state.load();
-        // The berth-pause processes still running: their ends are reported from now on.
+        // The berth-pause processes still running: their ends are reported from now on. The watcher checks that
+        // the pid is still the sandbox's once it holds the process.
         for (SandboxRecord rec : state.sandboxes.values()) {
-            if (!rec.pins().isEmpty() && rec.pausePid() > 0 && PinnedPods.pauseProcessLives(rec)) {
+            if (!rec.pins().isEmpty() && rec.pausePid() > 0) {
                 state.pauses.watch(rec.id(), rec.pausePid(), () -> PinnedPods.pauseProcessLives(rec));
             }
         }
@@ -117,41 +118,47 @@ final class Recovery {
      * sandbox's id as the container's, under the sandbox's lock, unless the sandbox was removed meanwhile.
      */
     void publishSandboxEnd(String id) {
+        underLockIfKnown(id, () -> {
+            if (state.sandboxes.containsKey(id)) {
+                publishStopped(id, id);
+            }
+        });
+    }
+
+    /**
+     * Publishes STOPPED for a container's exit, under the container's lock, so that STOPPED never overtakes the
+     * STARTED of a quick process, and once its log is complete.
+     */
+    void publishExit(String id) {
+        underLockIfKnown(id, () -> {
+            LogJoiner.awaitDone(state.bundle(id), ContainerProcesses.JOIN_WAIT);
+            ContainerRecord rec = state.containers.get(id);
+            if (rec != null) {
+                publishStopped(id, rec.sandboxId());
+            }
+        });
+    }
+
+    /**
+     * Runs {@code publish} under the lock of container or sandbox {@code id}. It may have been removed since its
+     * exit was seen: then there is nothing to publish, and no lock is made for it (it would stay in the map for
+     * good).
+     */
+    private void underLockIfKnown(String id, Runnable publish) {
         ReentrantLock lock = state.lockIfKnown(id);
         if (lock == null) {
             return;
         }
         lock.lock();
         try {
-            if (state.sandboxes.containsKey(id)) {
-                state.context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, id,
-                        processes.exit(id).map(Exit::at).orElse(null)));
-            }
+            publish.run();
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * Publishes STOPPED for a container's exit, under the container's lock, so that STOPPED never overtakes the
-     * STARTED of a quick process. The container may have been removed since {@link #onExit} saw it: then there is
-     * nothing to publish, and no lock is made for it (it would stay in the map for good).
-     */
-    void publishExit(String id) {
-        ReentrantLock lock = state.lockIfKnown(id);
-        if (lock == null) {
-            return;
-        }
-        lock.lock();
-        try {
-            LogJoiner.awaitDone(state.bundle(id), ContainerProcesses.JOIN_WAIT);
-            ContainerRecord rec = state.containers.get(id);
-            if (rec != null) {
-                state.context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, rec.sandboxId(),
-                        processes.exit(id).map(Exit::at).orElse(null)));
-            }
-        } finally {
-            lock.unlock();
-        }
+    private void publishStopped(String id, String sandboxId) {
+        state.context.events().publish(new BackendEvent(BackendEvent.Type.STOPPED, id, sandboxId,
+                processes.exit(id).map(Exit::at).orElse(null)));
     }
 }
