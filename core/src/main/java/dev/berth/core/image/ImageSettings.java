@@ -83,7 +83,7 @@ public record ImageSettings(Path root, Path registryConfigPath, String sandboxIm
     }
 
     /** The JVM's architecture in the OCI (GOARCH) spelling. */
-    static String nodeArchitecture() {
+    public static String nodeArchitecture() {
         return switch (System.getProperty("os.arch", "")) {
             case "amd64", "x86_64" -> "amd64";
             case "aarch64", "arm64" -> "arm64";
