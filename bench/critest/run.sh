@@ -7,6 +7,9 @@
 # WRITER=<MB> runs a noisy neighbour for the whole benchmark: a process that rewrites a file of that many MB on the
 # file system of the runtimes' roots, over and over, so that unwritten data is always pending there (a pod writing
 # logs or scratch data on a node's disk), as it is on a busy node. A sync of that file system waits for it.
+# Both runtimes run the specs in one order: ginkgo shuffles the benchmarks' order by a seed, and a JVM's first calls
+# after its start are slower than its later ones, so the order moves berth's figures for whichever benchmark runs
+# first. SEED=<n> picks the seed (default: the time); it is printed with the summary.
 # Usage: bench/critest/run.sh    (CONTAINERD=no leaves containerd out; BERTH_IMAGE=<jlink image> measures another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +24,7 @@ stop_writer() {
   writer=; rm -f "$work/neighbour"
 }
 bench_before_exit() { stop_writer; }
+seed=${SEED:-$(date +%s)}
 for rt in "${runtimes[@]}"; do
   bench_config "$rt"
   bench_start "$rt" "$out/$rt-daemon.log"
@@ -30,10 +34,11 @@ for rt in "${runtimes[@]}"; do
   fi
   mkdir -p "$out/$rt"
   "$kit/bin/critest" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" -benchmark \
-    --benchmarking-params-file bench/critest/params.yaml --benchmarking-output-dir "$out/$rt" \
+    --ginkgo.seed "$seed" --benchmarking-params-file bench/critest/params.yaml --benchmarking-output-dir "$out/$rt" \
     --ginkgo.json-report "$out/$rt/report.json" >"$out/$rt/critest.log" 2>&1 \
     || { echo "critest -benchmark failed for $rt; see $out/$rt/critest.log" >&2; tail -20 "$out/$rt/critest.log" >&2; exit 1; }
   stop_writer
   bench_stop
 done
-python3 bench/critest/summarize.py "$out" "${runtimes[@]}" | tee "$out/summary.md"
+echo "ginkgo seed $seed (the same order for every runtime)" | tee "$out/summary.md"
+python3 bench/critest/summarize.py "$out" "${runtimes[@]}" | tee -a "$out/summary.md"
