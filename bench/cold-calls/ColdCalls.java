@@ -1,0 +1,112 @@
+import dev.berth.cri.v1.ImageServiceGrpc;
+import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.ImageStatusRequest;
+import dev.berth.cri.v1.LinuxPodSandboxConfig;
+import dev.berth.cri.v1.ListImagesRequest;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
+import dev.berth.cri.v1.PullImageRequest;
+import dev.berth.cri.v1.RemoveImageRequest;
+import dev.berth.cri.v1.RemovePodSandboxRequest;
+import dev.berth.cri.v1.RunPodSandboxRequest;
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.cri.v1.VersionRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.util.Arrays;
+
+/**
+ * Calls as a kubelet or critest spreads them, over one connection (bench/cold-calls/run.sh).
+ *
+ * <p>{@code first SOCKET}: the first image calls a freshly started runtime answers, as critest's image benchmark
+ * makes them when it runs first: pull, ImageStatus by name, ListImages, RemoveImage, three rounds, each call timed.
+ *
+ * <p>{@code sparse SOCKET N HANDLER}: one pod of HANDLER (empty: the default), 5,000 calls to warm up the client and
+ * the runtime, then N each of Version and PodSandboxStatus with a pause of 0, 10 or 50 ms before each; p50 of each.
+ */
+public final class ColdCalls {
+    public static void main(String[] args) throws Exception {
+        var group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(args[1]))
+                .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
+        try {
+            switch (args[0]) {
+                case "first" -> first(ch);
+                case "sparse" -> sparse(ch, Integer.parseInt(args[2]), args.length > 3 ? args[3] : "");
+                default -> throw new IllegalArgumentException("first or sparse");
+            }
+        } finally {
+            ch.shutdownNow();
+            group.shutdownGracefully();
+        }
+    }
+
+    private static void first(ManagedChannel ch) {
+        var im = ImageServiceGrpc.newBlockingStub(ch);
+        var rt = RuntimeServiceGrpc.newBlockingStub(ch);
+        rt.version(VersionRequest.getDefaultInstance()); // the connection, set up before the timed calls
+        ImageSpec spec = ImageSpec.newBuilder().setImage("docker.io/library/busybox:1.36").build();
+        for (int round = 1; round <= 3; round++) {
+            long a = System.nanoTime();
+            im.pullImage(PullImageRequest.newBuilder().setImage(spec).build());
+            long pull = System.nanoTime() - a;
+            a = System.nanoTime();
+            im.imageStatus(ImageStatusRequest.newBuilder().setImage(spec).build());
+            long status = System.nanoTime() - a;
+            a = System.nanoTime();
+            im.listImages(ListImagesRequest.getDefaultInstance());
+            long list = System.nanoTime() - a;
+            a = System.nanoTime();
+            im.removeImage(RemoveImageRequest.newBuilder().setImage(spec).build());
+            long remove = System.nanoTime() - a;
+            System.out.printf("FIRST round %d: PullImage %.1f ImageStatus %.2f ListImages %.2f RemoveImage %.1f ms%n",
+                    round, pull / 1e6, status / 1e6, list / 1e6, remove / 1e6);
+        }
+    }
+
+    private static void sparse(ManagedChannel ch, int n, String handler) throws InterruptedException {
+        var rt = RuntimeServiceGrpc.newBlockingStub(ch);
+        var cfg = PodSandboxConfig.newBuilder().setMetadata(PodSandboxMetadata.newBuilder().setName("sparse")
+                .setUid("u" + System.nanoTime()).setNamespace("bench").setAttempt(0))
+                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
+        String id = rt.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(cfg).setRuntimeHandler(handler)
+                .build()).getPodSandboxId();
+        var status = PodSandboxStatusRequest.newBuilder().setPodSandboxId(id).build();
+        for (int k = 0; k < 5000; k++) {
+            rt.version(VersionRequest.getDefaultInstance());
+            if (k % 5 == 0) {
+                rt.podSandboxStatus(status);
+            }
+        }
+        for (long pause : new long[] {0, 10, 50}) {
+            long[] v = new long[n];
+            long[] p = new long[n];
+            for (int k = 0; k < n; k++) {
+                Thread.sleep(pause);
+                long a = System.nanoTime();
+                rt.version(VersionRequest.getDefaultInstance());
+                v[k] = System.nanoTime() - a;
+                Thread.sleep(pause);
+                a = System.nanoTime();
+                rt.podSandboxStatus(status);
+                p[k] = System.nanoTime() - a;
+            }
+            System.out.printf("SPARSE pause %d ms: Version p50 %.2f PodSandboxStatus p50 %.2f ms%n", pause, p50(v),
+                    p50(p));
+        }
+        rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+    }
+
+    private static double p50(long[] a) {
+        long[] b = a.clone();
+        Arrays.sort(b);
+        return b[b.length / 2] / 1e6;
+    }
+}

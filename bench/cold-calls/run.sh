@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Calls spread out as a kubelet or critest makes them, berth (jlink image) against containerd's CRI plugin on the
+# same host in one run (bench/cold-calls/ColdCalls.java, one gRPC connection):
+#
+#   first   on a daemon just started, the first image calls: pull busybox, ImageStatus by name, ListImages,
+#           RemoveImage, three rounds (critest's image benchmark when ginkgo runs it first); also the daemon's RSS
+#           right after its start and after these calls.
+#   sparse  one pod of HANDLER, warmed up, then Version and PodSandboxStatus with 0, 10 or 50 ms before each call
+#           (an idle vCPU halts on this kind of host, and each thread a call wakes costs).
+#
+# The runtimes take turns, ROUNDS rounds (default 2): berth, BASELINE=<jlink image> (another build, e.g. the one
+# before a change) when given, then containerd. HANDLER (default: berth's default, runc) picks berth's handler for
+# sparse: shimv2-runc adds a kata-type handler over containerd-shim-runc-v2 to berth's config; containerd
+# always runs its runc shim.
+# Needs root and the critest registry (../shared/critest/build-images.sh).
+# Usage: bench/cold-calls/run.sh first|sparse [calls per pause, default 150]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mode=${1:?first or sparse}
+n=${2:-150}
+handler=${HANDLER:-}
+. bench/lib.sh
+java=$(bench_java)
+client() { "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+  -cp "$image/lib/*" bench/cold-calls/ColdCalls.java "$@"; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+
+one() { # label runtime [berth image]
+  local label=$1 rt=$2
+  bench_config "$rt"
+  if [ "$rt" = berth ] && [ "$handler" = shimv2-runc ]; then
+    printf '[runtimes.shimv2-runc]\ntype = "kata"\n[runtimes.shimv2-runc.options]\nshim = "containerd-shim-runc-v2"\n' \
+      >>"$work/berth.toml"
+  fi
+  BERTH_IMAGE=${3:-} bench_start "$rt" "$results/$label-daemon.log"
+  case $mode in
+    first)
+      sleep 2
+      echo "$label RSS after start $(rss) kB"
+      client first "$work/sock" | sed "s/^/$label /"
+      echo "$label RSS after the calls $(rss) kB"
+      ;;
+    sparse)
+      local h=$handler; [ "$rt" = containerd ] && h=
+      client sparse "$work/sock" "$n" "$h" | sed "s/^/$label /"
+      ;;
+  esac
+  bench_stop
+}
+
+for round in $(seq 1 "${ROUNDS:-2}"); do
+  echo "== round $round"
+  one berth berth
+  [ -n "${BASELINE:-}" ] && one berth-baseline berth "$BASELINE"
+  command -v containerd >/dev/null && [ "${CONTAINERD:-yes}" != no ] && one containerd containerd
+done
