@@ -1,6 +1,8 @@
 package dev.berth.kata;
 
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -9,7 +11,9 @@ import java.util.Properties;
 
 /**
  * {@code berth.properties} in a task's bundle: what berth needs to know about a pod or container after a restart
- * (kind, pod, times, paths, flags). Written whole to a temporary file and renamed over the old one.
+ * (kind, pod, times, paths, flags). Written whole to a temporary file, flushed to disk and renamed over the old
+ * one. Writers of one bundle share its {@link Properties} (a pod's or container's), and take turns on it: a
+ * container's exit, recorded from the shim's event, may come while its start records the start time.
  */
 final class BundleProperties {
     static final String FILE = "berth.properties";
@@ -18,10 +22,14 @@ final class BundleProperties {
 
     static void store(Path bundle, Properties props) throws IOException {
         Path tmp = bundle.resolve(FILE + ".tmp");
-        try (var out = Files.newOutputStream(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            props.store(out, "berth kata backend state");
+        synchronized (props) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                props.store(Channels.newOutputStream(ch), "berth kata backend state");
+                ch.force(true);
+            }
+            Files.move(tmp, bundle.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
         }
-        Files.move(tmp, bundle.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The bundle's properties, or null when it has none or they cannot be read. */

@@ -47,6 +47,31 @@ class KataUnitTest {
     Path dir;
 
     @Test
+    void bundlePropertiesWrittenFromManyThreadsAtOnceStayWhole() throws Exception {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("kind", "container");
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<?>> writes = new java.util.ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                int n = i;
+                writes.add(pool.submit(() -> {
+                    props.setProperty("k" + n, Integer.toString(n));
+                    BundleProperties.store(dir, props);
+                    return null;
+                }));
+            }
+            for (var w : writes) {
+                w.get(); // a writer whose temporary file another one renamed away would fail here
+            }
+        }
+        java.util.Properties read = BundleProperties.load(dir);
+        assertThat(read).isNotNull();
+        assertThat(read.getProperty("kind")).isEqualTo("container");
+        assertThat(read).hasSize(401);
+        assertThat(dir.resolve(BundleProperties.FILE + ".tmp")).doesNotExist();
+    }
+
+    @Test
     void optionsHaveDefaultsAndRejectUnknownKeysByName() {
         KataOptions d = KataOptions.parse("kata-qemu", Map.of());
         assertThat(d.shim()).isEqualTo("containerd-shim-kata-v2");
