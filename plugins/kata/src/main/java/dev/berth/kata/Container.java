@@ -23,6 +23,28 @@ final class Container {
     /** The exit the shim reported (its event, or a State that found the task stopped), kept for after the shim. */
     volatile Exit exit;
 
+    /** Set, under {@code props}' monitor, once the bundle is being deleted: nothing is written to it after that. */
+    private boolean discarded;
+
+    /**
+     * Writes the properties to the bundle from outside the pod's lock (the shim's events), unless the container is
+     * being removed: a write then could put a file back into the directory being deleted.
+     */
+    void record() throws java.io.IOException {
+        synchronized (props) {
+            if (!discarded) {
+                BundleProperties.store(bundle, props);
+            }
+        }
+    }
+
+    /** From now on {@link #record} writes nothing; a write under way has ended when this returns. */
+    void discard() {
+        synchronized (props) {
+            discarded = true;
+        }
+    }
+
     /** A process's exit status and time, as the shim reported them. */
     record Exit(int code, Instant at) {}
 

@@ -329,6 +329,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             l.awaitEnd(Duration.ofSeconds(2));
             l.close();
         }
+        c.discard(); // no exit or OOM record lands in the bundle from here on
         try {
             FileTrees.unmountAll(c.bundle);
             FileTrees.deleteTree(c.bundle);

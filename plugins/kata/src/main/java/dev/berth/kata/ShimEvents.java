@@ -115,7 +115,7 @@ final class ShimEvents implements AutoCloseable {
         c.props.setProperty("exitCode", Integer.toString(status));
         c.props.setProperty("exitedAt", at.toString());
         try {
-            BundleProperties.store(c.bundle, c.props); // the exit outlives the shim, also across a restart
+            c.record(); // the exit outlives the shim, also across a restart
         } catch (IOException e) {
             log.log(System.Logger.Level.DEBUG, "cannot record exit of " + c.id + ": " + e.getMessage());
         }
@@ -136,7 +136,7 @@ final class ShimEvents implements AutoCloseable {
         c.oomKilled = true;
         c.props.setProperty("oomKilled", "true"); // survives a berth restart
         try {
-            BundleProperties.store(c.bundle, c.props);
+            c.record();
         } catch (IOException e) {
             log.log(System.Logger.Level.DEBUG, "cannot record OOM of " + c.id + ": " + e.getMessage());
         }

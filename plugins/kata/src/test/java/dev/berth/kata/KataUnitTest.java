@@ -72,6 +72,20 @@ class KataUnitTest {
     }
 
     @Test
+    void aContainerBeingRemovedGetsNothingWrittenIntoItsBundle() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        Container c = new Container("c1", "p1", bundle, new java.util.Properties());
+        c.props.setProperty("exitCode", "0");
+        c.record();
+        assertThat(BundleProperties.load(bundle)).containsEntry("exitCode", "0");
+        Files.delete(bundle.resolve(BundleProperties.FILE));
+        c.discard();
+        c.props.setProperty("oomKilled", "true");
+        c.record(); // an event that comes while the bundle is being deleted
+        assertThat(bundle).isEmptyDirectory();
+    }
+
+    @Test
     void optionsHaveDefaultsAndRejectUnknownKeysByName() {
         KataOptions d = KataOptions.parse("kata-qemu", Map.of());
         assertThat(d.shim()).isEqualTo("containerd-shim-kata-v2");
