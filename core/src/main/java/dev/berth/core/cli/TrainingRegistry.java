@@ -3,6 +3,7 @@ package dev.berth.core.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.berth.core.image.Digests;
 import dev.berth.core.image.ImageSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,9 +11,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -37,7 +35,7 @@ final class TrainingRegistry implements AutoCloseable {
         this.server = server;
         this.blobs = blobs;
         this.manifest = manifest;
-        this.manifestDigest = digest(manifest);
+        this.manifestDigest = Digests.sha256(manifest);
     }
 
     /** Serves the image on 127.0.0.1 and a free port. */
@@ -48,14 +46,15 @@ final class TrainingRegistry implements AutoCloseable {
         byte[] config = json.writeValueAsBytes(Map.of(
                 "architecture", ImageSettings.nodeArchitecture(), "os", "linux",
                 "config", Map.of("Env", List.of("PATH=/bin"), "Cmd", List.of("/bin/true"), "WorkingDir", "/"),
-                "rootfs", Map.of("type", "layers", "diff_ids", List.of(digest(tar)))));
+                "rootfs", Map.of("type", "layers", "diff_ids", List.of(Digests.sha256(tar)))));
         byte[] manifest = json.writeValueAsBytes(Map.of("schemaVersion", 2, "mediaType", MANIFEST_TYPE,
                 "config", Map.of("mediaType", "application/vnd.oci.image.config.v1+json",
-                        "digest", digest(config), "size", config.length),
+                        "digest", Digests.sha256(config), "size", config.length),
                 "layers", List.of(Map.of("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip",
-                        "digest", digest(layer), "size", layer.length))));
+                        "digest", Digests.sha256(layer), "size", layer.length))));
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-        TrainingRegistry r = new TrainingRegistry(server, Map.of(digest(config), config, digest(layer), layer),
+        TrainingRegistry r = new TrainingRegistry(server,
+                Map.of(Digests.sha256(config), config, Digests.sha256(layer), layer),
                 manifest);
         server.createContext("/v2/", r::handle);
         server.start();
@@ -158,13 +157,5 @@ final class TrainingRegistry implements AutoCloseable {
             z.write(data);
         }
         return out.toByteArray();
-    }
-
-    static String digest(byte[] data) {
-        try {
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

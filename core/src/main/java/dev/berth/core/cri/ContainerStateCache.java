@@ -371,7 +371,7 @@ public final class ContainerStateCache implements Consumer<BackendEvent> {
         return changes.get();
     }
 
-        /** How many containers are tracked (for tests: none is left behind by a removed one). */
+    /** How many containers are tracked (for tests: none is left behind by a removed one). */
     public int size() {
         return slots.size();
     }

@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,7 +82,7 @@ final class ContentStore {
         if (has(digest)) {
             return false;
         }
-        if (!digest.equals(sha256(data))) {
+        if (!digest.equals(Digests.sha256(data))) {
             throw BackendException.invalid("failed to store blob \"" + digest + "\": digest mismatch");
         }
         return ingest(digest, data.length, InputStream.nullInputStream(), data);
@@ -121,7 +119,7 @@ final class ContentStore {
             boolean ok = false;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                  OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-                MessageDigest md = newSha256();
+                MessageDigest md = Digests.newSha256();
                 long total = 0;
                 if (data != null) {
                     out.write(data);
@@ -144,7 +142,7 @@ final class ContentStore {
                     throw BackendException.invalid("failed to fetch blob \"" + digest + "\": got " + total
                             + " bytes, the manifest declares " + expectedSize);
                 }
-                String actual = "sha256:" + HexFormat.of().formatHex(md.digest());
+                String actual = Digests.finish(md);
                 if (!actual.equals(digest)) {
                     throw BackendException.invalid("failed to fetch blob \"" + digest + "\": digest mismatch, got "
                             + actual);
@@ -179,18 +177,6 @@ final class ContentStore {
             }
         }
         return removed;
-    }
-
-    static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String sha256(byte[] data) {
-        return "sha256:" + HexFormat.of().formatHex(newSha256().digest(data));
     }
 
     static void fsyncDir(Path dir) {

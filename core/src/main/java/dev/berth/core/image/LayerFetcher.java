@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -100,7 +99,7 @@ final class LayerFetcher {
         if (verifiedBlobs.contains(pair)) {
             return;
         }
-        MessageDigest md = ContentStore.newSha256();
+        MessageDigest md = Digests.newSha256();
         long total = 0;
         try (InputStream raw = Files.newInputStream(store.content.path(digest));
              InputStream plain = decompress(new BufferedInputStream(raw, 64 * 1024))) {
@@ -121,7 +120,7 @@ final class LayerFetcher {
             throw BackendException.invalid("failed to check layer \"" + digest + "\": bad compressed data: "
                     + e.getMessage());
         }
-        String actual = "sha256:" + HexFormat.of().formatHex(md.digest());
+        String actual = Digests.finish(md);
         if (!actual.equals(diffId)) {
             throw BackendException.invalid("failed to check layer \"" + digest + "\": its uncompressed digest is "
                     + actual + " but the image config says " + diffId);
@@ -178,7 +177,7 @@ final class LayerFetcher {
         Files.createDirectories(fs);
         boolean ok = false;
         try {
-            MessageDigest md = ContentStore.newSha256();
+            MessageDigest md = Digests.newSha256();
             LayerUnpacker.Stats stats;
             try (InputStream raw = Files.newInputStream(store.content.path(digest));
                  InputStream plain = decompress(new BufferedInputStream(raw, 64 * 1024));
@@ -190,7 +189,7 @@ final class LayerFetcher {
                     throw LayerUnpacker.rejected(digest, e);
                 }
             }
-            String actual = "sha256:" + HexFormat.of().formatHex(md.digest());
+            String actual = Digests.finish(md);
             if (!actual.equals(diffId)) {
                 throw BackendException.invalid("failed to unpack layer \"" + digest + "\": its uncompressed digest is "
                         + actual + " but the image config says " + diffId);

@@ -115,7 +115,7 @@ final class RegistryClient implements AutoCloseable {
             HttpResponse<InputStream> resp = send(ep, "manifests/" + reference, ACCEPT, what);
             try (InputStream in = resp.body()) {
                 byte[] body = readLimited(in, maxManifestBytes, what);
-                String digest = ContentStore.sha256(body);
+                String digest = Digests.sha256(body);
                 if (reference.startsWith("sha256:") && !digest.equals(reference)) {
                     throw BackendException.invalid("failed to fetch " + what + ": digest mismatch, got " + digest);
                 }
@@ -142,9 +142,9 @@ final class RegistryClient implements AutoCloseable {
             }
             return blob(digest, what, in -> {
                 byte[] body = readLimited(in, maxManifestBytes, what);
-                if (!ContentStore.sha256(body).equals(digest)) {
+                if (!Digests.sha256(body).equals(digest)) {
                     throw BackendException.invalid("failed to fetch " + what + ": digest mismatch, got "
-                            + ContentStore.sha256(body));
+                            + Digests.sha256(body));
                 }
                 return body;
             });
