@@ -46,7 +46,27 @@ final class Container {
     }
 
     /** A process's exit status and time, as the shim reported them. */
-    record Exit(int code, Instant at) {}
+    record Exit(int code, Instant at) {
+        /** Puts this exit into a container's bundle properties, where {@link #stored} finds it again. */
+        void putInto(Properties props) {
+            props.setProperty("exitCode", Integer.toString(code));
+            props.setProperty("exitedAt", at.toString());
+        }
+
+        /** The exit kept in a container's bundle properties, or null if none (or a damaged one) is there. */
+        static Exit stored(Properties props) {
+            String code = props.getProperty("exitCode");
+            String at = props.getProperty("exitedAt");
+            if (code == null || at == null) {
+                return null;
+            }
+            try {
+                return new Exit(Integer.parseInt(code), Instant.parse(at));
+            } catch (RuntimeException e) {
+                return null; // the shim is asked, as for a container without one
+            }
+        }
+    }
 
     Container(String id, String sandboxId, Path bundle, Properties props) {
         this.id = id;

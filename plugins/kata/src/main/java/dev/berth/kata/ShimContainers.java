@@ -228,7 +228,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             Container.Exit known = c.exit;
             if (known != null) {
                 // It had exited before its shim went: that exit stays its status.
-                return exited(c, created, started, known, "", info(c, pod));
+                return exited(c, created, started, known, info(c, pod));
             }
             // The shim died (or lost the task): the container is gone with it. Report it exited, once and stably.
             if (c.lostAt == null) {
@@ -252,7 +252,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
                             : Instant.now());
                     c.exit = exit;
                 }
-                yield exited(c, created, started, exit, "", info);
+                yield exited(c, created, started, exit, info);
             }
             default -> new ContainerStatus(containerId, ContainerStatus.State.UNKNOWN, created, started, null, 0,
                     "", "the shim reports an unknown state", 0, info);
@@ -260,10 +260,10 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
     }
 
     private static ContainerStatus exited(Container c, Instant created, Instant started, Container.Exit exit,
-                                          String message, Map<String, String> info) {
+                                          Map<String, String> info) {
         String reason = c.oomKilled ? "OOMKilled" : exit.code() == 0 ? "Completed" : "Error";
         return new ContainerStatus(c.id, ContainerStatus.State.EXITED, created, started == null ? exit.at() : started,
-                exit.at(), exit.code(), reason, message, 0, info);
+                exit.at(), exit.code(), reason, "", 0, info);
     }
 
     /**
@@ -394,7 +394,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             }
             Container c = new Container(id, pod.id, bundle, props);
             c.oomKilled = Boolean.parseBoolean(props.getProperty("oomKilled"));
-            c.exit = ShimEvents.storedExit(props);
+            c.exit = Container.Exit.stored(props);
             registry.containers.put(id, c);
             pod.containerIds.add(id);
             if (pod.lost == null) {

@@ -111,9 +111,9 @@ final class ShimEvents implements AutoCloseable {
     }
 
     private void exited(Container c, int status, Instant at) {
-        c.exit = new Container.Exit(status, at);
-        c.props.setProperty("exitCode", Integer.toString(status));
-        c.props.setProperty("exitedAt", at.toString());
+        Container.Exit exit = new Container.Exit(status, at);
+        c.exit = exit;
+        exit.putInto(c.props);
         try {
             c.record(); // the exit outlives the shim, also across a restart
         } catch (IOException e) {
@@ -200,20 +200,6 @@ final class ShimEvents implements AutoCloseable {
             }
         }
         sandboxEnded(pod, at);
-    }
-
-    /** The exit kept in a container's bundle properties, or null. */
-    static Container.Exit storedExit(java.util.Properties props) {
-        String code = props.getProperty("exitCode");
-        String at = props.getProperty("exitedAt");
-        if (code == null || at == null) {
-            return null;
-        }
-        try {
-            return new Container.Exit(Integer.parseInt(code), Instant.parse(at));
-        } catch (RuntimeException e) {
-            return null; // a damaged file: the shim is asked, as for a container without one
-        }
     }
 
     /** Drops the exits still held: a closed backend publishes nothing. */

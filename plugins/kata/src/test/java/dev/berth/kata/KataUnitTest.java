@@ -72,6 +72,25 @@ class KataUnitTest {
     }
 
     @Test
+    void anExitKeptInTheBundleIsReadBackAndADamagedOneIsLeftToTheShim() throws Exception {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("kind", "container");
+        assertThat(Container.Exit.stored(props)).isNull();
+        Container.Exit exit = new Container.Exit(137, Instant.parse("2026-12-06T03:00:00.123456789Z"));
+        exit.putInto(props);
+        BundleProperties.store(dir, props);
+        assertThat(Container.Exit.stored(BundleProperties.load(dir))).isEqualTo(exit);
+
+        props.setProperty("exitCode", "137x");
+        assertThat(Container.Exit.stored(props)).isNull();
+        exit.putInto(props);
+        props.setProperty("exitedAt", "yesterday");
+        assertThat(Container.Exit.stored(props)).isNull();
+        props.remove("exitedAt");
+        assertThat(Container.Exit.stored(props)).isNull();
+    }
+
+    @Test
     void aContainerBeingRemovedGetsNothingWrittenIntoItsBundle() throws Exception {
         Path bundle = Files.createDirectories(dir.resolve("bundle"));
         Container c = new Container("c1", "p1", bundle, new java.util.Properties());
