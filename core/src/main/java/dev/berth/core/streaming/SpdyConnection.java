@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
 import io.netty.handler.codec.spdy.DefaultSpdyGoAwayFrame;
 import io.netty.handler.codec.spdy.DefaultSpdyPingFrame;
@@ -33,10 +32,10 @@ import java.util.Map;
  * for send windows (it relies on TCP and the {@link OutboundGate}); it does grant receive windows as data arrives, so
  * a client that honours them keeps going, while a full {@link InboundPipe} stops reading the socket.
  */
-final class SpdyConnection extends ChannelInboundHandlerAdapter {
+final class SpdyConnection extends StreamConnection<SpdyConnection.Listener> {
 
     /** Receives stream events on the event loop. */
-    interface Listener {
+    interface Listener extends Ends {
         /** A new stream; return false to refuse it. {@code fin} means the client will not send data on it. */
         boolean onStream(int streamId, SpdyHeaders headers, boolean fin);
 
@@ -44,34 +43,18 @@ final class SpdyConnection extends ChannelInboundHandlerAdapter {
         void onData(int streamId, ByteBuf data, boolean fin);
 
         void onReset(int streamId);
-
-        void onDisconnect();
     }
 
     static final int MAX_FRAME = 16 * 1024;
     private static final int WINDOW_GRANT = 32 * 1024;
 
-    private final Channel channel;
-    private final OutboundGate gate;
-    private final StreamingStats stats;
-    private Listener listener;
     private int lastClientStream;
     private final Map<Integer, Integer> unacknowledged = new HashMap<>();
     private int sessionUnacknowledged;
     private boolean goingAway;
 
     SpdyConnection(Channel channel, OutboundGate gate, StreamingStats stats) {
-        this.channel = channel;
-        this.gate = gate;
-        this.stats = stats;
-    }
-
-    void listener(Listener listener) {
-        this.listener = listener;
-    }
-
-    Channel channel() {
-        return channel;
+        super(channel, gate, stats);
     }
 
     @Override
@@ -170,30 +153,4 @@ final class SpdyConnection extends ChannelInboundHandlerAdapter {
                     .addListener(f -> Connections.closeGracefully(channel));
         });
     }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        gate.close();
-        if (listener != null) {
-            listener.onDisconnect();
-        }
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (Connections.isIdle(evt)) {
-            stats.countIdleClose();
-            ctx.close();
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Connections.log(ctx.channel(), cause);
-        ctx.close();
-    }
-
 }

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -21,39 +20,23 @@ import java.io.IOException;
  * message {@code [255, n]} half-closes channel {@code n}. Fragmented messages continue the channel of their first
  * frame. Netty's codec does the framing; this class does the channels.
  */
-final class WebSocketConnection extends ChannelInboundHandlerAdapter implements Wire {
+final class WebSocketConnection extends StreamConnection<WebSocketConnection.Listener> implements Wire {
 
     /** Receives channel events on the event loop. */
-    interface Listener {
+    interface Listener extends Ends {
         void onData(int channel, ByteBuf data);
 
         void onClose(int channel);
-
-        void onDisconnect();
     }
 
     static final int MAX_MESSAGE = 16 * 1024;
 
-    private final Channel channel;
-    private final OutboundGate gate;
-    private final StreamingStats stats;
     private final boolean closeSignals;
-    private Listener listener;
     private int continuing = -1; // channel of the fragmented message in progress
 
     WebSocketConnection(Channel channel, OutboundGate gate, StreamingStats stats, boolean closeSignals) {
-        this.channel = channel;
-        this.gate = gate;
-        this.stats = stats;
+        super(channel, gate, stats);
         this.closeSignals = closeSignals;
-    }
-
-    void listener(Listener listener) {
-        this.listener = listener;
-    }
-
-    Channel channel() {
-        return channel;
     }
 
     @Override
@@ -138,30 +121,5 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter implements 
     public void finish() {
         channel.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
                 .addListener(f -> Connections.closeGracefully(channel));
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        gate.close();
-        if (listener != null) {
-            listener.onDisconnect();
-        }
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (Connections.isIdle(evt)) {
-            stats.countIdleClose();
-            ctx.close();
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Connections.log(ctx.channel(), cause);
-        ctx.close();
     }
 }
