@@ -1,3 +1,7 @@
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.ContainerStatusRequest;
+import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.ImageServiceGrpc;
 import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.ImageStatusRequest;
@@ -7,10 +11,13 @@ import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.PullImageRequest;
+import dev.berth.cri.v1.RemoveContainerRequest;
 import dev.berth.cri.v1.RemoveImageRequest;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.StartContainerRequest;
+import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.cri.v1.VersionRequest;
 import io.grpc.ManagedChannel;
@@ -29,6 +36,10 @@ import java.util.Arrays;
  *
  * <p>{@code sparse SOCKET N HANDLER}: one pod of HANDLER (empty: the default), 5,000 calls to warm up the client and
  * the runtime, then N each of Version and PodSandboxStatus with a pause of 0, 10 or 50 ms before each; p50 of each.
+ *
+ * <p>{@code after-start SOCKET N}: critest's container benchmark, whose ContainerStatus (verbose) comes right after
+ * StartContainer, split in parts: one pod, 5,000 Version calls to warm up the client, then N times create and start a busybox sleep, ContainerStatus verbose
+ * (the first after the start, as critest makes it), verbose again, and not verbose, then stop and remove; p50 of each.
  */
 public final class ColdCalls {
     public static void main(String[] args) throws Exception {
@@ -39,7 +50,8 @@ public final class ColdCalls {
             switch (args[0]) {
                 case "first" -> first(ch);
                 case "sparse" -> sparse(ch, Integer.parseInt(args[2]), args.length > 3 ? args[3] : "");
-                default -> throw new IllegalArgumentException("first or sparse");
+                case "after-start" -> afterStart(ch, Integer.parseInt(args[2]));
+                default -> throw new IllegalArgumentException("first, sparse or after-start");
             }
         } finally {
             ch.shutdownNow();
@@ -102,6 +114,45 @@ public final class ColdCalls {
         }
         rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
         rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+    }
+
+    private static void afterStart(ManagedChannel ch, int n) {
+        var rt = RuntimeServiceGrpc.newBlockingStub(ch);
+        var cfg = PodSandboxConfig.newBuilder().setMetadata(PodSandboxMetadata.newBuilder().setName("after-start")
+                .setUid("u" + System.nanoTime()).setNamespace("bench").setAttempt(0))
+                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
+        String pod = rt.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(cfg).build()).getPodSandboxId();
+        for (int k = 0; k < 5000; k++) {
+            rt.version(VersionRequest.getDefaultInstance()); // the client's transport, compiled as critest's (Go) is
+        }
+        long[] first = new long[n];
+        long[] again = new long[n];
+        long[] plain = new long[n];
+        for (int k = 0; k < n; k++) {
+            var config = ContainerConfig.newBuilder()
+                    .setMetadata(ContainerMetadata.newBuilder().setName("c" + k))
+                    .setImage(ImageSpec.newBuilder().setImage("docker.io/library/busybox:1.36"))
+                    .addCommand("sleep").addCommand("3600").build();
+            String id = rt.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                    .setConfig(config).setSandboxConfig(cfg).build()).getContainerId();
+            rt.startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+            var verbose = ContainerStatusRequest.newBuilder().setContainerId(id).setVerbose(true).build();
+            long a = System.nanoTime();
+            rt.containerStatus(verbose);
+            first[k] = System.nanoTime() - a;
+            a = System.nanoTime();
+            rt.containerStatus(verbose);
+            again[k] = System.nanoTime() - a;
+            a = System.nanoTime();
+            rt.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build());
+            plain[k] = System.nanoTime() - a;
+            rt.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(0).build());
+            rt.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        }
+        System.out.printf("AFTER-START ContainerStatus p50: verbose right after the start %.2f, verbose again %.2f, "
+                + "not verbose %.2f ms (%d containers)%n", p50(first), p50(again), p50(plain), n);
+        rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     }
 
     private static double p50(long[] a) {

@@ -7,16 +7,19 @@
 #           right after its start and after these calls.
 #   sparse  one pod of HANDLER, warmed up, then Version and PodSandboxStatus with 0, 10 or 50 ms before each call
 #           (an idle vCPU halts on this kind of host, and each thread a call wakes costs).
+#   after-start  critest's container benchmark, whose ContainerStatus (verbose) comes right after StartContainer:
+#           n containers created and started in one pod, each asked for its status verbose right after the start,
+#           verbose again and not verbose (p50 of each), then stopped and removed.
 #
 # The runtimes take turns, ROUNDS rounds (default 2): berth, BASELINE=<jlink image> (another build, e.g. the one
 # before a change) when given, then containerd. HANDLER (default: berth's default, runc) picks berth's handler for
 # sparse: shimv2-runc adds a kata-type handler over containerd-shim-runc-v2 to berth's config; containerd
 # always runs its runc shim.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
-# Usage: bench/cold-calls/run.sh first|sparse [calls per pause, default 150]
+# Usage: bench/cold-calls/run.sh first|sparse|after-start [calls per pause, or containers; default 150]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-mode=${1:?first or sparse}
+mode=${1:?first, sparse or after-start}
 n=${2:-150}
 handler=${HANDLER:-}
 . bench/lib.sh
@@ -43,6 +46,11 @@ one() { # label runtime [berth image]
     sparse)
       local h=$handler; [ "$rt" = containerd ] && h=
       client sparse "$work/sock" "$n" "$h" | sed "s/^/$label /"
+      ;;
+    after-start)
+      "$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" \
+        pull docker.io/library/busybox:1.36 >/dev/null
+      client after-start "$work/sock" "$n" | sed "s/^/$label /"
       ;;
   esac
   bench_stop
