@@ -36,6 +36,8 @@ import java.util.Arrays;
  *
  * <p>{@code sparse SOCKET N HANDLER}: one pod of HANDLER (empty: the default), 5,000 calls to warm up the client and
  * the runtime, then N each of Version and PodSandboxStatus with a pause of 0, 10 or 50 ms before each; p50 of each.
+ * With the daemon's pid as a fifth argument, also how often its threads went to sleep per call (voluntary context
+ * switches, summed over its threads; the threads that exited meanwhile are not counted).
  *
  * <p>{@code after-start SOCKET N}: critest's container benchmark, whose ContainerStatus (verbose) comes right after
  * StartContainer, split in parts: one pod, 5,000 Version calls to warm up the client, then N times create and start a busybox sleep, ContainerStatus verbose
@@ -49,7 +51,8 @@ public final class ColdCalls {
         try {
             switch (args[0]) {
                 case "first" -> first(ch);
-                case "sparse" -> sparse(ch, Integer.parseInt(args[2]), args.length > 3 ? args[3] : "");
+                case "sparse" -> sparse(ch, Integer.parseInt(args[2]), args.length > 3 ? args[3] : "",
+                        args.length > 4 ? Long.parseLong(args[4]) : 0);
                 case "after-start" -> afterStart(ch, Integer.parseInt(args[2]));
                 default -> throw new IllegalArgumentException("first, sparse or after-start");
             }
@@ -82,7 +85,7 @@ public final class ColdCalls {
         }
     }
 
-    private static void sparse(ManagedChannel ch, int n, String handler) throws InterruptedException {
+    private static void sparse(ManagedChannel ch, int n, String handler, long daemon) throws InterruptedException {
         var rt = RuntimeServiceGrpc.newBlockingStub(ch);
         var cfg = PodSandboxConfig.newBuilder().setMetadata(PodSandboxMetadata.newBuilder().setName("sparse")
                 .setUid("u" + System.nanoTime()).setNamespace("bench").setAttempt(0))
@@ -99,6 +102,7 @@ public final class ColdCalls {
         for (long pause : new long[] {0, 10, 50}) {
             long[] v = new long[n];
             long[] p = new long[n];
+            long switches = contextSwitches(daemon);
             for (int k = 0; k < n; k++) {
                 Thread.sleep(pause);
                 long a = System.nanoTime();
@@ -109,8 +113,10 @@ public final class ColdCalls {
                 rt.podSandboxStatus(status);
                 p[k] = System.nanoTime() - a;
             }
-            System.out.printf("SPARSE pause %d ms: Version p50 %.2f PodSandboxStatus p50 %.2f ms%n", pause, p50(v),
-                    p50(p));
+            String woken = daemon <= 0 ? "" : String.format("; the daemon's threads went to sleep %.2f times a call",
+                    (contextSwitches(daemon) - switches) / (2.0 * n));
+            System.out.printf("SPARSE pause %d ms: Version p50 %.2f PodSandboxStatus p50 %.2f ms%s%n", pause, p50(v),
+                    p50(p), woken);
         }
         rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
         rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
@@ -153,6 +159,30 @@ public final class ColdCalls {
                 + "not verbose %.2f ms (%d containers)%n", p50(first), p50(again), p50(plain), n);
         rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
         rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    }
+
+    /**
+     * The voluntary context switches of all the daemon's threads so far: each time one of them blocked (in epoll, on
+     * a lock or a queue), so after a call, how many of its threads the call woke, and how often.
+     */
+    private static long contextSwitches(long pid) {
+        if (pid <= 0) {
+            return 0;
+        }
+        long sum = 0;
+        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        for (java.io.File t : tasks == null ? new java.io.File[0] : tasks) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(t.toPath().resolve("status"))) {
+                    if (line.startsWith("voluntary_ctxt_switches:")) {
+                        sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException gone) {
+                // a thread that ended meanwhile
+            }
+        }
+        return sum;
     }
 
     private static double p50(long[] a) {

@@ -6,7 +6,8 @@
 #           RemoveImage, three rounds (critest's image benchmark when ginkgo runs it first); also the daemon's RSS
 #           right after its start and after these calls.
 #   sparse  one pod of HANDLER, warmed up, then Version and PodSandboxStatus with 0, 10 or 50 ms before each call
-#           (an idle vCPU halts on this kind of host, and each thread a call wakes costs).
+#           (an idle vCPU halts on this kind of host, and each thread a call wakes costs), and how often the
+#           daemon's threads went to sleep per call (voluntary context switches: the threads a call woke).
 #   after-start  critest's container benchmark, whose ContainerStatus (verbose) comes right after StartContainer:
 #           n containers created and started in one pod, each asked for its status verbose right after the start,
 #           verbose again and not verbose (p50 of each), then stopped and removed.
@@ -45,7 +46,7 @@ one() { # label runtime [berth image]
       ;;
     sparse)
       local h=$handler; [ "$rt" = containerd ] && h=
-      client sparse "$work/sock" "$n" "$h" | sed "s/^/$label /"
+      client sparse "$work/sock" "$n" "$h" "$pid" | sed "s/^/$label /"
       ;;
     after-start)
       "$crictl" --runtime-endpoint "unix://$work/sock" --image-endpoint "unix://$work/sock" \
