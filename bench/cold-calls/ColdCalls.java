@@ -37,7 +37,8 @@ import java.util.Arrays;
  * <p>{@code sparse SOCKET N HANDLER}: one pod of HANDLER (empty: the default), 5,000 calls to warm up the client and
  * the runtime, then N each of Version and PodSandboxStatus with a pause of 0, 10 or 50 ms before each; p50 of each.
  * With the daemon's pid as a fifth argument, also how often its threads went to sleep per call (voluntary context
- * switches, summed over its threads; the threads that exited meanwhile are not counted).
+ * switches) and how long they ran per call (their schedstat), summed over its threads; threads that ended meanwhile
+ * are not counted.
  *
  * <p>{@code after-start SOCKET N}: critest's container benchmark, whose ContainerStatus (verbose) comes right after
  * StartContainer, split in parts: one pod, 5,000 Version calls to warm up the client, then N times create and start a busybox sleep, ContainerStatus verbose
@@ -103,6 +104,7 @@ public final class ColdCalls {
             long[] v = new long[n];
             long[] p = new long[n];
             long switches = contextSwitches(daemon);
+            long cpu = cpuNanos(daemon);
             for (int k = 0; k < n; k++) {
                 Thread.sleep(pause);
                 long a = System.nanoTime();
@@ -113,8 +115,9 @@ public final class ColdCalls {
                 rt.podSandboxStatus(status);
                 p[k] = System.nanoTime() - a;
             }
-            String woken = daemon <= 0 ? "" : String.format("; the daemon's threads went to sleep %.2f times a call",
-                    (contextSwitches(daemon) - switches) / (2.0 * n));
+            String woken = daemon <= 0 ? "" : String.format("; the daemon's threads went to sleep %.2f times a call"
+                    + " and ran %.3f ms a call", (contextSwitches(daemon) - switches) / (2.0 * n),
+                    (cpuNanos(daemon) - cpu) / (2.0 * n) / 1e6);
             System.out.printf("SPARSE pause %d ms: Version p50 %.2f PodSandboxStatus p50 %.2f ms%s%n", pause, p50(v),
                     p50(p), woken);
         }
@@ -166,6 +169,17 @@ public final class ColdCalls {
      * a lock or a queue), so after a call, how many of its threads the call woke, and how often.
      */
     private static long contextSwitches(long pid) {
+        return sumOverThreads(pid, "status", text -> text.lines()
+                .filter(l -> l.startsWith("voluntary_ctxt_switches:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).sum());
+    }
+
+    /** The time all the daemon's threads have run on a CPU so far, in ns (the first field of their schedstat). */
+    private static long cpuNanos(long pid) {
+        return sumOverThreads(pid, "schedstat", text -> Long.parseLong(text.trim().split(" ")[0]));
+    }
+
+    private static long sumOverThreads(long pid, String file, java.util.function.ToLongFunction<String> value) {
         if (pid <= 0) {
             return 0;
         }
@@ -173,11 +187,7 @@ public final class ColdCalls {
         java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
         for (java.io.File t : tasks == null ? new java.io.File[0] : tasks) {
             try {
-                for (String line : java.nio.file.Files.readAllLines(t.toPath().resolve("status"))) {
-                    if (line.startsWith("voluntary_ctxt_switches:")) {
-                        sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                    }
-                }
+                sum += value.applyAsLong(java.nio.file.Files.readString(t.toPath().resolve(file)));
             } catch (java.io.IOException | RuntimeException gone) {
                 // a thread that ended meanwhile
             }

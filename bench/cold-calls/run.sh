@@ -7,7 +7,8 @@
 #           right after its start and after these calls.
 #   sparse  one pod of HANDLER, warmed up, then Version and PodSandboxStatus with 0, 10 or 50 ms before each call
 #           (an idle vCPU halts on this kind of host, and each thread a call wakes costs), and how often the
-#           daemon's threads went to sleep per call (voluntary context switches: the threads a call woke).
+#           daemon's threads went to sleep per call (voluntary context switches: the threads a call woke) and how
+#           long they ran on a CPU per call (/proc/<pid>/task/*/schedstat).
 #   after-start  critest's container benchmark, whose ContainerStatus (verbose) comes right after StartContainer:
 #           n containers created and started in one pod, each asked for its status verbose right after the start,
 #           verbose again and not verbose (p50 of each), then stopped and removed.
