@@ -42,8 +42,9 @@ import java.util.Arrays;
  * are not counted.
  *
  * <p>{@code after-start SOCKET N}: critest's container benchmark, whose ContainerStatus (verbose) comes right after
- * StartContainer, split in parts: one pod, 5,000 Version calls to warm up the client, then N times create and start a busybox sleep, ContainerStatus verbose
- * (the first after the start, as critest makes it), verbose again, and not verbose, then stop and remove; p50 of each.
+ * StartContainer, split in parts: one pod, 5,000 Version calls to warm up the client, then N times create and start
+ * a busybox sleep, ContainerStatus verbose (the first after the start, as critest makes it), verbose again, and not
+ * verbose, then stop and remove; p50 of each.
  */
 public final class ColdCalls {
     public static void main(String[] args) throws Exception {
@@ -93,9 +94,7 @@ public final class ColdCalls {
 
     private static void sparse(ManagedChannel ch, int n, String handler, long daemon) throws InterruptedException {
         var rt = RuntimeServiceGrpc.newBlockingStub(ch);
-        var cfg = PodSandboxConfig.newBuilder().setMetadata(PodSandboxMetadata.newBuilder().setName("sparse")
-                .setUid("u" + System.nanoTime()).setNamespace("bench").setAttempt(0))
-                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
+        var cfg = podConfig("sparse");
         String id = rt.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(cfg).setRuntimeHandler(handler)
                 .build()).getPodSandboxId();
         var status = PodSandboxStatusRequest.newBuilder().setPodSandboxId(id).build();
@@ -132,9 +131,7 @@ public final class ColdCalls {
 
     private static void afterStart(ManagedChannel ch, int n) {
         var rt = RuntimeServiceGrpc.newBlockingStub(ch);
-        var cfg = PodSandboxConfig.newBuilder().setMetadata(PodSandboxMetadata.newBuilder().setName("after-start")
-                .setUid("u" + System.nanoTime()).setNamespace("bench").setAttempt(0))
-                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
+        var cfg = podConfig("after-start");
         String pod = rt.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(cfg).build()).getPodSandboxId();
         for (int k = 0; k < 5000; k++) {
             rt.version(VersionRequest.getDefaultInstance()); // the client's transport, compiled as critest's (Go) is
@@ -167,6 +164,13 @@ public final class ColdCalls {
                 + "not verbose %.2f ms (%d containers)%n", p50(first), p50(again), p50(plain), n);
         rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
         rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    }
+
+    /** A pod of the given name with a fresh uid, in namespace {@code bench}. */
+    private static PodSandboxConfig podConfig(String name) {
+        return PodSandboxConfig.newBuilder().setMetadata(PodSandboxMetadata.newBuilder().setName(name)
+                .setUid("u" + System.nanoTime()).setNamespace("bench").setAttempt(0))
+                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
     }
 
     /**
