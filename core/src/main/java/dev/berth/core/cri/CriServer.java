@@ -262,7 +262,8 @@ public final class CriServer {
 
     /**
      * Wraps {@code h} so that a request that did not parse is answered INVALID_ARGUMENT naming {@code fullName}
-     * and the reason, and a parsed one is handed on unwrapped.
+     * and the reason, as is one with a NUL byte in a string (naming the field), and any other is handed on
+     * unwrapped. These are the checks every request gets before its RPC class sees it.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private ServerCallHandler rejectingMalformed(String fullName, String version, ServerCallHandler h) {
@@ -274,15 +275,17 @@ public final class CriServer {
 
                 @Override
                 public void onMessage(Object message) {
-                    switch ((LenientRequests.Parsed<?>) message) {
-                        case LenientRequests.Parsed.Ok<?> ok -> super.onMessage(ok.message());
-                        case LenientRequests.Parsed.Malformed<?> m -> {
-                            rejected = true;
-                            Status s = Status.INVALID_ARGUMENT.withDescription("malformed " + fullName
-                                    + " request: " + m.reason());
-                            log(bare, version, new RpcContext(), s, System.nanoTime());
-                            call.close(s, new Metadata());
-                        }
+                    Status refused = switch ((LenientRequests.Parsed<?>) message) {
+                        case LenientRequests.Parsed.Ok<?> ok -> ok.mayHoldNul() ? nulRefusal(ok.message(), bare) : null;
+                        case LenientRequests.Parsed.Malformed<?> m -> Status.INVALID_ARGUMENT.withDescription(
+                                "malformed " + fullName + " request: " + m.reason());
+                    };
+                    if (refused == null) {
+                        super.onMessage(((LenientRequests.Parsed.Ok<?>) message).message());
+                    } else {
+                        rejected = true;
+                        log(bare, version, new RpcContext(), refused, System.nanoTime());
+                        call.close(refused, new Metadata());
                     }
                 }
 
@@ -333,7 +336,6 @@ public final class CriServer {
         RpcContext ctx = new RpcContext();
         R resp;
         try {
-            checkStrings(req);
             resp = nonBlocking ? NonBlocking.call(() -> rpc.call(req, ctx)) : rpc.call(req, ctx);
         } catch (NonBlocking.WouldBlock wouldBlock) {
             return false;
@@ -352,10 +354,15 @@ public final class CriServer {
         return true;
     }
 
-    /** The checks every request gets before its RPC class sees it: no NUL byte in any string. */
-    private static void checkStrings(Object request) {
-        if (request instanceof com.google.protobuf.Message m) {
-            Validation.noNulBytes(m);
+    /** INVALID_ARGUMENT naming the field when a string in {@code request} holds a NUL byte; else null. */
+    private static Status nulRefusal(Object request, String method) {
+        try {
+            if (request instanceof com.google.protobuf.Message m) {
+                Validation.noNulBytes(m);
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return Errors.toStatus(e, method);
         }
     }
 
@@ -379,7 +386,6 @@ public final class CriServer {
             RpcContext ctx = new RpcContext();
             long start = System.nanoTime();
             try {
-                checkStrings(req);
                 rpc.call(req, (ServerCallStreamObserver<R>) obs, ctx);
                 log(name, version, ctx, Status.OK, start);
             } catch (Throwable t) {

@@ -1,7 +1,10 @@
 package dev.berth.core.cri;
 
+import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
+import java.io.FilterInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 
 /**
@@ -14,14 +17,21 @@ import java.io.InputStream;
  * that receives the already parsed message. So berth binds every method with a request marshaller that wraps the
  * generated one and returns either the message or the parse failure ({@link Parsed}); the handler then answers
  * INVALID_ARGUMENT naming the method and the parser's reason, before any RPC class runs, so nothing is created.
+ *
+ * <p>The marshaller also notes whether the request's bytes held a zero byte at all. A NUL in a string field is a
+ * zero byte on the wire (UTF-8 has no other encoding of U+0000), so a request without one needs no walk of its
+ * fields for NUL bytes ({@link Validation#noNulBytes}); the kubelet's polled requests never hold one.
  */
 public final class LenientRequests {
     private LenientRequests() {}
 
     /** A request as it came off the wire: the message, or why it could not be read. */
     public sealed interface Parsed<Q> {
-        /** A request that parsed. */
-        record Ok<Q>(Q message) implements Parsed<Q> {}
+        /**
+         * A request that parsed; {@code mayHoldNul} is false when none of its bytes was zero, so that none of its
+         * strings can hold a NUL.
+         */
+        record Ok<Q>(Q message, boolean mayHoldNul) implements Parsed<Q> {}
 
         /** A request that did not parse; {@code reason} is the parser's one-line explanation. */
         record Malformed<Q>(String reason) implements Parsed<Q> {}
@@ -48,8 +58,12 @@ public final class LenientRequests {
 
         @Override
         public Parsed<Q> parse(InputStream stream) {
+            // grpc's parser reads a stream of known length into an array through read(byte[], int, int); any
+            // other stream is read as it comes, and its request is walked for NUL bytes as before.
+            ZeroWatch watched = stream instanceof KnownLength ? new ZeroWatch(stream) : null;
             try {
-                return new Parsed.Ok<>(strict.parse(stream));
+                Q message = strict.parse(watched != null ? watched : stream);
+                return new Parsed.Ok<>(message, watched == null || watched.sawZero);
             } catch (RuntimeException e) {
                 return new Parsed.Malformed<>(reason(e));
             }
@@ -67,6 +81,42 @@ public final class LenientRequests {
                         ? s.getStatus().getDescription() : t.getClass().getSimpleName();
             }
             return msg.strip().lines().findFirst().orElse(msg);
+        }
+    }
+
+    /** Hands a request's bytes through unchanged and notes whether any of them was zero. */
+    private static final class ZeroWatch extends FilterInputStream implements KnownLength {
+        private boolean sawZero;
+
+        ZeroWatch(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            sawZero |= b == 0;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            for (int i = off, end = off + n; i < end && !sawZero; i++) {
+                sawZero = b[i] == 0;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            sawZero = true; // bytes not seen: walk the request
+            return in.skip(n);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
         }
     }
 }
