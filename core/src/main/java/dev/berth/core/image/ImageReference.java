@@ -92,13 +92,12 @@ public record ImageReference(String domain, String path, String tag, String dige
         return new ImageReference(domain, path, tag, digest);
     }
 
-    /** Whether {@code s} parses as a reference. */
-    public static boolean isValid(String s) {
+    /** {@code s} parsed as a reference, or empty when it is not one. */
+    public static java.util.Optional<ImageReference> tryParse(String s) {
         try {
-            parse(s);
-            return true;
+            return java.util.Optional.of(parse(s));
         } catch (BackendException e) {
-            return false;
+            return java.util.Optional.empty();
         }
     }
 

@@ -120,11 +120,12 @@ final class ImageStore {
                 return Optional.of(m);
             }
         }
-        if (ImageReference.isValid(q)) {
-            ImageReference ref = ImageReference.parse(q);
+        ImageReference ref = ImageReference.tryParse(q).orElse(null);
+        if (ref != null) {
+            boolean byDigest = !ref.digest().isEmpty();
+            String name = byDigest ? ref.withDigest(ref.digest()) : ref.tagged();
             for (ImageMeta m : images.values()) {
-                if (!ref.digest().isEmpty() ? m.repoDigests().contains(ref.withDigest(ref.digest()))
-                        : m.repoTags().contains(ref.tagged())) {
+                if ((byDigest ? m.repoDigests() : m.repoTags()).contains(name)) {
                     return Optional.of(m);
                 }
             }
