@@ -7,6 +7,7 @@ import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.ImageStatusRequest;
 import dev.berth.cri.v1.LinuxPodSandboxConfig;
 import dev.berth.cri.v1.ListImagesRequest;
+import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
@@ -45,6 +46,15 @@ import java.util.Arrays;
  * StartContainer, split in parts: one pod, 5,000 Version calls to warm up the client, then N times create and start
  * a busybox sleep, ContainerStatus verbose (the first after the start, as critest makes it), verbose again, and not
  * verbose, then stop and remove; p50 of each.
+ *
+ * <p>{@code image-cycle SOCKET N [WINDOWS]}: critest's image benchmark on a runtime just started, with no warm-up
+ * of either side: N times PullImage, ImageStatus by name right after it, RemoveImage; p50 of each. With a file
+ * name, each ImageStatus's start and end ({@link System#nanoTime}, CLOCK_MONOTONIC on Linux) are written to it, one
+ * line per call, for a profile of the daemon over just those calls.
+ *
+ * <p>{@code per-call SOCKET N PID}: the daemon's CPU time per call, back to back: 3,000 calls of each of Version,
+ * ImageStatus by name, ListImages and ListPodSandbox to warm up both sides, then N of each, and the daemon's user and
+ * system time over them (/proc/PID/stat) divided by N.
  */
 public final class ColdCalls {
     public static void main(String[] args) throws Exception {
@@ -57,7 +67,9 @@ public final class ColdCalls {
                 case "sparse" -> sparse(ch, Integer.parseInt(args[2]), args.length > 3 ? args[3] : "",
                         args.length > 4 ? Long.parseLong(args[4]) : 0);
                 case "after-start" -> afterStart(ch, Integer.parseInt(args[2]));
-                default -> throw new IllegalArgumentException("first, sparse or after-start");
+                case "image-cycle" -> imageCycle(ch, Integer.parseInt(args[2]), args.length > 3 ? args[3] : null);
+                case "per-call" -> perCall(ch, Integer.parseInt(args[2]), Long.parseLong(args[3]));
+                default -> throw new IllegalArgumentException("first, sparse, after-start, image-cycle or per-call");
             }
         } finally {
             ch.shutdownNow();
@@ -164,6 +176,72 @@ public final class ColdCalls {
                 + "not verbose %.2f ms (%d containers)%n", p50(first), p50(again), p50(plain), n);
         rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
         rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    }
+
+    private static void imageCycle(ManagedChannel ch, int n, String windows) throws java.io.IOException {
+        var im = ImageServiceGrpc.newBlockingStub(ch);
+        ImageSpec spec = ImageSpec.newBuilder().setImage("docker.io/library/busybox:1.36").build();
+        long[] pull = new long[n];
+        long[] status = new long[n];
+        long[] remove = new long[n];
+        StringBuilder spans = new StringBuilder();
+        for (int k = 0; k < n; k++) {
+            long a = System.nanoTime();
+            im.pullImage(PullImageRequest.newBuilder().setImage(spec).build());
+            pull[k] = System.nanoTime() - a;
+            a = System.nanoTime();
+            im.imageStatus(ImageStatusRequest.newBuilder().setImage(spec).build());
+            long b = System.nanoTime();
+            status[k] = b - a;
+            spans.append(a).append(' ').append(b).append('\n');
+            a = System.nanoTime();
+            im.removeImage(RemoveImageRequest.newBuilder().setImage(spec).build());
+            remove[k] = System.nanoTime() - a;
+        }
+        if (windows != null) {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(windows), spans);
+        }
+        System.out.printf("IMAGE-CYCLE p50: PullImage %.1f, ImageStatus right after it %.2f, RemoveImage %.1f ms "
+                + "(%d cycles)%n", p50(pull), p50(status), p50(remove), n);
+    }
+
+    private static void perCall(ManagedChannel ch, int n, long daemon) throws java.io.IOException {
+        var im = ImageServiceGrpc.newBlockingStub(ch);
+        var rt = RuntimeServiceGrpc.newBlockingStub(ch);
+        im.pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder()
+                .setImage("registry.k8s.io/pause:3.9")).build());
+        var status = ImageStatusRequest.newBuilder().setImage(ImageSpec.newBuilder()
+                .setImage("registry.k8s.io/pause:3.9")).build();
+        java.util.Map<String, Runnable> calls = new java.util.LinkedHashMap<>();
+        calls.put("Version", () -> rt.version(VersionRequest.getDefaultInstance()));
+        calls.put("ImageStatus", () -> im.imageStatus(status));
+        calls.put("ListImages", () -> im.listImages(ListImagesRequest.getDefaultInstance()));
+        calls.put("ListPodSandbox", () -> rt.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()));
+        for (Runnable call : calls.values()) {
+            for (int k = 0; k < 3000; k++) {
+                call.run();
+            }
+        }
+        sleepQuietly(2000); // the compiles the warm-up set off
+        StringBuilder out = new StringBuilder("PER-CALL daemon CPU, back to back:");
+        for (var e : calls.entrySet()) {
+            long cpu = processCpuNanos(daemon);
+            long a = System.nanoTime();
+            for (int k = 0; k < n; k++) {
+                e.getValue().run();
+            }
+            long wall = System.nanoTime() - a;
+            out.append(String.format(" %s %.1f us (wall %.1f us);", e.getKey(),
+                    (processCpuNanos(daemon) - cpu) / 1e3 / n, wall / 1e3 / n));
+        }
+        System.out.println(out);
+    }
+
+    /** The user and system time of a process so far (/proc/PID/stat, in clock ticks of 10 ms), in ns. */
+    private static long processCpuNanos(long pid) throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
     }
 
     /** A pod of the given name with a fresh uid, in namespace {@code bench}. */
