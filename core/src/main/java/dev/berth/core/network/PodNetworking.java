@@ -83,6 +83,7 @@ public final class PodNetworking implements AutoCloseable {
         this.client = new CniClient(new CniPluginExecutor(settings.cniBinDirs(), settings.pluginTimeout()));
         this.watcher = new CniConfigWatcher(settings.cniConfDir());
         this.readiness = new CniReadiness(watcher, client);
+        readiness.start();
     }
 
     public NetworkSettings settings() {
@@ -444,9 +445,13 @@ public final class PodNetworking implements AutoCloseable {
         PodFiles.write(file, (hostname == null ? "" : hostname.strip()) + "\n");
     }
 
-    /** Stops watching the conf dir. Pods keep their networks; pins and state stay for the next instance. */
+    /**
+     * Stops watching the conf dir and checking the network's readiness. Pods keep their networks; pins and state stay
+     * for the next instance.
+     */
     @Override
     public void close() {
+        readiness.close();
         watcher.close();
     }
 

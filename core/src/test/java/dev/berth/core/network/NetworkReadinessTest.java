@@ -107,13 +107,30 @@ class NetworkReadinessTest {
         assertThat(r.ready()).isFalse();
         assertThat(r.message()).contains("berth test plugin is not ready: marker present");
         Files.delete(marker);
-        // The answer may be the cached one: a check runs again in the background once it is older than the max age.
+        // The answer may be the cached one: a check runs again in the background every max age.
         assertThat(awaitReadiness(NetworkReadiness::ready).ready()).isTrue();
 
         // Before 1.1 there is no STATUS: the same plugin is not asked.
         Files.writeString(marker, "");
         Files.writeString(confDir.resolve("10-s.conflist"), LIST.formatted("1.0.0", "statusnet"));
         assertThat(awaitReadiness(NetworkReadiness::ready).ready()).isTrue();
+    }
+
+    @Test
+    void theAnswerIsCheckedAgainInTheBackgroundWithoutACallAskingForIt() throws Exception {
+        Path confDir = Files.createDirectories(temp.resolve("net.d"));
+        Path binDir = temp.resolve("bin");
+        Path marker = temp.resolve("not-ready");
+        CniTestSupport.installPlugin(binDir, "statusnet", "status-plugin.sh", Map.of("MARKER", marker.toString()));
+        Files.writeString(confDir.resolve("10-s.conflist"), LIST.formatted("1.1.0", "statusnet"));
+        PodNetworking net = start(confDir, binDir);
+        assertThat(net.readiness().ready()).isTrue();
+        Files.writeString(marker, "");
+        // No call in between: the first one after more than the max age already has the new answer.
+        Thread.sleep(CniReadiness.MAX_AGE.toMillis() * 2 + 2000);
+        NetworkReadiness r = net.readiness();
+        assertThat(r.ready()).isFalse();
+        assertThat(r.message()).contains("marker present");
     }
 
     @Test
