@@ -54,8 +54,12 @@ final class CniConfigWatcher implements AutoCloseable {
         return current.get();
     }
 
-    /** Loads the config now (also done on every change in the dir). */
-    Loaded reload() {
+    /**
+     * Loads the config now (also done on every change in the dir, and every {@value #REPOLL_SECONDS} s). An
+     * unchanged config keeps its {@link Loaded}: the network's readiness is checked again at once for a new one
+     * ({@link CniReadiness#get}), so a new object for the same config would make the next Status call check it.
+     */
+    synchronized Loaded reload() {
         Loaded loaded;
         try {
             Optional<CniConfig> config = CniConfig.loadFirst(confDir);
@@ -64,14 +68,16 @@ final class CniConfigWatcher implements AutoCloseable {
         } catch (CniConfig.InvalidConfigException e) {
             loaded = new Loaded(null, e.getMessage());
         }
-        Loaded previous = current.getAndSet(loaded);
-        if (previous == null || !same(previous, loaded)) {
-            if (loaded.config() != null) {
-                LOG.log(System.Logger.Level.INFO, "using CNI network \"{0}\" from {1}", loaded.config().name(),
-                        loaded.config().source());
-            } else {
-                LOG.log(System.Logger.Level.INFO, "no usable CNI config: {0}", loaded.problem());
-            }
+        Loaded previous = current.get();
+        if (previous != null && same(previous, loaded)) {
+            return previous;
+        }
+        current.set(loaded);
+        if (loaded.config() != null) {
+            LOG.log(System.Logger.Level.INFO, "using CNI network \"{0}\" from {1}", loaded.config().name(),
+                    loaded.config().source());
+        } else {
+            LOG.log(System.Logger.Level.INFO, "no usable CNI config: {0}", loaded.problem());
         }
         return loaded;
     }

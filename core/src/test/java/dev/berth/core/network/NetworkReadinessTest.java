@@ -134,6 +134,23 @@ class NetworkReadinessTest {
     }
 
     @Test
+    void anUnchangedConfigKeepsItsLoadedRecordAndAChangedOneGetsANewOne() throws Exception {
+        Path confDir = Files.createDirectories(temp.resolve("net.d"));
+        Files.writeString(confDir.resolve("10-x.conflist"), LIST.formatted("1.0.0", "bridge"));
+        try (CniConfigWatcher watcher = new CniConfigWatcher(confDir)) {
+            CniConfigWatcher.Loaded first = watcher.reload();
+            // What the watcher's re-poll does every few seconds: the same config is the same record, so that the
+            // readiness answer kept for it stays current and a Status call does not check again.
+            assertThat(watcher.reload()).isSameAs(first);
+            assertThat(watcher.loaded()).isSameAs(first);
+            Files.writeString(confDir.resolve("10-x.conflist"), LIST.formatted("1.0.0", "macvlan"));
+            CniConfigWatcher.Loaded changed = watcher.reload();
+            assertThat(changed).isNotSameAs(first);
+            assertThat(changed.config().pluginTypes()).containsExactly("macvlan");
+        }
+    }
+
+    @Test
     void defaultConfigInstallsOnlyIntoADirWithoutConfig() throws Exception {
         Path confDir = temp.resolve("net.d");
         assertThat(PodNetworking.installDefaultConfig(confDir)).isTrue();
