@@ -56,7 +56,7 @@ public record Image(String id, List<String> repoTags, List<String> repoDigests, 
     /** CRI's {@code Image.uid}: the user part of {@link #user()} when it is numeric, else empty. */
     public java.util.OptionalLong uid() {
         String u = userPart();
-        if (!u.isEmpty() && u.length() < 11 && allDigits(u)) {
+        if (UserResolver.isNumber(u)) {
             return java.util.OptionalLong.of(Long.parseLong(u));
         }
         return java.util.OptionalLong.empty();
@@ -65,15 +65,6 @@ public record Image(String id, List<String> repoTags, List<String> repoDigests, 
     /** CRI's {@code Image.username}: the user part of {@link #user()} when it is a name, else empty. */
     public String username() {
         return uid().isPresent() ? "" : userPart();
-    }
-
-    private static boolean allDigits(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (!Character.isDigit(s.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private String userPart() {

@@ -86,8 +86,20 @@ final class UserResolver {
         return new Resolved(uid, gid, List.copyOf(extra));
     }
 
-    private static boolean isNumber(String s) {
-        return !s.isEmpty() && s.length() < 11 && s.chars().allMatch(Character::isDigit);
+    /**
+     * Whether a user or group field is a numeric id: non-empty, at most ten characters, all digits. A loop, not a
+     * stream: {@link Image#uid()} asks this on every image an ImageStatus or ListImages answers.
+     */
+    static boolean isNumber(String s) {
+        if (s.isEmpty() || s.length() >= 11) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<Passwd> parsePasswd(Optional<byte[]> data) {

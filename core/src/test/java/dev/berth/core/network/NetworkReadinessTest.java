@@ -96,13 +96,10 @@ class NetworkReadinessTest {
 
     @Test
     void spec110StatusFailureMakesTheNetworkNotReady() throws Exception {
-        Path confDir = Files.createDirectories(temp.resolve("net.d"));
-        Path binDir = temp.resolve("bin");
-        Path marker = temp.resolve("not-ready");
-        CniTestSupport.installPlugin(binDir, "statusnet", "status-plugin.sh", Map.of("MARKER", marker.toString()));
-        Files.writeString(confDir.resolve("10-s.conflist"), LIST.formatted("1.1.0", "statusnet"));
+        Path confDir = temp.resolve("net.d");
+        Path marker = installStatusPlugin(confDir);
         Files.writeString(marker, "");
-        PodNetworking net = start(confDir, binDir);
+        PodNetworking net = start(confDir, temp.resolve("bin"));
         NetworkReadiness r = net.readiness();
         assertThat(r.ready()).isFalse();
         assertThat(r.message()).contains("berth test plugin is not ready: marker present");
@@ -118,12 +115,9 @@ class NetworkReadinessTest {
 
     @Test
     void theAnswerIsCheckedAgainInTheBackgroundWithoutACallAskingForIt() throws Exception {
-        Path confDir = Files.createDirectories(temp.resolve("net.d"));
-        Path binDir = temp.resolve("bin");
-        Path marker = temp.resolve("not-ready");
-        CniTestSupport.installPlugin(binDir, "statusnet", "status-plugin.sh", Map.of("MARKER", marker.toString()));
-        Files.writeString(confDir.resolve("10-s.conflist"), LIST.formatted("1.1.0", "statusnet"));
-        PodNetworking net = start(confDir, binDir);
+        Path confDir = temp.resolve("net.d");
+        Path marker = installStatusPlugin(confDir);
+        PodNetworking net = start(confDir, temp.resolve("bin"));
         assertThat(net.readiness().ready()).isTrue();
         Files.writeString(marker, "");
         // No call in between: the first one after more than the max age already has the new answer.
@@ -131,6 +125,19 @@ class NetworkReadinessTest {
         NetworkReadiness r = net.readiness();
         assertThat(r.ready()).isFalse();
         assertThat(r.message()).contains("marker present");
+    }
+
+    /**
+     * A CNI 1.1 conflist in {@code confDir} whose one plugin, in {@code temp/bin}, answers STATUS with an error while
+     * the returned marker file exists (it does not yet).
+     */
+    private Path installStatusPlugin(Path confDir) throws Exception {
+        Files.createDirectories(confDir);
+        Path marker = temp.resolve("not-ready");
+        CniTestSupport.installPlugin(temp.resolve("bin"), "statusnet", "status-plugin.sh",
+                Map.of("MARKER", marker.toString()));
+        Files.writeString(confDir.resolve("10-s.conflist"), LIST.formatted("1.1.0", "statusnet"));
+        return marker;
     }
 
     @Test
