@@ -6,7 +6,8 @@
 #            state; also the daemon's CPU time (utime + stime) at that moment, which the host's load moves less.
 #   restart  with P pods (default 50) running, SIGTERM the daemon (pods keep running) and exec it again: time to
 #            the first served Version, and to ListPodSandbox(state=READY) returning exactly the P pods created.
-#   idle     the daemon's RSS 10 s after a start with no pod.
+#   idle     the daemon's RSS 10 s after a start with no pod, and its CPU time (utime + stime) from its start to
+#            then: what a start costs in all, berth's warm-up calls to itself included.
 #   churn    on a daemon started empty: idle RSS, then C pods (default 100) created and removed, then its RSS
 #            35 s later (berth's launcher hands freed malloc memory back every 30 s); reported as RSS and as the
 #            ratio to the same daemon's idle RSS.
@@ -95,7 +96,7 @@ remove_pods() { # prefix
   xargs -P 4 -n 1 "${C[@]}" rmp <"$work/pods.$1" >/dev/null
 }
 
-# The start figure: one start on an empty state, Version, then the idle RSS 10 s later.
+# The start figure: one start on an empty state, Version, then the idle RSS and CPU 10 s later.
 start_run() { # label
   local label=$1
   bench_config "$(kind "$label")"
@@ -104,6 +105,7 @@ start_run() { # label
   record "$label" "$cpu_version" startcpu
   sleep 10
   record "$label" "$(rss_kb "$pid")" idle
+  record "$label" "$(cpu_ms "$pid")" idlecpu
   kill_daemon
   bench_stop
 }
@@ -154,16 +156,17 @@ done
 med() { [ -s "$results/$1.$2" ] && median <"$results/$1.$2" || echo 0; }
 runs_of() { [ -s "$results/$1.$2" ] && paste -sd' ' "$results/$1.$2" || true; }
 echo
-printf '%-22s %10s %10s %12s %12s %10s %12s %8s\n' runtime start_ms cpu_ms restart_ms listed_ms idle_MB churn_MB churn/idle
+printf '%-22s %10s %10s %12s %12s %10s %12s %12s %8s\n' runtime start_ms cpu_ms restart_ms listed_ms idle_MB idle_cpu_ms \
+  churn_MB churn/idle
 for l in "${labels[@]}"; do
-  printf '%-22s %10s %10s %12s %12s %10.1f %12.1f %8s\n' "$l" "$(med "$l" start)" "$(med "$l" startcpu)" \
+  printf '%-22s %10s %10s %12s %12s %10.1f %12s %12.1f %8s\n' "$l" "$(med "$l" start)" "$(med "$l" startcpu)" \
     "$(med "$l" restart)" "$(med "$l" listed)" "$(awk -v k="$(med "$l" idle)" 'BEGIN {print k / 1024}')" \
-    "$(awk -v k="$(med "$l" churnrss)" 'BEGIN {print k / 1024}')" "$(med "$l" churnratio)"
+    "$(med "$l" idlecpu)" "$(awk -v k="$(med "$l" churnrss)" 'BEGIN {print k / 1024}')" "$(med "$l" churnratio)"
 done
 echo
 for l in "${labels[@]}"; do
   echo "$l runs: start $(runs_of "$l" start) ms; cpu $(runs_of "$l" startcpu) ms; restart $(runs_of "$l" restart) ms;" \
-    "listed $(runs_of "$l" listed) ms; idle $(runs_of "$l" idle) kB; churn $(runs_of "$l" churnrss) kB"
+    "listed $(runs_of "$l" listed) ms; idle $(runs_of "$l" idle) kB, $(runs_of "$l" idlecpu) ms CPU; churn $(runs_of "$l" churnrss) kB"
 done
 if [ -n "$have_containerd" ]; then
   for l in "${labels[@]}"; do

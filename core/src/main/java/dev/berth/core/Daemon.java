@@ -5,6 +5,7 @@ import dev.berth.core.config.CriEndpoint;
 import dev.berth.core.cri.transport.CriTransports;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.CriServer;
+import dev.berth.core.cri.WarmUp;
 import dev.berth.core.cri.StreamingRpc;
 import dev.berth.core.cri.UnaryRpc;
 import dev.berth.core.cri.container.CheckpointContainer;
@@ -117,6 +118,7 @@ public final class Daemon implements AutoCloseable {
     private final Node node;
     private final Metrics metrics;
     private Tracing tracing = Tracing.off();
+    private WarmUp warmUp = new WarmUp(0);
     /** The containerd 0.2 API ({@code [legacy] containerd_api_socket}), null when it is not served. */
     private final ContainerdApi containerd;
     private Server containerdServer;
@@ -255,15 +257,22 @@ public final class Daemon implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Makes {@code rounds} of the kubelet's polled calls to this daemon over its own unix socket once it serves
+     * there ({@link WarmUp}); call before serving. None by default (in tests and for the image's training run).
+     */
+    public Daemon warmUp(int rounds) {
+        this.warmUp = new WarmUp(rounds);
+        return this;
+    }
+
     /** Serves on {@code builder} (in-process in tests). */
     public Daemon serve(ServerBuilder<?> builder) throws IOException {
         metrics.listen(); // first: a metrics address that cannot be bound stops the start before CRI is served
         // The polling reads (InlineRead) run on the transport's thread; every other call on a virtual thread.
         builder.directExecutor().callExecutor(services.inlineReads().callExecutor(executor));
-        var interceptor = tracing.interceptor();
-        if (interceptor != null) {
-            builder.intercept(interceptor);
-        }
+        // The warm-up's calls are marked, and are not traced; every other call goes on to tracing's interceptor.
+        builder.intercept(warmUp.interceptor(tracing.interceptor()));
         services.now().forEach(builder::addService);
         builder.fallbackHandlerRegistry(services.onFirstCall());
         server = builder.build().start();
@@ -355,6 +364,7 @@ public final class Daemon implements AutoCloseable {
         eventLoops = unix.eventLoops();
         serve(unix.builder());
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+        warmUp.start(() -> UnixSockets.channel(socket));
         LOG.log(System.Logger.Level.INFO, "serving CRI runtime.v1, runtime.v1alpha2 and runtime (proto2) on unix://{0}", socket);
         return this;
     }
@@ -374,6 +384,7 @@ public final class Daemon implements AutoCloseable {
         containerdEventLoops = unix.eventLoops();
         serveLegacy(unix.builder());
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+        warmUp.start(() -> UnixSockets.channel(socket));
         LOG.log(System.Logger.Level.INFO, "serving the containerd 0.2 API (types.API) on unix://{0}", socket);
         return this;
     }
@@ -433,6 +444,11 @@ public final class Daemon implements AutoCloseable {
         return metrics;
     }
 
+    /** The warm-up's end, with the number of calls it made; for tests. */
+    java.util.concurrent.CompletionStage<Integer> warmUpFinished() {
+        return warmUp.finished();
+    }
+
     /** The event loops of the unix socket server, or null when serving in-process; for tests. */
     UnixSockets.EventLoops eventLoops() {
         return eventLoops;
@@ -444,6 +460,7 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public void close() {
+        warmUp.close();
         if (containerdServer != null) {
             containerdServer.shutdownNow();
         }

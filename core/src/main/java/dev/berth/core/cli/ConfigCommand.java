@@ -34,6 +34,7 @@ final class ConfigCommand implements Callable<Integer> {
         m.put("default_runtime", c.defaultRuntime());
         m.put("log_level", c.logLevel());
         m.put("log_format", c.logFormat());
+        m.put("warm_up_rounds", c.warmUpRounds());
         if (c.pluginsDir() != null) {
             m.put("plugins_dir", c.pluginsDir().toString());
         }

@@ -109,6 +109,9 @@ final class DaemonCommand implements Callable<Integer> {
         Daemon daemon = Daemon.create(loaded, plugins, node, metrics);
         phases.step("handlers and recovery");
         daemon.tracing(dev.berth.core.tracing.Tracing.start(loaded.config().tracing(), System.getenv()));
+        if (!exitAfterStart) {
+            daemon.warmUp(loaded.config().warmUpRounds());
+        }
         daemon.serve(loaded.config().socket());
         daemon.serveLegacy();
         phases.step("serving");

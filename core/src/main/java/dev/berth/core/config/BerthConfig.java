@@ -16,6 +16,8 @@ import java.util.TreeMap;
  * @param runtimes handler name to handler config, sorted by name
  * @param healthInterval how often each handler's backend health checks run (their results are cached)
  * @param logFormat {@code text} or {@code json} (one JSON object per line)
+ * @param warmUpRounds how many rounds of the kubelet's polled read calls the daemon makes to itself over its socket
+ *                     right after it starts, so that the first real calls find compiled code; 0 for none
  */
 public record BerthConfig(
         CriEndpoint socket,
@@ -32,7 +34,8 @@ public record BerthConfig(
         Metrics metrics,
         Tracing tracing,
         String logFormat,
-        Legacy legacy) {
+        Legacy legacy,
+        int warmUpRounds) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -119,6 +122,14 @@ public record BerthConfig(
         tracing = tracing == null ? new Tracing("", null, "berth") : tracing;
     }
 
+    /**
+     * The warm-up's default: 250 rounds, enough for each polled call's code to pass the 200 calls after which the
+     * launcher's JIT settings compile a berth method (docs/performance.md).
+     */
+    public static final int DEFAULT_WARM_UP_ROUNDS = 250;
+    /** The most rounds a config may ask for. */
+    public static final int MAX_WARM_UP_ROUNDS = 10_000;
+
     /** The default handler table: one {@code runc} handler of type {@code runc}. */
     public static SortedMap<String, Handler> defaultRuntimes() {
         SortedMap<String, Handler> m = new TreeMap<>();
@@ -144,7 +155,8 @@ public record BerthConfig(
                 new Metrics(""),
                 null,
                 null,
-                null);
+                null,
+                DEFAULT_WARM_UP_ROUNDS);
     }
 
     /** The handler used for an empty {@code runtime_handler}. */

@@ -34,7 +34,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
             "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
-            "metrics", "tracing", "log_format", "legacy");
+            "metrics", "tracing", "log_format", "legacy", "warm_up_rounds");
     private static final Set<String> LEGACY = Set.of("containerd_api_socket", "containerd_api_handler");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
@@ -210,6 +210,11 @@ public final class ConfigLoader {
         if (healthInterval.toMillis() < 100) {
             throw error("health_interval", "must be at least 100ms, got " + healthInterval.toMillis() + "ms");
         }
+        int warmUpRounds = integer(m, "warm_up_rounds", d.warmUpRounds(), "warm_up_rounds");
+        if (warmUpRounds < 0 || warmUpRounds > BerthConfig.MAX_WARM_UP_ROUNDS) {
+            throw error("warm_up_rounds", "must be between 0 and " + BerthConfig.MAX_WARM_UP_ROUNDS + ", got "
+                    + warmUpRounds);
+        }
         var di = d.images();
         var dn = d.network();
         var ds = d.streaming();
@@ -251,7 +256,8 @@ public final class ConfigLoader {
                 metrics,
                 tracing,
                 logFormat,
-                legacy(table(m, "legacy")));
+                legacy(table(m, "legacy")),
+                warmUpRounds);
     }
 
     private BerthConfig.Legacy legacy(Map<String, Object> l) {

@@ -300,6 +300,11 @@ public final class CriServer {
     }
 
     private void unimplemented(String name, String version, StreamObserver<?> obs) {
+        if (WarmUp.active()) {
+            obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
+                    .asRuntimeException());
+            return;
+        }
         LOG.log(System.Logger.Level.INFO, "rpc={0} code=UNIMPLEMENTED", name);
         metrics.rpc(name.substring(name.lastIndexOf('/') + 1), version, "", "", Status.Code.UNIMPLEMENTED.name(), 0);
         obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
@@ -317,7 +322,8 @@ public final class CriServer {
             } else if (!respond(rpc, name, version, req, obs, true, start)) {
                 // It would block the transport thread: run it again where it may.
                 try {
-                    offload.execute(Tracing.wrap(() -> respond(rpc, name, version, req, obs, false, start)));
+                    offload.execute(io.grpc.Context.current().wrap(
+                            Tracing.wrap(() -> respond(rpc, name, version, req, obs, false, start))));
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
                     Status s = Status.UNAVAILABLE.withDescription("berth is shutting down");
                     log(name, version, new RpcContext(), s, start);
@@ -406,6 +412,9 @@ public final class CriServer {
      * same facts go to the RPC metrics.
      */
     private void log(String name, String version, RpcContext ctx, Status s, long start) {
+        if (WarmUp.active()) {
+            return; // the daemon's calls to itself after its start count nowhere
+        }
         long nanos = System.nanoTime() - start;
         long micros = nanos / 1000;
         metrics.rpc(name, version, ctx.handlerName(), ctx.pluginId(), s.getCode().name(), nanos);

@@ -21,7 +21,8 @@ class VersionCommandTest {
         assertThat(ConfigCommand.toMap(d)).doesNotContainKey("legacy");
         BerthConfig withSocket = new BerthConfig(d.socket(), d.root(), d.state(), d.defaultRuntime(), d.runtimes(),
                 d.pluginsDir(), d.images(), d.network(), d.streaming(), d.logLevel(), d.healthInterval(), d.metrics(),
-                d.tracing(), d.logFormat(), new BerthConfig.Legacy(Path.of("/run/berth/containerd.sock"), ""));
+                d.tracing(), d.logFormat(), new BerthConfig.Legacy(Path.of("/run/berth/containerd.sock"), ""),
+                d.warmUpRounds());
         assertThat(ConfigCommand.toMap(withSocket)).containsKey("legacy");
     }
 }

@@ -32,6 +32,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void warmUpRoundsDefaultTo250AndZeroTurnsTheWarmUpOff() throws Exception {
+        assertThat(BerthConfig.defaults().warmUpRounds()).isEqualTo(250);
+        Path main = write("config.toml", "warm_up_rounds = 0\n");
+        assertThat(ConfigLoader.load(main, true).config().warmUpRounds()).isZero();
+    }
+
+    @Test
     void logFormatIsTextByDefaultAndTakesJson() throws Exception {
         assertThat(BerthConfig.defaults().logFormat()).isEqualTo("text");
         Path main = write("config.toml", "log_format = \"json\"\n");
@@ -143,6 +150,9 @@ class ConfigLoaderTest {
         "[metrics]\\naddress = '::1:9093'|config.toml:2: metrics.address: expected host:port",
         "[metrics]\\naddress = ':70000'|config.toml:2: metrics.address: expected host:port",
         "[metrics]\\nport = 9093|config.toml:2: metrics.port: unknown key",
+        "warm_up_rounds = -1|config.toml:1: warm_up_rounds: must be between 0 and 10000, got -1",
+        "warm_up_rounds = 10001|config.toml:1: warm_up_rounds: must be between 0 and 10000, got 10001",
+        "warm_up_rounds = 'many'|config.toml:1: warm_up_rounds: expected an integer, got the string",
     })
     void badConfigNamesFileLineAndKey(String toml, String expected) throws Exception {
         Path main = write("config.toml", toml.replace("\\n", "\n").replace('\'', '"'));
