@@ -384,7 +384,6 @@ public final class Daemon implements AutoCloseable {
         containerdEventLoops = unix.eventLoops();
         serveLegacy(unix.builder());
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
-        warmUp.start(() -> UnixSockets.channel(socket));
         LOG.log(System.Logger.Level.INFO, "serving the containerd 0.2 API (types.API) on unix://{0}", socket);
         return this;
     }

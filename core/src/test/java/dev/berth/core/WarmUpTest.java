@@ -36,13 +36,15 @@ class WarmUpTest {
         Path file = dir.resolve("config.toml");
         Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
                 + "\"\ndefault_runtime = \"fake\"\nwarm_up_rounds = 30\n[runtimes.fake]\ntype = \"fake\"\n"
-                + "[metrics]\naddress = \"127.0.0.1:0\"\n");
+                + "[metrics]\naddress = \"127.0.0.1:0\"\n[legacy]\ncontainerd_api_socket = \""
+                + dir.resolve("containerd.sock") + "\"\n");
         var loaded = ConfigLoader.load(file, true);
         Daemon daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), Node.none());
         Path socket = dir.resolve("berth.sock");
         ManagedChannel channel = null;
         try {
             daemon.warmUp(loaded.config().warmUpRounds()).serveUnix(socket);
+            daemon.serveLegacy(); // the containerd 0.2 API's socket: no second warm-up, and none against it
             // Each round: Version, Status, ListPodSandbox, ListContainers, and the status of a pod and a container
             // that do not exist (NOT_FOUND). This daemon has no image service: ListImages answers UNIMPLEMENTED in
             // the first round and is not asked again, and with no image there is no ImageStatus.

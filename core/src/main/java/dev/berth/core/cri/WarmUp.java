@@ -60,6 +60,7 @@ public final class WarmUp implements AutoCloseable {
     private volatile Thread thread;
     private volatile ManagedChannel channel;
     private volatile boolean closed;
+    private boolean started;
     /** Calls made and methods that answered UNIMPLEMENTED; only the warm-up's thread uses them. */
     private int calls;
     private final Set<String> unserved = new HashSet<>();
@@ -107,8 +108,15 @@ public final class WarmUp implements AutoCloseable {
         return value != null && MessageDigest.isEqual(token, value.getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** Starts the calls on a thread of their own, over a channel from {@code channels}; nothing for 0 rounds. */
-    public void start(Supplier<ManagedChannel> channels) {
+    /**
+     * Starts the calls on a thread of their own, over a channel from {@code channels}; nothing for 0 rounds. Only the
+     * first call starts them: a warm-up runs once.
+     */
+    public synchronized void start(Supplier<ManagedChannel> channels) {
+        if (started) {
+            return;
+        }
+        started = true;
         if (rounds == 0 || closed) {
             finished.complete(0);
             return;
@@ -118,9 +126,10 @@ public final class WarmUp implements AutoCloseable {
 
     private void run(Supplier<ManagedChannel> channels) {
         long start = System.nanoTime();
-        ManagedChannel ch = channels.get();
-        channel = ch;
+        ManagedChannel ch = null;
         try {
+            ch = channels.get();
+            channel = ch;
             Metadata headers = new Metadata();
             headers.put(HEADER, new String(token, StandardCharsets.US_ASCII));
             var attach = MetadataUtils.newAttachHeadersInterceptor(headers);
@@ -161,7 +170,9 @@ public final class WarmUp implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "warm-up stopped after {0} calls: {1}", calls, e.toString());
         } finally {
-            ch.shutdownNow();
+            if (ch != null) {
+                ch.shutdownNow();
+            }
             finished.complete(calls);
         }
     }
