@@ -81,11 +81,24 @@ fi
 echo "== a $suite root with systemd as PID 1"
 "$kit/build-images.sh" >"$logs/build-images.log" 2>&1 || { tail -20 "$logs/build-images.log"; exit 1; }
 "$sr" create "$suite" >"$logs/root.log" 2>&1 || { tail -20 "$logs/root.log"; exit 1; }
+# The root's systemd when systemd-root.sh has lost track of it. Its boot can record as the root's PID 1 a process
+# that the boot script forked just before it exec'd systemd (it still has the script's command line), which is gone
+# by the time it is used: the boot reports success, every command in the root then fails with "not booted", and a
+# stop leaves the real systemd running. The unshare that holds the root names its hostname on its command line;
+# killing its child, the PID 1 of the root's PID namespace, ends everything in the root.
+kill_lost_root() {
+  local u
+  for u in $(pgrep -f "hostname '$suite-systemd'" || true); do
+    pkill -9 -P "$u" 2>/dev/null || true
+    kill -9 "$u" 2>/dev/null || true
+  done
+}
+booted() { "$sr" boot "$suite" >>"$logs/root.log" 2>&1 && in_root true >/dev/null 2>&1; }
 "$sr" stop "$suite" >/dev/null 2>&1 || true
+kill_lost_root
 # A root left from an earlier run has been seen not to come up the first time (its systemd's state stays
-# unknown): stop it and boot once more before giving up.
-"$sr" boot "$suite" >>"$logs/root.log" 2>&1 \
-  || { "$sr" stop "$suite" >>"$logs/root.log" 2>&1; "$sr" boot "$suite" >>"$logs/root.log" 2>&1; } \
+# unknown), and a boot can lose track of its systemd (above): stop it and boot once more before giving up.
+booted || { "$sr" stop "$suite" >>"$logs/root.log" 2>&1; kill_lost_root; booted; } \
   || { tail -20 "$logs/root.log"; exit 1; }
 in_root 'dpkg -s berth >/dev/null 2>&1 && apt-get purge -y -qq berth >/dev/null 2>&1; rm -rf /var/lib/berth /etc/berth /etc/crictl.yaml /etc/cni/net.d/10-berth-bridge.conflist /root/pod; true' >/dev/null
 "$sr" copy "$suite" "$deb" /root/berth.deb
