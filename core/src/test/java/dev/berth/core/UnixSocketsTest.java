@@ -2,16 +2,10 @@ package dev.berth.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.core.config.ConfigLoader;
-import dev.berth.core.environment.Node;
-import dev.berth.core.plugin.PluginHost;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.VersionRequest;
-import dev.berth.spi.testing.FakeBackendFactory;
 import io.grpc.ManagedChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,11 +17,7 @@ class UnixSocketsTest {
 
     @Test
     void daemonCloseShutsDownTheServersEventLoops() throws Exception {
-        Path file = dir.resolve("config.toml");
-        Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
-                + "\"\ndefault_runtime = \"fake\"\n[runtimes.fake]\ntype = \"fake\"\n");
-        Daemon daemon = Daemon.create(ConfigLoader.load(file, true), PluginHost.of(List.of(new FakeBackendFactory())),
-                Node.none());
+        Daemon daemon = FakeDaemons.create(FakeDaemons.config(dir, ""));
         Path socket = dir.resolve("berth.sock");
         daemon.serveUnix(socket);
         UnixSockets.EventLoops loops = daemon.eventLoops();

@@ -2,13 +2,9 @@ package dev.berth.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.core.config.ConfigLoader;
-import dev.berth.core.environment.Node;
 import dev.berth.core.metrics.MetricsScrape;
-import dev.berth.core.plugin.PluginHost;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.VersionRequest;
-import dev.berth.spi.testing.FakeBackendFactory;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -16,9 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,13 +27,9 @@ class WarmUpTest {
 
     @Test
     void theWarmUpCallsTheDaemonOverItsSocketAndCountsNowhere() throws Exception {
-        Path file = dir.resolve("config.toml");
-        Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
-                + "\"\ndefault_runtime = \"fake\"\nwarm_up_rounds = 30\n[runtimes.fake]\ntype = \"fake\"\n"
-                + "[metrics]\naddress = \"127.0.0.1:0\"\n[legacy]\ncontainerd_api_socket = \""
-                + dir.resolve("containerd.sock") + "\"\n");
-        var loaded = ConfigLoader.load(file, true);
-        Daemon daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), Node.none());
+        var loaded = FakeDaemons.config(dir, "warm_up_rounds = 30\n[metrics]\naddress = \"127.0.0.1:0\"\n"
+                + "[legacy]\ncontainerd_api_socket = \"" + dir.resolve("containerd.sock") + "\"");
+        Daemon daemon = FakeDaemons.create(loaded);
         Path socket = dir.resolve("berth.sock");
         ManagedChannel channel = null;
         try {
@@ -74,11 +64,8 @@ class WarmUpTest {
 
     @Test
     void closingTheDaemonEndsAWarmUpUnderWay() throws Exception {
-        Path file = dir.resolve("config.toml");
-        Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
-                + "\"\ndefault_runtime = \"fake\"\nwarm_up_rounds = 10000\n[runtimes.fake]\ntype = \"fake\"\n");
-        var loaded = ConfigLoader.load(file, true);
-        Daemon daemon = Daemon.create(loaded, PluginHost.of(List.of(new FakeBackendFactory())), Node.none());
+        var loaded = FakeDaemons.config(dir, "warm_up_rounds = 10000");
+        Daemon daemon = FakeDaemons.create(loaded);
         daemon.warmUp(loaded.config().warmUpRounds()).serveUnix(dir.resolve("berth.sock"));
         Thread.sleep(200);
         daemon.close();

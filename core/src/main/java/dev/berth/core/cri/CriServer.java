@@ -300,13 +300,11 @@ public final class CriServer {
     }
 
     private void unimplemented(String name, String version, StreamObserver<?> obs) {
-        if (WarmUp.active()) {
-            obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
-                    .asRuntimeException());
-            return;
+        if (!WarmUp.active()) { // the daemon's calls to itself after its start count nowhere
+            LOG.log(System.Logger.Level.INFO, "rpc={0} code=UNIMPLEMENTED", name);
+            metrics.rpc(name.substring(name.lastIndexOf('/') + 1), version, "", "", Status.Code.UNIMPLEMENTED.name(),
+                    0);
         }
-        LOG.log(System.Logger.Level.INFO, "rpc={0} code=UNIMPLEMENTED", name);
-        metrics.rpc(name.substring(name.lastIndexOf('/') + 1), version, "", "", Status.Code.UNIMPLEMENTED.name(), 0);
         obs.onError(Status.UNIMPLEMENTED.withDescription("berth does not implement " + name + " yet")
                 .asRuntimeException());
     }
