@@ -99,7 +99,7 @@ final class HostChecks {
     /** The runtime, conmon, the log joiner, the pause process, cgroups, crun's hybrid-cgroup refusal and the systemd driver's needs. */
     static BackendHealth health(RuncOptions options) {
         List<BackendHealth.Check> checks = new ArrayList<>();
-        ProcessRunner.Result v = ProcessRunner.run(List.of(options.binary().toString(), "--version"), null, Duration.ofSeconds(20));
+        ProcessRunner.Result v = RuntimeVersion.shared().of(options.binary());
         checks.add(new BackendHealth.Check(v.ok(), "runtime " + options.binary(),
                 v.ok() ? "" : "install " + options.runtimeName() + " or set the handler's binary option: " + v.errorText()));
         if (v.ok() && options.runsc()) {
