@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,7 +19,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Keeps the current CNI config of a conf dir, reloading it when files in the dir change (java.nio WatchService, which
  * is inotify on Linux). While the dir does not exist, its nearest existing ancestor is watched instead, so a dir
  * created later (even with its parents) is picked up without a restart. The watch also re-polls every few seconds,
- * which covers events lost between re-registrations.
+ * which covers events lost between re-registrations; a re-poll reads the config again only when the first config
+ * file is another one, or its size or modification time changed (parsing it every 5 s was most of what an idle
+ * daemon's watcher cost).
  */
 final class CniConfigWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CniConfigWatcher.class.getName());
@@ -29,8 +34,25 @@ final class CniConfigWatcher implements AutoCloseable {
         }
     }
 
+    /** The first config file as the last load found it: which one, and its identity; all null when there was none. */
+    private record Seen(Path file, Object fileKey, long size, FileTime modified) {
+        static Seen of(Path confDir) {
+            Optional<Path> first = CniConfig.firstConfigFile(confDir);
+            if (first.isEmpty()) {
+                return new Seen(null, null, -1, null);
+            }
+            try {
+                BasicFileAttributes a = Files.readAttributes(first.get(), BasicFileAttributes.class);
+                return new Seen(first.get(), a.fileKey(), a.size(), a.lastModifiedTime());
+            } catch (IOException e) {
+                return new Seen(first.get(), null, -1, null); // gone since the listing: the load says what is wrong
+            }
+        }
+    }
+
     private final Path confDir;
     private final AtomicReference<Loaded> current = new AtomicReference<>();
+    private Seen seen; // guarded by this
     private final WatchService watchService;
     private final Thread thread;
     private volatile boolean closed;
@@ -59,7 +81,21 @@ final class CniConfigWatcher implements AutoCloseable {
      * unchanged config keeps its {@link Loaded}: the network's readiness is checked again at once for a new one
      * ({@link CniReadiness#get}), so a new object for the same config would make the next Status call check it.
      */
-    synchronized Loaded reload() {
+    Loaded reload() {
+        return reload(true);
+    }
+
+    /**
+     * Loads the config again; unless {@code always}, only when the first config file is not the one the last load
+     * read (another file, size or modification time).
+     */
+    synchronized Loaded reload(boolean always) {
+        Seen now = Seen.of(confDir);
+        Loaded last = current.get();
+        if (!always && last != null && now.file() != null && now.fileKey() != null && Objects.equals(now, seen)) {
+            return last;
+        }
+        seen = now; // taken before the read: a change made while it reads is found by the next poll
         Loaded loaded;
         try {
             Optional<CniConfig> config = CniConfig.loadFirst(confDir);
@@ -115,7 +151,7 @@ final class CniConfigWatcher implements AutoCloseable {
                         key = null; // the watched dir went away
                     }
                 }
-                reload();
+                reload(signalled != null);
             } catch (ClosedWatchServiceException | InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,38 @@ class CniConfigTest {
         // A single-plugin .conf becomes a list.
         assertThat(config.json().path("plugins").get(0).path("type").asText()).isEqualTo("ptp");
         assertThat(config.source()).isEqualTo(dir.resolve("10-a.conf"));
+    }
+
+    /**
+     * The watcher's timed re-poll reads the config again only when the first file changed (another file, its size or
+     * its modification time); a change it is told of (an inotify event) is always read. The test changes the file's
+     * text but keeps its size and time, which only a read can see.
+     */
+    @Test
+    void theTimedRepollReadsOnlyAChangedFile() throws Exception {
+        Path file = dir.resolve("10-a.conflist");
+        Files.writeString(file, "{\"cniVersion\":\"1.0.0\",\"name\":\"aaa\",\"plugins\":[{\"type\":\"bridge\"}]}");
+        try (CniConfigWatcher watcher = new CniConfigWatcher(dir)) {
+            CniConfigWatcher.Loaded first = watcher.loaded();
+            assertThat(first.config().name()).isEqualTo("aaa");
+
+            FileTime time = Files.getLastModifiedTime(file);
+            Files.writeString(file, "{\"cniVersion\":\"1.0.0\",\"name\":\"bbb\",\"plugins\":[{\"type\":\"bridge\"}]}");
+            Files.setLastModifiedTime(file, time);
+            assertThat(watcher.reload(false)).as("same file, size and time: not read again").isSameAs(first);
+            assertThat(watcher.reload(true).config().name()).as("told of a change: read").isEqualTo("bbb");
+
+            Files.writeString(file, "{\"cniVersion\":\"1.0.0\",\"name\":\"cc\",\"plugins\":[{\"type\":\"bridge\"}]}");
+            assertThat(watcher.reload(false).config().name()).as("another size: read").isEqualTo("cc");
+
+            Files.writeString(dir.resolve("05-z.conflist"),
+                    "{\"cniVersion\":\"1.0.0\",\"name\":\"zz\",\"plugins\":[{\"type\":\"ptp\"}]}");
+            assertThat(watcher.reload(false).config().name()).as("another first file: read").isEqualTo("zz");
+
+            Files.delete(dir.resolve("05-z.conflist"));
+            Files.delete(file);
+            assertThat(watcher.reload(false).config()).as("no file left").isNull();
+        }
     }
 
     @Test
