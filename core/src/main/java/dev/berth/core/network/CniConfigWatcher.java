@@ -19,9 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * Keeps the current CNI config of a conf dir, reloading it when files in the dir change (java.nio WatchService, which
  * is inotify on Linux). While the dir does not exist, its nearest existing ancestor is watched instead, so a dir
  * created later (even with its parents) is picked up without a restart. The watch also re-polls every few seconds,
- * which covers events lost between re-registrations; a re-poll reads the config again only when the first config
- * file is another one, or its size or modification time changed (parsing it every 5 s was most of what an idle
- * daemon's watcher cost).
+ * which covers events lost between re-registrations; a re-poll reads and parses the config again only when the
+ * first config file is another one, or its size or modification time changed.
  */
 final class CniConfigWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CniConfigWatcher.class.getName());
