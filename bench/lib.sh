@@ -99,6 +99,20 @@ bench_start() {
   done
 }
 
+# Whether containerd takes its turns: installed, and not left out with CONTAINERD=no.
+have_containerd=$(command -v containerd >/dev/null && [ "${CONTAINERD:-yes}" != no ] && echo yes || true)
+
+# One turn of each runtime, for a bench that compares them in rounds: FN is called as FN LABEL RUNTIME IMAGE HELPERS
+# for this checkout's berth (the image a script saved as this_image before changing image), for the berth image in
+# BASELINE= if set, and for containerd if it takes its turns. HELPERS is a pgrep -f pattern for the runtime's per-pod
+# helpers: berth's conmon and log joiner, containerd's shims.
+bench_turns() {
+  local fn=$1
+  "$fn" berth berth "$this_image" "(conmon|berth-logjoin).*$work"
+  [ -z "${BASELINE:-}" ] || "$fn" berth-baseline berth "$BASELINE" "(conmon|berth-logjoin).*$work"
+  [ -z "$have_containerd" ] || "$fn" containerd containerd "" "containerd-shim-runc-v2.*$work"
+}
+
 # A JDK for the Java bench clients: the one the build used.
 bench_java() {
   for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do

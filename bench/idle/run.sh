@@ -14,8 +14,6 @@ seconds=${2:-120}
 rounds=${ROUNDS:-2}
 . bench/lib.sh
 this_image=$image
-have_containerd=$(command -v containerd >/dev/null && echo yes || true)
-[ "${CONTAINERD:-yes}" = no ] && have_containerd=
 hz=$(getconf CLK_TCK)
 
 stat_fields() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || echo "x x x x x x x x x x x 0 0 0 0"; }
@@ -67,7 +65,5 @@ round() { # label, runtime, berth image dir (for berth), helper pattern
 
 for r in $(seq 1 "$rounds"); do
   echo "== round $r: $n idle pods, $seconds s"
-  round berth berth "$this_image" "(conmon|berth-logjoin).*$work"
-  [ -n "${BASELINE:-}" ] && round berth-baseline berth "$BASELINE" "(conmon|berth-logjoin).*$work"
-  [ -n "$have_containerd" ] && round containerd containerd "" "containerd-shim-runc-v2.*$work"
+  bench_turns round
 done

@@ -25,8 +25,6 @@ seconds=${2:-120}
 rounds=${ROUNDS:-2}
 . bench/lib.sh
 this_image=$image
-have_containerd=$(command -v containerd >/dev/null && echo yes || true)
-[ "${CONTAINERD:-yes}" = no ] && have_containerd=
 java=$(bench_java)
 
 round() { # label, runtime, berth image dir (for berth), helper pattern
@@ -46,9 +44,7 @@ round() { # label, runtime, berth image dir (for berth), helper pattern
 
 for r in $(seq 1 "$rounds"); do
   echo "== round $r: $n pods, $seconds s of kubelet load"
-  round berth berth "$this_image" "(conmon|berth-logjoin|berth-pause).*$work"
-  [ -n "${BASELINE:-}" ] && round berth-baseline berth "$BASELINE" "(conmon|berth-logjoin|berth-pause).*$work"
-  [ -n "$have_containerd" ] && round containerd containerd "" "containerd-shim-runc-v2.*$work"
+  bench_turns round
 done
 echo "== failed calls (client.err)"
 sort "$results/client.err" | uniq -c | head -20 || true

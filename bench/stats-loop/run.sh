@@ -31,7 +31,6 @@ helper_pids() { pgrep -f "$1" || true; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 pct() { sort -n | awk -v q="$1" '{a[NR]=$1} END {i=int(NR*q+0.999); if (i<1) i=1; print a[i]}'; }
 
-have_containerd=$(command -v containerd >/dev/null && echo yes || true)
 java=$(bench_java)
 hz=$(getconf CLK_TCK)
 
@@ -69,9 +68,7 @@ labels=(berth)
 [ -n "$have_containerd" ] && labels+=(containerd)
 for r in $(seq 1 "$rounds"); do
   echo " round $r"
-  round berth berth "$this_image" "(conmon|berth-logjoin).*$work"
-  [ -n "${BASELINE:-}" ] && round berth-baseline berth "$BASELINE" "(conmon|berth-logjoin).*$work"
-  [ -n "$have_containerd" ] && round containerd containerd "" "containerd-shim-runc-v2.*$work"
+  bench_turns round
 done
 echo "== ListContainerStats once a second at $n containers, $rounds rounds of $seconds calls"
 for label in "${labels[@]}"; do
