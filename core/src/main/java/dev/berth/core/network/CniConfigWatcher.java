@@ -57,17 +57,27 @@ final class CniConfigWatcher implements AutoCloseable {
     private volatile boolean closed;
 
     CniConfigWatcher(Path confDir) {
+        this(confDir, true);
+    }
+
+    /**
+     * With {@code watch} false, nothing runs in the background: the config changes only through {@link #reload}
+     * (for tests of what a re-poll reads, which an inotify event would otherwise race).
+     */
+    CniConfigWatcher(Path confDir, boolean watch) {
         this.confDir = confDir.toAbsolutePath().normalize();
         WatchService service = null;
-        try {
-            service = FileSystems.getDefault().newWatchService();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot watch {0}, falling back to polling: {1}", confDir,
-                    e.getMessage());
+        if (watch) {
+            try {
+                service = FileSystems.getDefault().newWatchService();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot watch {0}, falling back to polling: {1}", confDir,
+                        e.getMessage());
+            }
         }
         this.watchService = service;
         reload();
-        this.thread = Thread.ofPlatform().daemon().name("berth-cni-conf-watch").start(this::run);
+        this.thread = watch ? Thread.ofPlatform().daemon().name("berth-cni-conf-watch").start(this::run) : null;
     }
 
     /** The last loaded config state. */
@@ -185,6 +195,9 @@ final class CniConfigWatcher implements AutoCloseable {
             }
         } catch (IOException e) {
             // closing anyway
+        }
+        if (thread == null) {
+            return;
         }
         thread.interrupt();
         try {

@@ -40,13 +40,14 @@ class CniConfigTest {
     /**
      * The watcher's timed re-poll reads the config again only when the first file changed (another file, its size or
      * its modification time); a change it is told of (an inotify event) is always read. The test changes the file's
-     * text but keeps its size and time, which only a read can see.
+     * text but keeps its size and time, which only a read can see; its watcher has no inotify thread, whose event
+     * would read the change before the re-poll is asked.
      */
     @Test
     void theTimedRepollReadsOnlyAChangedFile() throws Exception {
         Path file = dir.resolve("10-a.conflist");
         Files.writeString(file, "{\"cniVersion\":\"1.0.0\",\"name\":\"aaa\",\"plugins\":[{\"type\":\"bridge\"}]}");
-        try (CniConfigWatcher watcher = new CniConfigWatcher(dir)) {
+        try (CniConfigWatcher watcher = new CniConfigWatcher(dir, false)) {
             CniConfigWatcher.Loaded first = watcher.loaded();
             assertThat(first.config().name()).isEqualTo("aaa");
 
