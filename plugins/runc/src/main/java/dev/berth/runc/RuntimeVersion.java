@@ -16,12 +16,12 @@ import java.util.function.LongSupplier;
 
 /**
  * The answer of {@code <runtime> --version}, kept while the runtime's file stays the same one. The handler's health
- * check runs every 10 s (core's {@code HandlerHealth}), and starting the runtime each time was most of an idle
- * daemon's own CPU: a Go runtime's start, for every handler, all day. The file's identity (device and inode, size
- * and modification time) is read on each check instead, so a runtime that is removed, replaced or upgraded is run
- * again at the next check; a failed answer is never kept, so a broken runtime is tried at every check; and a kept
- * answer is checked again after {@link #MAX_AGE} anyway, for what the file's identity does not show (a shared
- * library crun links against that went away).
+ * check runs every 10 s (core's {@code HandlerHealth}), and starting the runtime each time, for every handler, was
+ * about two fifths of an idle berth's CPU (docs/performance.md, "An idle node"). The file's identity (device and
+ * inode, size and modification time) is read on each check instead, so a runtime that is removed, replaced or
+ * upgraded is run again at the next check; a failed answer is never kept, so a broken runtime is tried at every
+ * check; and a kept answer is checked again after {@link #MAX_AGE} anyway, for what the file's identity does not
+ * show (a shared library crun links against that went away).
  */
 final class RuntimeVersion {
     /** How long a good answer is kept while the file does not change. */
