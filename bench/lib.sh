@@ -104,12 +104,14 @@ have_containerd=$(command -v containerd >/dev/null && [ "${CONTAINERD:-yes}" != 
 
 # One turn of each runtime, for a bench that compares them in rounds: FN is called as FN LABEL RUNTIME IMAGE HELPERS
 # for this checkout's berth (the image a script saved as this_image before changing image), for the berth image in
-# BASELINE= if set, and for containerd if it takes its turns. HELPERS is a pgrep -f pattern for the runtime's per-pod
-# helpers: berth's conmon and log joiner, containerd's shims.
+# BASELINE= if set, and for containerd if it takes its turns. HELPERS is a pgrep -f pattern for the runtime's
+# helpers: berth's conmon and log joiner per container and its exec helper per handler (bench_berth_helpers),
+# containerd's shims.
+bench_berth_helpers() { echo "(conmon|berth-logjoin).*$work|$work/.*/berth-execsync"; }
 bench_turns() {
   local fn=$1
-  "$fn" berth berth "$this_image" "(conmon|berth-logjoin).*$work"
-  [ -z "${BASELINE:-}" ] || "$fn" berth-baseline berth "$BASELINE" "(conmon|berth-logjoin).*$work"
+  "$fn" berth berth "$this_image" "$(bench_berth_helpers)"
+  [ -z "${BASELINE:-}" ] || "$fn" berth-baseline berth "$BASELINE" "$(bench_berth_helpers)"
   [ -z "$have_containerd" ] || "$fn" containerd containerd "" "containerd-shim-runc-v2.*$work"
 }
 

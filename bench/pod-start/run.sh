@@ -201,8 +201,8 @@ for kind in kubelet shared-pid; do
   rm -f "$results"/*.times "$results"/*.mem
   for round in $(seq 1 "$rounds"); do
     echo " round $round"
-    bench berth berth "(conmon|berth-logjoin).*$work" "" "$mode"
-    bench berth-crun berth "(conmon|berth-logjoin).*$work" crun "$mode"
+    bench berth berth "$(bench_berth_helpers)" "" "$mode"
+    bench berth-crun berth "$(bench_berth_helpers)" crun "$mode"
     [ -n "$have_containerd" ] && bench containerd containerd "containerd-shim-runc-v2.*$work" "" "$mode"
   done
   summary berth

@@ -52,6 +52,7 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
                 options.runsc() || RuntimeExec.PATH.isEmpty() ? conmonExec::execSync : runtimeExec::execSync,
                 io::exec, io::attach, io::reopenLog, io::connect, new PodStats(state), recovery::recover, () -> {
                     watcher.close();
+                    runtimeExec.close();
                     state.pauses.close();
                     bundleRuns.close();
                 }));

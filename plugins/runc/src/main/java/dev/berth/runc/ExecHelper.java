@@ -1,0 +1,248 @@
+package dev.berth.runc;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The client of one long-lived {@code berth-execsync} (src/main/c, where the protocol is): berth writes a request on
+ * its stdin for each synchronous exec, and reads the command's output and status back from its stdout. The helper
+ * forks a supervisor per request, so an exec probe costs the JVM no process start of its own.
+ *
+ * <p>The helper starts with the first request. If it dies, the calls it was running fail, and the next request
+ * starts a new one. Closing this stops it; a helper whose berth is gone ends on the end of its stdin.
+ */
+final class ExecHelper implements AutoCloseable {
+    private static final int RUN = 1;
+    private static final int KILL = 2;
+    private static final int OUT = 1;
+    private static final int ERR = 2;
+    private static final int DONE = 3;
+
+    private final Path program;
+    private final System.Logger log;
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Object lock = new Object();
+    private Generation current; // guarded by lock
+    private boolean closed; // guarded by lock
+
+    ExecHelper(Path program, System.Logger log) {
+        this.program = program;
+        this.log = log;
+    }
+
+    /**
+     * Starts {@code command} (the pid file, the runtime and its arguments): its output is kept up to {@code limit}
+     * bytes in all, and waited for up to {@code drain} after the supervisor's exit.
+     */
+    Call run(List<String> command, int limit, Duration drain) throws IOException {
+        int id = ids.incrementAndGet();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(body);
+        d.writeInt(id);
+        d.writeByte(RUN);
+        d.writeInt(limit);
+        d.writeInt((int) Math.min(Integer.MAX_VALUE, drain.toMillis()));
+        for (String s : command) {
+            if (s.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("an exec argument holds a NUL byte");
+            }
+            d.write(s.getBytes(StandardCharsets.UTF_8));
+            d.writeByte(0);
+        }
+        Call call = new Call(id);
+        synchronized (lock) {
+            if (closed) {
+                throw new IOException(RuntimeExec.PROGRAM + " is closed");
+            }
+            if (current == null || current.ended || !current.process.isAlive()) {
+                current = start();
+            }
+            Generation g = current;
+            call.generation = g;
+            g.calls.put(id, call);
+            try {
+                if (g.ended) {
+                    throw new IOException(RuntimeExec.PROGRAM + " exited");
+                }
+                g.send(body.toByteArray());
+            } catch (IOException e) {
+                g.calls.remove(id);
+                g.process.destroyForcibly();
+                throw e;
+            }
+        }
+        return call;
+    }
+
+    /** Gives up on a call: its supervisor is killed, and what still comes for it is dropped. */
+    void kill(Call call) {
+        Generation g = call.generation;
+        g.calls.remove(call.id);
+        byte[] frame = {(byte) (call.id >>> 24), (byte) (call.id >>> 16), (byte) (call.id >>> 8), (byte) call.id,
+                (byte) KILL};
+        synchronized (lock) {
+            try {
+                g.send(frame);
+            } catch (IOException e) {
+                // The helper is gone, and the supervisor with it or on its own.
+            }
+        }
+    }
+
+    /** The helper's pid, while one runs: for tests. */
+    long pid() {
+        synchronized (lock) {
+            return current == null || !current.process.isAlive() ? -1 : current.process.pid();
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            if (current != null) {
+                current.process.destroy();
+                current = null;
+            }
+        }
+    }
+
+    private Generation start() throws IOException {
+        Process process = new ProcessBuilder(program.toString()).start();
+        Generation g = new Generation(process);
+        Thread.ofPlatform().daemon().name("berth-execsync-" + process.pid()).start(g::read);
+        Thread.ofVirtual().name("berth-execsync-stderr").start(() -> {
+            try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = err.readLine()) != null; ) {
+                    log.log(System.Logger.Level.WARNING, "{0} (pid {1}): {2}", RuntimeExec.PROGRAM,
+                            process.pid(), line);
+                }
+            } catch (IOException e) {
+                // The helper ended.
+            }
+        });
+        return g;
+    }
+
+    /** One helper process and the calls it runs. */
+    private final class Generation {
+        final Process process;
+        final OutputStream requests;
+        final Map<Integer, Call> calls = new ConcurrentHashMap<>();
+        /** Set before the calls are failed: a call added after that would never be answered. */
+        volatile boolean ended;
+
+        Generation(Process process) {
+            this.process = process;
+            this.requests = process.getOutputStream();
+        }
+
+        /** Called with the lock held, so that frames do not interleave. */
+        void send(byte[] body) throws IOException {
+            byte[] frame = new byte[4 + body.length];
+            frame[0] = (byte) (body.length >>> 24);
+            frame[1] = (byte) (body.length >>> 16);
+            frame[2] = (byte) (body.length >>> 8);
+            frame[3] = (byte) body.length;
+            System.arraycopy(body, 0, frame, 4, body.length);
+            requests.write(frame);
+            requests.flush();
+        }
+
+        void read() {
+            IOException end = new EOFException(RuntimeExec.PROGRAM + " exited");
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(process.getInputStream(), 65536))) {
+                byte[] buf = new byte[65536];
+                while (true) {
+                    int id = in.readInt();
+                    int type = in.readUnsignedByte();
+                    int len = in.readInt();
+                    if (len < 0 || len > buf.length) {
+                        throw new IOException(RuntimeExec.PROGRAM + " sent a reply of " + len + " bytes");
+                    }
+                    in.readFully(buf, 0, len);
+                    Call call = calls.get(id);
+                    if (call == null) {
+                        continue;
+                    }
+                    switch (type) {
+                        case OUT -> call.stdout.write(buf, 0, len);
+                        case ERR -> call.stderr.write(buf, 0, len);
+                        case DONE -> {
+                            calls.remove(id);
+                            call.done.complete(((buf[0] & 0xff) << 24) | ((buf[1] & 0xff) << 16)
+                                    | ((buf[2] & 0xff) << 8) | (buf[3] & 0xff));
+                        }
+                        default -> throw new IOException(RuntimeExec.PROGRAM + " sent a reply of type " + type);
+                    }
+                }
+            } catch (EOFException e) {
+                // The helper ended: its calls fail below.
+            } catch (IOException | UncheckedIOException e) {
+                end = new IOException(RuntimeExec.PROGRAM + " failed: " + e.getMessage(), e);
+                log.log(System.Logger.Level.WARNING, "{0} (pid {1}) failed, stopping it: {2}", RuntimeExec.PROGRAM,
+                        process.pid(), e.getMessage());
+            } finally {
+                ended = true;
+                process.destroyForcibly();
+                for (Call call : calls.values()) {
+                    call.done.completeExceptionally(end);
+                }
+                calls.clear();
+            }
+        }
+    }
+
+    /** One exec: its output as it arrives, and its status once the helper says it is done. */
+    static final class Call {
+        final int id;
+        private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        private final CompletableFuture<Integer> done = new CompletableFuture<>();
+        private Generation generation;
+
+        private Call(int id) {
+            this.id = id;
+        }
+
+        /** The status, or null if the call is not done within {@code timeout} (null: no limit). */
+        Integer await(Duration timeout) throws IOException, InterruptedException {
+            try {
+                return timeout == null ? done.get() : done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return null;
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
+        }
+
+        /** What the command wrote to stdout: complete once {@link #await} has returned a status. */
+        byte[] stdout() {
+            return stdout.toByteArray();
+        }
+
+        byte[] stderr() {
+            return stderr.toByteArray();
+        }
+    }
+}
