@@ -107,7 +107,9 @@ final class CniConfigWatcher implements AutoCloseable {
         seen = now; // taken before the read: a change made while it reads is found by the next poll
         Loaded loaded;
         try {
-            Optional<CniConfig> config = CniConfig.loadFirst(confDir);
+            // The file the listing found, unless it went before its attributes could be read: then list again.
+            Optional<CniConfig> config = now.file() == null ? Optional.empty()
+                    : now.fileKey() == null ? CniConfig.loadFirst(confDir) : Optional.of(CniConfig.load(now.file()));
             loaded = config.map(c -> new Loaded(c, ""))
                     .orElseGet(() -> new Loaded(null, "no network config found in " + confDir));
         } catch (CniConfig.InvalidConfigException e) {
