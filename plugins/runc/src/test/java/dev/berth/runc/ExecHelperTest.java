@@ -101,6 +101,15 @@ class ExecHelperTest {
     }
 
     @Test
+    void aRequestWithoutARuntimeIsRefusedAndTheHelperGoesOn() throws Exception {
+        ExecHelper.Call call = helper.run(List.of(dir.resolve("p").toString()), 1024, Duration.ofSeconds(1));
+
+        assertStatus(call).isEqualTo(255);
+        assertThat(text(call.stderr())).contains("needs a pid file and a runtime");
+        assertStatus(run(1024, Duration.ofSeconds(1), "echo", "next")).isZero();
+    }
+
+    @Test
     void outputBeyondTheLimitIsDropped() throws Exception {
         ExecHelper.Call call = run(1000, Duration.ofSeconds(1), "sh", "-c", "head -c 300000 /dev/zero; echo err >&2");
 
