@@ -120,6 +120,7 @@ final class ExecHelper implements AutoCloseable {
         synchronized (lock) {
             closed = true;
             if (current != null) {
+                current.closing = true;
                 current.process.destroy();
                 current = null;
             }
@@ -135,7 +136,7 @@ final class ExecHelper implements AutoCloseable {
                     StandardCharsets.UTF_8))) {
                 for (String line; (line = err.readLine()) != null; ) {
                     log.log(System.Logger.Level.WARNING, "{0} (pid {1}): {2}", RuntimeExec.PROGRAM,
-                            process.pid(), line);
+                            String.valueOf(process.pid()), line);
                 }
             } catch (IOException e) {
                 // The helper ended.
@@ -151,6 +152,8 @@ final class ExecHelper implements AutoCloseable {
         final Map<Integer, Call> calls = new ConcurrentHashMap<>();
         /** Set before the calls are failed: a call added after that would never be answered. */
         volatile boolean ended;
+        /** Set when berth stops the helper itself: its end is then not worth a warning. */
+        volatile boolean closing;
 
         Generation(Process process) {
             this.process = process;
@@ -178,9 +181,12 @@ final class ExecHelper implements AutoCloseable {
                     int type = in.readUnsignedByte();
                     int len = in.readInt();
                     if (len < 0 || len > buf.length) {
-                        throw new IOException(RuntimeExec.PROGRAM + " sent a reply of " + len + " bytes");
+                        throw new OutOfStep("a reply of " + len + " bytes");
                     }
                     in.readFully(buf, 0, len);
+                    if (type < OUT || type > DONE || (type == DONE && len != 4)) {
+                        throw new OutOfStep("a reply of type " + type + " and " + len + " bytes");
+                    }
                     Call call = calls.get(id);
                     if (call == null) {
                         continue;
@@ -193,23 +199,35 @@ final class ExecHelper implements AutoCloseable {
                             call.done.complete(((buf[0] & 0xff) << 24) | ((buf[1] & 0xff) << 16)
                                     | ((buf[2] & 0xff) << 8) | (buf[3] & 0xff));
                         }
-                        default -> throw new IOException(RuntimeExec.PROGRAM + " sent a reply of type " + type);
+                        default -> throw new IllegalStateException("type " + type + " was checked above");
                     }
                 }
-            } catch (EOFException e) {
-                // The helper ended: its calls fail below.
+            } catch (OutOfStep e) {
+                end = new IOException(RuntimeExec.PROGRAM + " sent " + e.getMessage(), e);
+                log.log(System.Logger.Level.WARNING, "{0} (pid {1}) sent {2}; stopping it", RuntimeExec.PROGRAM,
+                        String.valueOf(process.pid()), e.getMessage());
             } catch (IOException | UncheckedIOException e) {
-                end = new IOException(RuntimeExec.PROGRAM + " failed: " + e.getMessage(), e);
-                log.log(System.Logger.Level.WARNING, "{0} (pid {1}) failed, stopping it: {2}", RuntimeExec.PROGRAM,
-                        process.pid(), e.getMessage());
+                // The helper ended: the end of its stdout, or the JDK closed the pipe of the exited process.
             } finally {
                 ended = true;
                 process.destroyForcibly();
+                if (!closing) {
+                    log.log(System.Logger.Level.WARNING, "{0} (pid {1}) ended with {2} exec(s) running; they fail, "
+                            + "and the next exec starts another", RuntimeExec.PROGRAM, String.valueOf(process.pid()),
+                            calls.size());
+                }
                 for (Call call : calls.values()) {
                     call.done.completeExceptionally(end);
                 }
                 calls.clear();
             }
+        }
+    }
+
+    /** A reply berth cannot read: the helper and berth are out of step. */
+    private static final class OutOfStep extends IOException {
+        OutOfStep(String what) {
+            super(what);
         }
     }
 
