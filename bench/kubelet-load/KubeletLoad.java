@@ -260,7 +260,7 @@ public final class KubeletLoad {
     }
 
     /** The sum of stat's utime, stime, cutime and cstime from index {@code from} (0) to {@code to} (4), exclusive. */
-    private static long ticks(long pid, int from, int to) {
+    static long ticks(long pid, int from, int to) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -280,7 +280,7 @@ public final class KubeletLoad {
      * holds the pattern, and the pattern's text matches itself (before 2026-12-06 the client's CPU and RSS were
      * counted as a helper's, for both runtimes).
      */
-    private static List<Long> helperPids(Pattern helpers) {
+    static List<Long> helperPids(Pattern helpers) {
         List<Long> out = new ArrayList<>();
         long self = ProcessHandle.current().pid();
         ProcessHandle.allProcesses().forEach(p -> {

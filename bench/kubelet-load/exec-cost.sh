@@ -3,12 +3,12 @@
 # another berth build (BASELINE= the path of its jlink image), taking turns for ROUNDS rounds (default 2).
 #
 # Each turn starts the daemon on a private root, state, socket and CNI bridge (bench/lib.sh), runs one pod with a
-# busybox sleep through crictl, and runs bench/exec-cost/ExecCost.java over one gRPC connection: CALLS ExecSync
+# busybox sleep through crictl, and runs bench/kubelet-load/ExecCost.java over one gRPC connection: CALLS ExecSync
 # calls of `true` back to back (default 1000, after 300 to warm up), then as many Version calls. It prints the CPU
 # time per call of the daemon, the children it reaped and its live helpers with their reaped children (berth's exec
 # helper, containerd's shim), which the host's other work hardly moves, and the calls' p50.
 # Needs root and the critest registry (../shared/critest/build-images.sh).
-# Usage: bench/exec-cost/run.sh [calls]     (ROUNDS=n BASELINE=dir CONTAINERD=no in the env)
+# Usage: bench/kubelet-load/exec-cost.sh [calls]     (ROUNDS=n BASELINE=dir CONTAINERD=no in the env)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 calls=${1:-1000}
@@ -31,7 +31,7 @@ turn() { # label, runtime, berth image dir (for berth), helper pattern
   local ctr
   ctr=$("${C[@]}" run "$work/container.json" "$work/pod.json")
   "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$this_image/lib/*" \
-    bench/exec-cost/ExecCost.java "$work/sock" "$label" "$ctr" "$pid" "$pattern" "$calls" 2>>"$results/client.err" | tee -a "$results/all.out"
+    bench/kubelet-load/ExecCost.java "$work/sock" "$label" "$ctr" "$pid" "$pattern" "$calls" 2>>"$results/client.err" | tee -a "$results/all.out"
   bench_stop
 }
 

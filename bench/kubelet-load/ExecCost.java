@@ -6,8 +6,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.unix.DomainSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -17,8 +15,8 @@ import java.util.regex.Pattern;
  * one connection after WARM calls, and the CPU time per call of the daemon's own threads, of the children it reaped,
  * and of its live helpers with their reaped children (berth's exec helper; containerd's shim, which runs the probe's
  * {@code runc exec}); then Version as many times, the cost of a call with no work behind it.
- * Usage: java -cp 'distribution/target/berth/lib/*' bench/exec-cost/ExecCost.java SOCKET LABEL CONTAINER DAEMON_PID
- *        HELPERS_REGEX CALLS
+ * KubeletLoad.java, beside it, reads /proc for it. Usage: java -cp 'distribution/target/berth/lib/*'
+ * bench/kubelet-load/ExecCost.java SOCKET LABEL CONTAINER DAEMON_PID HELPERS_REGEX CALLS
  */
 public final class ExecCost {
     private static final double MS_PER_TICK = 10; // USER_HZ 100
@@ -43,8 +41,8 @@ public final class ExecCost {
                 rt.version(VersionRequest.getDefaultInstance());
             }
             for (String what : List.of("ExecSync", "Version")) {
-                long own0 = ticks(daemon, 0, 2);
-                long reaped0 = ticks(daemon, 2, 4);
+                long own0 = KubeletLoad.ticks(daemon, 0, 2);
+                long reaped0 = KubeletLoad.ticks(daemon, 2, 4);
                 long helpers0 = helperTicks(helpers);
                 List<Long> times = new ArrayList<>();
                 for (int i = 0; i < calls; i++) {
@@ -58,12 +56,12 @@ public final class ExecCost {
                     }
                     times.add(System.nanoTime() - t);
                 }
-                double own = (ticks(daemon, 0, 2) - own0) * MS_PER_TICK / calls;
-                double reaped = (ticks(daemon, 2, 4) - reaped0) * MS_PER_TICK / calls;
+                double own = (KubeletLoad.ticks(daemon, 0, 2) - own0) * MS_PER_TICK / calls;
+                double reaped = (KubeletLoad.ticks(daemon, 2, 4) - reaped0) * MS_PER_TICK / calls;
                 double helper = (helperTicks(helpers) - helpers0) * MS_PER_TICK / calls;
                 times.sort(null);
-                System.out.printf("COST %s %s daemon %.3f, its reaped children %.3f, helpers %.3f, all %.3f ms of CPU a "
-                        + "call; p50 %.2f ms (%d calls back to back)%n", label, what, own, reaped, helper,
+                System.out.printf("COST %s %s daemon %.3f, its reaped children %.3f, helpers %.3f, all %.3f ms of "
+                        + "CPU a call; p50 %.2f ms (%d calls back to back)%n", label, what, own, reaped, helper,
                         own + reaped + helper, times.get(times.size() / 2) / 1e6, calls);
             }
         } finally {
@@ -74,29 +72,6 @@ public final class ExecCost {
 
     /** The helpers' utime, stime, cutime and cstime: those alive now (one started in between counts in full). */
     private static long helperTicks(Pattern helpers) {
-        long self = ProcessHandle.current().pid();
-        return ProcessHandle.allProcesses().filter(p -> p.pid() != self).filter(p -> {
-            try {
-                return helpers.matcher(Files.readString(Path.of("/proc/" + p.pid() + "/cmdline")).replace('\0', ' '))
-                        .find();
-            } catch (Exception e) {
-                return false; // gone
-            }
-        }).mapToLong(p -> ticks(p.pid(), 0, 4)).sum();
-    }
-
-    /** The sum of stat's utime, stime, cutime and cstime from index {@code from} (0) to {@code to} (4), exclusive. */
-    private static long ticks(long pid, int from, int to) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long t = 0;
-            for (int i = from; i < to; i++) {
-                t += Long.parseLong(f[11 + i]);
-            }
-            return t;
-        } catch (Exception e) {
-            return 0;
-        }
+        return KubeletLoad.helperPids(helpers).stream().mapToLong(p -> KubeletLoad.ticks(p, 0, 4)).sum();
     }
 }
