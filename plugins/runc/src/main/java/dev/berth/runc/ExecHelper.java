@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,10 +56,8 @@ final class ExecHelper implements AutoCloseable {
      */
     Call run(List<String> command, int limit, Duration drain) throws IOException {
         int id = ids.incrementAndGet();
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        DataOutputStream d = new DataOutputStream(body);
-        d.writeInt(id);
-        d.writeByte(RUN);
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(run);
         d.writeInt(limit);
         d.writeInt((int) Math.min(Integer.MAX_VALUE, drain.toMillis()));
         for (String s : command) {
@@ -83,7 +82,7 @@ final class ExecHelper implements AutoCloseable {
                 if (g.ended) {
                     throw new IOException(RuntimeExec.PROGRAM + " exited");
                 }
-                g.send(body.toByteArray());
+                g.send(request(id, RUN, run.toByteArray()));
             } catch (IOException e) {
                 g.calls.remove(id);
                 g.process.destroyForcibly();
@@ -97,11 +96,9 @@ final class ExecHelper implements AutoCloseable {
     void kill(Call call) {
         Generation g = call.generation;
         g.calls.remove(call.id);
-        byte[] frame = {(byte) (call.id >>> 24), (byte) (call.id >>> 16), (byte) (call.id >>> 8), (byte) call.id,
-                (byte) KILL};
         synchronized (lock) {
             try {
-                g.send(frame);
+                g.send(request(call.id, KILL, new byte[0]));
             } catch (IOException e) {
                 // The helper is gone, and the supervisor with it or on its own.
             }
@@ -125,6 +122,12 @@ final class ExecHelper implements AutoCloseable {
                 current = null;
             }
         }
+    }
+
+    /** A request as the helper reads it: its length, then the id, the operation and what the operation takes. */
+    private static byte[] request(int id, int op, byte[] rest) {
+        return ByteBuffer.allocate(9 + rest.length).putInt(5 + rest.length).putInt(id).put((byte) op).put(rest)
+                .array();
     }
 
     private Generation start() throws IOException {
@@ -160,15 +163,9 @@ final class ExecHelper implements AutoCloseable {
             this.requests = process.getOutputStream();
         }
 
-        /** Called with the lock held, so that frames do not interleave. */
-        void send(byte[] body) throws IOException {
-            byte[] frame = new byte[4 + body.length];
-            frame[0] = (byte) (body.length >>> 24);
-            frame[1] = (byte) (body.length >>> 16);
-            frame[2] = (byte) (body.length >>> 8);
-            frame[3] = (byte) body.length;
-            System.arraycopy(body, 0, frame, 4, body.length);
-            requests.write(frame);
+        /** Called with the lock held, so that requests do not interleave. */
+        void send(byte[] request) throws IOException {
+            requests.write(request);
             requests.flush();
         }
 
@@ -196,8 +193,7 @@ final class ExecHelper implements AutoCloseable {
                         case ERR -> call.stderr.write(buf, 0, len);
                         case DONE -> {
                             calls.remove(id);
-                            call.done.complete(((buf[0] & 0xff) << 24) | ((buf[1] & 0xff) << 16)
-                                    | ((buf[2] & 0xff) << 8) | (buf[3] & 0xff));
+                            call.done.complete(ByteBuffer.wrap(buf, 0, 4).getInt());
                         }
                         default -> throw new IllegalStateException("type " + type + " was checked above");
                     }
