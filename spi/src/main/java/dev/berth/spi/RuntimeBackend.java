@@ -157,7 +157,8 @@ public interface RuntimeBackend extends AutoCloseable {
      * Runs a command in a running container and waits for it. On {@code timeout} (zero means none) the command
      * is killed and {@link BackendException.Kind#DEADLINE_EXCEEDED} is thrown; the container is unaffected. Not
      * idempotent (it runs the command each time); leaves no process behind, whatever the outcome. A non-zero
-     * exit code is a result, not an error.
+     * exit code is a result, not an error. A backend keeps at most 16 MiB of output and drops the rest, as the
+     * field's runtimes do; core cuts the answer further to fit the CRI's message with its other fields.
      *
      * @throws BackendException {@code NOT_FOUND} if unknown; {@code FAILED_PRECONDITION} if the container is
      *     not running

@@ -66,6 +66,25 @@ class CriServiceTest {
     }
 
     @Test
+    void execSyncAnswerFitsTheKubeletsMessageLimit() {
+        // The kubelet takes messages of up to 16 MiB; a backend keeps up to 16 MiB of output, and the answer's own
+        // fields come on top. Unfitted, this answer would be 20 MiB and the probe would fail on the transport.
+        var started = h.startedContainer("spew", "app");
+        int limit = 16 << 20;
+        var big = h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(started.container())
+                .addCmd("spew").addCmd(String.valueOf(20 << 20)).addCmd("100").build());
+        assertThat(big.getSerializedSize()).isLessThanOrEqualTo(limit).isGreaterThan(limit - 64);
+        assertThat(big.getExitCode()).isEqualTo(3);
+        assertThat(big.getStderr().toStringUtf8()).isEqualTo("e".repeat(100));
+        assertThat(big.getStdout().byteAt(0)).isEqualTo((byte) 'o');
+
+        var small = h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(started.container())
+                .addCmd("spew").addCmd("5").addCmd("2").build());
+        assertThat(small.getStdout().toStringUtf8()).isEqualTo("ooooo");
+        assertThat(small.getStderr().toStringUtf8()).isEqualTo("ee");
+    }
+
+    @Test
     void podAndContainerLifecycle() {
         String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder()
                 .setConfig(CriTestHarness.pod("web")).build()).getPodSandboxId();

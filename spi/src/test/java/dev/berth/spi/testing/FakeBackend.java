@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the daemon, which makes it usable for crash tests.
  *
  * <p>{@code execSync} understands a tiny command language: {@code echo WORDS...} prints, {@code exit N}
- * (or {@code sh -c "exit N"}) returns N, {@code sleep SECONDS} waits (and honours the timeout). Option
+ * (or {@code sh -c "exit N"}) returns N, {@code sleep SECONDS} waits (and honours the timeout), {@code spew OUT ERR}
+ * writes OUT bytes of {@code o} and ERR bytes of {@code e} (as much as a backend may keep). Option
  * {@code fail_create = "true"} makes every sandbox create fail, for rollback tests; {@code network_before_create =
  * false} lets core connect the pod network while the sandbox is created, as the runc backend does. For cleanup tests, {@code fail_stop = true}
  * makes every stop of a container or sandbox throw an unexpected exception (a removal still works), and
@@ -231,6 +233,13 @@ public class FakeBackend implements RuntimeBackend, Recoverable {
             }
             case "exit" -> {
                 return new ExecResult(new byte[0], new byte[0], Integer.parseInt(command.get(1)));
+            }
+            case "spew" -> {
+                byte[] out = new byte[Integer.parseInt(command.get(1))];
+                byte[] err = new byte[Integer.parseInt(command.get(2))];
+                Arrays.fill(out, (byte) 'o');
+                Arrays.fill(err, (byte) 'e');
+                return new ExecResult(out, err, 3);
             }
             case "sh" -> {
                 if (command.size() == 3 && command.get(1).equals("-c") && command.get(2).matches("exit \\d+")) {
