@@ -3,9 +3,10 @@
 # with real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from
 # the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
 # node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
-# the writable layer in container stats, and a missing executable failing CreateContainer by name with nothing
-# left, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
-# handler whose backend does not report a sandbox's end). Needs the critest registry.
+# the writable layer in container stats, a mount whose host path is missing made a directory, a missing
+# executable failing CreateContainer by name with nothing left, and a pod whose pause process was killed listed
+# NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a sandbox's end).
+# Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -148,6 +149,15 @@ done
 expect "crictl stats shows the file the container wrote in its writable layer" yes \
   "$([ "${used:-0}" -ge 300000 ] 2>/dev/null && echo yes || echo "no: used_bytes ${used:-none}")"
 "${C[@]}" stop -t 1 "$w" >/dev/null
+
+echo "== a mount whose host path does not exist"
+# A hostPath volume without a type reaches the runtime unchecked; containerd and CRI-O make the directory.
+absent="$tmp/absent-$$/dir"
+expect "the container runs with the missing host path made a directory" "written" \
+  "$(run_once "$p" "$busybox" '{}' '["sh", "-c", "touch /data/f && echo written"]' \
+     "\"mounts\": [{\"container_path\": \"/data\", \"host_path\": \"$absent\"}]")"
+expect "the directory is on the host with what the container wrote" yes \
+  "$([ -d "$absent" ] && [ -f "$absent/f" ] && echo yes || echo no)"
 
 echo "== a command that is not in the image"
 n=$(next)

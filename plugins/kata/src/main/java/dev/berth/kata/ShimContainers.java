@@ -18,6 +18,7 @@ import dev.berth.kata.ttrpc.TtrpcException;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
 import dev.berth.oci.LinuxBackend;
+import dev.berth.oci.MountSources;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.oci.spec.SpecMapper;
@@ -82,6 +83,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             }
             RuntimeSpec config = KataSpecs.container(spec, podRef(pod, sb.getPid()), targetPid,
                     ShimPods.cgroupsPath(pod.props.getProperty("cgroupParent", ""), id), SPEC_HOST);
+            MountSources.ensure(id, spec.mounts());
             Files.createDirectories(bundle.resolve("rootfs"));
             OciJson.write(bundle.resolve("config.json"), config);
             BundleProperties.store(bundle, props);

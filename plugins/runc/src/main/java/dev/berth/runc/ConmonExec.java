@@ -68,8 +68,9 @@ final class ConmonExec {
         try {
             return Conmon.launch(options.conmon(), args, bundle, "data", CREATE_TIMEOUT).value();
         } catch (Conmon.Failure f) {
-            throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : Kind.INTERNAL,
-                    "failed to " + verb + " \"" + id + "\": " + f.getMessage());
+            String message = RuncErrors.message(f.getMessage());
+            throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : RuncErrors.kindOf(message),
+                    "failed to " + verb + " \"" + id + "\": " + message);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import dev.berth.oci.LinuxBackend;
+import dev.berth.oci.MountSources;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
@@ -87,6 +88,7 @@ final class RuncContainers implements LinuxBackend.Containers {
                     HandlerState.path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
             RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.resolve(id, spec.devices()));
+            MountSources.ensure(id, spec.mounts());
             for (var m : spec.mounts()) {
                 if (m.propagation() == dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL) {
                     try {

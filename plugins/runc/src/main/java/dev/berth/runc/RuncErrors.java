@@ -2,6 +2,8 @@ package dev.berth.runc;
 
 import dev.berth.spi.BackendException.Kind;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The kind of a failure the OCI runtime or the kernel reported about what a request asked for, so that a value
@@ -19,7 +21,26 @@ import java.util.Locale;
  * </ul>
  */
 final class RuncErrors {
+    /** runc's error line: {@code time="..." level=error msg="..."}. */
+    private static final Pattern RUNC_ERROR = Pattern.compile("level=(?:error|fatal) msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
     private RuncErrors() {}
+
+    /**
+     * What the runtime said, without its log line's frame: the last of runc's {@code msg="..."}, unquoted; else the
+     * text as it is (crun's, or anything else's) on one line. Null for empty text.
+     */
+    static String message(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        Matcher m = RUNC_ERROR.matcher(text);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1).replaceAll("\\\\(.)", "$1");
+        }
+        return last != null ? last : text.strip().replace('\n', ' ');
+    }
 
     static Kind kindOf(String text) {
         String t = text == null ? "" : text.toLowerCase(Locale.ROOT);

@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A synchronous exec (ExecSync, which the kubelet's exec probes send) without conmon: the handler's long-lived
@@ -47,8 +45,6 @@ final class RuntimeExec implements AutoCloseable {
     /** How long a timed-out exec's runtime may take to write the pid file of a command it is still starting. */
     private static final Duration PID_FILE_WAIT = Duration.ofSeconds(2);
     private static final Duration REAP = Duration.ofSeconds(10);
-    /** runc's error line on stderr: {@code time="..." level=error msg="..."}. */
-    private static final Pattern RUNC_ERROR = Pattern.compile("level=(?:error|fatal) msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private final HandlerState state;
     private final ContainerProcesses processes;
@@ -120,17 +116,8 @@ final class RuntimeExec implements AutoCloseable {
      * crun's (or anything else's) text as it is.
      */
     static String runtimeError(byte[] stderr, byte[] stdout, int code) {
-        String text = new String(stderr.length > 0 ? stderr : stdout, StandardCharsets.UTF_8).strip();
-        Matcher m = RUNC_ERROR.matcher(text);
-        String last = null;
-        while (m.find()) {
-            last = m.group(1).replaceAll("\\\\(.)", "$1");
-        }
-        if (last != null) {
-            return last;
-        }
-        return text.isEmpty() ? "the runtime exited with status " + code + " before starting the command"
-                : text.replace('\n', ' ');
+        String message = RuncErrors.message(new String(stderr.length > 0 ? stderr : stdout, StandardCharsets.UTF_8));
+        return message != null ? message : "the runtime exited with status " + code + " before starting the command";
     }
 
     /** Kills the command the runtime started, and its children, by the pid the runtime wrote once it had started it. */

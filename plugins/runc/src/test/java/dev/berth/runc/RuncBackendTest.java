@@ -27,6 +27,7 @@ import dev.berth.spi.testing.TestingBackendContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -945,6 +946,46 @@ class RuncBackendTest {
         } finally {
             ProcessRunner.run(List.of("umount", sub.toString()), null, Duration.ofSeconds(30));
         }
+    }
+
+    /** A command the image does not have is the client's error, named in the runtime's words without its log frame. */
+    @Test
+    void aMissingProgramFailsCreateAsAFailedPreconditionNamingIt() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        ContainerSpec spec = Host.container(id, sb, rootfs, List.of("/no/such/program"), null, null,
+                ContainerSecurity.DEFAULT);
+        assertThatThrownBy(() -> backend.createContainer(spec)).isInstanceOfSatisfying(BackendException.class, e -> {
+            assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
+            assertThat(e.getMessage()).startsWith("failed to create container \"" + id + "\": ")
+                    .contains("/no/such/program").doesNotContain("level=error").doesNotContain("time=");
+        });
+    }
+
+    /**
+     * A mount whose host path does not exist gets an empty directory there, as containerd and CRI-O make one: a
+     * Kubernetes hostPath volume without a type reaches the runtime unchecked.
+     */
+    @Test
+    void aMissingHostPathIsCreatedAsADirectory() throws Exception {
+        Path missing = base.resolve("absent-" + System.nanoTime()).resolve("dir");
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        ContainerSpec spec = Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
+                ContainerSecurity.DEFAULT);
+        var mount = new dev.berth.spi.ContainerMount("/rw", missing.toString(), false, false, null, false, "");
+        spec = new ContainerSpec(id, sb, spec.name(), 0, spec.image(), List.of(), List.of(), "", List.of(),
+                List.of(mount), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, spec.rootfs(),
+                null);
+        backend.createContainer(spec);
+        backend.startContainer(id);
+        assertThat(missing).isDirectory();
+        assertThat(Files.getPosixFilePermissions(missing)).isEqualTo(PosixFilePermissions.fromString("rwxr-xr-x"));
+        ExecResult r = backend.execSync(id, List.of("touch", "/rw/from-the-container"), Duration.ofSeconds(30));
+        assertThat(r.exitCode()).as(new String(r.stderr(), StandardCharsets.UTF_8)).isZero();
+        assertThat(missing.resolve("from-the-container")).exists();
+        backend.removeContainer(id);
+        assertThat(missing).as("kept, as the field's runtimes keep it").isDirectory();
     }
 
     @Test

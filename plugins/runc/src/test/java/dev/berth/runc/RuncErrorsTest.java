@@ -3,6 +3,7 @@ package dev.berth.runc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.spi.BackendException.Kind;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -32,5 +33,15 @@ class RuncErrorsTest {
         "|INTERNAL"})
     void theKindNamesWhatWasWrong(String text, Kind kind) {
         assertThat(RuncErrors.kindOf(text)).isEqualTo(kind);
+    }
+
+    @Test
+    void theMessageIsRuncsOwnWithoutItsLogLineFrame() {
+        String runc = "time=\"2026-12-06T19:47:11Z\" level=error msg=\"runc create failed: unable to start container "
+                + "process: exec: \\\"/bin/nope\\\": stat /bin/nope: no such file or directory\"\n";
+        assertThat(RuncErrors.message(runc)).isEqualTo("runc create failed: unable to start container process: "
+                + "exec: \"/bin/nope\": stat /bin/nope: no such file or directory");
+        assertThat(RuncErrors.message("crun: first line\nsecond line\n")).isEqualTo("crun: first line second line");
+        assertThat(RuncErrors.message(" \n")).isNull();
     }
 }

@@ -63,6 +63,10 @@ record SpecMounts(SpecMapper.Conventions conventions, boolean recursiveReadOnly)
         if (m.hostPath().isEmpty()) {
             throw SpecMapper.refused(c, "mount at \"" + m.containerPath() + "\" has no host path");
         }
+        if (!m.hostPath().startsWith("/")) {
+            throw SpecMapper.refused(c, "mount at \"" + m.containerPath() + "\" has a relative host path, \""
+                    + m.hostPath() + "\"");
+        }
         if (m.recursiveReadOnly() && !recursiveReadOnly) {
             throw SpecMapper.refused(c, "recursive read-only mount of \"" + m.containerPath()
                     + "\" is not supported by this runtime and kernel");

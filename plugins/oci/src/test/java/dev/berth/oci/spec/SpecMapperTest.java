@@ -120,6 +120,11 @@ class SpecMapperTest {
                 new ContainerMount("/d", "/h", true, true, null, false, "")));
         assertThatThrownBy(() -> map(B, rro, POD)).isInstanceOf(BackendException.class)
                 .hasMessageContaining("recursive read-only mount of \"/d\"");
+        ContainerSpec relative = container(List.of(), Namespaces.POD_DEFAULT, List.of(
+                new ContainerMount("/d", "h/data", false, false, null, false, "")));
+        assertThatThrownBy(() -> map(A, relative, POD)).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
+                .hasMessageContaining("mount at \"/d\" has a relative host path, \"h/data\"");
     }
 
     @Test
