@@ -7,7 +7,9 @@ import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.PortMapping;
 import dev.berth.spi.BackendException;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,6 +34,8 @@ import java.util.regex.Pattern;
  *       {@code /}, then 1 to 63 letters, digits, {@code -}, {@code _} and {@code .}, starting and ending with a
  *       letter or digit; label values hold no control characters, annotation values no NUL;</li>
  *   <li>ids: 1 to 128 letters, digits, {@code -} and {@code _}, so that an id can never name a path;</li>
+ *   <li>port mappings: a container port from 1 to 65535, a host port from 0 (none) to 65535, a host IP empty or
+ *       an IPv4 or IPv6 address, as Kubernetes validates a pod's ports;</li>
  *   <li>no string anywhere in a request holds a NUL byte ({@link #noNulBytes}): no program berth hands a
  *       string to (CNI through its environment, the OCI runtime through argv) can carry one.</li>
  * </ul>
@@ -90,6 +94,36 @@ public final class Validation {
                 throw BackendException.invalid(field + "[\"" + printable(k) + "\"] must not contain a NUL byte");
             }
         });
+    }
+
+    /** A pod's port mappings: ports in range, host IPs literal addresses. */
+    public static void portMappings(List<PortMapping> mappings) {
+        for (int i = 0; i < mappings.size(); i++) {
+            PortMapping pm = mappings.get(i);
+            String at = "port_mappings[" + i + "]";
+            if (pm.getContainerPort() < 1 || pm.getContainerPort() > 65535) {
+                throw BackendException.invalid(at + ".container_port " + pm.getContainerPort()
+                        + " is out of range: it must be 1 to 65535");
+            }
+            if (pm.getHostPort() < 0 || pm.getHostPort() > 65535) {
+                throw BackendException.invalid(at + ".host_port " + pm.getHostPort()
+                        + " is out of range: it must be 0 (none) to 65535");
+            }
+            if (!pm.getHostIp().isEmpty() && !isAddress(pm.getHostIp())) {
+                throw BackendException.invalid(at + ".host_ip \"" + printable(pm.getHostIp())
+                        + "\" is not an IP address");
+            }
+        }
+    }
+
+    /** Whether {@code text} is an IPv4 or IPv6 address, read as a literal (never looked up as a name). */
+    private static boolean isAddress(String text) {
+        try {
+            InetAddress.ofLiteral(text);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** A pod or container id (or a unique prefix of one) as a client passes it; returns it. */

@@ -13,6 +13,8 @@ import dev.berth.cri.v1.LinuxPodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
+import dev.berth.cri.v1.PortMapping;
+import dev.berth.cri.v1.Protocol;
 import dev.berth.cri.v1.RemoveContainerRequest;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.RunPodSandboxRequest;
@@ -153,6 +155,30 @@ class EdgeValidationTest {
         return h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(PodSandboxConfig.newBuilder()
                 .setMetadata(md.apply(PodSandboxMetadata.newBuilder())).setLinux(LinuxPodSandboxConfig.newBuilder()))
                 .build()).getPodSandboxId();
+    }
+
+    @Test
+    void portMappingsAreInRangeWithLiteralHostAddresses() {
+        refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setContainerPort(80).setHostPort(70000)),
+                "port_mappings[0].host_port 70000 is out of range: it must be 0 (none) to 65535");
+        refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setContainerPort(80).setHostPort(8080))
+                .addPortMappings(PortMapping.newBuilder().setContainerPort(0).setHostPort(8081)),
+                "port_mappings[1].container_port 0 is out of range: it must be 1 to 65535");
+        refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setContainerPort(80).setHostPort(-1)),
+                "port_mappings[0].host_port -1 is out of range");
+        refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setContainerPort(80).setHostPort(80)
+                .setHostIp("localhost")), "port_mappings[0].host_ip \"localhost\" is not an IP address");
+        refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setContainerPort(80).setHostPort(80)
+                .setHostIp("10.0.0.256")), "port_mappings[0].host_ip \"10.0.0.256\" is not an IP address");
+        for (String ip : new String[] {"", "127.0.0.1", "::1", "fd00::10"}) {
+            PodSandboxConfig config = CriTestHarness.pod("ports").toBuilder().addPortMappings(PortMapping.newBuilder()
+                    .setContainerPort(80).setHostPort(8080).setHostIp(ip)).addPortMappings(PortMapping.newBuilder()
+                    .setContainerPort(53).setProtocol(Protocol.UDP)).build();
+            String id = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build())
+                    .getPodSandboxId();
+            h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+            h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        }
     }
 
     private void refusedPod(UnaryOperator<PodSandboxMetadata.Builder> md, String message) {
