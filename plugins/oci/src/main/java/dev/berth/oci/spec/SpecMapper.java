@@ -274,6 +274,10 @@ public final class SpecMapper {
         groups.addAll(pod.supplementalGroups());
         String cwd = !c.workingDir().isEmpty() ? c.workingDir()
                 : !c.image().workingDir().isEmpty() ? c.image().workingDir() : "/";
+        if (!cwd.startsWith("/")) {
+            throw refused(c, "working directory \"" + cwd + "\" " + (c.workingDir().isEmpty() ? "of the image " : "")
+                    + "is not an absolute path");
+        }
         List<String> caps = Capabilities.resolve(sec.privileged(), sec.addCapabilities(), sec.dropCapabilities(),
                 host.grantableCaps());
         String apparmor = host.appArmor() && sec.apparmor().type() == SecurityProfile.Type.LOCALHOST

@@ -125,6 +125,14 @@ class SpecMapperTest {
         assertThatThrownBy(() -> map(A, relative, POD)).isInstanceOfSatisfying(BackendException.class,
                 e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
                 .hasMessageContaining("mount at \"/d\" has a relative host path, \"h/data\"");
+        ContainerSpec base = container(List.of(), Namespaces.POD_DEFAULT, List.of());
+        ContainerSpec relativeCwd = new ContainerSpec(base.id(), base.sandboxId(), base.name(), base.attempt(),
+                base.image(), base.command(), base.args(), "relative/dir", base.env(), base.mounts(), base.devices(),
+                base.labels(), base.annotations(), base.logPath(), base.stdin(), base.stdinOnce(), base.tty(),
+                base.resources(), base.security(), base.rootfs(), base.raw());
+        assertThatThrownBy(() -> map(B, relativeCwd, POD)).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
+                .hasMessageContaining("working directory \"relative/dir\" is not an absolute path");
     }
 
     @Test
