@@ -1,11 +1,6 @@
 import dev.berth.cri.v1.ExecSyncRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.VersionRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.unix.DomainSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -15,14 +10,13 @@ import java.util.regex.Pattern;
  * one connection after WARM calls, and the CPU time per call of the daemon's own threads, of the children it reaped,
  * and of its live helpers with their reaped children (berth's exec helper; containerd's shim, which runs the probe's
  * {@code runc exec}); then Version as many times, the cost of a call with no work behind it.
- * KubeletLoad.java, beside it, reads /proc for it. Usage: java -cp 'distribution/target/berth/lib/*'
+ * KubeletLoad.java, beside it, reads /proc for it and holds the connection. Usage: java -cp 'distribution/target/berth/lib/*'
  * bench/kubelet-load/ExecCost.java SOCKET LABEL CONTAINER DAEMON_PID HELPERS_REGEX CALLS
  */
 public final class ExecCost {
     private static final double MS_PER_TICK = 10; // USER_HZ 100
     private static final int WARM = 300;
 
-    @SuppressWarnings("deprecation") // EpollEventLoopGroup: what grpc-netty-shaded still takes
     public static void main(String[] args) throws Exception {
         String socket = args[0];
         String label = args[1];
@@ -30,11 +24,8 @@ public final class ExecCost {
         long daemon = Long.parseLong(args[3]);
         Pattern helpers = Pattern.compile(args[4]);
         int calls = Integer.parseInt(args[5]);
-        var group = new EpollEventLoopGroup(1);
-        ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket))
-                .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
-        try {
-            var rt = RuntimeServiceGrpc.newBlockingStub(channel);
+        try (var connection = KubeletLoad.Connection.open(socket)) {
+            var rt = RuntimeServiceGrpc.newBlockingStub(connection.channel());
             var exec = ExecSyncRequest.newBuilder().setContainerId(container).addCmd("true").setTimeout(10).build();
             for (int i = 0; i < WARM; i++) {
                 rt.execSync(exec);
@@ -64,9 +55,6 @@ public final class ExecCost {
                         + "CPU a call; p50 %.2f ms (%d calls back to back)%n", label, what, own, reaped, helper,
                         own + reaped + helper, times.get(times.size() / 2) / 1e6, calls);
             }
-        } finally {
-            channel.shutdownNow();
-            group.shutdownGracefully();
         }
     }
 

@@ -66,7 +66,22 @@ public final class KubeletLoad {
     private static final long HZ = 100; // USER_HZ on Linux
     private static String LABEL = "";
 
+    /** One client connection over the runtime's socket, as the kubelet holds one; closing it ends its event loop. */
     @SuppressWarnings("deprecation") // EpollEventLoopGroup: what grpc-netty-shaded still takes
+    record Connection(ManagedChannel channel, EpollEventLoopGroup group) implements AutoCloseable {
+        static Connection open(String socket) {
+            var group = new EpollEventLoopGroup(1);
+            return new Connection(NettyChannelBuilder.forAddress(new DomainSocketAddress(socket)).eventLoopGroup(group)
+                    .channelType(EpollDomainSocketChannel.class).usePlaintext().build(), group);
+        }
+
+        @Override
+        public void close() {
+            channel.shutdownNow();
+            group.shutdownGracefully();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String socket = args[0];
         String label = args[1];
@@ -77,10 +92,8 @@ public final class KubeletLoad {
         long daemon = Long.parseLong(args[5]);
         Pattern helpers = Pattern.compile(args[6]);
         String handler = args.length > 7 ? args[7] : "";
-        var group = new EpollEventLoopGroup(1);
-        ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket))
-                .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
-        var rt = RuntimeServiceGrpc.newBlockingStub(channel);
+        Connection connection = Connection.open(socket);
+        var rt = RuntimeServiceGrpc.newBlockingStub(connection.channel());
         List<String[]> pods = new ArrayList<>(); // {pod id, container id}
         try {
             int parallel = Math.max(1, Integer.getInteger("parallel", 1));
@@ -182,8 +195,7 @@ public final class KubeletLoad {
                     System.err.println("cleanup of " + p[0] + ": " + e);
                 }
             }
-            channel.shutdownNow();
-            group.shutdownGracefully();
+            connection.close();
         }
     }
 
