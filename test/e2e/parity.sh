@@ -3,10 +3,10 @@
 # with real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from
 # the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
 # node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
-# the writable layer in container stats, a mount whose host path is missing made a directory, a missing
-# executable failing CreateContainer by name with nothing left, and a pod whose pause process was killed listed
-# NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a sandbox's end).
-# Needs the critest registry.
+# the writable layer in container stats, the image name and repository digest ContainerStatus reports, a mount whose
+# host path is missing made a directory, a missing executable failing CreateContainer by name with nothing left, and
+# a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose
+# backend does not report a sandbox's end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -149,6 +149,22 @@ done
 expect "crictl stats shows the file the container wrote in its writable layer" yes \
   "$([ "${used:-0}" -ge 300000 ] 2>/dev/null && echo yes || echo "no: used_bytes ${used:-none}")"
 "${C[@]}" stop -t 1 "$w" >/dev/null
+
+echo "== the image a container's status reports"
+# The kubelet shows ContainerStatus's image and image_ref as the pod's image and imageID; containerd and CRI-O report
+# the name in full and the repository digest (the kubelet's node e2e "ImageID" test expects the digest).
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "short-$n"}, "image": {"image": "busybox:1.36"}, "command": ["sleep", "600"]}
+JSON
+s=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")")
+expect "ContainerStatus names the image in full" docker.io/library/busybox:1.36 \
+  "$("${C[@]}" inspect "$s" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"]["image"]["image"])')"
+expect "ContainerStatus's image_ref is the repository digest" yes \
+  "$("${C[@]}" inspect "$s" | python3 -c 'import json, re, sys
+ref = json.load(sys.stdin)["status"]["imageRef"]
+print("yes" if re.fullmatch(r"docker\.io/library/busybox@sha256:[0-9a-f]{64}", ref) else ref)')"
+"${C[@]}" rm "$s" >/dev/null
 
 echo "== a mount whose host path does not exist"
 # A hostPath volume without a type reaches the runtime unchecked; containerd and CRI-O make the directory.

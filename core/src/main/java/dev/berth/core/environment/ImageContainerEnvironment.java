@@ -40,7 +40,8 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
         List<MountSpec> rootfs = images.prepareRootfs(containerId, image.id());
         undo.push(new RunPodSandbox.Undo("release the container root file system",
                 () -> images.releaseRootfs(containerId)));
-        return new Prepared(imageConfig, image.id(), rootfs, containerId);
+        return new Prepared(imageConfig, image.id(), rootfs, containerId, image.reportedName(ref),
+                image.reportedRef(ref));
     }
 
     /**

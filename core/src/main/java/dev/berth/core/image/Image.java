@@ -53,6 +53,32 @@ public record Image(String id, List<String> repoTags, List<String> repoDigests, 
         }
     }
 
+    /**
+     * The name a container made from this image as {@code requested} reports in its status: the request's
+     * reference in full ({@code busybox:1.36} is {@code docker.io/library/busybox:1.36}) when it names this image by
+     * tag or digest; else (an image id, or a name that has moved on) the image's first tag, or {@code requested}.
+     */
+    public String reportedName(String requested) {
+        return asked(requested).orElse(repoTags.isEmpty() ? requested : repoTags.getFirst());
+    }
+
+    /**
+     * The reference to the image's content a container made from it as {@code requested} reports: the
+     * {@code name@sha256:...} it was pulled as from the request's repository, else its first, else the image id. The
+     * kubelet shows it as the container's {@code imageID}, and the field's runtimes set it to the repository digest.
+     */
+    public String reportedRef(String requested) {
+        String repository = ImageReference.tryParse(requested).map(r -> r.name() + "@").orElse(null);
+        return repoDigests.stream().filter(d -> repository != null && d.startsWith(repository)).findFirst()
+                .orElse(repoDigests.isEmpty() ? id : repoDigests.getFirst());
+    }
+
+    /** {@code requested} in full, when it names this image by one of its tags or digests. */
+    private java.util.Optional<String> asked(String requested) {
+        return ImageReference.tryParse(requested).map(ImageReference::toString)
+                .filter(r -> repoTags.contains(r) || repoDigests.contains(r));
+    }
+
     /** CRI's {@code Image.uid}: the user part of {@link #user()} when it is numeric, else empty. */
     public java.util.OptionalLong uid() {
         String u = userPart();

@@ -53,6 +53,34 @@ class RecordStoreTest {
     }
 
     @Test
+    void aContainerRecordWrittenBeforeTheReportedImageFieldsReportsItsImageAndId() throws Exception {
+        // As a berth before the imageName and imageRef fields wrote it; a downgrade ignores the fields it lacks.
+        Files.writeString(dir.resolve("c1.json"), """
+                {"id":"c1","sandboxId":"p1","nameKey":"k","name":"app","attempt":0,"image":"busybox:1.36",
+                 "imageId":"sha256:abc","labels":{},"annotations":{},"createdAt":"2026-12-01T00:00:00Z",
+                 "logPath":"","config":"","rootfsKey":"c1"}""");
+        RecordStore<ContainerRecord> s = new RecordStore<>(dir, ContainerRecord.class, ContainerRecord::id);
+        s.load((path, e) -> {
+            throw new AssertionError(path + ": " + e);
+        });
+        ContainerRecord old = s.get("c1").orElseThrow();
+        assertThat(old.reportedImage()).isEqualTo("busybox:1.36");
+        assertThat(old.reportedImageRef()).isEqualTo("sha256:abc");
+
+        s.put(new ContainerRecord("c2", "p1", "k2", "app", 0, "busybox:1.36", "sha256:abc", Map.of(), Map.of(),
+                java.time.Instant.EPOCH, "", new byte[0], "c2", "docker.io/library/busybox:1.36",
+                "docker.io/library/busybox@sha256:def"));
+        RecordStore<ContainerRecord> again = new RecordStore<>(dir, ContainerRecord.class, ContainerRecord::id);
+        again.load((path, e) -> {
+            throw new AssertionError(path + ": " + e);
+        });
+        ContainerRecord kept = again.get("c2").orElseThrow();
+        assertThat(kept.reportedImage()).isEqualTo("docker.io/library/busybox:1.36");
+        assertThat(kept.reportedImageRef()).isEqualTo("docker.io/library/busybox@sha256:def");
+        assertThat(kept.withConfig(new byte[] {1}).reportedImageRef()).isEqualTo("docker.io/library/busybox@sha256:def");
+    }
+
+    @Test
     void aTornTempFileIsIgnoredAndDeletedOnLoad() throws Exception {
         store().put(new Rec("a", "old"));
         // A write killed before its rename: half a record in the temp file, of another process.

@@ -281,7 +281,8 @@ public final class RealBackendDaemon implements AutoCloseable {
                                 Deque<RunPodSandbox.Undo> undo) {
             ImageConfig image = new ImageConfig("sha256:busybox", "busybox", List.of(), List.of("sh"),
                     List.of("PATH=/bin"), "", "", 0, 0, List.of(), "", Map.of());
-            return new Prepared(image, "sha256:busybox", rootfsMounts(), "");
+            return new Prepared(image, "sha256:busybox", rootfsMounts(), "", config.getImage().getImage(),
+                    "sha256:busybox");
         }
 
         @Override

@@ -17,8 +17,13 @@ import java.util.Optional;
  */
 public interface ContainerEnvironment {
 
-    /** The prepared image and root file system; {@code rootfsKey} names the snapshot to release later. */
-    record Prepared(ImageConfig image, String imageId, List<MountSpec> rootfs, String rootfsKey) {}
+    /**
+     * The prepared image and root file system; {@code rootfsKey} names the snapshot to release later.
+     * {@code imageName} and {@code imageRef} are what the container's status reports as its image and its image's
+     * reference (the repository digest where the image has one).
+     */
+    record Prepared(ImageConfig image, String imageId, List<MountSpec> rootfs, String rootfsKey, String imageName,
+                    String imageRef) {}
 
     Prepared prepare(String containerId, ContainerConfig config, SandboxRecord sandbox, Handler handler,
                      Deque<RunPodSandbox.Undo> undo);
@@ -44,7 +49,7 @@ public interface ContainerEnvironment {
     static Prepared passThrough(ContainerConfig config) {
         String ref = config.getImage().getImage();
         return new Prepared(new ImageConfig(ref, ref, List.of(), List.of(), List.of(), "", "", -1, -1, List.of(), "",
-                java.util.Map.of()), ref, List.of(), "");
+                java.util.Map.of()), ref, List.of(), "", ref, ref);
     }
 
     /** No image service: the image reference is passed through and the backend gets no root mounts. */

@@ -79,7 +79,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             ContainerRecord record = new ContainerRecord(id, sandbox.id(), nameKey, config.getMetadata().getName(),
                     config.getMetadata().getAttempt(), config.getImage().getImage(), p.imageId(),
                     config.getLabelsMap(), config.getAnnotationsMap(), Instant.now(), logPath,
-                    config.toByteArray(), p.rootfsKey());
+                    config.toByteArray(), p.rootfsKey(), p.imageName(), p.imageRef());
             cri.containers().put(record);
             undo.push(new RunPodSandbox.Undo("delete the record", () -> cri.containers().remove(id)));
             handler.backend().createContainer(SpiMapper.container(id, sandbox.id(), config, p.image(), p.rootfs(),
