@@ -5,6 +5,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
 import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
+import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PortMapping;
@@ -34,6 +35,7 @@ import java.util.regex.Pattern;
  *       {@code /}, then 1 to 63 letters, digits, {@code -}, {@code _} and {@code .}, starting and ending with a
  *       letter or digit; label values hold no control characters, annotation values no NUL;</li>
  *   <li>ids: 1 to 128 letters, digits, {@code -} and {@code _}, so that an id can never name a path;</li>
+ *   <li>hostname: at most 64 characters (the kernel's limit), no control characters;</li>
  *   <li>port mappings: a container port from 1 to 65535, a host port from 0 (none) to 65535, a host IP empty or
  *       an IPv4 or IPv6 address, as Kubernetes validates a pod's ports;</li>
  *   <li>no string anywhere in a request holds a NUL byte ({@link #noNulBytes}): no program berth hands a
@@ -94,6 +96,15 @@ public final class Validation {
                 throw BackendException.invalid(field + "[\"" + printable(k) + "\"] must not contain a NUL byte");
             }
         });
+    }
+
+    /** A pod's hostname: at most as long as the kernel takes, no control characters. */
+    public static void hostname(String hostname) {
+        if (hostname.length() > PodHostname.MAX) {
+            throw BackendException.invalid("hostname is " + hostname.length() + " characters long; the limit is "
+                    + PodHostname.MAX);
+        }
+        noControl(hostname, "hostname");
     }
 
     /** A pod's port mappings: ports in range, host IPs literal addresses. */

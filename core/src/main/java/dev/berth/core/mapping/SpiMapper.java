@@ -1,5 +1,6 @@
 package dev.berth.core.mapping;
 
+import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.LinuxContainerResources;
 import dev.berth.cri.v1.LinuxContainerSecurityContext;
@@ -72,7 +73,7 @@ public final class SpiMapper {
                 selinux(sc.getSelinuxOptions()));
         return new SandboxSpec(id,
                 new PodMetadata(md.getName(), md.getUid(), md.getNamespace(), md.getAttempt()),
-                c.getHostname(), c.getLogDirectory(),
+                PodHostname.of(c, security.namespaces().network() == NamespaceMode.NODE), c.getLogDirectory(),
                 new DnsConfig(c.getDnsConfig().getServersList(), c.getDnsConfig().getSearchesList(),
                         c.getDnsConfig().getOptionsList()),
                 c.getPortMappingsList().stream().map(pm -> new PortMapping(switch (pm.getProtocol()) {

@@ -158,6 +158,12 @@ class EdgeValidationTest {
     }
 
     @Test
+    void aHostnameLongerThanTheKernelTakesIsRefused() {
+        refusedPodConfig(c -> c.setHostname("h".repeat(65)), "hostname is 65 characters long; the limit is 64");
+        refusedPodConfig(c -> c.setHostname("a\tb"), "hostname \"a\\u0009b\" must not contain control characters");
+    }
+
+    @Test
     void portMappingsAreInRangeWithLiteralHostAddresses() {
         refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setContainerPort(80).setHostPort(70000)),
                 "port_mappings[0].host_port 70000 is out of range: it must be 0 (none) to 65535");

@@ -61,6 +61,7 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         Validation.podMetadata(md);
         Validation.labels(config.getLabelsMap(), "pod sandbox labels");
         Validation.annotations(config.getAnnotationsMap(), "pod sandbox annotations");
+        Validation.hostname(config.getHostname());
         Validation.portMappings(config.getPortMappingsList());
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "pod sandbox");
         String id = CriRuntime.newId();
