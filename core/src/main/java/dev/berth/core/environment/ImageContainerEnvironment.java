@@ -40,8 +40,18 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
         List<MountSpec> rootfs = images.prepareRootfs(containerId, image.id());
         undo.push(new RunPodSandbox.Undo("release the container root file system",
                 () -> images.releaseRootfs(containerId)));
-        return new Prepared(imageConfig, image.id(), rootfs, containerId, image.reportedName(ref),
-                image.reportedRef(ref));
+        String asked = askedFor(config);
+        return new Prepared(imageConfig, image.id(), rootfs, containerId, image.reportedName(asked),
+                image.reportedRef(asked));
+    }
+
+    /**
+     * The image as the pod asked for it: the kubelet sends the image id it pulled as {@code image} and the pod's own
+     * reference as {@code user_specified_image}, which is then the name and repository the status reports.
+     */
+    static String askedFor(ContainerConfig config) {
+        String user = config.getImage().getUserSpecifiedImage();
+        return user.isEmpty() ? config.getImage().getImage() : user;
     }
 
     /**
