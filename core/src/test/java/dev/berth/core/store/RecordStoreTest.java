@@ -52,6 +52,15 @@ class RecordStoreTest {
         assertThat(broken).isEmpty();
     }
 
+    /** Container records loaded from {@link #dir}, none of them unreadable. */
+    private RecordStore<ContainerRecord> loadedContainers() {
+        RecordStore<ContainerRecord> s = new RecordStore<>(dir, ContainerRecord.class, ContainerRecord::id);
+        s.load((path, e) -> {
+            throw new AssertionError(path + ": " + e);
+        });
+        return s;
+    }
+
     @Test
     void aContainerRecordWrittenBeforeTheReportedImageFieldsReportsItsImageAndId() throws Exception {
         // As a berth before the imageName and imageRef fields wrote it; a downgrade ignores the fields it lacks.
@@ -59,10 +68,7 @@ class RecordStoreTest {
                 {"id":"c1","sandboxId":"p1","nameKey":"k","name":"app","attempt":0,"image":"busybox:1.36",
                  "imageId":"sha256:abc","labels":{},"annotations":{},"createdAt":"2026-12-01T00:00:00Z",
                  "logPath":"","config":"","rootfsKey":"c1"}""");
-        RecordStore<ContainerRecord> s = new RecordStore<>(dir, ContainerRecord.class, ContainerRecord::id);
-        s.load((path, e) -> {
-            throw new AssertionError(path + ": " + e);
-        });
+        RecordStore<ContainerRecord> s = loadedContainers();
         ContainerRecord old = s.get("c1").orElseThrow();
         assertThat(old.reportedImage()).isEqualTo("busybox:1.36");
         assertThat(old.reportedImageRef()).isEqualTo("sha256:abc");
@@ -70,11 +76,7 @@ class RecordStoreTest {
         s.put(new ContainerRecord("c2", "p1", "k2", "app", 0, "busybox:1.36", "sha256:abc", Map.of(), Map.of(),
                 java.time.Instant.EPOCH, "", new byte[0], "c2", "docker.io/library/busybox:1.36",
                 "docker.io/library/busybox@sha256:def"));
-        RecordStore<ContainerRecord> again = new RecordStore<>(dir, ContainerRecord.class, ContainerRecord::id);
-        again.load((path, e) -> {
-            throw new AssertionError(path + ": " + e);
-        });
-        ContainerRecord kept = again.get("c2").orElseThrow();
+        ContainerRecord kept = loadedContainers().get("c2").orElseThrow();
         assertThat(kept.reportedImage()).isEqualTo("docker.io/library/busybox:1.36");
         assertThat(kept.reportedImageRef()).isEqualTo("docker.io/library/busybox@sha256:def");
         assertThat(kept.withConfig(new byte[] {1}).reportedImageRef()).isEqualTo("docker.io/library/busybox@sha256:def");

@@ -122,6 +122,14 @@ final class Host {
                 false, false, false, resources, security, rootfs(rootfs), null);
     }
 
+    /** A container running {@code cmd} with one CRI mount and no environment of the test's own. */
+    static ContainerSpec containerWithMount(String id, String sandboxId, Path rootfs, List<String> cmd,
+                                            dev.berth.spi.ContainerMount mount) {
+        ContainerSpec c = container(id, sandboxId, rootfs, cmd, null, null, ContainerSecurity.DEFAULT);
+        return new ContainerSpec(id, sandboxId, c.name(), 0, c.image(), List.of(), List.of(), "", List.of(),
+                List.of(mount), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, c.rootfs(), null);
+    }
+
     /** Removes a test's temp dir, unmounting anything a failed test left below it first. */
     static void deleteTree(Path dir) throws IOException {
         if (dir == null || !Files.exists(dir)) {

@@ -923,12 +923,8 @@ class RuncBackendTest {
         try {
             String sb = pod(PodSecurity.DEFAULT);
             String id = newId();
-            ContainerSpec spec = Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
-                    ContainerSecurity.DEFAULT);
-            var mount = new dev.berth.spi.ContainerMount("/rw", vol.toString(), true, true, null, false, "");
-            spec = new ContainerSpec(id, sb, spec.name(), 0, spec.image(), List.of(), List.of(), "", List.of(),
-                    List.of(mount), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, spec.rootfs(),
-                    null);
+            ContainerSpec spec = Host.containerWithMount(id, sb, rootfs, List.of("sleep", "3600"),
+                    new dev.berth.spi.ContainerMount("/rw", vol.toString(), true, true, null, false, ""));
             if (!backend.features().recursiveReadOnlyMounts()) {
                 ContainerSpec refused = spec;
                 assertThatThrownBy(() -> backend.createContainer(refused))
@@ -971,13 +967,8 @@ class RuncBackendTest {
         Path missing = base.resolve("absent-" + System.nanoTime()).resolve("dir");
         String sb = pod(PodSecurity.DEFAULT);
         String id = newId();
-        ContainerSpec spec = Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
-                ContainerSecurity.DEFAULT);
-        var mount = new dev.berth.spi.ContainerMount("/rw", missing.toString(), false, false, null, false, "");
-        spec = new ContainerSpec(id, sb, spec.name(), 0, spec.image(), List.of(), List.of(), "", List.of(),
-                List.of(mount), List.of(), Map.of(), Map.of(), "", false, false, false, null, null, spec.rootfs(),
-                null);
-        backend.createContainer(spec);
+        backend.createContainer(Host.containerWithMount(id, sb, rootfs, List.of("sleep", "3600"),
+                new dev.berth.spi.ContainerMount("/rw", missing.toString(), false, false, null, false, "")));
         backend.startContainer(id);
         assertThat(missing).isDirectory();
         assertThat(Files.getPosixFilePermissions(missing)).isEqualTo(PosixFilePermissions.fromString("rwxr-xr-x"));
