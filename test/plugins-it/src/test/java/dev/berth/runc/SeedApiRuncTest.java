@@ -188,8 +188,12 @@ class SeedApiRuncTest {
         String ticker = runningContainer(pod, podConfig, "ticker",
                 "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done");
         int port = 18080;
-        runningContainer(pod, podConfig, "server",
+        String server = runningContainer(pod, podConfig, "server",
                 "while true; do echo served from the pod | busybox nc -l -p " + port + "; done");
+        // A forward connects when it opens and ends when the pod refuses, so wait until nc is listening.
+        assertThat(RealBackendDaemon.await(() -> rt().execSync(ExecSyncRequest.newBuilder().setContainerId(server)
+                .addCmd("sh").addCmd("-c").addCmd("busybox netstat -ltn | grep -q ':" + port + " '")
+                .setTimeout(20).build()).getExitCode() == 0, LONG)).as("nc listening on " + port).isTrue();
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
