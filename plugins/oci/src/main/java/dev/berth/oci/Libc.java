@@ -58,6 +58,14 @@ public final class Libc {
             ValueLayout.JAVA_INT));
     private static final MethodHandle PTSNAME_R = fn("ptsname_r", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle TCGETATTR = fn("tcgetattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle TCSETATTR = fn("tcsetattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle CFMAKERAW = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("cfmakeraw").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+    /** Room for glibc's struct termios (60 bytes on Linux), with some to spare. */
+    private static final long TERMIOS_BYTES = 128;
     private static final MethodHandle IOCTL_PTR = LINKER.downcallHandle(LINKER.defaultLookup().find("ioctl").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
             ERRNO_OPT, Linker.Option.firstVariadicArg(2));
@@ -450,6 +458,28 @@ public final class Libc {
                 throw e;
             }
             return new Pty(fd, name.getString(0, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Puts a terminal in raw mode, as {@code cfmakeraw(3)} has it: no echo, no line editing, no signals from
+     * characters, no output processing. On a pseudo-terminal's master fd it sets the pair's mode.
+     */
+    public static void makeRaw(int fd) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment termios = a.allocate(TERMIOS_BYTES, 8);
+            if ((int) TCGETATTR.invokeExact(st, fd, termios) != 0) {
+                throw error("tcgetattr", st);
+            }
+            CFMAKERAW.invokeExact(termios);
+            if ((int) TCSETATTR.invokeExact(st, fd, 0 /* TCSANOW */, termios) != 0) {
+                throw error("tcsetattr", st);
+            }
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {

@@ -56,6 +56,9 @@ final class Streams {
     private static int execTty(List<String> command, StreamingIo.Streams io) throws IOException, InterruptedException {
         Libc.Pty pty = Libc.openPty();
         try {
+            // The runtime puts this terminal in raw mode once the container's own terminal is up; raw from the
+            // start, input typed ahead of that is not echoed here as well as by the container's terminal.
+            Libc.makeRaw(pty.master());
             // A size the client sent before the start applies from the start: runc copies it at once.
             StreamingIo.TerminalSize initial = io.resize().poll();
             if (initial != null) {

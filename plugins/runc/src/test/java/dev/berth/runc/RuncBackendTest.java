@@ -839,6 +839,20 @@ class RuncBackendTest {
     }
 
     @Test
+    void typedAheadInputIsEchoedOnceByTheContainersTerminal() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        Collector out = new Collector();
+        // Input that is there before the runtime has set up the container's terminal: only that terminal may echo
+        // it, as it does under containerd and CRI-O, where the client's bytes go straight to its master.
+        int code = streaming().exec(id, List.of("sleep", "2"), new StreamingIo.Streams(
+                new java.io.ByteArrayInputStream("typed-ahead".getBytes(StandardCharsets.UTF_8)), out, null, true,
+                new LinkedBlockingQueue<>()));
+        assertThat(code).isZero();
+        assertThat(out.text()).isEqualTo("typed-ahead");
+    }
+
+    @Test
     void attachStreamsTheContainersOutputAndFeedsItsStdin() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
         String id = newId();
