@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.LinuxContainerConfig;
 import dev.berth.cri.v1.LinuxContainerResources;
+import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.ListContainersRequest;
 import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.LinuxPodSandboxConfig;
+import dev.berth.cri.v1.LinuxSandboxSecurityContext;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
@@ -185,6 +188,29 @@ class EdgeValidationTest {
             h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
             h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
         }
+    }
+
+    @Test
+    void aPrivilegedContainerNeedsAPodCreatedPrivileged() {
+        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
+        ContainerConfig privileged = CriTestHarness.container("c").toBuilder().setLinux(LinuxContainerConfig
+                .newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder().setPrivileged(true)))
+                .build();
+        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(privileged).build()), Status.Code.FAILED_PRECONDITION, "container \"c\" is privileged, "
+                + "but pod sandbox \"" + pod + "\" was not created privileged");
+        assertThat(h.runtime.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()).isEmpty();
+        // Nothing was reserved: the name is free for the container without the privilege.
+        h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(CriTestHarness.container("c")).build());
+
+        PodSandboxConfig privilegedPod = CriTestHarness.pod("pp").toBuilder().setLinux(LinuxPodSandboxConfig
+                .newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setPrivileged(true)))
+                .build();
+        String pp = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(privilegedPod).build())
+                .getPodSandboxId();
+        assertThat(h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pp)
+                .setConfig(privileged).build()).getContainerId()).isNotEmpty();
     }
 
     private void refusedPod(UnaryOperator<PodSandboxMetadata.Builder> md, String message) {

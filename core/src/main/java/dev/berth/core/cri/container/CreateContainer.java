@@ -60,6 +60,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "pod sandbox \"" + sandbox.id()
                     + "\" is not ready");
         }
+        requirePrivilegedPod(config, sandbox);
         Handler handler = cri.dispatcher().forSandbox(sandbox);
         ctx.handler(handler);
         String id = CriRuntime.newId();
@@ -97,6 +98,19 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * A privileged container runs only in a pod created privileged, as in containerd and CRI-O: the kubelet makes a
+     * pod's sandbox privileged when one of its containers is, so a pod admitted without it cannot gain it later.
+     */
+    static void requirePrivilegedPod(ContainerConfig config, SandboxRecord sandbox) {
+        if (config.getLinux().getSecurityContext().getPrivileged()
+                && !PodConfigs.of(sandbox).getLinux().getSecurityContext().getPrivileged()) {
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "container \""
+                    + config.getMetadata().getName() + "\" is privileged, but pod sandbox \"" + sandbox.id()
+                    + "\" was not created privileged (linux.security_context.privileged)");
         }
     }
 
