@@ -87,7 +87,8 @@ final class RuncContainers implements LinuxBackend.Containers {
                     HandlerState.path(sb.resolvConf()), HandlerState.path(sb.hostsFile()),
                     HandlerState.path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
-            RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.resolve(id, spec.devices()));
+            RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.of(id, spec,
+                    state.options.privilegedWithoutHostDevices()));
             MountSources.ensure(id, spec.mounts());
             for (var m : spec.mounts()) {
                 if (m.propagation() == dev.berth.spi.ContainerMount.Propagation.BIDIRECTIONAL) {

@@ -32,14 +32,17 @@ import java.util.Set;
  * @param runtimeArgs global flags for every call of the runtime, berth's own and conmon's ({@code runtime_args},
  *     and for runsc the flags its {@code platform}, {@code network} and {@code debug_log} options stand for, and
  *     {@code --oci-seccomp} unless runtime_args say otherwise)
+ * @param privilegedWithoutHostDevices a privileged container gets only the devices it asks for, not all of the
+ *     host's ({@code privileged_without_host_devices}, containerd's name; on by default for runsc, whose sandbox
+ *     kernel does not pass host devices through)
  */
 public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path conmon, Optional<String> pauseImage,
                           boolean noPivot, boolean dropInfraContainer, Optional<Path> logJoiner,
-                          Optional<Path> pauseProcess, List<String> runtimeArgs) {
+                          Optional<Path> pauseProcess, List<String> runtimeArgs, boolean privilegedWithoutHostDevices) {
 
     static final Set<String> KEYS = Set.of("binary", "root", "systemd_cgroup", "conmon", "pause_image", "no_pivot",
             "drop_infra_container", "log_joiner", "pause_process", "runtime_args", "platform", "network",
-            "debug_log");
+            "debug_log", "privileged_without_host_devices");
     /** The options only gVisor's runsc understands: its global flags {@code --platform}, {@code --network}, {@code --debug-log}. */
     static final Set<String> RUNSC_KEYS = Set.of("platform", "network", "debug_log");
     /** runsc's network modes: its own netstack in the sandbox, the host kernel's stack (hostinet), or loopback only. */
@@ -56,7 +59,8 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
             if (!KEYS.contains(key)) {
                 throw BackendException.invalid("invalid option \"" + key + "\" for runtime handler \"" + handler
                         + "\": unknown key (known: binary, conmon, debug_log, drop_infra_container, log_joiner, network, "
-                        + "no_pivot, pause_image, pause_process, platform, root, runtime_args, systemd_cgroup)");
+                        + "no_pivot, pause_image, pause_process, platform, privileged_without_host_devices, root, "
+                        + "runtime_args, systemd_cgroup)");
             }
         }
         String binary = string(handler, o, "binary", "runc");
@@ -122,7 +126,8 @@ public record RuncOptions(Path binary, Path root, boolean systemdCgroup, Path co
                 dropInfra,
                 helper(joiner, LogJoiner.PROGRAM),
                 helper(pauseProcess, PauseProcess.PROGRAM),
-                args);
+                args,
+                bool(handler, o, "privileged_without_host_devices", runsc));
     }
 
     /** A helper program as configured ({@code none} turns it off), else the plugin's own copy, else one on PATH. */

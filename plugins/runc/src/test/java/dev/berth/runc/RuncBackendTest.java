@@ -838,6 +838,33 @@ class RuncBackendTest {
         }
     }
 
+    static final ContainerSecurity PRIVILEGED = new ContainerSecurity(List.of(), List.of(), true,
+            Namespaces.POD_DEFAULT, OptionalLong.empty(), OptionalLong.empty(), "", false, List.of(), false,
+            List.of(), List.of(), SecurityProfile.UNCONFINED, SecurityProfile.UNCONFINED, SelinuxLabel.NONE,
+            ContainerSecurity.SupplementalGroupsPolicy.MERGE);
+
+    private static String stdout(ExecResult r) {
+        return new String(r.stdout(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aPrivilegedContainerHasTheHostsDevices() throws Exception {
+        // The host's device nodes directly under /dev that a container does not get anyway.
+        List<String> extra = Devices.host(Path.of("/dev")).stream().map(d -> Path.of(d.containerPath()))
+                .filter(p -> p.getParent().equals(Path.of("/dev"))).map(p -> p.getFileName().toString())
+                .filter(n -> !List.of("null", "zero", "full", "random", "urandom", "tty", "ptmx").contains(n))
+                .toList();
+        assertThat(extra).as("device nodes of this host beyond a container's own").isNotEmpty();
+        String sb = pod(PodSecurity.DEFAULT);
+        String privileged = run(sb, List.of("sleep", "3600"), null, null, PRIVILEGED);
+        List<String> seen = List.of(stdout(backend.execSync(privileged, List.of("ls", "/dev"),
+                Duration.ofSeconds(20))).split("\\s+"));
+        assertThat(seen).containsAll(extra);
+        String plain = run(sb, List.of("sleep", "3600"), null, null, ContainerSecurity.DEFAULT);
+        assertThat(List.of(stdout(backend.execSync(plain, List.of("ls", "/dev"), Duration.ofSeconds(20)))
+                .split("\\s+"))).doesNotContainAnyElementsOf(extra);
+    }
+
     @Test
     void typedAheadInputIsEchoedOnceByTheContainersTerminal() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);

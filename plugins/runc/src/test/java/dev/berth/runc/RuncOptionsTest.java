@@ -43,10 +43,13 @@ class RuncOptionsTest {
         RuncOptions o = RuncOptions.parse("crun", Map.of("binary", "/opt/crun", "root", "/run/crun-berth",
                 "systemd_cgroup", true, "conmon", "/opt/conmon", "pause_image", "registry.k8s.io/pause:3.10",
                 "no_pivot", true, "drop_infra_container", false, "log_joiner", "/opt/berth-logjoin",
-                "pause_process", "/opt/berth-pause"), STATE);
+                "pause_process", "/opt/berth-pause", "privileged_without_host_devices", true), STATE);
         assertThat(o).isEqualTo(new RuncOptions(Path.of("/opt/crun"), Path.of("/run/crun-berth"), true,
                 Path.of("/opt/conmon"), Optional.of("registry.k8s.io/pause:3.10"), true, false,
-                Optional.of(Path.of("/opt/berth-logjoin")), Optional.of(Path.of("/opt/berth-pause")), List.of()));
+                Optional.of(Path.of("/opt/berth-logjoin")), Optional.of(Path.of("/opt/berth-pause")), List.of(),
+                true));
+        assertThat(RuncOptions.parse("runc", Map.of(), STATE).privilegedWithoutHostDevices())
+                .as("a privileged container gets the host's devices by default").isFalse();
         assertThat(RuncOptions.parse("runc", Map.of("log_joiner", "none"), STATE).logJoiner())
                 .as("conmon writes the log itself").isEmpty();
         assertThat(RuncOptions.parse("runc", Map.of("pause_process", "none"), STATE).pauseProcess())

@@ -1,0 +1,46 @@
+package dev.berth.runc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.oci.spec.SpecMapper.HostDevice;
+import dev.berth.spi.ContainerSpec;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DevicesTest {
+    private static final HostDevice ASKED = new HostDevice("/dev/kvm", "/dev/null", "c", 1, 3, 0666, "r");
+    private static final HostDevice HOST_KVM = new HostDevice("/dev/kvm", "/dev/kvm", "c", 10, 232, 0660, "rwm");
+    private static final HostDevice HOST_LOOP = new HostDevice("/dev/loop0", "/dev/loop0", "b", 7, 0, 0660, "rwm");
+
+    @Test
+    void whatAContainerAsksForWinsOverTheHostsDeviceAtTheSamePath() {
+        assertThat(Devices.withHost(List.of(ASKED), List.of(HOST_KVM, HOST_LOOP)))
+                .containsExactly(ASKED, HOST_LOOP);
+    }
+
+    @Test
+    void theHostsDevicesAreCharacterAndBlockNodesOnlyWithoutThePerContainerDirectories() {
+        List<HostDevice> host = Devices.host(Path.of("/dev"));
+        assertThat(host).extracting(HostDevice::containerPath).contains("/dev/null", "/dev/zero")
+                .noneMatch(p -> p.startsWith("/dev/pts/") || p.startsWith("/dev/shm/") || p.equals("/dev/console"));
+        assertThat(host).allSatisfy(d -> {
+            assertThat(d.type()).isIn("c", "b");
+            assertThat(d.permissions()).isEqualTo("rwm");
+            assertThat(d.hostPath()).isEqualTo(d.containerPath());
+        });
+        HostDevice nul = host.stream().filter(d -> d.containerPath().equals("/dev/null")).findFirst().orElseThrow();
+        assertThat(List.of(nul.major(), nul.minor())).containsExactly(1L, 3L);
+    }
+
+    @Test
+    void onlyAPrivilegedContainerGetsTheHostsDevicesAndTheHandlerCanTurnThatOff() {
+        ContainerSpec plain = Host.container("a".repeat(64), "b".repeat(64), Path.of("/nonexistent"),
+                List.of("true"), null, null, dev.berth.spi.ContainerSecurity.DEFAULT);
+        ContainerSpec privileged = Host.container("a".repeat(64), "b".repeat(64), Path.of("/nonexistent"),
+                List.of("true"), null, null, RuncBackendTest.PRIVILEGED);
+        assertThat(Devices.of("c", plain, false)).isEmpty();
+        assertThat(Devices.of("c", privileged, true)).as("privileged_without_host_devices").isEmpty();
+        assertThat(Devices.of("c", privileged, false)).extracting(HostDevice::containerPath).contains("/dev/null");
+    }
+}
