@@ -105,7 +105,9 @@ public final class SpiMapper {
                         d.getPermissions())).toList(),
                 c.getLabelsMap(), c.getAnnotationsMap(), logPath, c.getStdin(), c.getStdinOnce(), c.getTty(),
                 linux.hasResources() ? linuxResources(linux.getResources(), "linux.resources") : LinuxResources.NONE,
-                linux.hasSecurityContext() ? security(linux.getSecurityContext()) : ContainerSecurity.DEFAULT,
+                // No security context is CRI's defaults, as for any message left out: the pod's namespaces,
+                // its pid namespace included (containerd and CRI-O read it so too).
+                security(linux.getSecurityContext()),
                 rootfs, c.toByteArray());
     }
 

@@ -345,6 +345,15 @@ class SpiMapperTableTest {
     }
 
     @Test
+    void aContainerWithoutASecurityContextHasCrisDefaultsAndSoThePodsPidNamespace() {
+        ContainerSpec bare = container(CTR.toBuilder().clearLinux().build());
+        assertThat(bare.security().namespaces().pid()).isEqualTo(dev.berth.spi.NamespaceMode.POD);
+        assertThat(bare.security()).isEqualTo(container(CTR.toBuilder().setLinux(dev.berth.cri.v1.LinuxContainerConfig
+                .newBuilder().setSecurityContext(LinuxContainerSecurityContext.getDefaultInstance())).build())
+                .security());
+    }
+
+    @Test
     void theResourcesOfAnUpdateMapLikeThoseOfACreate() {
         var r = SpiMapper.resources(LinuxContainerResources.newBuilder().setCpuShares(256).setMemoryLimitInBytes(1 << 24)
                 .putUnified("pids.max", "10").build(), "linux");
