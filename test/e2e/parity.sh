@@ -5,8 +5,11 @@
 # node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
 # the writable layer in container stats, the image name and repository digest ContainerStatus reports, a mount whose
 # host path is missing made a directory, a missing executable failing CreateContainer by name with nothing left, and
-# a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose
-# backend does not report a sandbox's end). Needs the critest registry.
+# a privileged container refused in a pod not created privileged and given the host's devices in one that is
+# (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a container without a
+# security context in its pod's pid namespace, and a pod whose pause process was killed listed NotReady
+# (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a sandbox's end). Needs the
+# critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -189,6 +192,50 @@ else
   failures=$((failures + 1))
 fi
 expect "the failed container is not listed" "" "$("${C[@]}" ps -a -q --name "missing-$n")"
+
+echo "== privileged containers"
+# containerd and CRI-O run a privileged container only in a pod created privileged (the kubelet makes the pod so when
+# one of its containers is), and give it the host's devices unless the handler says otherwise.
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "priv-$n"}, "image": {"image": "$busybox"}, "command": ["sleep", "600"],
+ "linux": {"security_context": {"privileged": true}}}
+JSON
+out=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")" 2>&1) && out="created: $out"
+checks=$((checks + 1))
+if [[ "$out" == *FailedPrecondition*"was not created privileged"* ]]; then
+  echo "ok   a privileged container in a pod not created privileged is refused"
+else
+  echo "FAIL a privileged container in a pod not created privileged should be refused: $out"
+  failures=$((failures + 1))
+fi
+expect "the refused container is not listed" "" "$("${C[@]}" ps -a -q --name "priv-$n")"
+pp=$(pod privileged '"linux": {"security_context": {"privileged": true}}')
+if [ "${PARITY_HOST_DEVICES:-yes}" = yes ]; then
+  dev=$(find /dev -maxdepth 1 -type c ! -name null ! -name zero ! -name full ! -name random ! -name urandom \
+    ! -name tty ! -name ptmx ! -name console | sort | head -1)
+  expect "a privileged container has the host's devices ($dev)" "$dev" \
+    "$(run_once "$pp" "$busybox" '{"privileged": true}' "[\"ls\", \"$dev\"]")"
+fi
+
+echo "== a container without a security context in a pod sharing its pid namespace"
+# CRI's defaults for a message left out: the pod's namespaces, the pid namespace too.
+sp=$(pod sharedpid '"linux": {"security_context": {"namespace_options": {"pid": 0}}}')
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "sleeper-$n"}, "image": {"image": "$busybox"}, "command": ["sleep", "3601"],
+ "linux": {"security_context": {"namespace_options": {"pid": 0}}}}
+JSON
+sl=$("${C[@]}" create "$sp" "$tmp/ctr-$n.json" "$(podfile "$sp")")
+"${C[@]}" start "$sl" >/dev/null
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "bare-$n"}, "image": {"image": "$busybox"}, "command": ["sleep", "600"]}
+JSON
+bare=$("${C[@]}" create "$sp" "$tmp/ctr-$n.json" "$(podfile "$sp")")
+"${C[@]}" start "$bare" >/dev/null
+expect "it sees the other container's process" "sleep 3601" \
+  "$("${C[@]}" exec "$bare" ps -o args | grep -x 'sleep 3601' || true)"
 
 if [ "${PARITY_SANDBOX_END:-yes}" = yes ]; then
   echo "== a pod whose own process ended"
