@@ -87,6 +87,8 @@ final class RuncContainers implements LinuxBackend.Containers {
                     HandlerState.path(sb.resolvConf()), HandlerState.path(sb.hostsFile()),
                     HandlerState.path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
+            HugePageSizes.check("failed to create container \"" + id + "\"", spec.resources().hugepageLimits(),
+                    HugePageSizes.of(HugePageSizes.SYS));
             RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.of(id, spec,
                     state.options.privilegedWithoutHostDevices()));
             MountSources.ensure(id, spec.mounts());
@@ -266,6 +268,8 @@ final class RuncContainers implements LinuxBackend.Containers {
             throw new BackendException(Kind.FAILED_PRECONDITION, "failed to update container \"" + containerId
                     + "\": it has exited");
         }
+        HugePageSizes.check("failed to update container \"" + containerId + "\"", resources.hugepageLimits(),
+                HugePageSizes.of(HugePageSizes.SYS));
         Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
             Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));

@@ -369,6 +369,16 @@ class RuncBackendTest {
         assertThatThrownBy(() -> backend.updateContainer(id, new LinuxResources(0, 0, 0, 4096, 0, "", "", Map.of(),
                 Map.of(), 0))).isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
                         .as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+        // A huge page size this host has no cgroup file for.
+        LinuxResources oddPages = new LinuxResources(0, 0, 0, 0, 0, "", "", Map.of("3MB", 0L), Map.of(), 0);
+        assertThatThrownBy(() -> backend.createContainer(Host.container(newId(), sb, rootfs, List.of("true"), null,
+                oddPages, ContainerSecurity.DEFAULT))).isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains("page size \"3MB\"");
+                });
+        assertThatThrownBy(() -> backend.updateContainer(id, oddPages)).isInstanceOfSatisfying(
+                BackendException.class, e -> assertThat(e.kind()).as(e.getMessage())
+                        .isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
         // A program the container does not have (the fuzzer's "true" in the pause image).
         assertThatThrownBy(() -> backend.execSync(id, List.of("/no/such/program"), Duration.ofSeconds(30)))
                 .isInstanceOfSatisfying(BackendException.class, e -> {
