@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first request on a streaming connection: checks the token in the path ({@code /exec/<token>},
@@ -46,13 +48,40 @@ final class HttpEntry extends SimpleChannelInboundHandler<FullHttpRequest> {
             List.of(KubeProtocol.WS_V4, KubeProtocol.WS_V1, KubeProtocol.PORT_FORWARD);
 
     private final StreamingServer server;
+    /** Closes the connection unless its first request has come whole by then. */
+    private ScheduledFuture<?> deadline;
 
     HttpEntry(StreamingServer server) {
         this.server = server;
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        deadline = ctx.executor().schedule(() -> {
+            server.stats().countRejected();
+            ctx.close();
+        }, server.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelDeadline();
+    }
+
+    private void cancelDeadline() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        cancelDeadline();
+        if (!ctx.channel().isActive()) {
+            return; // the rest of a request cut short by the close: there is no one to answer
+        }
         if (!req.decoderResult().isSuccess()) {
             reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad request");
             return;

@@ -39,6 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class StreamingServer implements AutoCloseable {
 
+    static final long REQUEST_TIMEOUT_MILLIS = 30_000;
     private static final long TOKEN_PURGE_SECONDS = 30;
 
     private final StreamingSettings settings;
@@ -254,6 +255,15 @@ public final class StreamingServer implements AutoCloseable {
 
     int bufferBytes() {
         return settings.maxBufferedBytes();
+    }
+
+    /**
+     * How long a connection may take to send its whole first request (30 s, or the idle timeout if shorter): a
+     * client that connects and then sends nothing, or a header line now and then, holds a connection and a file
+     * descriptor only that long.
+     */
+    long requestTimeoutMillis() {
+        return Math.min(settings.idleTimeout().toMillis(), REQUEST_TIMEOUT_MILLIS);
     }
 
     OutboundGate newGate() {

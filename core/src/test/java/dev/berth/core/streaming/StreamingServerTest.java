@@ -425,6 +425,33 @@ class StreamingServerTest {
     }
 
     @Test
+    void aConnectionWhoseFirstRequestDoesNotComeWholeIsClosed() throws Exception {
+        // A header line now and then keeps the connection from being idle; the request's deadline still ends it.
+        start(StreamingSettings.defaults().withIdleTimeout(Duration.ofSeconds(2)));
+        URI base = URI.create(server.baseUrl().toString());
+        try (java.net.Socket slow = new java.net.Socket(base.getHost(), base.getPort())) {
+            slow.setSoTimeout(200);
+            var out = slow.getOutputStream();
+            out.write("GET /exec/AAAA HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            boolean closed = false;
+            for (int i = 0; i < 100 && !closed; i++) {
+                try {
+                    out.write(("X-Slow-" + i + ": 1\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    closed = slow.getInputStream().read() < 0;
+                } catch (java.net.SocketTimeoutException e) {
+                    // still open
+                } catch (java.io.IOException e) {
+                    closed = true;
+                }
+            }
+            assertThat(closed).as("closed after " + Duration.ofNanos(System.nanoTime() - start)).isTrue();
+        }
+        assertThat(server.stats().rejected()).isEqualTo(1);
+    }
+
+    @Test
     void backendSeesTheClientGo() throws Exception {
         start();
         URI withStdin = server.execUrl("c1", List.of("wait"), false, true, true, false);
