@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
  *       child cgroup still holds; runc words the first {@code unable to set memory limit}): FAILED_PRECONDITION;</li>
  *   <li>cgroup v2 settings ({@code unified}) on a cgroup v1 node: FAILED_PRECONDITION;</li>
  *   <li>an exec of a program the container does not have: FAILED_PRECONDITION;</li>
+ *   <li>a path the request names that is a file in the image where a directory must be ({@code not a directory}:
+ *       a working directory, a mount of a file onto a directory): FAILED_PRECONDITION;</li>
+ *   <li>a mount inside {@code /proc}, which runc never allows: INVALID_ARGUMENT;</li>
  *   <li>anything else: INTERNAL.</li>
  * </ul>
  */
@@ -55,6 +58,12 @@ final class RuncErrors {
         }
         if (t.contains("device or resource busy") || t.contains("unable to set memory limit")) {
             return Kind.FAILED_PRECONDITION;
+        }
+        if (t.contains("not a directory")) {
+            return Kind.FAILED_PRECONDITION;
+        }
+        if (t.contains("cannot be mounted because it is inside /proc")) {
+            return Kind.INVALID_ARGUMENT;
         }
         if (t.contains("invalid argument") || t.contains("numerical result out of range")) {
             return Kind.INVALID_ARGUMENT;

@@ -369,6 +369,14 @@ class RuncBackendTest {
         assertThatThrownBy(() -> backend.updateContainer(id, new LinuxResources(0, 0, 0, 4096, 0, "", "", Map.of(),
                 Map.of(), 0))).isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
                         .as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+        // A working directory that is a file in the image: runc's and crun's "not a directory".
+        ContainerSpec base = Host.container(newId(), sb, rootfs, List.of("sleep", "1"), null, null,
+                ContainerSecurity.DEFAULT);
+        ContainerSpec fileCwd = new ContainerSpec(base.id(), base.sandboxId(), base.name(), 0, base.image(),
+                List.of(), List.of(), "/bin/sh", base.env(), List.of(), List.of(), Map.of(), Map.of(), "", false,
+                false, false, null, null, base.rootfs(), null);
+        assertThatThrownBy(() -> backend.createContainer(fileCwd)).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
         // A huge page size this host has no cgroup file for.
         LinuxResources oddPages = new LinuxResources(0, 0, 0, 0, 0, "", "", Map.of("3MB", 0L), Map.of(), 0);
         assertThatThrownBy(() -> backend.createContainer(Host.container(newId(), sb, rootfs, List.of("true"), null,

@@ -27,6 +27,11 @@ class RuncErrorsTest {
         "exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory|FAILED_PRECONDITION",
         // crun's words for the same
         "failed to exec in container \"c1\": executable file `/no/such/program` not found in $PATH: No such file or directory|FAILED_PRECONDITION",
+        // CreateContainer with a working directory or a mount target that is a file in the image
+        "msg=\"runc create failed: unable to start container process: error during container init: mkdir /bin/sh: not a directory\"|FAILED_PRECONDITION",
+        "error mounting \"/h/file\" to rootfs at \"/etc\": mount /h/file:/etc (via /proc/self/fd/6), flags: 0x5000: not a directory|FAILED_PRECONDITION",
+        // CreateContainer with a mount inside /proc
+        "error mounting \"/h/dir\" to rootfs at \"/proc/foo\": \"/b/rootfs/proc/foo\" cannot be mounted because it is inside /proc|INVALID_ARGUMENT",
         // anything else stays a fault of the node or of berth
         "conmon exited with 1 before it reported|INTERNAL",
         "open /run/runc/x/state.json: no such file or directory|INTERNAL",
