@@ -48,7 +48,7 @@ final class HugePageSizes {
             if (!host.contains(size)) {
                 throw BackendException.invalid(what + ": hugepage_limits names page size \"" + size
                         + "\", which this host does not have (" + (host.isEmpty() ? "it has no huge pages"
-                        : "it has " + String.join(", ", host)) + ")");
+                        : "it has " + String.join(", ", new TreeSet<>(host))) + ")");
             }
         }
     }
