@@ -15,8 +15,9 @@ import java.nio.file.Path;
 /**
  * The one FFM binding of libc for the Linux backends: the calls the JDK has no API for. mount and umount2,
  * unshare, setns and sethostname (a pod's pinned namespaces), mkfifo (conmon's pipes, a shim's stdio), signals to
- * processes that are not our children, SOCK_SEQPACKET unix sockets (conmon's attach socket), pseudo-terminals,
- * pidfd_open and epoll (the end of a process that is not our child, as it happens).
+ * processes that are not our children, SOCK_SEQPACKET unix sockets (conmon's attach socket), pidfd_open and epoll
+ * (the end of a process that is not our child, as it happens); pseudo-terminals are in {@link Terminals}, on the
+ * same helpers.
  * Calling the system directly keeps forks of mount, umount and mkfifo off the container start path. Errors become
  * IOExceptions "{@code what}: strerror(errno)". The daemon runs with {@code --enable-native-access}.
  */
@@ -29,11 +30,11 @@ public final class Libc {
     public static final int SOCK_CLOEXEC = 02000000;
     public static final int SHUT_WR = 1;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    static final Linker LINKER = Linker.nativeLinker();
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(
             java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
+    static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
 
     private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_INT));
@@ -50,28 +51,7 @@ public final class Libc {
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle SHUTDOWN = fn("shutdown", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle POSIX_OPENPT = fn("posix_openpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle GRANTPT = fn("grantpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle UNLOCKPT = fn("unlockpt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle PTSNAME_R = fn("ptsname_r", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle TCGETATTR = fn("tcgetattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    private static final MethodHandle TCSETATTR = fn("tcsetattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    private static final MethodHandle CFMAKERAW = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("cfmakeraw").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-    /** Room for glibc's struct termios (60 bytes on Linux), with some to spare. */
-    private static final long TERMIOS_BYTES = 128;
-    private static final MethodHandle IOCTL_PTR = LINKER.downcallHandle(LINKER.defaultLookup().find("ioctl").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
-            ERRNO_OPT, Linker.Option.firstVariadicArg(2));
     public static final int O_RDWR = 2;
-    public static final int O_NOCTTY = 0400;
-    public static final long TIOCSWINSZ = 0x5414;
     public static final int SIGHUP = 1;
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
@@ -144,11 +124,11 @@ public final class Libc {
 
     private Libc() {}
 
-    private static MethodHandle fn(String name, FunctionDescriptor fd) {
+    static MethodHandle fn(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, ERRNO_OPT);
     }
 
-    private static IOException error(String what, MemorySegment state) {
+    static IOException error(String what, MemorySegment state) {
         int errno = (int) ERRNO.get(state, 0L);
         String msg;
         try {
@@ -160,18 +140,18 @@ public final class Libc {
         return new IOException(what + ": " + msg);
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    static RuntimeException rethrow(Throwable t) {
         return t instanceof RuntimeException r ? r : new IllegalStateException(t);
     }
 
     /** A libc call that returns 0 on success and -1 with errno set; it may allocate its arguments in the arena. */
     @FunctionalInterface
-    private interface Call {
+    interface Call {
         int invoke(Arena arena, MemorySegment state) throws Throwable;
     }
 
     /** Runs {@code call}; a non-zero result becomes an IOException "{@code what}: strerror(errno)". */
-    private static void check(String what, Call call) throws IOException {
+    static void check(String what, Call call) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             if (call.invoke(a, st) != 0) {
@@ -435,70 +415,6 @@ public final class Libc {
     public static void shutdownWrite(int fd) {
         try (Arena a = Arena.ofConfined()) {
             int rc = (int) SHUTDOWN.invokeExact(a.allocate(CALL_STATE), fd, SHUT_WR);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** A pseudo-terminal: the master fd, and the slave's path for a child's stdio. */
-    public record Pty(int master, String slave) {}
-
-    public static Pty openPty() throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int fd = (int) POSIX_OPENPT.invokeExact(st, O_RDWR | O_NOCTTY | O_CLOEXEC);
-            if (fd < 0) {
-                throw error("posix_openpt", st);
-            }
-            MemorySegment name = a.allocate(128);
-            if ((int) GRANTPT.invokeExact(st, fd) != 0 || (int) UNLOCKPT.invokeExact(st, fd) != 0
-                    || (int) PTSNAME_R.invokeExact(st, fd, name, 128L) != 0) {
-                IOException e = error("pty", st);
-                close(fd);
-                throw e;
-            }
-            return new Pty(fd, name.getString(0, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /**
-     * Puts a terminal in raw mode, as {@code cfmakeraw(3)} has it: no echo, no line editing, no signals from
-     * characters, no output processing. On a pseudo-terminal's master fd it sets the pair's mode.
-     */
-    public static void makeRaw(int fd) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            MemorySegment termios = a.allocate(TERMIOS_BYTES, 8);
-            if ((int) TCGETATTR.invokeExact(st, fd, termios) != 0) {
-                throw error("tcgetattr", st);
-            }
-            CFMAKERAW.invokeExact(termios);
-            if ((int) TCSETATTR.invokeExact(st, fd, 0 /* TCSANOW */, termios) != 0) {
-                throw error("tcsetattr", st);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** Sets a terminal's size (TIOCSWINSZ). */
-    public static void setWindowSize(int fd, int rows, int cols) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            MemorySegment ws = a.allocate(8);
-            ws.set(ValueLayout.JAVA_SHORT, 0, (short) rows);
-            ws.set(ValueLayout.JAVA_SHORT, 2, (short) cols);
-            if ((int) IOCTL_PTR.invokeExact(st, fd, TIOCSWINSZ, ws) != 0) {
-                throw error("TIOCSWINSZ", st);
-            }
-        } catch (IOException e) {
-            throw e;
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -71,11 +71,11 @@ class LibcTest {
 
     @Test
     void aPtyHasASlaveDevice() throws Exception {
-        Libc.Pty pty = Libc.openPty();
+        Terminals.Pty pty = Terminals.openPty();
         try {
             assertThat(pty.slave()).startsWith("/dev/pts/");
             assertThat(Files.exists(Path.of(pty.slave()))).isTrue();
-            Libc.setWindowSize(pty.master(), 40, 100);
+            Terminals.setWindowSize(pty.master(), 40, 100);
         } finally {
             Libc.close(pty.master());
         }

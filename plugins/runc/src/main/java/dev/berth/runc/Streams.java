@@ -1,6 +1,7 @@
 package dev.berth.runc;
 
 import dev.berth.oci.Libc;
+import dev.berth.oci.Terminals;
 import dev.berth.spi.StreamingIo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,15 +55,15 @@ final class Streams {
     }
 
     private static int execTty(List<String> command, StreamingIo.Streams io) throws IOException, InterruptedException {
-        Libc.Pty pty = Libc.openPty();
+        Terminals.Pty pty = Terminals.openPty();
         try {
             // The runtime puts this terminal in raw mode once the container's own terminal is up; raw from the
             // start, input typed ahead of that is not echoed here as well as by the container's terminal.
-            Libc.makeRaw(pty.master());
+            Terminals.makeRaw(pty.master());
             // A size the client sent before the start applies from the start: runc copies it at once.
             StreamingIo.TerminalSize initial = io.resize().poll();
             if (initial != null) {
-                Libc.setWindowSize(pty.master(), initial.height(), initial.width());
+                Terminals.setWindowSize(pty.master(), initial.height(), initial.width());
             }
             java.io.File slave = new java.io.File(pty.slave());
             Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(slave))
@@ -73,7 +74,7 @@ final class Streams {
                     while (p.isAlive()) {
                         StreamingIo.TerminalSize size = io.resize().poll(200, TimeUnit.MILLISECONDS);
                         if (size != null) {
-                            Libc.setWindowSize(pty.master(), size.height(), size.width());
+                            Terminals.setWindowSize(pty.master(), size.height(), size.width());
                             Libc.kill(p.pid(), Libc.SIGWINCH); // runc copies the size into the container
                         }
                     }
