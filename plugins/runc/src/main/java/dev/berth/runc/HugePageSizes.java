@@ -19,6 +19,15 @@ final class HugePageSizes {
 
     private HugePageSizes() {}
 
+    /** This host's sizes, read once: the kernel and the processor fix them at boot. */
+    static Set<String> host() {
+        return OfHost.SIZES;
+    }
+
+    private static final class OfHost {
+        static final Set<String> SIZES = Set.copyOf(of(SYS));
+    }
+
     /** The sizes under {@code dir}; none when the kernel has no huge pages. */
     static Set<String> of(Path dir) {
         Set<String> sizes = new TreeSet<>();

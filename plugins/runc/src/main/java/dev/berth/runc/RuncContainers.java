@@ -88,7 +88,7 @@ final class RuncContainers implements LinuxBackend.Containers {
                     HandlerState.path(sb.hostnameFile()), sb.supplementalGroups(),
                     targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
             HugePageSizes.check("failed to create container \"" + id + "\"", spec.resources().hugepageLimits(),
-                    HugePageSizes.of(HugePageSizes.SYS));
+                    HugePageSizes.host());
             RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.of(id, spec,
                     state.options.privilegedWithoutHostDevices()));
             MountSources.ensure(id, spec.mounts());
@@ -269,7 +269,7 @@ final class RuncContainers implements LinuxBackend.Containers {
                     + "\": it has exited");
         }
         HugePageSizes.check("failed to update container \"" + containerId + "\"", resources.hugepageLimits(),
-                HugePageSizes.of(HugePageSizes.SYS));
+                HugePageSizes.host());
         Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
             Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));
