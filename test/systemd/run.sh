@@ -55,8 +55,23 @@ drop_unmounted_hierarchies() {
     rmdir "$d"
   done </proc/self/cgroup
 }
+# A run that was killed (the machine's session ended mid-critest, say) leaves the cgroups of its root's pods in the
+# host's hierarchies that the root's systemd does not manage (cpuset, freezer, hugetlb, cpuacct here): berth-*.scope
+# under test.slice or a kubepods slice. The checks below look for exactly those, and berth rightly leaves alone a
+# slice that existed before it, so a rerun would fail on what the killed run left. Remove them (rmdir removes only
+# a cgroup without processes or children), before the root boots and after it stops.
+remove_stale_cgroups() {
+  local d left=() removed=0
+  while IFS= read -r d; do
+    find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [ -d "$d" ]; then left+=("$d"); else removed=$((removed + 1)); fi
+  done < <(find /sys/fs/cgroup -mindepth 2 -type d \( -name test.slice -o -name kubepods.slice -o -name 'berth-*.scope' \) -prune -print 2>/dev/null)
+  [ "$removed" -eq 0 ] || echo "removed $removed cgroup trees a killed run left (test.slice, kubepods.slice, berth-*.scope)"
+  [ ${#left[@]} -eq 0 ] || echo "cgroups an earlier run left that hold processes: ${left[*]}" >&2
+}
 cleanup() {
   "$sr" stop "$suite" >/dev/null 2>&1 || true
+  remove_stale_cgroups
   restore_sys_fs_cgroup
   drop_unmounted_hierarchies
   ip link del berth0 2>/dev/null || true
@@ -96,6 +111,7 @@ kill_lost_root() {
 booted() { "$sr" boot "$suite" >>"$logs/root.log" 2>&1 && in_root true >/dev/null 2>&1; }
 "$sr" stop "$suite" >/dev/null 2>&1 || true
 kill_lost_root
+remove_stale_cgroups
 # A root left from an earlier run has been seen not to come up the first time (its systemd's state stays
 # unknown), and a boot can lose track of its systemd (above): stop it and boot once more before giving up.
 booted || { "$sr" stop "$suite" >>"$logs/root.log" 2>&1; kill_lost_root; booted; } \
