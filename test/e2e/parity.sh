@@ -7,9 +7,9 @@
 # host path is missing made a directory, a missing executable failing CreateContainer by name with nothing left, and
 # a privileged container refused in a pod not created privileged and given the host's devices in one that is
 # (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a container without a
-# security context in its pod's pid namespace, and a pod whose pause process was killed listed NotReady
-# (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a sandbox's end). Needs the
-# critest registry.
+# security context in its pod's pid namespace, no child of a container in a shared pid namespace left once it
+# ends, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
+# handler whose backend does not report a sandbox's end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -236,6 +236,22 @@ bare=$("${C[@]}" create "$sp" "$tmp/ctr-$n.json" "$(podfile "$sp")")
 "${C[@]}" start "$bare" >/dev/null
 expect "it sees the other container's process" "sleep 3601" \
   "$("${C[@]}" exec "$bare" ps -o args | grep -x 'sleep 3601' || true)"
+# The kernel kills what a container started only with its pid namespace's init: in a shared one, a container's
+# first process ending leaves its children running unless the runtime kills them (containerd's shim does).
+r=$((RANDOM * 32768 + RANDOM + 1000000))
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "parent-$n"}, "image": {"image": "$busybox"}, "command": ["sh", "-c", "sleep $r & sleep 3600"]}
+JSON
+pa=$("${C[@]}" create "$sp" "$tmp/ctr-$n.json" "$(podfile "$sp")")
+"${C[@]}" start "$pa" >/dev/null
+for _ in $(seq 1 100); do pgrep -x -f "sleep $r" >/dev/null && break; sleep 0.1; done
+"${C[@]}" stop -t 0 "$pa" >/dev/null
+expect "a stopped container's child in the pod's pid namespace is gone" "" "$(pgrep -x -f "sleep $r" || true)"
+r=$((r + 1))
+run_once "$sp" "$busybox" '{}' "[\"sh\", \"-c\", \"sleep $r & echo started\"]" >/dev/null
+for _ in $(seq 1 100); do pgrep -x -f "sleep $r" >/dev/null || break; sleep 0.1; done
+expect "the child of a container that ended by itself is gone" "" "$(pgrep -x -f "sleep $r" || true)"
 
 if [ "${PARITY_SANDBOX_END:-yes}" = yes ]; then
   echo "== a pod whose own process ended"

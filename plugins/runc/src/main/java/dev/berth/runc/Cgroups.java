@@ -262,6 +262,31 @@ final class Cgroups {
         return false;
     }
 
+    /**
+     * Whether {@code cgroup} or a cgroup below it holds a process, as the first hierarchy that has it says (a
+     * process is in every hierarchy). False when no hierarchy has it.
+     */
+    static boolean holdsProcesses(String cgroup) {
+        for (Hierarchy h : hierarchies()) {
+            Path d = h.mountPoint().resolve(relative(cgroup));
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            try (Stream<Path> s = Files.walk(d)) {
+                return s.filter(p -> p.getFileName().toString().equals("cgroup.procs")).anyMatch(p -> {
+                    try {
+                        return !SmallFiles.read(p, 64).isBlank();
+                    } catch (IOException e) {
+                        return false; // removed meanwhile
+                    }
+                });
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return true; // changing under the walk: let the caller look closer
+            }
+        }
+        return false;
+    }
+
     /** Removes {@code cgroup} and its children in every hierarchy; empty cgroups only. Returns what is left. */
     static List<Path> remove(String cgroup) {
         List<Path> left = new ArrayList<>();

@@ -217,6 +217,48 @@ final class ContainerProcesses {
         }
     }
 
+    /**
+     * After a container's first process ended: when the container has no pid namespace of its own (it joined its
+     * pod's or the node's), what that process started lives on, reparented, in the container's cgroup, holding its
+     * output open. containerd's shim kills those on the first process's exit; so does this, so that an exited
+     * container runs nothing. A container with its own pid namespace needs nothing: the kernel killed the rest
+     * with its init. Never throws.
+     */
+    void killRemaining(String id) {
+        ContainerRecord rec = state.containers.get(id);
+        String cgroup = rec == null || options.runsc() ? "" : state.cgroupOf(rec); // runsc's are in its sandbox
+        if (!cgroup.isEmpty() && !Cgroups.holdsProcesses(cgroup) || !sharesPidNamespace(state.bundle(id))) {
+            return;
+        }
+        ProcessRunner.Result r = cli.run(List.of("kill", "--all", id, "SIGKILL"));
+        if (!r.ok()) {
+            state.log.log(System.Logger.Level.DEBUG, "killing what container {0} left running: {1}", id,
+                    r.errorText());
+        }
+    }
+
+    /**
+     * Whether the bundle's spec runs its container in a pid namespace that is not its own: none asked for (the
+     * node's), or one joined by path (its pod's, or another container's). False when the spec cannot be read.
+     */
+    static boolean sharesPidNamespace(Path bundle) {
+        JsonNode namespaces;
+        try {
+            namespaces = CONFIG_READER.readTree(bundle.resolve("config.json").toFile()).path("linux").path("namespaces");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        if (!namespaces.isArray()) {
+            return false;
+        }
+        for (JsonNode n : namespaces) {
+            if ("pid".equals(n.path("type").asText())) {
+                return !n.path("path").asText("").isEmpty();
+            }
+        }
+        return true;
+    }
+
     /** The stop signal, then SIGKILL after {@code timeout}; returns once the process has exited. */
     void stopProcess(String verb, String id, String stopSignal, Duration timeout, long startedPid) {
         state.createdHere.remove(id);
@@ -236,6 +278,7 @@ final class ContainerProcesses {
                 }
                 return false;
             } : null).isPresent()) {
+                killRemaining(id);
                 return;
             }
         }
@@ -250,6 +293,7 @@ final class ContainerProcesses {
                         + (r.ok() ? "it did not exit after SIGKILL" : r.errorText()));
             }
         }
+        killRemaining(id);
     }
 
     /**

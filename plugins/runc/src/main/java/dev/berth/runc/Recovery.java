@@ -41,6 +41,17 @@ final class Recovery {
                 state.pauses.watch(rec.id(), rec.pausePid(), () -> PinnedPods.pauseProcessLives(rec));
             }
         }
+        // A container whose first process ended while berth was down may have left processes running in a pid
+        // namespace it shares (ContainerProcesses.killRemaining): they are killed now, off the start's path.
+        List<String> exited = state.containers.keySet().stream().filter(id -> processes.exit(id).isPresent())
+                .toList();
+        if (!exited.isEmpty()) {
+            Thread.ofVirtual().name("berth-runc-exited").start(() -> exited.forEach(id -> underLockIfKnown(id, () -> {
+                if (state.containers.containsKey(id)) {
+                    processes.killRemaining(id);
+                }
+            })));
+        }
         List<String> lost = new ArrayList<>();
         for (String id : sandboxIds) {
             if (!state.sandboxes.containsKey(id) || !Files.isDirectory(state.bundle(id))) {
@@ -131,6 +142,9 @@ final class Recovery {
      */
     void publishExit(String id) {
         underLockIfKnown(id, () -> {
+            if (state.containers.containsKey(id)) {
+                processes.killRemaining(id); // first: what is left holds the log's pipe open
+            }
             LogJoiner.awaitDone(state.bundle(id), ContainerProcesses.JOIN_WAIT);
             ContainerRecord rec = state.containers.get(id);
             if (rec != null) {

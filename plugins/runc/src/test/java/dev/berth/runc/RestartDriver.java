@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * A stand-in for the berth daemon in {@link RestartTest}: creates a pod (without a pause container, the default)
  * with a long-running container and one that exits with 5 a few seconds later, and a pod with a shared pid
- * namespace (its init a pause process) with a long-running container, prints the ids, then waits to be killed
- * with SIGKILL.
+ * namespace (its init a pause process) with a long-running container and one that ends a few seconds later,
+ * leaving a child running, prints the ids and the child's sleep time, then waits to be killed with SIGKILL.
  * Arguments: the backend's base directory, the rootfs, the runtime binary.
  */
 public final class RestartDriver {
@@ -47,7 +47,14 @@ public final class RestartDriver {
         backend.createContainer(Host.container(sharing, shared, rootfs, List.of("sleep", "3600"), null, null,
                 RuncBackendTest.SHARED_PID_CONTAINER));
         backend.startContainer(sharing);
-        System.out.println(sb + " " + running + " " + exiting + " " + shared + " " + sharing);
+        // And one that ends while berth is down, leaving a child in the pod's pid namespace.
+        String leaving = RuncBackendTest.newId();
+        String child = Long.toString(1_000_000 + ProcessHandle.current().pid());
+        backend.createContainer(Host.container(leaving, shared, rootfs, List.of("sh", "-c",
+                "sleep " + child + " & sleep 3"), null, null, RuncBackendTest.SHARED_PID_CONTAINER));
+        backend.startContainer(leaving);
+        System.out.println(sb + " " + running + " " + exiting + " " + shared + " " + sharing + " " + leaving + " "
+                + child);
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
     }

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * berth is killed with SIGKILL while a pod runs; a new backend over the same state directory takes over:
  * the running container is still running and stoppable, and the one that exited meanwhile shows its code and
- * has the line it wrote meanwhile in its log (conmon and berth-logjoin outlive berth).
+ * has the line it wrote meanwhile in its log (conmon and berth-logjoin outlive berth); what a container in a
+ * shared pid namespace left running when it ended meanwhile is killed.
  */
 class RestartTest {
     Path base;
@@ -75,15 +76,23 @@ class RestartTest {
         String exiting = ids[2];
         sharedSandbox = ids[3];
         String sharing = ids[4];
-        // conmon and the containers outlive the killed daemon; wait until the second container has exited.
-        Path exitFile = ctx.resolve("state/exits").resolve(exiting);
-        RuncBackendTest.await(() -> java.nio.file.Files.exists(exitFile), "exit file of the short container");
+        String leaving = ids[5];
+        String child = "sleep " + ids[6];
+        // conmon and the containers outlive the killed daemon; wait until the short containers have exited.
+        for (String id : List.of(exiting, leaving)) {
+            Path exitFile = ctx.resolve("state/exits").resolve(id);
+            RuncBackendTest.await(() -> java.nio.file.Files.exists(exitFile), "exit file of " + id);
+        }
+        assertThat(RuncBackendTest.running(child)).as("what the container that ended left running").isTrue();
 
         TestingBackendContext context = new TestingBackendContext("runc", ctx);
         backend = new RuncBackendFactory().create("runc", Map.of("binary", "runc"), context);
         Recoverable.Report report = ((Recoverable) backend).recover(List.of(sandbox, sharedSandbox),
                 List.of(running, exiting, sharing));
         assertThat(report.lost()).isEmpty();
+        // A container that ended while berth was down, in a pid namespace it shares: its child is killed now.
+        RuncBackendTest.await(() -> !RuncBackendTest.running(child), "the child of the container that ended to go");
+        assertThat(backend.containerStatus(leaving).state()).isEqualTo(ContainerStatus.State.EXITED);
 
         assertThat(backend.sandboxStatus(sandbox).state()).isEqualTo(SandboxStatus.State.READY);
         ContainerStatus exited = backend.containerStatus(exiting);

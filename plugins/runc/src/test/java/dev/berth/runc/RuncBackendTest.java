@@ -546,6 +546,52 @@ class RuncBackendTest {
                 .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")));
     }
 
+    /**
+     * A container in a pid namespace it shares (its pod's, or the node's) leaves no process running when its first
+     * process ends, stopped or by itself, as with containerd: the kernel kills a namespace's processes only with
+     * the namespace's init, so what the container started would otherwise live on, reparented, until its removal.
+     */
+    @Test
+    void aContainerInASharedPidNamespaceLeavesNoProcessWhenItEnds() throws Exception {
+        Namespaces hostPid = new Namespaces(NamespaceMode.POD, NamespaceMode.NODE, NamespaceMode.POD, "", null);
+        for (Namespaces ns : List.of(SHARED_PID, hostPid)) {
+            String sb = pod(new PodSecurity(ns, false, false, OptionalLong.empty(), OptionalLong.empty(), List.of(),
+                    null, null, null));
+            ContainerSecurity csec = new ContainerSecurity(List.of(), List.of(), false, ns, OptionalLong.empty(),
+                    OptionalLong.empty(), "", false, List.of(), false, List.of(), List.of(), null, null, null, null);
+            String pid = "pid " + ns.pid();
+            String child = "sleep 1" + ThreadLocalRandom.current().nextInt(100_000, 1_000_000);
+            String stopped = run(sb, List.of("sh", "-c", child + " & sleep 3600"), null, null, csec);
+            await(() -> running(child), "the container's child to run");
+            backend.stopContainer(stopped, Duration.ZERO);
+            assertThat(backend.containerStatus(stopped).state()).isEqualTo(ContainerStatus.State.EXITED);
+            assertThat(running(child)).as(pid + ": the child of a stopped container").isFalse();
+
+            String orphan = "sleep 1" + ThreadLocalRandom.current().nextInt(100_000, 1_000_000);
+            Path log = base.resolve("logs/orphan-" + ns.pid() + "/0.log");
+            String ended = run(sb, List.of("sh", "-c", orphan + " & echo started"), log, null, csec);
+            assertThat(awaitExit(ended).exitCode()).isZero();
+            await(() -> !running(orphan), pid + ": the child of a container that ended to be gone");
+            assertThat(Files.readAllLines(log).stream().map(l -> CriLog.parse(l).message())).containsExactly("started");
+        }
+    }
+
+    /** Whether a process with this command line runs on the host (the test's are unique). */
+    static boolean running(String commandLine) {
+        String wanted = commandLine.replace(' ', '\0') + "\0";
+        try (var procs = Files.list(Path.of("/proc"))) {
+            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).anyMatch(p -> {
+                try {
+                    return new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).equals(wanted);
+                } catch (java.io.IOException e) {
+                    return false; // gone meanwhile
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** A pause process killed from outside makes its pod NOTREADY, as a dead pause container does. */
     @Test
     void aPodWhosePauseProcessDiedIsNotReady() throws Exception {
