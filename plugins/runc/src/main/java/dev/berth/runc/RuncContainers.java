@@ -89,7 +89,8 @@ final class RuncContainers implements LinuxBackend.Containers {
                     targetPid, HandlerState.path(sb.shm()), HandlerState.path(sb.pins()));
             HugePageSizes.check("failed to create container \"" + id + "\"", spec.resources().hugepageLimits(),
                     HugePageSizes.host());
-            RuntimeSpec config = OciSpecs.container(spec, pod, state.host(), Devices.of(id, spec,
+            RuntimeSpec config = OciSpecs.container(withResources(spec, SwapLimits.apply(spec.resources(),
+                    SwapLimits.accounted())), pod, state.host(), Devices.of(id, spec,
                     state.options.privilegedWithoutHostDevices()));
             MountSources.ensure(id, spec.mounts());
             for (var m : spec.mounts()) {
@@ -270,6 +271,7 @@ final class RuncContainers implements LinuxBackend.Containers {
         }
         HugePageSizes.check("failed to update container \"" + containerId + "\"", resources.hugepageLimits(),
                 HugePageSizes.host());
+        resources = SwapLimits.apply(resources, SwapLimits.accounted());
         Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
             Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));
@@ -284,6 +286,17 @@ final class RuncContainers implements LinuxBackend.Containers {
         } finally {
             Conmon.deleteQuietly(file);
         }
+    }
+
+    /** {@code spec} with other resources; {@code spec} itself when they are the same. */
+    static ContainerSpec withResources(ContainerSpec spec, LinuxResources resources) {
+        if (resources == spec.resources()) {
+            return spec;
+        }
+        return new ContainerSpec(spec.id(), spec.sandboxId(), spec.name(), spec.attempt(), spec.image(),
+                spec.command(), spec.args(), spec.workingDir(), spec.env(), spec.mounts(), spec.devices(),
+                spec.labels(), spec.annotations(), spec.logPath(), spec.stdin(), spec.stdinOnce(), spec.tty(),
+                resources, spec.security(), spec.rootfs(), spec.raw());
     }
 
     /** CRIU through the runtime; see {@link Checkpoints}. */

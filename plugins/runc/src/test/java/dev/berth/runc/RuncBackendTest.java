@@ -357,6 +357,34 @@ class RuncBackendTest {
         assertThat(new String(r.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo(Long.toString(64L << 20));
     }
 
+    /**
+     * A memory limit without a swap limit keeps the container from swapping (swap limit = memory limit), at create
+     * and when an update raises the memory limit alone, as containerd's CRI does; where the host does not account
+     * swap, no swap limit is written and the container still runs.
+     */
+    @Test
+    void aMemoryLimitWithoutASwapLimitAllowsNoSwap() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "3600"), null, new LinuxResources(0, 0, 0, 200L << 20, 0, "", "",
+                Map.of(), Map.of(), 0), ContainerSecurity.DEFAULT);
+        Path memory = Cgroups.dir("memory", OciResources.cgroupsPath(false, "", sb, id));
+        assertThat(Cgroups.readLong(memory.resolve("memory.limit_in_bytes")).orElseThrow()).isEqualTo(200L << 20);
+        Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
+        if (SwapLimits.accounted()) {
+            assertThat(Cgroups.readLong(memsw).orElseThrow()).as("swap limit at create").isEqualTo(200L << 20);
+        }
+        backend.updateContainer(id, new LinuxResources(0, 0, 0, 400L << 20, 0, "", "", Map.of(), Map.of(), 0));
+        assertThat(Cgroups.readLong(memory.resolve("memory.limit_in_bytes")).orElseThrow()).isEqualTo(400L << 20);
+        if (SwapLimits.accounted()) {
+            assertThat(Cgroups.readLong(memsw).orElseThrow()).as("swap limit after the update").isEqualTo(400L << 20);
+        }
+        backend.updateContainer(id, new LinuxResources(0, 0, 0, 0, 0, "", "", Map.of(), Map.of(), 600L << 20));
+        if (SwapLimits.accounted()) {
+            assertThat(Cgroups.readLong(memsw).orElseThrow()).as("a swap limit asked for").isEqualTo(600L << 20);
+        }
+        assertThat(backend.containerStatus(id).state()).isEqualTo(ContainerStatus.State.RUNNING);
+    }
+
     @Test
     void whatTheNodeRefusesIsTheClientsErrorNotInternal() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);
