@@ -119,7 +119,11 @@ final class Devices {
         // glibc's major()/minor() for the 64-bit dev_t
         long major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL);
         long minor = (rdev & 0xff) | ((rdev >> 12) & ~0xffL);
+        // The node's owner too, as containerd and CRI-O copy it: a group-only device such as /dev/kvm (root:kvm,
+        // 0660) or a GPU's render node is for a container process in that group, not for root alone.
+        long uid = ((Number) Files.getAttribute(p, "unix:uid")).longValue();
+        long gid = ((Number) Files.getAttribute(p, "unix:gid")).longValue();
         return Optional.of(new SpecMapper.HostDevice(containerPath, p.toString(), type, major, minor, mode & 07777,
-                permissions));
+                permissions, uid, gid));
     }
 }

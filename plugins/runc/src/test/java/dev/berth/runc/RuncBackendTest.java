@@ -957,6 +957,31 @@ class RuncBackendTest {
                 .split("\\s+"))).doesNotContainAnyElementsOf(extra);
     }
 
+    /**
+     * A device node in the container has the host node's owner, as containerd and CRI-O give it: a device only
+     * a group may use (root:kvm 0660, a GPU's render node) is then usable by a container process in that group.
+     */
+    @Test
+    void aDeviceKeepsItsOwnerFromTheHost() throws Exception {
+        Path node = base.resolve("devices/owned");
+        Files.createDirectories(node.getParent());
+        Files.deleteIfExists(node);
+        assertThat(new ProcessBuilder("mknod", "-m", "0660", node.toString(), "c", "1", "3").start().waitFor())
+                .isZero();
+        Files.setAttribute(node, "unix:uid", 1234);
+        Files.setAttribute(node, "unix:gid", 5678);
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = newId();
+        ContainerSpec c = Host.container(id, sb, rootfs, List.of("sleep", "3600"), null, null,
+                ContainerSecurity.DEFAULT);
+        backend.createContainer(new ContainerSpec(id, sb, c.name(), 0, c.image(), List.of(), List.of(), "",
+                List.of(), List.of(), List.of(new dev.berth.spi.DeviceSpec("/dev/owned", node.toString(), "rw")),
+                Map.of(), Map.of(), "", false, false, false, null, null, c.rootfs(), null));
+        backend.startContainer(id);
+        assertThat(stdout(backend.execSync(id, List.of("stat", "-c", "%u:%g %a", "/dev/owned"),
+                Duration.ofSeconds(20))).strip()).isEqualTo("1234:5678 660");
+    }
+
     @Test
     void typedAheadInputIsEchoedOnceByTheContainersTerminal() throws Exception {
         String sb = pod(PodSecurity.DEFAULT);

@@ -190,9 +190,15 @@ public final class SpecMapper {
         }
     }
 
-    /** A host device resolved to its node numbers ({@code type} is {@code c} or {@code b}). */
+    /** A host device resolved to its node numbers ({@code type} is {@code c} or {@code b}) and its owner. */
     public record HostDevice(String containerPath, String hostPath, String type, long major, long minor,
-                             int fileMode, String permissions) {}
+                             int fileMode, String permissions, long uid, long gid) {
+        /** A device node owned by root. */
+        public HostDevice(String containerPath, String hostPath, String type, long major, long minor, int fileMode,
+                          String permissions) {
+            this(containerPath, hostPath, type, major, minor, fileMode, permissions, 0, 0);
+        }
+    }
 
     /** The pod's reference as containers see it, from its spec and the pause process's pid. */
     public static PodRef podRef(SandboxSpec s, long pid) {
@@ -302,7 +308,8 @@ public final class SpecMapper {
 
         List<RuntimeSpec.Device> devs = new ArrayList<>();
         for (HostDevice d : devices) {
-            devs.add(new RuntimeSpec.Device(d.containerPath(), d.type(), d.major(), d.minor(), d.fileMode(), 0L, 0L));
+            devs.add(new RuntimeSpec.Device(d.containerPath(), d.type(), d.major(), d.minor(), d.fileMode(), d.uid(),
+                    d.gid()));
         }
         Seccomp seccomp = sec.privileged() ? null : switch (sec.seccomp().type()) {
             case RUNTIME_DEFAULT -> seccomp(SeccompProfiles.runtimeDefault(caps));
