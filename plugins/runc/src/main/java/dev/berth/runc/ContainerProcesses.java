@@ -226,7 +226,10 @@ final class ContainerProcesses {
      */
     void killRemaining(String id) {
         ContainerRecord rec = state.containers.get(id);
-        String cgroup = rec == null || options.runsc() ? "" : state.cgroupOf(rec); // runsc's are in its sandbox
+        if (rec == null) {
+            return; // a pod's pause container: nothing of its own starts processes
+        }
+        String cgroup = options.runsc() ? "" : state.cgroupOf(rec); // runsc's processes are in its sandbox
         if (!cgroup.isEmpty() && !Cgroups.holdsProcesses(cgroup) || !sharesPidNamespace(state.bundle(id))) {
             return;
         }
