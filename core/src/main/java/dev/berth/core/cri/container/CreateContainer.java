@@ -21,7 +21,9 @@ import io.grpc.MethodDescriptor;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * CreateContainer creates a container in a ready pod, on the pod's handler. Rolls back in reverse order:
@@ -61,6 +63,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                     + "\" is not ready");
         }
         requirePrivilegedPod(config, sandbox);
+        refuseCdiDevices(config);
         Handler handler = cri.dispatcher().forSandbox(sandbox);
         ctx.handler(handler);
         String id = CriRuntime.newId();
@@ -113,6 +116,28 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                     + "\" was not created privileged (linux.security_context.privileged)");
         }
     }
+
+    /**
+     * CDI devices (the {@code CDI_devices} field, which Kubernetes' dynamic resource allocation fills, and the
+     * {@code cdi.k8s.io/} annotations of device plugins) are not injected by berth yet. A container that asks for
+     * them is refused, naming them, rather than run without its devices.
+     */
+    static void refuseCdiDevices(ContainerConfig config) {
+        List<String> asked = new ArrayList<>();
+        config.getCDIDevicesList().forEach(d -> asked.add(d.getName()));
+        config.getAnnotationsMap().forEach((k, v) -> {
+            if (k.startsWith(CDI_ANNOTATION_PREFIX)) {
+                asked.add(v);
+            }
+        });
+        if (!asked.isEmpty()) {
+            throw BackendException.unimplemented("container \"" + config.getMetadata().getName()
+                    + "\" asks for CDI devices " + asked + ", but berth does not inject CDI (Container Device "
+                    + "Interface) devices yet");
+        }
+    }
+
+    private static final String CDI_ANNOTATION_PREFIX = "cdi.k8s.io/";
 
     /**
      * The absolute log path: the pod's log directory joined with the container's relative log path. CRI defines
