@@ -46,11 +46,8 @@ final class Recovery {
         List<String> exited = state.containers.keySet().stream().filter(id -> processes.exit(id).isPresent())
                 .toList();
         if (!exited.isEmpty()) {
-            Thread.ofVirtual().name("berth-runc-exited").start(() -> exited.forEach(id -> underLockIfKnown(id, () -> {
-                if (state.containers.containsKey(id)) {
-                    processes.killRemaining(id);
-                }
-            })));
+            Thread.ofVirtual().name("berth-runc-exited").start(() -> exited.forEach(id -> underLockIfKnown(id,
+                    () -> processes.killRemaining(id))));
         }
         List<String> lost = new ArrayList<>();
         for (String id : sandboxIds) {
@@ -142,9 +139,7 @@ final class Recovery {
      */
     void publishExit(String id) {
         underLockIfKnown(id, () -> {
-            if (state.containers.containsKey(id)) {
-                processes.killRemaining(id); // first: what is left holds the log's pipe open
-            }
+            processes.killRemaining(id); // first: what is left holds the log's pipe open
             LogJoiner.awaitDone(state.bundle(id), ContainerProcesses.JOIN_WAIT);
             ContainerRecord rec = state.containers.get(id);
             if (rec != null) {
