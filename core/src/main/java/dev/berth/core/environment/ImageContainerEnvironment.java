@@ -8,6 +8,7 @@ import dev.berth.core.image.ImageService;
 import dev.berth.core.image.WritableLayerUsage;
 import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.Mount;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ImageConfig;
 import dev.berth.spi.MountSpec;
@@ -40,6 +41,7 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
         List<MountSpec> rootfs = images.prepareRootfs(containerId, image.id());
         undo.push(new RunPodSandbox.Undo("release the container root file system",
                 () -> images.releaseRootfs(containerId)));
+        images.ensureImageVolumes(containerId, config.getMountsList().stream().map(Mount::getContainerPath).toList());
         String asked = askedFor(config);
         return new Prepared(imageConfig, image.id(), rootfs, containerId, image.reportedName(asked),
                 image.reportedRef(asked));

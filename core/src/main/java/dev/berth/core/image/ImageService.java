@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * ends up using them. Unverified downloads never stay. {@link #remove} collects right away when no pull is running.
  */
 public final class ImageService implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ImageService.class.getName());
     private final Metrics metrics;
     private final ImageStore store;
     private final ImageGc gc;
@@ -238,6 +239,27 @@ public final class ImageService implements AutoCloseable {
      */
     public List<MountSpec> prepareRootfs(String key, String imageRefOrId) {
         return rootfs.prepareRootfs(key, imageRefOrId);
+    }
+
+    /**
+     * Makes the volumes the image declares directories in a prepared container's writable layer where the image's
+     * layers lack them, except those the request's own mounts cover; the paths made, symbolic links resolved.
+     * A volume that is a file in the image is skipped and logged.
+     */
+    public List<String> ensureImageVolumes(String key, java.util.Collection<String> coveredPaths) {
+        List<String> made = new java.util.ArrayList<>();
+        for (ImageVolumes.Outcome o : rootfs.ensureImageVolumes(key, coveredPaths)) {
+            switch (o.result()) {
+                case CREATED -> made.add(o.path());
+                case NOT_A_DIRECTORY, TOO_MANY_LINKS -> LOG.log(System.Logger.Level.WARNING, "the image of container "
+                        + "{0} declares the volume {1}, which it cannot have as a directory ({2} at {3}); left as "
+                        + "the image has it", key, o.volume(), o.result() == ImageVolumes.Result.NOT_A_DIRECTORY
+                        ? "not a directory" : "too many symbolic links", o.path());
+                default -> {
+                }
+            }
+        }
+        return made;
     }
 
     /** The keys of every prepared root file system, for reconciling with the records after a restart. */

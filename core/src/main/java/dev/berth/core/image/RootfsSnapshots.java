@@ -132,6 +132,45 @@ final class RootfsSnapshots implements AutoCloseable {
         return List.of(new MountSpec("overlay", "overlay", "", options));
     }
 
+    /**
+     * Makes the image's declared volumes directories in the container's writable layer where its layers lack them
+     * ({@link ImageVolumes}); before the backend mounts the root file system. A Windows container's are the
+     * backend's.
+     *
+     * @param covered the container paths of the request's own mounts
+     * @return what became of each volume the image declares
+     */
+    List<ImageVolumes.Outcome> ensureImageVolumes(String key, java.util.Collection<String> covered) {
+        record Found(ContainerMeta container, ImageMeta image) {
+        }
+        Found f = store.withLock(() -> {
+            ContainerMeta c = store.containers.get(key);
+            return c == null ? null : new Found(c, store.images.get(c.imageId()));
+        });
+        if (f == null) {
+            throw new BackendException(Kind.NOT_FOUND, "no root file system \"" + key + "\" is prepared");
+        }
+        if (f.image() == null || f.image().windows()) {
+            return List.of();
+        }
+        byte[] config = store.content.readOrEmpty(f.image().configDigest());
+        if (!new String(config, java.nio.charset.StandardCharsets.ISO_8859_1).contains("\"Volumes\"")) {
+            return List.of(); // most images declare none: no parse
+        }
+        List<String> volumes = ImageVolumes.declared(Metadata.parseObject(config,
+                "config of image \"" + f.image().id() + "\"").path("config"));
+        if (volumes.isEmpty()) {
+            return List.of();
+        }
+        List<Path> lowers = f.container().lowers().stream().map(store::snapshotFs).toList();
+        try {
+            return ImageVolumes.ensure(store.snapshotFs(f.container().snapshot()), lowers, volumes, covered);
+        } catch (IOException e) {
+            throw new BackendException(Kind.INTERNAL, "failed to make the image's volumes in the root file system of "
+                    + "\"" + key + "\": " + e.getMessage(), e);
+        }
+    }
+
     /** A Windows image's layers as the backend gets them, base first; FAILED_PRECONDITION when a blob is gone. */
     private List<WindowsLayers.Layer> windowsLayers(String key, ImageMeta image) {
         List<WindowsLayers.Layer> out = new ArrayList<>();
