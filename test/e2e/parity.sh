@@ -8,7 +8,7 @@
 # a privileged container refused in a pod not created privileged and given the host's devices in one that is
 # (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a container without a
 # security context in its pod's pid namespace, no child of a container in a shared pid namespace left once it
-# ends, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
+# ends, a stop with a shorter timeout not held up by one that waits, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
 # handler whose backend does not report a sandbox's end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
@@ -252,6 +252,35 @@ r=$((r + 1))
 run_once "$sp" "$busybox" '{}' "[\"sh\", \"-c\", \"sleep $r & echo started\"]" >/dev/null
 for _ in $(seq 1 100); do pgrep -x -f "sleep $r" >/dev/null || break; sleep 0.1; done
 expect "the child of a container that ended by itself is gone" "" "$(pgrep -x -f "sleep $r" || true)"
+
+echo "== a stop with a shorter timeout while another stop waits"
+# The kubelet sends a second StopContainer with a shorter grace period when a pod's deletion is forced: it must kill
+# the container at its own deadline, not wait behind the first stop's (containerd and CRI-O do so).
+n=$(next)
+cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "stubborn-$n"}, "image": {"image": "$busybox"},
+ "command": ["sh", "-c", "trap 'echo TERM' TERM; while true; do sleep 1; done"]}
+JSON
+st=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")")
+"${C[@]}" start "$st" >/dev/null
+"${C[@]}" --timeout 200s stop -t 120 "$st" >/dev/null 2>&1 &
+first=$!
+sleep 1
+began=$(date +%s)
+"${C[@]}" stop -t 2 "$st" >/dev/null
+took=$(($(date +%s) - began))
+checks=$((checks + 1))
+if [ "$took" -lt 30 ]; then
+  echo "ok   a stop with a 2 s timeout returns while a stop with a 120 s timeout waits (after ${took} s)"
+else
+  echo "FAIL a stop with a 2 s timeout took ${took} s while a stop with a 120 s timeout waited"
+  failures=$((failures + 1))
+fi
+expect "the container has exited" CONTAINER_EXITED \
+  "$("${C[@]}" inspect -o go-template --template '{{.status.state}}' "$st")"
+for _ in $(seq 1 300); do kill -0 "$first" 2>/dev/null || break; sleep 0.1; done
+expect "the first stop has returned too" gone "$(kill -0 "$first" 2>/dev/null && echo waiting || echo gone)"
+wait "$first" 2>/dev/null || true
 
 if [ "${PARITY_SANDBOX_END:-yes}" = yes ]; then
   echo "== a pod whose own process ended"

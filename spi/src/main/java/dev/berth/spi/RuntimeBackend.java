@@ -125,6 +125,11 @@ public interface RuntimeBackend extends AutoCloseable {
      * Stops a container: its stop signal, then SIGKILL after {@code timeout} (zero means kill at once).
      * Idempotent: stopping an exited or unknown container succeeds. The container stays known (EXITED) until
      * removed.
+     *
+     * <p>Core does not serialise stops: the kubelet sends a second stop with a shorter timeout when a pod's
+     * deletion is forced. A stop waiting out its grace period must not hold up other calls for the container: a
+     * later stop kills it at that stop's own deadline, a remove kills it at once, and every waiting stop then
+     * returns. A later stop need not send the stop signal again.
      */
     void stopContainer(String containerId, Duration timeout);
 

@@ -103,6 +103,70 @@ final class ContractChecks {
                 () -> r.backend().containerStatus(id));
     }
 
+    /** The grace period of the first stop in the two checks below: far longer than either waits for anything. */
+    static final Duration LONG_GRACE = Duration.ofSeconds(100);
+    /** How long the calls after it may take: well inside {@link #LONG_GRACE}. */
+    static final Duration BOUND = Duration.ofSeconds(30);
+
+    static void containerStopShortened(ContractSuite.Run r) throws Exception {
+        String sb = r.runSandbox();
+        String id = r.runContainer(sb);
+        java.util.concurrent.CompletableFuture<Throwable> first = waitingStop(r, id);
+        Instant t0 = Instant.now();
+        call("stopContainer with a 1 s timeout while a stop with a " + LONG_GRACE.toSeconds() + " s timeout waits",
+                () -> r.backend().stopContainer(id, Duration.ofSeconds(1)));
+        Duration took = Duration.between(t0, Instant.now());
+        expect(took.compareTo(BOUND) < 0, "a stop with a 1 s timeout returned after " + took.toSeconds() + " s while "
+                + "a stop with a " + LONG_GRACE.toSeconds() + " s timeout waited: a stop must not wait behind "
+                + "another's grace period");
+        expectContainer(r, id, ContainerStatus.State.EXITED, "after the stop with the shorter timeout");
+        expectReturned(first, "the stop with the " + LONG_GRACE.toSeconds() + " s timeout, once the container "
+                + "had exited,");
+    }
+
+    static void containerRemoveDuringStop(ContractSuite.Run r) throws Exception {
+        String sb = r.runSandbox();
+        String id = r.runContainer(sb);
+        java.util.concurrent.CompletableFuture<Throwable> first = waitingStop(r, id);
+        Instant t0 = Instant.now();
+        call("removeContainer while a stop with a " + LONG_GRACE.toSeconds() + " s timeout waits",
+                () -> r.backend().removeContainer(id));
+        Duration took = Duration.between(t0, Instant.now());
+        expect(took.compareTo(BOUND) < 0, "removeContainer returned after " + took.toSeconds() + " s while a stop "
+                + "with a " + LONG_GRACE.toSeconds() + " s timeout waited: a remove kills the container at once");
+        expectKind(BackendException.Kind.NOT_FOUND, "containerStatus after removeContainer",
+                () -> r.backend().containerStatus(id));
+        expectReturned(first, "the stop with the " + LONG_GRACE.toSeconds() + " s timeout, once the container "
+                + "was removed,");
+    }
+
+    /** A stop with {@link #LONG_GRACE} on a thread of its own, given half a second to send its stop signal. */
+    private static java.util.concurrent.CompletableFuture<Throwable> waitingStop(ContractSuite.Run r, String id)
+            throws InterruptedException {
+        java.util.concurrent.CompletableFuture<Throwable> done = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("tck-waiting-stop").start(() -> {
+            try {
+                r.backend().stopContainer(id, LONG_GRACE);
+                done.complete(null);
+            } catch (Throwable e) {
+                done.complete(e);
+            }
+        });
+        Thread.sleep(500);
+        return done;
+    }
+
+    private static void expectReturned(java.util.concurrent.CompletableFuture<Throwable> stop, String what)
+            throws Exception {
+        Throwable t;
+        try {
+            t = stop.get(BOUND.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ContractSuite.Failure(what + " had not returned " + BOUND.toSeconds() + " s later");
+        }
+        expect(t == null, what + " " + (t == null ? "" : describe(t)));
+    }
+
     static void containerStopEvent(ContractSuite.Run r) throws InterruptedException {
         if (r.fixture().publishedEvents().isEmpty()) {
             throw new ContractSuite.Skip("the fixture does not expose the events the backend publishes");

@@ -98,6 +98,10 @@ public final class ContractSuite {
                         ContractChecks::containerStopRemoveIdempotent),
                 new Check("container-remove-running", "removing a running container stops it; it is NOT_FOUND after",
                         ContractChecks::containerRemoveRunning),
+                new Check("container-stop-shortened", "a stop with a shorter timeout kills a container that another "
+                        + "stop is still giving its grace period, and both return", ContractChecks::containerStopShortened),
+                new Check("container-remove-during-stop", "removing a container while a stop gives it a grace period "
+                        + "kills it at once, and the stop returns", ContractChecks::containerRemoveDuringStop),
                 new Check("container-stop-event", "a container's exit is published once as a STOPPED event",
                         ContractChecks::containerStopEvent),
                 new Check("sandbox-stop-stops-containers", "stopping a sandbox stops its running containers",

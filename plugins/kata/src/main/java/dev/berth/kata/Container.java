@@ -22,6 +22,8 @@ final class Container {
     volatile Instant lostAt;
     /** The exit the shim reported (its event, or a State that found the task stopped), kept for after the shim. */
     volatile Exit exit;
+    /** Set while a stop that sent the stop signal waits out its grace period: a later stop does not send it again. */
+    final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Set, under {@code props}' monitor, once the bundle is being deleted: nothing is written to it after that. */
     private boolean discarded;

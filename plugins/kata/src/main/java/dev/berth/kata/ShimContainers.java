@@ -168,11 +168,83 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
         if (pod == null) {
             return;
         }
+        int signal = Integer.parseInt(c.props.getProperty("stopSignal", "15"));
+        // The grace period is waited out without the pod's lock: the pod's other containers, a stop with a shorter
+        // timeout and a remove go ahead meanwhile. A stop that finds another's signal sent does not send it again.
+        boolean graceful = !timeout.isZero() && signal != Signals.SIGKILL;
+        boolean sent = false;
+        try {
+            if (graceful) {
+                pod.lock.lock();
+                try {
+                    graceful = running(pod, containerId);
+                    if (graceful && c.signalled.compareAndSet(false, true)) {
+                        sent = true;
+                        signal(pod, containerId, signal);
+                    }
+                } finally {
+                    pod.lock.unlock();
+                }
+            }
+            if (graceful && exitsWithin(pod, containerId, timeout)) {
+                return;
+            }
+        } finally {
+            if (sent) {
+                c.signalled.set(false);
+            }
+        }
         pod.lock.lock();
         try {
-            killAndWait(pod, containerId, timeout, Integer.parseInt(c.props.getProperty("stopSignal", "15")));
+            killAndWait(pod, containerId, Duration.ZERO, signal);
         } finally {
             pod.lock.unlock();
+        }
+    }
+
+    /** Whether the container's task runs (not stopped, and its shim answers). */
+    private boolean running(Pod pod, String id) {
+        TaskClient t = pod.task;
+        if (t == null || !t.isOpen() || pod.lost != null) {
+            return false;
+        }
+        try {
+            return t.state(id, "", QUICK).getStatus() != Status.STOPPED;
+        } catch (TtrpcException e) {
+            if (e.is(TtrpcException.NOT_FOUND) || e.is(TtrpcException.UNAVAILABLE)) {
+                return false;
+            }
+            throw e.toBackend("stop container", id);
+        }
+    }
+
+    private void signal(Pod pod, String id, int signal) {
+        try {
+            pod.task.kill(id, "", signal, false, options.stopTimeout());
+        } catch (TtrpcException e) {
+            if (!e.is(TtrpcException.NOT_FOUND) && !e.is(TtrpcException.UNAVAILABLE)) {
+                throw e.toBackend("stop container", id);
+            }
+        }
+    }
+
+    /** Waits up to {@code grace} for the task's exit; true once it has exited (or is gone with its shim). */
+    private static boolean exitsWithin(Pod pod, String id, Duration grace) {
+        TaskClient t = pod.task;
+        if (t == null || !t.isOpen()) {
+            return true;
+        }
+        try {
+            t.await(id, "", grace);
+            return true;
+        } catch (TtrpcException e) {
+            if (e.is(TtrpcException.DEADLINE_EXCEEDED)) {
+                return false;
+            }
+            if (e.is(TtrpcException.NOT_FOUND) || e.is(TtrpcException.UNAVAILABLE)) {
+                return true;
+            }
+            throw e.toBackend("stop container", id);
         }
     }
 

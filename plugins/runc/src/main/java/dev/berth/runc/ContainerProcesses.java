@@ -41,6 +41,8 @@ final class ContainerProcesses {
     private final HandlerState state;
     private final RuncOptions options;
     private final RuntimeCli cli;
+    /** Containers whose stop signal a stop has sent and is waiting out its grace period for. */
+    private final java.util.Set<String> signalled = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     ContainerProcesses(HandlerState state) {
         this.state = state;
@@ -264,26 +266,75 @@ final class ContainerProcesses {
 
     /** The stop signal, then SIGKILL after {@code timeout}; returns once the process has exited. */
     void stopProcess(String verb, String id, String stopSignal, Duration timeout, long startedPid) {
-        state.createdHere.remove(id);
-        ContainerStatus st = processStatus(id, null, null, null, startedPid);
-        if (st.state() == ContainerStatus.State.EXITED) {
+        Grace grace = timeout.toMillis() > 0 ? signalStop(id, stopSignal, startedPid) : null;
+        if (grace != null && awaitGrace(id, timeout, grace)) {
+            killRemaining(id);
             return;
         }
-        if (st.state() == ContainerStatus.State.RUNNING && timeout.toMillis() > 0) {
-            String sig = stopSignal == null || stopSignal.isEmpty() ? "SIGTERM" : stopSignal;
-            int number = LateHandlers.number(sig);
+        kill(verb, id, startedPid);
+    }
+
+    /**
+     * A stop signal on its way: what the wait of the stop that sent it needs, or, for a stop that found another's
+     * signal already sent, nothing to resend.
+     */
+    record Grace(long pid, String signal, int number, boolean dropped, boolean sent) {
+    }
+
+    /**
+     * The first half of a graceful stop, under the container's lock: the container's stop signal, unless a stop
+     * waiting out its own grace period has sent it already (a later stop, typically with a shorter timeout, then
+     * only waits: an application may take a second SIGTERM as "stop now"). Null when there is nothing to wait for:
+     * the container has exited or is not running.
+     */
+    Grace signalStop(String id, String stopSignal, long startedPid) {
+        state.createdHere.remove(id);
+        ContainerStatus st = processStatus(id, null, null, null, startedPid);
+        if (st.state() != ContainerStatus.State.RUNNING) {
+            return null;
+        }
+        String sig = stopSignal == null || stopSignal.isEmpty() ? "SIGTERM" : stopSignal;
+        int number = LateHandlers.number(sig);
+        if (!signalled.add(id)) {
+            return new Grace(st.pid(), sig, number, false, false);
+        }
+        try {
             boolean dropped = LateHandlers.dropped(st.pid(), number);
             cli.run(List.of("kill", id, sig));
-            if (awaitExit(id, timeout, dropped ? () -> {
-                if (LateHandlers.catches(st.pid(), number)) {
-                    cli.run(List.of("kill", id, sig)); // the first one came before its handler: dropped
+            return new Grace(st.pid(), sig, number, dropped, true);
+        } catch (RuntimeException e) {
+            signalled.remove(id);
+            throw e;
+        }
+    }
+
+    /**
+     * The second half, without the container's lock, so that a stop with a shorter timeout, or a remove, is not held
+     * up by this one's grace period: waits until the container has exited or {@code timeout} has passed. True once
+     * it has exited.
+     */
+    boolean awaitGrace(String id, Duration timeout, Grace grace) {
+        try {
+            return awaitExit(id, timeout, grace.sent() && grace.dropped() ? () -> {
+                if (LateHandlers.catches(grace.pid(), grace.number())) {
+                    cli.run(List.of("kill", id, grace.signal())); // the first came before its handler: dropped
                     return true;
                 }
                 return false;
-            } : null).isPresent()) {
-                killRemaining(id);
-                return;
+            } : null).isPresent();
+        } finally {
+            if (grace.sent()) {
+                signalled.remove(id);
             }
+        }
+    }
+
+    /** The end of every stop, under the container's lock: SIGKILL unless it has exited, then what it left. */
+    void kill(String verb, String id, long startedPid) {
+        ContainerStatus st = processStatus(id, null, null, null, startedPid);
+        if (st.state() == ContainerStatus.State.EXITED) {
+            killRemaining(id);
+            return;
         }
         ProcessRunner.Result r = cli.run(List.of("kill", id, "SIGKILL"));
         if (!r.ok() && neverStarted(verb, id)) {

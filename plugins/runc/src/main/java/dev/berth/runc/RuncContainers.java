@@ -207,11 +207,28 @@ final class RuncContainers implements LinuxBackend.Containers {
         if (lock == null) {
             return; // removed meanwhile
         }
+        // The grace period is waited out without the lock: a stop with a shorter timeout, or a remove, goes ahead.
+        ContainerProcesses.Grace grace = null;
+        lock.lock();
+        try {
+            ContainerRecord current = state.containers.get(containerId);
+            if (current == null) {
+                return;
+            }
+            if (timeout.toMillis() > 0) {
+                grace = processes.signalStop(containerId, current.stopSignal(), current.startedPid());
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (grace != null) {
+            processes.awaitGrace(containerId, timeout, grace);
+        }
         lock.lock();
         try {
             ContainerRecord current = state.containers.get(containerId);
             if (current != null) {
-                processes.stopProcess("stop container", containerId, current.stopSignal(), timeout, current.startedPid());
+                processes.kill("stop container", containerId, current.startedPid());
             }
         } finally {
             lock.unlock();

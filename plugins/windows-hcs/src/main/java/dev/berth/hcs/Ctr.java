@@ -32,6 +32,8 @@ final class Ctr {
     /** The container's log relay process, when one writes its log (found again after a restart). */
     volatile RelayRecord relay;
     final AtomicBoolean exitSeen = new AtomicBoolean();
+    /** Set while a stop that sent CTRL_SHUTDOWN waits out its grace period: a later stop does not send it again. */
+    final AtomicBoolean signalled = new AtomicBoolean();
     /** Counted down once {@code HcsInit.onExit} has recorded the exit (its file written, the state EXITED). */
     final java.util.concurrent.CountDownLatch exitRecorded = new java.util.concurrent.CountDownLatch(1);
 

@@ -168,6 +168,25 @@ final class HcsContainers {
         if (c == null) {
             return;
         }
+        // The grace period is waited out without the container's lock: a stop with a shorter timeout, or a remove,
+        // goes ahead meanwhile. A stop that finds another's CTRL_SHUTDOWN sent does not send it again.
+        Duration left = timeout;
+        HcsProcess running = c.init;
+        if (running != null && !timeout.isZero() && c.state == ContainerStatus.State.RUNNING && !c.exitSeen.get()) {
+            boolean sent = c.signalled.compareAndSet(false, true);
+            try {
+                if (!sent || running.signal(Schema.SignalOptions.CTRL_SHUTDOWN)) {
+                    running.awaitExit(timeout);
+                }
+            } catch (HcsException e) {
+                throw backend("failed to stop container \"" + containerId + "\"", e);
+            } finally {
+                if (sent) {
+                    c.signalled.set(false);
+                }
+            }
+            left = Duration.ZERO; // what is left: terminate, under the lock
+        }
         c.lock.lock();
         try {
             if (c.state == ContainerStatus.State.CREATED) {
@@ -178,7 +197,7 @@ final class HcsContainers {
             }
             HcsProcess process = c.init;
             if (process != null && !c.exitSeen.get()) {
-                Integer code = process.stop(timeout);
+                Integer code = process.stop(left);
                 if (code != null) {
                     init.onExit(c, code);
                 }

@@ -103,6 +103,43 @@ class HcsBackendTest {
     }
 
     @Test
+    void aStopWaitingOutItsGracePeriodHoldsUpNeitherAShorterStopNorARemove() throws Exception {
+        Fixtures.Rig rig = new Fixtures.Rig(dir);
+        HcsBackend b = rig.backend(Map.of("shutdown_timeout_seconds", 1));
+        b.createSandbox(Fixtures.sandbox(POD));
+        b.startSandbox(POD);
+        rig.hcs.ignoreCtrlShutdown = true;
+        for (boolean remove : new boolean[] {false, true}) {
+            String ctr = (remove ? "4" : "3").repeat(64);
+            b.createContainer(Fixtures.container(ctr, POD, Fixtures.PING, ""));
+            b.startContainer(ctr);
+            rig.hcs.clearCalls();
+            var first = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> b.stopContainer(ctr, Duration.ofSeconds(100)));
+            await(() -> rig.hcs.callNames().contains("HcsSignalProcess"), "the first stop's CtrlShutdown");
+            var second = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                if (remove) {
+                    b.removeContainer(ctr);
+                } else {
+                    b.stopContainer(ctr, Duration.ofMillis(300));
+                }
+            });
+            // both return long before the first stop's 100 s are over
+            second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(rig.hcs.callNames()).as("CtrlShutdown is sent once")
+                    .filteredOn("HcsSignalProcess"::equals).hasSize(1);
+            if (!remove) {
+                assertThat(b.containerStatus(ctr).state()).isEqualTo(ContainerStatus.State.EXITED);
+                b.removeContainer(ctr);
+            }
+        }
+        b.removeSandbox(POD);
+        b.close();
+        assertThat(rig.hcs.violations()).isEmpty();
+    }
+
+    @Test
     void theInitsOutputGoesToTheCriLogAndItsExitCodeToTheStatus() throws Exception {
         Fixtures.Rig rig = new Fixtures.Rig(dir);
         HcsBackend b = rig.backend(Map.of());

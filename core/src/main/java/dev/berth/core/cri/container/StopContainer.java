@@ -44,8 +44,9 @@ public final class StopContainer implements UnaryRpc<StopContainerRequest, StopC
         ctx.container(c.id()).pod(c.sandboxId());
         Handler h = cri.handlerOf(c);
         ctx.handler(h);
-        var lock = cri.lockFor(c.id());
-        lock.lock();
+        // Not under the container's lock: a stop waits out the grace period, and meanwhile a stop with a shorter
+        // timeout (the kubelet's, when a pod's deletion is forced) must be able to kill the container, and a remove
+        // to go ahead. The backend orders what it must (RuntimeBackend#stopContainer).
         try {
             // A container its backend does not know has nothing to stop (Stop is idempotent); Remove cleans it up.
             h.backend().stopContainer(c.id(), Duration.ofSeconds(req.getTimeout()));
@@ -55,7 +56,6 @@ public final class StopContainer implements UnaryRpc<StopContainerRequest, StopC
             }
         } finally {
             cri.containerStates().invalidate(c.id()); // also when it failed: its state may have moved
-            lock.unlock();
         }
         // STOPPED comes from the backend, which sees the process exit (once, however the exit came about).
         return StopContainerResponse.getDefaultInstance();
