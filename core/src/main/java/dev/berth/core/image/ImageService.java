@@ -251,10 +251,16 @@ public final class ImageService implements AutoCloseable {
         for (ImageVolumes.Outcome o : rootfs.ensureImageVolumes(key, coveredPaths)) {
             switch (o.result()) {
                 case CREATED -> made.add(o.path());
-                case NOT_A_DIRECTORY, TOO_MANY_LINKS -> LOG.log(System.Logger.Level.WARNING, "the image of container "
-                        + "{0} declares the volume {1}, which it cannot have as a directory ({2} at {3}); left as "
-                        + "the image has it", key, o.volume(), o.result() == ImageVolumes.Result.NOT_A_DIRECTORY
-                        ? "not a directory" : "too many symbolic links", o.path());
+                case NOT_A_DIRECTORY, TOO_MANY_LINKS, TOO_LONG -> LOG.log(System.Logger.Level.WARNING, "the image "
+                        + "of container {0} declares the volume {1}, which it cannot have as a directory ({2} at {3}); "
+                        + "left as the image has it", key, o.volume(), switch (o.result()) {
+                            case NOT_A_DIRECTORY -> "not a directory";
+                            case TOO_MANY_LINKS -> "too many symbolic links";
+                            default -> "longer than " + ImageVolumes.PATH_MAX + " bytes";
+                        }, o.path());
+                case TOO_MANY -> LOG.log(System.Logger.Level.WARNING, "the image of container {0} declares more than "
+                        + "{1} volumes; those after the first {1} are left as the image has them", key,
+                        ImageVolumes.MAX_VOLUMES);
                 default -> {
                 }
             }

@@ -32,17 +32,22 @@ import java.util.stream.Collectors;
  * overlayfs's own copy-up would; the missing ones are made root-owned with mode 0755, as CRI-O makes them.
  *
  * <p>A volume that a CRI mount covers (its {@code container_path} is the same path) is left to the backend, which
- * makes the mount's target itself.
+ * makes the mount's target itself. The config is the image's, so untrusted: a volume longer than {@value #PATH_MAX}
+ * bytes, and those after the first {@value #MAX_VOLUMES}, are skipped, and the walk is linear in a path's parts.
  */
 final class ImageVolumes {
     /** As Linux's limit of symbolic links in one path lookup. */
     static final int MAX_LINKS = 40;
+    /** As Linux's longest path: a longer volume is skipped. */
+    static final int PATH_MAX = 4096;
+    /** The most volumes of one image that are looked at (no image needs many; each costs file system lookups). */
+    static final int MAX_VOLUMES = 1024;
 
     private ImageVolumes() {
     }
 
     /** What became of one declared volume. */
-    enum Result { EXISTS, CREATED, COVERED, NOT_A_DIRECTORY, TOO_MANY_LINKS }
+    enum Result { EXISTS, CREATED, COVERED, NOT_A_DIRECTORY, TOO_MANY_LINKS, TOO_LONG, TOO_MANY }
 
     /**
      * @param volume the volume as the image declares it
@@ -96,6 +101,10 @@ final class ImageVolumes {
         layers.addAll(lowers);
         List<Outcome> out = new ArrayList<>();
         for (String volume : volumes) {
+            if (out.size() == MAX_VOLUMES) {
+                out.add(new Outcome(volume, "", Result.TOO_MANY));
+                break;
+            }
             String cleaned = clean(volume);
             if (cleaned.equals("/")) {
                 continue;
@@ -110,30 +119,37 @@ final class ImageVolumes {
     }
 
     private static Outcome ensureOne(Path upper, List<Path> layers, String volume, String cleaned) throws IOException {
+        if (cleaned.length() > PATH_MAX) {
+            return new Outcome(volume, cleaned.substring(0, 64) + "...", Result.TOO_LONG);
+        }
         Deque<String> todo = new ArrayDeque<>(parts(cleaned));
         List<String> done = new ArrayList<>();
+        // for each part of done: the directories that make it up in the merged view, top first (none: missing)
+        List<List<Path>> views = new ArrayList<>();
         int links = 0;
         while (!todo.isEmpty()) {
             String part = todo.pollFirst();
             if (part.equals("..")) {
                 if (!done.isEmpty()) {
                     done.removeLast();
+                    views.removeLast();
                 }
                 continue;
             }
-            done.add(part);
-            Entry e = lookup(layers, done);
-            switch (e.kind()) {
+            Step step = step(views.isEmpty() ? layers : views.getLast(), part);
+            switch (step.entry().kind()) {
                 case DIR, MISSING -> {
+                    done.add(part);
+                    views.add(step.merged());
                 }
                 case SYMLINK -> {
                     if (++links > MAX_LINKS) {
-                        return new Outcome(volume, "/" + String.join("/", done), Result.TOO_MANY_LINKS);
+                        return new Outcome(volume, path(done, part), Result.TOO_MANY_LINKS);
                     }
-                    String target = Files.readSymbolicLink(e.path()).toString();
-                    done.removeLast();
+                    String target = Files.readSymbolicLink(step.entry().path()).toString();
                     if (target.startsWith("/")) {
                         done.clear();
+                        views.clear();
                     }
                     List<String> t = new ArrayList<>();
                     for (String p : target.split("/")) {
@@ -146,13 +162,13 @@ final class ImageVolumes {
                     }
                 }
                 default -> {
-                    return new Outcome(volume, "/" + String.join("/", done), Result.NOT_A_DIRECTORY);
+                    return new Outcome(volume, path(done, part), Result.NOT_A_DIRECTORY);
                 }
             }
         }
         String resolved = "/" + String.join("/", done);
         int missing = 0;
-        while (missing < done.size() && lookup(layers, done.subList(0, missing + 1)).kind() == Kind.DIR) {
+        while (missing < done.size() && !views.get(missing).isEmpty()) {
             missing++;
         }
         if (missing == done.size()) {
@@ -163,10 +179,10 @@ final class ImageVolumes {
         for (int i = 0; i < done.size(); i++) {
             u = u.resolve(done.get(i));
             if (i < missing) {
-                Entry e = lookup(layers, done.subList(0, i + 1));
-                if (!e.path().startsWith(upper)) {
+                Path top = views.get(i).getFirst();
+                if (!top.startsWith(upper)) {
                     Files.createDirectory(u);
-                    copies.add(new Path[] {e.path(), u});
+                    copies.add(new Path[] {top, u});
                 }
             } else {
                 Files.createDirectory(u);
@@ -178,6 +194,10 @@ final class ImageVolumes {
             copyMetadata(c[0], c[1]);
         }
         return new Outcome(volume, resolved, Result.CREATED);
+    }
+
+    private static String path(List<String> done, String part) {
+        return "/" + String.join("/", done) + (done.isEmpty() ? "" : "/") + part;
     }
 
     private static void copyMetadata(Path from, Path to) throws IOException {
@@ -194,45 +214,54 @@ final class ImageVolumes {
     record Entry(Kind kind, Path path) {
     }
 
+    /** One part looked up in a directory of the merged view: its top-most entry and, for a directory, its layers. */
+    private record Step(Entry entry, List<Path> merged) {
+    }
+
     /**
-     * A path (symbolic-link free up to its last part) in the merged view of the layers, top first. A directory
-     * merges with the same directory below it until a layer has something else there, a whiteout, or an opaque
-     * directory.
+     * {@code part} in the directory that {@code dirs} (the same directory in each layer that shows it, top first)
+     * make up. A directory merges with the same directory below it until a layer has something else there, a
+     * whiteout, or an opaque directory.
      */
-    static Entry lookup(List<Path> layers, List<String> parts) {
-        List<Path> visible = layers;
-        Entry top = new Entry(Kind.DIR, layers.getFirst());
-        for (String part : parts) {
-            List<Path> next = new ArrayList<>();
-            top = null;
-            for (Path dir : visible) {
-                Path p = dir.resolve(part);
-                Kind k = kind(p);
-                if (k == Kind.MISSING) {
-                    continue;
-                }
-                if (top == null) {
-                    top = new Entry(k, p);
-                } else if (k != Kind.DIR) {
-                    break;
-                }
-                if (k != Kind.DIR) {
-                    break;
-                }
-                next.add(p);
-                if (opaque(p)) {
-                    break;
-                }
+    private static Step step(List<Path> dirs, String part) {
+        List<Path> next = new ArrayList<>();
+        Entry top = null;
+        for (Path dir : dirs) {
+            Path p = dir.resolve(part);
+            Kind k = kind(p);
+            if (k == Kind.MISSING) {
+                continue;
             }
-            if (top == null || top.kind() == Kind.WHITEOUT) {
-                return new Entry(Kind.MISSING, null);
+            if (top == null) {
+                top = new Entry(k, p);
             }
-            if (top.kind() != Kind.DIR) {
-                return top;
+            if (k != Kind.DIR) {
+                break;
             }
-            visible = next;
+            next.add(p);
+            if (opaque(p)) {
+                break;
+            }
         }
-        return top;
+        if (top == null || top.kind() == Kind.WHITEOUT) {
+            return new Step(new Entry(Kind.MISSING, null), List.of());
+        }
+        return new Step(top, top.kind() == Kind.DIR ? next : List.of());
+    }
+
+    /** A path without symbolic links before its last part, in the merged view of the layers (top first). */
+    static Entry lookup(List<Path> layers, List<String> parts) {
+        List<Path> dirs = layers;
+        Entry e = new Entry(Kind.DIR, layers.getFirst());
+        for (String part : parts) {
+            Step step = step(dirs, part);
+            e = step.entry();
+            if (e.kind() != Kind.DIR) {
+                return e;
+            }
+            dirs = step.merged();
+        }
+        return e;
     }
 
     private static boolean opaque(Path dir) {

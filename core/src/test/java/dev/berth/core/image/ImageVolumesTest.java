@@ -160,6 +160,21 @@ class ImageVolumesTest {
     }
 
     @Test
+    void anOverLongVolumeOrTooManyAreSkipped() throws Exception {
+        assertThat(ensure("/" + "a/".repeat(2100)).result()).isEqualTo(Result.TOO_LONG);
+        List<String> many = new java.util.ArrayList<>();
+        for (int i = 0; i <= ImageVolumes.MAX_VOLUMES; i++) {
+            many.add("/v/" + i);
+        }
+        List<Outcome> out = ensure(many, List.of());
+        assertThat(out).hasSize(ImageVolumes.MAX_VOLUMES + 1);
+        assertThat(out.getLast().result()).isEqualTo(Result.TOO_MANY);
+        assertThat(out.subList(0, ImageVolumes.MAX_VOLUMES)).allMatch(o -> o.result() == Result.CREATED);
+        assertThat(upper.resolve("v/" + (ImageVolumes.MAX_VOLUMES - 1))).isDirectory();
+        assertThat(upper.resolve("v/" + ImageVolumes.MAX_VOLUMES)).doesNotExist();
+    }
+
+    @Test
     void aVolumeTheRequestMountsIsTheBackendsAndTheRootIsNoVolume() throws Exception {
         List<Outcome> out = ensure(List.of("/data/", "/", "cache"), List.of("/data", "/other"));
         assertThat(out).extracting(Outcome::volume, Outcome::result)
