@@ -38,9 +38,7 @@ final class ImageFiles {
                 }
                 if (k == Kind.MISSING) {
                     // an opaque directory hides the same directory in every layer below
-                    Path dir = p.getParent();
-                    byte[] opaque = Native.lgetxattr(dir, "trusted.overlay.opaque");
-                    if (i > 0 && opaque != null && opaque.length == 1 && opaque[0] == 'y') {
+                    if (i > 0 && opaque(p.getParent())) {
                         return Optional.empty();
                     }
                     blocked = true;
@@ -63,9 +61,16 @@ final class ImageFiles {
         return Optional.empty();
     }
 
-    private enum Kind { MISSING, WHITEOUT, DIR, FILE, OTHER }
+    /** What a path in one layer is, as overlayfs reads it; a symlink is never followed. */
+    enum Kind { MISSING, WHITEOUT, DIR, FILE, SYMLINK, OTHER }
 
-    private static Kind kind(Path p) {
+    /** Whether {@code dir} is an opaque directory, which hides the same directory in the layers below. */
+    static boolean opaque(Path dir) {
+        byte[] v = Native.lgetxattr(dir, "trusted.overlay.opaque");
+        return v != null && v.length == 1 && v[0] == 'y';
+    }
+
+    static Kind kind(Path p) {
         try {
             Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) a.get("mode");
@@ -73,6 +78,7 @@ final class ImageFiles {
             return switch (mode & 0170000) {
                 case 0040000 -> Kind.DIR;
                 case 0100000 -> Kind.FILE;
+                case 0120000 -> Kind.SYMLINK;
                 case 0020000 -> rdev == 0 ? Kind.WHITEOUT : Kind.OTHER;
                 default -> Kind.OTHER;
             };

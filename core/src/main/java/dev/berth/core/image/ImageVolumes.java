@@ -1,10 +1,10 @@
 package dev.berth.core.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.core.image.ImageFiles.Kind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
@@ -208,8 +208,6 @@ final class ImageVolumes {
         Files.setLastModifiedTime(to, (FileTime) a.get("lastModifiedTime"));
     }
 
-    enum Kind { MISSING, WHITEOUT, DIR, SYMLINK, OTHER }
-
     /** The top-most layer's entry for a path, or MISSING; {@code path} is the entry in that layer. */
     record Entry(Kind kind, Path path) {
     }
@@ -228,7 +226,7 @@ final class ImageVolumes {
         Entry top = null;
         for (Path dir : dirs) {
             Path p = dir.resolve(part);
-            Kind k = kind(p);
+            Kind k = ImageFiles.kind(p);
             if (k == Kind.MISSING) {
                 continue;
             }
@@ -239,7 +237,7 @@ final class ImageVolumes {
                 break;
             }
             next.add(p);
-            if (opaque(p)) {
+            if (ImageFiles.opaque(p)) {
                 break;
             }
         }
@@ -262,28 +260,5 @@ final class ImageVolumes {
             dirs = step.merged();
         }
         return e;
-    }
-
-    private static boolean opaque(Path dir) {
-        byte[] v = Native.lgetxattr(dir, "trusted.overlay.opaque");
-        return v != null && v.length == 1 && v[0] == 'y';
-    }
-
-    private static Kind kind(Path p) {
-        try {
-            Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
-            int mode = (Integer) a.get("mode");
-            long rdev = (Long) a.get("rdev");
-            return switch (mode & 0170000) {
-                case 0040000 -> Kind.DIR;
-                case 0120000 -> Kind.SYMLINK;
-                case 0020000 -> rdev == 0 ? Kind.WHITEOUT : Kind.OTHER;
-                default -> Kind.OTHER;
-            };
-        } catch (NoSuchFileException e) {
-            return Kind.MISSING;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return Kind.OTHER;
-        }
     }
 }
