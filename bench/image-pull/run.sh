@@ -11,6 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${1:-5}"
-mvn -B -q -o test -pl core -Dtest=PullBenchTest -Dberth.bench=true -Dberth.bench.runs="$runs" \
+mvn -B -q -o test -pl core -Dtest=PullBench -Dberth.bench=true -Dberth.bench.runs="$runs" \
     -Dsurefire.failIfNoSpecifiedTests=false
 cat core/target/bench-image-pull.txt

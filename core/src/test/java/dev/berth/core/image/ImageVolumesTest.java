@@ -72,7 +72,7 @@ class ImageVolumesTest {
         assertThat(a.get("uid")).isEqualTo(0);
         assertThat(a.get("gid")).isEqualTo(0);
         assertThat(ImageVolumes.lookup(List.of(upper, top, bottom), List.of("data")).kind())
-                .isEqualTo(ImageVolumes.Kind.DIR);
+                .isEqualTo(ImageFiles.Kind.DIR);
     }
 
     @Test
