@@ -184,12 +184,14 @@ class SeedApiRuncTest {
                 .getPodSandboxId();
         pods.add(pod);
         // One container writes a numbered line every 200 ms (for attach) and one serves a line on a port in the
-        // pod's network namespace (for port-forward), each connection answered by a fresh nc.
+        // pod's network namespace (for port-forward), each connection answered by a fresh nc. nc keeps the
+        // connection until its input ends, so the line is followed by a pause: the client's line must reach an
+        // open connection (nc closing at once after its line made the client's send fail now and then).
         String ticker = runningContainer(pod, podConfig, "ticker",
                 "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done");
         int port = 18080;
         String server = runningContainer(pod, podConfig, "server",
-                "while true; do echo served from the pod | busybox nc -l -p " + port + "; done");
+                "while true; do (echo served from the pod; sleep 5) | busybox nc -l -p " + port + "; done");
         // A forward connects when it opens and ends when the pod refuses, so wait until nc is listening.
         assertThat(RealBackendDaemon.await(() -> rt().execSync(ExecSyncRequest.newBuilder().setContainerId(server)
                 .addCmd("sh").addCmd("-c").addCmd("busybox netstat -ltn | grep -q ':" + port + " '")
