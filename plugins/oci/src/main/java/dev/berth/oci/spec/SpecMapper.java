@@ -223,7 +223,8 @@ public final class SpecMapper {
                 host.ownOomScoreAdj() == null ? null : Math.max(-998, host.ownOomScoreAdj()));
         List<Mount> mounts = mounts().defaults(sec.privileged(), shm);
         if (conventions.has(Option.CONFINED_PAUSE)) {
-            mounts().addPodFiles(mounts, s.resolvConf(), s.hostsFile(), s.hostnameFile(), Set.of());
+            mounts().addPodFiles(mounts, s.resolvConf(), s.hostsFile(), s.hostnameFile(), Set.of(),
+                    sec.readonlyRootfs());
         }
 
         Map<String, Namespace> namespaces = new LinkedHashMap<>();
@@ -301,7 +302,8 @@ public final class SpecMapper {
         // CRI mounts win over the defaults at the same destination.
         mounts.removeIf(m -> requested.contains(m.destination()));
         mounts().addPodFiles(mounts, pod.resolvConf(), pod.hostsFile(),
-                pod.hostNetwork() && !conventions.has(Option.HOSTNAME_WITH_HOST_NETWORK) ? null : pod.hostnameFile(), requested);
+                pod.hostNetwork() && !conventions.has(Option.HOSTNAME_WITH_HOST_NETWORK) ? null : pod.hostnameFile(), requested,
+                sec.readonlyRootfs());
         for (ContainerMount m : c.mounts()) {
             mounts.add(mounts().bind(c, m));
         }

@@ -45,15 +45,19 @@ record SpecMounts(SpecMapper.Conventions conventions, boolean recursiveReadOnly)
         return List.copyOf(out);
     }
 
-    /** The pod's resolv.conf, hosts and hostname files, bound in unless null or requested at the same place. */
-    void addPodFiles(List<Mount> mounts, Path resolv, Path hosts, Path hostname, Set<String> requested) {
+    /**
+     * The pod's resolv.conf, hosts and hostname files, bound in unless null or requested at the same place; read-only
+     * when the root file system is, so that a read-only container cannot rewrite the files its pod shares.
+     */
+    void addPodFiles(List<Mount> mounts, Path resolv, Path hosts, Path hostname, Set<String> requested,
+            boolean readOnly) {
         Map<String, Path> files = new LinkedHashMap<>();
         files.put("/etc/resolv.conf", resolv);
         files.put("/etc/hosts", hosts);
         files.put("/etc/hostname", hostname);
         files.forEach((dest, src) -> {
             if (src != null && !requested.contains(dest)) {
-                mounts.add(new Mount(dest, "bind", src.toString(), access(List.of("rbind", "rprivate"), false)));
+                mounts.add(new Mount(dest, "bind", src.toString(), access(List.of("rbind", "rprivate"), readOnly)));
             }
         });
     }

@@ -101,6 +101,28 @@ class SpecMapperTest {
     }
 
     @Test
+    void thePodsFilesAreReadOnlyInAContainerWhoseRootIs() {
+        ContainerSpec writable = container(List.of(), Namespaces.POD_DEFAULT, List.of());
+        var s = writable.security();
+        ContainerSecurity ro = new ContainerSecurity(s.addCapabilities(), s.dropCapabilities(), s.privileged(),
+                s.namespaces(), s.runAsUser(), s.runAsGroup(), s.runAsUsername(), true, s.supplementalGroups(),
+                s.noNewPrivs(), s.maskedPaths(), s.readonlyPaths(), s.seccomp(), s.apparmor(), s.selinux(),
+                s.supplementalGroupsPolicy());
+        ContainerSpec readOnly = new ContainerSpec(writable.id(), writable.sandboxId(), writable.name(),
+                writable.attempt(), writable.image(), writable.command(), writable.args(), writable.workingDir(),
+                writable.env(), writable.mounts(), writable.devices(), writable.labels(), writable.annotations(),
+                writable.logPath(), writable.stdin(), writable.stdinOnce(), writable.tty(), writable.resources(), ro,
+                writable.rootfs(), writable.raw());
+        for (String file : List.of("/etc/resolv.conf", "/etc/hosts", "/etc/hostname")) {
+            assertThat(mount(map(A, readOnly, POD), file).options()).containsExactly("rbind", "rprivate", "ro");
+            assertThat(mount(map(B, readOnly, POD), file).options()).containsExactly("rbind", "rprivate", "ro");
+            assertThat(mount(map(A, writable, POD), file).options()).containsExactly("rbind", "rprivate");
+            assertThat(mount(map(B, writable, POD), file).options()).containsExactly("rbind", "rprivate", "rw");
+        }
+        assertThat(map(A, readOnly, POD).root().readonly()).isTrue();
+    }
+
+    @Test
     void aPodOnTheHostsPidNamespaceGivesItsContainersNoOther() {
         SpecMapper.PodRef hostPid = new SpecMapper.PodRef("sb", "web", "prod", "uid", 42, Path.of("/run/netns/p"),
                 false, true, false, null, null, null);
