@@ -16,6 +16,7 @@ import dev.berth.spi.NamespaceMode;
 import dev.berth.spi.Namespaces;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -111,6 +112,11 @@ final class RuncContainers implements LinuxBackend.Containers {
                 } catch (IOException e) {
                     throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
                             + "\": cannot create log directory: " + e.getMessage());
+                }
+                // A log this create makes goes with a create that fails (the kubelet retries with the same path).
+                Path log = Path.of(spec.logPath());
+                if (Files.notExists(log, LinkOption.NOFOLLOW_LINKS)) {
+                    undo.push(() -> Conmon.deleteQuietly(log));
                 }
             }
             bundleFiles.newBundle("container", id, undo);

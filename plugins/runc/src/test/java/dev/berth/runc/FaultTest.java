@@ -101,6 +101,14 @@ class FaultTest {
                 assertNothingLeft(ctx, id, OciResources.cgroupsPath(false, "", sb, id));
                 assertThat(ProcessRunner.run(List.of("runc", "--root", ctx.resolve("state/runtime").toString(), "state", id),
                         null, Duration.ofSeconds(30)).ok()).isFalse();
+                assertThat(base.resolve("logs/failing.log")).as("the log the failed create made").doesNotExist();
+                Path kept = Files.writeString(Files.createDirectories(base.resolve("logs")).resolve("kept.log"),
+                        "an earlier attempt's line\n");
+                String again = RuncBackendTest.newId();
+                assertThatThrownBy(() -> backend.createContainer(Host.container(again, sb, rootfs,
+                        List.of("/no/such/program"), kept, null, ContainerSecurity.DEFAULT)))
+                        .isInstanceOf(BackendException.class);
+                assertThat(kept).as("a log that was there before the create").hasContent("an earlier attempt's line");
             } finally {
                 backend.removeSandbox(sb);
             }
