@@ -3,13 +3,15 @@
 # with real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from
 # the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
 # node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
-# the writable layer in container stats, the image name and repository digest ContainerStatus reports, a mount whose
-# host path is missing made a directory, a missing executable failing CreateContainer by name with nothing left, and
+# the writable layer in container stats, the image name and repository digest ContainerStatus reports, the pod's
+# resolv.conf, hosts and hostname read-only in a container whose root is, a mount whose host path is missing made
+# a directory, a missing executable failing CreateContainer by name with nothing left (no log file either), and
 # a privileged container refused in a pod not created privileged and given the host's devices in one that is
 # (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a container without a
 # security context in its pod's pid namespace, no child of a container in a shared pid namespace left once it
-# ends, a stop with a shorter timeout not held up by one that waits, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
-# handler whose backend does not report a sandbox's end). Needs the critest registry.
+# ends, a stop with a shorter timeout not held up by one that waits, and a pod whose pause process was killed
+# listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a sandbox's
+# end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -169,6 +171,15 @@ ref = json.load(sys.stdin)["status"]["imageRef"]
 print("yes" if re.fullmatch(r"docker\.io/library/busybox@sha256:[0-9a-f]{64}", ref) else ref)')"
 "${C[@]}" rm "$s" >/dev/null
 
+echo "== the pod's files in a container with a read-only root"
+# containerd and CRI-O bind /etc/resolv.conf, /etc/hosts and /etc/hostname read-only when the root file system is.
+ep=$(pod etc '"linux": {}')
+write_etc='for f in resolv.conf hosts hostname; do (echo x >> /etc/$f) 2>/dev/null && echo wrote $f || echo refused $f; done'
+expect "a read-only root: the pod's files are read-only too" "refused resolv.conf refused hosts refused hostname" \
+  "$(run_once "$ep" "$busybox" '{"readonly_rootfs": true}' "[\"sh\", \"-c\", \"$write_etc\"]" | xargs)"
+expect "a writable root: the pod's files are writable" "wrote resolv.conf wrote hosts wrote hostname" \
+  "$(run_once "$ep" "$busybox" '{}' "[\"sh\", \"-c\", \"$write_etc\"]" | xargs)"
+
 echo "== a mount whose host path does not exist"
 # A hostPath volume without a type reaches the runtime unchecked; containerd and CRI-O make the directory.
 absent="$tmp/absent-$$/dir"
@@ -181,7 +192,8 @@ expect "the directory is on the host with what the container wrote" yes \
 echo "== a command that is not in the image"
 n=$(next)
 cat >"$tmp/ctr-$n.json" <<JSON
-{"metadata": {"name": "missing-$n"}, "image": {"image": "$busybox"}, "command": ["no-such-program-$$"]}
+{"metadata": {"name": "missing-$n"}, "image": {"image": "$busybox"}, "command": ["no-such-program-$$"],
+ "log_path": "missing-$n.log"}
 JSON
 out=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")" 2>&1) && out="created: $out"
 checks=$((checks + 1))
@@ -192,6 +204,8 @@ else
   failures=$((failures + 1))
 fi
 expect "the failed container is not listed" "" "$("${C[@]}" ps -a -q --name "missing-$n")"
+logs=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["log_directory"])' "$(podfile "$p")")
+expect "the failed create left no log file" absent "$([ -e "$logs/missing-$n.log" ] && echo present || echo absent)"
 
 echo "== privileged containers"
 # containerd and CRI-O run a privileged container only in a pod created privileged (the kubelet makes the pod so when
