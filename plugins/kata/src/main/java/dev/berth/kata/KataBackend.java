@@ -2,17 +2,20 @@ package dev.berth.kata;
 
 import dev.berth.kata.shim.EventsServer;
 import dev.berth.kata.shim.ShimLauncher;
+import dev.berth.oci.BundleSpecs;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
 import dev.berth.spi.Recoverable;
 import dev.berth.spi.SandboxEventSource;
+import dev.berth.spi.SpecReading;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A kata handler: each pod is one shim v2 process (for Kata, one VM) that runs the pod's sandbox (pause)
@@ -34,7 +37,7 @@ import java.util.List;
  * One lock per pod serialises lifecycle changes of that pod and its containers (create, stop, remove);
  * status, stats and exec calls run concurrently over the shared connection.
  */
-final class KataBackend extends LinuxBackend implements SandboxEventSource {
+final class KataBackend extends LinuxBackend implements SandboxEventSource, SpecReading {
     private final ShimRegistry registry;
 
     KataBackend(KataOptions options, BackendContext context) {
@@ -51,6 +54,18 @@ final class KataBackend extends LinuxBackend implements SandboxEventSource {
     public boolean reportsEnd(String sandboxId) {
         registry.pod(sandboxId);
         return true;
+    }
+
+    /** The bundle's config.json, as the shim was given it at create. */
+    @Override
+    public Optional<String> containerRuntimeSpec(String containerId) {
+        return BundleSpecs.read(registry.container(containerId).bundle, "container \"" + containerId + "\"");
+    }
+
+    /** The sandbox task's config.json. */
+    @Override
+    public Optional<String> sandboxRuntimeSpec(String sandboxId) {
+        return BundleSpecs.read(registry.pod(sandboxId).bundle, "sandbox \"" + sandboxId + "\"");
     }
 
     private static Parts parts(KataOptions options, BackendContext context, ShimRegistry registry) {

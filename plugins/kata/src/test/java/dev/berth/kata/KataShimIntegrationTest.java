@@ -122,6 +122,26 @@ class KataShimIntegrationTest {
         return b.sandboxStatus(sandboxId).info().get("shim_pid");
     }
 
+    /** SpecReading: the bundles' config.json, as the shim was given them. */
+    @Test
+    void theRuntimeSpecsAreTheBundlesAsTheShimHadThem() throws Exception {
+        String sb = runPod();
+        String id = runContainer(sb, "app", List.of("sleep", "600"), "");
+        var specs = (dev.berth.spi.SpecReading) backend;
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var container = json.readTree(specs.containerRuntimeSpec(id).orElseThrow());
+        assertThat(container.path("process").path("args").toString()).isEqualTo("[\"sleep\",\"600\"]");
+        assertThat(container).isEqualTo(json.readTree(
+                context.stateDir().resolve("bundles").resolve(id).resolve("config.json").toFile()));
+        var sandbox = json.readTree(specs.sandboxRuntimeSpec(sb).orElseThrow());
+        assertThat(sandbox).isEqualTo(json.readTree(
+                context.stateDir().resolve("bundles").resolve(sb).resolve("config.json").toFile()));
+        assertThatThrownBy(() -> specs.containerRuntimeSpec(newId())).isInstanceOfSatisfying(
+                BackendException.class, e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+        assertThatThrownBy(() -> specs.sandboxRuntimeSpec(newId())).isInstanceOfSatisfying(
+                BackendException.class, e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+    }
+
     @Test
     void logsExitCodesAndExitEvents() throws Exception {
         String sb = runPod();

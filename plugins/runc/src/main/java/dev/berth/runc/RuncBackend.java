@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.BundleSpecs;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendFeatures;
@@ -9,8 +10,10 @@ import dev.berth.spi.LinuxResources;
 import dev.berth.spi.SandboxEventSource;
 import dev.berth.spi.SandboxResizing;
 import dev.berth.spi.SandboxSpec;
+import dev.berth.spi.SpecReading;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One handler of type {@code runc}. A sandbox owns the pod's namespaces and cgroup, and workload containers join
@@ -30,7 +33,7 @@ import java.util.List;
  * a client prepared (the containerd 0.2 API); {@link HandlerState} is what they share.
  */
 public final class RuncBackend extends LinuxBackend implements SandboxResizing, Checkpointing, BundleRunning,
-        SandboxEventSource {
+        SandboxEventSource, SpecReading {
     private final HandlerState state;
     private final RuncSandboxes sandboxes;
     private final RuncContainers containers;
@@ -69,6 +72,20 @@ public final class RuncBackend extends LinuxBackend implements SandboxResizing, 
                         + "earlier berth left waiting", handler, killed);
             }
         });
+    }
+
+    /** The bundle's config.json, as runc was given it at create. */
+    @Override
+    public Optional<String> containerRuntimeSpec(String containerId) {
+        state.requireContainer(containerId);
+        return BundleSpecs.read(state.bundle(containerId), "container \"" + containerId + "\"");
+    }
+
+    /** The pause container's config.json; empty for a pod without one (its namespaces pinned, no pause). */
+    @Override
+    public Optional<String> sandboxRuntimeSpec(String sandboxId) {
+        state.requireSandbox(sandboxId);
+        return BundleSpecs.read(state.bundle(sandboxId), "sandbox \"" + sandboxId + "\"");
     }
 
     /** A pause container's end is published (its conmon's exit file), a berth-pause process's where it is watched. */

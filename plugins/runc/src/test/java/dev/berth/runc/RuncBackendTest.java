@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
+import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSecurity;
@@ -15,6 +16,7 @@ import dev.berth.spi.LinuxResources;
 import dev.berth.spi.NamespaceMode;
 import dev.berth.spi.Namespaces;
 import dev.berth.spi.PodSecurity;
+import dev.berth.spi.SpecReading;
 import dev.berth.spi.RuntimeBackend;
 import dev.berth.spi.SecurityProfile;
 import dev.berth.spi.SelinuxLabel;
@@ -148,6 +150,33 @@ class RuncBackendTest {
         assertThat(parsed).allMatch(l -> !l.partial());
         backend.removeContainer(id);
         assertThatThrownBy(() -> backend.containerStatus(id)).isInstanceOf(BackendException.class);
+    }
+
+    /** SpecReading: the bundles' config.json; none for a pod without a pause container. */
+    @Test
+    void theRuntimeSpecsAreTheBundlesAsRuncHadThem() throws Exception {
+        String sb = pod(PodSecurity.DEFAULT);
+        String id = run(sb, List.of("sleep", "600"), null, null, ContainerSecurity.DEFAULT);
+        SpecReading specs = (SpecReading) backend;
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var container = json.readTree(specs.containerRuntimeSpec(id).orElseThrow());
+        assertThat(container.path("process").path("args").toString()).isEqualTo("[\"sleep\",\"600\"]");
+        assertThat(container.path("annotations").path(SpecMapper.CONTAINER_TYPE).asText()).isEqualTo("container");
+        Path bundle = Path.of(backend.containerStatus(id).info().get("bundle"));
+        assertThat(container).isEqualTo(json.readTree(bundle.resolve("config.json").toFile()));
+        if (backend.sandboxStatus(sb).info().containsKey("pause")) { // namespaces pinned: no pause container
+            assertThat(specs.sandboxRuntimeSpec(sb)).isEmpty();
+        } else { // RuncPauseBackendTest
+            var sandbox = json.readTree(specs.sandboxRuntimeSpec(sb).orElseThrow());
+            assertThat(sandbox.path("annotations").path(SpecMapper.CONTAINER_TYPE).asText()).isEqualTo("sandbox");
+        }
+        assertThatThrownBy(() -> specs.containerRuntimeSpec(newId())).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+        assertThatThrownBy(() -> specs.sandboxRuntimeSpec(id)).isInstanceOfSatisfying(BackendException.class,
+                e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND));
+        backend.stopContainer(id, Duration.ZERO);
+        backend.removeContainer(id);
+        assertThatThrownBy(() -> specs.containerRuntimeSpec(id)).isInstanceOf(BackendException.class);
     }
 
     @Test

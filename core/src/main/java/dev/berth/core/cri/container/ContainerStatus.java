@@ -5,7 +5,9 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.RuntimeSpecs;
 import dev.berth.core.cri.StoredConfigs;
+import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.ContainerRecord;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -14,6 +16,7 @@ import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.ContainerStatusResponse;
 import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.spi.BackendException;
 import io.grpc.MethodDescriptor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -65,6 +68,13 @@ public final class ContainerStatus implements InlineRead<ContainerStatusRequest,
             info.put("pid", live.pid());
             info.put("rootfsKey", c.rootfsKey());
             info.put("backend", live.info());
+            Handler h;
+            try {
+                h = cri.handlerOf(c);
+            } catch (BackendException e) { // its pod or handler gone: the status still answers
+                h = null;
+            }
+            RuntimeSpecs.ofContainer(h, c.id()).ifPresent(spec -> info.put("runtimeSpec", spec));
             try {
                 resp.putInfo("info", JSON.writeValueAsString(info));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -6,6 +6,7 @@ import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
+import dev.berth.core.cri.RuntimeSpecs;
 import dev.berth.core.cri.StoredConfigs;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.SandboxRecord;
@@ -99,6 +100,7 @@ public final class PodSandboxStatus implements InlineRead<PodSandboxStatusReques
             if (!problem.isEmpty()) {
                 info.put("problem", problem);
             }
+            RuntimeSpecs.ofSandbox(h, r.id()).ifPresent(spec -> info.set("runtimeSpec", spec));
             resp.putInfo("info", info.toString());
         }
         return resp.build();
