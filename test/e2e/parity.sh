@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# End-to-end checks of behaviours the kubelet relies on that critest does not cover, against a running berth
-# with real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from
-# the user actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the
-# node's for a host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources,
-# the writable layer in container stats, the image name and repository digest ContainerStatus reports, the pod's
-# resolv.conf, hosts and hostname read-only in a container whose root is, a mount whose host path is missing made
-# a directory, a missing executable failing CreateContainer by name with nothing left (no log file either), and
-# a privileged container refused in a pod not created privileged and given the host's devices in one that is
-# (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a container without a
-# security context in its pod's pid namespace, no child of a container in a shared pid namespace left once it
-# ends, a stop with a shorter timeout not held up by one that waits, and a pod whose pause process was killed
-# listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a sandbox's
-# end). Needs the critest registry.
+# End-to-end checks of behaviours the kubelet relies on that critest does not cover, against a running berth with
+# real containers, through crictl: the process's uid, gid and groups (supplementary groups come only from the user
+# actually run, primary gid included), HOSTNAME and values in the environment (the pod's hostname, the node's for a
+# host-network pod), ContainerStatus reporting the resources in force after UpdateContainerResources, the writable
+# layer in container stats, the image name and repository digest ContainerStatus reports and the runtime spec its
+# verbose info shows, the pod's resolv.conf, hosts and hostname read-only in a container whose root is, a mount
+# whose host path is missing made a directory, a missing executable failing CreateContainer by name with nothing
+# left (no log file either), and a privileged container refused in a pod not created privileged and given the host's
+# devices in one that is (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a
+# container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
+# left once it ends, a stop with a shorter timeout not held up by one that waits, and a pod whose pause process was
+# killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a
+# sandbox's end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -169,6 +169,10 @@ expect "ContainerStatus's image_ref is the repository digest" yes \
   "$("${C[@]}" inspect "$s" | python3 -c 'import json, re, sys
 ref = json.load(sys.stdin)["status"]["imageRef"]
 print("yes" if re.fullmatch(r"docker\.io/library/busybox@sha256:[0-9a-f]{64}", ref) else ref)')"
+# containerd's verbose status carries the OCI spec the runtime was given; people debugging a node read it there.
+expect "crictl inspect shows the runtime spec the container was created with" "sleep 600" \
+  "$("${C[@]}" inspect "$s" | python3 -c 'import json, sys
+print(" ".join(json.load(sys.stdin)["info"].get("runtimeSpec", {}).get("process", {}).get("args", ["none"])))')"
 "${C[@]}" rm "$s" >/dev/null
 
 echo "== the pod's files in a container with a read-only root"
