@@ -122,6 +122,22 @@ class KataShimIntegrationTest {
         return b.sandboxStatus(sandboxId).info().get("shim_pid");
     }
 
+    /** A create that fails removes the log it made, and keeps one that was there before (an earlier attempt's). */
+    @Test
+    void aFailedCreateLeavesNoLogItMade() throws Exception {
+        String sb = runPod();
+        Path made = dir.resolve("logs/failed.log");
+        assertThatThrownBy(() -> backend.createContainer(container(newId(), sb, "failed",
+                List.of("/no/such/program"), made.toString()))).isInstanceOf(BackendException.class)
+                .hasMessageContaining("/no/such/program");
+        assertThat(made).as("the log the failed create made").doesNotExist();
+        Path kept = Files.writeString(Files.createDirectories(dir.resolve("logs")).resolve("kept.log"),
+                "an earlier attempt's line\n");
+        assertThatThrownBy(() -> backend.createContainer(container(newId(), sb, "failed",
+                List.of("/no/such/program"), kept.toString()))).isInstanceOf(BackendException.class);
+        assertThat(kept).as("a log that was there before the create").hasContent("an earlier attempt's line");
+    }
+
     /** SpecReading: the bundles' config.json, as the shim was given them. */
     @Test
     void theRuntimeSpecsAreTheBundlesAsTheShimHadThem() throws Exception {
