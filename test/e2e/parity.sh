@@ -9,9 +9,9 @@
 # left (no log file either), and a privileged container refused in a pod not created privileged and given the host's
 # devices in one that is (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a
 # container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
-# left once it ends, a stop with a shorter timeout not held up by one that waits, and a pod whose pause process was
-# killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a handler whose backend does not report a
-# sandbox's end). Needs the critest registry.
+# left once it ends, an exec during a stop's grace period, a stop with a shorter timeout not held up by one that
+# waits, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
+# handler whose backend does not report a sandbox's end). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -284,6 +284,9 @@ st=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")")
 "${C[@]}" --timeout 200s stop -t 120 "$st" >/dev/null 2>&1 &
 first=$!
 sleep 1
+# Probes and preStop-like execs go on while a container is given its grace period (containerd and CRI-O run them).
+expect "an exec runs while a stop gives the container its grace period" "during grace" \
+  "$("${C[@]}" exec -s "$st" echo during grace 2>&1)"
 began=$(date +%s)
 "${C[@]}" stop -t 2 "$st" >/dev/null
 took=$(($(date +%s) - began))
