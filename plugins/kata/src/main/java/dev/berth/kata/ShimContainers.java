@@ -15,6 +15,7 @@ import dev.berth.kata.shim.CriLog;
 import dev.berth.kata.shim.ShimLauncher;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
+import dev.berth.oci.CreatedLogs;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
 import dev.berth.oci.LinuxBackend;
@@ -30,7 +31,6 @@ import dev.berth.spi.LinuxResources;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -70,9 +70,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
         Container c = new Container(id, pod.id, bundle, props);
         boolean ok = false;
         boolean taskCreated = false;
-        // A log this create makes goes with a create that fails (the kubelet retries with the same path).
-        Path madeLog = spec.logPath().isEmpty() || Files.exists(Path.of(spec.logPath()), LinkOption.NOFOLLOW_LINKS)
-                ? null : Path.of(spec.logPath());
+        Runnable removeLog = CreatedLogs.removalIfNew(spec.logPath());
         try {
             TaskClient t = task(pod, "create container");
             StateResponse sb = t.state(pod.id, "", QUICK);
@@ -132,13 +130,8 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             pod.lock.unlock();
             if (!ok) {
                 discard(pod, c, taskCreated);
-                if (madeLog != null) {
-                    try {
-                        Files.deleteIfExists(madeLog);
-                    } catch (IOException e) {
-                        log.log(System.Logger.Level.DEBUG, "removing the log of failed container " + id + ": "
-                                + e.getMessage());
-                    }
+                if (removeLog != null) {
+                    removeLog.run();
                 }
             }
         }

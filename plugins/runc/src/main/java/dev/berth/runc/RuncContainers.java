@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.CreatedLogs;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.MountSources;
 import dev.berth.oci.ProcessRunner;
@@ -16,7 +17,6 @@ import dev.berth.spi.NamespaceMode;
 import dev.berth.spi.Namespaces;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -113,10 +113,9 @@ final class RuncContainers implements LinuxBackend.Containers {
                     throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
                             + "\": cannot create log directory: " + e.getMessage());
                 }
-                // A log this create makes goes with a create that fails (the kubelet retries with the same path).
-                Path log = Path.of(spec.logPath());
-                if (Files.notExists(log, LinkOption.NOFOLLOW_LINKS)) {
-                    undo.push(() -> Conmon.deleteQuietly(log));
+                Runnable removeLog = CreatedLogs.removalIfNew(spec.logPath());
+                if (removeLog != null) {
+                    undo.push(removeLog);
                 }
             }
             bundleFiles.newBundle("container", id, undo);
