@@ -11,10 +11,14 @@
 # nothing of the run may be left: no mount, network namespace pin, cgroup, process (conmon, runc, berth-pause,
 # berth-logjoin), veth, iptables rule, IPAM lease, snapshot or state file.
 #
-# Everything is private to the run: a temp dir for berth's state, root and socket, a registry on
-# 127.0.0.1:$SOAK_REGISTRY_PORT (default 5098) holding a busybox image built from the host's busybox-static
-# (stopped once the images are pulled), its own CNI bridge and subnet ($SOAK_BRIDGE berthsoak0, $SOAK_SUBNET
-# 10.77.0.0/16) and cgroup parent /berth-soak. It does not clash with critest's registry, berth0 or 10.88/16.
+# Everything is private to the run: a temp dir /tmp/bsoak.<id> for berth's state, root and socket, a registry
+# on 127.0.0.1:$SOAK_REGISTRY_PORT (default 5098) holding a busybox image built from the host's busybox-static
+# (stopped once the images are pulled), and, named after the run's <id>, its own CNI network berth-soak-<id>
+# on bridge bsoak<id> with a free /24 of 10.77/16, and cgroup parent /berth-soak-<id>. It does not clash with
+# critest's registry, berth0 or 10.88/16, nor with another soak on the host. A run writes its names and its
+# own pid and start time to run.env in its temp dir; when a run was itself killed (SIGKILL, a lost session),
+# the next run finds that pid gone and reaps what the dead run left (its daemon, pods, mounts, bridge and
+# cgroups) before it starts.
 #
 # Usage (root; build first: mvn -o -B -q package -DskipTests):
 #   test/soak/kill9.sh [cycles]        30 in CI, 200 by hand; SEED=n repeats a run; logs in target/soak/
@@ -39,14 +43,61 @@ port=${SOAK_REGISTRY_PORT:-5098}
 if curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
   echo "127.0.0.1:$port is in use; set SOAK_REGISTRY_PORT" >&2; exit 2
 fi
-bridge=${SOAK_BRIDGE:-berthsoak0}
-subnet=${SOAK_SUBNET:-10.77.0.0/16}
-network=berth-soak
-cgparent=/berth-soak
 logs=${SOAK_LOGS:-$repo/target/soak}
 rm -rf "$logs"
 mkdir -p "$logs"
+
+# The iptables rules of a CNI network: the bridge plugin names the network in each rule's comment, which
+# iptables-save prints with its quotes escaped (older versions without).
+net_rules() { iptables-save -t nat 2>/dev/null | grep -F -e "name: \"$1\"" -e "name: \\\"$1\\\""; }
+
+# Reaps what a dead run left: every process of its dir or in its cgroups, its mounts, bridge, cgroups and NAT
+# rules. Arguments: the run's dir, cgroup parent, bridge and CNI network name.
+reap() {
+  local dir=$1 parent=$2 br=$3 net=$4 d pids rule chains
+  pids=$(pgrep -f -- "$dir" | grep -vx "$$" || true)
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  for d in /sys/fs/cgroup/*"$parent" /sys/fs/cgroup/*/"${parent#/}"; do
+    [ -d "$d" ] || continue
+    find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+  done
+  sleep 0.2
+  grep -F "$dir" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  ip link del "$br" 2>/dev/null
+  for d in /sys/fs/cgroup/*"$parent" /sys/fs/cgroup/*/"${parent#/}"; do
+    [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null; rmdir "$d" 2>/dev/null
+  done
+  # The bridge plugin's masquerade rules carry the network's name in a comment; so do the chains' own rules.
+  chains=$(net_rules "$net" | grep -o -- '-j CNI-[0-9a-f]*' | cut -c4- | sort -u)
+  net_rules "$net" | grep '^-A ' | sed 's/^-A /-D /' |
+    while read -r rule; do eval "iptables -w -t nat $rule" 2>/dev/null; done
+  for d in $chains; do iptables -w -t nat -X "$d" 2>/dev/null; done
+  return 0
+}
+# A process's start time in clock ticks since boot: with its pid, it names the process for good.
+started_at() { awk '{sub(/^.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
+for stale in /tmp/bsoak.*/run.env; do
+  [ -f "$stale" ] || continue
+  ( . "$stale"
+    [ "$(started_at "$runner")" = "$runner_start" ] && exit 0 # that run is alive
+    echo "reaping what a killed soak run left: $work" >&2
+    reap "$work" "$cgparent" "$bridge" "$network" && rm -rf "$work" )
+done
+
 work=$(mktemp -d /tmp/bsoak.XXXXXX) # short: conmon's attach socket paths must stay under 108 bytes
+id=${work##*.}
+bridge=bsoak$id
+network=berth-soak-$id
+cgparent=/berth-soak-$id
+# A /24 of 10.77/16 that no route of the host uses yet.
+subnet=
+for _ in $(seq 1 50); do
+  n=$(( $(od -An -N1 -tu1 /dev/urandom) ))
+  ip -4 route show | grep -q "^10\.77\.$n\." || { subnet=10.77.$n.0/24; break; }
+done
+[ -n "$subnet" ] || { echo "no free /24 in 10.77/16" >&2; exit 2; }
+printf 'work=%q\ncgparent=%q\nbridge=%q\nnetwork=%q\nrunner=%q\nrunner_start=%q\n' \
+  "$work" "$cgparent" "$bridge" "$network" $$ "$(started_at $$)" >"$work/run.env"
 sock=$work/berth.sock
 img=127.0.0.1:$port/soak/busybox:1
 started=$(date +%s)
@@ -108,15 +159,9 @@ cleanup() {
     C rmp -af >/dev/null 2>&1
     kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
   fi
-  local pids; pids=$(pgrep -f -- "$work" | grep -vx "$$" || true)
-  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
   [ -n "$registry" ] && kill "$registry" 2>/dev/null && wait "$registry" 2>/dev/null
-  grep "$work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  ip link del "$bridge" 2>/dev/null
-  iptables-save 2>/dev/null | grep -q "name: \"$network\"" && echo "note: iptables rules of $network remain" >&2
-  for d in /sys/fs/cgroup/*"$cgparent" /sys/fs/cgroup/*/"${cgparent#/}"; do
-    [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null; rmdir "$d" 2>/dev/null
-  done
+  reap "$work" "$cgparent" "$bridge" "$network"
+  [ -n "$(net_rules "$network")" ] && echo "note: iptables rules of $network remain" >&2
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -341,7 +386,7 @@ if [ -d "/sys/class/net/$bridge/brif" ]; then
   veths=$(ls "/sys/class/net/$bridge/brif")
   [ -n "$veths" ] && leak "veths on $bridge: $veths"
 fi
-rules=$(iptables-save 2>/dev/null | grep -c "name: \"$network\"")
+rules=$(net_rules "$network" | wc -l)
 [ "$rules" -gt 0 ] && leak "$rules iptables rules of network $network"
 leases=$(find "$work/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' | head -5)
 [ -n "$leases" ] && leak "IPAM leases: $leases"
