@@ -7,6 +7,9 @@ import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.Int64Value;
+import dev.berth.cri.v1.LinuxContainerSecurityContext;
+import dev.berth.cri.v1.LinuxSandboxSecurityContext;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PortMapping;
 import dev.berth.spi.BackendException;
@@ -105,6 +108,44 @@ public final class Validation {
                     + PodHostname.MAX);
         }
         noControl(hostname, "hostname");
+    }
+
+    /**
+     * The largest user or group id a process may be given: runc refuses any above it, as the Kubernetes API does.
+     * {@code (uid_t) -1} and the ids above 2^31 are not ids a container's process can run as.
+     */
+    public static final long MAX_ID_VALUE = Integer.MAX_VALUE;
+
+    /** The user and group ids of a pod's security context, each 0 to {@link #MAX_ID_VALUE}. */
+    public static void ids(LinuxSandboxSecurityContext sc, String field) {
+        ids(sc.hasRunAsUser(), sc.getRunAsUser(), sc.hasRunAsGroup(), sc.getRunAsGroup(), sc.getSupplementalGroupsList(),
+                field);
+    }
+
+    /** The user and group ids of a container's security context, each 0 to {@link #MAX_ID_VALUE}. */
+    public static void ids(LinuxContainerSecurityContext sc, String field) {
+        ids(sc.hasRunAsUser(), sc.getRunAsUser(), sc.hasRunAsGroup(), sc.getRunAsGroup(), sc.getSupplementalGroupsList(),
+                field);
+    }
+
+    private static void ids(boolean hasUser, Int64Value user, boolean hasGroup, Int64Value group, List<Long> groups,
+                            String field) {
+        if (hasUser) {
+            userOrGroupId(user.getValue(), field + ".run_as_user");
+        }
+        if (hasGroup) {
+            userOrGroupId(group.getValue(), field + ".run_as_group");
+        }
+        for (int i = 0; i < groups.size(); i++) {
+            userOrGroupId(groups.get(i), field + ".supplemental_groups[" + i + "]");
+        }
+    }
+
+    private static void userOrGroupId(long value, String field) {
+        if (value < 0 || value > MAX_ID_VALUE) {
+            throw BackendException.invalid(field + " " + value + " is out of range: user and group ids are 0 to "
+                    + MAX_ID_VALUE);
+        }
     }
 
     /** A pod's port mappings: ports in range, host IPs literal addresses. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.Int64Value;
 import dev.berth.cri.v1.LinuxContainerConfig;
 import dev.berth.cri.v1.LinuxContainerResources;
 import dev.berth.cri.v1.LinuxContainerSecurityContext;
@@ -188,6 +189,36 @@ class EdgeValidationTest {
             h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
             h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
         }
+    }
+
+    @Test
+    void userAndGroupIdsAreThoseAProcessCanRunAs() {
+        refusedPodConfig(c -> c.setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                LinuxSandboxSecurityContext.newBuilder().setRunAsUser(Int64Value.newBuilder().setValue(-3)))),
+                "linux.security_context.run_as_user -3 is out of range: user and group ids are 0 to 2147483647");
+        refusedPodConfig(c -> c.setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                LinuxSandboxSecurityContext.newBuilder().addSupplementalGroups(5).addSupplementalGroups(4294967296L))),
+                "linux.security_context.supplemental_groups[1] 4294967296 is out of range");
+        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
+        for (var sc : java.util.List.of(
+                LinuxContainerSecurityContext.newBuilder().setRunAsUser(Int64Value.newBuilder().setValue(2147483648L)),
+                LinuxContainerSecurityContext.newBuilder().setRunAsUser(Int64Value.newBuilder().setValue(5))
+                        .setRunAsGroup(Int64Value.newBuilder().setValue(-5)),
+                LinuxContainerSecurityContext.newBuilder().addSupplementalGroups(-1))) {
+            ContainerConfig config = CriTestHarness.container("c").toBuilder()
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(sc)).build();
+            assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                    .setConfig(config).build()), Status.Code.INVALID_ARGUMENT, "is out of range: user and group "
+                    + "ids are 0 to 2147483647");
+        }
+        assertThat(h.runtime.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()).isEmpty();
+        // The largest id is one.
+        ContainerConfig largest = CriTestHarness.container("c").toBuilder().setLinux(LinuxContainerConfig.newBuilder()
+                .setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                        .setRunAsUser(Int64Value.newBuilder().setValue(2147483647L))
+                        .setRunAsGroup(Int64Value.newBuilder().setValue(0)).addSupplementalGroups(2147483647L))).build();
+        assertThat(h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(largest).build()).getContainerId()).isNotEmpty();
     }
 
     @Test

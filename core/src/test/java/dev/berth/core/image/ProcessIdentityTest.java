@@ -147,4 +147,24 @@ class ProcessIdentityTest {
                 List.of(), List.of(), Map.of(), Map.of(), "", false, false, false, null, security, List.of(), null);
         assertThat(container.processUser()).isEqualTo(expected);
     }
+
+    @org.junit.jupiter.api.Test
+    void anIdAboveWhatAProcessCanRunAsIsRefusedNamingTheUserAndImage() {
+        Function<String, Optional<byte[]>> files = path -> Optional.of((path.equals("etc/passwd")
+                ? PASSWD + "huge:x:3000000000:1:huge:/:/bin/sh\n"
+                : GROUP + "biggroup:x:4000000000:www-data\n").getBytes(StandardCharsets.UTF_8));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> UserResolver.resolve("2147483648", "img", files))
+                .isInstanceOfSatisfying(dev.berth.spi.BackendException.class, e -> assertThat(e.kind())
+                        .isEqualTo(dev.berth.spi.BackendException.Kind.FAILED_PRECONDITION))
+                .hasMessage("user \"2147483648\" in image \"img\" resolves to uid 2147483648, out of range: user and "
+                        + "group ids are 0 to 2147483647");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> UserResolver.resolve("huge", "img", files))
+                .hasMessageContaining("resolves to uid 3000000000");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> UserResolver.resolve("1:9999999999", "img", files))
+                .hasMessageContaining("resolves to gid 9999999999");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> UserResolver.resolve("www-data", "img", files))
+                .hasMessageContaining("resolves to supplementary gid 4000000000");
+        assertThat(UserResolver.resolve("2147483647:2147483647", "img", files))
+                .isEqualTo(new UserResolver.Resolved(2147483647L, 2147483647L, List.of()));
+    }
 }

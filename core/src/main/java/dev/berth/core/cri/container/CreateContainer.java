@@ -57,6 +57,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         Validation.labels(config.getLabelsMap(), "container labels");
         Validation.annotations(config.getAnnotationsMap(), "container annotations");
         Errors.require(config.getImage().getImage(), "container image");
+        Validation.ids(config.getLinux().getSecurityContext(), "linux.security_context");
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "container");
         if (sandbox.state() != SandboxRecord.State.READY) {
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "pod sandbox \"" + sandbox.id()

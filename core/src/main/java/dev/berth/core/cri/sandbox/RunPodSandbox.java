@@ -63,6 +63,7 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         Validation.annotations(config.getAnnotationsMap(), "pod sandbox annotations");
         Validation.hostname(config.getHostname());
         Validation.portMappings(config.getPortMappingsList());
+        Validation.ids(config.getLinux().getSecurityContext(), "linux.security_context");
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "pod sandbox");
         String id = CriRuntime.newId();
         // Bound to the handler's newest generation from here on, so a reload cannot close it under this call.
