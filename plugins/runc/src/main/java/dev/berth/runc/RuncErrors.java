@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  *   <li>the kernel's EBUSY ({@code device or resource busy}: a memory limit below what the cgroup uses now, CPUs a
  *       child cgroup still holds; runc words the first {@code unable to set memory limit}): FAILED_PRECONDITION;</li>
  *   <li>cgroup v2 settings ({@code unified}) on a cgroup v1 node: FAILED_PRECONDITION;</li>
- *   <li>an exec of a program the container does not have: FAILED_PRECONDITION;</li>
+ *   <li>an exec of a program the container does not have, or that the kernel will not execute (a directory, a
+ *       file without the execute bit): FAILED_PRECONDITION;</li>
  *   <li>a path the request names that is a file in the image where a directory must be ({@code not a directory}:
  *       a working directory, a mount of a file onto a directory): FAILED_PRECONDITION;</li>
  *   <li>a mount inside {@code /proc}, which runc never allows: INVALID_ARGUMENT;</li>
@@ -54,6 +55,11 @@ final class RuncErrors {
         // crun: "executable file `/x` not found in $PATH: No such file or directory"
         if (t.contains("executable file") && t.contains("not found")
                 || t.contains("exec:") && t.contains("no such file or directory")) {
+            return Kind.FAILED_PRECONDITION;
+        }
+        // runc: "exec: \"/etc/passwd\": permission denied"; crun: "open executable: Permission denied" (a file
+        // without the execute bit) or "open executable: Operation not permitted" (a directory)
+        if (t.contains("exec:") && t.contains("permission denied") || t.contains("open executable:")) {
             return Kind.FAILED_PRECONDITION;
         }
         if (t.contains("device or resource busy") || t.contains("unable to set memory limit")) {

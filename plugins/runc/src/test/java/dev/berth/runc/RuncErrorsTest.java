@@ -27,6 +27,12 @@ class RuncErrorsTest {
         "exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory|FAILED_PRECONDITION",
         // crun's words for the same
         "failed to exec in container \"c1\": executable file `/no/such/program` not found in $PATH: No such file or directory|FAILED_PRECONDITION",
+        // a program the kernel will not execute: a directory, a file without the execute bit (runc; crun)
+        "msg=\"runc create failed: unable to start container process: exec: \\\"/\\\": permission denied\"|FAILED_PRECONDITION",
+        "open executable: Operation not permitted|FAILED_PRECONDITION",
+        "open executable: Permission denied|FAILED_PRECONDITION",
+        // a permission denied elsewhere is not the program's
+        "error mounting \"/h\" to rootfs at \"/m\": open /h: permission denied|INTERNAL",
         // CreateContainer with a working directory or a mount target that is a file in the image
         "msg=\"runc create failed: unable to start container process: error during container init: mkdir /bin/sh: not a directory\"|FAILED_PRECONDITION",
         "error mounting \"/h/file\" to rootfs at \"/etc\": mount /h/file:/etc (via /proc/self/fd/6), flags: 0x5000: not a directory|FAILED_PRECONDITION",
