@@ -110,7 +110,7 @@ final class RuncContainers implements LinuxBackend.Containers {
                 try {
                     Files.createDirectories(Path.of(spec.logPath()).getParent());
                 } catch (IOException e) {
-                    throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
+                    throw new BackendException(Kind.FAILED_PRECONDITION, "failed to create container \"" + id
                             + "\": cannot create log directory: " + e.getMessage());
                 }
                 Runnable removeLog = CreatedLogs.removalIfNew(spec.logPath());
@@ -137,8 +137,12 @@ final class RuncContainers implements LinuxBackend.Containers {
                 try {
                     conmonLog = joiner.await().toString();
                 } catch (IOException e) {
-                    throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id
-                            + "\": cannot start " + LogJoiner.PROGRAM + ": " + e.getMessage());
+                    // A log file the joiner cannot open (a log directory in /proc, one on a read-only file system)
+                    // is where the request put it, not berth's fault.
+                    String why = String.valueOf(e.getMessage());
+                    Kind kind = why.contains("cannot open " + logPath + ":") ? Kind.FAILED_PRECONDITION : Kind.INTERNAL;
+                    throw new BackendException(kind, "failed to create container \"" + id + "\": cannot start "
+                            + LogJoiner.PROGRAM + ": " + why);
                 }
             }
             long pid = conmonExec.launch("create container", id, spec.name(), conmonLog, spec.tty(), spec.stdin(),

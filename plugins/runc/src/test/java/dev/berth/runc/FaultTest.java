@@ -109,6 +109,16 @@ class FaultTest {
                         List.of("/no/such/program"), kept, null, ContainerSecurity.DEFAULT)))
                         .isInstanceOf(BackendException.class);
                 assertThat(kept).as("a log that was there before the create").hasContent("an earlier attempt's line");
+                // A log file that cannot be made where the request put it: the request's problem, not berth's.
+                String noLog = RuncBackendTest.newId();
+                assertThatThrownBy(() -> backend.createContainer(Host.container(noLog, sb, rootfs,
+                        List.of("sleep", "10"), Path.of("/proc/1/berth-test.log"), null, ContainerSecurity.DEFAULT)))
+                        .isInstanceOfSatisfying(BackendException.class, e -> {
+                            assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
+                            assertThat(e.getMessage()).startsWith("failed to create container \"" + noLog + "\": ")
+                                    .contains("/proc/1/berth-test.log");
+                        });
+                assertNothingLeft(ctx, noLog, OciResources.cgroupsPath(false, "", sb, noLog));
             } finally {
                 backend.removeSandbox(sb);
             }
