@@ -7,6 +7,8 @@ import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import dev.berth.core.cri.sandbox.PodHostname;
 import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.DNSConfig;
+import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.Int64Value;
 import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.LinuxSandboxSecurityContext;
@@ -108,6 +110,10 @@ public final class Validation {
                     + PodHostname.MAX);
         }
         noControl(hostname, "hostname");
+        if (hostname.chars().anyMatch(Character::isWhitespace)) {
+            // it is written into the pod's /etc/hosts, where a space makes a second name
+            throw BackendException.invalid("hostname \"" + printable(hostname) + "\" must not contain spaces");
+        }
     }
 
     /**
@@ -148,6 +154,78 @@ public final class Validation {
         }
     }
 
+    /** The longest search domain a resolver takes (a domain name's limit). */
+    public static final int MAX_SEARCH = 253;
+
+    /**
+     * A pod's DNS settings, each of which becomes a line of its resolv.conf: servers literal addresses, search
+     * domains and options single words. A newline or a space would add a line or a word the request did not name
+     * (a second nameserver, say) to every container of the pod.
+     */
+    public static void dnsConfig(DNSConfig dns) {
+        for (int i = 0; i < dns.getServersCount(); i++) {
+            String server = dns.getServers(i);
+            if (!isAddress(server)) {
+                throw BackendException.invalid("dns_config.servers[" + i + "] \"" + printable(server)
+                        + "\" is not an IP address");
+            }
+        }
+        for (int i = 0; i < dns.getSearchesCount(); i++) {
+            String search = dns.getSearches(i);
+            word(search, "dns_config.searches[" + i + "]");
+            if (search.length() > MAX_SEARCH) {
+                throw BackendException.invalid("dns_config.searches[" + i + "] is " + search.length()
+                        + " characters long; the limit is " + MAX_SEARCH);
+            }
+        }
+        for (int i = 0; i < dns.getOptionsCount(); i++) {
+            word(dns.getOptions(i), "dns_config.options[" + i + "]");
+        }
+    }
+
+    /** One non-empty word: no whitespace, no control characters. */
+    private static void word(String value, String field) {
+        if (value.isEmpty()) {
+            throw BackendException.invalid(field + " is empty");
+        }
+        noControl(value, field);
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isWhitespace(value.charAt(i))) {
+                throw BackendException.invalid(field + " \"" + printable(value) + "\" must be one word, without "
+                        + "spaces");
+            }
+        }
+    }
+
+    /**
+     * A pod's cgroup parent, a path in the cgroup hierarchy (or a systemd slice): no {@code .} or {@code ..}
+     * component, which would put the pod's cgroups somewhere else than under the parent it names, or outside the
+     * hierarchy altogether.
+     */
+    public static void cgroupParent(String parent) {
+        noControl(parent, "linux.cgroup_parent");
+        for (String part : parent.split("/", -1)) {
+            if (part.equals(".") || part.equals("..")) {
+                throw BackendException.invalid("linux.cgroup_parent \"" + printable(parent) + "\" must not have a \""
+                        + part + "\" component");
+            }
+        }
+    }
+
+    /** Namespace modes are the ones CRI defines (POD, CONTAINER, NODE, TARGET), not an unknown number. */
+    public static void namespaceOptions(NamespaceOption ns, String field) {
+        mode(ns.getNetworkValue(), field + ".network");
+        mode(ns.getPidValue(), field + ".pid");
+        mode(ns.getIpcValue(), field + ".ipc");
+    }
+
+    private static void mode(int value, String field) {
+        if (dev.berth.cri.v1.NamespaceMode.forNumber(value) == null) {
+            throw BackendException.invalid(field + " " + value + " is not a namespace mode: it must be 0 (POD), "
+                    + "1 (CONTAINER), 2 (NODE) or 3 (TARGET)");
+        }
+    }
+
     /** A pod's port mappings: ports in range, host IPs literal addresses. */
     public static void portMappings(List<PortMapping> mappings) {
         for (int i = 0; i < mappings.size(); i++) {
@@ -160,6 +238,10 @@ public final class Validation {
             if (pm.getHostPort() < 0 || pm.getHostPort() > 65535) {
                 throw BackendException.invalid(at + ".host_port " + pm.getHostPort()
                         + " is out of range: it must be 0 (none) to 65535");
+            }
+            if (dev.berth.cri.v1.Protocol.forNumber(pm.getProtocolValue()) == null) {
+                throw BackendException.invalid(at + ".protocol " + pm.getProtocolValue()
+                        + " is not a protocol: it must be 0 (TCP), 1 (UDP) or 2 (SCTP)");
             }
             if (!pm.getHostIp().isEmpty() && !isAddress(pm.getHostIp())) {
                 throw BackendException.invalid(at + ".host_ip \"" + printable(pm.getHostIp())

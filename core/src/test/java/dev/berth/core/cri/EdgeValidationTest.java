@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.DNSConfig;
 import dev.berth.cri.v1.Int64Value;
 import dev.berth.cri.v1.LinuxContainerConfig;
 import dev.berth.cri.v1.LinuxContainerResources;
@@ -14,6 +15,7 @@ import dev.berth.cri.v1.ListContainersRequest;
 import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.LinuxPodSandboxConfig;
 import dev.berth.cri.v1.LinuxSandboxSecurityContext;
+import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
@@ -165,6 +167,61 @@ class EdgeValidationTest {
     void aHostnameLongerThanTheKernelTakesIsRefused() {
         refusedPodConfig(c -> c.setHostname("h".repeat(65)), "hostname is 65 characters long; the limit is 64");
         refusedPodConfig(c -> c.setHostname("a\tb"), "hostname \"a\\u0009b\" must not contain control characters");
+        refusedPodConfig(c -> c.setHostname("a b"), "hostname \"a b\" must not contain spaces");
+    }
+
+    @Test
+    void dnsSettingsAreAddressesAndSingleWordsThatCannotAddALineToResolvConf() {
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addServers("10.0.0.10")
+                .addServers("1.1.1.1\nnameserver 6.6.6.6")),
+                "dns_config.servers[1] \"1.1.1.1\\u000anameserver 6.6.6.6\" is not an IP address");
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addServers("dns.example")),
+                "dns_config.servers[0] \"dns.example\" is not an IP address");
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addSearches("ns.svc.cluster.local")
+                .addSearches("ok.example\nnameserver 6.6.6.6")),
+                "dns_config.searches[1] \"ok.example\\u000anameserver 6.6.6.6\" must not contain control characters");
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addSearches("a b")),
+                "dns_config.searches[0] \"a b\" must be one word, without spaces");
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addSearches("")), "dns_config.searches[0] is empty");
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addSearches("d".repeat(254))),
+                "dns_config.searches[0] is 254 characters long; the limit is 253");
+        refusedPodConfig(c -> c.setDnsConfig(DNSConfig.newBuilder().addOptions("ndots:5 rotate")),
+                "dns_config.options[0] \"ndots:5 rotate\" must be one word, without spaces");
+        // What the kubelet sends is taken.
+        String pod = h.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(CriTestHarness.pod("dns")
+                .toBuilder().setDnsConfig(DNSConfig.newBuilder().addServers("10.96.0.10").addServers("fd00::a")
+                        .addSearches("ns.svc.cluster.local").addSearches("svc.cluster.local").addOptions("ndots:5")
+                        .addOptions("edns0"))).build()).getPodSandboxId();
+        assertThat(pod).isNotEmpty();
+    }
+
+    @Test
+    void aCgroupParentCannotClimbOutOfTheHierarchy() {
+        refusedPodConfig(c -> c.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent("../../escape")),
+                "linux.cgroup_parent \"../../escape\" must not have a \"..\" component");
+        refusedPodConfig(c -> c.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent("/kubepods/../../b")),
+                "must not have a \"..\" component");
+        refusedPodConfig(c -> c.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent("/kubepods/./x")),
+                "must not have a \".\" component");
+    }
+
+    @Test
+    void enumValuesCriDoesNotDefineAreRefused() {
+        refusedPodConfig(c -> c.addPortMappings(PortMapping.newBuilder().setProtocolValue(7).setContainerPort(80)
+                .setHostPort(8080)), "port_mappings[0].protocol 7 is not a protocol: it must be 0 (TCP), 1 (UDP) or "
+                + "2 (SCTP)");
+        refusedPodConfig(c -> c.setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(NamespaceOption.newBuilder()
+                        .setNetworkValue(7)))),
+                "linux.security_context.namespace_options.network 7 is not a namespace mode");
+        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
+        ContainerConfig config = CriTestHarness.container("c").toBuilder().setLinux(LinuxContainerConfig.newBuilder()
+                .setSecurityContext(LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(
+                        NamespaceOption.newBuilder().setPidValue(9)))).build();
+        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                .setConfig(config).build()), Status.Code.INVALID_ARGUMENT,
+                "linux.security_context.namespace_options.pid 9 is not a namespace mode");
+        assertThat(h.runtime.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()).isEmpty();
     }
 
     @Test

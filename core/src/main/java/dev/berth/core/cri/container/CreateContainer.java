@@ -58,6 +58,8 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         Validation.annotations(config.getAnnotationsMap(), "container annotations");
         Errors.require(config.getImage().getImage(), "container image");
         Validation.ids(config.getLinux().getSecurityContext(), "linux.security_context");
+        Validation.namespaceOptions(config.getLinux().getSecurityContext().getNamespaceOptions(),
+                "linux.security_context.namespace_options");
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "container");
         if (sandbox.state() != SandboxRecord.State.READY) {
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "pod sandbox \"" + sandbox.id()

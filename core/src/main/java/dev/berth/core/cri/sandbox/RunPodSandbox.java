@@ -64,6 +64,10 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         Validation.hostname(config.getHostname());
         Validation.portMappings(config.getPortMappingsList());
         Validation.ids(config.getLinux().getSecurityContext(), "linux.security_context");
+        Validation.namespaceOptions(config.getLinux().getSecurityContext().getNamespaceOptions(),
+                "linux.security_context.namespace_options");
+        Validation.dnsConfig(config.getDnsConfig());
+        Validation.cgroupParent(config.getLinux().getCgroupParent());
         Errors.checkMetadataSize(config.getLabelsMap(), config.getAnnotationsMap(), "pod sandbox");
         String id = CriRuntime.newId();
         // Bound to the handler's newest generation from here on, so a reload cannot close it under this call.
