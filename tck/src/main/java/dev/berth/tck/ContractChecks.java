@@ -14,11 +14,13 @@ import dev.berth.spi.BackendHealth;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.ExecResult;
 import dev.berth.spi.SandboxStatus;
+import dev.berth.spi.SpecReading;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The bodies of {@link ContractSuite#checks()}: each one drives a backend through one promise of the contract. */
@@ -278,6 +280,33 @@ final class ContractChecks {
             t.join();
         }
         expect(errors.isEmpty(), String.join("; ", errors));
+    }
+
+    static void specReading(ContractSuite.Run r) {
+        SpecReading specs = (SpecReading) r.backend();
+        String sb = r.runSandbox();
+        String id = r.runContainer(sb);
+        Optional<String> container = call("containerRuntimeSpec", () -> specs.containerRuntimeSpec(id));
+        expect(container != null, "containerRuntimeSpec returned null; it returns Optional.empty() when it kept no spec");
+        container.ifPresent(json -> expectSpec(json, "containerRuntimeSpec of a running container"));
+        Optional<String> sandbox = call("sandboxRuntimeSpec", () -> specs.sandboxRuntimeSpec(sb));
+        expect(sandbox != null, "sandboxRuntimeSpec returned null; it returns Optional.empty() when it kept no spec");
+        sandbox.ifPresent(json -> expectSpec(json, "sandboxRuntimeSpec of a ready sandbox"));
+        expectKind(BackendException.Kind.NOT_FOUND, "containerRuntimeSpec(unknown id)",
+                () -> specs.containerRuntimeSpec(newId()));
+        expectKind(BackendException.Kind.NOT_FOUND, "sandboxRuntimeSpec(unknown id)",
+                () -> specs.sandboxRuntimeSpec(newId()));
+        call("removeContainer", () -> r.backend().removeContainer(id));
+        expectKind(BackendException.Kind.NOT_FOUND, "containerRuntimeSpec after removeContainer",
+                () -> specs.containerRuntimeSpec(id));
+    }
+
+    /** An OCI runtime spec as JSON text: one object, naming its {@code ociVersion} as every such spec does. */
+    private static void expectSpec(String json, String what) {
+        String t = json.strip();
+        expect(t.startsWith("{") && t.endsWith("}") && t.contains("\"ociVersion\""), what + " is not an OCI "
+                + "runtime spec (a JSON object with its ociVersion): \"" + escape(t.length() > 80 ? t.substring(0, 80)
+                + "..." : t) + "\"");
     }
 
     static SandboxStatus expectSandbox(ContractSuite.Run r, String id, SandboxStatus.State want, String when) {

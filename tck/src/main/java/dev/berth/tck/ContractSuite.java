@@ -3,6 +3,7 @@ package dev.berth.tck;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerStatus;
 import dev.berth.spi.RuntimeBackend;
+import dev.berth.spi.SpecReading;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -27,8 +28,22 @@ public final class ContractSuite {
 
     private ContractSuite() {}
 
-    /** One check: a stable name (for reports and {@code --check} filters) and what it asserts. */
-    public record Check(String name, String description, Body body) {}
+    /**
+     * One check: a stable name (for reports and {@code --check} filters), what it asserts, and the optional
+     * capability it checks ({@code null} for {@link RuntimeBackend}'s own contract). A check of a capability applies
+     * only to a backend that implements it; core does without it for the others (it answers UNIMPLEMENTED for what
+     * needs it, or leaves out what it would show), and there is nothing to check.
+     */
+    public record Check(String name, String description, Body body, Class<?> capability) {
+        public Check(String name, String description, Body body) {
+            this(name, description, body, null);
+        }
+
+        /** Whether the check applies to {@code backend}: it checks the core contract or a capability it has. */
+        public boolean appliesTo(RuntimeBackend backend) {
+            return capability == null || capability.isInstance(backend);
+        }
+    }
 
     /** A check's body. Throws {@link Failure} for a broken promise; anything else thrown also fails the check. */
     @FunctionalInterface
@@ -116,13 +131,24 @@ public final class ContractSuite {
                         + "(core relies on it: it is ExecSync's running check)",
                         ContractChecks::execNotRunning),
                 new Check("concurrent-pods", "three pods created, started, exec'd into, stopped and removed at once "
-                        + "(core calls a backend concurrently)", ContractChecks::concurrentPods));
+                        + "(core calls a backend concurrently)", ContractChecks::concurrentPods),
+                new Check("spec-reading", "SpecReading: a running container's and its sandbox's specs are OCI specs "
+                        + "(or empty), and an unknown or removed id is NOT_FOUND", ContractChecks::specReading,
+                        SpecReading.class));
     }
 
-    /** Runs every check in order, reporting each result to {@code progress} as it finishes. */
+    /** The checks that apply to {@code backend}, in the order they run. */
+    public static List<Check> checksFor(RuntimeBackend backend) {
+        return checks().stream().filter(c -> c.appliesTo(backend)).toList();
+    }
+
+    /**
+     * Runs every check that applies to the fixture's backend ({@link #checksFor}) in order, reporting each result to
+     * {@code progress} as it finishes.
+     */
     public static List<Result> runAll(ContractFixture fixture, Consumer<Result> progress) {
         List<Result> results = new ArrayList<>();
-        for (Check c : checks()) {
+        for (Check c : checksFor(fixture.backend())) {
             Result r = runWithTimeout(c, fixture, CHECK_TIMEOUT);
             results.add(r);
             progress.accept(r);

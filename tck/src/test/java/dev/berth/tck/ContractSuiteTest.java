@@ -30,8 +30,57 @@ class ContractSuiteTest {
     void theFakeBackendPassesEveryCheck() {
         var results = ContractSuite.runAll(fixture(new FakeBackend(context(), Map.of())), r -> {});
         assertThat(ContractSuite.notPassed(results)).isEmpty();
-        assertThat(results).hasSize(ContractSuite.checks().size());
-        assertThat(results).extracting(ContractSuite.Result::name).doesNotHaveDuplicates();
+        // all but the checks of capabilities it lacks
+        assertThat(results).extracting(ContractSuite.Result::name)
+                .containsExactlyElementsOf(ContractSuite.checks().stream().filter(c -> c.capability() == null)
+                        .map(ContractSuite.Check::name).toList())
+                .doesNotHaveDuplicates();
+        var withSpecs = ContractSuite.runAll(fixture(new SpecFake(context(), false)), r -> {});
+        assertThat(ContractSuite.notPassed(withSpecs)).isEmpty();
+        assertThat(withSpecs).hasSize(ContractSuite.checks().size());
+    }
+
+    @Test
+    void aSpecReadingThatAnswersForARemovedContainerFailsOnlyItsCheck() {
+        var results = ContractSuite.runAll(fixture(new SpecFake(context(), true)), r -> {});
+        assertThat(ContractSuite.notPassed(results)).singleElement().satisfies(r -> {
+            assertThat(r.name()).isEqualTo("spec-reading");
+            assertThat(r.reason()).isEqualTo("containerRuntimeSpec after removeContainer succeeded, expected a "
+                    + "BackendException of kind NOT_FOUND");
+        });
+    }
+
+    /** The fake with {@link dev.berth.spi.SpecReading}; {@code stale} keeps answering for removed containers. */
+    static final class SpecFake extends FakeBackend implements dev.berth.spi.SpecReading {
+        private final boolean stale;
+
+        SpecFake(ScratchBackendContext context, boolean stale) {
+            super(context, Map.of());
+            this.stale = stale;
+        }
+
+        private final java.util.Set<String> created = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        @Override
+        public ContainerStatus createContainer(ContainerSpec spec) {
+            ContainerStatus s = super.createContainer(spec);
+            created.add(spec.id());
+            return s;
+        }
+
+        @Override
+        public Optional<String> containerRuntimeSpec(String containerId) {
+            if (!stale || !created.contains(containerId)) {
+                containerStatus(containerId); // NOT_FOUND for an unknown one
+            }
+            return Optional.of("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sleep\"]}}");
+        }
+
+        @Override
+        public Optional<String> sandboxRuntimeSpec(String sandboxId) {
+            sandboxStatus(sandboxId);
+            return Optional.empty();
+        }
     }
 
     @Test

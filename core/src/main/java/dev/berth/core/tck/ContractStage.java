@@ -71,6 +71,12 @@ public final class ContractStage {
                 out.println("      " + (c.ok() ? "OK   " : "FAIL ") + c.what()
                         + (c.ok() || c.advice().isEmpty() ? "" : " -> " + c.advice()));
             }
+            for (ContractSuite.Check c : ContractSuite.checks()) {
+                if (!c.appliesTo(backend)) {
+                    out.println("  n/a   " + c.name() + ": the backend does not implement "
+                            + c.capability().getSimpleName() + ", an optional capability");
+                }
+            }
             List<ContractSuite.Result> results = new ArrayList<>(ContractSuite.runAll(
                     new RootfsFixture(backend, context, rootfs), r -> out.println("  " + line(r))));
             try {
