@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code cpu_period}: 1000 to 1000000 µs, the CFS period's limits;</li>
  *   <li>{@code cpu_quota}: -1 (no limit) or at least 1000 µs, the CFS quota's minimum;</li>
- *   <li>{@code cpu_shares}: at most 262144, the largest share cgroup v1 has (cgroup v2's weight 10000);</li>
+ *   <li>{@code cpu_shares}: 2 to 262144, the smallest and largest shares cgroup v1 has (cgroup v2's weights 1 and
+ *       10000); the kernel would write 1 as 2, which runc reports as a failure;</li>
  *   <li>{@code oom_score_adj}: -1000 to 1000;</li>
  *   <li>{@code memory_swap_limit_in_bytes}: memory and swap together, so not below {@code memory_limit_in_bytes};</li>
  *   <li>{@code cpuset_cpus}, {@code cpuset_mems}: the kernel's list format, e.g. {@code 0-3,6}, each range
@@ -27,6 +28,7 @@ final class ResourceRules {
     static final long MIN_CFS_PERIOD = 1_000;
     static final long MAX_CFS_PERIOD = 1_000_000;
     static final long MIN_CFS_QUOTA = 1_000;
+    static final long MIN_CPU_SHARES = 2;
     static final long MAX_CPU_SHARES = 262_144;
 
     private static final Pattern CPU_LIST = Pattern.compile("\\d{1,6}(-\\d{1,6})?(,\\d{1,6}(-\\d{1,6})?)*");
@@ -49,6 +51,10 @@ final class ResourceRules {
         }
         if (r.getCpuShares() > MAX_CPU_SHARES) {
             throw bad(field, "cpu_shares", Long.toString(r.getCpuShares()), "the most is " + MAX_CPU_SHARES);
+        }
+        if (r.getCpuShares() == 1) {
+            throw bad(field, "cpu_shares", "1", "it must be 0 (not set) or " + MIN_CPU_SHARES + " to "
+                    + MAX_CPU_SHARES);
         }
         long oom = r.getOomScoreAdj();
         if (oom < -1000 || oom > 1000) {
