@@ -10,8 +10,10 @@
 # devices in one that is (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a
 # container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
 # left once it ends, an exec during a stop's grace period, a stop with a shorter timeout not held up by one that
-# waits, and a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
-# handler whose backend does not report a sandbox's end). Needs the critest registry.
+# waits, a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
+# handler whose backend does not report a sandbox's end), and bad request values answered with a code naming them
+# (PARITY_RUNTIME_ERRORS=no leaves out those the OCI runtime itself refuses, for a handler that does not classify
+# its runtime's errors). Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -210,6 +212,40 @@ fi
 expect "the failed container is not listed" "" "$("${C[@]}" ps -a -q --name "missing-$n")"
 logs=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["log_directory"])' "$(podfile "$p")")
 expect "the failed create left no log file" absent "$([ -e "$logs/missing-$n.log" ] && echo present || echo absent)"
+
+echo "== bad values answered with a code that names them, not INTERNAL or UNKNOWN"
+# code_of: the gRPC code in crictl's error output, or "created" when the call succeeded
+code_of() { local o; o=$("$@" 2>&1) && { echo created; return; }; o=${o#*code = }; echo "${o%% desc*}"; }
+bad_pod() { # field json: RunPodSandbox's code
+  local n; n=$(next)
+  cat >"$tmp/bad-$n.json" <<JSON
+{"metadata": {"name": "parity-bad-$n", "namespace": "parity", "uid": "parity-bad-$n-$$"}, $1}
+JSON
+  code_of "${C[@]}" runp ${handler:+--runtime "$handler"} "$tmp/bad-$n.json"
+}
+expect "a pod's run_as_user below 0 is InvalidArgument" InvalidArgument \
+  "$(bad_pod '"linux": {"security_context": {"run_as_user": {"value": -3}}}')"
+expect "a DNS server that would add a line to resolv.conf is InvalidArgument" InvalidArgument \
+  "$(bad_pod '"dns_config": {"servers": ["10.0.0.10\nnameserver 10.6.6.6"]}')"
+expect "a cgroup parent climbing out with .. is InvalidArgument" InvalidArgument \
+  "$(bad_pod '"linux": {"cgroup_parent": "/kubepods/../../escape"}')"
+expect "no pod of those was left" "" "$("${C[@]}" pods -q --namespace parity --name parity-bad)"
+bad_ctr() { # extra container fields json: CreateContainer's code in pod $p
+  local n; n=$(next)
+  cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "bad-$n"}, "image": {"image": "$busybox"}, "log_path": "bad-$n.log", $1}
+JSON
+  code_of "${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")"
+}
+expect "a container's supplemental group above 2^31-1 is InvalidArgument" InvalidArgument \
+  "$(bad_ctr '"command": ["sleep", "1"], "linux": {"security_context": {"supplemental_groups": [4294967296]}}')"
+if [ "${PARITY_RUNTIME_ERRORS:-named}" = named ]; then
+  # what the OCI runtime itself refuses, in runc's and crun's words (RuncErrors)
+  expect "a command that is a directory is FailedPrecondition" FailedPrecondition "$(bad_ctr '"command": ["/"]')"
+fi
+expect "cpu_shares 1 is InvalidArgument" InvalidArgument \
+  "$(bad_ctr '"command": ["sleep", "1"], "linux": {"resources": {"cpu_shares": 1}}')"
+expect "no container of those was left" "" "$("${C[@]}" ps -a -q --name '^bad-')"
 
 echo "== privileged containers"
 # containerd and CRI-O run a privileged container only in a pod created privileged (the kubelet makes the pod so when
