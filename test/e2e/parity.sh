@@ -11,9 +11,8 @@
 # container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
 # left once it ends, an exec during a stop's grace period, a stop with a shorter timeout not held up by one that
 # waits, a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
-# handler whose backend does not report a sandbox's end), and bad request values answered with a code naming them
-# (PARITY_RUNTIME_ERRORS=no leaves out those the OCI runtime itself refuses, for a handler that does not classify
-# its runtime's errors). Needs the critest registry.
+# handler whose backend does not report a sandbox's end), and bad request values answered with a code naming them.
+# Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -239,10 +238,8 @@ JSON
 }
 expect "a container's supplemental group above 2^31-1 is InvalidArgument" InvalidArgument \
   "$(bad_ctr '"command": ["sleep", "1"], "linux": {"security_context": {"supplemental_groups": [4294967296]}}')"
-if [ "${PARITY_RUNTIME_ERRORS:-named}" = named ]; then
-  # what the OCI runtime itself refuses, in runc's and crun's words (RuncErrors)
-  expect "a command that is a directory is FailedPrecondition" FailedPrecondition "$(bad_ctr '"command": ["/"]')"
-fi
+# what the OCI runtime itself refuses, in runc's and crun's words, directly or quoted by the shim (RuntimeErrors)
+expect "a command that is a directory is FailedPrecondition" FailedPrecondition "$(bad_ctr '"command": ["/"]')"
 expect "cpu_shares 1 is InvalidArgument" InvalidArgument \
   "$(bad_ctr '"command": ["sleep", "1"], "linux": {"resources": {"cpu_shares": 1}}')"
 expect "no container of those was left" "" "$("${C[@]}" ps -a -q --name '^bad-')"

@@ -123,7 +123,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             return new ContainerStatus(id, ContainerStatus.State.CREATED, created, null, null, 0, "", "", 0,
                     info(c, pod));
         } catch (TtrpcException e) {
-            throw e.toBackend("create container", id);
+            throw e.toBackendForRequest("create container", id);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to create container \"" + id + "\": " + e.getMessage());
         } finally {
@@ -155,7 +155,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
             c.props.setProperty("startedAt", startedAt.toString());
             BundleProperties.store(c.bundle, c.props);
         } catch (TtrpcException e) {
-            throw e.toBackend("start container", containerId);
+            throw e.toBackendForRequest("start container", containerId);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to start container \"" + containerId + "\": " + e.getMessage());
         } finally {
@@ -319,7 +319,7 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
                     .setResources(Any.newBuilder().setTypeUrl(KataSpecs.RESOURCES_TYPE_URL)
                             .setValue(ByteString.copyFrom(json))).build(), options.stopTimeout());
         } catch (TtrpcException e) {
-            throw e.toBackend("update container", containerId);
+            throw e.toBackendForRequest("update container", containerId);
         }
     }
 

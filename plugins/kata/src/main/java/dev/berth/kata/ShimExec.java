@@ -100,7 +100,7 @@ final class ShimExec {
             err.awaitEnd(Duration.ofSeconds(10));
             return new ExecResult(out.bytes(), err.bytes(), w.getExitStatus());
         } catch (TtrpcException e) {
-            throw e.toBackend("exec in container", containerId);
+            throw e.toBackendForRequest("exec in container", containerId);
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to exec in container \"" + containerId + "\": "
                     + e.getMessage());
@@ -189,7 +189,7 @@ final class ShimExec {
             }
             return code;
         } catch (TtrpcException e) {
-            throw e.toBackend("exec in container", containerId);
+            throw e.toBackendForRequest("exec in container", containerId);
         } catch (IOException e) {
             throw Failures.io("exec in container", containerId, e);
         } catch (InterruptedException e) {

@@ -138,6 +138,26 @@ class KataShimIntegrationTest {
         assertThat(kept).as("a log that was there before the create").hasContent("an earlier attempt's line");
     }
 
+    /**
+     * What the runtime behind the shim refuses of the request is the request's problem, as under the runc type: a
+     * missing program and a directory as the command are FAILED_PRECONDITION at create, and at exec.
+     */
+    @Test
+    void theRuntimesRefusalsOfTheRequestAreFailedPrecondition() throws Exception {
+        String sb = runPod();
+        for (String program : List.of("/no/such/program", "/")) {
+            assertThatThrownBy(() -> backend.createContainer(container(newId(), sb, "refused", List.of(program), "")))
+                    .isInstanceOfSatisfying(BackendException.class, e -> {
+                        assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
+                        assertThat(e.getMessage()).contains(program);
+                    });
+        }
+        String id = runContainer(sb, "app", List.of("sleep", "600"), "");
+        assertThatThrownBy(() -> backend.execSync(id, List.of("/"), java.time.Duration.ofSeconds(30)))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind()).as(e.getMessage())
+                        .isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+    }
+
     /** SpecReading: the bundles' config.json, as the shim was given them. */
     @Test
     void theRuntimeSpecsAreTheBundlesAsTheShimHadThem() throws Exception {

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.RuntimeErrors;
 import dev.berth.oci.SmallFiles;
 import dev.berth.runc.StateStore.ContainerRecord;
 import dev.berth.spi.BackendException;
@@ -68,8 +69,8 @@ final class ConmonExec {
         try {
             return Conmon.launch(options.conmon(), args, bundle, "data", CREATE_TIMEOUT).value();
         } catch (Conmon.Failure f) {
-            String message = RuncErrors.message(f.getMessage());
-            throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : RuncErrors.kindOf(message),
+            String message = RuntimeErrors.message(f.getMessage());
+            throw new BackendException(f.timedOut ? Kind.DEADLINE_EXCEEDED : RuntimeErrors.kindOf(message),
                     "failed to " + verb + " \"" + id + "\": " + message);
         }
     }
@@ -142,7 +143,7 @@ final class ConmonExec {
                     throw new BackendException(Kind.DEADLINE_EXCEEDED, "failed to exec in container \""
                             + containerId + "\": command timed out after " + timeout.toSeconds() + "s");
                 }
-                throw new BackendException(RuncErrors.kindOf(f.getMessage()), "failed to exec in container \""
+                throw new BackendException(RuntimeErrors.kindOf(f.getMessage()), "failed to exec in container \""
                         + containerId + "\": " + f.getMessage());
             } finally {
                 if (killer != null) {

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.RuntimeErrors;
 import dev.berth.oci.CreatedLogs;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.MountSources;
@@ -303,7 +304,7 @@ final class RuncContainers implements LinuxBackend.Containers {
             Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));
             ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
-                throw new BackendException(RuncErrors.kindOf(r.errorText()), "failed to update container \""
+                throw new BackendException(RuntimeErrors.kindOf(r.errorText()), "failed to update container \""
                         + containerId + "\": " + r.errorText());
             }
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.RuntimeErrors;
 import dev.berth.oci.Libc;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.ProcessRunner;
@@ -394,7 +395,7 @@ final class RuncSandboxes implements LinuxBackend.Sandboxes {
         try {
             Cgroups.applyPodLimits(podCgroup, overhead, res);
         } catch (IOException e) {
-            throw new BackendException(RuncErrors.kindOf(e.getMessage()), "failed to update sandbox resources \""
+            throw new BackendException(RuntimeErrors.kindOf(e.getMessage()), "failed to update sandbox resources \""
                     + sandboxId + "\": " + e.getMessage());
         }
     }

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.RuntimeErrors;
 import dev.berth.oci.Processes;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.BackendException.Kind;
@@ -81,7 +82,7 @@ final class RuntimeExec implements AutoCloseable {
             answered = true;
             if (code != 0 && !Files.exists(pidFile)) {
                 String message = runtimeError(call.stderr(), call.stdout(), code);
-                throw new BackendException(RuncErrors.kindOf(message), "failed to exec in container \""
+                throw new BackendException(RuntimeErrors.kindOf(message), "failed to exec in container \""
                         + containerId + "\": " + message);
             }
             return new ExecResult(call.stdout(), call.stderr(), code);
@@ -116,7 +117,7 @@ final class RuntimeExec implements AutoCloseable {
      * crun's (or anything else's) text as it is.
      */
     static String runtimeError(byte[] stderr, byte[] stdout, int code) {
-        String message = RuncErrors.message(new String(stderr.length > 0 ? stderr : stdout, StandardCharsets.UTF_8));
+        String message = RuntimeErrors.message(new String(stderr.length > 0 ? stderr : stdout, StandardCharsets.UTF_8));
         return message != null ? message : "the runtime exited with status " + code + " before starting the command";
     }
 

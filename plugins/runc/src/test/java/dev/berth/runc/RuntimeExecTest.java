@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.RuntimeErrors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,7 @@ class RuntimeExecTest {
         String message = RuntimeExec.runtimeError(bytes(stderr), new byte[0], 255);
         assertThat(message).isEqualTo("exec failed: unable to start container process: exec: \"/no/such/program\": "
                 + "stat /no/such/program: no such file or directory");
-        assertThat(RuncErrors.kindOf(message)).isEqualTo(dev.berth.spi.BackendException.Kind.FAILED_PRECONDITION);
+        assertThat(RuntimeErrors.kindOf(message)).isEqualTo(dev.berth.spi.BackendException.Kind.FAILED_PRECONDITION);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.berth.kata.ttrpc;
 
+import dev.berth.oci.RuntimeErrors;
 import dev.berth.spi.BackendException;
 
 /**
@@ -53,6 +54,19 @@ public final class TtrpcException extends Exception {
             case UNAVAILABLE, CANCELLED -> BackendException.Kind.UNAVAILABLE;
             default -> BackendException.Kind.INTERNAL;
         };
+    }
+
+    /**
+     * As {@link #toBackend}, for a call that runs what the request asked for (create, start, update, exec): a failure
+     * the shim gives no code for is classified by the runtime's words it quotes ({@link RuntimeErrors}), so that a
+     * command that is a directory is FAILED_PRECONDITION there as under the runc type.
+     */
+    public BackendException toBackendForRequest(String action, String id) {
+        BackendException.Kind kind = kindOf(code);
+        if (kind == BackendException.Kind.INTERNAL) {
+            kind = RuntimeErrors.kindOf(getMessage());
+        }
+        return new BackendException(kind, "failed to " + action + " \"" + id + "\": " + getMessage());
     }
 
     /** {@code failed to <action> "id": <peer message>} with the mapped kind. */

@@ -1,4 +1,4 @@
-package dev.berth.runc;
+package dev.berth.oci;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,7 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** What runc and the kernel said about a request's values, as the kind of failure the client gets. */
-class RuncErrorsTest {
+class RuntimeErrorsTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         // runc update on a cgroup v1 node, with unified settings (the fuzzer's seed 10)
@@ -43,16 +43,16 @@ class RuncErrorsTest {
         "open /run/runc/x/state.json: no such file or directory|INTERNAL",
         "|INTERNAL"})
     void theKindNamesWhatWasWrong(String text, Kind kind) {
-        assertThat(RuncErrors.kindOf(text)).isEqualTo(kind);
+        assertThat(RuntimeErrors.kindOf(text)).isEqualTo(kind);
     }
 
     @Test
     void theMessageIsRuncsOwnWithoutItsLogLineFrame() {
         String runc = "time=\"2026-12-06T19:47:11Z\" level=error msg=\"runc create failed: unable to start container "
                 + "process: exec: \\\"/bin/nope\\\": stat /bin/nope: no such file or directory\"\n";
-        assertThat(RuncErrors.message(runc)).isEqualTo("runc create failed: unable to start container process: "
+        assertThat(RuntimeErrors.message(runc)).isEqualTo("runc create failed: unable to start container process: "
                 + "exec: \"/bin/nope\": stat /bin/nope: no such file or directory");
-        assertThat(RuncErrors.message("crun: first line\nsecond line\n")).isEqualTo("crun: first line second line");
-        assertThat(RuncErrors.message(" \n")).isNull();
+        assertThat(RuntimeErrors.message("crun: first line\nsecond line\n")).isEqualTo("crun: first line second line");
+        assertThat(RuntimeErrors.message(" \n")).isNull();
     }
 }

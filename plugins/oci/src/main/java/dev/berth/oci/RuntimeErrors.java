@@ -1,4 +1,4 @@
-package dev.berth.runc;
+package dev.berth.oci;
 
 import dev.berth.spi.BackendException.Kind;
 import java.util.Locale;
@@ -23,18 +23,21 @@ import java.util.regex.Pattern;
  *   <li>a mount inside {@code /proc}, which runc never allows: INVALID_ARGUMENT;</li>
  *   <li>anything else: INTERNAL.</li>
  * </ul>
+ * The runc plugin reads runc's and crun's own output; the kata plugin reads the message a shim v2 passes on from the
+ * runtime it drives (containerd's runc shim quotes runc's words), for the calls that run the request's process and
+ * resources: create, start, update and exec. Only for those: elsewhere a shim's {@code invalid argument} is its own.
  */
-final class RuncErrors {
+public final class RuntimeErrors {
     /** runc's error line: {@code time="..." level=error msg="..."}. */
     private static final Pattern RUNC_ERROR = Pattern.compile("level=(?:error|fatal) msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    private RuncErrors() {}
+    private RuntimeErrors() {}
 
     /**
      * What the runtime said, without its log line's frame: the last of runc's {@code msg="..."}, unquoted; else the
      * text as it is (crun's, or anything else's) on one line. Null for empty text.
      */
-    static String message(String text) {
+    public static String message(String text) {
         if (text == null || text.isBlank()) {
             return null;
         }
@@ -46,7 +49,7 @@ final class RuncErrors {
         return last != null ? last : text.strip().replace('\n', ' ');
     }
 
-    static Kind kindOf(String text) {
+    public static Kind kindOf(String text) {
         String t = text == null ? "" : text.toLowerCase(Locale.ROOT);
         if (t.contains("cannot use unified on cgroup v1")) {
             return Kind.FAILED_PRECONDITION;
