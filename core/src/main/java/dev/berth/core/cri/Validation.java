@@ -6,6 +6,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
 import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import dev.berth.core.cri.sandbox.PodHostname;
+import dev.berth.core.image.Image;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.DNSConfig;
 import dev.berth.cri.v1.NamespaceOption;
@@ -110,25 +111,19 @@ public final class Validation {
                     + PodHostname.MAX);
         }
         noControl(hostname, "hostname");
-        if (hostname.chars().anyMatch(Character::isWhitespace)) {
+        if (hasWhitespace(hostname)) {
             // it is written into the pod's /etc/hosts, where a space makes a second name
             throw BackendException.invalid("hostname \"" + printable(hostname) + "\" must not contain spaces");
         }
     }
 
-    /**
-     * The largest user or group id a process may be given: runc refuses any above it, as the Kubernetes API does.
-     * {@code (uid_t) -1} and the ids above 2^31 are not ids a container's process can run as.
-     */
-    public static final long MAX_ID_VALUE = Integer.MAX_VALUE;
-
-    /** The user and group ids of a pod's security context, each 0 to {@link #MAX_ID_VALUE}. */
+    /** The user and group ids of a pod's security context, each 0 to {@link Image#MAX_ID}. */
     public static void ids(LinuxSandboxSecurityContext sc, String field) {
         ids(sc.hasRunAsUser(), sc.getRunAsUser(), sc.hasRunAsGroup(), sc.getRunAsGroup(), sc.getSupplementalGroupsList(),
                 field);
     }
 
-    /** The user and group ids of a container's security context, each 0 to {@link #MAX_ID_VALUE}. */
+    /** The user and group ids of a container's security context, each 0 to {@link Image#MAX_ID}. */
     public static void ids(LinuxContainerSecurityContext sc, String field) {
         ids(sc.hasRunAsUser(), sc.getRunAsUser(), sc.hasRunAsGroup(), sc.getRunAsGroup(), sc.getSupplementalGroupsList(),
                 field);
@@ -148,9 +143,9 @@ public final class Validation {
     }
 
     private static void userOrGroupId(long value, String field) {
-        if (value < 0 || value > MAX_ID_VALUE) {
+        if (value < 0 || value > Image.MAX_ID) {
             throw BackendException.invalid(field + " " + value + " is out of range: user and group ids are 0 to "
-                    + MAX_ID_VALUE);
+                    + Image.MAX_ID);
         }
     }
 
@@ -189,12 +184,18 @@ public final class Validation {
             throw BackendException.invalid(field + " is empty");
         }
         noControl(value, field);
+        if (hasWhitespace(value)) {
+            throw BackendException.invalid(field + " \"" + printable(value) + "\" must be one word, without spaces");
+        }
+    }
+
+    private static boolean hasWhitespace(String value) {
         for (int i = 0; i < value.length(); i++) {
             if (Character.isWhitespace(value.charAt(i))) {
-                throw BackendException.invalid(field + " \"" + printable(value) + "\" must be one word, without "
-                        + "spaces");
+                return true;
             }
         }
+        return false;
     }
 
     /**

@@ -20,6 +20,15 @@ import java.util.List;
 public record Image(String id, List<String> repoTags, List<String> repoDigests, long size, String user,
                     boolean pinned, String manifestDigest,
                     List<String> diffIds, Platform platform) {
+
+    /**
+     * The largest user or group id a process may be given: runc refuses any above it, as the Kubernetes API does.
+     * {@code (uid_t) -1} and the ids above 2^31 are not ids a container's process can run as. The CRI edge refuses a
+     * requested id above it; the user resolver bounds the ids an image's
+     * files give.
+     */
+    public static final long MAX_ID = Integer.MAX_VALUE;
+
     public Image {
         repoTags = List.copyOf(repoTags);
         repoDigests = List.copyOf(repoDigests);

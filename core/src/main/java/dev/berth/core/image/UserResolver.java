@@ -91,17 +91,15 @@ final class UserResolver {
         return new Resolved(uid, gid, List.copyOf(extra));
     }
 
-    /** The largest id runc gives a process (and the Kubernetes API allows). */
-    static final long MAX_ID = Integer.MAX_VALUE;
-
     /**
      * Refuses an id a process cannot run as: one written in the user spec, or one the image's passwd or group file
-     * gives, above {@link #MAX_ID}. Here rather than in runc, whose refusal would read as an internal error.
+     * gives, above {@link Image#MAX_ID}. Here rather than in runc, whose refusal would read as an internal error.
      */
     private static void inRange(long id, String what, String spec, String imageId) {
-        if (id > MAX_ID) {
+        if (id > Image.MAX_ID) {
             throw new BackendException(Kind.FAILED_PRECONDITION, "user \"" + spec + "\" in image \"" + imageId
-                    + "\" resolves to " + what + " " + id + ", out of range: user and group ids are 0 to " + MAX_ID);
+                    + "\" resolves to " + what + " " + id + ", out of range: user and group ids are 0 to "
+                    + Image.MAX_ID);
         }
     }
 

@@ -63,14 +63,16 @@ public final class TtrpcException extends Exception {
      */
     public BackendException toBackendForRequest(String action, String id) {
         BackendException.Kind kind = kindOf(code);
-        if (kind == BackendException.Kind.INTERNAL) {
-            kind = RuntimeErrors.kindOf(getMessage());
-        }
-        return new BackendException(kind, "failed to " + action + " \"" + id + "\": " + getMessage());
+        return toBackend(kind == BackendException.Kind.INTERNAL ? RuntimeErrors.kindOf(getMessage()) : kind, action,
+                id);
     }
 
     /** {@code failed to <action> "id": <peer message>} with the mapped kind. */
     public BackendException toBackend(String action, String id) {
-        return new BackendException(kindOf(code), "failed to " + action + " \"" + id + "\": " + getMessage());
+        return toBackend(kindOf(code), action, id);
+    }
+
+    private BackendException toBackend(BackendException.Kind kind, String action, String id) {
+        return new BackendException(kind, "failed to " + action + " \"" + id + "\": " + getMessage());
     }
 }
