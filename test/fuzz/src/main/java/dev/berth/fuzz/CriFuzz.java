@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * of runtime.v1, runtime.v1alpha2 and the proto2 runtime CRI (RuntimeService and ImageService, and the first
  * draft's CreatePodSandbox), checks the daemon's health every few
  * hundred calls, and at the end removes every pod and container it can list. It fails on any UNKNOWN status, any
- * call that outlives its deadline, an unhealthy daemon, and anything that cannot be removed.
+ * status whose description holds a Java exception's class name or a stack frame, any call that outlives its
+ * deadline, an unhealthy daemon, and anything that cannot be removed.
  *
  * <p>With {@code --containerd-socket PATH}, the methods of the containerd 0.2 API ({@code types.API}) on that
  * socket are among the targets too, its {@code State} is part of each health check, and at the end it must list
@@ -256,7 +257,8 @@ public final class CriFuzz {
         }
         codes.merge(code.name(), 1, Integer::sum);
         boolean hang = code == Status.Code.DEADLINE_EXCEEDED && !streaming;
-        if (code == Status.Code.UNKNOWN || hang || code == Status.Code.UNAVAILABLE && !channelUp()) {
+        if (code == Status.Code.UNKNOWN || hang || code == Status.Code.UNAVAILABLE && !channelUp()
+                || leaksInternals(description)) {
             failures.add(code + " from " + t.method().getFullMethodName() + " (" + m.kind() + ", "
                     + m.bytes().length + " bytes " + HexFormat.of().formatHex(m.bytes(), 0,
                     Math.min(48, m.bytes().length)) + "): " + description);
@@ -266,6 +268,18 @@ public final class CriFuzz {
             System.out.println("fuzz: INTERNAL from " + t.method().getFullMethodName() + " (" + m.kind() + "): "
                     + requestText(t, m.bytes()) + ": " + description);
         }
+    }
+
+    /**
+     * Java's exception class names or a stack frame in a status description: what a client can do nothing with, and
+     * what tells a hostile one about the daemon's insides. A named status says what was wrong in the request's terms.
+     */
+    private static final java.util.regex.Pattern INTERNALS = java.util.regex.Pattern.compile(
+            "\\b(?:java|javax|jdk|sun|com\\.google|com\\.fasterxml|io\\.grpc|io\\.netty|org\\.pf4j|dev\\.berth)\\."
+                    + "[\\w.$]*(?:Exception|Error)\\b|\\n\\s*at [\\w.$]+\\(");
+
+    static boolean leaksInternals(String description) {
+        return description != null && INTERNALS.matcher(description).find();
     }
 
     /** The request as one line of protobuf text, or its first bytes in hex if it does not parse. */

@@ -52,6 +52,35 @@ class CriFuzzTest {
         assertThat(fuzz(unknownForBadRequests)).isEqualTo(1);
     }
 
+    @Test
+    void failsWhenADescriptionCarriesJavasInsides() throws Exception {
+        ServerInterceptor exceptionText = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                               ServerCallHandler<Q, R> next) {
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        super.close(status.getCode() == Status.Code.INVALID_ARGUMENT
+                                ? status.withDescription("com.google.protobuf.InvalidProtocolBufferException: "
+                                        + status.getDescription()) : status, trailers);
+                    }
+                }, headers);
+            }
+        };
+        assertThat(fuzz(exceptionText)).isEqualTo(1);
+    }
+
+    @Test
+    void tellsJavasInsidesFromARequestsOwnWords() {
+        assertThat(CriFuzz.leaksInternals("java.lang.NullPointerException")).isTrue();
+        assertThat(CriFuzz.leaksInternals("failed: io.grpc.StatusRuntimeException: x")).isTrue();
+        assertThat(CriFuzz.leaksInternals("boom\n\tat dev.berth.core.Foo.bar(Foo.java:12)")).isTrue();
+        assertThat(CriFuzz.leaksInternals("pod sandbox id \"java.lang\" is not a valid id")).isFalse();
+        assertThat(CriFuzz.leaksInternals("container name \"Error\" is invalid")).isFalse();
+        assertThat(CriFuzz.leaksInternals(null)).isFalse();
+    }
+
     private int fuzz(ServerInterceptor interceptor) throws Exception {
         Path file = dir.resolve("config.toml");
         Files.writeString(file, "state = \"" + dir.resolve("state") + "\"\nroot = \"" + dir.resolve("root")
