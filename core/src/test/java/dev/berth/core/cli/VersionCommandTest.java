@@ -18,11 +18,11 @@ class VersionCommandTest {
     @Test
     void theConfigShowsTheContainerdSocketWhenSet() {
         BerthConfig d = BerthConfig.defaults();
-        assertThat(ConfigCommand.toMap(d)).doesNotContainKey("legacy");
+        assertThat(dev.berth.core.config.EffectiveConfig.toMap(d)).doesNotContainKey("legacy");
         BerthConfig withSocket = new BerthConfig(d.socket(), d.root(), d.state(), d.defaultRuntime(), d.runtimes(),
                 d.pluginsDir(), d.images(), d.network(), d.streaming(), d.logLevel(), d.healthInterval(), d.metrics(),
                 d.tracing(), d.logFormat(), new BerthConfig.Legacy(Path.of("/run/berth/containerd.sock"), ""),
                 d.warmUpRounds());
-        assertThat(ConfigCommand.toMap(withSocket)).containsKey("legacy");
+        assertThat(dev.berth.core.config.EffectiveConfig.toMap(withSocket)).containsKey("legacy");
     }
 }

@@ -3,6 +3,13 @@ package dev.berth.core.cri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.cri.v1.UpdateRuntimeConfigRequest;
+import dev.berth.cri.v1.RuntimeConfig;
+import dev.berth.cri.v1.NetworkConfig;
+import java.nio.file.Files;
+import java.util.Map;
 import dev.berth.cri.v1.ContainerEventResponse;
 import dev.berth.cri.v1.ContainerEventType;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
@@ -234,6 +241,39 @@ class CriServiceTest {
                 .containsExactly("RuntimeReady=true", "NetworkReady=true");
         assertThat(h.runtime.runtimeConfig(RuntimeConfigRequest.getDefaultInstance()).getLinux().getCgroupDriver())
                 .isEqualTo(dev.berth.cri.v1.CgroupDriver.CGROUPFS);
+    }
+
+    @Test
+    void verboseStatusCarriesTheEffectiveConfigWithEachHandlersHealth() throws Exception {
+        Files.writeString(dir.resolve("sick"), "");
+        Files.createDirectories(dir.resolve("verbose"));
+        try (var sick = new CriTestHarness(dir.resolve("verbose"), CriTestHarness.CONFIG + """
+                [runtimes.sick]
+                type = "fake"
+                [runtimes.sick.options]
+                unhealthy_while = "%s"
+                """.formatted(dir.resolve("sick")))) {
+            sick.runtime.updateRuntimeConfig(UpdateRuntimeConfigRequest.newBuilder().setRuntimeConfig(
+                    RuntimeConfig.newBuilder().setNetworkConfig(NetworkConfig.newBuilder().setPodCidr("10.88.0.0/16")))
+                    .build());
+            assertThat(sick.runtime.status(StatusRequest.getDefaultInstance()).getInfoMap()).isEmpty();
+            var info = sick.runtime.status(StatusRequest.newBuilder().setVerbose(true).build()).getInfoMap();
+            JsonNode config = new ObjectMapper().readTree(info.get("config"));
+            assertThat(config.path("default_runtime").asText()).isEqualTo("fake");
+            assertThat(config.path("pod_cidr").asText()).isEqualTo("10.88.0.0/16");
+            assertThat(config.path("state").asText()).isEqualTo(dir.resolve("verbose").resolve("state").toString());
+            assertThat(config.path("images").path("sandbox_image").asText()).isNotEmpty();
+            JsonNode runtimes = config.path("runtimes");
+            assertThat(runtimes.properties()).extracting(Map.Entry::getKey)
+                    .containsExactly("broken", "fake", "other", "sick");
+            assertThat(runtimes.path("fake").path("type").asText()).isEqualTo("fake");
+            assertThat(runtimes.path("fake").path("ready").asBoolean()).isTrue();
+            assertThat(runtimes.path("fake").has("not_ready")).isFalse();
+            assertThat(runtimes.path("broken").path("options").path("fail_create").asBoolean()).isTrue();
+            assertThat(runtimes.path("sick").path("ready").asBoolean()).isFalse();
+            assertThat(runtimes.path("sick").path("not_ready").asText()).isNotEmpty();
+            assertThat(runtimes.path("sick").path("generation").asInt()).isZero();
+        }
     }
 
     @Test
