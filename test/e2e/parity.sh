@@ -134,6 +134,10 @@ expect "the memory limit raised before start is reported" "209715200" "$(mem)"
 expect "a limit the update left out keeps its value" "512" "$(shares)"
 "${C[@]}" update --memory 314572800 "$u" >/dev/null
 expect "the memory limit raised while running is reported" "314572800" "$(mem)"
+spec_mem() {
+  "${C[@]}" inspect -o go-template --template '{{.info.runtimeSpec.linux.resources.memory.limit}}' "$u"
+}
+expect "the runtime spec crictl inspect shows holds the limit in force" "314572800" "$(spec_mem)"
 "${C[@]}" stop -t 1 "$u" >/dev/null
 
 echo "== the writable layer in container stats"

@@ -15,6 +15,7 @@ import dev.berth.kata.shim.CriLog;
 import dev.berth.kata.shim.ShimLauncher;
 import dev.berth.kata.shim.TaskClient;
 import dev.berth.kata.ttrpc.TtrpcException;
+import dev.berth.oci.BundleSpecs;
 import dev.berth.oci.CreatedLogs;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
@@ -313,13 +314,21 @@ record ShimContainers(KataOptions options, System.Logger log, Path bundles, Shim
     public void update(String containerId, LinuxResources resources) {
         Container c = registry.container(containerId);
         Pod pod = registry.pod(c.sandboxId);
-        byte[] json = OciJson.writeBytes(SpecMapper.resources(resources));
+        var oci = SpecMapper.resources(resources);
+        byte[] json = OciJson.writeBytes(oci);
         try {
             task(pod, "update container").update(UpdateTaskRequest.newBuilder().setId(containerId)
                     .setResources(Any.newBuilder().setTypeUrl(KataSpecs.RESOURCES_TYPE_URL)
                             .setValue(ByteString.copyFrom(json))).build(), options.stopTimeout());
         } catch (TtrpcException e) {
             throw e.toBackendForRequest("update container", containerId);
+        }
+        try {
+            BundleSpecs.updateResources(c.bundle, oci);
+        } catch (IOException e) {
+            // the limits are in force; only the spec a verbose status shows is behind them
+            log.log(System.Logger.Level.WARNING, "container " + containerId + ": resources updated, but its "
+                    + "config.json still holds the old ones: " + e.getMessage());
         }
     }
 

@@ -396,7 +396,7 @@ class KataShimIntegrationTest {
     }
 
     @Test
-    void execSyncStatsUpdateAndExecTimeout() {
+    void execSyncStatsUpdateAndExecTimeout() throws Exception {
         String sb = runPod();
         String id = runContainer(sb, "worker", List.of("sleep", "3600"), "");
         ExecResult r = backend.execSync(id, List.of("sh", "-c", "echo to-out; echo to-err >&2; exit 7"), LONG);
@@ -430,6 +430,9 @@ class KataShimIntegrationTest {
             assertThat(readTrimmed(memLimit)).isEqualTo(Long.toString(64L << 20));
             assertThat(readTrimmed(Path.of("/sys/fs/cgroup/cpu/berth-kata-" + id + "/cpu.cfs_quota_us"))).isEqualTo("50000");
         }
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(((dev.berth.spi.SpecReading) backend).containerRuntimeSpec(id)
+                .orElseThrow()).path("linux").path("resources").path("memory").path("limit").asLong())
+                .as("the spec a verbose status shows, after the update").isEqualTo(64L << 20);
         assertThat(backend.execSync(id, List.of("true"), LONG).exitCode()).isZero();
         assertThatThrownBy(() -> backend.execSync(id, List.of("/no/such/binary"), LONG))
                 .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.getMessage())

@@ -1,13 +1,25 @@
 package dev.berth.oci;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.oci.spec.OciJson;
 import dev.berth.spi.BackendException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Optional;
 
-/** The {@code config.json} of a bundle, as text, for {@link dev.berth.spi.SpecReading}. */
+/**
+ * The {@code config.json} of a bundle, as text, for {@link dev.berth.spi.SpecReading}; and the resources in it kept
+ * current after an update, as containerd keeps its spec, so that {@code crictl inspect} shows the limits in force.
+ */
 public final class BundleSpecs {
     private BundleSpecs() {}
 
@@ -20,6 +32,59 @@ public final class BundleSpecs {
         } catch (IOException e) {
             throw new BackendException(BackendException.Kind.INTERNAL, "failed to read the runtime spec of " + what
                     + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Merges {@code resources} (an OCI {@code linux.resources} object, as an update sent it to the runtime) into the
+     * bundle's {@code config.json}: each object merged key by key, any other value replaced. Written atomically
+     * (temp file, fsync, rename), so that a crash leaves the old spec or the new one. The runtime read the file at
+     * create and does not read it again; the next reader is a restore from a checkpoint, which then gets the limits
+     * in force. Does nothing for a bundle without a {@code config.json}.
+     */
+    public static void updateResources(Path bundle, Object resources) throws IOException {
+        Path file = bundle.resolve("config.json");
+        JsonNode spec;
+        try {
+            spec = OciJson.mapper().readTree(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (!(spec instanceof ObjectNode root)) {
+            throw new IOException(file + " does not hold a JSON object");
+        }
+        JsonNode linux = root.path("linux");
+        ObjectNode l = linux instanceof ObjectNode o ? o : root.putObject("linux");
+        JsonNode current = l.path("resources");
+        ObjectNode target = current instanceof ObjectNode o ? o : l.putObject("resources");
+        merge(target, OciJson.mapper().valueToTree(resources));
+        write(file, OciJson.mapper().writeValueAsBytes(root));
+    }
+
+    private static void merge(ObjectNode into, JsonNode from) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = from.properties().iterator(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getValue() instanceof ObjectNode child && into.get(e.getKey()) instanceof ObjectNode existing) {
+                merge(existing, child);
+            } else {
+                into.set(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private static void write(Path file, byte[] data) throws IOException {
+        Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(data);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.BundleSpecs;
 import dev.berth.oci.RuntimeErrors;
 import dev.berth.oci.CreatedLogs;
 import dev.berth.oci.LinuxBackend;
@@ -31,6 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * start (through berth-runsc's stand-in for gVisor), stop, status, removal, resource updates and checkpoints.
  */
 final class RuncContainers implements LinuxBackend.Containers {
+    private static final System.Logger LOG = System.getLogger(RuncContainers.class.getName());
     private final HandlerState state;
     private final RuncOptions options;
     private final RuntimeCli cli;
@@ -301,11 +303,19 @@ final class RuncContainers implements LinuxBackend.Containers {
         resources = SwapLimits.apply(resources, SwapLimits.accounted());
         Path file = state.bundle(containerId).resolve("update-" + System.nanoTime() + ".json");
         try {
-            Files.write(file, OciJson.writeBytes(OciResources.updateResources(resources)));
+            var oci = OciResources.updateResources(resources);
+            Files.write(file, OciJson.writeBytes(oci));
             ProcessRunner.Result r = cli.run(List.of("update", "--resources", file.toString(), containerId));
             if (!r.ok()) {
                 throw new BackendException(RuntimeErrors.kindOf(r.errorText()), "failed to update container \""
-                        + containerId + "\": " + r.errorText());
+                        + containerId + "\": " + RuntimeErrors.message(r.errorText()));
+            }
+            try {
+                BundleSpecs.updateResources(state.bundle(containerId), oci);
+            } catch (IOException e) {
+                // the limits are in force; only the spec a verbose status shows is behind them
+                LOG.log(System.Logger.Level.WARNING, "container " + containerId + ": resources updated, but its "
+                        + "config.json still holds the old ones: " + e.getMessage());
             }
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to update container \"" + containerId + "\": "

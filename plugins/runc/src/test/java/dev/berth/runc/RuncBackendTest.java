@@ -384,6 +384,12 @@ class RuncBackendTest {
         ExecResult r = backend.execSync(id, List.of("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"),
                 Duration.ofSeconds(30));
         assertThat(new String(r.stdout(), StandardCharsets.UTF_8).strip()).isEqualTo(Long.toString(64L << 20));
+        // and the spec a verbose status shows holds the limits in force, as containerd's does
+        var spec = new com.fasterxml.jackson.databind.ObjectMapper().readTree(((dev.berth.spi.SpecReading) backend).containerRuntimeSpec(id)
+                .orElseThrow()).path("linux").path("resources");
+        assertThat(spec.path("memory").path("limit").asLong()).isEqualTo(64L << 20);
+        assertThat(spec.path("cpu").path("quota").asLong()).isEqualTo(50_000);
+        assertThat(spec.path("cpu").path("shares").asLong()).isEqualTo(512);
     }
 
     /**
@@ -424,8 +430,11 @@ class RuncBackendTest {
                         e -> assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT));
         // A memory limit below what the container uses now: the kernel's EBUSY.
         assertThatThrownBy(() -> backend.updateContainer(id, new LinuxResources(0, 0, 0, 4096, 0, "", "", Map.of(),
-                Map.of(), 0))).isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
-                        .as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION));
+                Map.of(), 0))).isInstanceOfSatisfying(BackendException.class, e -> {
+                    assertThat(e.kind()).as(e.getMessage()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
+                    // the runtime's own words, without its log lines' frames
+                    assertThat(e.getMessage()).doesNotContain("level=", "time=");
+                });
         // A working directory that is a file in the image: runc's and crun's "not a directory".
         ContainerSpec base = Host.container(newId(), sb, rootfs, List.of("sleep", "1"), null, null,
                 ContainerSecurity.DEFAULT);
