@@ -24,8 +24,7 @@ public record Image(String id, List<String> repoTags, List<String> repoDigests, 
     /**
      * The largest user or group id a process may be given: runc refuses any above it, as the Kubernetes API does.
      * {@code (uid_t) -1} and the ids above 2^31 are not ids a container's process can run as. The CRI edge refuses a
-     * requested id above it; the user resolver bounds the ids an image's
-     * files give.
+     * requested id above it; the user resolver bounds the ids an image's files give.
      */
     public static final long MAX_ID = Integer.MAX_VALUE;
 

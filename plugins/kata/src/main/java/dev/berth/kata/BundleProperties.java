@@ -1,19 +1,17 @@
 package dev.berth.kata;
 
+import dev.berth.oci.DurableFiles;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Properties;
 
 /**
  * {@code berth.properties} in a task's bundle: what berth needs to know about a pod or container after a restart
- * (kind, pod, times, paths, flags). Written whole to a temporary file, flushed to disk and renamed over the old
- * one. Writers of one bundle share its {@link Properties} (a pod's or container's), and take turns on it: a
- * container's exit, recorded from the shim's event, may come while its start records the start time.
+ * (kind, pod, times, paths, flags), written whole with {@link DurableFiles}. Writers of one bundle share its
+ * {@link Properties} (a pod's or container's), and take turns on it: a container's exit, recorded from the shim's
+ * event, may come while its start records the start time.
  */
 final class BundleProperties {
     static final String FILE = "berth.properties";
@@ -21,20 +19,22 @@ final class BundleProperties {
     private BundleProperties() {}
 
     static void store(Path bundle, Properties props) throws IOException {
-        Path tmp = bundle.resolve(FILE + ".tmp");
+        ByteArrayOutputStream text = new ByteArrayOutputStream(512);
         synchronized (props) {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                props.store(Channels.newOutputStream(ch), "berth kata backend state");
-                ch.force(true);
-            }
-            Files.move(tmp, bundle.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+            props.store(text, "berth kata backend state");
+            DurableFiles.write(bundle.resolve(FILE), text.toByteArray());
         }
     }
 
     /** The bundle's properties, or null when it has none or they cannot be read. */
     static Properties load(Path bundle) {
         Path f = bundle.resolve(FILE);
+        try {
+            DurableFiles.removeStaleTemps(bundle);
+            Files.deleteIfExists(bundle.resolve(FILE + ".tmp")); // an older berth's temp file
+        } catch (IOException e) {
+            // a leftover temp file is harmless; the properties are still read below
+        }
         if (!Files.isRegularFile(f)) {
             return null;
         }

@@ -68,7 +68,10 @@ class KataUnitTest {
         assertThat(read).isNotNull();
         assertThat(read.getProperty("kind")).isEqualTo("container");
         assertThat(read).hasSize(401);
-        assertThat(dir.resolve(BundleProperties.FILE + ".tmp")).doesNotExist();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("no temp file left")
+                    .containsExactly(BundleProperties.FILE);
+        }
     }
 
     @Test

@@ -5,13 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.spi.BackendException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -58,7 +54,7 @@ public final class BundleSpecs {
         JsonNode current = l.path("resources");
         ObjectNode target = current instanceof ObjectNode o ? o : l.putObject("resources");
         merge(target, OciJson.mapper().valueToTree(resources));
-        write(file, OciJson.mapper().writeValueAsBytes(root));
+        DurableFiles.write(file, OciJson.mapper().writeValueAsBytes(root));
     }
 
     private static void merge(ObjectNode into, JsonNode from) {
@@ -69,22 +65,6 @@ public final class BundleSpecs {
             } else {
                 into.set(e.getKey(), e.getValue());
             }
-        }
-    }
-
-    private static void write(Path file, byte[] data) throws IOException {
-        Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(data);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.berth.runc;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.oci.DurableFiles;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
@@ -13,7 +14,6 @@ import dev.berth.spi.BundleRunning;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -322,6 +322,7 @@ final class BundleContainers implements AutoCloseable {
         for (String id : ids) {
             Path file = dir.resolve(id).resolve("record.json");
             try {
+                DurableFiles.removeStaleTemps(file.getParent());
                 Record rec = OciSpecs.JSON.readValue(file.toFile(), Record.class);
                 records.put(id, rec);
                 locks.computeIfAbsent(id, k -> new ReentrantLock());
@@ -451,14 +452,7 @@ final class BundleContainers implements AutoCloseable {
     }
 
     private void persist(Record rec) throws IOException {
-        Path file = dir.resolve(rec.id()).resolve("record.json");
-        Path tmp = file.resolveSibling(".record.json.tmp");
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(OciSpecs.JSON.writeValueAsBytes(rec)));
-            ch.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.write(dir.resolve(rec.id()).resolve("record.json"), OciSpecs.JSON.writeValueAsBytes(rec));
     }
 
     private static List<String> stdio(BundleRunning.Stdio s) {

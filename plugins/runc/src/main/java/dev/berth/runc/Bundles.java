@@ -1,5 +1,6 @@
 package dev.berth.runc;
 
+import dev.berth.oci.DurableFiles;
 import dev.berth.oci.FileTrees;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
@@ -66,7 +67,7 @@ final class Bundles {
                 throw BackendException.invalid("failed to create " + what + " \"" + id + "\": no root file system");
             }
             Mounts.mountAll(rootfs, bundle.resolve("rootfs"));
-            StateStore.write(bundle.resolve("config.json"), OciJson.mapper().writerWithDefaultPrettyPrinter()
+            DurableFiles.write(bundle.resolve("config.json"), OciJson.mapper().writerWithDefaultPrettyPrinter()
                     .writeValueAsBytes(config));
         } catch (IOException e) {
             throw new BackendException(Kind.INTERNAL, "failed to create " + what + " \"" + id + "\": "

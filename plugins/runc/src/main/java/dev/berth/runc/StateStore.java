@@ -1,13 +1,9 @@
 package dev.berth.runc;
 
+import dev.berth.oci.DurableFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,38 +69,19 @@ final class StateStore {
     private final Path sandboxes;
     private final Path containers;
 
-    /** Temp files are named for the writing process, so a restarted berth can tell a killed write's leftovers. */
-    private static final String TEMP = ".tmp-";
-
     StateStore(Path stateDir) throws IOException {
         this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
         this.containers = Files.createDirectories(stateDir.resolve("containers"));
-        removeStaleTemps(sandboxes);
-        removeStaleTemps(containers);
-    }
-
-    /**
-     * Deletes the temp files of writes that a killed berth (another process) left half done; never this process's,
-     * which another backend instance over the same directory may be writing right now.
-     */
-    private static void removeStaleTemps(Path dir) throws IOException {
-        String mine = TEMP + ProcessHandle.current().pid();
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                String name = f.getFileName().toString();
-                if (name.startsWith(".") && (name.endsWith(".tmp") || name.contains(TEMP) && !name.endsWith(mine))) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        }
+        DurableFiles.removeStaleTemps(sandboxes);
+        DurableFiles.removeStaleTemps(containers);
     }
 
     void put(SandboxRecord r) throws IOException {
-        write(sandboxes.resolve(r.id() + ".json"), OciSpecs.JSON.writeValueAsBytes(r));
+        DurableFiles.write(sandboxes.resolve(r.id() + ".json"), OciSpecs.JSON.writeValueAsBytes(r));
     }
 
     void put(ContainerRecord r) throws IOException {
-        write(containers.resolve(r.id() + ".json"), OciSpecs.JSON.writeValueAsBytes(r));
+        DurableFiles.write(containers.resolve(r.id() + ".json"), OciSpecs.JSON.writeValueAsBytes(r));
     }
 
     void deleteSandbox(String id) throws IOException {
@@ -147,24 +124,6 @@ final class StateStore {
             return Optional.of(OciSpecs.JSON.readValue(Files.readAllBytes(file), type));
         } catch (IOException e) {
             return Optional.empty();
-        }
-    }
-
-    /** Writes {@code data} to {@code file} atomically and durably. */
-    static void write(Path file, byte[] data) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + TEMP + ProcessHandle.current().pid());
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(data);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

@@ -17,12 +17,14 @@ class StateStoreTest {
         String id = "b".repeat(64);
         Path sandboxes = Files.createDirectories(dir.resolve("sandboxes"));
         Path containers = Files.createDirectories(dir.resolve("containers"));
-        Path stale = Files.writeString(sandboxes.resolve("." + id + ".json.tmp-1"), "{half");
+        Path stale = Files.writeString(sandboxes.resolve("." + id + ".json.tmp-1-3"), "{half");
+        Path olderStale = Files.writeString(sandboxes.resolve("." + id + ".json.tmp-1"), "{half");
         Path old = Files.writeString(containers.resolve("." + id + ".json.tmp"), "{half");
-        Path mine = Files.writeString(containers.resolve("." + id + ".json.tmp-" + ProcessHandle.current().pid()),
-                "{");
+        Path mine = Files.writeString(containers.resolve("." + id + ".json.tmp-" + ProcessHandle.current().pid()
+                + "-1"), "{");
         StateStore store = new StateStore(dir);
         assertThat(stale).doesNotExist();
+        assertThat(olderStale).doesNotExist();
         assertThat(old).doesNotExist();
         assertThat(mine).exists();
         assertThat(store.sandboxIds()).isEmpty();

@@ -3,6 +3,7 @@ package dev.berth.hcs;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.berth.hcs.log.StateFiles;
 import dev.berth.spi.BackendContext;
 import dev.berth.spi.BackendException;
 import java.io.IOException;
@@ -33,10 +34,7 @@ final class HcsState {
         try {
             Path f = file(kind, id + ".json");
             Files.createDirectories(f.getParent());
-            Path tmp = f.resolveSibling(id + ".json.tmp");
-            STATE.writeValue(tmp.toFile(), rec);
-            Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            StateFiles.write(f, STATE.writeValueAsBytes(rec));
         } catch (IOException e) {
             throw new BackendException(BackendException.Kind.UNAVAILABLE, "cannot write the state of \"" + id
                     + "\" under " + context.stateDir() + ": " + e.getMessage(), e);

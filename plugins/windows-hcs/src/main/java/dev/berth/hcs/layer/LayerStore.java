@@ -4,6 +4,7 @@ import dev.berth.hcs.bind.BackupFiles;
 import dev.berth.hcs.bind.HResults;
 import dev.berth.hcs.bind.LayerApi;
 import dev.berth.hcs.handle.HcsException;
+import dev.berth.hcs.log.StateFiles;
 import dev.berth.spi.BackendException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -14,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -222,9 +223,7 @@ public final class LayerStore {
                     link(dir, w.links(), parents);
                     deleteTree(staging);
                 }
-                Path tmp = root.resolve(h + MARKER + ".tmp");
-                Files.writeString(tmp, layer.diffId() + "\n" + chain + "\n", StandardCharsets.UTF_8);
-                Files.move(tmp, marker, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                StateFiles.write(marker, (layer.diffId() + "\n" + chain + "\n").getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 discard(h);
                 throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "cannot import layer "
@@ -241,7 +240,14 @@ public final class LayerStore {
         Path dir = root.resolve(h);
         try {
             Files.deleteIfExists(root.resolve(h + MARKER));
-            Files.deleteIfExists(root.resolve(h + MARKER + ".tmp"));
+            try (Stream<Path> s = Files.list(root)) { // the temp file of a marker write that a kill cut short
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (n.startsWith(h + MARKER + ".") && n.endsWith(".tmp")) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
             if (Files.exists(dir)) {
                 int hr = api.destroyLayer(dir.toString());
                 if (HResults.failed(hr) && HcsException.kindOf(hr) != BackendException.Kind.NOT_FOUND) {
@@ -278,10 +284,9 @@ public final class LayerStore {
     private void writeOwner(String owner, List<String> chains) {
         try {
             Files.createDirectories(generationOwners);
-            Path tmp = generationOwners.resolve(owner + ".tmp");
-            Files.write(tmp, chains, StandardCharsets.UTF_8);
-            Files.move(tmp, generationOwners.resolve(owner), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
+            StateFiles.write(generationOwners.resolve(owner),
+                    chains.stream().map(c -> c + "\n").collect(Collectors.joining())
+                    .getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw unavailable("cannot record the layers of " + owner + " in " + generationOwners, e);
         }

@@ -4,14 +4,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Optional;
 
 /**
  * A container's exit, written by whoever saw it (the log relay, in the JVM or on its own) so that berth finds it
  * after a restart, as conmon's exit files do on Linux: one line {@code <exit code> <finished at, ISO-8601>},
- * written to a temporary file and moved into place.
+ * written with {@link StateFiles}.
  */
 public final class ExitFile {
     private ExitFile() {}
@@ -19,10 +18,8 @@ public final class ExitFile {
     public record Exit(int code, Instant finishedAt) {}
 
     public static void write(Path file, Exit exit) throws IOException {
-        // a temporary file of its own: the relay and berth may both write the same exit at the same time
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
-        Files.writeString(tmp, exit.code() + " " + exit.finishedAt() + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        // the relay and berth may both write the same exit at the same time: each has a temp file of its own
+        StateFiles.write(file, (exit.code() + " " + exit.finishedAt() + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     public static Optional<Exit> read(Path file) {

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -30,9 +29,7 @@ public record RelayRecord(long pid, Instant started, Path control) {
     }
 
     public void write(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, pid + "\n" + started + "\n" + control + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        StateFiles.write(file, (pid + "\n" + started + "\n" + control + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     public static Optional<RelayRecord> read(Path file) {

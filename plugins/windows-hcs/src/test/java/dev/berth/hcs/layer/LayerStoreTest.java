@@ -84,6 +84,11 @@ class LayerStoreTest {
         other.acquire("kept", image.subList(0, 1));
         Path leftover = dir.resolve("layers").resolve("c".repeat(64) + ".import");
         Files.createDirectories(leftover);
+        Path halfMarker = Files.writeString(dir.resolve("layers").resolve("c".repeat(64) + ".imported.81.tmp"), "x");
+        try (var names = Files.list(dir.resolve("layers"))) {
+            assertThat(names.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")))
+                    .as("the imports' writes left no temp file").containsExactly(halfMarker.getFileName().toString());
+        }
 
         List<String> removed = store.gc(Set.of());
 
@@ -91,6 +96,7 @@ class LayerStoreTest {
         assertThat(store.imported(chains.get(0))).as("another generation's pod uses the base layer").isTrue();
         assertThat(store.folder(chains.get(1))).doesNotExist();
         assertThat(leftover).doesNotExist();
+        assertThat(halfMarker).as("a marker's write that a kill cut short").doesNotExist();
 
         other.release("kept");
         assertThat(store.folder(chains.get(0))).doesNotExist();
