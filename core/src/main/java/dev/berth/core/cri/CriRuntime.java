@@ -26,6 +26,7 @@ public final class CriRuntime {
     private final RecordStore<SandboxRecord> sandboxes;
     private final RecordStore<ContainerRecord> containers;
     private final NameIndex names = new NameIndex();
+    private final AbandonedCreates abandoned = new AbandonedCreates();
     private final EventHub events;
     private final ContainerStateCache states;
     private final SandboxStateCache sandboxStates;
@@ -156,6 +157,11 @@ public final class CriRuntime {
 
     public NameIndex names() {
         return names;
+    }
+
+    /** The pods and containers whose creator gave up waiting, kept for its retry. */
+    public AbandonedCreates abandonedCreates() {
+        return abandoned;
     }
 
     public EventHub events() {

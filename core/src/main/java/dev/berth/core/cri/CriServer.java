@@ -337,7 +337,7 @@ public final class CriServer {
      */
     private <Q, R> boolean respond(UnaryRpc<Q, R> rpc, String name, String version, Q req, StreamObserver<R> obs,
                                    boolean nonBlocking, long start) {
-        RpcContext ctx = new RpcContext();
+        RpcContext ctx = new RpcContext(io.grpc.Context.current()::isCancelled);
         R resp;
         try {
             resp = nonBlocking ? NonBlocking.call(() -> rpc.call(req, ctx)) : rpc.call(req, ctx);

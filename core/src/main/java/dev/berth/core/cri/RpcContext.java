@@ -1,13 +1,33 @@
 package dev.berth.core.cri;
 
 import dev.berth.core.dispatch.Handler;
+import java.util.function.BooleanSupplier;
 
-/** Per-call facts an RPC records for its log line: which pod, container and handler it touched. */
+/**
+ * Per-call facts an RPC records for its log line (which pod, container and handler it touched), and whether the
+ * caller is still waiting for the answer.
+ */
 public final class RpcContext {
+    private final BooleanSupplier callerGone;
     private String pod = "";
     private String container = "";
     private String handler = "";
     private String plugin = "";
+
+    /** The context of a call whose caller waits for its answer to the end. */
+    public RpcContext() {
+        this(() -> false);
+    }
+
+    /** The context of a call whose caller has given up (its deadline passed, it cancelled) once {@code callerGone}. */
+    public RpcContext(BooleanSupplier callerGone) {
+        this.callerGone = callerGone;
+    }
+
+    /** Whether the caller has given up on this call, so that its answer reaches nobody. */
+    public boolean callerGone() {
+        return callerGone.getAsBoolean();
+    }
 
     public RpcContext pod(String id) {
         this.pod = id == null ? "" : id;

@@ -1,5 +1,6 @@
 package dev.berth.core.cri.container;
 
+import dev.berth.core.cri.AbandonedCreates;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
@@ -75,9 +76,21 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                 sandbox.uid(), Integer.toString(config.getMetadata().getAttempt()));
         String holder = cri.names().reserve(nameKey, id);
         if (holder != null) {
-            throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "container name \"" + nameKey
-                    + "\" is already used by container \"" + holder + "\"");
+            // The kubelet's retry of a CreateContainer it gave up on gets the container that one made.
+            var earlier = cri.abandonedCreates().earlier(nameKey, holder, req, ctx::callerGone);
+            holder = earlier instanceof AbandonedCreates.Failed ? cri.names().reserve(nameKey, id) : holder;
+            if (holder != null) {
+                if (earlier instanceof AbandonedCreates.HandedOver(String made)) {
+                    ctx.container(made);
+                    LOG.log(System.Logger.Level.INFO, "container {0} ({1}) is the answer to a retry: the caller of "
+                            + "the request that made it had given up", made, nameKey);
+                    return CreateContainerResponse.newBuilder().setContainerId(made).build();
+                }
+                throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "container name \"" + nameKey
+                        + "\" is already used by container \"" + holder + "\"");
+            }
         }
+        AbandonedCreates.Attempt attempt = cri.abandonedCreates().begin(nameKey, req);
         Deque<RunPodSandbox.Undo> undo = new ArrayDeque<>();
         undo.push(new RunPodSandbox.Undo("release the name", () -> cri.names().release(nameKey)));
         try {
@@ -92,6 +105,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
             handler.backend().createContainer(SpiMapper.container(id, sandbox.id(), config, p.image(), p.rootfs(),
                     logPath, PodHostname.of(PodConfigs.of(sandbox), sandbox.hostNetwork())));
             cri.events().publish(new BackendEvent(BackendEvent.Type.CREATED, id, sandbox.id(), null));
+            cri.abandonedCreates().made(attempt, id, ctx.callerGone());
             return CreateContainerResponse.newBuilder().setContainerId(id).build();
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
@@ -103,6 +117,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                             ue.getMessage());
                 }
             }
+            cri.abandonedCreates().failed(attempt);
             throw e;
         }
     }

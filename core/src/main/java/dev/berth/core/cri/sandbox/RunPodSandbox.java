@@ -1,5 +1,6 @@
 package dev.berth.core.cri.sandbox;
 
+import dev.berth.core.cri.AbandonedCreates;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Errors;
 import dev.berth.core.cri.RpcContext;
@@ -87,10 +88,22 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
                 Integer.toString(md.getAttempt()));
         String holder = cri.names().reserve(nameKey, id);
         if (holder != null) {
-            cri.dispatcher().unbind(id);
-            throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "pod sandbox name \"" + nameKey
-                    + "\" is already used by pod sandbox \"" + holder + "\"");
+            // The kubelet's retry of a RunPodSandbox it gave up on gets the pod that one made.
+            var earlier = cri.abandonedCreates().earlier(nameKey, holder, req, ctx::callerGone);
+            holder = earlier instanceof AbandonedCreates.Failed ? cri.names().reserve(nameKey, id) : holder;
+            if (holder != null) {
+                cri.dispatcher().unbind(id);
+                if (earlier instanceof AbandonedCreates.HandedOver(String made)) {
+                    ctx.pod(made);
+                    LOG.log(System.Logger.Level.INFO, "pod sandbox {0} ({1}) is the answer to a retry: the caller "
+                            + "of the request that made it had given up", made, nameKey);
+                    return RunPodSandboxResponse.newBuilder().setPodSandboxId(made).build();
+                }
+                throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "pod sandbox name \"" + nameKey
+                        + "\" is already used by pod sandbox \"" + holder + "\"");
+            }
         }
+        AbandonedCreates.Attempt attempt = cri.abandonedCreates().begin(nameKey, req);
         boolean hostNetwork = config.getLinux().getSecurityContext().getNamespaceOptions().getNetwork()
                 == NamespaceMode.NODE;
         SandboxRecord record = new SandboxRecord(id, nameKey, md.getName(), md.getUid(), md.getNamespace(),
@@ -139,9 +152,11 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
             SandboxRecord ready = record.withState(SandboxRecord.State.READY);
             cri.sandboxes().put(ready);
             keepStatus(ready);
+            cri.abandonedCreates().made(attempt, id, ctx.callerGone());
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException | Error e) {
             rollback(id, undo, record);
+            cri.abandonedCreates().failed(attempt);
             throw e;
         }
     }
