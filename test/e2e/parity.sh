@@ -11,7 +11,8 @@
 # container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
 # left once it ends, an exec during a stop's grace period, a stop with a shorter timeout not held up by one that
 # waits, a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
-# handler whose backend does not report a sandbox's end), and bad request values answered with a code naming them.
+# handler whose backend does not report a sandbox's end), bad request values answered with a code naming them, and
+# `crictl images` with a repository named alone.
 # Needs the critest registry.
 # Usage: test/e2e/parity.sh SOCKET [handler]
 set -euo pipefail
@@ -46,6 +47,13 @@ busybox=docker.io/library/busybox:1.36
 groups_image=gcr.io/k8s-staging-cri-tools/test-image-predefined-group:latest
 "${C[@]}" pull "$busybox" >/dev/null
 "${C[@]}" pull "$groups_image" >/dev/null
+
+echo "== images"
+busybox_id=$("${C[@]}" inspecti -o go-template --template '{{.status.id}}' "$busybox")
+expect "crictl images <repository> lists the repository's images, tags left out" yes \
+  "$("${C[@]}" images -q --no-trunc docker.io/library/busybox | grep -qx "$busybox_id" && echo yes || echo no)"
+expect "crictl images <repository:tag> lists that image alone" "$busybox_id" \
+  "$("${C[@]}" images -q --no-trunc "$busybox")"
 
 next() { # a number unique in this run (callers run in subshells, so it lives in a file)
   local n

@@ -23,6 +23,28 @@ final class ImageQueries {
         return store.withLock(() -> store.findMeta(refOrIdOrDigest).map(store::toImage));
     }
 
+    /**
+     * The images a list filter names: for a repository without a tag or digest, every image with a tag or digest in
+     * it; else, or when there is none, the one {@link #find} finds.
+     */
+    List<Image> matching(String filter) {
+        return store.withLock(() -> {
+            var repository = ImageReference.tryParseRepository(filter);
+            if (repository.isPresent()) {
+                String tagged = repository.get().name() + ":";
+                String digested = repository.get().name() + "@";
+                List<Image> inRepository = store.images.values().stream()
+                        .filter(m -> m.repoTags().stream().anyMatch(t -> t.startsWith(tagged))
+                                || m.repoDigests().stream().anyMatch(d -> d.startsWith(digested)))
+                        .map(store::toImage).toList();
+                if (!inRepository.isEmpty()) {
+                    return inRepository;
+                }
+            }
+            return store.findMeta(filter).map(store::toImage).stream().toList();
+        });
+    }
+
     List<Image> list() {
         return store.withLock(() -> store.images.values().stream().map(store::toImage).toList());
     }

@@ -101,6 +101,17 @@ public record ImageReference(String domain, String path, String tag, String dige
         }
     }
 
+    /**
+     * {@code s} parsed as a reference that names a repository alone, without a tag or digest ({@code busybox},
+     * {@code quay.io/org/app}), or empty when it is not one.
+     */
+    public static java.util.Optional<ImageReference> tryParseRepository(String s) {
+        if (s == null || s.contains("@") || s.trim().lastIndexOf(':') > s.trim().lastIndexOf('/')) {
+            return java.util.Optional.empty();
+        }
+        return tryParse(s).map(r -> new ImageReference(r.domain(), r.path(), "", ""));
+    }
+
     private static BackendException invalid(String reference, String why) {
         return BackendException.invalid("failed to parse image reference \"" + reference + "\": " + why);
     }

@@ -174,6 +174,14 @@ public final class ImageService implements AutoCloseable {
         return store.readText(image.id());
     }
 
+    /**
+     * The images ListImages' filter names: every image of a repository named without a tag or digest (as
+     * {@code docker images busybox} lists them), else the one {@link #find} finds.
+     */
+    public List<Image> matching(String filter) {
+        return queries.matching(filter);
+    }
+
     /** Every image in the store. */
     public List<Image> list() {
         return queries.list();

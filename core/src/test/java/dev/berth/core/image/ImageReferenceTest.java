@@ -52,4 +52,16 @@ class ImageReferenceTest {
                 .satisfies(e -> assertThat(((BackendException) e).kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
                 .hasMessageStartingWith("failed to parse image reference");
     }
+
+    @org.junit.jupiter.api.Test
+    void aRepositoryNamedAlone() {
+        assertThat(ImageReference.tryParseRepository("busybox")).map(ImageReference::name)
+                .contains("docker.io/library/busybox");
+        assertThat(ImageReference.tryParseRepository("127.0.0.1:5000/a/b")).map(ImageReference::name)
+                .contains("127.0.0.1:5000/a/b");
+        assertThat(ImageReference.tryParseRepository("busybox:1.36")).isEmpty();
+        assertThat(ImageReference.tryParseRepository("127.0.0.1:5000/a:1")).isEmpty();
+        assertThat(ImageReference.tryParseRepository("busybox@" + D)).isEmpty();
+        assertThat(ImageReference.tryParseRepository("Busybox")).isEmpty();
+    }
 }

@@ -263,6 +263,14 @@ class ImageServiceRegistryTest {
             assertThat(TestTrees.describe(s.layerPath(TestLayers.sha(ztar)).orElseThrow())).isEqualTo(zl.expected);
             assertThat(TestTrees.describe(s.layerPath(TestLayers.sha(ptar)).orElseThrow())).isEqualTo(pl.expected);
             assertThat(s.list()).hasSize(2).extracting(Image::id).contains(z.id());
+
+            // ListImages' filter: a repository named alone, as `crictl images <repo>` sends it, lists its images
+            assertThat(s.matching(host + "/formats")).extracting(Image::id).containsExactlyInAnyOrder(a.id(), z.id());
+            assertThat(s.matching(host + "/formats:zstd")).extracting(Image::id).containsExactly(z.id());
+            assertThat(s.matching(host + "/formats@" + index)).extracting(Image::id).containsExactly(a.id());
+            assertThat(s.matching(a.id().substring(7, 19))).extracting(Image::id).containsExactly(a.id());
+            assertThat(s.matching(host + "/formats:none")).isEmpty();
+            assertThat(s.matching(host + "/format")).isEmpty();
         }
     }
 

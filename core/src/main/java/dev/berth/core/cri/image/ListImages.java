@@ -8,7 +8,10 @@ import dev.berth.cri.v1.ListImagesRequest;
 import dev.berth.cri.v1.ListImagesResponse;
 import io.grpc.MethodDescriptor;
 
-/** ListImages lists the stored images, or only the one a filter names. */
+/**
+ * ListImages lists the stored images, or those a filter names: the image of a tagged or digest reference, an id or
+ * id prefix, or every image of a repository named without a tag ({@code crictl images busybox}).
+ */
 public final class ListImages implements InlineRead<ListImagesRequest, ListImagesResponse> {
     private final ImageService images;
 
@@ -26,7 +29,7 @@ public final class ListImages implements InlineRead<ListImagesRequest, ListImage
         String filter = req.getFilter().getImage().getImage();
         var resp = ListImagesResponse.newBuilder();
         if (!filter.isEmpty()) {
-            images.find(filter).ifPresent(i -> resp.addImages(Images.toCri(i)));
+            images.matching(filter).forEach(i -> resp.addImages(Images.toCri(i)));
         } else {
             images.list().forEach(i -> resp.addImages(Images.toCri(i)));
         }
