@@ -1,5 +1,7 @@
 package dev.berth.core.cri;
 
+import dev.berth.core.store.NameIndex;
+import dev.berth.spi.BackendException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,14 +34,18 @@ public final class AbandonedCreates {
     /** How long a creation whose caller gave up waits here for a retry. */
     static final Duration KEEP = Duration.ofMinutes(10);
 
+    private static final System.Logger LOG = System.getLogger(AbandonedCreates.class.getName());
+
     private final Map<String, Attempt> attempts = new ConcurrentHashMap<>();
+    private final NameIndex names;
     private final Clock clock;
 
-    public AbandonedCreates() {
-        this(Clock.systemUTC());
+    public AbandonedCreates(NameIndex names) {
+        this(names, Clock.systemUTC());
     }
 
-    AbandonedCreates(Clock clock) {
+    AbandonedCreates(NameIndex names, Clock clock) {
+        this.names = names;
         this.clock = clock;
     }
 
@@ -57,11 +63,42 @@ public final class AbandonedCreates {
         }
     }
 
+    /** What a creation's request gets for its name. */
+    public sealed interface Reservation {}
+
+    /** The name is reserved for the new object; {@link #made} or {@link #failed} ends the attempt. */
+    public record Reserved(Attempt attempt) implements Reservation {}
+
+    /**
+     * Reserves {@code name} for the new object {@code id} of {@code request}, or hands over what an earlier equal
+     * request made whose caller gave up ({@link HandedOver}, a {@link Reservation} then).
+     *
+     * @param kind what is named, for the error: "pod sandbox" or "container"
+     * @throws BackendException ALREADY_EXISTS naming the object that holds the name
+     */
+    public Reservation reserve(String name, String id, Object request, RpcContext ctx, String kind) {
+        String holder = names.reserve(name, id);
+        if (holder != null) {
+            Earlier earlier = earlier(name, holder, request, ctx::callerGone);
+            if (earlier instanceof HandedOver handedOver) {
+                LOG.log(System.Logger.Level.INFO, "{0} {1} ({2}) is the answer to a retry: the caller of the request "
+                        + "that made it had given up", kind, handedOver.id(), name);
+                return handedOver;
+            }
+            holder = earlier instanceof Failed ? names.reserve(name, id) : holder;
+            if (holder != null) {
+                throw new BackendException(BackendException.Kind.ALREADY_EXISTS, kind + " name \"" + name
+                        + "\" is already used by " + kind + " \"" + holder + "\"");
+            }
+        }
+        return new Reserved(begin(name, request));
+    }
+
     /** What a request that found its name held gets. */
     public sealed interface Earlier {}
 
     /** The earlier creation of the same request, whose caller gave up: its id is the answer. */
-    public record HandedOver(String id) implements Earlier {}
+    public record HandedOver(String id) implements Earlier, Reservation {}
 
     /** The earlier creation of the same request failed and was undone; the name is free to reserve again. */
     public record Failed() implements Earlier {}
@@ -70,7 +107,7 @@ public final class AbandonedCreates {
     public record InUse() implements Earlier {}
 
     /** Tracks the creation that has just reserved {@code name} for {@code request} (a protobuf message). */
-    public Attempt begin(String name, Object request) {
+    Attempt begin(String name, Object request) {
         Instant now = clock.instant();
         attempts.values().removeIf(a -> a.endedAt != null && now.isAfter(a.endedAt.plus(KEEP)));
         Attempt a = new Attempt(name, request);
@@ -98,7 +135,7 @@ public final class AbandonedCreates {
      * For {@code request}, which found {@code name} held by {@code holder}: the earlier creation of an equal
      * request, waited for while it runs and {@code callerGone} is false. An object is handed over once.
      */
-    public Earlier earlier(String name, String holder, Object request, BooleanSupplier callerGone) {
+    Earlier earlier(String name, String holder, Object request, BooleanSupplier callerGone) {
         Attempt a = attempts.get(name);
         if (a == null || !a.request.equals(request)) {
             return new InUse();

@@ -26,7 +26,7 @@ public final class CriRuntime {
     private final RecordStore<SandboxRecord> sandboxes;
     private final RecordStore<ContainerRecord> containers;
     private final NameIndex names = new NameIndex();
-    private final AbandonedCreates abandoned = new AbandonedCreates();
+    private final AbandonedCreates abandoned = new AbandonedCreates(names);
     private final EventHub events;
     private final ContainerStateCache states;
     private final SandboxStateCache sandboxStates;

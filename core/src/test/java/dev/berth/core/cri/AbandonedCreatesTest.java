@@ -1,7 +1,10 @@
 package dev.berth.core.cri;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.core.store.NameIndex;
+import dev.berth.spi.BackendException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -14,7 +17,8 @@ import org.junit.jupiter.api.Test;
 class AbandonedCreatesTest {
     private static final String NAME = "p_ns_u1_0";
 
-    private final AbandonedCreates creates = new AbandonedCreates();
+    private final NameIndex names = new NameIndex();
+    private final AbandonedCreates creates = new AbandonedCreates(names);
 
     @Test
     void aRetryOfACreationWhoseCallerGaveUpGetsItsIdOnce() {
@@ -24,6 +28,33 @@ class AbandonedCreatesTest {
                 .isEqualTo(new AbandonedCreates.HandedOver("id1"));
         assertThat(creates.earlier(NAME, "id1", "request", () -> false)).isInstanceOf(AbandonedCreates.InUse.class);
         assertThat(creates.size()).isZero();
+    }
+
+    @Test
+    void reserveTakesAFreeNameRefusesAHeldOneAndHandsOverWhatAGoneCallerMade() {
+        var first = creates.reserve(NAME, "id1", "request", new RpcContext(), "pod sandbox");
+        assertThat(first).isInstanceOf(AbandonedCreates.Reserved.class);
+        assertThatThrownBy(() -> creates.reserve(NAME, "id2", "other", new RpcContext(), "pod sandbox"))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
+                        .isEqualTo(BackendException.Kind.ALREADY_EXISTS))
+                .hasMessage("pod sandbox name \"p_ns_u1_0\" is already used by pod sandbox \"id1\"");
+        creates.made(((AbandonedCreates.Reserved) first).attempt(), "id1", true);
+        assertThat(creates.reserve(NAME, "id3", "request", new RpcContext(), "pod sandbox"))
+                .isEqualTo(new AbandonedCreates.HandedOver("id1"));
+        assertThatThrownBy(() -> creates.reserve(NAME, "id4", "request", new RpcContext(), "pod sandbox"))
+                .hasMessageContaining("is already used by pod sandbox \"id1\"");
+    }
+
+    @Test
+    void aNameAFailedCreationReleasedIsReservedForTheRetry() throws Exception {
+        var first = (AbandonedCreates.Reserved) creates.reserve(NAME, "id1", "request", new RpcContext(), "container");
+        var retry = CompletableFuture.supplyAsync(() -> creates.reserve(NAME, "id2", "request", new RpcContext(),
+                "container"));
+        Thread.sleep(300);
+        names.release(NAME); // the failed creation's undo
+        creates.failed(first.attempt());
+        assertThat(retry.get(5, TimeUnit.SECONDS)).isInstanceOf(AbandonedCreates.Reserved.class);
+        assertThat(names.reserve(NAME, "id3")).isEqualTo("id2");
     }
 
     @Test
@@ -85,7 +116,7 @@ class AbandonedCreatesTest {
     @Test
     void whatNobodyAsksForAgainIsDroppedAfterTheKeepingTime() {
         MutableClock clock = new MutableClock(Instant.parse("2026-12-07T10:00:00Z"));
-        AbandonedCreates kept = new AbandonedCreates(clock);
+        AbandonedCreates kept = new AbandonedCreates(new NameIndex(), clock);
         kept.made(kept.begin(NAME, "request"), "id1", true);
         clock.now = clock.now.plus(AbandonedCreates.KEEP).plusSeconds(1);
         kept.begin("other_ns_u2_0", "other request");

@@ -74,23 +74,13 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
         ctx.container(id);
         String nameKey = String.join("_", config.getMetadata().getName(), sandbox.name(), sandbox.namespace(),
                 sandbox.uid(), Integer.toString(config.getMetadata().getAttempt()));
-        String holder = cri.names().reserve(nameKey, id);
-        if (holder != null) {
-            // The kubelet's retry of a CreateContainer it gave up on gets the container that one made.
-            var earlier = cri.abandonedCreates().earlier(nameKey, holder, req, ctx::callerGone);
-            holder = earlier instanceof AbandonedCreates.Failed ? cri.names().reserve(nameKey, id) : holder;
-            if (holder != null) {
-                if (earlier instanceof AbandonedCreates.HandedOver(String made)) {
-                    ctx.container(made);
-                    LOG.log(System.Logger.Level.INFO, "container {0} ({1}) is the answer to a retry: the caller of "
-                            + "the request that made it had given up", made, nameKey);
-                    return CreateContainerResponse.newBuilder().setContainerId(made).build();
-                }
-                throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "container name \"" + nameKey
-                        + "\" is already used by container \"" + holder + "\"");
-            }
+        var reservation = cri.abandonedCreates().reserve(nameKey, id, req, ctx, "container");
+        if (reservation instanceof AbandonedCreates.HandedOver(String made)) {
+            // the kubelet's retry of a CreateContainer it gave up on gets the container that one made
+            ctx.container(made);
+            return CreateContainerResponse.newBuilder().setContainerId(made).build();
         }
-        AbandonedCreates.Attempt attempt = cri.abandonedCreates().begin(nameKey, req);
+        AbandonedCreates.Attempt attempt = ((AbandonedCreates.Reserved) reservation).attempt();
         Deque<RunPodSandbox.Undo> undo = new ArrayDeque<>();
         undo.push(new RunPodSandbox.Undo("release the name", () -> cri.names().release(nameKey)));
         try {

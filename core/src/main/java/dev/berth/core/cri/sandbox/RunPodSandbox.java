@@ -86,24 +86,20 @@ public final class RunPodSandbox implements UnaryRpc<RunPodSandboxRequest, RunPo
         }
         String nameKey = String.join("_", md.getName(), md.getNamespace(), md.getUid(),
                 Integer.toString(md.getAttempt()));
-        String holder = cri.names().reserve(nameKey, id);
-        if (holder != null) {
-            // The kubelet's retry of a RunPodSandbox it gave up on gets the pod that one made.
-            var earlier = cri.abandonedCreates().earlier(nameKey, holder, req, ctx::callerGone);
-            holder = earlier instanceof AbandonedCreates.Failed ? cri.names().reserve(nameKey, id) : holder;
-            if (holder != null) {
-                cri.dispatcher().unbind(id);
-                if (earlier instanceof AbandonedCreates.HandedOver(String made)) {
-                    ctx.pod(made);
-                    LOG.log(System.Logger.Level.INFO, "pod sandbox {0} ({1}) is the answer to a retry: the caller "
-                            + "of the request that made it had given up", made, nameKey);
-                    return RunPodSandboxResponse.newBuilder().setPodSandboxId(made).build();
-                }
-                throw new BackendException(BackendException.Kind.ALREADY_EXISTS, "pod sandbox name \"" + nameKey
-                        + "\" is already used by pod sandbox \"" + holder + "\"");
-            }
+        AbandonedCreates.Reservation reservation;
+        try {
+            reservation = cri.abandonedCreates().reserve(nameKey, id, req, ctx, "pod sandbox");
+        } catch (RuntimeException e) {
+            cri.dispatcher().unbind(id);
+            throw e;
         }
-        AbandonedCreates.Attempt attempt = cri.abandonedCreates().begin(nameKey, req);
+        if (reservation instanceof AbandonedCreates.HandedOver(String made)) {
+            // the kubelet's retry of a RunPodSandbox it gave up on gets the pod that one made
+            cri.dispatcher().unbind(id);
+            ctx.pod(made);
+            return RunPodSandboxResponse.newBuilder().setPodSandboxId(made).build();
+        }
+        AbandonedCreates.Attempt attempt = ((AbandonedCreates.Reserved) reservation).attempt();
         boolean hostNetwork = config.getLinux().getSecurityContext().getNamespaceOptions().getNetwork()
                 == NamespaceMode.NODE;
         SandboxRecord record = new SandboxRecord(id, nameKey, md.getName(), md.getUid(), md.getNamespace(),
