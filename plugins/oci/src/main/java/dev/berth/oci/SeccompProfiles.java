@@ -5,6 +5,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Seccomp profiles in OCI runtime-spec form ({@code linux.seccomp}), as plain maps and lists that any JSON writer
@@ -33,6 +35,12 @@ public final class SeccompProfiles {
             "CAP_SYS_ADMIN", List.of("mount", "umount", "umount2", "unshare", "setns", "pivot_root", "quotactl",
                     "swapon", "swapoff", "fanotify_init", "bpf", "perf_event_open", "fsopen", "fsconfig",
                     "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr"));
+
+    /** The actions and argument operators the OCI runtime spec defines; runtimes refuse any other. */
+    private static final Set<String> ACTIONS = Set.of("SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+            "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY");
+    private static final Set<String> OPERATORS = Set.of("SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+            "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ");
 
     private SeccompProfiles() {}
 
@@ -65,7 +73,7 @@ public final class SeccompProfiles {
             throw new IllegalArgumentException("the seccomp profile has no defaultAction");
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("defaultAction", profile.get("defaultAction"));
+        out.put("defaultAction", action(profile.get("defaultAction"), "defaultAction"));
         for (String f : List.of("defaultErrnoRet", "flags", "listenerPath", "listenerMetadata")) {
             if (profile.containsKey(f)) {
                 out.put(f, profile.get(f));
@@ -97,7 +105,15 @@ public final class SeccompProfiles {
                 } else if (s.containsKey("name")) {
                     c.put("names", List.of(String.valueOf(s.get("name"))));
                 }
-                c.put("action", s.get("action"));
+                c.put("action", action(s.get("action"), "the action of syscalls " + c.get("names")));
+                if (s.get("args") instanceof List<?> args) {
+                    for (Object a : args) {
+                        if (a instanceof Map<?, ?> arg && !OPERATORS.contains(String.valueOf(arg.get("op")))) {
+                            throw new IllegalArgumentException("the argument operator \"" + arg.get("op")
+                                    + "\" of syscalls " + c.get("names") + " is not one of " + new TreeSet<>(OPERATORS));
+                        }
+                    }
+                }
                 for (String f : List.of("errnoRet", "args")) {
                     if (s.containsKey(f)) {
                         c.put(f, s.get(f));
@@ -108,5 +124,14 @@ public final class SeccompProfiles {
             out.put("syscalls", rules);
         }
         return out;
+    }
+
+    /** {@code value} when it is an action the OCI runtime spec defines; else what is wrong, naming {@code what}. */
+    private static String action(Object value, String what) {
+        String a = String.valueOf(value);
+        if (!ACTIONS.contains(a)) {
+            throw new IllegalArgumentException(what + " \"" + a + "\" is not one of " + new TreeSet<>(ACTIONS));
+        }
+        return a;
     }
 }

@@ -60,6 +60,24 @@ class CapabilitiesTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void aProfileWithAnActionOrOperatorNoRuntimeKnowsIsRefusedNamingIt() {
+        assertThatThrownBy(() -> SeccompProfiles.fromProfile(Map.of("defaultAction", "SCMP_ACT_BOGUS")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("defaultAction \"SCMP_ACT_BOGUS\" is not one of [SCMP_ACT_ALLOW, ");
+        assertThatThrownBy(() -> SeccompProfiles.fromProfile(Map.of("defaultAction", "SCMP_ACT_ALLOW",
+                "syscalls", List.of(Map.of("names", List.of("mkdir"), "action", "SCMP_ACT_DENY")))))
+                .hasMessageStartingWith("the action of syscalls [mkdir] \"SCMP_ACT_DENY\" is not one of");
+        assertThatThrownBy(() -> SeccompProfiles.fromProfile(Map.of("defaultAction", "SCMP_ACT_ALLOW",
+                "syscalls", List.of(Map.of("names", List.of("personality"), "action", "SCMP_ACT_ERRNO",
+                        "args", List.of(Map.of("index", 0, "value", 8, "op", "SCMP_CMP_EQUAL")))))))
+                .hasMessageStartingWith("the argument operator \"SCMP_CMP_EQUAL\" of syscalls [personality]");
+        assertThat(SeccompProfiles.fromProfile(Map.of("defaultAction", "SCMP_ACT_ERRNO", "syscalls",
+                List.of(Map.of("names", List.of("personality"), "action", "SCMP_ACT_ALLOW",
+                        "args", List.of(Map.of("index", 0, "value", 8, "op", "SCMP_CMP_EQ")))))))
+                .containsEntry("defaultAction", "SCMP_ACT_ERRNO");
+    }
+
     @SuppressWarnings("unchecked")
     private static List<String> blocked(Map<String, Object> profile) {
         var rules = (List<Map<String, Object>>) profile.get("syscalls");

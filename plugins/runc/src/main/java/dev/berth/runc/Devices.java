@@ -57,20 +57,31 @@ final class Devices {
      * skipped.
      */
     static List<SpecMapper.HostDevice> host(Path root) {
+        return under(root, root.toString(), "rwm");
+    }
+
+    /**
+     * The character and block devices under the directory {@code root}, each at the same path under
+     * {@code containerRoot} with {@code permissions}: symbolic links, other files, consoles and the per-container
+     * directories are left out, and a node that goes away while it is read is skipped.
+     */
+    private static List<SpecMapper.HostDevice> under(Path root, String containerRoot, String permissions) {
         List<SpecMapper.HostDevice> out = new ArrayList<>();
         try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            Path real = root.toRealPath();
+            Files.walkFileTree(real, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    return !dir.equals(root) && SKIPPED.contains(dir.getFileName().toString())
+                    return !dir.equals(real) && SKIPPED.contains(dir.getFileName().toString())
                             ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
                 }
 
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    if (attrs.isOther() && !file.equals(root.resolve("console"))) {
+                    if (attrs.isOther() && !file.getFileName().toString().equals("console")) {
+                        String at = containerRoot.replaceAll("/+$", "") + "/" + real.relativize(file);
                         try {
-                            node(file, file.toString(), "rwm").ifPresent(out::add);
+                            node(file, at, permissions).ifPresent(out::add);
                         } catch (IOException e) {
                             // gone since the listing
                         }
@@ -84,18 +95,33 @@ final class Devices {
                 }
             });
         } catch (IOException e) {
-            throw new BackendException(BackendException.Kind.INTERNAL, "failed to list the host's devices under "
+            throw new BackendException(BackendException.Kind.INTERNAL, "failed to list the devices under "
                     + root + ": " + e.getMessage());
         }
         out.sort(Comparator.comparing(SpecMapper.HostDevice::containerPath));
         return out;
     }
 
+    /**
+     * The devices a container asks for. A host path that is a directory (a device plugin's {@code /dev/snd}, or
+     * {@code /dev/dri}) gives every device under it, at the same place under the container path, as containerd
+     * and CRI-O expand it.
+     */
     static List<SpecMapper.HostDevice> resolve(String containerId, List<DeviceSpec> specs) {
         List<SpecMapper.HostDevice> out = new ArrayList<>();
         for (DeviceSpec d : specs) {
+            Path host = Path.of(d.hostPath());
+            if (Files.isDirectory(host)) {
+                List<SpecMapper.HostDevice> devices = under(host, d.containerPath(), d.permissions());
+                if (devices.isEmpty()) {
+                    throw BackendException.invalid("failed to create container \"" + containerId + "\": device "
+                            + "directory " + d.hostPath() + " holds no device");
+                }
+                out.addAll(devices);
+                continue;
+            }
             try {
-                out.add(node(Path.of(d.hostPath()), d.containerPath(), d.permissions()).orElseThrow(() ->
+                out.add(node(host, d.containerPath(), d.permissions()).orElseThrow(() ->
                         BackendException.invalid("failed to create container \"" + containerId + "\": "
                                 + d.hostPath() + " is not a device")));
             } catch (IOException e) {

@@ -1,12 +1,16 @@
 package dev.berth.runc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.oci.spec.SpecMapper.HostDevice;
+import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSpec;
+import dev.berth.spi.DeviceSpec;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DevicesTest {
     private static final HostDevice ASKED = new HostDevice("/dev/kvm", "/dev/null", "c", 1, 3, 0666, "r");
@@ -42,5 +46,22 @@ class DevicesTest {
         assertThat(Devices.of("c", plain, false)).isEmpty();
         assertThat(Devices.of("c", privileged, true)).as("privileged_without_host_devices").isEmpty();
         assertThat(Devices.of("c", privileged, false)).extracting(HostDevice::containerPath).contains("/dev/null");
+    }
+
+    @Test
+    void aDirectoryAskedForGivesEachDeviceUnderItAtTheSamePlaceUnderTheContainerPath(@TempDir Path empty) {
+        List<HostDevice> all = Devices.resolve("c", List.of(new DeviceSpec("/devices/", "/dev", "rw")));
+        assertThat(all).extracting(HostDevice::containerPath).contains("/devices/null", "/devices/zero")
+                .noneMatch(p -> p.startsWith("/devices/pts/") || p.equals("/devices/console"));
+        assertThat(all).allSatisfy(d -> {
+            assertThat(d.permissions()).isEqualTo("rw");
+            assertThat(d.containerPath()).isEqualTo("/devices/" + d.hostPath().substring("/dev/".length()));
+        });
+        assertThatThrownBy(() -> Devices.resolve("c", List.of(new DeviceSpec("/dev/x", empty.toString(), "rw"))))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
+                        .isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
+                .hasMessageContaining("holds no device");
+        assertThatThrownBy(() -> Devices.resolve("c", List.of(new DeviceSpec("/dev/x", "/etc/hostname", "rw"))))
+                .hasMessageContaining("/etc/hostname is not a device");
     }
 }
