@@ -8,6 +8,7 @@ import dev.berth.core.store.ContainerRecord;
 import dev.berth.core.store.NameIndex;
 import dev.berth.core.store.RecordStore;
 import dev.berth.core.store.SandboxRecord;
+import dev.berth.spi.BackendEvent;
 import dev.berth.spi.BackendException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -27,6 +28,14 @@ public final class CriRuntime {
     private final RecordStore<ContainerRecord> containers;
     private final NameIndex names = new NameIndex();
     private final AbandonedCreates abandoned = new AbandonedCreates(names);
+    private static final int REMOVED_KEPT = 64;
+    private final java.util.Map<String, SandboxRecord> removedSandboxes = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, SandboxRecord> eldest) {
+                    return size() > REMOVED_KEPT;
+                }
+            });
     private final EventHub events;
     private final ContainerStateCache states;
     private final SandboxStateCache sandboxStates;
@@ -86,6 +95,7 @@ public final class CriRuntime {
                 sandboxStates.forget(before.id());
             }
         });
+        sandboxes.listen(this::announce);
         sandboxes.all().forEach(s -> sandboxStates.track(s.id()));
         events.listen(sandboxStates);
         this.containersByPod = containers.index(c -> java.util.List.of(c.sandboxId()));
@@ -116,6 +126,33 @@ public final class CriRuntime {
     /** Sandboxes' last statuses and ends, kept by their backends' events ({@link SandboxStateCache}). */
     public SandboxStateCache sandboxStates() {
         return sandboxStates;
+    }
+
+    /**
+     * A pod's lifecycle for {@code GetContainerEvents}, as the kubelet's evented PLEG and containerd know it: created
+     * and started once it is READY, stopped once it is no longer, deleted once its record is gone. The record of a
+     * deleted pod is kept for a while, so that its event still carries the pod's status.
+     */
+    private void announce(SandboxRecord before, SandboxRecord after) {
+        boolean wasReady = before != null && before.state() == SandboxRecord.State.READY;
+        if (after == null) {
+            if (before != null) {
+                removedSandboxes.put(before.id(), before);
+                events.announce(new BackendEvent(BackendEvent.Type.DELETED, before.id(), before.id(), null));
+            }
+        } else if (after.state() == SandboxRecord.State.READY && !wasReady) {
+            events.announce(new BackendEvent(BackendEvent.Type.CREATED, after.id(), after.id(), null));
+            events.announce(new BackendEvent(BackendEvent.Type.STARTED, after.id(), after.id(), null));
+        } else if (after.state() != SandboxRecord.State.READY && wasReady) {
+            events.announce(new BackendEvent(BackendEvent.Type.STOPPED, after.id(), after.id(), null));
+        }
+    }
+
+    /** The record of a pod removed lately (the last {@value #REMOVED_KEPT}), or empty. */
+    public java.util.Optional<SandboxRecord> removedSandbox(String id) {
+        synchronized (removedSandboxes) {
+            return java.util.Optional.ofNullable(removedSandboxes.get(id));
+        }
     }
 
     /** The ids of the containers of a pod (by full pod id). */

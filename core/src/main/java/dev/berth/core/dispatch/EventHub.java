@@ -29,6 +29,16 @@ public final class EventHub implements BackendContext.EventSink {
         }
     }
 
+    /**
+     * Hands {@code event} to {@code GetContainerEvents}' subscribers alone, not to core's listeners: a pod's own
+     * lifecycle (created and started, stopped, deleted), which core follows from the pods' records.
+     */
+    public void announce(BackendEvent event) {
+        for (BlockingQueue<BackendEvent> q : subscribers) {
+            q.offer(event);
+        }
+    }
+
     /** Calls {@code listener} with every event, on the publishing thread (it must be quick and not throw). */
     public void listen(Consumer<BackendEvent> listener) {
         listeners.add(listener);
