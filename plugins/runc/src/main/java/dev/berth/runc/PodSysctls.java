@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 /**
  * Which sysctls a pod may set: only those that belong to a namespace of the pod's own, so that a pod can never
  * change a setting of the node. The same rule as runc's: {@code net.*} in a network namespace that is not the
- * host's, the IPC settings in a private IPC namespace, the host and domain name in a private UTS namespace.
+ * host's, the IPC settings in a private IPC namespace, the domain name in a private UTS namespace (the host name
+ * is the pod's hostname field's, and a sysctl for it is refused, as runc refuses it beside the spec's hostname).
  * Anything else is INVALID_ARGUMENT, naming the sysctl, before anything is created.
  */
 final class PodSysctls {
@@ -37,6 +38,9 @@ final class PodSysctls {
                 why = ns.network() == NamespaceMode.NODE ? "is not allowed with host networking" : null;
             } else if (IPC.contains(key) || key.startsWith("fs.mqueue.")) {
                 why = ns.ipc() == NamespaceMode.NODE ? "is not allowed with the host's IPC namespace" : null;
+            } else if (key.equals("kernel.hostname")) {
+                // as runc refuses it beside the spec's hostname, which a pod always has
+                why = "conflicts with the pod's hostname, which sets it (the pod's hostname field)";
             } else if (UTS.contains(key)) {
                 why = ns.network() == NamespaceMode.NODE ? "is not allowed with host networking (the pod uses the "
                         + "host's UTS namespace)" : null;

@@ -45,7 +45,9 @@ class PodSysctlsTest {
                 Arguments.of("vm.swappiness", OWN, "is not in a namespace of the pod's own"),
                 Arguments.of("kernel.pid_max", OWN, "is not in a namespace of the pod's own"),
                 Arguments.of("net.ipv4.ip_forward", HOST_NET, "is not allowed with host networking"),
-                Arguments.of("kernel.hostname", HOST_NET, "is not allowed with host networking"),
+                Arguments.of("kernel.hostname", OWN, "conflicts with the pod's hostname"),
+                Arguments.of("kernel.hostname", HOST_NET, "conflicts with the pod's hostname"),
+                Arguments.of("kernel.domainname", HOST_NET, "is not allowed with host networking"),
                 Arguments.of("kernel.shm_rmid_forced", HOST_IPC, "is not allowed with the host's IPC namespace"),
                 Arguments.of("net.//.vm.swappiness", OWN, "is not a sysctl name"),
                 Arguments.of("net.ipv4..x", OWN, "is not a sysctl name"),
@@ -62,7 +64,8 @@ class PodSysctlsTest {
                     assertThat(e.kind()).isEqualTo(BackendException.Kind.INVALID_ARGUMENT);
                     assertThat(e.getMessage()).isEqualTo("failed to create sandbox \"sb\": sysctl \"" + key + "\" "
                             + why + (why.startsWith("is not in") ? ", so setting it would change the node" : "")
-                            + (key.equals("kernel.hostname") ? " (the pod uses the host's UTS namespace)" : ""));
+                            + (key.equals("kernel.domainname") ? " (the pod uses the host's UTS namespace)" : "")
+                            + (key.equals("kernel.hostname") ? ", which sets it (the pod's hostname field)" : ""));
                 });
     }
 
