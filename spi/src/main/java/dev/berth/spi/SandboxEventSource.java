@@ -15,7 +15,9 @@ package dev.berth.spi;
  * {@link RuntimeBackend#sandboxStatus} on every PodSandboxStatus, and ListPodSandbox shows core's record.
  *
  * <p>Core forwards the event to CRI's {@code GetContainerEvents} as a container event of the sandbox's id, as
- * other runtimes report a pause container's exit.
+ * other runtimes report a pause container's exit. A pod is told stopped once: when core's StopPodSandbox and the
+ * backend's event both report the end, the later of the two is not forwarded, and neither is an event that comes
+ * after the sandbox was removed.
  */
 @Experimental(eta = "2027-06-30")
 public interface SandboxEventSource {

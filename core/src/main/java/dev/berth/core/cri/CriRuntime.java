@@ -36,6 +36,8 @@ public final class CriRuntime {
                     return size() > REMOVED_KEPT;
                 }
             });
+    /** Pods whose STOPPED went to GetContainerEvents' subscribers; each is dropped when its record goes. */
+    private final java.util.Set<String> podsStopped = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final EventHub events;
     private final ContainerStateCache states;
     private final SandboxStateCache sandboxStates;
@@ -96,6 +98,7 @@ public final class CriRuntime {
             }
         });
         sandboxes.listen(this::announce);
+        events.forwardOnly(this::firstStopOfPod);
         sandboxes.all().forEach(s -> sandboxStates.track(s.id()));
         events.listen(sandboxStates);
         this.containersByPod = containers.index(c -> java.util.List.of(c.sandboxId()));
@@ -138,6 +141,7 @@ public final class CriRuntime {
         if (after == null) {
             if (before != null) {
                 removedSandboxes.put(before.id(), before);
+                podsStopped.remove(before.id());
                 events.announce(new BackendEvent(BackendEvent.Type.DELETED, before.id(), before.id(), null));
             }
         } else if (after.state() == SandboxRecord.State.READY && !wasReady) {
@@ -148,11 +152,29 @@ public final class CriRuntime {
         }
     }
 
+    /**
+     * Whether an event goes to GetContainerEvents' subscribers: all do but a pod's second STOPPED. A pod's end is
+     * seen twice when it is stopped: its record leaves READY, and a backend that reports its sandboxes' ends
+     * publishes the end of the pod's process. A pod never runs again, so it is told once. A STOPPED that comes after
+     * the pod's record is gone is not told at all (its DELETED went out already).
+     */
+    private boolean firstStopOfPod(BackendEvent e) {
+        if (e.type() != BackendEvent.Type.STOPPED || !e.containerId().equals(e.sandboxId())) {
+            return true;
+        }
+        if (!podsStopped.add(e.sandboxId())) {
+            return false;
+        }
+        if (sandboxes.get(e.sandboxId()).isEmpty()) { // removed meanwhile: its DELETED dropped it, or will not
+            podsStopped.remove(e.sandboxId());
+            return false;
+        }
+        return true;
+    }
+
     /** The record of a pod removed lately (the last {@value #REMOVED_KEPT}), or empty. */
     public java.util.Optional<SandboxRecord> removedSandbox(String id) {
-        synchronized (removedSandboxes) {
-            return java.util.Optional.ofNullable(removedSandboxes.get(id));
-        }
+        return java.util.Optional.ofNullable(removedSandboxes.get(id));
     }
 
     /** The ids of the containers of a pod (by full pod id). */

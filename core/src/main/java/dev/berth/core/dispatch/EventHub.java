@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Fans container lifecycle events out to {@code GetContainerEvents} subscribers. Each subscriber has a bounded
@@ -18,15 +19,14 @@ public final class EventHub implements BackendContext.EventSink {
     private static final int QUEUE = 1024;
     private final Set<BlockingQueue<BackendEvent>> subscribers = new CopyOnWriteArraySet<>();
     private final List<Consumer<BackendEvent>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Predicate<BackendEvent> forward = e -> true;
 
     @Override
     public void publish(BackendEvent event) {
         for (Consumer<BackendEvent> l : listeners) {
             l.accept(event);
         }
-        for (BlockingQueue<BackendEvent> q : subscribers) {
-            q.offer(event);
-        }
+        offer(event);
     }
 
     /**
@@ -34,6 +34,22 @@ public final class EventHub implements BackendContext.EventSink {
      * lifecycle (created and started, stopped, deleted), which core follows from the pods' records.
      */
     public void announce(BackendEvent event) {
+        offer(event);
+    }
+
+    /**
+     * Sets which events reach {@code GetContainerEvents}' subscribers, published or announced (all by default);
+     * core's listeners get every published event regardless. It is asked once per event, on the publishing thread,
+     * while someone subscribes, so it must be quick and not throw.
+     */
+    public void forwardOnly(Predicate<BackendEvent> forward) {
+        this.forward = forward;
+    }
+
+    private void offer(BackendEvent event) {
+        if (subscribers.isEmpty() || !forward.test(event)) {
+            return;
+        }
         for (BlockingQueue<BackendEvent> q : subscribers) {
             q.offer(event);
         }

@@ -15,6 +15,7 @@ import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.spi.BackendEvent;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,12 +132,51 @@ class PodEventsTest {
 
         h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
         ContainerEventResponse podDeleted = next(pod);
-        while (podDeleted.getContainerEventType() == ContainerEventType.CONTAINER_STOPPED_EVENT) {
-            podDeleted = next(pod); // the backend may report the pod's end too
-        }
         assertThat(podDeleted.getContainerEventType()).isEqualTo(ContainerEventType.CONTAINER_DELETED_EVENT);
         assertThat(podDeleted.getPodSandboxStatus().getMetadata().getName())
                 .as("the deleted pod's status, from its last record").isEqualTo("ev");
         assertThat(podDeleted.getPodSandboxStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
+    }
+
+    /** A pod's end as its backend reports it (the SPI's SandboxEventSource). */
+    private void backendReportsEnd(String pod) {
+        h.daemon().cri().events().publish(new BackendEvent(BackendEvent.Type.STOPPED, pod, pod, null));
+    }
+
+    private void readyEvents(String pod) throws InterruptedException {
+        assertThat(next(pod).getContainerEventType()).isEqualTo(ContainerEventType.CONTAINER_CREATED_EVENT);
+        assertThat(next(pod).getContainerEventType()).isEqualTo(ContainerEventType.CONTAINER_STARTED_EVENT);
+    }
+
+    @Test
+    void aPodWhoseBackendReportedItsEndIsToldStoppedOnceWhenStopped() throws Exception {
+        String pod = run("ended");
+        readyEvents(pod);
+        backendReportsEnd(pod);
+        assertThat(next(pod).getContainerEventType()).isEqualTo(ContainerEventType.CONTAINER_STOPPED_EVENT);
+
+        h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(next(pod).getContainerEventType()).as("after the backend's STOPPED, the stop's is not sent again")
+                .isEqualTo(ContainerEventType.CONTAINER_DELETED_EVENT);
+    }
+
+    @Test
+    void aBackendsReportAfterAStopOrARemovalIsNotSentAgain() throws Exception {
+        String pod = run("late");
+        readyEvents(pod);
+        h.runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(next(pod).getContainerEventType()).isEqualTo(ContainerEventType.CONTAINER_STOPPED_EVENT);
+        backendReportsEnd(pod);
+        h.runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(next(pod).getContainerEventType()).isEqualTo(ContainerEventType.CONTAINER_DELETED_EVENT);
+        backendReportsEnd(pod);
+
+        String marker = run("marker"); // events come in order: the marker's after anything more about the pod
+        ContainerEventResponse e;
+        while ((e = events.poll(30, TimeUnit.SECONDS)) != null && !e.getContainerId().equals(marker)) {
+            assertThat(e.getContainerId()).as("an event about the removed pod after its DELETED").isNotEqualTo(pod);
+        }
+        assertThat(e).as("the marker pod's event").isNotNull();
     }
 }

@@ -6,12 +6,10 @@ import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.StreamingRpc;
 import dev.berth.core.cri.container.ContainerStatus;
 import dev.berth.core.cri.sandbox.PodSandboxStatus;
-import dev.berth.core.store.SandboxRecord;
 import dev.berth.cri.v1.ContainerEventResponse;
 import dev.berth.cri.v1.ContainerEventType;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.GetEventsRequest;
-import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxState;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
@@ -80,7 +78,8 @@ public final class GetContainerEvents implements StreamingRpc<GetEventsRequest, 
             b.setPodSandboxStatus(podStatus.call(PodSandboxStatusRequest.newBuilder()
                     .setPodSandboxId(e.sandboxId()).build(), new RpcContext()).getStatus());
         } catch (BackendException gone) {
-            b.setPodSandboxStatus(cri.removedSandbox(e.sandboxId()).map(GetContainerEvents::removed)
+            b.setPodSandboxStatus(cri.removedSandbox(e.sandboxId())
+                    .map(r -> PodSandboxStatus.of(r, PodSandboxState.SANDBOX_NOTREADY).build())
                     .orElseGet(() -> dev.berth.cri.v1.PodSandboxStatus.newBuilder().setId(e.sandboxId()).build()));
             return b.build();
         }
@@ -93,19 +92,5 @@ public final class GetContainerEvents implements StreamingRpc<GetEventsRequest, 
             }
         }
         return b.build();
-    }
-
-    /** The status of a pod whose record is gone, from its last record. */
-    private static dev.berth.cri.v1.PodSandboxStatus removed(SandboxRecord r) {
-        return dev.berth.cri.v1.PodSandboxStatus.newBuilder()
-                .setId(r.id())
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(r.name()).setUid(r.uid())
-                        .setNamespace(r.namespace()).setAttempt(r.attempt()))
-                .setState(PodSandboxState.SANDBOX_NOTREADY)
-                .setCreatedAt(Protos.nanos(r.createdAt()))
-                .putAllLabels(r.labels())
-                .putAllAnnotations(r.annotations())
-                .setRuntimeHandler(r.handler())
-                .build();
     }
 }

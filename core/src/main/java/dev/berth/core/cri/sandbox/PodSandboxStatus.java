@@ -68,17 +68,9 @@ public final class PodSandboxStatus implements InlineRead<PodSandboxStatusReques
             }
         }
         PodSandboxConfig config = parse(r);
-        var status = dev.berth.cri.v1.PodSandboxStatus.newBuilder()
-                .setId(r.id())
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(r.name()).setUid(r.uid())
-                        .setNamespace(r.namespace()).setAttempt(r.attempt()))
-                .setState(state)
-                .setCreatedAt(Protos.nanos(r.createdAt()))
+        var status = of(r, state)
                 .setLinux(LinuxPodSandboxStatus.newBuilder().setNamespaces(Namespace.newBuilder()
-                        .setOptions(config.getLinux().getSecurityContext().getNamespaceOptions())))
-                .putAllLabels(r.labels())
-                .putAllAnnotations(r.annotations())
-                .setRuntimeHandler(r.handler());
+                        .setOptions(config.getLinux().getSecurityContext().getNamespaceOptions())));
         if (!r.hostNetwork()) {
             var net = PodSandboxNetworkStatus.newBuilder().setIp(r.ip() == null ? "" : r.ip());
             r.additionalIps().forEach(ip -> net.addAdditionalIps(PodIP.newBuilder().setIp(ip)));
@@ -104,6 +96,22 @@ public final class PodSandboxStatus implements InlineRead<PodSandboxStatusReques
             resp.putInfo("info", info.toString());
         }
         return resp.build();
+    }
+
+    /**
+     * What a pod's status takes from its record alone: its id, metadata, creation time, labels, annotations and
+     * handler, in {@code state}. Also the status of a pod whose record is gone, from its last record.
+     */
+    public static dev.berth.cri.v1.PodSandboxStatus.Builder of(SandboxRecord r, PodSandboxState state) {
+        return dev.berth.cri.v1.PodSandboxStatus.newBuilder()
+                .setId(r.id())
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(r.name()).setUid(r.uid())
+                        .setNamespace(r.namespace()).setAttempt(r.attempt()))
+                .setState(state)
+                .setCreatedAt(Protos.nanos(r.createdAt()))
+                .putAllLabels(r.labels())
+                .putAllAnnotations(r.annotations())
+                .setRuntimeHandler(r.handler());
     }
 
     static PodSandboxConfig parse(SandboxRecord r) {
