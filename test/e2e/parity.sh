@@ -254,6 +254,8 @@ expect "a container's supplemental group above 2^31-1 is InvalidArgument" Invali
 expect "a command that is a directory is FailedPrecondition" FailedPrecondition "$(bad_ctr '"command": ["/"]')"
 expect "cpu_shares 1 is InvalidArgument" InvalidArgument \
   "$(bad_ctr '"command": ["sleep", "1"], "linux": {"resources": {"cpu_shares": 1}}')"
+expect "device permissions other than r, w and m are InvalidArgument" InvalidArgument \
+  "$(bad_ctr '"command": ["sleep", "1"], "devices": [{"host_path": "/dev/null", "container_path": "/dev/x", "permissions": "RW"}]')"
 expect "no container of those was left" "" "$("${C[@]}" ps -a -q --name '^bad-')"
 
 echo "== privileged containers"

@@ -101,14 +101,33 @@ public final class SpiMapper {
         return new ContainerSpec(id, sandboxId, md.getName(), md.getAttempt(), image,
                 c.getCommandList(), c.getArgsList(), c.getWorkingDir(), env,
                 c.getMountsList().stream().map(SpiMapper::mount).toList(),
-                c.getDevicesList().stream().map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(),
-                        d.getPermissions())).toList(),
+                devices(c),
                 c.getLabelsMap(), c.getAnnotationsMap(), logPath, c.getStdin(), c.getStdinOnce(), c.getTty(),
                 linux.hasResources() ? linuxResources(linux.getResources(), "linux.resources") : LinuxResources.NONE,
                 // No security context is CRI's defaults, as for any message left out: the pod's namespaces,
                 // its pid namespace included (containerd and CRI-O read it so too).
                 security(linux.getSecurityContext()),
                 rootfs, c.toByteArray());
+    }
+
+    /**
+     * The request's devices. Their permissions are the cgroup device access letters, {@code r}, {@code w} and
+     * {@code m} (empty means all three); anything else is INVALID_ARGUMENT naming the device, where runc took
+     * unknown letters silently and failed the create on upper-case ones.
+     */
+    private static List<DeviceSpec> devices(ContainerConfig c) {
+        List<DeviceSpec> devices = new ArrayList<>(c.getDevicesCount());
+        for (int i = 0; i < c.getDevicesCount(); i++) {
+            var d = c.getDevices(i);
+            String permissions = d.getPermissions();
+            if (!permissions.chars().allMatch(ch -> ch == 'r' || ch == 'w' || ch == 'm')) {
+                throw BackendException.invalid("container devices[" + i + "] (" + printable(d.getHostPath())
+                        + "): permissions \"" + printable(permissions) + "\" are not a combination of r (read), "
+                        + "w (write) and m (mknod)");
+            }
+            devices.add(new DeviceSpec(d.getContainerPath(), d.getHostPath(), permissions));
+        }
+        return devices;
     }
 
     /**

@@ -302,6 +302,26 @@ class EdgeValidationTest {
     }
 
     @Test
+    void aDevicesPermissionsAreTheCgroupAccessLetters() {
+        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
+        for (String bad : new String[] {"RW", "rwx", "rw;a", "r w"}) {
+            ContainerConfig config = CriTestHarness.container("c").toBuilder().addDevices(dev.berth.cri.v1.Device
+                    .newBuilder().setHostPath("/dev/null").setContainerPath("/dev/x").setPermissions(bad)).build();
+            assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                    .setConfig(config).build()), Status.Code.INVALID_ARGUMENT, "container devices[0] (/dev/null): "
+                    + "permissions \"" + bad + "\" are not a combination of r (read), w (write) and m (mknod)");
+        }
+        assertThat(h.runtime.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()).isEmpty();
+        for (String good : new String[] {"", "r", "mrw", "rwm"}) {
+            ContainerConfig config = CriTestHarness.container("c" + good).toBuilder().addDevices(dev.berth.cri.v1
+                    .Device.newBuilder().setHostPath("/dev/null").setContainerPath("/dev/x").setPermissions(good))
+                    .build();
+            assertThat(h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
+                    .setConfig(config).build()).getContainerId()).isNotEmpty();
+        }
+    }
+
+    @Test
     void aContainerAskingForCdiDevicesIsRefusedRatherThanRunWithoutThem() {
         String pod = runPod(md -> md.setName("p").setNamespace("ns"));
         ContainerConfig byField = CriTestHarness.container("c").toBuilder()
