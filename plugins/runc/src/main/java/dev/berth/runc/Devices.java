@@ -111,6 +111,10 @@ final class Devices {
         List<SpecMapper.HostDevice> out = new ArrayList<>();
         for (DeviceSpec d : specs) {
             Path host = Path.of(d.hostPath());
+            if (!host.isAbsolute()) {
+                throw BackendException.invalid("failed to create container \"" + containerId + "\": device host path "
+                        + "\"" + d.hostPath() + "\" is not absolute");
+            }
             if (Files.isDirectory(host)) {
                 List<SpecMapper.HostDevice> devices = under(host, d.containerPath(), d.permissions());
                 if (devices.isEmpty()) {
@@ -124,6 +128,9 @@ final class Devices {
                 out.add(node(host, d.containerPath(), d.permissions()).orElseThrow(() ->
                         BackendException.invalid("failed to create container \"" + containerId + "\": "
                                 + d.hostPath() + " is not a device")));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw BackendException.invalid("failed to create container \"" + containerId + "\": device "
+                        + d.hostPath() + " does not exist on the host");
             } catch (IOException e) {
                 throw BackendException.invalid("failed to create container \"" + containerId + "\": device "
                         + d.hostPath() + ": " + e.getMessage());

@@ -64,4 +64,16 @@ class DevicesTest {
         assertThatThrownBy(() -> Devices.resolve("c", List.of(new DeviceSpec("/dev/x", "/etc/hostname", "rw"))))
                 .hasMessageContaining("/etc/hostname is not a device");
     }
+
+    @Test
+    void aRelativeOrMissingHostPathIsRefusedInPlainWords() {
+        assertThatThrownBy(() -> Devices.resolve("c", List.of(new DeviceSpec("/dev/x", "dev/null", "rw"))))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
+                        .isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
+                .hasMessageContaining("device host path \"dev/null\" is not absolute");
+        assertThatThrownBy(() -> Devices.resolve("c", List.of(new DeviceSpec("/dev/x", "/dev/berth-none", "rw"))))
+                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.kind())
+                        .isEqualTo(BackendException.Kind.INVALID_ARGUMENT))
+                .hasMessageContaining("device /dev/berth-none does not exist on the host");
+    }
 }
