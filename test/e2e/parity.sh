@@ -8,6 +8,7 @@
 # whose host path is missing made a directory, a missing executable failing CreateContainer by name with nothing
 # left (no log file either), and a privileged container refused in a pod not created privileged and given the host's
 # devices in one that is (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a
+# device the container asks for there under every handler, a
 # container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
 # left once it ends, an exec during a stop's grace period, a stop with a shorter timeout not held up by one that
 # waits, a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
@@ -282,6 +283,12 @@ if [ "${PARITY_HOST_DEVICES:-yes}" = yes ]; then
   expect "a privileged container has the host's devices ($dev)" "$dev" \
     "$(run_once "$pp" "$busybox" '{"privileged": true}' "[\"ls\", \"$dev\"]")"
 fi
+
+# A device a container asks for reaches it under every handler (containerd passes it to any runtime; a kata shim
+# hands it to the VM).
+expect "a device the container asks for is there, with the host node's numbers" "1,3" \
+  "$(run_once "$p" "$busybox" '{}' '["stat", "-c", "%t,%T", "/dev/parity-null"]' \
+    '"devices": [{"host_path": "/dev/null", "container_path": "/dev/parity-null", "permissions": "rw"}]')"
 
 echo "== a container without a security context in a pod sharing its pid namespace"
 # CRI's defaults for a message left out: the pod's namespaces, the pid namespace too.

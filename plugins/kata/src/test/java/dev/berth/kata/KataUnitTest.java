@@ -215,6 +215,28 @@ class KataUnitTest {
     }
 
     @Test
+    void aDeviceTheContainerAsksForIsInItsSpecButAPrivilegedOneGetsNoHostDevices() {
+        var sb = pod("sb1", LinuxResources.NONE, LinuxResources.NONE);
+        ImageConfig image = new ImageConfig("id", "docker.io/library/busybox:1", List.of("sh"), List.of(),
+                List.of(), "", "", 0, 0, List.of(), "", Map.of());
+        for (boolean privileged : new boolean[] {false, true}) {
+            ContainerSpec c = new ContainerSpec("c1", "sb1", "dev", 0, image, List.of(), List.of(), "", List.of(),
+                    List.of(), List.of(new dev.berth.spi.DeviceSpec("/dev/mynull", "/dev/null", "rw")), Map.of(),
+                    Map.of(), "", false, false, false, LinuxResources.NONE,
+                    security(privileged, List.of(), SecurityProfile.RUNTIME_DEFAULT), List.of(), null);
+            RuntimeSpec spec = KataSpecs.container(c, SpecMapper.podRef(sb, 4242), 0, "/berth-kata-c1",
+                    SpecMapper.Host.UNRESTRICTED);
+            assertThat(spec.linux().devices()).as("privileged " + privileged).extracting(RuntimeSpec.Device::path,
+                    RuntimeSpec.Device::type, RuntimeSpec.Device::major, RuntimeSpec.Device::minor)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("/dev/mynull", "c", 1L, 3L));
+            if (!privileged) {
+                assertThat(spec.linux().resources().devices()).as("its cgroup rule").contains(
+                        new RuntimeSpec.DeviceRule(true, "c", 1L, 3L, "rw"));
+            }
+        }
+    }
+
+    @Test
     void containerSpecJoinsThePodAndMergesImageAndRequest() {
         var sb = pod("sb1", LinuxResources.NONE, LinuxResources.NONE);
         ImageConfig image = new ImageConfig("id", "docker.io/library/nginx:1", List.of("/entry"), List.of("a"),

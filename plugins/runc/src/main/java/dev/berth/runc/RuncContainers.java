@@ -6,6 +6,7 @@ import dev.berth.oci.CreatedLogs;
 import dev.berth.oci.LinuxBackend;
 import dev.berth.oci.MountSources;
 import dev.berth.oci.ProcessRunner;
+import dev.berth.oci.spec.Devices;
 import dev.berth.oci.spec.OciJson;
 import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.runc.StateStore.ContainerRecord;

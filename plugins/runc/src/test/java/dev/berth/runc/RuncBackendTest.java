@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.oci.Libc;
 import dev.berth.oci.ProcessRunner;
 import dev.berth.oci.Processes;
+import dev.berth.oci.spec.Devices;
 import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendFeatures;
 import dev.berth.spi.BackendException;

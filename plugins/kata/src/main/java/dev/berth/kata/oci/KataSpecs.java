@@ -1,5 +1,6 @@
 package dev.berth.kata.oci;
 
+import dev.berth.oci.spec.Devices;
 import dev.berth.oci.spec.RuntimeSpec;
 import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.ContainerSpec;
@@ -44,10 +45,14 @@ public final class KataSpecs {
 
     private KataSpecs() {}
 
-    /** A workload container's spec: {@link SpecMapper#container} with kata's conventions and no host devices. */
+    /**
+     * A workload container's spec: {@link SpecMapper#container} with kata's conventions and the devices the
+     * container asks for (the shim passes them into the VM), but not the host's devices for a privileged one.
+     */
     public static RuntimeSpec container(ContainerSpec c, SpecMapper.PodRef pod, long targetPid, String cgroupsPath,
                                         SpecMapper.Host host) {
-        return new SpecMapper(CONVENTIONS, host).container(c, pod, targetPid, cgroupsPath, List.of());
+        return new SpecMapper(CONVENTIONS, host).container(c, pod, targetPid, cgroupsPath,
+                Devices.of(c.id(), c, true));
     }
 
     /** The sandbox container's spec: {@link SpecMapper#sandbox} with the sizing annotations. */

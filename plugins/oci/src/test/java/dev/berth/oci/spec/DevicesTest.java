@@ -1,11 +1,10 @@
-package dev.berth.runc;
+package dev.berth.oci.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.oci.spec.SpecMapper.HostDevice;
 import dev.berth.spi.BackendException;
-import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.DeviceSpec;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,17 +34,6 @@ class DevicesTest {
         });
         HostDevice nul = host.stream().filter(d -> d.containerPath().equals("/dev/null")).findFirst().orElseThrow();
         assertThat(List.of(nul.major(), nul.minor())).containsExactly(1L, 3L);
-    }
-
-    @Test
-    void onlyAPrivilegedContainerGetsTheHostsDevicesAndTheHandlerCanTurnThatOff() {
-        ContainerSpec plain = Host.container("a".repeat(64), "b".repeat(64), Path.of("/nonexistent"),
-                List.of("true"), null, null, dev.berth.spi.ContainerSecurity.DEFAULT);
-        ContainerSpec privileged = Host.container("a".repeat(64), "b".repeat(64), Path.of("/nonexistent"),
-                List.of("true"), null, null, RuncBackendTest.PRIVILEGED);
-        assertThat(Devices.of("c", plain, false)).isEmpty();
-        assertThat(Devices.of("c", privileged, true)).as("privileged_without_host_devices").isEmpty();
-        assertThat(Devices.of("c", privileged, false)).extracting(HostDevice::containerPath).contains("/dev/null");
     }
 
     @Test

@@ -1,6 +1,5 @@
-package dev.berth.runc;
+package dev.berth.oci.spec;
 
-import dev.berth.oci.spec.SpecMapper;
 import dev.berth.spi.BackendException;
 import dev.berth.spi.ContainerSpec;
 import dev.berth.spi.DeviceSpec;
@@ -19,9 +18,10 @@ import java.util.Set;
 
 /**
  * Resolves CRI devices to their node type and numbers, from the host's device files; a privileged container gets
- * every device node of the host's {@code /dev} as well, as in containerd and CRI-O.
+ * every device node of the host's {@code /dev} as well, as in containerd and CRI-O. The runc and kata plugins both
+ * use it: a device a container asks for reaches the spec under either, as containerd passes it to any runtime.
  */
-final class Devices {
+public final class Devices {
     /** Directories of {@code /dev} whose nodes are not the host's devices: each container has its own. */
     private static final Set<String> SKIPPED = Set.of("pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev");
     private static final Path DEV = Path.of("/dev");
@@ -29,7 +29,7 @@ final class Devices {
     private Devices() {}
 
     /** The devices of {@code spec}: those it asks for, and when it is privileged (unless turned off) the host's. */
-    static List<SpecMapper.HostDevice> of(String containerId, ContainerSpec spec, boolean withoutHostDevices) {
+    public static List<SpecMapper.HostDevice> of(String containerId, ContainerSpec spec, boolean withoutHostDevices) {
         List<SpecMapper.HostDevice> asked = resolve(containerId, spec.devices());
         if (!spec.security().privileged() || withoutHostDevices) {
             return asked;
@@ -56,7 +56,7 @@ final class Devices {
      * the console and the per-container directories are left out. A node that goes away while it is read is
      * skipped.
      */
-    static List<SpecMapper.HostDevice> host(Path root) {
+    public static List<SpecMapper.HostDevice> host(Path root) {
         return under(root, root.toString(), "rwm");
     }
 
@@ -107,7 +107,7 @@ final class Devices {
      * {@code /dev/dri}) gives every device under it, at the same place under the container path, as containerd
      * and CRI-O expand it.
      */
-    static List<SpecMapper.HostDevice> resolve(String containerId, List<DeviceSpec> specs) {
+    public static List<SpecMapper.HostDevice> resolve(String containerId, List<DeviceSpec> specs) {
         List<SpecMapper.HostDevice> out = new ArrayList<>();
         for (DeviceSpec d : specs) {
             Path host = Path.of(d.hostPath());
