@@ -20,8 +20,8 @@ import java.util.function.Function;
 /**
  * The runc plugin's OCI runtime specs ({@code config.json}) for pause and workload containers: berth-oci's one
  * mapping ({@link SpecMapper}) with runc's {@link #CONVENTIONS}, fed from the plugin's host facts ({@link Host}),
- * its sandbox records ({@link Pod}) and resolved devices ({@link dev.berth.oci.spec.Devices}). What runc adds of its own is here: the
- * cgroups path of the cgroup driver ({@link OciResources}) and the refusal of user namespaces.
+ * its sandbox records ({@link Pod}) and resolved devices ({@link dev.berth.oci.spec.Devices}). What runc adds of
+ * its own is here: the cgroups path of the cgroup driver ({@link OciResources}) and the refusal of user namespaces.
  */
 public final class OciSpecs {
     static final String DEFAULT_PATH = SpecMapper.DEFAULT_PATH;
