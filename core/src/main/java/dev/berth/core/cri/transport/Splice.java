@@ -9,7 +9,9 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -45,6 +47,7 @@ final class Splice {
     private final LinkedBlockingQueue<Object> toStream = new LinkedBlockingQueue<>();
     private final Object flow = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
     private final long id = IDS.incrementAndGet();
     private boolean paused;
     private volatile Channel channel;
@@ -150,14 +153,27 @@ final class Splice {
             return;
         }
         try {
-            stream.close();
-        } catch (IOException e) {
-            // Nothing more to do with a stream that fails to close.
+            try {
+                stream.close();
+            } catch (IOException e) {
+                // Nothing more to do with a stream that fails to close.
+            }
+            Channel ch = channel;
+            if (ch != null) {
+                ch.close();
+            }
+            onClose.run();
+        } finally {
+            finished.countDown();
         }
-        Channel ch = channel;
-        if (ch != null) {
-            ch.close();
-        }
-        onClose.run();
+    }
+
+    /**
+     * Waits for {@link #close} to have finished, whichever thread runs it: a close that finds another one under
+     * way (the channel's end closing the stream as the server closes) returns at once, and whoever must know the
+     * connection is gone waits here. False if it is still closing after {@code millis}.
+     */
+    boolean awaitClosed(long millis) throws InterruptedException {
+        return finished.await(millis, TimeUnit.MILLISECONDS);
     }
 }

@@ -105,7 +105,10 @@ public final class StreamBridge {
             return open.size();
         }
 
-        /** Stops accepting, closes every open connection, and shuts the event loops down. Call after the server. */
+        /**
+         * Stops accepting, closes every open connection (waiting for those whose close began elsewhere), and shuts
+         * the event loops down. Call after the server.
+         */
         @Override
         public void close() {
             closed = true;
@@ -124,7 +127,15 @@ public final class StreamBridge {
                     Thread.currentThread().interrupt();
                 }
             }
-            List.copyOf(open).forEach(Splice::close);
+            List<Splice> splices = List.copyOf(open);
+            splices.forEach(Splice::close);
+            try {
+                for (Splice s : splices) {
+                    s.awaitClosed(5000); // one its channel's end began closing first
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             new UnixSockets.EventLoops(List.of(group)).close();
         }
     }
