@@ -100,7 +100,9 @@ class CriServiceTest {
                 .setVerbose(true).build());
         assertThat(status.getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
         assertThat(status.getStatus().getRuntimeHandler()).isEqualTo("fake");
-        assertThat(status.getInfoMap().get("info")).contains("\"pluginId\":\"builtin\"").contains("\"handler\":\"fake\"");
+        assertThat(status.getInfoMap().get("info")).contains("\"pluginId\":\"builtin\"").contains("\"handler\":\"fake\"")
+                .as("the pod's request, as crictl inspectp shows it").contains("\"config\":{\"metadata\":{\"name\":\"web\"")
+                .contains("\"log_directory\":\"/var/log/pods/web\"");
 
         String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
                 .setConfig(CriTestHarness.container("app")).setSandboxConfig(CriTestHarness.pod("web")).build())
@@ -108,6 +110,10 @@ class CriServiceTest {
         var cs = h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).build());
         assertThat(cs.getStatus().getState()).isEqualTo(ContainerState.CONTAINER_CREATED);
         assertThat(cs.getStatus().getLogPath()).isEqualTo("/var/log/pods/web/app.log");
+        assertThat(h.runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(ctr).setVerbose(true)
+                .build()).getInfoMap().get("info")).as("the container's request, as crictl inspect shows it")
+                .contains("\"config\":{\"metadata\":{\"name\":\"app\"").contains("\"log_path\":\"app.log\"")
+                .contains("\"command\":[\"sleep\"]");
 
         h.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(ctr).build());
         var exec = h.runtime.execSync(ExecSyncRequest.newBuilder().setContainerId(ctr).addCmd("echo")

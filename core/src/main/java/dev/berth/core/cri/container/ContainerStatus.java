@@ -6,6 +6,7 @@ import dev.berth.core.cri.InlineRead;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.RuntimeSpecs;
+import dev.berth.core.cri.ProtoJson;
 import dev.berth.core.cri.StoredConfigs;
 import dev.berth.core.dispatch.Handler;
 import dev.berth.core.store.ContainerRecord;
@@ -74,6 +75,7 @@ public final class ContainerStatus implements InlineRead<ContainerStatusRequest,
             } catch (BackendException e) { // its pod or handler gone: the status still answers
                 h = null;
             }
+            info.put("config", ProtoJson.of(config));
             RuntimeSpecs.ofContainer(h, c.id()).ifPresent(spec -> info.put("runtimeSpec", spec));
             try {
                 resp.putInfo("info", JSON.writeValueAsString(info));

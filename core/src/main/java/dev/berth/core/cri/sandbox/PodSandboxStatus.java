@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.InlineRead;
+import dev.berth.core.cri.ProtoJson;
 import dev.berth.core.cri.Protos;
 import dev.berth.core.cri.RpcContext;
 import dev.berth.core.cri.RuntimeSpecs;
@@ -92,6 +93,7 @@ public final class PodSandboxStatus implements InlineRead<PodSandboxStatusReques
             if (!problem.isEmpty()) {
                 info.put("problem", problem);
             }
+            info.set("config", ProtoJson.of(config));
             RuntimeSpecs.ofSandbox(h, r.id()).ifPresent(spec -> info.set("runtimeSpec", spec));
             resp.putInfo("info", info.toString());
         }
