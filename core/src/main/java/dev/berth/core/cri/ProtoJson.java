@@ -29,11 +29,11 @@ public final class ProtoJson {
             FieldDescriptor f = e.getKey();
             if (f.isMapField()) {
                 ObjectNode map = out.putObject(f.getName());
+                FieldDescriptor key = f.getMessageType().findFieldByName("key");
+                FieldDescriptor value = f.getMessageType().findFieldByName("value");
                 for (Object entry : (List<?>) e.getValue()) {
                     Message kv = (Message) entry;
-                    var d = kv.getDescriptorForType();
-                    map.set(String.valueOf(kv.getField(d.findFieldByName("key"))),
-                            value(d.findFieldByName("value"), kv.getField(d.findFieldByName("value"))));
+                    map.set(String.valueOf(kv.getField(key)), value(value, kv.getField(value)));
                 }
             } else if (f.isRepeated()) {
                 ArrayNode list = out.putArray(f.getName());

@@ -76,8 +76,8 @@ public final class ImageContainerEnvironment implements ContainerEnvironment {
         for (String key : images.rootfsKeys()) {
             if (!key.startsWith(NodeSandboxEnvironment.ROOTFS_PREFIX) && !rootfsKeys.contains(key)) {
                 LOG.log(System.Logger.Level.WARNING, "releasing the root file system of container {0}, which has no "
-                        + "record (berth was stopped while creating it, or the state directory was lost, as at a reboot)",
-                        key);
+                        + "record (berth was stopped while creating it, or the state directory was lost, as at a "
+                        + "reboot)", key);
                 try {
                     images.releaseRootfs(key);
                 } catch (RuntimeException e) {

@@ -100,8 +100,9 @@ class CriServiceTest {
                 .setVerbose(true).build());
         assertThat(status.getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
         assertThat(status.getStatus().getRuntimeHandler()).isEqualTo("fake");
-        assertThat(status.getInfoMap().get("info")).contains("\"pluginId\":\"builtin\"").contains("\"handler\":\"fake\"")
-                .as("the pod's request, as crictl inspectp shows it").contains("\"config\":{\"metadata\":{\"name\":\"web\"")
+        assertThat(status.getInfoMap().get("info")).contains("\"pluginId\":\"builtin\"")
+                .contains("\"handler\":\"fake\"").as("the pod's request, as crictl inspectp shows it")
+                .contains("\"config\":{\"metadata\":{\"name\":\"web\"")
                 .contains("\"log_directory\":\"/var/log/pods/web\"");
 
         String ctr = h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
