@@ -131,7 +131,7 @@ public final class StreamBridge {
             splices.forEach(Splice::close);
             try {
                 for (Splice s : splices) {
-                    s.awaitClosed(5000); // one its channel's end began closing first
+                    s.awaitClosed(5000); // a close that its channel's end began first
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
