@@ -5,8 +5,9 @@
 # classes the JVM loaded and what its JIT compiled (read from its counters, without a collection). With OUT=<dir>,
 # also a class histogram (jcmd, which runs a full collection) before and after, and, when the daemon runs with
 # BERTH_JAVA_OPTS=-XX:NativeMemoryTracking=summary, the native memory summary at the start and after each round.
-# IMAGE=<jlink image> measures another build; BERTH_JAVA_OPTS and MALLOC_ARENA_MAX reach the daemon, to compare
-# launcher flags.
+# With FULL_GC=1, after each round also a full collection (jcmd GC.run) and the RSS and heap after it: what a
+# collection when idle would give back. IMAGE=<jlink image> measures another build; BERTH_JAVA_OPTS and
+# MALLOC_ARENA_MAX reach the daemon, to compare launcher flags.
 # Needs root, a JDK (jcmd) and the critest registry (../shared/critest/build-images.sh).
 # Usage: bench/kubelet-load/churn.sh [pods] [rounds]
 set -euo pipefail
@@ -35,6 +36,11 @@ nmt() { # name
   [ -n "$out" ] || return 0
   "$jcmd" "$pid" VM.native_memory summary >"$out/nmt-$1.txt" 2>&1 || true
 }
+# The serial collector's generations, committed and used (jcmd GC.heap_info).
+heap() {
+  "$jcmd" "$pid" GC.heap_info 2>/dev/null | awk '$1 == "DefNew" || $1 == "Tenured" {
+    sub(",", "", $3); printf "%s%s %s committed, %s used", sep, $1, $3, $5; sep = "; " }'
+}
 # Classes loaded and unloaded so far, and the JIT's compiles and code, read from the JVM's counters (no collection).
 jvm() {
   "$jcmd" "$pid" PerfCounter.print 2>/dev/null | awk -F= '
@@ -55,6 +61,11 @@ for r in $(seq 1 "$rounds"); do
   echo "after round $r ($n pods started and removed: ${times}in sequence): RSS $(rss) MiB," \
     "$(ls "/proc/$pid/task" | wc -l) threads; $(jvm)"
   nmt "round$r"
+  if [ -n "${FULL_GC:-}" ]; then
+    "$jcmd" "$pid" GC.run >/dev/null
+    sleep 1
+    echo "  after a full collection: RSS $(rss) MiB; heap $(heap)"
+  fi
 done
 snapshot end
 if [ -n "$out" ]; then echo "after the histogram's full collection: RSS $(rss) MiB"; fi
