@@ -69,7 +69,7 @@ for handler in runc crun shimv2-runc; do
   echo "== behaviour parity end to end ($handler): identity, environment, status after update"
   # kata's handler passes no host devices to a privileged container (containerd's kata setups turn them off too)
   host_devices=yes; [ "$handler" = shimv2-runc ] && host_devices=no
-  if PARITY_HOST_DEVICES=$host_devices test/e2e/parity.sh "$work/berth.sock" "$handler" \
+  if PARITY_HOST_DEVICES=$host_devices PARITY_CDI_DIR=$work/cdi test/e2e/parity.sh "$work/berth.sock" "$handler" \
       >"$logs/e2e-parity-$handler.log" 2>&1; then
     tail -1 "$logs/e2e-parity-$handler.log"
   else

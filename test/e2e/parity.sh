@@ -8,8 +8,8 @@
 # whose host path is missing made a directory, a missing executable failing CreateContainer by name with nothing
 # left (no log file either), and a privileged container refused in a pod not created privileged and given the host's
 # devices in one that is (PARITY_HOST_DEVICES=no leaves the devices out, for a handler that does not pass them), a
-# device the container asks for there under every handler, a
-# container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
+# device the container asks for there under every handler, a CDI device's edits (with PARITY_CDI_DIR, a directory
+# of the daemon's cdi_spec_dirs), a container without a security context in its pod's pid namespace, no child of a container in a shared pid namespace
 # left once it ends, an exec during a stop's grace period, a stop with a shorter timeout not held up by one that
 # waits, a pod whose pause process was killed listed NotReady (PARITY_SANDBOX_END=no leaves that out, for a
 # handler whose backend does not report a sandbox's end), bad request values answered with a code naming them, and
@@ -289,6 +289,45 @@ fi
 expect "a device the container asks for is there, with the host node's numbers" "1,3" \
   "$(run_once "$p" "$busybox" '{}' '["stat", "-c", "%t,%T", "/dev/parity-null"]' \
     '"devices": [{"host_path": "/dev/null", "container_path": "/dev/parity-null", "permissions": "rw"}]')"
+
+# CDI: a device named in a cdi.k8s.io/ annotation brings its spec's edits (environment, device node, read-only
+# mount) under every handler; one no spec defines fails the create, naming it. PARITY_CDI_DIR is a directory in the
+# daemon's cdi_spec_dirs (containerd 1.6 has no CDI: run by hand against it, leave it unset).
+if [ -n "${PARITY_CDI_DIR:-}" ]; then
+  mkdir -p "$PARITY_CDI_DIR" "$tmp/cdi-share"
+  echo hello >"$tmp/cdi-share/hello"
+  cat >"$PARITY_CDI_DIR/parity.yaml" <<YAML
+cdiVersion: "0.6.0"
+kind: example.com/parity
+devices:
+  - name: one
+    containerEdits:
+      env: ["PARITY_CDI=one"]
+      deviceNodes:
+        - path: /dev/parity-cdi
+          hostPath: /dev/null
+containerEdits:
+  env: ["PARITY_CDI_SPEC=yes"]
+  mounts:
+    - hostPath: $tmp/cdi-share
+      containerPath: /parity-cdi
+      options: [ro, rbind]
+YAML
+  cdi_cmd='["sh", "-c", "stat -c %t,%T /dev/parity-cdi; echo $PARITY_CDI $PARITY_CDI_SPEC; cat /parity-cdi/hello; '
+  cdi_cmd+='touch /parity-cdi/x 2>/dev/null || echo read-only"]'
+  expect "a CDI device brings its environment, device node and read-only mount" \
+    "$(printf '1,3\none yes\nhello\nread-only')" \
+    "$(run_once "$p" "$busybox" '{}' "$cdi_cmd" '"annotations": {"cdi.k8s.io/parity": "example.com/parity=one"}')"
+  n=$(next)
+  cat >"$tmp/ctr-$n.json" <<JSON
+{"metadata": {"name": "c$n"}, "image": {"image": "$busybox"}, "command": ["true"],
+ "annotations": {"cdi.k8s.io/parity": "example.com/parity=two"}}
+JSON
+  o=$("${C[@]}" create "$p" "$tmp/ctr-$n.json" "$(podfile "$p")" 2>&1 || true)
+  expect "a CDI device no spec defines fails the create, naming it" "FailedPrecondition example.com/parity=two" \
+    "$(echo "$o" | grep -o 'code = [A-Za-z]*' | head -1 | cut -d' ' -f3) $(echo "$o" | grep -o 'example.com/parity=two' | head -1)"
+  rm -f "$PARITY_CDI_DIR/parity.yaml"
+fi
 
 echo "== a container without a security context in a pod sharing its pid namespace"
 # CRI's defaults for a message left out: the pod's namespaces, the pid namespace too.

@@ -1,5 +1,6 @@
 package dev.berth.core;
 
+import dev.berth.core.cdi.CdiRegistry;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.config.CriEndpoint;
 import dev.berth.core.cri.transport.CriTransports;
@@ -209,7 +210,7 @@ public final class Daemon implements AutoCloseable {
                 new RemovePodSandbox(cri, sandboxEnv, removeContainer),
                 new PodSandboxStatus(cri),
                 new ListPodSandbox(cri),
-                new CreateContainer(cri, containerEnv),
+                new CreateContainer(cri, containerEnv, new CdiRegistry(config.cdiSpecDirs())),
                 new StartContainer(cri),
                 new StopContainer(cri),
                 removeContainer,

@@ -18,6 +18,8 @@ import java.util.TreeMap;
  * @param logFormat {@code text} or {@code json} (one JSON object per line)
  * @param warmUpRounds how many rounds of the kubelet's polled read calls the daemon makes to itself over its socket
  *                     right after it starts, so that the first real calls find compiled code; 0 for none
+ * @param cdiSpecDirs the directories CDI device specs are read from, lowest priority first (a spec in a later
+ *                    directory overrides one of the same device in an earlier); empty turns CDI off
  */
 public record BerthConfig(
         CriEndpoint socket,
@@ -35,7 +37,8 @@ public record BerthConfig(
         Tracing tracing,
         String logFormat,
         Legacy legacy,
-        int warmUpRounds) {
+        int warmUpRounds,
+        List<Path> cdiSpecDirs) {
 
     /** One handler: a backend type plus options that core passes to the type's factory unread. */
     public record Handler(String type, Map<String, Object> options) {
@@ -120,6 +123,7 @@ public record BerthConfig(
         runtimes = new TreeMap<>(runtimes);
         metrics = metrics == null ? new Metrics("") : metrics;
         tracing = tracing == null ? new Tracing("", null, "berth") : tracing;
+        cdiSpecDirs = cdiSpecDirs == null ? List.of() : List.copyOf(cdiSpecDirs);
     }
 
     /**
@@ -156,7 +160,8 @@ public record BerthConfig(
                 null,
                 null,
                 null,
-                DEFAULT_WARM_UP_ROUNDS);
+                DEFAULT_WARM_UP_ROUNDS,
+                p.cdiSpecDirs());
     }
 
     /** The handler used for an empty {@code runtime_handler}. */

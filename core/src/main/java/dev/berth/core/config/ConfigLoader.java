@@ -34,7 +34,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP = Set.of("socket", "root", "state", "default_runtime", "runtimes",
             "plugins_dir", "images", "network", "streaming", "log_level", "health_interval",
-            "metrics", "tracing", "log_format", "legacy", "warm_up_rounds");
+            "metrics", "tracing", "log_format", "legacy", "warm_up_rounds", "cdi_spec_dirs");
     private static final Set<String> LEGACY = Set.of("containerd_api_socket", "containerd_api_handler");
     private static final Set<String> HANDLER = Set.of("type", "options");
     private static final Set<String> IMAGES = Set.of("registry_config_path", "sandbox_image",
@@ -257,7 +257,18 @@ public final class ConfigLoader {
                 tracing,
                 logFormat,
                 legacy(table(m, "legacy")),
-                warmUpRounds);
+                warmUpRounds,
+                cdiSpecDirs(m, d.cdiSpecDirs()));
+    }
+
+    private List<Path> cdiSpecDirs(Map<String, Object> m, List<Path> dflt) {
+        List<Path> dirs = paths(m, "cdi_spec_dirs", dflt, "cdi_spec_dirs");
+        for (Path p : dirs) {
+            if (!p.isAbsolute()) {
+                throw error("cdi_spec_dirs", "expected absolute paths, got \"" + p + "\"");
+            }
+        }
+        return dirs;
     }
 
     private BerthConfig.Legacy legacy(Map<String, Object> l) {

@@ -23,6 +23,7 @@ public final class EffectiveConfig {
         m.put("log_level", c.logLevel());
         m.put("log_format", c.logFormat());
         m.put("warm_up_rounds", c.warmUpRounds());
+        m.put("cdi_spec_dirs", c.cdiSpecDirs().stream().map(Path::toString).toList());
         if (c.pluginsDir() != null) {
             m.put("plugins_dir", c.pluginsDir().toString());
         }

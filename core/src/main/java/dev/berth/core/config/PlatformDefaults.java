@@ -13,11 +13,14 @@ import java.util.Map;
  * very directories containerd uses, so that a node prepared for containerd's Windows CNI plugins works unchanged).
  *
  * @param configFile the main config file read when none is named
+ * @param cdiSpecDirs where CDI device specs are read, lowest priority first: on Linux the CDI specification's own
+ *     {@code /etc/cdi} and {@code /var/run/cdi}, as containerd and CRI-O read them; none on Windows
  */
 public record PlatformDefaults(CriEndpoint socket, Path root, Path state, Path configFile, Path registryConfigPath,
-                               Path cniConfDir, List<Path> cniBinDirs) {
+                               Path cniConfDir, List<Path> cniBinDirs, List<Path> cdiSpecDirs) {
     public PlatformDefaults {
         cniBinDirs = List.copyOf(cniBinDirs);
+        cdiSpecDirs = List.copyOf(cdiSpecDirs);
     }
 
     /** This host's defaults. */
@@ -30,13 +33,14 @@ public record PlatformDefaults(CriEndpoint socket, Path root, Path state, Path c
         if (os != HostOs.WINDOWS) {
             return new PlatformDefaults(new CriEndpoint.Unix(Path.of("/run/berth/berth.sock")), Path.of("/var/lib/berth"),
                     Path.of("/run/berth"), Path.of("/etc/berth/config.toml"), Path.of("/etc/berth/certs.d"),
-                    Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni")));
+                    Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni")),
+                    List.of(Path.of("/etc/cdi"), Path.of("/var/run/cdi")));
         }
         String data = folder(env, "ProgramData", "C:\\ProgramData") + "\\berth";
         String cni = folder(env, "ProgramFiles", "C:\\Program Files") + "\\containerd\\cni";
         return new PlatformDefaults(new CriEndpoint.NamedPipe(CriEndpoint.NamedPipe.PREFIX + "berth"),
                 Path.of(data + "\\root"), Path.of(data + "\\state"), Path.of(data + "\\config.toml"),
-                Path.of(data + "\\certs.d"), Path.of(cni + "\\conf"), List.of(Path.of(cni + "\\bin")));
+                Path.of(data + "\\certs.d"), Path.of(cni + "\\conf"), List.of(Path.of(cni + "\\bin")), List.of());
     }
 
     private static String folder(Map<String, String> env, String name, String fallback) {

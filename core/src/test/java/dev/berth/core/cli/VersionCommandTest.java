@@ -22,7 +22,7 @@ class VersionCommandTest {
         BerthConfig withSocket = new BerthConfig(d.socket(), d.root(), d.state(), d.defaultRuntime(), d.runtimes(),
                 d.pluginsDir(), d.images(), d.network(), d.streaming(), d.logLevel(), d.healthInterval(), d.metrics(),
                 d.tracing(), d.logFormat(), new BerthConfig.Legacy(Path.of("/run/berth/containerd.sock"), ""),
-                d.warmUpRounds());
+                d.warmUpRounds(), d.cdiSpecDirs());
         assertThat(dev.berth.core.config.EffectiveConfig.toMap(withSocket)).containsKey("legacy");
     }
 }

@@ -39,6 +39,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void cdiSpecsAreReadFromTheSpecificationsDirectoriesUnlessTheConfigSaysOtherwise() throws Exception {
+        assertThat(PlatformDefaults.of(HostOs.LINUX, java.util.Map.of()).cdiSpecDirs())
+                .containsExactly(Path.of("/etc/cdi"), Path.of("/var/run/cdi"));
+        assertThat(PlatformDefaults.of(HostOs.WINDOWS, java.util.Map.of()).cdiSpecDirs()).isEmpty();
+        Path main = write("config.toml", "cdi_spec_dirs = [\"/opt/cdi\", \"/run/cdi\"]\n");
+        assertThat(ConfigLoader.load(main, true).config().cdiSpecDirs())
+                .containsExactly(Path.of("/opt/cdi"), Path.of("/run/cdi"));
+        Path off = write("config.toml", "cdi_spec_dirs = []\n");
+        assertThat(ConfigLoader.load(off, true).config().cdiSpecDirs()).isEmpty();
+    }
+
+    @Test
     void logFormatIsTextByDefaultAndTakesJson() throws Exception {
         assertThat(BerthConfig.defaults().logFormat()).isEqualTo("text");
         Path main = write("config.toml", "log_format = \"json\"\n");
@@ -153,6 +165,8 @@ class ConfigLoaderTest {
         "warm_up_rounds = -1|config.toml:1: warm_up_rounds: must be between 0 and 10000, got -1",
         "warm_up_rounds = 10001|config.toml:1: warm_up_rounds: must be between 0 and 10000, got 10001",
         "warm_up_rounds = 'many'|config.toml:1: warm_up_rounds: expected an integer, got the string",
+        "cdi_spec_dirs = ['cdi']|config.toml:1: cdi_spec_dirs: expected absolute paths, got \"cdi\"",
+        "cdi_spec_dirs = '/etc/cdi'|config.toml:1: cdi_spec_dirs: expected a list of paths",
     })
     void badConfigNamesFileLineAndKey(String toml, String expected) throws Exception {
         Path main = write("config.toml", toml.replace("\\n", "\n").replace('\'', '"'));

@@ -321,24 +321,6 @@ class EdgeValidationTest {
         }
     }
 
-    @Test
-    void aContainerAskingForCdiDevicesIsRefusedRatherThanRunWithoutThem() {
-        String pod = runPod(md -> md.setName("p").setNamespace("ns"));
-        ContainerConfig byField = CriTestHarness.container("c").toBuilder()
-                .addCDIDevices(dev.berth.cri.v1.CDIDevice.newBuilder().setName("vendor.example/gpu=0")).build();
-        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(byField).build()), Status.Code.UNIMPLEMENTED, "container \"c\" asks for CDI devices "
-                + "[vendor.example/gpu=0], but berth does not inject CDI");
-        ContainerConfig byAnnotation = CriTestHarness.container("c").toBuilder()
-                .putAnnotations("cdi.k8s.io/vendor.example_gpu", "vendor.example/gpu=1").build();
-        assertCode(() -> h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(byAnnotation).build()), Status.Code.UNIMPLEMENTED, "[vendor.example/gpu=1]");
-        assertThat(h.runtime.listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()).isEmpty();
-        // Nothing was reserved: the name is free for the container without them.
-        assertThat(h.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod)
-                .setConfig(CriTestHarness.container("c")).build()).getContainerId()).isNotEmpty();
-    }
-
     private void refusedPod(UnaryOperator<PodSandboxMetadata.Builder> md, String message) {
         assertCode(() -> runPod(md), Status.Code.INVALID_ARGUMENT, message);
         assertThat(h.runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();

@@ -1,5 +1,7 @@
 package dev.berth.core.cri.container;
 
+import dev.berth.core.cdi.CdiEdits;
+import dev.berth.core.cdi.CdiRegistry;
 import dev.berth.core.cri.AbandonedCreates;
 import dev.berth.core.cri.CriRuntime;
 import dev.berth.core.cri.Errors;
@@ -22,7 +24,6 @@ import io.grpc.MethodDescriptor;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 
@@ -35,10 +36,12 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
 
     private final CriRuntime cri;
     private final ContainerEnvironment environment;
+    private final CdiRegistry cdi;
 
-    public CreateContainer(CriRuntime cri, ContainerEnvironment environment) {
+    public CreateContainer(CriRuntime cri, ContainerEnvironment environment, CdiRegistry cdi) {
         this.cri = cri;
         this.environment = environment;
+        this.cdi = cdi;
     }
 
     @Override
@@ -67,7 +70,7 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                     + "\" is not ready");
         }
         requirePrivilegedPod(config, sandbox);
-        refuseCdiDevices(config);
+        CdiEdits.Prepared cdiEdits = cdiEdits(config);
         Handler handler = cri.dispatcher().forSandbox(sandbox);
         ctx.handler(handler);
         String id = CriRuntime.newId();
@@ -92,8 +95,8 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
                     config.toByteArray(), p.rootfsKey(), p.imageName(), p.imageRef());
             cri.containers().put(record);
             undo.push(new RunPodSandbox.Undo("delete the record", () -> cri.containers().remove(id)));
-            handler.backend().createContainer(SpiMapper.container(id, sandbox.id(), config, p.image(), p.rootfs(),
-                    logPath, PodHostname.of(PodConfigs.of(sandbox), sandbox.hostNetwork())));
+            handler.backend().createContainer(cdiEdits.applyTo(SpiMapper.container(id, sandbox.id(), config,
+                    p.image(), p.rootfs(), logPath, PodHostname.of(PodConfigs.of(sandbox), sandbox.hostNetwork()))));
             cri.events().publish(new BackendEvent(BackendEvent.Type.CREATED, id, sandbox.id(), null));
             cri.abandonedCreates().made(attempt, id, ctx.callerGone());
             return CreateContainerResponse.newBuilder().setContainerId(id).build();
@@ -126,26 +129,19 @@ public final class CreateContainer implements UnaryRpc<CreateContainerRequest, C
     }
 
     /**
-     * CDI devices (the {@code CDI_devices} field, which Kubernetes' dynamic resource allocation fills, and the
-     * {@code cdi.k8s.io/} annotations of device plugins) are not injected by berth yet. A container that asks for
-     * them is refused, naming them, rather than run without its devices.
+     * The CDI devices the container asks for (the {@code CDI_devices} field, which Kubernetes' dynamic resource
+     * allocation fills, and the {@code cdi.k8s.io/} annotations of device plugins), resolved from this node's CDI
+     * specs and checked, before anything is reserved: a container is refused, naming the device, rather than run
+     * without what it was given.
      */
-    static void refuseCdiDevices(ContainerConfig config) {
-        List<String> asked = new ArrayList<>();
-        config.getCDIDevicesList().forEach(d -> asked.add(d.getName()));
-        config.getAnnotationsMap().forEach((k, v) -> {
-            if (k.startsWith(CDI_ANNOTATION_PREFIX)) {
-                asked.add(v);
-            }
-        });
-        if (!asked.isEmpty()) {
-            throw BackendException.unimplemented("container \"" + config.getMetadata().getName()
-                    + "\" asks for CDI devices " + asked + ", but berth does not inject CDI (Container Device "
-                    + "Interface) devices yet");
+    private CdiEdits.Prepared cdiEdits(ContainerConfig config) {
+        List<String> asked = CdiRegistry.requested(config.getCDIDevicesList().stream()
+                .map(dev.berth.cri.v1.CDIDevice::getName).toList(), config.getAnnotationsMap());
+        if (asked.isEmpty()) {
+            return CdiEdits.Prepared.NONE;
         }
+        return CdiEdits.prepare(cdi.resolve(config.getMetadata().getName(), asked));
     }
-
-    private static final String CDI_ANNOTATION_PREFIX = "cdi.k8s.io/";
 
     /**
      * The absolute log path: the pod's log directory joined with the container's relative log path. CRI defines
