@@ -135,6 +135,24 @@ public final class CdiRegistry {
         }
     }
 
+    /** A spec file as read now: its spec, or why it is left out ({@code spec} null). */
+    public record SpecFile(Path file, CdiSpec spec, String error) {}
+
+    /** Every spec file of the directories, in the order they are read: what {@code berth doctor} shows. */
+    public List<SpecFile> specFiles() {
+        List<SpecFile> out = new ArrayList<>();
+        for (Path dir : dirs) {
+            for (Path file : files(dir)) {
+                try {
+                    out.add(new SpecFile(file, read(file), null));
+                } catch (IOException | IllegalArgumentException e) {
+                    out.add(new SpecFile(file, null, e.getMessage()));
+                }
+            }
+        }
+        return out;
+    }
+
     private record Defined(CdiSpec spec, CdiSpec.Device device, Path file, int priority, Path conflict) {}
 
     private record Scan(Map<String, Defined> devices, Map<Path, String> errors) {}

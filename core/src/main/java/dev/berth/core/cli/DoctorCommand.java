@@ -2,6 +2,7 @@ package dev.berth.core.cli;
 
 import dev.berth.admin.v1.ListHandlersRequest;
 import dev.berth.admin.v1.ListPluginsRequest;
+import dev.berth.core.cdi.CdiRegistry;
 import dev.berth.core.config.BerthConfig;
 import dev.berth.core.config.ConfigLoader;
 import dev.berth.core.config.HostOs;
@@ -47,6 +48,7 @@ final class DoctorCommand implements Callable<Integer> {
             windows(WindowsHost.checks(HostOs.current(), null));
         }
         cni(c);
+        cdi(c);
         if (!live(c)) {
             try (PluginHost plugins = ConfigOption.plugins(loaded)) {
                 for (var p : plugins.plugins()) {
@@ -183,6 +185,31 @@ final class DoctorCommand implements Callable<Integer> {
             boolean found = c.network().cniBinDirs().stream().anyMatch(d -> Files.isExecutable(d.resolve(plugin)));
             check(found, "CNI plugin " + plugin + " in " + c.network().cniBinDirs(),
                     "install Debian's containernetworking-plugins (apt-get install containernetworking-plugins)");
+        }
+    }
+
+    /**
+     * Each CDI spec file. One that does not parse or check is a warning, not a failure: the daemon runs without it
+     * (only containers asking for its devices fail), and the unit's preflight must not keep berth from starting.
+     */
+    private void cdi(BerthConfig c) {
+        if (c.cdiSpecDirs().isEmpty()) {
+            System.out.println("  --   CDI devices: off (cdi_spec_dirs is empty)");
+            return;
+        }
+        var files = new CdiRegistry(c.cdiSpecDirs()).specFiles();
+        if (files.isEmpty()) {
+            System.out.println("  --   CDI specs: none in " + c.cdiSpecDirs());
+        }
+        for (var f : files) {
+            if (f.spec() == null) {
+                System.out.println("  WARN CDI spec " + f.file() + " is left out: " + f.error() + " -> containers "
+                        + "asking for its devices fail until the file is fixed or removed");
+            } else {
+                int n = f.spec().devices().size();
+                check(true, "CDI spec " + f.file() + " (" + f.spec().kind() + ", " + n + (n == 1 ? " device)"
+                        : " devices)"), "");
+            }
         }
     }
 

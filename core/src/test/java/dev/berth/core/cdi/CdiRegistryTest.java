@@ -152,6 +152,18 @@ class CdiRegistryTest {
     }
 
     @Test
+    void theSpecFilesAreListedWithTheirSpecOrWhyTheyAreLeftOut() throws Exception {
+        Path good = write("etc", "gpu.json", GPU_JSON);
+        Path bad = write("run", "bad.yaml", "cdiVersion: 0.6.0\nkind: gpu\ndevices: [{name: a}]\n");
+        var files = registry("etc", "run").specFiles();
+        assertThat(files).extracting(CdiRegistry.SpecFile::file).containsExactly(good, bad);
+        assertThat(files.get(0).spec().devices()).hasSize(2);
+        assertThat(files.get(0).error()).isNull();
+        assertThat(files.get(1).spec()).isNull();
+        assertThat(files.get(1).error()).isEqualTo("kind \"gpu\" is not vendor/class");
+    }
+
+    @Test
     void filesOfOtherNamesAndMissingDirectoriesAreIgnored() throws Exception {
         write("etc", "gpu.json.bak", "not a spec");
         write("etc", "README", "not a spec");
