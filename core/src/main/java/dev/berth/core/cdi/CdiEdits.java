@@ -167,8 +167,12 @@ public final class CdiEdits {
         };
         long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
         long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
-        boolean typeOk = n.type() == null || n.type().equals(type) || (n.type().equals("u") && type.equals("c"));
-        if (!typeOk || (n.major() != null && n.major() != major) || (n.minor() != null && n.minor() != minor)) {
+        // As in CDI's own library, an empty type and a zero major or minor number are not given.
+        boolean typeOk = n.type() == null || n.type().isEmpty() || n.type().equals(type)
+                || (n.type().equals("u") && type.equals("c"));
+        boolean majorOk = n.major() == null || n.major() == 0 || n.major() == major;
+        boolean minorOk = n.minor() == null || n.minor() == 0 || n.minor() == minor;
+        if (!typeOk || !majorOk || !minorOk) {
             throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, what + " is described as "
                     + n.type() + " " + n.major() + ":" + n.minor() + ", but host device " + host + " is " + type + " "
                     + major + ":" + minor);

@@ -74,6 +74,9 @@ class CdiEditsTest {
         var ok = new CdiSpec.DeviceNode("/dev/n", "/dev/null", "c", 1L, 3L, null, "rw", null, null);
         assertThat(CdiEdits.prepare(List.of(resolved(edits(null, List.of(ok), null, null)))).devices())
                 .containsExactly(new DeviceSpec("/dev/n", "/dev/null", "rw"));
+        var unset = new CdiSpec.DeviceNode("/dev/n", "/dev/null", "", 0L, 0L, null, null, null, null);
+        assertThat(CdiEdits.prepare(List.of(resolved(edits(null, List.of(unset), null, null)))).devices())
+                .containsExactly(new DeviceSpec("/dev/n", "/dev/null", "rwm"));
         var wrong = new CdiSpec.DeviceNode("/dev/n", "/dev/null", "c", 1L, 5L, null, null, null, null);
         var e = refused(edits(null, List.of(wrong), null, null));
         assertThat(e.kind()).isEqualTo(BackendException.Kind.FAILED_PRECONDITION);
