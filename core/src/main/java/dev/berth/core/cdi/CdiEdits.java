@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Applies resolved CDI edits to a container before its backend sees it, in the SPI's own terms, so that every
@@ -33,7 +34,8 @@ public final class CdiEdits {
     private static final Set<String> MOUNT_TYPES = Set.of("", "bind", "none");
     private static final Map<String, ContainerMount.Propagation> PROPAGATION = Map.of(
             "private", ContainerMount.Propagation.PRIVATE, "rprivate", ContainerMount.Propagation.PRIVATE,
-            "slave", ContainerMount.Propagation.HOST_TO_CONTAINER, "rslave", ContainerMount.Propagation.HOST_TO_CONTAINER,
+            "slave", ContainerMount.Propagation.HOST_TO_CONTAINER,
+            "rslave", ContainerMount.Propagation.HOST_TO_CONTAINER,
             "shared", ContainerMount.Propagation.BIDIRECTIONAL, "rshared", ContainerMount.Propagation.BIDIRECTIONAL);
     private static final Set<String> PLAIN_OPTIONS = Set.of("bind", "rbind", "ro", "rw");
     private static final int S_IFMT = 0170000;
@@ -83,28 +85,9 @@ public final class CdiEdits {
             if (equals(NONE)) {
                 return spec;
             }
-            Map<String, String> envs = new LinkedHashMap<>();
-            for (String e : spec.env()) {
-                int eq = e.indexOf('=');
-                envs.put(eq < 0 ? e : e.substring(0, eq), e);
-            }
-            for (String v : env) {
-                String name = v.substring(0, v.indexOf('='));
-                envs.remove(name);
-                envs.put(name, v);
-            }
-            Map<String, DeviceSpec> devs = new LinkedHashMap<>();
-            spec.devices().forEach(d -> devs.put(d.containerPath(), d));
-            devices.forEach(d -> {
-                devs.remove(d.containerPath());
-                devs.put(d.containerPath(), d);
-            });
-            Map<String, ContainerMount> mnts = new LinkedHashMap<>();
-            spec.mounts().forEach(m -> mnts.put(m.containerPath(), m));
-            mounts.forEach(m -> {
-                mnts.remove(m.containerPath());
-                mnts.put(m.containerPath(), m);
-            });
+            List<String> envs = overridden(spec.env(), env, CdiEdits::envName);
+            List<DeviceSpec> devs = overridden(spec.devices(), devices, DeviceSpec::containerPath);
+            List<ContainerMount> mnts = overridden(spec.mounts(), mounts, ContainerMount::containerPath);
             Set<Long> groups = new LinkedHashSet<>(spec.security().supplementalGroups());
             groups.addAll(additionalGids);
             ContainerSecurity s = spec.security();
@@ -113,11 +96,30 @@ public final class CdiEdits {
                     s.readonlyRootfs(), List.copyOf(groups), s.noNewPrivs(), s.maskedPaths(), s.readonlyPaths(),
                     s.seccomp(), s.apparmor(), s.selinux(), s.supplementalGroupsPolicy());
             return new ContainerSpec(spec.id(), spec.sandboxId(), spec.name(), spec.attempt(), spec.image(),
-                    spec.command(), spec.args(), spec.workingDir(), List.copyOf(envs.values()),
-                    List.copyOf(mnts.values()), List.copyOf(devs.values()), spec.labels(), spec.annotations(),
+                    spec.command(), spec.args(), spec.workingDir(), envs, mnts, devs, spec.labels(), spec.annotations(),
                     spec.logPath(), spec.stdin(), spec.stdinOnce(), spec.tty(), spec.resources(), security,
                     spec.rootfs(), spec.raw());
         }
+    }
+
+    /**
+     * {@code base}, then {@code over}, where an item of {@code over} takes the place of the earlier one of the same
+     * key (which then moves to the end, where CDI's item stands).
+     */
+    private static <T> List<T> overridden(List<T> base, List<T> over, Function<T, String> key) {
+        Map<String, T> out = new LinkedHashMap<>();
+        base.forEach(t -> out.put(key.apply(t), t));
+        over.forEach(t -> {
+            out.remove(key.apply(t));
+            out.put(key.apply(t), t);
+        });
+        return List.copyOf(out.values());
+    }
+
+    /** A variable's name: what stands before its first {@code =}, or the whole entry when it has none. */
+    private static String envName(String entry) {
+        int eq = entry.indexOf('=');
+        return eq < 0 ? entry : entry.substring(0, eq);
     }
 
     private static void refuseUnsupported(String who, CdiSpec.Edits e) {

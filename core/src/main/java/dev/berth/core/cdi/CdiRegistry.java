@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -86,24 +87,22 @@ public final class CdiRegistry {
             }
         }
         if (!missing.isEmpty() || !conflicts.isEmpty()) {
-            StringBuilder m = new StringBuilder("container \"" + container + "\" asks for CDI devices that cannot be "
-                    + "resolved:");
+            List<String> why = new ArrayList<>();
             if (!missing.isEmpty()) {
-                m.append(" no spec in ").append(dirs).append(" defines ").append(missing).append(';');
+                why.add("no spec in " + dirs + " defines " + missing);
             }
             if (!conflicts.isEmpty()) {
-                m.append(" two specs of one directory define ").append(conflicts).append(';');
+                why.add("two specs of one directory define " + conflicts);
             }
             if (!scan.errors.isEmpty()) {
-                m.append(" spec files left out: ");
-                scan.errors.forEach((f, why) -> m.append(f).append(": ").append(why).append("; "));
+                why.add("spec files left out: " + String.join("; ", scan.errors.entrySet().stream()
+                        .map(e -> e.getKey() + ": " + e.getValue()).toList()));
             }
-            String text = m.toString().strip();
-            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION,
-                    text.endsWith(";") ? text.substring(0, text.length() - 1) : text);
+            throw new BackendException(BackendException.Kind.FAILED_PRECONDITION, "container \"" + container
+                    + "\" asks for CDI devices that cannot be resolved: " + String.join("; ", why));
         }
         List<Resolved> out = new ArrayList<>();
-        Set<Path> specsApplied = new java.util.HashSet<>();
+        Set<Path> specsApplied = new HashSet<>();
         for (String d : devices) {
             Defined def = scan.devices.get(d);
             if (specsApplied.add(def.file())) {
@@ -140,14 +139,17 @@ public final class CdiRegistry {
 
     /** Every spec file of the directories, in the order they are read: what {@code berth doctor} shows. */
     public List<SpecFile> specFiles() {
+        return dirs.stream().flatMap(d -> specFiles(d).stream()).toList();
+    }
+
+    /** The spec files of one directory, by name, each read now. */
+    private static List<SpecFile> specFiles(Path dir) {
         List<SpecFile> out = new ArrayList<>();
-        for (Path dir : dirs) {
-            for (Path file : files(dir)) {
-                try {
-                    out.add(new SpecFile(file, read(file), null));
-                } catch (IOException | IllegalArgumentException e) {
-                    out.add(new SpecFile(file, null, e.getMessage()));
-                }
+        for (Path file : files(dir)) {
+            try {
+                out.add(new SpecFile(file, read(file), null));
+            } catch (IOException | IllegalArgumentException e) {
+                out.add(new SpecFile(file, null, e.getMessage()));
             }
         }
         return out;
@@ -161,22 +163,20 @@ public final class CdiRegistry {
         Map<String, Defined> devices = new HashMap<>();
         Map<Path, String> errors = new LinkedHashMap<>();
         for (int priority = 0; priority < dirs.size(); priority++) {
-            for (Path file : files(dirs.get(priority))) {
-                CdiSpec spec;
-                try {
-                    spec = read(file);
-                } catch (IOException | IllegalArgumentException e) {
-                    errors.put(file, e.getMessage());
-                    LOG.log(System.Logger.Level.WARNING, "CDI spec {0} left out: {1}", file, e.getMessage());
+            for (SpecFile f : specFiles(dirs.get(priority))) {
+                if (f.spec() == null) {
+                    errors.put(f.file(), f.error());
+                    LOG.log(System.Logger.Level.WARNING, "CDI spec {0} left out: {1}", f.file(), f.error());
                     continue;
                 }
-                for (CdiSpec.Device d : spec.devices()) {
-                    String name = spec.kind() + "=" + d.name();
+                for (CdiSpec.Device d : f.spec().devices()) {
+                    String name = f.spec().kind() + "=" + d.name();
                     Defined before = devices.get(name);
                     if (before != null && before.priority() == priority) {
-                        devices.put(name, new Defined(before.spec(), before.device(), before.file(), priority, file));
+                        devices.put(name, new Defined(before.spec(), before.device(), before.file(), priority,
+                                f.file()));
                     } else {
-                        devices.put(name, new Defined(spec, d, file, priority, null));
+                        devices.put(name, new Defined(f.spec(), d, f.file(), priority, null));
                     }
                 }
             }
